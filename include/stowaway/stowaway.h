@@ -1,0 +1,116 @@
+/* stowaway.h - public API of libstowaway, the container image scanner.
+ *
+ * The library never prints and never exits: every function returns a
+ * stw_status and, on failure, writes a one-line message naming the input and
+ * the problem into a caller-supplied stw_error. The CLI (scanner/cli/) is the
+ * first client of this API and decides what a person sees.
+ *
+ * Ownership words used below:
+ *   borrowed    - the callee reads it during the call and keeps no reference;
+ *   copied      - the callee keeps its own copy;
+ *   transferred - the caller owns the result and must destroy it.
+ * Every *_destroy() accepts NULL. */
+#ifndef STOWAWAY_H
+#define STOWAWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STW_VERSION "0.1.0"
+
+/* Status codes. Never renumber: they are stored in databases. */
+typedef enum stw_status {
+    STW_OK = 0,
+    STW_ERR_NOMEM = -1,     /* allocation failed */
+    STW_ERR_IO = -2,        /* read/write/open failed */
+    STW_ERR_FORMAT = -3,    /* input is not what it claims, or malformed */
+    STW_ERR_TRUNCATED = -4, /* input ended early */
+    STW_ERR_DIGEST = -5,    /* sha256 of a blob differs from its digest */
+    STW_ERR_LIMIT = -6,     /* an untrusted size exceeded a limit */
+    STW_ERR_JSON = -7,      /* malformed JSON in a manifest or config */
+    STW_ERR_DB = -8,        /* SQLite failed */
+    STW_ERR_USAGE = -9,     /* bad argument from the caller */
+    STW_ERR_RULES = -10,    /* a rule failed to load or compile */
+    STW_ERR_NOT_FOUND = -11 /* a referenced blob/file/image is missing */
+} stw_status;
+
+/* Message buffer filled by a failing call; the caller owns it. */
+#define STW_ERROR_MAX 512
+typedef struct stw_error {
+    stw_status status;
+    char msg[STW_ERROR_MAX];
+} stw_error;
+
+/* Returns a static, human-readable name for a status ("truncated input"). */
+const char *stw_status_str(stw_status st);
+
+/* ---- findings ------------------------------------------------------------ */
+
+typedef enum stw_kind {
+    STW_KIND_SECRET = 0,
+    STW_KIND_PRIVATE_KEY,
+    STW_KIND_CREDENTIAL_FILE,
+    STW_KIND_ARTIFACT,
+    STW_KIND_SETUID,
+    STW_KIND_SETGID,
+    STW_KIND_WORLD_WRITABLE,
+    STW_KIND_CONFIG,
+    STW_KIND_COUNT_
+} stw_kind;
+
+/* Ordered: a larger value is more severe. */
+typedef enum stw_severity {
+    STW_SEV_INFO = 0,
+    STW_SEV_LOW,
+    STW_SEV_MEDIUM,
+    STW_SEV_HIGH,
+    STW_SEV_CRITICAL,
+    STW_SEV_COUNT_
+} stw_severity;
+
+/* Static lowercase names, as in the JSON report ("private-key", "high"). */
+const char *stw_kind_str(stw_kind k);
+const char *stw_severity_str(stw_severity s);
+/* Parses a severity name; returns STW_ERR_USAGE for an unknown one. */
+stw_status stw_severity_parse(const char *s, stw_severity *out);
+/* Parses a kind name ("private-key"); STW_ERR_USAGE for an unknown one. */
+stw_status stw_kind_parse(const char *s, stw_kind *out);
+
+/* ---- scanning ------------------------------------------------------------ */
+
+typedef struct stw_rules stw_rules;
+typedef struct stw_store stw_store;
+
+/* Options of one scan. Zero-initialise, then set what you need. Strings are
+ * borrowed for the duration of stw_scan_targets(). */
+typedef struct stw_scan_options {
+    const char *platform; /* "os/arch[/variant]" or NULL for every one */
+    int jobs;             /* worker threads; <= 0 means number of cores */
+    uint64_t max_layer_bytes; /* uncompressed bytes per layer; 0 = default */
+    uint64_t max_entries;     /* tar entries per layer; 0 = default */
+    double max_ratio;         /* uncompressed/compressed; 0 = default */
+    /* Called from the scanning thread after each layer finishes, for
+     * progress display; may be NULL. */
+    void (*on_layer_done)(void *ctx, const char *digest, uint64_t bytes,
+                          int cached);
+    void *progress_ctx;
+} stw_scan_options;
+
+/* Scans one target (a path, or "-" for standard input) into the store as one
+ * scan. Per-image results are committed one transaction per image, so a
+ * failure part-way leaves earlier images intact. On failure returns the
+ * status and fills err; the error is also recorded in the store's errors
+ * table for this scan. rules and store are borrowed. */
+stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
+                           int64_t scan_id, const char *target,
+                           const stw_scan_options *opt, stw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

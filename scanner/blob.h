@@ -1,0 +1,71 @@
+/* blob.h - a registry blob as a verified, decompressed byte stream.
+ *
+ * A layer blob arrives as raw bytes (from a file range, another archive's
+ * member, or a pipe). stw_blob pulls them through a read callback, hashes
+ * them (sha256 -> the blob digest), recognises the compression by magic
+ * bytes (gzip, zstd, or none), inflates (ISA-L for gzip, libzstd streaming
+ * for zstd) and hashes the output (sha256 -> the diff_id). At end of input it
+ * compares both against the expected values given at creation.
+ *
+ * Hostile input: truncated streams, trailing garbage inside a compressed
+ * stream, output beyond max_out, and ratio beyond max_ratio are errors. */
+#ifndef STW_BLOB_H
+#define STW_BLOB_H
+
+#include "stowaway/stowaway.h"
+
+#include <stdint.h>
+
+typedef enum stw_compression {
+    STW_COMP_NONE = 0,
+    STW_COMP_GZIP,
+    STW_COMP_ZSTD
+} stw_compression;
+
+/* Pulls the next piece of raw input. Sets *buf and *len to bytes the callee owns
+ * and keeps valid until the next call; *len == 0 means end of input. Returns
+ * a status; on error fills err. */
+typedef stw_status (*stw_read_fn)(void *ctx, const void **buf, size_t *len,
+                                  stw_error *err);
+
+typedef struct stw_blob_options {
+    const char *name;       /* for messages, e.g. "blobs/sha256/ab12…"; copied */
+    const char *digest;     /* expected "sha256:<hex>" of raw bytes, or NULL */
+    const char *diff_id;    /* expected "sha256:<hex>" of output, or NULL */
+    uint64_t max_out;       /* 0 = STW_MAX_LAYER_BYTES */
+    double max_ratio;       /* 0 = STW_MAX_RATIO */
+} stw_blob_options;
+
+typedef struct stw_blob stw_blob;
+
+/* Creates a stream over fn/ctx (borrowed; must outlive the blob). Reads
+ * nothing yet. *out transferred to the caller. */
+stw_status stw_blob_create(stw_read_fn fn, void *ctx,
+                           const stw_blob_options *opt, stw_blob **out,
+                           stw_error *err);
+void stw_blob_destroy(stw_blob *b);
+
+/* Next piece of decompressed output: *buf valid until the next call. At the
+ * end sets *len = 0, after verifying the digests: a mismatch returns
+ * STW_ERR_DIGEST naming the blob and both digests. */
+stw_status stw_blob_read(stw_blob *b, const void **buf, size_t *len,
+                         stw_error *err);
+
+/* Reads and discards the rest of the stream (so the digests are checked even
+ * when the consumer stopped early, e.g. at the tar end-of-archive blocks). */
+stw_status stw_blob_drain(stw_blob *b, stw_error *err);
+
+/* Valid after the first stw_blob_read. */
+stw_compression stw_blob_compression(const stw_blob *b);
+/* "sha256:<hex>" of raw / decompressed bytes; valid after end of stream,
+ * "" before. Borrowed from the blob. */
+const char *stw_blob_digest(const stw_blob *b);
+const char *stw_blob_diff_id(const stw_blob *b);
+uint64_t stw_blob_raw_bytes(const stw_blob *b);
+uint64_t stw_blob_out_bytes(const stw_blob *b);
+
+/* Recognises a compression from the first bytes of a blob (n >= 4 bytes
+ * needed for a decision; fewer gives STW_COMP_NONE). */
+stw_compression stw_compression_sniff(const void *p, size_t n);
+
+#endif

@@ -1,0 +1,140 @@
+/* common.c - error reporting and small string helpers shared by modules. */
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+stw_status stw_fail(stw_error *err, stw_status st, const char *fmt, ...)
+{
+    if (!err)
+        return st;
+    err->status = st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+void stw_error_prefix(stw_error *err, const char *prefix)
+{
+    if (!err || !prefix || !*prefix)
+        return;
+    size_t pl = strlen(prefix);
+    if (strncmp(err->msg, prefix, pl) == 0)
+        return;
+    char tmp[STW_ERROR_MAX];
+    snprintf(tmp, sizeof(tmp), "%s: %s", prefix, err->msg);
+    memcpy(err->msg, tmp, sizeof(tmp));
+}
+
+char *stw_strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+void stw_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+const char *stw_strerror(int errnum, char *buf, size_t len)
+{
+    /* The XSI strerror_r (we build with _POSIX_C_SOURCE) returns an int. */
+    if (strerror_r(errnum, buf, len) != 0)
+        snprintf(buf, len, "error %d", errnum);
+    return buf;
+}
+
+const char *stw_status_str(stw_status st)
+{
+    switch (st) {
+    case STW_OK:
+        return "ok";
+    case STW_ERR_NOMEM:
+        return "out of memory";
+    case STW_ERR_IO:
+        return "I/O error";
+    case STW_ERR_FORMAT:
+        return "bad format";
+    case STW_ERR_TRUNCATED:
+        return "truncated input";
+    case STW_ERR_DIGEST:
+        return "digest mismatch";
+    case STW_ERR_LIMIT:
+        return "limit exceeded";
+    case STW_ERR_JSON:
+        return "malformed JSON";
+    case STW_ERR_DB:
+        return "database error";
+    case STW_ERR_USAGE:
+        return "usage error";
+    case STW_ERR_RULES:
+        return "rules error";
+    case STW_ERR_NOT_FOUND:
+        return "not found";
+    }
+    return "unknown error";
+}
+
+static const char *const kind_names[STW_KIND_COUNT_] = {
+    [STW_KIND_SECRET] = "secret",
+    [STW_KIND_PRIVATE_KEY] = "private-key",
+    [STW_KIND_CREDENTIAL_FILE] = "credential-file",
+    [STW_KIND_ARTIFACT] = "artifact",
+    [STW_KIND_SETUID] = "setuid",
+    [STW_KIND_SETGID] = "setgid",
+    [STW_KIND_WORLD_WRITABLE] = "world-writable",
+    [STW_KIND_CONFIG] = "config",
+};
+
+static const char *const severity_names[STW_SEV_COUNT_] = {
+    [STW_SEV_INFO] = "info",         [STW_SEV_LOW] = "low",
+    [STW_SEV_MEDIUM] = "medium",     [STW_SEV_HIGH] = "high",
+    [STW_SEV_CRITICAL] = "critical",
+};
+
+const char *stw_kind_str(stw_kind k)
+{
+    return (unsigned)k < STW_KIND_COUNT_ ? kind_names[k] : "unknown";
+}
+
+const char *stw_severity_str(stw_severity s)
+{
+    return (unsigned)s < STW_SEV_COUNT_ ? severity_names[s] : "unknown";
+}
+
+stw_status stw_severity_parse(const char *s, stw_severity *out)
+{
+    for (int i = 0; s && i < STW_SEV_COUNT_; i++) {
+        if (strcasecmp(s, severity_names[i]) == 0) {
+            *out = (stw_severity)i;
+            return STW_OK;
+        }
+    }
+    return STW_ERR_USAGE;
+}
+
+stw_status stw_kind_parse(const char *s, stw_kind *out)
+{
+    for (int i = 0; s && i < STW_KIND_COUNT_; i++) {
+        if (strcmp(s, kind_names[i]) == 0) {
+            *out = (stw_kind)i;
+            return STW_OK;
+        }
+    }
+    return STW_ERR_USAGE;
+}

@@ -1,0 +1,31 @@
+/* common.h - helpers every library module shares: error reporting into a
+ * caller's stw_error, and small string utilities. No state. */
+#ifndef STW_COMMON_H
+#define STW_COMMON_H
+
+#include "stowaway/stowaway.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#define STW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Fills err (if not NULL) with status and a printf-style message, and returns
+ * status, so callers can write `return stw_fail(err, STW_ERR_IO, ...)`. */
+stw_status stw_fail(stw_error *err, stw_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefixes err->msg with "prefix: " (e.g. the target name) if it does not
+ * already start with it. */
+void stw_error_prefix(stw_error *err, const char *prefix);
+
+/* strdup that returns NULL on NULL input. Result transferred to caller. */
+char *stw_strdup(const char *s);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void stw_hex(const unsigned char *in, size_t n, char *out);
+
+/* Thread-safe strerror: writes into buf and returns it. */
+const char *stw_strerror(int errnum, char *buf, size_t len);
+
+#endif

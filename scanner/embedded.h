@@ -1,0 +1,19 @@
+/* embedded.h - data files (rules, SQL migrations) compiled into the binary
+ * by cmake/embed.cmake. Each table ends with a {0} entry. */
+#ifndef STW_EMBEDDED_H
+#define STW_EMBEDDED_H
+
+#include <stddef.h>
+
+struct stw_embedded {
+    const char *name; /* file base name, e.g. "001_init.sql" */
+    const char *data; /* NUL-terminated contents */
+    size_t len;       /* length without the terminating NUL */
+};
+
+/* db/*.sql, sorted by name: migrations applied in order. */
+extern const struct stw_embedded stw_embedded_migrations[];
+/* signatures/*.yaml, sorted by name: the built-in rule set. */
+extern const struct stw_embedded stw_embedded_rules[];
+
+#endif

@@ -1,0 +1,131 @@
+/* finding.c - redaction of secrets, stable fingerprints, and the finding
+ * list that keeps copies of what detectors emit. */
+#include "finding.h"
+#include "common.h"
+#include "limits.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void sha256_hex(const void *data, size_t n, char out[STW_SHA256_HEX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) || len != 32) {
+        out[0] = 0;
+        return;
+    }
+    stw_hex(md, 32, out);
+}
+
+void stw_finding_set_secret(stw_finding *f, const char *secret, size_t n)
+{
+    sha256_hex(secret, n, f->secret_sha256);
+    /* Four characters identify the token family (AKIA, ghp_, MIIE) without
+     * giving away entropy; the length tells a reviewer what kind it is. */
+    char head[5];
+    size_t k = n < 4 ? n : 4;
+    for (size_t i = 0; i < k; i++) {
+        unsigned char c = (unsigned char)secret[i];
+        head[i] = (c >= 0x21 && c < 0x7f) ? (char)c : '?';
+    }
+    head[k] = 0;
+    snprintf(f->excerpt, sizeof(f->excerpt), "%s\u2026(%zu chars)", head, n);
+}
+
+void stw_finding_fingerprint(const stw_finding *f, const char *blob_digest,
+                             char out[33])
+{
+    /* Unit separators keep ("a","bc") and ("ab","c") apart. */
+    size_t n = strlen(f->rule) + strlen(blob_digest) + strlen(f->path) +
+               strlen(f->secret_sha256) + 4;
+    char *buf = malloc(n);
+    char hex[STW_SHA256_HEX];
+    if (!buf) {
+        out[0] = 0;
+        return;
+    }
+    snprintf(buf, n, "%s\x1f%s\x1f%s\x1f%s", f->rule, blob_digest, f->path,
+             f->secret_sha256);
+    sha256_hex(buf, strlen(buf), hex);
+    free(buf);
+    memcpy(out, hex, 32);
+    out[32] = 0;
+}
+
+struct stw_finding_list {
+    stw_finding *items;
+    size_t n, cap;
+    uint64_t dropped;
+};
+
+stw_status stw_finding_list_create(stw_finding_list **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out ? STW_OK : STW_ERR_NOMEM;
+}
+
+static void finding_free_strings(stw_finding *f)
+{
+    free((char *)f->path);
+    free((char *)f->rule);
+    free((char *)f->detail);
+}
+
+void stw_finding_list_destroy(stw_finding_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        finding_free_strings(&l->items[i]);
+    free(l->items);
+    free(l);
+}
+
+stw_status stw_finding_list_add(stw_finding_list *l, const stw_finding *f)
+{
+    if (l->n >= STW_MAX_FINDINGS_PER_LAYER) {
+        l->dropped++;
+        return STW_OK;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        stw_finding *p = realloc(l->items, cap * sizeof(*p));
+        if (!p)
+            return STW_ERR_NOMEM;
+        l->items = p;
+        l->cap = cap;
+    }
+    stw_finding c = *f;
+    c.path = stw_strdup(f->path ? f->path : "");
+    c.rule = stw_strdup(f->rule ? f->rule : "");
+    c.detail = stw_strdup(f->detail);
+    if (!c.path || !c.rule || (f->detail && !c.detail)) {
+        finding_free_strings(&c);
+        return STW_ERR_NOMEM;
+    }
+    l->items[l->n++] = c;
+    return STW_OK;
+}
+
+size_t stw_finding_list_count(const stw_finding_list *l)
+{
+    return l ? l->n : 0;
+}
+
+uint64_t stw_finding_list_dropped(const stw_finding_list *l)
+{
+    return l ? l->dropped : 0;
+}
+
+const stw_finding *stw_finding_list_get(const stw_finding_list *l, size_t i)
+{
+    return i < l->n ? &l->items[i] : NULL;
+}
+
+stw_status stw_finding_list_sink(void *ctx, const stw_finding *f)
+{
+    return stw_finding_list_add(ctx, f);
+}

@@ -1,0 +1,177 @@
+/* layer.c - one layer's tar stream, entry by entry, into the detectors. */
+#include "layer.h"
+#include "common.h"
+#include "limits.h"
+#include "meta.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *stw_layer_normalize_path(char *buf)
+{
+    char *p = buf;
+    for (;;) {
+        if (p[0] == '/')
+            p++;
+        else if (p[0] == '.' && p[1] == '/')
+            p += 2;
+        else if (p[0] == '.' && p[1] == 0)
+            p++;
+        else
+            break;
+    }
+    /* Collapse "//" and drop a trailing "/" in place. */
+    char *w = p;
+    for (char *q = p; *q; q++) {
+        if (*q == '/' && (q[1] == '/' || q[1] == 0))
+            continue;
+        *w++ = *q;
+    }
+    *w = 0;
+    return p;
+}
+
+typedef struct walk {
+    stw_matcher *m;
+    stw_tar *t;
+    stw_layer_result *res;
+    const char *name;
+    char path[STW_MAX_PATH + 1];
+} walk;
+
+static stw_status scan_content(walk *w, const char *path, uint64_t size,
+                               stw_error *err)
+{
+    stw_status st = stw_matcher_begin(w->m, path, size, stw_finding_list_sink,
+                                      w->res->findings, err);
+    while (st == STW_OK) {
+        const void *buf;
+        size_t len;
+        if ((st = stw_tar_data(w->t, &buf, &len, err)) != STW_OK)
+            return st;
+        if (len == 0)
+            return stw_matcher_end(w->m, err);
+        st = stw_matcher_feed(w->m, buf, len, err);
+    }
+    return st;
+}
+
+static bool is_whiteout(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return strncmp(slash ? slash + 1 : path, ".wh.", 4) == 0;
+}
+
+static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
+{
+    const char *raw = archive_entry_pathname(e);
+    if (!raw || strlen(raw) > STW_MAX_PATH)
+        return STW_OK; /* unnameable or absurd: nothing to report it as */
+    memcpy(w->path, raw, strlen(raw) + 1);
+    char *path = stw_layer_normalize_path(w->path);
+    if (!*path)
+        return STW_OK;
+    uint32_t type = archive_entry_filetype(e);
+    bool hardlink = archive_entry_hardlink(e) != NULL;
+    stw_status st =
+        stw_pathset_add_entry(w->res->pathset, path, type == AE_IFDIR);
+    if (st != STW_OK)
+        return stw_fail(err, st, "%s: out of memory", w->name);
+    if (is_whiteout(path))
+        return STW_OK; /* markers for the overlay, not files of the image */
+    if (!hardlink) {
+        st = stw_meta_check(path, type, archive_entry_mode(e),
+                            archive_entry_uid(e), archive_entry_gid(e),
+                            stw_finding_list_sink, w->res->findings);
+        if (st != STW_OK)
+            return stw_fail(err, st, "%s: out of memory", w->name);
+    }
+    if (type != AE_IFREG || hardlink || archive_entry_size(e) <= 0)
+        return STW_OK;
+    st = scan_content(w, path, (uint64_t)archive_entry_size(e), err);
+    if (st != STW_OK)
+        stw_error_prefix(err, w->name);
+    return st;
+}
+
+void stw_layer_result_clear(stw_layer_result *r)
+{
+    if (!r)
+        return;
+    stw_finding_list_destroy(r->findings);
+    stw_pathset_destroy(r->pathset);
+    memset(r, 0, sizeof(*r));
+}
+
+stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
+                          struct archive_entry *first, stw_blob *b,
+                          const char *name, uint64_t max_entries,
+                          stw_layer_result *res, stw_error *err)
+{
+    memset(res, 0, sizeof(*res));
+    walk *w = malloc(sizeof(*w));
+    stw_status st;
+    if (!w || stw_finding_list_create(&res->findings) != STW_OK ||
+        stw_pathset_create(&res->pathset) != STW_OK) {
+        st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
+        goto out;
+    }
+    w->m = m;
+    w->t = t;
+    w->res = res;
+    w->name = name;
+    if (!max_entries)
+        max_entries = STW_MAX_ENTRIES;
+    for (struct archive_entry *e = first;; e = NULL) {
+        if (!e && (st = stw_tar_next(t, &e, err)) != STW_OK)
+            goto out;
+        if (!e)
+            break;
+        if (++res->entries > max_entries) {
+            st = stw_fail(err, STW_ERR_LIMIT,
+                          "%s: more than %llu entries in one layer", name,
+                          (unsigned long long)max_entries);
+            goto out;
+        }
+        if ((st = walk_entry(w, e, err)) != STW_OK)
+            goto out;
+    }
+    if ((st = stw_blob_drain(b, err)) != STW_OK) {
+        stw_error_prefix(err, name);
+        goto out;
+    }
+    const void *blob;
+    size_t len;
+    stw_pathset_finish(res->pathset, &blob, &len);
+    res->raw_bytes = stw_blob_raw_bytes(b);
+    res->tar_bytes = stw_blob_out_bytes(b);
+    res->compression = stw_blob_compression(b);
+    snprintf(res->digest, sizeof(res->digest), "%s", stw_blob_digest(b));
+    snprintf(res->diff_id, sizeof(res->diff_id), "%s", stw_blob_diff_id(b));
+out:
+    free(w);
+    if (st != STW_OK)
+        stw_layer_result_clear(res);
+    return st;
+}
+
+stw_status stw_layer_scan(stw_matcher *m, stw_read_fn fn, void *ctx,
+                          const stw_blob_options *bo, uint64_t max_entries,
+                          stw_layer_result *res, stw_error *err)
+{
+    memset(res, 0, sizeof(*res));
+    stw_blob *b = NULL;
+    stw_tar *t = NULL;
+    stw_status st = stw_blob_create(fn, ctx, bo, &b, err);
+    if (st == STW_OK)
+        st = stw_tar_open(b, bo->name, &t, err);
+    if (st == STW_OK)
+        st = stw_layer_walk(m, t, NULL, b, bo->name, max_entries, res, err);
+    if (st != STW_OK)
+        stw_error_prefix(err, bo->name);
+    stw_tar_close(t);
+    stw_blob_destroy(b);
+    return st;
+}

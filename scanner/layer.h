@@ -1,0 +1,53 @@
+/* layer.h - walks one layer: a tar stream read through libarchive from a
+ * stw_blob (so digests are verified and decompression is ours), feeding
+ * every entry to the pathset (overlay facts), the metadata detector and,
+ * for regular files, the content matcher. Nothing is extracted. */
+#ifndef STW_LAYER_H
+#define STW_LAYER_H
+
+#include "blob.h"
+#include "finding.h"
+#include "matcher.h"
+#include "pathset.h"
+#include "tar.h"
+
+#include <stdint.h>
+
+struct archive_entry;
+
+typedef struct stw_layer_result {
+    stw_finding_list *findings; /* transferred to the caller */
+    stw_pathset *pathset;       /* transferred to the caller, finished */
+    uint64_t entries;
+    uint64_t raw_bytes; /* blob bytes */
+    uint64_t tar_bytes; /* uncompressed bytes */
+    stw_compression compression;
+    char digest[80]; /* "sha256:…" computed */
+    char diff_id[80];
+} stw_layer_result;
+
+/* Frees what a result owns and zeroes it. */
+void stw_layer_result_clear(stw_layer_result *r);
+
+/* Scans a whole layer blob pulled through fn/ctx. bo names the blob and
+ * carries the expected digests and bomb limits. On error res is cleared and
+ * err says what is wrong, prefixed with bo->name. */
+stw_status stw_layer_scan(stw_matcher *m, stw_read_fn fn, void *ctx,
+                          const stw_blob_options *bo, uint64_t max_entries,
+                          stw_layer_result *res, stw_error *err);
+
+/* Walks the remaining entries of an open tar reader over blob b. If first
+ * is not NULL it is an entry the caller already read (e.g. to classify an
+ * outer archive by its first member) and is processed first. Drains and
+ * verifies the blob at the end. */
+stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
+                          struct archive_entry *first, stw_blob *b,
+                          const char *name, uint64_t max_entries,
+                          stw_layer_result *res, stw_error *err);
+
+/* Normalises a tar path in place: strips leading "./" and "/", trailing
+ * "/" and repeated slashes. Returns the start of the normalised path within
+ * buf (may be empty for the root). */
+char *stw_layer_normalize_path(char *buf);
+
+#endif

@@ -1,0 +1,42 @@
+/* limits.h - every bound that an untrusted image controls, in one place.
+ * Each default is overridable per scan through stw_scan_options. */
+#ifndef STW_LIMITS_H
+#define STW_LIMITS_H
+
+/* JSON documents (manifest.json, index.json, configs, manifests) are read
+ * whole; real ones are a few KiB, 16 MiB allows absurd histories. */
+#define STW_MAX_JSON_BYTES (16u << 20)
+/* JSON nesting depth accepted by the parser (jansson's own recursion). */
+#define STW_MAX_JSON_DEPTH 64
+/* Uncompressed bytes of one layer: far above any real layer (tens of GB),
+ * low enough that a decompression bomb stops. */
+#define STW_MAX_LAYER_BYTES (64ull << 30)
+/* Decompression ratio beyond which a layer is a bomb. Real tar+gzip of
+ * sparse files reaches ~1000; zeros compress ~1030x in gzip, far more in
+ * zstd, so the ratio is only enforced past STW_RATIO_GRACE bytes. */
+#define STW_MAX_RATIO 2000.0
+#define STW_RATIO_GRACE (64ull << 20)
+/* Entries in one layer: node_modules trees reach ~10^5. */
+#define STW_MAX_ENTRIES 5000000ull
+/* Path length inside a layer (PATH_MAX-ish; longer are skipped). */
+#define STW_MAX_PATH 4096
+/* Members of an outer archive (docker save / oci-archive) and layers of one
+ * image. */
+#define STW_MAX_MEMBERS 100000
+#define STW_MAX_LAYERS 1000
+/* Images in one archive or index. */
+#define STW_MAX_IMAGES 4096
+/* Findings kept per layer; beyond this they are counted, not stored. */
+#define STW_MAX_FINDINGS_PER_LAYER 100000
+/* Content scanning window: files are scanned in chunks of this size with
+ * STW_SCAN_OVERLAP bytes carried over, so a match up to that long that
+ * straddles two chunks is still seen whole. */
+#define STW_SCAN_CHUNK (1u << 20)
+#define STW_SCAN_OVERLAP (64u << 10)
+
+/* zstd frames declare their window size; a hostile frame could make the
+ * decoder allocate up to 2 GiB per layer (per worker). 2^27 = 128 MiB
+ * covers `zstd --long` (default 2^27) and every level up to 19. */
+#define STW_ZSTD_WINDOW_LOG_MAX 27
+
+#endif

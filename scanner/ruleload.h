@@ -1,0 +1,114 @@
+/* ruleload.h - the in-memory form of a rule, shared by the YAML loader
+ * (ruleload.c), the compiler (rules.c) and the matcher (matcher.c). This is
+ * the private layout behind the opaque stw_rules: nothing outside those three
+ * files may include it. */
+#ifndef STW_RULELOAD_H
+#define STW_RULELOAD_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include "rules.h"
+#include "validate.h"
+
+#include <hs/hs.h>
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* How the matcher finds candidate windows for a content rule. */
+typedef enum stw_rule_mode {
+    STW_MODE_KEYWORD = 0, /* vectorscan literal keyword hits */
+    STW_MODE_PREFILTER,   /* the regex itself, vectorscan HS_FLAG_PREFILTER */
+    STW_MODE_FULL,        /* vectorscan refused the regex: PCRE2 on all */
+    STW_MODE_PATH_ONLY    /* no regex: the rule is about the path alone */
+} stw_rule_mode;
+
+/* One allow rule: suppresses a finding when regex matches the secret, the
+ * whole match or its line, or when path matches the file path. */
+typedef struct stw_allow {
+    char *id;
+    char *description;
+    char *regex_src; /* NULL when absent */
+    char *path_src;  /* NULL when absent */
+    pcre2_code *re;
+    pcre2_code *path_re;
+} stw_allow;
+
+/* One rule. info is the first member so &rule->info can be handed out as
+ * the rule's public view. Every string is owned by the rule. */
+typedef struct stw_rule {
+    stw_rule_info info; /* id/title/category/remediation point into below */
+    char *id, *title, *category, *remediation;
+    char *file; /* base name of the file it came from, for messages */
+    int line;   /* 1-based line of the rule in that file */
+
+    char *regex_src;         /* NULL for a path-only rule */
+    char *secret_group_name; /* NULL: the whole match is the secret */
+    char *path_src;          /* NULL: every path */
+    char **keywords;
+    size_t n_keywords;
+    stw_allow *allows;
+    size_t n_allows;
+    double entropy;  /* minimum Shannon bits/char of the secret; 0 = none */
+    char *validator; /* name from validate.h; NULL = none */
+
+    char **tp, **fp; /* examples: must match / must not match */
+    size_t n_tp, n_fp;
+    char *example_path; /* path the examples are scanned as; NULL = default */
+
+    /* Filled by the compiler (rules.c). */
+    pcre2_code *re;
+    pcre2_code *path_re;
+    uint32_t secret_group; /* 0 = whole match */
+    stw_validator_fn validate;
+    stw_rule_mode mode;
+} stw_rule;
+
+/* A parsed rule file: its rules and its file-wide allow rules (which apply
+ * to every rule of the final set). */
+typedef struct stw_rulefile {
+    char *name;
+    stw_rule *rules;
+    size_t n_rules;
+    stw_allow *allows;
+    size_t n_allows;
+    char *version; /* the optional `version:` value, or NULL */
+} stw_rulefile;
+
+/* Maps a vectorscan pattern id back to its rule. */
+typedef struct stw_pattern {
+    uint32_t rule;
+    bool is_regex; /* prefilter regex (hit is a match end) vs keyword */
+} stw_pattern;
+
+/* The compiled set (the layout behind the opaque stw_rules). */
+struct stw_rules {
+    stw_rule *rules;
+    size_t n_rules;
+    stw_allow *allows; /* global allow rules from every file */
+    size_t n_allows;
+    hs_database_t *db; /* NULL when no rule needs the prefilter */
+    stw_pattern *patterns;
+    size_t n_patterns;
+    uint32_t *full_rules; /* rules scanned by PCRE2 over every window */
+    size_t n_full_rules;
+    uint32_t max_captures; /* largest capture count of any regex */
+    char version[17];
+};
+
+/* Parses YAML text (len bytes, need not be NUL-terminated) of the file named
+ * name into *out (fields zeroed first). Syntax, type, unknown-field and
+ * missing-field errors name the file, the rule and the problem; nothing is
+ * compiled here. On failure *out is left freed. */
+stw_status stw_rulefile_parse(const char *name, const char *text, size_t len,
+                              stw_rulefile *out, stw_error *err);
+/* Frees what stw_rulefile_parse filled; the struct itself is the caller's. */
+void stw_rulefile_free(stw_rulefile *f);
+
+/* Frees one rule's strings and compiled programs (not the struct). */
+void stw_rule_free(stw_rule *r);
+/* Frees one allow rule's strings and programs (not the struct). */
+void stw_allow_free(stw_allow *a);
+
+#endif
