@@ -25,9 +25,18 @@ void stw_error_prefix(stw_error *err, const char *prefix)
     size_t pl = strlen(prefix);
     if (strncmp(err->msg, prefix, pl) == 0)
         return;
+    /* Built by hand: the message is cut to fit, which snprintf warns of. */
     char tmp[STW_ERROR_MAX];
-    snprintf(tmp, sizeof(tmp), "%s: %s", prefix, err->msg);
-    memcpy(err->msg, tmp, sizeof(tmp));
+    size_t ml = strlen(err->msg);
+    size_t n = 0;
+    for (size_t i = 0; i < pl && n + 1 < sizeof(tmp); i++)
+        tmp[n++] = prefix[i];
+    for (const char *sep = ": "; *sep && n + 1 < sizeof(tmp); sep++)
+        tmp[n++] = *sep;
+    for (size_t i = 0; i < ml && n + 1 < sizeof(tmp); i++)
+        tmp[n++] = err->msg[i];
+    tmp[n] = 0;
+    memcpy(err->msg, tmp, n + 1);
 }
 
 char *stw_strdup(const char *s)

@@ -11,9 +11,9 @@ struct stw_embedded {
     size_t len;       /* length without the terminating NUL */
 };
 
-/* db/*.sql, sorted by name: migrations applied in order. */
+/* The db/ SQL files, sorted by name: migrations applied in order. */
 extern const struct stw_embedded stw_embedded_migrations[];
-/* signatures/*.yaml, sorted by name: the built-in rule set. */
+/* The signatures/ YAML files, sorted by name: the built-in rule set. */
 extern const struct stw_embedded stw_embedded_rules[];
 
 #endif

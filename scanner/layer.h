@@ -22,8 +22,8 @@ typedef struct stw_layer_result {
     uint64_t raw_bytes; /* blob bytes */
     uint64_t tar_bytes; /* uncompressed bytes */
     stw_compression compression;
-    char digest[80]; /* "sha256:…" computed */
-    char diff_id[80];
+    char digest[72]; /* "sha256:…" computed */
+    char diff_id[72];
 } stw_layer_result;
 
 /* Frees what a result owns and zeroes it. */

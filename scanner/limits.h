@@ -39,4 +39,19 @@
  * covers `zstd --long` (default 2^27) and every level up to 19. */
 #define STW_ZSTD_WINDOW_LOG_MAX 27
 
+/* Keyword confirmation window: a prefilter hit at offset h runs the rule's
+ * regex over [h - BEFORE, h + AFTER] of the current chunk, so a rule's
+ * keyword must sit within BEFORE bytes of the match start and the match must
+ * end within AFTER bytes of the keyword (a 4096-bit RSA PEM is ~3.3 KiB). */
+#define STW_SCAN_HIT_BEFORE (4u << 10)
+#define STW_SCAN_HIT_AFTER (16u << 10)
+/* Bytes before a chunk's first reportable offset kept as look-behind
+ * context (\b, (?<=...)) for the regexes. Must be < STW_SCAN_OVERLAP. */
+#define STW_SCAN_CONTEXT 256u
+/* PCRE2 match limit per confirmation window: hostile content cannot make a
+ * regex backtrack for ever; a window that hits it is skipped. */
+#define STW_REGEX_MATCH_LIMIT 10000000u
+/* Size of one user rule file read from disk. */
+#define STW_MAX_RULEFILE_BYTES (16u << 20)
+
 #endif

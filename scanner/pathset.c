@@ -109,7 +109,8 @@ static int cmp_u64(const void *a, const void *b)
 void stw_pathset_finish(stw_pathset *ps, const void **blob, size_t *len)
 {
     if (!ps->finished) {
-        qsort(ps->v, ps->n, sizeof(*ps->v), cmp_u64);
+        if (ps->n)
+            qsort(ps->v, ps->n, sizeof(*ps->v), cmp_u64);
         size_t w = 0;
         for (size_t i = 0; i < ps->n; i++)
             if (w == 0 || ps->v[w - 1] != ps->v[i])

@@ -80,6 +80,7 @@ typedef struct stw_rulefile {
 typedef struct stw_pattern {
     uint32_t rule;
     bool is_regex; /* prefilter regex (hit is a match end) vs keyword */
+    uint32_t kwlen; /* keyword length: the hit's `to` minus this is its start */
 } stw_pattern;
 
 /* The compiled set (the layout behind the opaque stw_rules). */

@@ -46,4 +46,12 @@ stw_status stw_rules_info(const stw_rules *r, size_t i, stw_rule_info *out);
 /* Looks a rule up by id; NULL if none. */
 const stw_rule_info *stw_rules_find(const stw_rules *r, const char *id);
 
+/* One example string of rule i, as written in its rule file under
+ * `examples:`, for self-tests: tp non-zero selects the strings that must
+ * match, zero those that must not; j indexes them. *text and *path (the file
+ * path to scan the example as) are borrowed while r lives. Returns
+ * STW_ERR_NOT_FOUND when i or j is past the end. */
+stw_status stw_rules_example(const stw_rules *r, size_t i, int tp, size_t j,
+                             const char **text, const char **path);
+
 #endif

@@ -107,3 +107,8 @@ stw_status stw_tar_member_read(void *ctx, const void **buf, size_t *len,
 {
     return stw_tar_data(ctx, buf, len, err);
 }
+
+struct archive *stw_tar_archive(stw_tar *t)
+{
+    return t->a;
+}

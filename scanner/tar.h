@@ -27,6 +27,10 @@ stw_status stw_tar_next(stw_tar *t, struct archive_entry **e, stw_error *err);
 stw_status stw_tar_data(stw_tar *t, const void **buf, size_t *len,
                         stw_error *err);
 
+/* The underlying libarchive reader (borrowed), for reading a member's data
+ * directly. */
+struct archive *stw_tar_archive(stw_tar *t);
+
 /* stw_read_fn over the current entry's data (ctx is the stw_tar), so a
  * member of an outer archive can itself be opened as a blob. */
 stw_status stw_tar_member_read(void *ctx, const void **buf, size_t *len,

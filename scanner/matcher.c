@@ -1,0 +1,569 @@
+/* matcher.c - per-thread content and path matching against a shared
+ * stw_rules.
+ *
+ * A file streams through one window buffer of STW_SCAN_CHUNK +
+ * STW_SCAN_OVERLAP bytes. Each time it fills, it is scanned and its last
+ * STW_SCAN_OVERLAP bytes are carried to the front; the rest of the file is
+ * scanned once at end (most files never fill the buffer). Each scan owns a
+ * half-open range of match *start* offsets [accept_lo, accept_hi): a
+ * non-final scan only reports matches starting before the carried tail
+ * (plus STW_SCAN_CONTEXT, which the next scan keeps as look-behind), and
+ * the next scan starts reporting exactly there. So every match start
+ * belongs to one scan, each match up to STW_SCAN_OVERLAP - STW_SCAN_CONTEXT
+ * bytes long is seen whole, and the result does not depend on how the
+ * content was split into feeds.
+ *
+ * Within a scan: vectorscan reports keyword (or prefilter) hits; each hit
+ * becomes a window [hit - STW_SCAN_HIT_BEFORE, hit + STW_SCAN_HIT_AFTER]
+ * for its rule; a rule's windows are merged and its PCRE2 program runs over
+ * them, left to right, never re-reading what a match consumed. Matches are
+ * then sorted by offset, filtered (placeholder, entropy, allow rules,
+ * validator) and emitted with lines counted lazily up to each match. */
+#include "matcher.h"
+
+#include "common.h"
+#include "limits.h"
+#include "ruleload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A confirmation window of one rule, buffer-relative. */
+typedef struct interval {
+    size_t lo, hi;
+} interval;
+
+typedef struct rule_hits {
+    interval *v;
+    size_t n, cap;
+} rule_hits;
+
+/* A confirmed match, buffer-relative; the secret is [sec_lo, sec_hi). */
+typedef struct match {
+    uint32_t rule;
+    size_t start, end, sec_lo, sec_hi;
+} match;
+
+/* Windows kept per rule before they are sorted and merged: merged windows
+ * are disjoint and mostly STW_SCAN_HIT_BEFORE + STW_SCAN_HIT_AFTER wide, so
+ * after a merge far fewer than this remain. */
+#define HITS_COMPACT 1024
+
+struct stw_matcher {
+    const stw_rules *rules;
+    hs_scratch_t *scratch;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit;
+
+    unsigned char *buf; /* STW_SCAN_CHUNK + STW_SCAN_OVERLAP bytes */
+    size_t len;
+    uint64_t base;      /* file offset of buf[0] */
+    uint64_t accept_lo; /* matches starting before this were handled */
+    uint64_t nl_pos;    /* newlines before this file offset ... */
+    uint64_t nl_count;  /* ... number this many */
+
+    const char *path;
+    stw_finding_fn fn;
+    void *ctx;
+    bool active;
+    stw_status failed; /* sticky: a failed file accepts no more feeds */
+
+    unsigned char *rule_on; /* per rule: applies to the current path */
+    rule_hits *hits;        /* per rule */
+    uint32_t *touched;      /* rules with hits in the current scan */
+    size_t n_touched;
+    match *found;
+    size_t n_found, cap_found;
+    char *norm; /* normalised secret scratch */
+    size_t norm_cap;
+    bool scan_failed; /* set by the callback on allocation failure */
+};
+
+#define WINDOW_CAP ((size_t)STW_SCAN_CHUNK + STW_SCAN_OVERLAP)
+
+void stw_matcher_destroy(stw_matcher *m)
+{
+    if (!m)
+        return;
+    hs_free_scratch(m->scratch);
+    pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
+    pcre2_jit_stack_free(m->jit);
+    free(m->buf);
+    free(m->rule_on);
+    if (m->hits) {
+        for (size_t i = 0; i < m->rules->n_rules; i++)
+            free(m->hits[i].v);
+    }
+    free(m->hits);
+    free(m->touched);
+    free(m->found);
+    free(m->norm);
+    free(m);
+}
+
+stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
+                              stw_error *err)
+{
+    *out = NULL;
+    stw_matcher *m = calloc(1, sizeof(*m));
+    if (!m)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    m->rules = rules;
+    size_t n = rules->n_rules ? rules->n_rules : 1;
+    m->buf = malloc(WINDOW_CAP);
+    m->rule_on = calloc(n, 1);
+    m->hits = calloc(n, sizeof(*m->hits));
+    m->touched = calloc(n, sizeof(*m->touched));
+    m->md = pcre2_match_data_create(rules->max_captures + 1, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
+    m->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+    if (!m->buf || !m->rule_on || !m->hits || !m->touched || !m->md ||
+        !m->mctx || !m->jit) {
+        stw_matcher_destroy(m);
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
+    pcre2_set_match_limit(m->mctx, STW_REGEX_MATCH_LIMIT);
+    if (rules->db && hs_alloc_scratch(rules->db, &m->scratch) != HS_SUCCESS) {
+        stw_matcher_destroy(m);
+        return stw_fail(err, STW_ERR_NOMEM,
+                        "cannot allocate vectorscan scratch");
+    }
+    *out = m;
+    return STW_OK;
+}
+
+static bool re_matches(stw_matcher *m, const pcre2_code *re, const char *s,
+                       size_t n)
+{
+    return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, m->md, m->mctx) >= 0;
+}
+
+/* An allow rule that has only a path suppresses its rule for the file. */
+static bool path_allowed(stw_matcher *m, const stw_allow *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!a[i].re && a[i].path_re &&
+            re_matches(m, a[i].path_re, m->path, strlen(m->path)))
+            return true;
+    }
+    return false;
+}
+
+static stw_status emit(stw_matcher *m, stw_finding *f, stw_error *err)
+{
+    stw_status st = m->fn(m->ctx, f);
+    if (st != STW_OK) {
+        m->failed = st;
+        stw_fail(err, st, "%s: finding sink failed: %s", m->path,
+                     stw_status_str(st));
+    }
+    return st;
+}
+
+stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
+                             stw_finding_fn fn, void *ctx, stw_error *err)
+{
+    (void)size; /* the window is fixed; size is only a hint */
+    m->path = path ? path : "";
+    m->fn = fn;
+    m->ctx = ctx;
+    m->len = 0;
+    m->base = 0;
+    m->accept_lo = 0;
+    m->nl_pos = 0;
+    m->nl_count = 0;
+    m->failed = STW_OK;
+    m->active = true;
+    const stw_rules *rs = m->rules;
+    size_t plen = strlen(m->path);
+    bool global_off = path_allowed(m, rs->allows, rs->n_allows);
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const stw_rule *r = &rs->rules[i];
+        bool on = !global_off &&
+                  (!r->path_re || re_matches(m, r->path_re, m->path, plen)) &&
+                  !path_allowed(m, r->allows, r->n_allows);
+        m->rule_on[i] = on;
+        if (on && r->mode == STW_MODE_PATH_ONLY) {
+            stw_finding f = {.path = m->path,
+                             .kind = r->info.kind,
+                             .rule = r->id,
+                             .severity = r->info.severity,
+                             .line = 0,
+                             .offset = -1};
+            stw_status st = emit(m, &f, err);
+            if (st != STW_OK)
+                return st;
+        }
+    }
+    return STW_OK;
+}
+
+static int cmp_interval(const void *a, const void *b)
+{
+    const interval *x = a, *y = b;
+    return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* Sorts a rule's windows and merges overlapping ones. */
+static void merge_windows(rule_hits *h)
+{
+    if (h->n < 2)
+        return;
+    qsort(h->v, h->n, sizeof(*h->v), cmp_interval);
+    size_t k = 0;
+    for (size_t i = 1; i < h->n; i++) {
+        if (h->v[i].lo <= h->v[k].hi) {
+            if (h->v[i].hi > h->v[k].hi)
+                h->v[k].hi = h->v[i].hi;
+        } else {
+            h->v[++k] = h->v[i];
+        }
+    }
+    h->n = k + 1;
+}
+
+/* Records a confirmation window for rule r. */
+static int add_window(stw_matcher *m, uint32_t r, size_t lo, size_t hi)
+{
+    rule_hits *h = &m->hits[r];
+    if (h->n == 0)
+        m->touched[m->n_touched++] = r;
+    else {
+        interval *last = &h->v[h->n - 1];
+        if (lo <= last->hi && hi >= last->lo) {
+            if (lo < last->lo)
+                last->lo = lo;
+            if (hi > last->hi)
+                last->hi = hi;
+            return 0;
+        }
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 8;
+        interval *v = realloc(h->v, cap * sizeof(*v));
+        if (!v) {
+            m->scan_failed = true;
+            return 1; /* stops the vectorscan scan */
+        }
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->n++] = (interval){lo, hi};
+    if (h->n >= HITS_COMPACT) {
+        /* Out-of-order hits (several keywords) defeat the merge with the
+         * last window; sort and merge so memory stays bounded. */
+        merge_windows(h);
+    }
+    return 0;
+}
+
+static int on_hit(unsigned int id, unsigned long long from,
+                  unsigned long long to, unsigned int flags, void *ctx)
+{
+    (void)from; /* no start-of-match tracking: it costs speed */
+    (void)flags;
+    stw_matcher *m = ctx;
+    const stw_pattern *p = &m->rules->patterns[id];
+    if (!m->rule_on[p->rule])
+        return 0;
+    size_t end = (size_t)to, lo, hi;
+    if (p->is_regex) {
+        /* A prefilter report is a possible match end. */
+        lo = end > STW_SCAN_HIT_AFTER ? end - STW_SCAN_HIT_AFTER : 0;
+        hi = end + STW_SCAN_HIT_BEFORE;
+    } else {
+        size_t start = end >= p->kwlen ? end - p->kwlen : 0;
+        lo = start > STW_SCAN_HIT_BEFORE ? start - STW_SCAN_HIT_BEFORE : 0;
+        hi = end + STW_SCAN_HIT_AFTER;
+    }
+    if (hi > m->len)
+        hi = m->len;
+    return add_window(m, p->rule, lo, hi);
+}
+
+static stw_status push_match(stw_matcher *m, const match *x, stw_error *err)
+{
+    if (m->n_found == m->cap_found) {
+        size_t cap = m->cap_found ? m->cap_found * 2 : 16;
+        match *v = realloc(m->found, cap * sizeof(*v));
+        if (!v)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        m->found = v;
+        m->cap_found = cap;
+    }
+    m->found[m->n_found++] = *x;
+    return STW_OK;
+}
+
+/* Runs rule r's regex over its merged windows. */
+static stw_status confirm(stw_matcher *m, uint32_t ri, bool final,
+                          uint64_t accept_hi, stw_error *err)
+{
+    const stw_rule *r = &m->rules->rules[ri];
+    rule_hits *h = &m->hits[ri];
+    merge_windows(h);
+    size_t next = 0;
+    for (size_t w = 0; w < h->n; w++) {
+        size_t hi = h->v[w].hi;
+        size_t start = h->v[w].lo > next ? h->v[w].lo : next;
+        uint32_t opts = hi < m->len ? PCRE2_NOTEOL : 0;
+        while (start < hi) {
+            int rc = pcre2_match(r->re, m->buf, hi, start, opts, m->md,
+                                 m->mctx);
+            if (rc < 0)
+                break; /* no match, or a limit hit: skip the window */
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+            size_t s = ov[0], e = ov[1];
+            if (e <= s) {
+                start = s + 1; /* empty matches report nothing */
+                continue;
+            }
+            if (!final && m->base + s >= accept_hi)
+                return STW_OK; /* the next scan owns it, and all after */
+            if (m->base + s >= m->accept_lo) {
+                match x = {ri, s, e, s, e};
+                if (r->secret_group && (uint32_t)rc > r->secret_group &&
+                    ov[2 * r->secret_group] != PCRE2_UNSET) {
+                    x.sec_lo = ov[2 * r->secret_group];
+                    x.sec_hi = ov[2 * r->secret_group + 1];
+                }
+                stw_status st = push_match(m, &x, err);
+                if (st != STW_OK)
+                    return st;
+            }
+            start = next = e;
+        }
+    }
+    return STW_OK;
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+    const match *x = a, *y = b;
+    if (x->start != y->start)
+        return (x->start > y->start) - (x->start < y->start);
+    return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/* Counts newlines up to buffer position pos (>= nl_pos - base). */
+static void advance_lines(stw_matcher *m, size_t pos)
+{
+    const unsigned char *p = m->buf + (m->nl_pos - m->base);
+    const unsigned char *end = m->buf + pos;
+    while (p < end) {
+        const unsigned char *q = memchr(p, '\n', (size_t)(end - p));
+        if (!q)
+            break;
+        m->nl_count++;
+        p = q + 1;
+    }
+    m->nl_pos = m->base + pos;
+}
+
+/* Private keys: the same key pasted as PEM, as a JSON string with "\n"
+ * escapes or as an indented YAML block must hash the same, so line breaks
+ * and their escapes are removed before hashing. Returns the secret to use. */
+static const char *normalise(stw_matcher *m, const char *s, size_t *n)
+{
+    if (*n > m->norm_cap) {
+        char *p = realloc(m->norm, *n);
+        if (!p)
+            return s; /* hash the raw form rather than fail the file */
+        m->norm = p;
+        m->norm_cap = *n;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        char c = s[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (c == '\\' && i + 1 < *n && (s[i + 1] == 'n' || s[i + 1] == 'r')) {
+            i++;
+            continue;
+        }
+        m->norm[k++] = c;
+    }
+    *n = k;
+    return m->norm;
+}
+
+/* The line around buffer position pos, bounded to 1 KiB either side. */
+static void line_around(const stw_matcher *m, size_t pos, size_t *lo,
+                        size_t *hi)
+{
+    size_t a = pos, b = pos;
+    while (a > 0 && pos - a < 1024 && m->buf[a - 1] != '\n')
+        a--;
+    while (b < m->len && b - pos < 1024 && m->buf[b] != '\n')
+        b++;
+    *lo = a;
+    *hi = b;
+}
+
+/* An allow rule with a regex suppresses a match when the regex matches the
+ * secret, the whole match or its line (and, if it also has a path, the
+ * path matches too). */
+static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
+                          const match *x)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!a[i].re)
+            continue;
+        if (a[i].path_re &&
+            !re_matches(m, a[i].path_re, m->path, strlen(m->path)))
+            continue;
+        size_t llo, lhi;
+        line_around(m, x->start, &llo, &lhi);
+        const char *b = (const char *)m->buf;
+        if (re_matches(m, a[i].re, b + x->sec_lo, x->sec_hi - x->sec_lo) ||
+            re_matches(m, a[i].re, b + x->start, x->end - x->start) ||
+            re_matches(m, a[i].re, b + llo, lhi - llo))
+            return true;
+    }
+    return false;
+}
+
+static stw_status report(stw_matcher *m, const match *x, stw_error *err)
+{
+    const stw_rule *r = &m->rules->rules[x->rule];
+    const char *sec = (const char *)m->buf + x->sec_lo;
+    size_t n = x->sec_hi - x->sec_lo;
+    if (r->info.kind == STW_KIND_PRIVATE_KEY)
+        sec = normalise(m, sec, &n);
+    if (stw_is_placeholder(sec, n))
+        return STW_OK;
+    if (r->entropy > 0 && stw_entropy(sec, n) < r->entropy)
+        return STW_OK;
+    if (match_allowed(m, r->allows, r->n_allows, x) ||
+        match_allowed(m, m->rules->allows, m->rules->n_allows, x))
+        return STW_OK;
+    stw_validity v = r->validate ? r->validate(sec, n) : STW_VALID_UNKNOWN;
+    if (v == STW_VALID_NO)
+        return STW_OK;
+    advance_lines(m, x->start);
+    stw_finding f = {.path = m->path,
+                     .kind = r->info.kind,
+                     .rule = r->id,
+                     .severity = r->info.severity,
+                     .line = (int64_t)m->nl_count + 1,
+                     .offset = (int64_t)(m->base + x->start),
+                     .validated = v == STW_VALID_YES};
+    stw_finding_set_secret(&f, sec, n);
+    return emit(m, &f, err);
+}
+
+/* Scans buf[0, len). A non-final scan reports matches starting before
+ * accept_hi only. */
+static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
+{
+    const stw_rules *rs = m->rules;
+    uint64_t accept_hi = 1 ? UINT64_MAX
+                               : m->base + m->len - STW_SCAN_OVERLAP +
+                                     STW_SCAN_CONTEXT;
+    if (m->len == 0)
+        return STW_OK;
+    m->n_touched = 0;
+    m->n_found = 0;
+    m->scan_failed = false;
+    stw_status st = STW_OK;
+    if (rs->db) {
+        hs_error_t e = hs_scan(rs->db, (const char *)m->buf,
+                               (unsigned)m->len, 0, m->scratch, on_hit, m);
+        if (m->scan_failed)
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", m->path);
+        else if (e != HS_SUCCESS)
+            st = stw_fail(err, STW_ERR_RULES, "%s: vectorscan error %d",
+                          m->path, (int)e);
+    }
+    for (size_t i = 0; st == STW_OK && i < rs->n_full_rules; i++) {
+        uint32_t r = rs->full_rules[i];
+        if (m->rule_on[r] && add_window(m, r, 0, m->len) != 0)
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", m->path);
+    }
+    for (size_t i = 0; st == STW_OK && i < m->n_touched; i++)
+        st = confirm(m, m->touched[i], final, accept_hi, err);
+    for (size_t i = 0; i < m->n_touched; i++)
+        m->hits[m->touched[i]].n = 0;
+    m->n_touched = 0;
+    if (st != STW_OK)
+        return st;
+    if (m->n_found > 1)
+        qsort(m->found, m->n_found, sizeof(*m->found), cmp_match);
+    for (size_t i = 0; st == STW_OK && i < m->n_found; i++) {
+        if (i > 0 && m->found[i].start == m->found[i - 1].start &&
+            m->found[i].rule == m->found[i - 1].rule)
+            continue;
+        st = report(m, &m->found[i], err);
+    }
+    m->n_found = 0;
+    m->accept_lo = accept_hi;
+    return st;
+}
+
+/* Keeps the last STW_SCAN_OVERLAP bytes as the start of the next window,
+ * counting the newlines of what is dropped first. */
+static void carry(stw_matcher *m)
+{
+    size_t drop = m->len - STW_SCAN_OVERLAP;
+    if (m->nl_pos < m->base + drop)
+        advance_lines(m, drop);
+    memmove(m->buf, m->buf + drop, STW_SCAN_OVERLAP);
+    m->base += drop;
+    m->len = STW_SCAN_OVERLAP;
+}
+
+stw_status stw_matcher_feed(stw_matcher *m, const void *data, size_t len,
+                            stw_error *err)
+{
+    if (!m->active)
+        return stw_fail(err, STW_ERR_USAGE, "matcher: feed without begin");
+    if (m->failed != STW_OK)
+        return m->failed;
+    const unsigned char *p = data;
+    while (len > 0) {
+        size_t room = WINDOW_CAP - m->len;
+        size_t k = len < room ? len : room;
+        memcpy(m->buf + m->len, p, k);
+        m->len += k;
+        p += k;
+        len -= k;
+        if (m->len == WINDOW_CAP) {
+            stw_status st = scan_window(m, false, err);
+            if (st != STW_OK) {
+                m->failed = st;
+                return st;
+            }
+            carry(m);
+        }
+    }
+    return STW_OK;
+}
+
+stw_status stw_matcher_end(stw_matcher *m, stw_error *err)
+{
+    if (!m->active)
+        return stw_fail(err, STW_ERR_USAGE, "matcher: end without begin");
+    m->active = false;
+    if (m->failed != STW_OK)
+        return m->failed;
+    stw_status st = scan_window(m, true, err);
+    m->len = 0;
+    return st;
+}
+
+stw_status stw_matcher_scan_buffer(stw_matcher *m, const char *path,
+                                   const void *data, size_t len,
+                                   stw_finding_fn fn, void *ctx,
+                                   stw_error *err)
+{
+    stw_status st = stw_matcher_begin(m, path, len, fn, ctx, err);
+    if (st == STW_OK)
+        st = stw_matcher_feed(m, data, len, err);
+    if (st == STW_OK)
+        return stw_matcher_end(m, err);
+    m->active = false;
+    return st;
+}

@@ -1,0 +1,809 @@
+/* report.c - the table and JSON renderers for the results of one scan. */
+#include "report.h"
+
+#include "common.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+stw_status stw_report_format_parse(const char *s, stw_report_format *out)
+{
+    if (s && strcmp(s, "table") == 0)
+        *out = STW_REPORT_TABLE;
+    else if (s && strcmp(s, "json") == 0)
+        *out = STW_REPORT_JSON;
+    else
+        return STW_ERR_USAGE;
+    return STW_OK;
+}
+
+size_t stw_report_count_at_least(const stw_results *r, stw_severity min)
+{
+    size_t n = 0;
+    for (size_t i = 0; r && i < r->n_findings; i++)
+        n += r->findings[i].severity >= min;
+    return n;
+}
+
+/* ---- UTF-8 ----------------------------------------------------------------
+ * Paths and history lines come from untrusted images and need not be UTF-8;
+ * both renderers must still produce valid text. */
+
+/* Decodes one code point at s (n bytes left). Returns its length, or 0 for
+ * an invalid, overlong, surrogate or truncated sequence. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    size_t len;
+    uint32_t c, min;
+    if ((s[0] & 0xe0) == 0xc0) {
+        len = 2, c = s[0] & 0x1f, min = 0x80;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3, c = s[0] & 0x0f, min = 0x800;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        len = 4, c = s[0] & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* Code points that would let a file name rewrite the terminal or reorder
+ * what a reader sees: C0/C1 controls, DEL and the bidi overrides. */
+static int unsafe_for_terminal(uint32_t c)
+{
+    return c < 0x20 || (c >= 0x7f && c < 0xa0) ||
+           (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* ---- JSON -----------------------------------------------------------------
+ */
+
+/* A JSON string for s; NULL becomes null. Invalid UTF-8 bytes become U+FFFD
+ * because jansson rejects them and the report must still be produced. */
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    json_t *v = json_stringn(s, n);
+    if (v)
+        return v;
+    /* Each invalid byte grows to at most 3 bytes. */
+    char *buf = malloc(3 * n + 1);
+    if (!buf)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (len) {
+            memcpy(buf + o, p + i, len);
+            o += len, i += len;
+        } else {
+            memcpy(buf + o, "\xef\xbf\xbd", 3);
+            o += 3, i++;
+        }
+    }
+    v = json_stringn(buf, o);
+    free(buf);
+    return v;
+}
+
+/* Empty strings are "unknown" in stw_results; the report says null. */
+static json_t *jstr_or_null(const char *s)
+{
+    return (s && *s) ? jstr(s) : json_null();
+}
+
+static json_t *jint_or_null(int present, int64_t v)
+{
+    return present ? json_integer((json_int_t)v) : json_null();
+}
+
+/* Builders record the first failure (a NULL value means out of memory) in
+ * *ok instead of checking every call; jansson frees a NULL-safe value. */
+static void put(json_t *obj, const char *key, json_t *v, int *ok)
+{
+    if (json_object_set_new(obj, key, v) != 0)
+        *ok = 0;
+}
+
+static void push(json_t *arr, json_t *v, int *ok)
+{
+    if (json_array_append_new(arr, v) != 0)
+        *ok = 0;
+}
+
+static json_t *json_layer(const stw_rlayer *l, size_t index, int *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = 0;
+        return NULL;
+    }
+    put(o, "index", json_integer((json_int_t)index), ok);
+    put(o, "digest", jstr(l->digest), ok);
+    put(o, "diff_id", jstr_or_null(l->diff_id), ok);
+    put(o, "media_type", jstr_or_null(l->media_type), ok);
+    put(o, "size", jint_or_null(l->size >= 0, l->size), ok);
+    put(o, "created_by", jstr_or_null(l->created_by), ok);
+    put(o, "cached", json_boolean(l->cached), ok);
+    return o;
+}
+
+static json_t *json_image(const stw_rimage *im, int *ok)
+{
+    json_t *o = json_object();
+    json_t *layers = json_array();
+    if (!o || !layers) {
+        json_decref(o);
+        json_decref(layers);
+        *ok = 0;
+        return NULL;
+    }
+    put(o, "ref", jstr(im->ref), ok);
+    put(o, "manifest_digest", jstr_or_null(im->manifest_digest), ok);
+    put(o, "config_digest", jstr(im->config_digest), ok);
+    put(o, "platform", jstr_or_null(im->platform), ok);
+    for (size_t i = 0; i < im->n_layers; i++)
+        push(layers, json_layer(&im->layers[i], i, ok), ok);
+    put(o, "layers", layers, ok);
+    return o;
+}
+
+static json_t *json_finding(const stw_rfinding *f, int *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = 0;
+        return NULL;
+    }
+    put(o, "image", json_integer((json_int_t)f->image), ok);
+    put(o, "layer", jint_or_null(f->layer >= 0, f->layer), ok);
+    put(o, "layer_digest", jstr(f->layer_digest), ok);
+    put(o, "path", jstr(f->path), ok);
+    put(o, "kind", json_string(stw_kind_str(f->kind)), ok);
+    put(o, "rule", jstr(f->rule), ok);
+    put(o, "severity", json_string(stw_severity_str(f->severity)), ok);
+    put(o, "line", jint_or_null(f->line > 0, f->line), ok);
+    put(o, "offset", jint_or_null(f->offset >= 0, f->offset), ok);
+    put(o, "visible", json_boolean(f->visible), ok);
+    put(o, "removed_in_layer",
+        jint_or_null(!f->visible && f->removed_in_layer >= 0,
+                     f->removed_in_layer),
+        ok);
+    /* Permission bits only (file type dropped), as a plain number: 04755
+     * is 2541. docs/json-report.md says so. */
+    put(o, "mode", jint_or_null(f->has_mode, f->mode & 07777), ok);
+    put(o, "uid", jint_or_null(f->has_mode, f->uid), ok);
+    put(o, "gid", jint_or_null(f->has_mode, f->gid), ok);
+    put(o, "fingerprint", jstr(f->fingerprint), ok);
+    put(o, "secret_sha256", jstr_or_null(f->secret_sha256), ok);
+    put(o, "excerpt", jstr_or_null(f->excerpt), ok);
+    put(o, "validated", json_boolean(f->validated), ok);
+    put(o, "detail", jstr_or_null(f->detail), ok);
+    return o;
+}
+
+static json_t *json_report(const stw_results *r, int *ok)
+{
+    json_t *root = json_object();
+    json_t *tool = json_object();
+    json_t *images = json_array();
+    json_t *findings = json_array();
+    json_t *errors = json_array();
+    if (!root || !tool || !images || !findings || !errors) {
+        json_decref(root);
+        json_decref(tool);
+        json_decref(images);
+        json_decref(findings);
+        json_decref(errors);
+        *ok = 0;
+        return NULL;
+    }
+    put(root, "schema", json_integer(STW_REPORT_JSON_SCHEMA), ok);
+    put(tool, "name", json_string("stowaway"), ok);
+    put(tool, "version", json_string(STW_VERSION), ok);
+    put(tool, "rules_version", jstr_or_null(r->rules_version), ok);
+    put(root, "tool", tool, ok);
+    for (size_t i = 0; i < r->n_images; i++)
+        push(images, json_image(&r->images[i], ok), ok);
+    put(root, "images", images, ok);
+    for (size_t i = 0; i < r->n_findings; i++)
+        push(findings, json_finding(&r->findings[i], ok), ok);
+    put(root, "findings", findings, ok);
+    for (size_t i = 0; i < r->n_errors; i++) {
+        json_t *e = json_object();
+        if (!e) {
+            *ok = 0;
+            break;
+        }
+        put(e, "target", jstr(r->errors[i].target), ok);
+        put(e, "message", jstr(r->errors[i].message), ok);
+        push(errors, e, ok);
+    }
+    put(root, "errors", errors, ok);
+    return root;
+}
+
+/* Flushes out and turns a failed write into STW_ERR_IO. */
+static stw_status finish_output(FILE *out, stw_error *err)
+{
+    if (fflush(out) != 0 || ferror(out)) {
+        char buf[128];
+        return stw_fail(err, STW_ERR_IO, "writing report: %s",
+                        stw_strerror(errno, buf, sizeof(buf)));
+    }
+    return STW_OK;
+}
+
+stw_status stw_report_json(const stw_results *r, FILE *out, stw_error *err)
+{
+    int ok = 1;
+    json_t *root = json_report(r, &ok);
+    if (!ok) {
+        json_decref(root);
+        return stw_fail(err, STW_ERR_NOMEM,
+                        "building JSON report: out of memory");
+    }
+    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    /* json_dumpf fails on a write error (ferror says so) or on memory. */
+    if (rc != 0 && !ferror(out))
+        return stw_fail(err, STW_ERR_NOMEM,
+                        "writing JSON report: out of memory");
+    if (rc == 0)
+        fputc('\n', out);
+    return finish_output(out, err);
+}
+
+/* ---- table ----------------------------------------------------------------
+ */
+
+#define COLS STW_REPORT_COLUMNS
+/* "    critical  ": where a finding's kind/rule column starts. */
+#define FINDING_INDENT 14
+#define ELLIPSIS       "\xe2\x80\xa6"
+#define SHORT_DIGEST   19 /* "sha256:" and 12 hex digits */
+
+/* Text made safe for a terminal, with its width in columns (one per code
+ * point: wide CJK glyphs may overrun by a column or two, accepted). */
+typedef struct cell {
+    char *s;
+    size_t w;
+} cell;
+
+/* Sanitises s into c (malloc'd). squash turns runs of whitespace, newlines
+ * included, into one space (history lines are multi-line shell). Returns
+ * non-zero on success. */
+static int cell_make(cell *c, const char *s, int squash)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    c->s = malloc(n + 1);
+    c->w = 0;
+    if (!c->s)
+        return 0;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    int space = 1; /* drops leading whitespace when squashing */
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = 0;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (squash &&
+            (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) {
+            if (!space)
+                c->s[o++] = ' ', c->w++;
+            space = 1;
+            i++;
+            continue;
+        }
+        space = 0;
+        if (!len || unsafe_for_terminal(cp)) {
+            c->s[o++] = '?';
+            i += len ? len : 1;
+        } else {
+            memcpy(c->s + o, p + i, len);
+            o += len, i += len;
+        }
+        c->w++;
+    }
+    while (squash && o > 0 && c->s[o - 1] == ' ')
+        o--, c->w--;
+    c->s[o] = 0;
+    return 1;
+}
+
+static void cell_free(cell *c)
+{
+    free(c->s);
+    c->s = NULL;
+}
+
+/* Byte offset of the col-th code point of a sanitised (valid UTF-8) string.
+ */
+static size_t byte_at(const char *s, size_t col)
+{
+    size_t i = 0;
+    for (; s[i] && col > 0; col--) {
+        i++;
+        while ((s[i] & 0xc0) == 0x80)
+            i++;
+    }
+    return i;
+}
+
+/* Writes c within w columns: whole if it fits, else cut with an ellipsis -
+ * at the end, or in the middle (keeping the file name) when middle is set.
+ * Returns the columns written. */
+static size_t put_cell(FILE *out, const cell *c, size_t w, int middle)
+{
+    if (c->w <= w) {
+        fputs(c->s, out);
+        return c->w;
+    }
+    if (w == 0)
+        return 0;
+    if (!middle) {
+        fprintf(out, "%.*s" ELLIPSIS, (int)byte_at(c->s, w - 1), c->s);
+        return w;
+    }
+    size_t head = (w - 1) / 4, tail = w - 1 - head;
+    size_t tail_at = byte_at(c->s, c->w - tail);
+    fprintf(out, "%.*s" ELLIPSIS "%s", (int)byte_at(c->s, head), c->s,
+            c->s + tail_at);
+    return w;
+}
+
+/* ANSI colours, used only when the caller asks. */
+typedef struct style {
+    int on;
+} style;
+
+static void sgr(FILE *out, const style *st, const char *code)
+{
+    if (st->on)
+        fprintf(out, "\033[%sm", code);
+}
+
+static const char *severity_sgr(stw_severity s)
+{
+    switch (s) {
+    case STW_SEV_CRITICAL:
+        return "1;31";
+    case STW_SEV_HIGH:
+        return "31";
+    case STW_SEV_MEDIUM:
+        return "33";
+    case STW_SEV_LOW:
+        return "36";
+    default:
+        return "2";
+    }
+}
+
+/* Writes text word-wrapped to COLS, continuation lines indented by indent
+ * columns; words longer than a line are cut hard. */
+static void put_wrapped(FILE *out, const cell *c, size_t first_indent,
+                        size_t indent)
+{
+    const char *s = c->s;
+    size_t col = first_indent;
+    fprintf(out, "%*s", (int)first_indent, "");
+    while (*s) {
+        size_t room = COLS > col ? COLS - col : 1;
+        size_t rest = byte_at(s, room);
+        if (!s[rest]) {
+            fputs(s, out);
+            break;
+        }
+        /* Break at the last space that fits, if there is one. */
+        size_t cut = rest;
+        while (cut > 0 && s[cut] != ' ')
+            cut--;
+        if (cut == 0)
+            cut = rest;
+        fprintf(out, "%.*s\n%*s", (int)cut, s, (int)indent, "");
+        s += cut;
+        while (*s == ' ')
+            s++;
+        col = indent;
+    }
+    fputc('\n', out);
+}
+
+static void short_digest(const char *d, char out[SHORT_DIGEST + 1])
+{
+    snprintf(out, SHORT_DIGEST + 1, "%s", d ? d : "");
+}
+
+/* Docker's legacy builder records Dockerfile steps that run nothing as
+ * "/bin/sh -c #(nop) COPY ..."; the prefix only costs columns. */
+static const char *pretty_created_by(const char *s)
+{
+    static const char nop[] = "/bin/sh -c #(nop) ";
+    if (!s)
+        return "";
+    if (strncmp(s, nop, sizeof(nop) - 1) == 0)
+        return s + sizeof(nop) - 1;
+    return s;
+}
+
+static int is_metadata_kind(stw_kind k)
+{
+    return k == STW_KIND_SETUID || k == STW_KIND_SETGID ||
+           k == STW_KIND_WORLD_WRITABLE;
+}
+
+/* "ref  platform  config sha256:0123456789ab  N layers" - on one line when
+ * it fits, else the ref alone (a long registry path is worth reading whole)
+ * and the rest indented below it. */
+static int put_image_header(FILE *out, const style *st, const stw_rimage *im)
+{
+    char sd[SHORT_DIGEST + 1];
+    short_digest(im->config_digest, sd);
+    cell ref = {0}, plat = {0}, tail = {0};
+    int ok = cell_make(&ref, im->ref, 0) && cell_make(&plat, im->platform, 0);
+    if (ok) {
+        char buf[128];
+        snprintf(buf, sizeof(buf), "%.40s%sconfig %s  %zu layer%s", plat.s,
+                 plat.w ? "  " : "", sd, im->n_layers,
+                 im->n_layers == 1 ? "" : "s");
+        ok = cell_make(&tail, buf, 0);
+    }
+    if (ok) {
+        sgr(out, st, "1");
+        put_cell(out, &ref, COLS, 1);
+        sgr(out, st, "0");
+        if (ref.w + 2 + tail.w <= COLS)
+            fprintf(out, "  %s\n", tail.s);
+        else
+            fprintf(out, "\n  %s\n", tail.s);
+    }
+    cell_free(&ref);
+    cell_free(&plat);
+    cell_free(&tail);
+    return ok;
+}
+
+static int put_layer_header(FILE *out, const stw_rimage *im, int layer,
+                            const char *digest)
+{
+    if (layer < 0) {
+        fputs("  image config\n", out);
+        return 1;
+    }
+    char sd[SHORT_DIGEST + 1], head[64];
+    short_digest(digest, sd);
+    int w = snprintf(head, sizeof(head), "  layer %d  %s", layer, sd);
+    fputs(head, out);
+    const char *cb =
+        (size_t)layer < im->n_layers ? im->layers[layer].created_by : NULL;
+    cell c = {0};
+    if (!cell_make(&c, pretty_created_by(cb), 1))
+        return 0;
+    if (c.w > 0 && w + 2 + 4 <= COLS) {
+        fputs("  ", out);
+        put_cell(out, &c, (size_t)(COLS - w - 2), 0);
+    }
+    fputc('\n', out);
+    cell_free(&c);
+    return 1;
+}
+
+/* Narrows *w by up to over columns, not below floor; returns the cut. */
+static size_t shrink(size_t *w, size_t floor, size_t over)
+{
+    size_t cut = *w > floor ? *w - floor : 0;
+    cut = cut < over ? cut : over;
+    *w -= cut;
+    return cut;
+}
+
+/* One finding: "    severity  kind/rule  path[:line]  excerpt-or-mode",
+ * shrunk to COLS (see below; the path is cut in the middle to keep the
+ * file name); then the recoverable-deletion marker and the
+ * detail on lines of their own. */
+static int put_finding(FILE *out, const style *st, const stw_rfinding *f)
+{
+    char kr[256], extra[128], pathbuf[32];
+    const char *kind = stw_kind_str(f->kind);
+    if (f->rule && *f->rule && strcmp(f->rule, kind) != 0)
+        snprintf(kr, sizeof(kr), "%s/%s", kind, f->rule);
+    else
+        snprintf(kr, sizeof(kr), "%s", kind);
+    if (is_metadata_kind(f->kind) && f->has_mode)
+        snprintf(extra, sizeof(extra), "mode %04o uid %lld gid %lld",
+                 (unsigned)(f->mode & 07777), (long long)f->uid,
+                 (long long)f->gid);
+    else
+        snprintf(extra, sizeof(extra), "%s", f->excerpt ? f->excerpt : "");
+    pathbuf[0] = 0;
+    if (f->line > 0)
+        snprintf(pathbuf, sizeof(pathbuf), ":%lld", (long long)f->line);
+
+    cell a = {0}, b = {0}, c = {0};
+    size_t plen = strlen(f->path ? f->path : "");
+    char *path = malloc(plen + sizeof(pathbuf));
+    int ok = path != NULL;
+    if (ok) {
+        memcpy(path, f->path ? f->path : "", plen);
+        memcpy(path + plen, pathbuf, strlen(pathbuf) + 1);
+    }
+    ok = ok && cell_make(&a, kr, 0) && cell_make(&b, path, 0) &&
+         cell_make(&c, extra, 0);
+    free(path);
+    if (!ok) {
+        cell_free(&a);
+        cell_free(&b);
+        cell_free(&c);
+        return 0;
+    }
+
+    size_t avail = COLS - FINDING_INDENT - 2 - (c.w ? 2 : 0);
+    size_t wa = a.w < 28 ? a.w : 28, wc = c.w < 24 ? c.w : 24, wb = b.w;
+    size_t total = wa + wb + wc;
+    if (total > avail) {
+        /* Cut the excerpt to 12, the rule to 16, then the path to 16 and
+         * the rule again: the path is what the reader acts on. 12 + 16 +
+         * 16 < avail, so the last step always suffices. */
+        size_t over = total - avail;
+        over -= shrink(&wc, 12, over);
+        over -= shrink(&wa, 16, over);
+        over -= shrink(&wb, 16, over);
+        shrink(&wa, 0, over);
+    }
+
+    fputs("    ", out);
+    sgr(out, st, severity_sgr(f->severity));
+    fprintf(out, "%-8s", stw_severity_str(f->severity));
+    sgr(out, st, "0");
+    fputs("  ", out);
+    put_cell(out, &a, wa, 0);
+    fputs("  ", out);
+    put_cell(out, &b, wb, 1);
+    if (c.w) {
+        fputs("  ", out);
+        put_cell(out, &c, wc, 0);
+    }
+    fputc('\n', out);
+    cell_free(&a);
+    cell_free(&b);
+    cell_free(&c);
+
+    if (!f->visible) {
+        char mark[96];
+        int n = snprintf(mark, sizeof(mark), "[deleted");
+        if (f->removed_in_layer >= 0)
+            n += snprintf(mark + n, sizeof(mark) - (size_t)n, " in layer %d",
+                          f->removed_in_layer);
+        if (f->layer >= 0)
+            snprintf(mark + n, sizeof(mark) - (size_t)n,
+                     " but recoverable from layer %d]", f->layer);
+        else
+            snprintf(mark + n, sizeof(mark) - (size_t)n, " but recoverable]");
+        fprintf(out, "%*s", FINDING_INDENT, "");
+        sgr(out, st, "1;35");
+        fputs(mark, out);
+        sgr(out, st, "0");
+        fputc('\n', out);
+    }
+    if (f->detail && *f->detail) {
+        cell d = {0};
+        if (!cell_make(&d, f->detail, 1))
+            return 0;
+        fprintf(out, "%*s", FINDING_INDENT, "");
+        put_cell(out, &d, COLS - FINDING_INDENT, 0);
+        fputc('\n', out);
+        cell_free(&d);
+    }
+    return 1;
+}
+
+/* Orders findings by image, then layer with config last; the store already
+ * returns them so, but the renderer must not interleave groups if it did
+ * not. Ties keep their given order, so output stays deterministic. */
+static int cmp_finding_ptr(const void *pa, const void *pb)
+{
+    const stw_rfinding *a = *(const stw_rfinding *const *)pa;
+    const stw_rfinding *b = *(const stw_rfinding *const *)pb;
+    if (a->image != b->image)
+        return a->image < b->image ? -1 : 1;
+    unsigned la = a->layer < 0 ? UINT32_MAX : (unsigned)a->layer;
+    unsigned lb = b->layer < 0 ? UINT32_MAX : (unsigned)b->layer;
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_layer_digest(const void *pa, const void *pb)
+{
+    const char *a = (*(const stw_rlayer *const *)pa)->digest;
+    const char *b = (*(const stw_rlayer *const *)pb)->digest;
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Distinct layer digests over all images, and how many of those this scan
+ * reused from the store: images sharing a base layer count it once. */
+static int count_layers(const stw_results *r, size_t *layers, size_t *cached)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_images; i++)
+        n += r->images[i].n_layers;
+    *layers = *cached = 0;
+    if (n == 0)
+        return 1;
+    const stw_rlayer **v = malloc(n * sizeof(*v));
+    if (!v)
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_images; i++)
+        for (size_t j = 0; j < r->images[i].n_layers; j++)
+            v[k++] = &r->images[i].layers[j];
+    qsort(v, n, sizeof(*v), cmp_layer_digest);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        int any_cached = 0;
+        for (; j < n && cmp_layer_digest(&v[i], &v[j]) == 0; j++)
+            any_cached |= v[j]->cached;
+        (*layers)++;
+        *cached += (size_t)any_cached;
+        i = j;
+    }
+    free(v);
+    return 1;
+}
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+static void put_summary(FILE *out, const stw_results *r, size_t layers,
+                        size_t cached)
+{
+    size_t by_sev[STW_SEV_COUNT_] = {0}, hidden = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        if ((unsigned)r->findings[i].severity < STW_SEV_COUNT_)
+            by_sev[r->findings[i].severity]++;
+        hidden += !r->findings[i].visible;
+    }
+    char line[512];
+    int n = snprintf(line, sizeof(line),
+                     "%zu image%s, %zu layer%s (%zu cached), %zu finding%s",
+                     r->n_images, plural(r->n_images), layers, plural(layers),
+                     cached, r->n_findings, plural(r->n_findings));
+    const char *sep = ": ";
+    for (int s = STW_SEV_COUNT_ - 1; s >= 0; s--) {
+        if (!by_sev[s])
+            continue;
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%zu %s", sep,
+                      by_sev[s], stw_severity_str((stw_severity)s));
+        sep = ", ";
+    }
+    cell c = {.s = line, .w = strlen(line)}; /* ASCII only */
+    put_wrapped(out, &c, 0, 2);
+    if (hidden)
+        fprintf(out, "%zu of them deleted in a later layer but recoverable\n",
+                hidden);
+}
+
+static int put_errors(FILE *out, const style *st, const stw_results *r)
+{
+    if (r->n_errors == 0)
+        return 1;
+    sgr(out, st, "1;31");
+    fputs("errors:", out);
+    sgr(out, st, "0");
+    fputc('\n', out);
+    for (size_t i = 0; i < r->n_errors; i++) {
+        const char *t = r->errors[i].target ? r->errors[i].target : "";
+        const char *m = r->errors[i].message ? r->errors[i].message : "";
+        size_t tl = strlen(t), ml = strlen(m);
+        /* Messages usually name the target already. */
+        int named = tl == 0 || strncmp(m, t, tl) == 0;
+        char *text = malloc(tl + ml + 3);
+        if (!text)
+            return 0;
+        snprintf(text, tl + ml + 3, "%s%s%s", named ? "" : t, named ? "" : ": ",
+                 m);
+        cell c = {0};
+        int ok = cell_make(&c, text, 1);
+        free(text);
+        if (!ok)
+            return 0;
+        put_wrapped(out, &c, 2, 4);
+        cell_free(&c);
+    }
+    return 1;
+}
+
+static int put_image(FILE *out, const style *st, const stw_results *r,
+                     size_t img, const stw_rfinding **f, size_t n)
+{
+    if (img < r->n_images) {
+        if (!put_image_header(out, st, &r->images[img]))
+            return 0;
+    } else {
+        fprintf(out, "image #%zu (missing from the results)\n", img);
+    }
+    static const stw_rimage none = {0};
+    const stw_rimage *im = img < r->n_images ? &r->images[img] : &none;
+    if (n == 0)
+        fputs("  no findings\n", out);
+    for (size_t i = 0; i < n; i++) {
+        if ((i == 0 || f[i]->layer != f[i - 1]->layer) &&
+            !put_layer_header(out, im, f[i]->layer, f[i]->layer_digest))
+            return 0;
+        if (!put_finding(out, st, f[i]))
+            return 0;
+    }
+    return 1;
+}
+
+stw_status stw_report_table(const stw_results *r, bool color, FILE *out,
+                            stw_error *err)
+{
+    const style st = {color};
+    size_t layers, cached;
+    const stw_rfinding **f = NULL;
+    if (!count_layers(r, &layers, &cached))
+        goto nomem;
+    if (r->n_findings == 0) {
+        if (!put_errors(out, &st, r))
+            goto nomem;
+        fprintf(out, "no findings in %zu image%s (%zu layer%s)\n", r->n_images,
+                plural(r->n_images), layers, plural(layers));
+        return finish_output(out, err);
+    }
+
+    f = malloc(r->n_findings * sizeof(*f));
+    if (!f)
+        goto nomem;
+    for (size_t i = 0; i < r->n_findings; i++)
+        f[i] = &r->findings[i];
+    qsort(f, r->n_findings, sizeof(*f), cmp_finding_ptr);
+
+    size_t at = 0;
+    for (size_t img = 0; img < r->n_images || at < r->n_findings;) {
+        if (img >= r->n_images)
+            img = f[at]->image; /* findings naming no listed image */
+        size_t end = at;
+        while (end < r->n_findings && f[end]->image == img)
+            end++;
+        if (img > 0 || at > 0)
+            fputc('\n', out);
+        if (!put_image(out, &st, r, img, f + at, end - at))
+            goto nomem;
+        at = end;
+        img++;
+    }
+    fputc('\n', out);
+    if (!put_errors(out, &st, r))
+        goto nomem;
+    put_summary(out, r, layers, cached);
+    free(f);
+    return finish_output(out, err);
+nomem:
+    free(f);
+    return stw_fail(err, STW_ERR_NOMEM, "rendering report: out of memory");
+}

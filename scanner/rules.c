@@ -1,0 +1,522 @@
+/* rules.c - turns rule files into the immutable stw_rules: merges built-in
+ * and user files (user ids override), drops disabled rules, compiles every
+ * regex with PCRE2 (+JIT) and builds one vectorscan database that finds
+ * candidate windows: literal keywords (caseless) for rules that have them,
+ * the regex itself in HS_FLAG_PREFILTER mode for rules that do not. A rule
+ * whose regex vectorscan refuses even as a prefilter is run by PCRE2 over
+ * the whole chunk (STW_MODE_FULL): slower, never skipped. */
+#include "ruleload.h"
+
+#include "common.h"
+#include "embedded.h"
+#include "limits.h"
+#include "sha256.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growing list of rules while files are merged. */
+typedef struct rule_vec {
+    stw_rule *v;
+    size_t n, cap;
+    stw_allow *allows;
+    size_t n_allows, cap_allows;
+} rule_vec;
+
+static stw_status vec_push(rule_vec *rv, stw_rule *r, stw_error *err)
+{
+    if (rv->n == rv->cap) {
+        size_t cap = rv->cap ? rv->cap * 2 : 32;
+        stw_rule *v = realloc(rv->v, cap * sizeof(*v));
+        if (!v)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        rv->v = v;
+        rv->cap = cap;
+    }
+    rv->v[rv->n++] = *r; /* moved: the source is zeroed by the caller */
+    return STW_OK;
+}
+
+static stw_status vec_push_allow(rule_vec *rv, stw_allow *a, stw_error *err)
+{
+    if (rv->n_allows == rv->cap_allows) {
+        size_t cap = rv->cap_allows ? rv->cap_allows * 2 : 8;
+        stw_allow *v = realloc(rv->allows, cap * sizeof(*v));
+        if (!v)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        rv->allows = v;
+        rv->cap_allows = cap;
+    }
+    rv->allows[rv->n_allows++] = *a;
+    return STW_OK;
+}
+
+static void vec_free(rule_vec *rv)
+{
+    for (size_t i = 0; i < rv->n; i++)
+        stw_rule_free(&rv->v[i]);
+    free(rv->v);
+    for (size_t i = 0; i < rv->n_allows; i++)
+        stw_allow_free(&rv->allows[i]);
+    free(rv->allows);
+}
+
+/* Moves a parsed file's rules into rv. Built-in files must not collide with
+ * each other (that is a bug in signatures/); a user file's rule replaces an
+ * earlier rule of the same id in place. */
+static stw_status merge_file(rule_vec *rv, stw_rulefile *f, bool user,
+                             stw_error *err)
+{
+    for (size_t i = 0; i < f->n_rules; i++) {
+        stw_rule *r = &f->rules[i];
+        size_t j = 0;
+        while (j < rv->n && strcmp(rv->v[j].id, r->id) != 0)
+            j++;
+        if (j < rv->n) {
+            if (!user)
+                return stw_fail(err, STW_ERR_RULES,
+                                "%s: rule '%s': duplicate id (also in %s)",
+                                f->name, r->id, rv->v[j].file);
+            stw_rule_free(&rv->v[j]);
+            rv->v[j] = *r;
+        } else {
+            stw_status st = vec_push(rv, r, err);
+            if (st != STW_OK)
+                return st;
+        }
+        memset(r, 0, sizeof(*r));
+    }
+    for (size_t i = 0; i < f->n_allows; i++) {
+        stw_status st = vec_push_allow(rv, &f->allows[i], err);
+        if (st != STW_OK)
+            return st;
+        memset(&f->allows[i], 0, sizeof(f->allows[i]));
+    }
+    return STW_OK;
+}
+
+static stw_status load_text(rule_vec *rv, const char *name, const char *text,
+                            size_t len, bool user, stw_error *err)
+{
+    stw_rulefile f;
+    stw_status st = stw_rulefile_parse(name, text, len, &f, err);
+    if (st != STW_OK)
+        return st;
+    st = merge_file(rv, &f, user, err);
+    stw_rulefile_free(&f);
+    return st;
+}
+
+static stw_status load_path(rule_vec *rv, const char *path, stw_error *err)
+{
+    char eb[128];
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return stw_fail(err, STW_ERR_IO, "%s: %s", path,
+                        stw_strerror(errno, eb, sizeof(eb)));
+    size_t cap = 1 << 14, len = 0;
+    char *buf = malloc(cap);
+    stw_status st = buf ? STW_OK
+                        : stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    while (st == STW_OK) {
+        if (len == cap) {
+            if (cap >= STW_MAX_RULEFILE_BYTES) {
+                st = stw_fail(err, STW_ERR_LIMIT,
+                              "%s: rule file larger than %u bytes", path,
+                              STW_MAX_RULEFILE_BYTES);
+                break;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        if (got == 0) {
+            if (ferror(fp))
+                st = stw_fail(err, STW_ERR_IO, "%s: read error", path);
+            break;
+        }
+        len += got;
+    }
+    fclose(fp);
+    if (st == STW_OK)
+        st = load_text(rv, path, buf, len, true, err);
+    free(buf);
+    return st;
+}
+
+/* Compiles one PCRE2 pattern; names file, rule and field on failure. */
+static stw_status compile_re(const stw_rule *r, const char *field,
+                             const char *src, pcre2_code **out,
+                             stw_error *err)
+{
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, 0,
+                                   &code, &off, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        return stw_fail(err, STW_ERR_RULES, "%s: rule '%s': %s: %s at offset %zu",
+                        r->file, r->id, field, (const char *)msg, (size_t)off);
+    }
+    /* JIT may be unavailable (e.g. SELinux execmem): the interpreter is
+     * slower but correct, so a JIT failure is not an error. */
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    *out = re;
+    return STW_OK;
+}
+
+static stw_status compile_allows(const stw_rule *r, stw_allow *a, size_t n,
+                                 stw_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        stw_status st = STW_OK;
+        if (a[i].regex_src)
+            st = compile_re(r, "allow-rules regex", a[i].regex_src, &a[i].re,
+                            err);
+        if (st == STW_OK && a[i].path_src)
+            st = compile_re(r, "allow-rules path", a[i].path_src,
+                            &a[i].path_re, err);
+        if (st != STW_OK)
+            return st;
+    }
+    return STW_OK;
+}
+
+/* Vectorscan pattern for a literal keyword: every non-alphanumeric byte
+ * escaped as \xHH so the keyword is taken literally. Transferred. */
+static char *hs_literal(const char *kw)
+{
+    size_t n = strlen(kw);
+    char *out = malloc(n * 4 + 1);
+    if (!out)
+        return NULL;
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)kw[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9'))
+            *p++ = (char)c;
+        else
+            p += sprintf(p, "\\x%02x", c);
+    }
+    *p = 0;
+    return out;
+}
+
+/* True if vectorscan accepts the regex as a prefilter on its own. */
+static bool hs_accepts_prefilter(const char *src)
+{
+    hs_database_t *db = NULL;
+    hs_compile_error_t *ce = NULL;
+    hs_error_t e = hs_compile(src, HS_FLAG_PREFILTER, HS_MODE_BLOCK, NULL,
+                              &db, &ce);
+    hs_free_compile_error(ce);
+    hs_free_database(db);
+    return e == HS_SUCCESS;
+}
+
+static stw_status compile_rule(stw_rule *r, stw_error *err)
+{
+    stw_status st;
+    r->info.id = r->id;
+    r->info.title = r->title;
+    r->info.category = r->category;
+    r->info.remediation = r->remediation;
+    if (!stw_validator_lookup(r->validator, &r->validate))
+        return stw_fail(err, STW_ERR_RULES,
+                        "%s: rule '%s': unknown validator '%s'", r->file, r->id,
+                        r->validator);
+    if (r->path_src &&
+        (st = compile_re(r, "path", r->path_src, &r->path_re, err)) != STW_OK)
+        return st;
+    if ((st = compile_allows(r, r->allows, r->n_allows, err)) != STW_OK)
+        return st;
+    if (!r->regex_src) {
+        r->mode = STW_MODE_PATH_ONLY;
+        return STW_OK;
+    }
+    if ((st = compile_re(r, "regex", r->regex_src, &r->re, err)) != STW_OK)
+        return st;
+    if (r->secret_group_name) {
+        int g = pcre2_substring_number_from_name(
+            r->re, (PCRE2_SPTR)r->secret_group_name);
+        if (g <= 0)
+            return stw_fail(err, STW_ERR_RULES,
+                            "%s: rule '%s': secret-group-name '%s' is not a "
+                            "named group of the regex",
+                            r->file, r->id, r->secret_group_name);
+        r->secret_group = (uint32_t)g;
+    }
+    if (r->n_keywords)
+        r->mode = STW_MODE_KEYWORD;
+    else if (hs_accepts_prefilter(r->regex_src))
+        r->mode = STW_MODE_PREFILTER;
+    else
+        r->mode = STW_MODE_FULL;
+    return STW_OK;
+}
+
+static stw_status build_db(stw_rules *rs, stw_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const stw_rule *r = &rs->rules[i];
+        if (r->mode == STW_MODE_KEYWORD)
+            n += r->n_keywords;
+        else if (r->mode == STW_MODE_PREFILTER)
+            n++;
+        else if (r->mode == STW_MODE_FULL)
+            rs->n_full_rules++;
+    }
+    if (rs->n_full_rules) {
+        rs->full_rules = calloc(rs->n_full_rules, sizeof(*rs->full_rules));
+        if (!rs->full_rules)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        size_t k = 0;
+        for (size_t i = 0; i < rs->n_rules; i++)
+            if (rs->rules[i].mode == STW_MODE_FULL)
+                rs->full_rules[k++] = (uint32_t)i;
+    }
+    if (n == 0)
+        return STW_OK;
+    char **exprs = calloc(n, sizeof(*exprs));
+    unsigned *flags = calloc(n, sizeof(*flags));
+    unsigned *ids = calloc(n, sizeof(*ids));
+    rs->patterns = calloc(n, sizeof(*rs->patterns));
+    stw_status st = STW_OK;
+    if (!exprs || !flags || !ids || !rs->patterns)
+        st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; st == STW_OK && i < rs->n_rules; i++) {
+        const stw_rule *r = &rs->rules[i];
+        if (r->mode == STW_MODE_KEYWORD) {
+            for (size_t j = 0; j < r->n_keywords && st == STW_OK; j++) {
+                exprs[k] = hs_literal(r->keywords[j]);
+                if (!exprs[k])
+                    st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+                flags[k] = HS_FLAG_CASELESS;
+                rs->patterns[k] = (stw_pattern){(uint32_t)i, false,
+                                                 (uint32_t)strlen(r->keywords[j])};
+                ids[k] = (unsigned)k;
+                k++;
+            }
+        } else if (r->mode == STW_MODE_PREFILTER) {
+            exprs[k] = stw_strdup(r->regex_src);
+            if (!exprs[k])
+                st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+            flags[k] = HS_FLAG_PREFILTER;
+            rs->patterns[k] = (stw_pattern){(uint32_t)i, true, 0};
+            ids[k] = (unsigned)k;
+            k++;
+        }
+    }
+    rs->n_patterns = k;
+    if (st == STW_OK) {
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile_multi((const char *const *)exprs, flags, ids,
+                             (unsigned)k, HS_MODE_BLOCK, NULL, &rs->db,
+                             &ce) != HS_SUCCESS) {
+            const char *rid = "?";
+            if (ce && ce->expression >= 0 && (size_t)ce->expression < k)
+                rid = rs->rules[rs->patterns[ce->expression].rule].id;
+            st = stw_fail(err, STW_ERR_RULES,
+                          "rule '%s': prefilter database: %s", rid,
+                          ce ? ce->message : "compile failed");
+            hs_free_compile_error(ce);
+        }
+    }
+    for (size_t i = 0; exprs && i < k; i++)
+        free(exprs[i]);
+    free(exprs);
+    free(flags);
+    free(ids);
+    return st;
+}
+
+static void hash_str(stw_sha256 *h, const char *s)
+{
+    if (s)
+        stw_sha256_update(h, s, strlen(s));
+    stw_sha256_update(h, "\x1f", 1);
+}
+
+static void hash_allows(stw_sha256 *h, const stw_allow *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hash_str(h, a[i].regex_src);
+        hash_str(h, a[i].path_src);
+    }
+    stw_sha256_update(h, "\x1e", 1);
+}
+
+/* The version covers everything that changes what a scan reports, not
+ * titles or remediation text. */
+static stw_status compute_version(stw_rules *rs, stw_error *err)
+{
+    stw_sha256 *h;
+    stw_status st = stw_sha256_create(&h, err);
+    if (st != STW_OK)
+        return st;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const stw_rule *r = &rs->rules[i];
+        char num[64];
+        hash_str(h, r->id);
+        snprintf(num, sizeof(num), "%d/%d/%.6f", (int)r->info.kind,
+                 (int)r->info.severity, r->entropy);
+        hash_str(h, num);
+        hash_str(h, r->regex_src);
+        hash_str(h, r->secret_group_name);
+        hash_str(h, r->path_src);
+        hash_str(h, r->validator);
+        for (size_t j = 0; j < r->n_keywords; j++)
+            hash_str(h, r->keywords[j]);
+        stw_sha256_update(h, "\x1e", 1);
+        hash_allows(h, r->allows, r->n_allows);
+    }
+    hash_allows(h, rs->allows, rs->n_allows);
+    unsigned char md[STW_SHA256_LEN];
+    st = stw_sha256_final_raw(h, md, err);
+    stw_sha256_destroy(h);
+    if (st == STW_OK)
+        stw_hex(md, 8, rs->version);
+    return st;
+}
+
+static stw_status drop_disabled(rule_vec *rv, const stw_rules_options *opt,
+                                stw_error *err)
+{
+    for (size_t d = 0; opt && d < opt->n_disabled; d++) {
+        size_t j = 0;
+        while (j < rv->n && strcmp(rv->v[j].id, opt->disabled[d]) != 0)
+            j++;
+        if (j == rv->n) {
+            /* Disabling twice is harmless; disabling a typo is not. */
+            bool seen = false;
+            for (size_t e = 0; e < d; e++)
+                seen |= strcmp(opt->disabled[e], opt->disabled[d]) == 0;
+            if (seen)
+                continue;
+            return stw_fail(err, STW_ERR_RULES,
+                            "disabled rule '%s' does not exist",
+                            opt->disabled[d]);
+        }
+        stw_rule_free(&rv->v[j]);
+        memmove(&rv->v[j], &rv->v[j + 1], (rv->n - j - 1) * sizeof(*rv->v));
+        rv->n--;
+    }
+    return STW_OK;
+}
+
+stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
+                            stw_error *err)
+{
+    *out = NULL;
+    rule_vec rv = {0};
+    stw_status st = STW_OK;
+    if (!opt || !opt->no_builtin) {
+        for (const struct stw_embedded *e = stw_embedded_rules;
+             st == STW_OK && e->name; e++)
+            st = load_text(&rv, e->name, e->data, e->len, false, err);
+    }
+    for (size_t i = 0; opt && st == STW_OK && i < opt->n_files; i++)
+        st = load_path(&rv, opt->files[i], err);
+    if (st == STW_OK)
+        st = drop_disabled(&rv, opt, err);
+    for (size_t i = 0; st == STW_OK && i < rv.n; i++)
+        st = compile_rule(&rv.v[i], err);
+    for (size_t i = 0; st == STW_OK && i < rv.n_allows; i++) {
+        stw_rule fake = {.file = "(top level)", .id = "allow-rules"};
+        st = compile_allows(&fake, &rv.allows[i], 1, err);
+    }
+    stw_rules *rs = NULL;
+    if (st == STW_OK && !(rs = calloc(1, sizeof(*rs))))
+        st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    if (st != STW_OK) {
+        vec_free(&rv);
+        return st;
+    }
+    rs->rules = rv.v;
+    rs->n_rules = rv.n;
+    rs->allows = rv.allows;
+    rs->n_allows = rv.n_allows;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        uint32_t c = 0;
+        if (rs->rules[i].re)
+            pcre2_pattern_info(rs->rules[i].re, PCRE2_INFO_CAPTURECOUNT, &c);
+        if (c > rs->max_captures)
+            rs->max_captures = c;
+    }
+    st = build_db(rs, err);
+    if (st == STW_OK)
+        st = compute_version(rs, err);
+    if (st != STW_OK) {
+        stw_rules_destroy(rs);
+        return st;
+    }
+    *out = rs;
+    return STW_OK;
+}
+
+void stw_rules_destroy(stw_rules *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_rules; i++)
+        stw_rule_free(&r->rules[i]);
+    free(r->rules);
+    for (size_t i = 0; i < r->n_allows; i++)
+        stw_allow_free(&r->allows[i]);
+    free(r->allows);
+    hs_free_database(r->db);
+    free(r->patterns);
+    free(r->full_rules);
+    free(r);
+}
+
+const char *stw_rules_version(const stw_rules *r)
+{
+    return r->version;
+}
+
+size_t stw_rules_count(const stw_rules *r)
+{
+    return r->n_rules;
+}
+
+stw_status stw_rules_info(const stw_rules *r, size_t i, stw_rule_info *out)
+{
+    if (i >= r->n_rules)
+        return STW_ERR_NOT_FOUND;
+    *out = r->rules[i].info;
+    return STW_OK;
+}
+
+const stw_rule_info *stw_rules_find(const stw_rules *r, const char *id)
+{
+    for (size_t i = 0; i < r->n_rules; i++) {
+        if (strcmp(r->rules[i].id, id) == 0)
+            return &r->rules[i].info;
+    }
+    return NULL;
+}
+
+stw_status stw_rules_example(const stw_rules *r, size_t i, int tp, size_t j,
+                             const char **text, const char **path)
+{
+    if (i >= r->n_rules)
+        return STW_ERR_NOT_FOUND;
+    const stw_rule *rule = &r->rules[i];
+    if (j >= (tp ? rule->n_tp : rule->n_fp))
+        return STW_ERR_NOT_FOUND;
+    *text = tp ? rule->tp[j] : rule->fp[j];
+    *path = rule->example_path ? rule->example_path : "example.txt";
+    return STW_OK;
+}

@@ -1,0 +1,1189 @@
+/* scan.c - one target, from its first bytes to images in the store.
+ *
+ * What a target is comes from its bytes, never its name:
+ *   - a directory with index.json: an OCI image layout;
+ *   - a plain tar file: first its headers are indexed (seeking over member
+ *     data), then, if it holds manifest.json or index.json, it is an image
+ *     archive (docker save, oci-archive) whose layers are scanned in
+ *     parallel, each by a worker that seeks to its member; otherwise the
+ *     tar is itself a layer;
+ *   - anything compressed, and standard input: one forward pass. The first
+ *     member's name says whether the stream is an image archive or a layer;
+ *     in an archive, layers are scanned as they arrive and matched to the
+ *     manifest when it arrives, which may be after them.
+ * Every layer is stored as soon as it is scanned (put_layer), every image
+ * once all its layers are (put_image), so a failure keeps what was done. */
+#include "blob.h"
+#include "common.h"
+#include "image.h"
+#include "layer.h"
+#include "limits.h"
+#include "matcher.h"
+#include "rules.h"
+#include "sha256.h"
+#include "store.h"
+#include "tar.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_BUF (1u << 20)
+#define EMPTY_CONFIG_DIGEST                                                    \
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* ---- raw byte sources --------------------------------------------------- */
+
+typedef struct fd_reader {
+    int fd;
+    const char *name;
+    unsigned char *buf;
+} fd_reader;
+
+static stw_status fd_read(void *ctx, const void **buf, size_t *len,
+                          stw_error *err)
+{
+    fd_reader *r = ctx;
+    for (;;) {
+        ssize_t n = read(r->fd, r->buf, READ_BUF);
+        if (n >= 0) {
+            *buf = r->buf;
+            *len = (size_t)n;
+            return STW_OK;
+        }
+        if (errno != EINTR) {
+            char eb[128];
+            return stw_fail(err, STW_ERR_IO, "%s: read: %s", r->name,
+                            stw_strerror(errno, eb, sizeof(eb)));
+        }
+    }
+}
+
+/* A member of an outer archive read straight from libarchive, with an
+ * optional first block already taken (to sniff JSON from layers). */
+typedef struct member_reader {
+    struct archive *a;
+    const char *name;
+    const void *pending;
+    size_t pending_len;
+} member_reader;
+
+static stw_status outer_failure(struct archive *a, const char *name,
+                                stw_error *err)
+{
+    const char *msg = archive_error_string(a);
+    if (!msg)
+        msg = "unreadable tar archive";
+    return stw_fail(
+        err, strstr(msg, "runcated") ? STW_ERR_TRUNCATED : STW_ERR_FORMAT,
+        "%s: %s", name, msg);
+}
+
+static stw_status member_read(void *ctx, const void **buf, size_t *len,
+                              stw_error *err)
+{
+    member_reader *m = ctx;
+    if (m->pending) {
+        *buf = m->pending;
+        *len = m->pending_len;
+        m->pending = NULL;
+        return STW_OK;
+    }
+    la_int64_t off;
+    int rc = archive_read_data_block(m->a, buf, len, &off);
+    if (rc == ARCHIVE_EOF) {
+        *len = 0;
+        return STW_OK;
+    }
+    if (rc < ARCHIVE_WARN)
+        return outer_failure(m->a, m->name, err);
+    return STW_OK;
+}
+
+/* ---- collected documents ------------------------------------------------ */
+
+typedef struct doc {
+    char *name;
+    char *data;
+    size_t len;
+} doc;
+
+/* What a scanned (or cached) layer left behind for the image step. */
+typedef struct layer_job {
+    char *name;          /* member or file name */
+    const char *digest;  /* expected blob digest (borrowed from images) */
+    const char *diff_id; /* expected diff_id (borrowed) */
+    int64_t size;
+    int64_t member; /* index in the outer archive, -1 for files */
+    bool done, cached;
+    stw_status st;
+    stw_error err;
+    char got_digest[80];
+    char got_diff_id[80];
+} layer_job;
+
+typedef struct scan {
+    const stw_rules *rules;
+    stw_store *store;
+    int64_t scan_id;
+    const char *target;
+    const stw_scan_options *opt;
+    char *dir; /* OCI layout directory, or NULL */
+    doc *docs;
+    size_t n_docs;
+    layer_job *jobs;
+    size_t n_jobs;
+    stw_image_list images;
+    bool image_archive; /* saw manifest.json / index.json / blobs */
+    bool has_manifest, has_index;
+    pthread_mutex_t lock; /* store writes and job hand-out */
+    size_t next_job;
+} scan;
+
+static stw_status doc_add(scan *s, const char *name, char *data, size_t len,
+                          stw_error *err)
+{
+    if (s->n_docs >= STW_MAX_MEMBERS) {
+        free(data);
+        return stw_fail(err, STW_ERR_LIMIT, "%s: too many members", s->target);
+    }
+    doc *v = realloc(s->docs, (s->n_docs + 1) * sizeof(*v));
+    char *n = stw_strdup(name);
+    if (!v || !n) {
+        free(n);
+        free(data);
+        if (v)
+            s->docs = v;
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    s->docs = v;
+    v[s->n_docs++] = (doc){n, data, len};
+    return STW_OK;
+}
+
+static stw_status read_file_limited(const char *path, const char *what,
+                                    char **out, size_t *len, stw_error *err)
+{
+    char eb[128];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
+                        "%s: %s", what, stw_strerror(errno, eb, sizeof(eb)));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return stw_fail(err, STW_ERR_FORMAT, "%s: not a regular file", what);
+    }
+    if ((uint64_t)sb.st_size > STW_MAX_JSON_BYTES) {
+        close(fd);
+        return stw_fail(err, STW_ERR_LIMIT, "%s: %lld bytes, more than %u",
+                        what, (long long)sb.st_size, STW_MAX_JSON_BYTES);
+    }
+    char *buf = malloc((size_t)sb.st_size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)sb.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+        if (n <= 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!buf || got != (size_t)sb.st_size) {
+        free(buf);
+        return stw_fail(err, buf ? STW_ERR_IO : STW_ERR_NOMEM, "%s: short read",
+                        what);
+    }
+    buf[got] = 0;
+    *out = buf;
+    *len = got;
+    return STW_OK;
+}
+
+static stw_status fetch_doc(void *ctx, const char *name, const char **data,
+                            size_t *len, stw_error *err)
+{
+    scan *s = ctx;
+    for (size_t i = 0; i < s->n_docs; i++) {
+        if (strcmp(s->docs[i].name, name) == 0) {
+            *data = s->docs[i].data;
+            *len = s->docs[i].len;
+            return STW_OK;
+        }
+    }
+    if (s->dir) {
+        char path[STW_MAX_PATH + 64], what[STW_MAX_PATH + 64];
+        snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+        snprintf(what, sizeof(what), "%s: %s", s->target, name);
+        char *buf;
+        size_t n;
+        stw_status st = read_file_limited(path, what, &buf, &n, err);
+        if (st != STW_OK)
+            return st;
+        if ((st = doc_add(s, name, buf, n, err)) != STW_OK)
+            return st;
+        *data = s->docs[s->n_docs - 1].data;
+        *len = n;
+        return STW_OK;
+    }
+    return stw_fail(err, STW_ERR_NOT_FOUND, "%s: missing %s", s->target, name);
+}
+
+/* ---- what members are --------------------------------------------------- */
+
+static bool is_hex64(const char *p)
+{
+    for (int i = 0; i < 64; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* Names that only an image archive (docker save, oci-archive) has at its
+ * top level. A layer's own entries are paths of a root filesystem. */
+static bool archive_member_name(const char *n)
+{
+    if (!strcmp(n, "manifest.json") || !strcmp(n, "index.json") ||
+        !strcmp(n, "oci-layout") || !strcmp(n, "repositories") ||
+        !strcmp(n, "blobs") || !strncmp(n, "blobs/", 6))
+        return true;
+    if (strlen(n) >= 64 && is_hex64(n))
+        return !n[64] || !strcmp(n + 64, ".json") || !strcmp(n + 64, ".tar") ||
+               n[64] == '/';
+    return false;
+}
+
+/* JSON documents we keep: everything small that is not a layer. */
+static bool doc_name(const char *n)
+{
+    size_t l = strlen(n);
+    return !strcmp(n, "manifest.json") || !strcmp(n, "index.json") ||
+           !strcmp(n, "oci-layout") || !strcmp(n, "repositories") ||
+           (l > 5 && !strcmp(n + l - 5, ".json"));
+}
+
+static bool layer_name(const char *n)
+{
+    size_t l = strlen(n);
+    return (l > 10 && !strcmp(n + l - 10, "/layer.tar")) ||
+           (l == 68 && is_hex64(n) && !strcmp(n + 64, ".tar")) ||
+           (!strncmp(n, "blobs/sha256/", 13) && l == 77);
+}
+
+static bool looks_json(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        if (c[i] == ' ' || c[i] == '\n' || c[i] == '\r' || c[i] == '\t')
+            continue;
+        return c[i] == '{' || c[i] == '[';
+    }
+    return false;
+}
+
+static char *member_path(const char *raw)
+{
+    char *p = stw_strdup(raw ? raw : "");
+    if (!p)
+        return NULL;
+    char *n = stw_layer_normalize_path(p);
+    memmove(p, n, strlen(n) + 1);
+    return p;
+}
+
+/* Reads the rest of a member whose first block is (first, n) into a doc. */
+static stw_status slurp_member(scan *s, struct archive *a, const char *name,
+                               const void *first, size_t n, stw_error *err)
+{
+    size_t cap = n + 4096, len = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    const void *blk = first;
+    size_t bl = n;
+    for (;;) {
+        if (len + bl > STW_MAX_JSON_BYTES) {
+            free(buf);
+            return stw_fail(err, STW_ERR_LIMIT,
+                            "%s: %s: JSON document larger than %u bytes",
+                            s->target, name, STW_MAX_JSON_BYTES);
+        }
+        if (len + bl > cap) {
+            cap = (len + bl) * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, blk, bl);
+        len += bl;
+        la_int64_t off;
+        int rc = archive_read_data_block(a, &blk, &bl, &off);
+        if (rc == ARCHIVE_EOF)
+            break;
+        if (rc < ARCHIVE_WARN) {
+            free(buf);
+            return outer_failure(a, s->target, err);
+        }
+    }
+    buf[len] = 0;
+    return doc_add(s, name, buf, len, err);
+}
+
+/* ---- scanning one layer ------------------------------------------------- */
+
+static stw_status store_layer(scan *s, const stw_layer_result *r,
+                              const char *media_type, stw_error *err)
+{
+    const void *ps;
+    size_t pslen;
+    stw_pathset_finish(r->pathset, &ps, &pslen);
+    stw_layer_record rec = {
+        .digest = r->digest,
+        .diff_id = r->diff_id,
+        .media_type = media_type,
+        .size = (int64_t)r->raw_bytes,
+        .uncompressed = (int64_t)r->tar_bytes,
+        .entries = (int64_t)r->entries,
+        .pathset = ps,
+        .pathset_len = pslen,
+        .rules_version = stw_rules_version(s->rules),
+    };
+    pthread_mutex_lock(&s->lock);
+    stw_status st = stw_store_put_layer(s->store, &rec, r->findings, err);
+    if (st == STW_OK && s->opt && s->opt->on_layer_done)
+        s->opt->on_layer_done(s->opt->progress_ctx, r->digest, r->tar_bytes, 0);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+static stw_blob_options blob_opts(const scan *s, const char *name,
+                                  const char *digest, const char *diff_id)
+{
+    stw_blob_options bo = {
+        .name = name,
+        .digest = digest,
+        .diff_id = diff_id,
+        .max_out = s->opt ? s->opt->max_layer_bytes : 0,
+        .max_ratio = s->opt ? s->opt->max_ratio : 0,
+    };
+    return bo;
+}
+
+static uint64_t max_entries(const scan *s)
+{
+    return s->opt ? s->opt->max_entries : 0;
+}
+
+/* Scans a layer pulled through fn/ctx and stores it; fills the job's
+ * computed digests. */
+static stw_status scan_layer(scan *s, stw_matcher *m, layer_job *j,
+                             stw_read_fn fn, void *ctx, const char *label,
+                             const char *media_type)
+{
+    stw_layer_result r;
+    stw_blob_options bo = blob_opts(s, label, j->digest, j->diff_id);
+    stw_status st =
+        stw_layer_scan(m, fn, ctx, &bo, max_entries(s), &r, &j->err);
+    if (st == STW_OK) {
+        snprintf(j->got_digest, sizeof(j->got_digest), "%s", r.digest);
+        snprintf(j->got_diff_id, sizeof(j->got_diff_id), "%s", r.diff_id);
+        st = store_layer(s, &r, media_type, &j->err);
+    }
+    stw_layer_result_clear(&r);
+    return st;
+}
+
+static const char *job_media_type(const scan *s, const layer_job *j)
+{
+    for (size_t i = 0; i < s->images.n; i++)
+        for (size_t k = 0; k < s->images.v[i].n_layers; k++)
+            if (!strcmp(s->images.v[i].layers[k].name, j->name))
+                return s->images.v[i].layers[k].media_type;
+    return NULL;
+}
+
+/* A worker's view of one job in a seekable archive: reopen the file, seek
+ * over members to ours, and stream it. */
+static stw_status run_member_job(scan *s, stw_matcher *m, layer_job *j,
+                                 char *label)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return stw_fail(&j->err, STW_ERR_NOMEM, "out of memory");
+    archive_read_support_format_tar(a);
+    stw_status st = STW_OK;
+    if (archive_read_open_filename(a, s->target, READ_BUF) != ARCHIVE_OK)
+        st = outer_failure(a, s->target, &j->err);
+    struct archive_entry *e;
+    for (int64_t i = 0; st == STW_OK && i <= j->member; i++)
+        if (archive_read_next_header(a, &e) < ARCHIVE_WARN)
+            st = outer_failure(a, s->target, &j->err);
+    if (st == STW_OK) {
+        member_reader mr = {.a = a, .name = label};
+        st = scan_layer(s, m, j, member_read, &mr, label, job_media_type(s, j));
+    }
+    archive_read_free(a);
+    return st;
+}
+
+static stw_status run_file_job(scan *s, stw_matcher *m, layer_job *j,
+                               char *label)
+{
+    char path[STW_MAX_PATH + 128], eb[128];
+    snprintf(path, sizeof(path), "%s/%s", s->dir, j->name);
+    fd_reader r = {.fd = open(path, O_RDONLY | O_CLOEXEC), .name = label};
+    if (r.fd < 0)
+        return stw_fail(&j->err,
+                        errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
+                        "%s: missing layer blob: %s", label,
+                        stw_strerror(errno, eb, sizeof(eb)));
+    stw_status st = STW_OK;
+    if (!(r.buf = malloc(READ_BUF)))
+        st = stw_fail(&j->err, STW_ERR_NOMEM, "out of memory");
+    else
+        st = scan_layer(s, m, j, fd_read, &r, label, job_media_type(s, j));
+    free(r.buf);
+    close(r.fd);
+    return st;
+}
+
+static void *worker(void *arg)
+{
+    scan *s = arg;
+    stw_matcher *m = NULL;
+    stw_error merr = {0};
+    stw_status mst = stw_matcher_create(s->rules, &m, &merr);
+    char label[STW_MAX_PATH + 600];
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        layer_job *j = NULL;
+        while (s->next_job < s->n_jobs && !j) {
+            j = &s->jobs[s->next_job++];
+            if (j->done)
+                j = NULL;
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (!j)
+            break;
+        snprintf(label, sizeof(label), "%s: layer %s", s->target, j->name);
+        if (mst != STW_OK) {
+            j->st = mst;
+            j->err = merr;
+        } else if (s->dir) {
+            j->st = run_file_job(s, m, j, label);
+        } else {
+            j->st = run_member_job(s, m, j, label);
+        }
+        j->done = true;
+    }
+    stw_matcher_destroy(m);
+    return NULL;
+}
+
+static int job_cmp_size_desc(const void *a, const void *b)
+{
+    const layer_job *x = a, *y = b;
+    return (x->size < y->size) - (x->size > y->size);
+}
+
+static int default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Runs every pending job on -j workers, largest first so the longest layer
+ * is not started last. */
+static void run_jobs(scan *s)
+{
+    qsort(s->jobs, s->n_jobs, sizeof(*s->jobs), job_cmp_size_desc);
+    int n = s->opt && s->opt->jobs > 0 ? s->opt->jobs : default_jobs();
+    if ((size_t)n > s->n_jobs)
+        n = (int)s->n_jobs;
+    if (n <= 1) {
+        worker(s);
+        return;
+    }
+    pthread_t *t = calloc((size_t)n, sizeof(*t));
+    int started = 0;
+    for (; t && started < n; started++)
+        if (pthread_create(&t[started], NULL, worker, s) != 0)
+            break;
+    if (started == 0)
+        worker(s); /* no threads to be had: do it here */
+    for (int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    free(t);
+}
+
+/* ---- planning ----------------------------------------------------------- */
+
+static layer_job *job_find(scan *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_jobs; i++)
+        if (!strcmp(s->jobs[i].name, name))
+            return &s->jobs[i];
+    return NULL;
+}
+
+static stw_status job_add(scan *s, const char *name, layer_job **out,
+                          stw_error *err)
+{
+    layer_job *v = realloc(s->jobs, (s->n_jobs + 1) * sizeof(*v));
+    if (!v)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    s->jobs = v;
+    layer_job *j = &v[s->n_jobs];
+    memset(j, 0, sizeof(*j));
+    j->member = -1;
+    j->size = -1;
+    if (!(j->name = stw_strdup(name)))
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    s->n_jobs++;
+    *out = j;
+    return STW_OK;
+}
+
+/* The digest a layer is cached under before it is read: its blob digest
+ * when the manifest or member name gives one; for a legacy docker save
+ * layer.tar (uncompressed, so the blob is the tar) its diff_id. */
+static const char *cache_key(const layer_job *j)
+{
+    return j->digest ? j->digest : j->diff_id;
+}
+
+/* One job per distinct layer of all images; layers stored with the same
+ * rules version are marked cached and not read again. */
+static stw_status plan_jobs(scan *s, stw_error *err)
+{
+    for (size_t i = 0; i < s->images.n; i++) {
+        stw_image_desc *d = &s->images.v[i];
+        for (size_t k = 0; k < d->n_layers; k++) {
+            stw_layer_desc *l = &d->layers[k];
+            if (job_find(s, l->name))
+                continue;
+            layer_job *j;
+            stw_status st = job_add(s, l->name, &j, err);
+            if (st != STW_OK)
+                return st;
+            j->digest = l->digest;
+            j->diff_id = l->diff_id;
+            j->size = l->size;
+            bool cached = false;
+            if (cache_key(j) &&
+                (st = stw_store_layer_cached(s->store, cache_key(j),
+                                             stw_rules_version(s->rules),
+                                             &cached, err)) != STW_OK)
+                return st;
+            if (cached) {
+                j->done = j->cached = true;
+                snprintf(j->got_digest, sizeof(j->got_digest), "%s",
+                         cache_key(j));
+                if (s->opt && s->opt->on_layer_done)
+                    s->opt->on_layer_done(s->opt->progress_ctx, cache_key(j), 0,
+                                          1);
+            }
+        }
+    }
+    return STW_OK;
+}
+
+/* ---- config ------------------------------------------------------------- */
+
+typedef struct config_sink {
+    stw_finding_list *list;
+    const char *detail;
+} config_sink;
+
+static stw_status config_emit(void *ctx, const stw_finding *f)
+{
+    config_sink *c = ctx;
+    stw_finding g = *f;
+    g.detail = c->detail;
+    return stw_finding_list_add(c->list, &g);
+}
+
+/* Env values and history entries are where ARG and --build-arg values
+ * leak; they are scanned with the same rules as files. The detail names
+ * where, never the value. */
+static stw_status scan_config(stw_matcher *m, const stw_image_desc *d,
+                              stw_finding_list *out, stw_error *err)
+{
+    json_t *cfg = json_loadb(d->config, d->config_len, 0, NULL);
+    if (!cfg)
+        return STW_OK; /* already parsed once; cannot fail here */
+    stw_status st = STW_OK;
+    char detail[160];
+    config_sink cs = {out, detail};
+    json_t *env = json_object_get(json_object_get(cfg, "config"), "Env");
+    size_t i;
+    json_t *v;
+    json_array_foreach(env, i, v)
+    {
+        const char *s = json_string_value(v);
+        if (!s || st != STW_OK)
+            continue;
+        const char *eq = strchr(s, '=');
+        int n = eq ? (int)(eq - s) : (int)strlen(s);
+        snprintf(detail, sizeof(detail), "Env %.*s", n > 100 ? 100 : n, s);
+        st = stw_matcher_scan_buffer(m, "<config>", s, strlen(s), config_emit,
+                                     &cs, err);
+    }
+    json_t *hist = json_object_get(cfg, "history");
+    json_array_foreach(hist, i, v)
+    {
+        const char *s = json_string_value(json_object_get(v, "created_by"));
+        if (!s || st != STW_OK)
+            continue;
+        snprintf(detail, sizeof(detail), "history entry %zu", i);
+        st = stw_matcher_scan_buffer(m, "<config>", s, strlen(s), config_emit,
+                                     &cs, err);
+    }
+    json_decref(cfg);
+    return st;
+}
+
+/* ---- images ------------------------------------------------------------- */
+
+static stw_status record_error(scan *s, const stw_error *e)
+{
+    stw_error ignored;
+    stw_store_put_error(s->store, s->scan_id, s->target, e->msg, &ignored);
+    return e->status;
+}
+
+static stw_status put_image(scan *s, stw_matcher *m, const stw_image_desc *d,
+                            stw_error *err)
+{
+    stw_image_layer *ls = calloc(d->n_layers + 1, sizeof(*ls));
+    stw_finding_list *cf = NULL;
+    stw_status st = ls ? stw_finding_list_create(&cf) : STW_ERR_NOMEM;
+    if (st != STW_OK) {
+        free(ls);
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < d->n_layers && st == STW_OK; k++) {
+        const stw_layer_desc *l = &d->layers[k];
+        layer_job *j = job_find(s, l->name);
+        if (!j || !j->done) {
+            st = stw_fail(err, STW_ERR_NOT_FOUND,
+                          "%s: manifest names missing layer %s", s->target,
+                          l->name);
+        } else if (j->st != STW_OK) {
+            *err = j->err;
+            st = j->st;
+        } else if (!j->cached && l->diff_id &&
+                   strcmp(l->diff_id, j->got_diff_id) != 0) {
+            st = stw_fail(err, STW_ERR_DIGEST,
+                          "%s: layer %s: diff_id mismatch: config says %s, "
+                          "content is %s",
+                          s->target, l->name, l->diff_id, j->got_diff_id);
+        }
+        ls[k].digest = j ? j->got_digest : NULL;
+        ls[k].created_by = l->created_by;
+        ls[k].cached = j && j->cached;
+    }
+    if (st == STW_OK && d->config)
+        st = scan_config(m, d, cf, err);
+    if (st == STW_OK) {
+        stw_image_record rec = {
+            .ref = d->ref,
+            .manifest_digest = d->manifest_digest,
+            .config_digest =
+                d->config_digest ? d->config_digest : EMPTY_CONFIG_DIGEST,
+            .platform = d->platform,
+            .layers = ls,
+            .n_layers = d->n_layers,
+        };
+        int64_t id;
+        st = stw_store_put_image(s->store, s->scan_id, &rec, cf, &id, err);
+    }
+    stw_finding_list_destroy(cf);
+    free(ls);
+    return st;
+}
+
+/* Stores every image; an image that cannot be stored is an error, but the
+ * others still land. Returns the first error. */
+static stw_status put_images(scan *s, stw_error *err)
+{
+    stw_matcher *m;
+    stw_status st = stw_matcher_create(s->rules, &m, err);
+    if (st != STW_OK)
+        return st;
+    stw_status first = STW_OK;
+    for (size_t i = 0; i < s->images.n; i++) {
+        stw_error e = {0};
+        if ((st = put_image(s, m, &s->images.v[i], &e)) != STW_OK) {
+            record_error(s, &e);
+            if (first == STW_OK) {
+                first = st;
+                *err = e;
+            }
+        }
+    }
+    stw_matcher_destroy(m);
+    return first;
+}
+
+static stw_status build_images(scan *s, stw_error *err)
+{
+    stw_image_source src = {
+        .fetch = fetch_doc,
+        .ctx = s,
+        .target = s->target,
+        .platform = s->opt ? s->opt->platform : NULL,
+    };
+    stw_status st = s->has_index || (s->dir && !s->has_manifest)
+                        ? stw_image_from_oci(&src, &s->images, err)
+                        : stw_image_from_docker(&src, &s->images, err);
+    if (st == STW_OK && s->images.n == 0)
+        st = stw_fail(
+            err, STW_ERR_NOT_FOUND,
+            s->opt && s->opt->platform ? "%s: no image for platform %s"
+                                       : "%s: no images in it%s",
+            s->target, s->opt && s->opt->platform ? s->opt->platform : "");
+    return st;
+}
+
+/* A single layer as an image of its own: no config, one layer. */
+static stw_status put_single_layer(scan *s, const char *digest, stw_error *err)
+{
+    stw_image_desc d = {0};
+    stw_layer_desc l = {0};
+    d.ref = (char *)s->target;
+    d.layers = &l;
+    d.n_layers = 1;
+    l.name = (char *)s->target;
+    layer_job *j;
+    stw_status st = job_add(s, s->target, &j, err);
+    if (st != STW_OK)
+        return st;
+    j->done = true;
+    snprintf(j->got_digest, sizeof(j->got_digest), "%s", digest);
+    stw_matcher *m;
+    if ((st = stw_matcher_create(s->rules, &m, err)) != STW_OK)
+        return st;
+    st = put_image(s, m, &d, err);
+    stw_matcher_destroy(m);
+    return st;
+}
+
+/* ---- modes -------------------------------------------------------------- */
+
+static stw_status scan_oci_dir(scan *s, stw_error *err)
+{
+    char path[STW_MAX_PATH + 32];
+    snprintf(path, sizeof(path), "%s/index.json", s->target);
+    if (access(path, F_OK) != 0)
+        return stw_fail(err, STW_ERR_FORMAT,
+                        "%s: directory without index.json (not an OCI image "
+                        "layout)",
+                        s->target);
+    if (!(s->dir = stw_strdup(s->target)))
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    s->has_index = true;
+    stw_status st = build_images(s, err);
+    if (st == STW_OK)
+        st = plan_jobs(s, err);
+    if (st != STW_OK)
+        return st;
+    run_jobs(s);
+    return put_images(s, err);
+}
+
+/* First pass over a plain tar file: member names and sizes, documents read,
+ * layer data skipped by seeking. */
+static stw_status index_archive(scan *s, stw_error *err)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    archive_read_support_format_tar(a);
+    stw_status st = STW_OK;
+    if (archive_read_open_filename(a, s->target, READ_BUF) != ARCHIVE_OK) {
+        st = outer_failure(a, s->target, err);
+        goto out;
+    }
+    struct archive_entry *e;
+    for (int64_t i = 0; st == STW_OK; i++) {
+        int rc = archive_read_next_header(a, &e);
+        if (rc == ARCHIVE_EOF)
+            break;
+        if (rc < ARCHIVE_WARN) {
+            st = outer_failure(a, s->target, err);
+            break;
+        }
+        if (i >= STW_MAX_MEMBERS) {
+            st = stw_fail(err, STW_ERR_LIMIT, "%s: more than %d members",
+                          s->target, STW_MAX_MEMBERS);
+            break;
+        }
+        char *name = member_path(archive_entry_pathname(e));
+        if (!name) {
+            st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (archive_member_name(name))
+            s->image_archive = true;
+        s->has_manifest |= !strcmp(name, "manifest.json");
+        s->has_index |= !strcmp(name, "index.json");
+        int64_t size = archive_entry_size(e);
+        if (archive_entry_filetype(e) == AE_IFREG && size > 0 &&
+            (doc_name(name) || layer_name(name))) {
+            const void *blk;
+            size_t n = 0;
+            la_int64_t off;
+            rc = archive_read_data_block(a, &blk, &n, &off);
+            if (rc < ARCHIVE_WARN)
+                st = outer_failure(a, s->target, err);
+            else if (rc != ARCHIVE_EOF && looks_json(blk, n) &&
+                     size <= STW_MAX_JSON_BYTES)
+                st = slurp_member(s, a, name, blk, n, err);
+            else if (layer_name(name)) {
+                layer_job *j;
+                if ((st = job_add(s, name, &j, err)) == STW_OK) {
+                    j->member = i;
+                    j->size = size;
+                }
+            }
+        }
+        free(name);
+    }
+out:
+    archive_read_free(a);
+    return st;
+}
+
+/* After the documents are known: expected digests for the archive jobs
+ * come from the images. */
+static void bind_jobs_to_images(scan *s)
+{
+    for (size_t i = 0; i < s->images.n; i++) {
+        stw_image_desc *d = &s->images.v[i];
+        for (size_t k = 0; k < d->n_layers; k++) {
+            layer_job *j = job_find(s, d->layers[k].name);
+            if (!j || j->digest || j->diff_id)
+                continue;
+            j->digest = d->layers[k].digest;
+            j->diff_id = d->layers[k].diff_id;
+        }
+    }
+}
+
+static stw_status check_cached(scan *s, stw_error *err)
+{
+    for (size_t i = 0; i < s->n_jobs; i++) {
+        layer_job *j = &s->jobs[i];
+        bool cached = false;
+        if (!cache_key(j))
+            continue;
+        stw_status st = stw_store_layer_cached(
+            s->store, cache_key(j), stw_rules_version(s->rules), &cached, err);
+        if (st != STW_OK)
+            return st;
+        if (cached) {
+            j->done = j->cached = true;
+            snprintf(j->got_digest, sizeof(j->got_digest), "%s", cache_key(j));
+            if (s->opt && s->opt->on_layer_done)
+                s->opt->on_layer_done(s->opt->progress_ctx, cache_key(j), 0, 1);
+        }
+    }
+    return STW_OK;
+}
+
+static stw_status scan_layer_file(scan *s, stw_error *err);
+
+static stw_status scan_tar_file(scan *s, stw_error *err)
+{
+    stw_status st = index_archive(s, err);
+    if (st != STW_OK)
+        return st;
+    if (!s->image_archive)
+        return scan_layer_file(s, err);
+    if (!s->has_manifest && !s->has_index)
+        return stw_fail(err, STW_ERR_FORMAT,
+                        "%s: image archive without manifest.json or "
+                        "index.json",
+                        s->target);
+    if ((st = build_images(s, err)) != STW_OK)
+        return st;
+    bind_jobs_to_images(s);
+    if ((st = check_cached(s, err)) != STW_OK)
+        return st;
+    /* Members that no image uses (other platforms) are not scanned. */
+    for (size_t i = 0; i < s->n_jobs; i++) {
+        bool used = false;
+        for (size_t k = 0; k < s->images.n && !used; k++)
+            for (size_t l = 0; l < s->images.v[k].n_layers && !used; l++)
+                used = !strcmp(s->images.v[k].layers[l].name, s->jobs[i].name);
+        if (!used)
+            s->jobs[i].done = true;
+    }
+    run_jobs(s);
+    return put_images(s, err);
+}
+
+/* ---- one forward pass (stdin, compressed files) ------------------------- */
+
+static stw_status stream_layer_member(scan *s, stw_matcher *m,
+                                      struct archive *a, const char *name,
+                                      const void *first, size_t n,
+                                      stw_error *err)
+{
+    layer_job *j;
+    stw_status st = job_add(s, name, &j, err);
+    if (st != STW_OK)
+        return st;
+    char dg[72];
+    if (stw_image_digest_from_name(name, dg)) {
+        bool cached = false;
+        if ((st = stw_store_layer_cached(s->store, dg,
+                                         stw_rules_version(s->rules), &cached,
+                                         err)) != STW_OK)
+            return st;
+        if (cached) {
+            j->done = j->cached = true;
+            snprintf(j->got_digest, sizeof(j->got_digest), "%s", dg);
+            return STW_OK; /* the next header skips the data */
+        }
+    }
+    char label[STW_MAX_PATH + 600];
+    snprintf(label, sizeof(label), "%s: layer %s", s->target, name);
+    member_reader mr = {
+        .a = a, .name = label, .pending = first, .pending_len = n};
+    /* The digest in a blob's name is checked while it streams; diff_ids are
+     * checked against the config once it has arrived. */
+    char *expect = stw_image_digest_from_name(name, dg) ? dg : NULL;
+    j->digest = NULL;
+    stw_layer_result r;
+    stw_blob_options bo = blob_opts(s, label, expect, NULL);
+    st = stw_layer_scan(m, member_read, &mr, &bo, max_entries(s), &r, err);
+    if (st == STW_OK) {
+        snprintf(j->got_digest, sizeof(j->got_digest), "%s", r.digest);
+        snprintf(j->got_diff_id, sizeof(j->got_diff_id), "%s", r.diff_id);
+        st = store_layer(s, &r, NULL, err);
+    }
+    stw_layer_result_clear(&r);
+    j->done = true;
+    j->st = st;
+    if (st != STW_OK)
+        j->err = *err;
+    return st;
+}
+
+static stw_status stream_archive(scan *s, stw_matcher *m, stw_tar *t,
+                                 struct archive_entry *e, stw_error *err)
+{
+    struct archive *a = stw_tar_archive(t);
+    stw_status st = STW_OK;
+    for (size_t i = 0; e && st == STW_OK; i++) {
+        if (i >= STW_MAX_MEMBERS)
+            return stw_fail(err, STW_ERR_LIMIT, "%s: more than %d members",
+                            s->target, STW_MAX_MEMBERS);
+        char *name = member_path(archive_entry_pathname(e));
+        if (!name)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        s->has_manifest |= !strcmp(name, "manifest.json");
+        s->has_index |= !strcmp(name, "index.json");
+        int64_t size = archive_entry_size(e);
+        if (archive_entry_filetype(e) == AE_IFREG && size > 0 &&
+            (doc_name(name) || layer_name(name))) {
+            const void *blk;
+            size_t n = 0;
+            if ((st = stw_tar_data(t, &blk, &n, err)) != STW_OK) {
+                free(name);
+                return st;
+            }
+            if (looks_json(blk, n) && size <= STW_MAX_JSON_BYTES)
+                st = slurp_member(s, a, name, blk, n, err);
+            else if (layer_name(name))
+                st = stream_layer_member(s, m, a, name, blk, n, err);
+        }
+        free(name);
+        if (st == STW_OK)
+            st = stw_tar_next(t, &e, err);
+    }
+    if (st != STW_OK)
+        return st;
+    if (!s->has_manifest && !s->has_index)
+        return stw_fail(err, STW_ERR_FORMAT,
+                        "%s: image archive without manifest.json or "
+                        "index.json",
+                        s->target);
+    if ((st = build_images(s, err)) != STW_OK)
+        return st;
+    return put_images(s, err);
+}
+
+static stw_status scan_stream(scan *s, int fd, stw_error *err)
+{
+    fd_reader r = {.fd = fd, .name = s->target, .buf = malloc(READ_BUF)};
+    if (!r.buf)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    stw_blob *b = NULL;
+    stw_tar *t = NULL;
+    stw_matcher *m = NULL;
+    struct archive_entry *e = NULL;
+    stw_blob_options bo = blob_opts(s, s->target, NULL, NULL);
+    stw_status st = stw_blob_create(fd_read, &r, &bo, &b, err);
+    if (st == STW_OK)
+        st = stw_tar_open(b, s->target, &t, err);
+    if (st == STW_OK)
+        st = stw_matcher_create(s->rules, &m, err);
+    if (st == STW_OK)
+        st = stw_tar_next(t, &e, err);
+    if (st == STW_OK && !e)
+        st = stw_fail(err, STW_ERR_FORMAT, "%s: empty archive", s->target);
+    if (st != STW_OK)
+        goto out;
+    char *first = member_path(archive_entry_pathname(e));
+    bool archive = first && archive_member_name(first);
+    free(first);
+    if (archive) {
+        st = stream_archive(s, m, t, e, err);
+    } else {
+        stw_layer_result lr;
+        st = stw_layer_walk(m, t, e, b, s->target, max_entries(s), &lr, err);
+        if (st == STW_OK)
+            st = store_layer(s, &lr, NULL, err);
+        if (st == STW_OK)
+            st = put_single_layer(s, lr.digest, err);
+        stw_layer_result_clear(&lr);
+    }
+out:
+    stw_matcher_destroy(m);
+    stw_tar_close(t);
+    stw_blob_destroy(b);
+    free(r.buf);
+    return st;
+}
+
+/* A plain tar that is not an image archive: it is a layer. */
+static stw_status scan_layer_file(scan *s, stw_error *err)
+{
+    int fd = open(s->target, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        char eb[128];
+        return stw_fail(err, STW_ERR_IO, "%s: %s", s->target,
+                        stw_strerror(errno, eb, sizeof(eb)));
+    }
+    stw_status st = scan_stream(s, fd, err);
+    close(fd);
+    return st;
+}
+
+static bool is_tar_header(const unsigned char *h, size_t n)
+{
+    if (n < 512)
+        return false;
+    if (!memcmp(h + 257, "ustar", 5))
+        return true;
+    /* v7 tar: no magic, but the header checksum must add up. */
+    unsigned sum = 0, stored = 0;
+    for (int i = 0; i < 512; i++)
+        sum += (i >= 148 && i < 156) ? ' ' : h[i];
+    for (int i = 148; i < 156 && h[i]; i++) {
+        if (h[i] == ' ')
+            continue;
+        if (h[i] < '0' || h[i] > '7')
+            return false;
+        stored = stored * 8 + (unsigned)(h[i] - '0');
+    }
+    return h[0] && sum == stored;
+}
+
+static stw_status scan_file(scan *s, stw_error *err)
+{
+    char eb[128];
+    int fd = open(s->target, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
+                        "%s: %s", s->target,
+                        stw_strerror(errno, eb, sizeof(eb)));
+    unsigned char head[512];
+    ssize_t n = pread(fd, head, sizeof(head), 0);
+    stw_status st;
+    if (n < 0)
+        st = stw_fail(err, STW_ERR_IO, "%s: read: %s", s->target,
+                      stw_strerror(errno, eb, sizeof(eb)));
+    else if (n == 0)
+        st = stw_fail(err, STW_ERR_FORMAT, "%s: empty file", s->target);
+    else if (stw_compression_sniff(head, (size_t)n) != STW_COMP_NONE)
+        st = scan_stream(s, fd, err);
+    else if (is_tar_header(head, (size_t)n))
+        st = scan_tar_file(s, err);
+    else
+        st = stw_fail(err, STW_ERR_FORMAT,
+                      "%s: not a container image or layer (neither tar, "
+                      "gzip, zstd nor an OCI layout)",
+                      s->target);
+    close(fd);
+    return st;
+}
+
+static void scan_free(scan *s)
+{
+    for (size_t i = 0; i < s->n_docs; i++) {
+        free(s->docs[i].name);
+        free(s->docs[i].data);
+    }
+    free(s->docs);
+    for (size_t i = 0; i < s->n_jobs; i++)
+        free(s->jobs[i].name);
+    free(s->jobs);
+    stw_image_list_clear(&s->images);
+    free(s->dir);
+    pthread_mutex_destroy(&s->lock);
+}
+
+stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
+                           int64_t scan_id, const char *target,
+                           const stw_scan_options *opt, stw_error *err)
+{
+    stw_error local = {0};
+    if (!err)
+        err = &local;
+    if (!rules || !store || !target)
+        return stw_fail(err, STW_ERR_USAGE, "stw_scan_target: NULL argument");
+    scan s = {
+        .rules = rules,
+        .store = store,
+        .scan_id = scan_id,
+        .target = target,
+        .opt = opt,
+    };
+    pthread_mutex_init(&s.lock, NULL);
+    stw_status st;
+    struct stat sb;
+    if (!strcmp(target, "-")) {
+        st = scan_stream(&s, STDIN_FILENO, err);
+    } else if (stat(target, &sb) != 0) {
+        char eb[128];
+        st = stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
+                      "%s: %s", target, stw_strerror(errno, eb, sizeof(eb)));
+    } else if (S_ISDIR(sb.st_mode)) {
+        st = scan_oci_dir(&s, err);
+    } else {
+        st = scan_file(&s, err);
+    }
+    if (st != STW_OK) {
+        stw_error_prefix(err, target);
+        /* put_images records its own per-image errors. */
+        if (!s.images.n || st == STW_ERR_NOMEM)
+            record_error(&s, err);
+    }
+    scan_free(&s);
+    return st;
+}

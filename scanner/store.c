@@ -1,0 +1,996 @@
+/* store.c - the SQLite store (store.h): schema migrations, layers and their
+ * findings keyed by blob digest, images with per-image visibility, and
+ * reading one scan back as stw_results. */
+#include "store.h"
+
+#include "common.h"
+#include "embedded.h"
+#include "limits.h"
+#include "pathset.h"
+
+#include <sqlite3.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Long enough for a registry-wide batch scan to wait out another process's
+ * image transaction, short enough that a stuck lock becomes an error. */
+#define STORE_BUSY_TIMEOUT_MS 30000
+
+#define CONFIG_PATH "<config>"
+#define NOW_SQL     "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+/* The hot statements, prepared once at open. */
+enum {
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_SCAN_INSERT,
+    Q_SCAN_END,
+    Q_LAYER_CACHED,
+    Q_LAYER_UPSERT,
+    Q_FINDING_UPSERT,
+    Q_KEEP_INSERT,
+    Q_KEEP_CLEAR,
+    Q_FINDING_PRUNE,
+    Q_BLOB_FINDINGS,
+    Q_LAYER_PATHSET,
+    Q_IMAGE_POSITION,
+    Q_IMAGE_INSERT,
+    Q_IMAGE_LAYER_INSERT,
+    Q_IMAGE_FINDING_INSERT,
+    Q_ERROR_INSERT,
+    Q_LOAD_SCAN,
+    Q_LOAD_IMAGES,
+    Q_LOAD_LAYERS,
+    Q_LOAD_FINDINGS,
+    Q_LOAD_ERRORS,
+    Q_LOAD_COUNTS,
+    Q_COUNT_
+};
+
+static const char *const query_sql[Q_COUNT_] = {
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SCAN_INSERT] = "INSERT INTO scans (started_at, tool_version, "
+                      "rules_version, args) VALUES (" NOW_SQL ", ?1, ?2, ?3)",
+    [Q_SCAN_END] = "UPDATE scans SET finished_at = " NOW_SQL " WHERE id = ?1",
+    [Q_LAYER_CACHED] = "SELECT 1 FROM layers WHERE digest = ?1 AND "
+                       "rules_version = ?2",
+    [Q_LAYER_UPSERT] =
+        "INSERT INTO layers (digest, diff_id, media_type, size, uncompressed, "
+        "entries, pathset, rules_version, scanned_at) VALUES (?1, ?2, ?3, ?4, "
+        "?5, ?6, ?7, ?8, " NOW_SQL ") ON CONFLICT (digest) DO UPDATE SET "
+        "diff_id = excluded.diff_id, media_type = excluded.media_type, "
+        "size = excluded.size, uncompressed = excluded.uncompressed, "
+        "entries = excluded.entries, pathset = excluded.pathset, "
+        "rules_version = excluded.rules_version, "
+        "scanned_at = excluded.scanned_at",
+    /* A rescan updates a finding in place (same fingerprint, same id) so the
+     * image_findings of earlier scans stay attached. The WHERE keeps the
+     * first of two findings with one fingerprint in the same list: then no
+     * row is returned and the duplicate is dropped. */
+    [Q_FINDING_UPSERT] =
+        "INSERT INTO findings (blob_digest, in_config, path, is_dir, kind, "
+        "rule, severity, line, \"offset\", mode, uid, gid, validated, "
+        "fingerprint, secret_sha256, excerpt, detail) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+        "ON CONFLICT (blob_digest, in_config, fingerprint) DO UPDATE SET "
+        "path = excluded.path, is_dir = excluded.is_dir, "
+        "kind = excluded.kind, rule = excluded.rule, "
+        "severity = excluded.severity, line = excluded.line, "
+        "\"offset\" = excluded.\"offset\", mode = excluded.mode, "
+        "uid = excluded.uid, gid = excluded.gid, "
+        "validated = excluded.validated, "
+        "secret_sha256 = excluded.secret_sha256, excerpt = excluded.excerpt, "
+        "detail = excluded.detail "
+        "WHERE findings.id NOT IN (SELECT id FROM temp.stw_keep) "
+        "RETURNING id",
+    [Q_KEEP_INSERT] = "INSERT OR IGNORE INTO temp.stw_keep (id) VALUES (?1)",
+    [Q_KEEP_CLEAR] = "DELETE FROM temp.stw_keep",
+    [Q_FINDING_PRUNE] =
+        "DELETE FROM findings WHERE blob_digest = ?1 AND in_config = ?2 "
+        "AND id NOT IN (SELECT id FROM temp.stw_keep)",
+    [Q_BLOB_FINDINGS] = "SELECT id, path, is_dir FROM findings WHERE "
+                        "blob_digest = ?1 AND in_config = ?2 ORDER BY id",
+    [Q_LAYER_PATHSET] = "SELECT pathset FROM layers WHERE digest = ?1",
+    [Q_IMAGE_POSITION] = "SELECT COALESCE(MAX(position) + 1, 0) FROM images "
+                         "WHERE scan_id = ?1",
+    [Q_IMAGE_INSERT] = "INSERT INTO images (scan_id, ref, manifest_digest, "
+                       "config_digest, platform, position) VALUES (?1, ?2, "
+                       "?3, ?4, ?5, ?6)",
+    [Q_IMAGE_LAYER_INSERT] = "INSERT INTO image_layers (image_id, idx, "
+                             "layer_digest, created_by, cached) VALUES (?1, "
+                             "?2, ?3, ?4, ?5)",
+    [Q_IMAGE_FINDING_INSERT] =
+        "INSERT INTO image_findings (image_id, finding_id, layer_idx, "
+        "visible, removed_in_layer) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_ERROR_INSERT] = "INSERT INTO errors (scan_id, target, message) "
+                       "VALUES (?1, ?2, ?3)",
+    [Q_LOAD_SCAN] = "SELECT rules_version FROM scans WHERE id = ?1",
+    [Q_LOAD_IMAGES] = "SELECT id, ref, manifest_digest, config_digest, "
+                      "platform FROM images WHERE scan_id = ?1 "
+                      "ORDER BY position, id",
+    [Q_LOAD_LAYERS] =
+        "SELECT il.layer_digest, l.diff_id, l.media_type, il.created_by, "
+        "l.size, il.cached FROM image_layers il JOIN layers l "
+        "ON l.digest = il.layer_digest WHERE il.image_id = ?1 ORDER BY il.idx",
+    /* Config findings (layer_idx NULL) last; fingerprint and id only break
+     * ties so two loads of one scan always agree. */
+    [Q_LOAD_FINDINGS] =
+        "SELECT x.layer_idx, f.blob_digest, f.path, f.kind, f.rule, "
+        "f.severity, f.line, f.\"offset\", x.visible, x.removed_in_layer, "
+        "f.mode, f.uid, f.gid, f.validated, f.fingerprint, f.secret_sha256, "
+        "f.excerpt, f.detail FROM image_findings x JOIN findings f "
+        "ON f.id = x.finding_id WHERE x.image_id = ?1 ORDER BY "
+        "x.layer_idx IS NULL, x.layer_idx, f.path, f.\"offset\", f.rule, "
+        "f.fingerprint, f.id",
+    [Q_LOAD_ERRORS] =
+        "SELECT target, message FROM errors WHERE scan_id = ?1 ORDER BY id",
+    /* A digest counts as scanned if any image of the scan scanned it, so
+     * scanned + cached is the number of distinct layers. */
+    [Q_LOAD_COUNTS] =
+        "SELECT COALESCE(SUM(c = 0), 0), COALESCE(SUM(c = 1), 0) FROM ("
+        "SELECT MIN(il.cached) AS c FROM image_layers il JOIN images i "
+        "ON i.id = il.image_id WHERE i.scan_id = ?1 GROUP BY il.layer_digest)",
+};
+
+struct stw_store {
+    sqlite3 *db;
+    char *name; /* the file name for messages */
+    sqlite3_stmt *q[Q_COUNT_];
+};
+
+/* A layer's pathset, copied out of its row while an image is stored. */
+typedef struct layer_pathset {
+    void *blob;
+    size_t len;
+} layer_pathset;
+
+/* Fills err with what failed and sqlite's message, named by the db file;
+ * must run before anything else touches the connection. */
+static stw_status db_fail(stw_store *s, stw_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static stw_status db_fail(stw_store *s, stw_error *err, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return stw_fail(err, STW_ERR_DB, "%s: %s: %s", s->name, what,
+                    sqlite3_errmsg(s->db));
+}
+
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Binds a text that may be NULL as "" (columns are NOT NULL DEFAULT ''). */
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows, then resets it. */
+static stw_status run(stw_store *s, int q, stw_error *err, const char *what)
+{
+    int rc = sqlite3_step(s->q[q]);
+    stw_status st = STW_OK;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = db_fail(s, err, "%s", what);
+    done(s->q[q]);
+    return st;
+}
+
+static stw_status tx_begin(stw_store *s, stw_error *err)
+{
+    return run(s, Q_BEGIN, err, "begin transaction");
+}
+
+static stw_status tx_commit(stw_store *s, stw_error *err)
+{
+    return run(s, Q_COMMIT, err, "commit");
+}
+
+/* Best effort: the error that led here is already in the caller's err. */
+static void tx_rollback(stw_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db)) {
+        sqlite3_step(s->q[Q_ROLLBACK]);
+        sqlite3_reset(s->q[Q_ROLLBACK]);
+    }
+}
+
+/* Copies a text column; NULL becomes "". Returns NULL only when out of
+ * memory. */
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return stw_strdup(t ? t : "");
+}
+
+/* ---- opening and migrations --------------------------------------------- */
+
+/* Returns the number a migration file name starts with ("001_init.sql" ->
+ * 1), or -1 if it does not start with one. */
+static long migration_number(const char *name)
+{
+    long n = 0;
+    const char *p = name;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (n > 100000000)
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    return p == name ? -1 : n;
+}
+
+static stw_status read_user_version(stw_store *s, long *v, stw_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_fail(s, err, "read schema version");
+    int rc = sqlite3_step(st);
+    stw_status ret = STW_OK;
+    if (rc == SQLITE_ROW)
+        *v = (long)sqlite3_column_int64(st, 0);
+    else
+        ret = db_fail(s, err, "read schema version");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static stw_status exec(stw_store *s, const char *sql, stw_error *err,
+                       const char *what)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, err, "%s", what);
+    return STW_OK;
+}
+
+/* Sets *ours to the number of the last embedded migration, checking that
+ * they are numbered in increasing order. */
+static stw_status schema_version(stw_store *s, long *ours, stw_error *err)
+{
+    *ours = 0;
+    for (const struct stw_embedded *m = stw_embedded_migrations; m->name; m++) {
+        long n = migration_number(m->name);
+        if (n <= *ours)
+            return stw_fail(err, STW_ERR_DB,
+                            "%s: migration %s is out of order or unnumbered",
+                            s->name, m->name);
+        *ours = n;
+    }
+    return STW_OK;
+}
+
+/* Applies, in one transaction, every embedded migration newer than the
+ * database's user_version. The version is read again under the write lock
+ * so two processes opening a fresh file migrate it once. */
+static stw_status migrate(stw_store *s, long have, long ours, stw_error *err)
+{
+    if (have > ours)
+        goto newer;
+    if (have == ours)
+        return STW_OK;
+
+    stw_status st = exec(s, "BEGIN IMMEDIATE", err, "begin migration");
+    if (st)
+        return st;
+    st = read_user_version(s, &have, err);
+    if (st)
+        goto fail;
+    if (have > ours) {
+        exec(s, "ROLLBACK", NULL, "rollback");
+        goto newer;
+    }
+    for (const struct stw_embedded *m = stw_embedded_migrations; m->name; m++) {
+        long n = migration_number(m->name);
+        if (n <= have)
+            continue;
+        if (sqlite3_exec(s->db, m->data, NULL, NULL, NULL) != SQLITE_OK) {
+            st = db_fail(s, err, "migration %s", m->name);
+            goto fail;
+        }
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %ld", n);
+        st = exec(s, sql, err, "set schema version");
+        if (st)
+            goto fail;
+    }
+    st = exec(s, "COMMIT", err, "commit migration");
+    if (st)
+        goto fail;
+    return STW_OK;
+
+fail:
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+newer:
+    return stw_fail(err, STW_ERR_DB,
+                    "%s: database schema version %ld is newer than this "
+                    "stowaway supports (%ld)",
+                    s->name, have, ours);
+}
+
+stw_status stw_store_open(const char *path, stw_store **out, stw_error *err)
+{
+    if (!out)
+        return stw_fail(err, STW_ERR_USAGE, "store_open: out is NULL");
+    *out = NULL;
+    if (!path)
+        path = ":memory:";
+
+    stw_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->name = stw_strdup(path))) {
+        free(s);
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", path);
+    }
+
+    stw_status st;
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        if (s->db)
+            st = db_fail(s, err, "open");
+        else
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: open: out of memory", path);
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+
+    /* Refuse a newer database before changing anything in it. */
+    long have = 0, ours = 0;
+    st = schema_version(s, &ours, err);
+    if (!st)
+        st = read_user_version(s, &have, err);
+    if (!st && have > ours)
+        st = migrate(s, have, ours, err);
+    if (st)
+        goto fail;
+
+    /* WAL lets readers and one writer from other processes proceed at
+     * once; NORMAL is durable enough in WAL (a power loss can only drop the
+     * last transactions, never corrupt). */
+    st = exec(s,
+              "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+              "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+              err, "set pragmas");
+    if (st)
+        goto fail;
+    st = migrate(s, have, ours, err);
+    if (st)
+        goto fail;
+    st = exec(s,
+              "CREATE TEMP TABLE IF NOT EXISTS stw_keep "
+              "(id INTEGER PRIMARY KEY)",
+              err, "create temp table");
+    if (st)
+        goto fail;
+    for (int i = 0; i < Q_COUNT_; i++) {
+        if (sqlite3_prepare_v3(s->db, query_sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &s->q[i],
+                               NULL) != SQLITE_OK) {
+            st = db_fail(s, err, "prepare statement %d", i);
+            goto fail;
+        }
+    }
+    *out = s;
+    return STW_OK;
+
+fail:
+    stw_store_close(s);
+    return st;
+}
+
+void stw_store_close(stw_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < Q_COUNT_; i++)
+        sqlite3_finalize(s->q[i]);
+    sqlite3_close(s->db);
+    free(s->name);
+    free(s);
+}
+
+/* ---- scans and errors --------------------------------------------------- */
+
+stw_status stw_store_begin_scan(stw_store *s, const char *tool_version,
+                                const char *rules_version, const char *args,
+                                int64_t *scan_id, stw_error *err)
+{
+    if (!s || !scan_id)
+        return stw_fail(err, STW_ERR_USAGE, "begin_scan: missing argument");
+    sqlite3_stmt *q = s->q[Q_SCAN_INSERT];
+    bind_text(q, 1, tool_version);
+    bind_text(q, 2, rules_version);
+    bind_text(q, 3, args);
+    stw_status st = run(s, Q_SCAN_INSERT, err, "begin scan");
+    if (!st)
+        *scan_id = sqlite3_last_insert_rowid(s->db);
+    return st;
+}
+
+stw_status stw_store_end_scan(stw_store *s, int64_t scan_id, stw_error *err)
+{
+    if (!s)
+        return stw_fail(err, STW_ERR_USAGE, "end_scan: store is NULL");
+    sqlite3_bind_int64(s->q[Q_SCAN_END], 1, scan_id);
+    stw_status st = run(s, Q_SCAN_END, err, "end scan");
+    if (!st && sqlite3_changes(s->db) == 0)
+        st = stw_fail(err, STW_ERR_NOT_FOUND, "%s: no scan %lld", s->name,
+                      (long long)scan_id);
+    return st;
+}
+
+stw_status stw_store_put_error(stw_store *s, int64_t scan_id,
+                               const char *target, const char *message,
+                               stw_error *err)
+{
+    if (!s)
+        return stw_fail(err, STW_ERR_USAGE, "put_error: store is NULL");
+    sqlite3_stmt *q = s->q[Q_ERROR_INSERT];
+    sqlite3_bind_int64(q, 1, scan_id);
+    bind_text(q, 2, target);
+    bind_text(q, 3, message);
+    return run(s, Q_ERROR_INSERT, err, "record error");
+}
+
+/* ---- layers and findings ------------------------------------------------ */
+
+stw_status stw_store_layer_cached(stw_store *s, const char *digest,
+                                  const char *rules_version, bool *cached,
+                                  stw_error *err)
+{
+    if (!s || !digest || !rules_version || !cached)
+        return stw_fail(err, STW_ERR_USAGE, "layer_cached: missing argument");
+    sqlite3_stmt *q = s->q[Q_LAYER_CACHED];
+    bind_text(q, 1, digest);
+    bind_text(q, 2, rules_version);
+    int rc = sqlite3_step(q);
+    stw_status st = STW_OK;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        *cached = rc == SQLITE_ROW;
+    else
+        st = db_fail(s, err, "look up layer %s", digest);
+    done(q);
+    return st;
+}
+
+/* Upserts one finding of blob and marks its row as kept. */
+static stw_status upsert_finding(stw_store *s, const char *blob, bool in_config,
+                                 const stw_finding *f, stw_error *err)
+{
+    stw_finding c = *f;
+    if (in_config)
+        c.path = CONFIG_PATH;
+    if (!c.path || !c.rule || (unsigned)c.kind >= STW_KIND_COUNT_ ||
+        (unsigned)c.severity >= STW_SEV_COUNT_)
+        return stw_fail(err, STW_ERR_USAGE,
+                        "%s: finding in %s without path or rule, or with an "
+                        "unknown kind or severity",
+                        s->name, blob);
+    char fp[33];
+    stw_finding_fingerprint(&c, blob, fp);
+    if (!fp[0])
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+
+    sqlite3_stmt *q = s->q[Q_FINDING_UPSERT];
+    bind_text(q, 1, blob);
+    sqlite3_bind_int(q, 2, in_config);
+    bind_text(q, 3, c.path);
+    sqlite3_bind_int(q, 4, c.is_dir);
+    bind_text(q, 5, stw_kind_str(c.kind));
+    bind_text(q, 6, c.rule);
+    bind_text(q, 7, stw_severity_str(c.severity));
+    if (c.line > 0)
+        sqlite3_bind_int64(q, 8, c.line);
+    if (c.offset >= 0)
+        sqlite3_bind_int64(q, 9, c.offset);
+    if (c.has_mode) {
+        sqlite3_bind_int64(q, 10, c.mode);
+        sqlite3_bind_int64(q, 11, c.uid);
+        sqlite3_bind_int64(q, 12, c.gid);
+    }
+    sqlite3_bind_int(q, 13, c.validated);
+    bind_text(q, 14, fp);
+    bind_text(q, 15, c.secret_sha256);
+    bind_text(q, 16, c.excerpt);
+    bind_text(q, 17, c.detail);
+    int rc = sqlite3_step(q);
+    sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    stw_status st = STW_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = db_fail(s, err, "store finding %s in %s", c.rule, blob);
+    done(q);
+    if (st || rc == SQLITE_DONE) /* DONE: duplicate fingerprint, dropped */
+        return st;
+
+    sqlite3_bind_int64(s->q[Q_KEEP_INSERT], 1, id);
+    return run(s, Q_KEEP_INSERT, err, "mark finding");
+}
+
+/* Replaces the stored findings of one blob (layer findings, or config
+ * findings when in_config) by list, keeping the ids of findings whose
+ * fingerprint is unchanged. Runs inside the caller's transaction. */
+static stw_status replace_findings(stw_store *s, const char *blob,
+                                   bool in_config, const stw_finding_list *l,
+                                   stw_error *err)
+{
+    stw_status st = run(s, Q_KEEP_CLEAR, err, "clear marks");
+    size_t n = l ? stw_finding_list_count(l) : 0;
+    for (size_t i = 0; i < n && !st; i++)
+        st =
+            upsert_finding(s, blob, in_config, stw_finding_list_get(l, i), err);
+    if (!st) {
+        sqlite3_stmt *q = s->q[Q_FINDING_PRUNE];
+        bind_text(q, 1, blob);
+        sqlite3_bind_int(q, 2, in_config);
+        st = run(s, Q_FINDING_PRUNE, err, "remove old findings");
+    }
+    if (!st)
+        st = run(s, Q_KEEP_CLEAR, err, "clear marks");
+    return st;
+}
+
+stw_status stw_store_put_layer(stw_store *s, const stw_layer_record *layer,
+                               const stw_finding_list *findings, stw_error *err)
+{
+    if (!s || !layer || !layer->digest || !layer->rules_version ||
+        (!layer->pathset && layer->pathset_len))
+        return stw_fail(err, STW_ERR_USAGE,
+                        "put_layer: missing digest, rules version or pathset");
+
+    stw_status st = tx_begin(s, err);
+    if (st)
+        return st;
+    sqlite3_stmt *q = s->q[Q_LAYER_UPSERT];
+    bind_text(q, 1, layer->digest);
+    bind_text(q, 2, layer->diff_id);
+    bind_text(q, 3, layer->media_type);
+    sqlite3_bind_int64(q, 4, layer->size);
+    sqlite3_bind_int64(q, 5, layer->uncompressed);
+    sqlite3_bind_int64(q, 6, layer->entries);
+    if (layer->pathset_len)
+        sqlite3_bind_blob64(q, 7, layer->pathset, layer->pathset_len,
+                            SQLITE_STATIC);
+    else
+        sqlite3_bind_zeroblob(q, 7, 0);
+    bind_text(q, 8, layer->rules_version);
+    char what[160];
+    snprintf(what, sizeof what, "store layer %.100s", layer->digest);
+    st = run(s, Q_LAYER_UPSERT, err, what);
+    if (!st)
+        st = replace_findings(s, layer->digest, false, findings, err);
+    if (!st)
+        st = tx_commit(s, err);
+    if (st)
+        tx_rollback(s);
+    return st;
+}
+
+/* ---- images ------------------------------------------------------------- */
+
+static stw_status load_pathset(stw_store *s, const char *digest,
+                               const char *ref, layer_pathset *out,
+                               stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_LAYER_PATHSET];
+    bind_text(q, 1, digest);
+    int rc = sqlite3_step(q);
+    stw_status st = STW_OK;
+    if (rc == SQLITE_ROW) {
+        const void *b = sqlite3_column_blob(q, 0);
+        size_t n = (size_t)sqlite3_column_bytes(q, 0);
+        if (b && n) {
+            out->blob = malloc(n);
+            if (!out->blob)
+                st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            else {
+                memcpy(out->blob, b, n);
+                out->len = n;
+            }
+        }
+    } else if (rc == SQLITE_DONE) {
+        st = stw_fail(err, STW_ERR_NOT_FOUND,
+                      "%s: image %s: layer %s was never stored", s->name, ref,
+                      digest);
+    } else {
+        st = db_fail(s, err, "read pathset of %s", digest);
+    }
+    done(q);
+    return st;
+}
+
+static stw_status link_finding(stw_store *s, int64_t image_id,
+                               int64_t finding_id, int layer_idx, bool visible,
+                               int removed_in, stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_IMAGE_FINDING_INSERT];
+    sqlite3_bind_int64(q, 1, image_id);
+    sqlite3_bind_int64(q, 2, finding_id);
+    if (layer_idx >= 0)
+        sqlite3_bind_int(q, 3, layer_idx);
+    sqlite3_bind_int(q, 4, visible);
+    if (removed_in >= 0)
+        sqlite3_bind_int(q, 5, removed_in);
+    return run(s, Q_IMAGE_FINDING_INSERT, err, "store image finding");
+}
+
+/* Links every finding of one blob to the image. For a layer at index idx
+ * (idx < 0: config, always visible) a finding is hidden by the first later
+ * layer whose pathset deletes or replaces its path. */
+static stw_status link_blob_findings(stw_store *s, int64_t image_id,
+                                     const char *blob, int idx,
+                                     const layer_pathset *ps, size_t n_layers,
+                                     stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_BLOB_FINDINGS];
+    bind_text(q, 1, blob);
+    sqlite3_bind_int(q, 2, idx < 0);
+    stw_status st = STW_OK;
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t fid = sqlite3_column_int64(q, 0);
+        const char *path = (const char *)sqlite3_column_text(q, 1);
+        bool is_dir = sqlite3_column_int(q, 2) != 0;
+        int removed = -1;
+        for (size_t j = (size_t)idx + 1; idx >= 0 && j < n_layers && path;
+             j++) {
+            if (ps[j].len &&
+                stw_pathset_hides(ps[j].blob, ps[j].len, path, is_dir)) {
+                removed = (int)j;
+                break;
+            }
+        }
+        st = link_finding(s, image_id, fid, idx, removed < 0, removed, err);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read findings of %s", blob);
+    done(q);
+    return st;
+}
+
+/* The body of put_image, inside its transaction. */
+static stw_status put_image_tx(stw_store *s, int64_t scan_id,
+                               const stw_image_record *img,
+                               const stw_finding_list *config_findings,
+                               layer_pathset *ps, int64_t *image_id,
+                               stw_error *err)
+{
+    stw_status st = STW_OK;
+    for (size_t i = 0; i < img->n_layers && !st; i++) {
+        if (!img->layers[i].digest)
+            return stw_fail(err, STW_ERR_USAGE,
+                            "put_image: %s: layer %zu has no digest", img->ref,
+                            i);
+        st = load_pathset(s, img->layers[i].digest, img->ref, &ps[i], err);
+    }
+    if (st)
+        return st;
+
+    sqlite3_stmt *q = s->q[Q_IMAGE_POSITION];
+    sqlite3_bind_int64(q, 1, scan_id);
+    int rc = sqlite3_step(q);
+    int64_t position = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    if (rc != SQLITE_ROW)
+        st = db_fail(s, err, "image %s: position", img->ref);
+    done(q);
+    if (st)
+        return st;
+
+    q = s->q[Q_IMAGE_INSERT];
+    sqlite3_bind_int64(q, 1, scan_id);
+    bind_text(q, 2, img->ref);
+    bind_text(q, 3, img->manifest_digest);
+    bind_text(q, 4, img->config_digest);
+    bind_text(q, 5, img->platform);
+    sqlite3_bind_int64(q, 6, position);
+    char what[160];
+    snprintf(what, sizeof what, "store image %.100s of scan %lld", img->ref,
+             (long long)scan_id);
+    st = run(s, Q_IMAGE_INSERT, err, what);
+    if (st)
+        return st;
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+
+    for (size_t i = 0; i < img->n_layers && !st; i++) {
+        q = s->q[Q_IMAGE_LAYER_INSERT];
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, (int64_t)i);
+        bind_text(q, 3, img->layers[i].digest);
+        bind_text(q, 4, img->layers[i].created_by);
+        sqlite3_bind_int(q, 5, img->layers[i].cached);
+        st = run(s, Q_IMAGE_LAYER_INSERT, err, "store image layer");
+    }
+    if (!st)
+        st =
+            replace_findings(s, img->config_digest, true, config_findings, err);
+    if (!st)
+        st = link_blob_findings(s, id, img->config_digest, -1, ps,
+                                img->n_layers, err);
+    for (size_t i = 0; i < img->n_layers && !st; i++)
+        st = link_blob_findings(s, id, img->layers[i].digest, (int)i, ps,
+                                img->n_layers, err);
+    if (!st)
+        *image_id = id;
+    return st;
+}
+
+stw_status stw_store_put_image(stw_store *s, int64_t scan_id,
+                               const stw_image_record *img,
+                               const stw_finding_list *config_findings,
+                               int64_t *image_id, stw_error *err)
+{
+    if (!s || !img || !img->ref || !img->config_digest ||
+        (img->n_layers && !img->layers))
+        return stw_fail(err, STW_ERR_USAGE,
+                        "put_image: missing ref, config digest or layers");
+    if (img->n_layers > STW_MAX_LAYERS)
+        return stw_fail(err, STW_ERR_LIMIT,
+                        "%s: %zu layers, more than the limit of %d", img->ref,
+                        img->n_layers, STW_MAX_LAYERS);
+
+    layer_pathset *ps = calloc(img->n_layers ? img->n_layers : 1, sizeof *ps);
+    if (!ps)
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    int64_t id = 0;
+    stw_status st = tx_begin(s, err);
+    if (!st) {
+        st = put_image_tx(s, scan_id, img, config_findings, ps, &id, err);
+        if (!st)
+            st = tx_commit(s, err);
+        if (st)
+            tx_rollback(s);
+    }
+    for (size_t i = 0; i < img->n_layers; i++)
+        free(ps[i].blob);
+    free(ps);
+    if (!st && image_id)
+        *image_id = id;
+    return st;
+}
+
+/* ---- reading a scan back ------------------------------------------------ */
+
+/* Makes room for one more element in a growing array. */
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *p = realloc(*arr, nc * elem);
+    if (!p)
+        return false;
+    memset((char *)p + *cap * elem, 0, (nc - *cap) * elem);
+    *arr = p;
+    *cap = nc;
+    return true;
+}
+
+static stw_status load_layers(stw_store *s, int64_t image_id, stw_rimage *im,
+                              stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_LOAD_LAYERS];
+    sqlite3_bind_int64(q, 1, image_id);
+    size_t cap = 0;
+    stw_status st = STW_OK;
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (!grow((void **)&im->layers, &cap, im->n_layers,
+                  sizeof *im->layers)) {
+            st = STW_ERR_NOMEM;
+            break;
+        }
+        stw_rlayer *l = &im->layers[im->n_layers++];
+        l->digest = col_dup(q, 0);
+        l->diff_id = col_dup(q, 1);
+        l->media_type = col_dup(q, 2);
+        l->created_by = col_dup(q, 3);
+        l->size = sqlite3_column_int64(q, 4);
+        l->cached = sqlite3_column_int(q, 5) != 0;
+        if (!l->digest || !l->diff_id || !l->media_type || !l->created_by)
+            st = STW_ERR_NOMEM;
+    }
+    if (st == STW_ERR_NOMEM)
+        st = stw_fail(err, st, "%s: out of memory", s->name);
+    else if (rc != SQLITE_DONE)
+        st = db_fail(s, err, "read layers of image %lld", (long long)image_id);
+    done(q);
+    return st;
+}
+
+static stw_status load_findings(stw_store *s, int64_t image_id, size_t image,
+                                stw_results *r, size_t *cap, stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_LOAD_FINDINGS];
+    sqlite3_bind_int64(q, 1, image_id);
+    stw_status st = STW_OK;
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (!grow((void **)&r->findings, cap, r->n_findings,
+                  sizeof *r->findings)) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        stw_rfinding *f = &r->findings[r->n_findings++];
+        f->image = image;
+        f->layer = sqlite3_column_type(q, 0) == SQLITE_NULL
+                       ? -1
+                       : sqlite3_column_int(q, 0);
+        f->layer_digest = col_dup(q, 1);
+        f->path = col_dup(q, 2);
+        f->rule = col_dup(q, 4);
+        f->line = sqlite3_column_int64(q, 6);
+        f->offset = sqlite3_column_type(q, 7) == SQLITE_NULL
+                        ? -1
+                        : sqlite3_column_int64(q, 7);
+        f->visible = sqlite3_column_int(q, 8) != 0;
+        f->removed_in_layer = sqlite3_column_type(q, 9) == SQLITE_NULL
+                                  ? -1
+                                  : sqlite3_column_int(q, 9);
+        f->has_mode = sqlite3_column_type(q, 10) != SQLITE_NULL;
+        f->mode = (uint32_t)sqlite3_column_int64(q, 10);
+        f->uid = sqlite3_column_int64(q, 11);
+        f->gid = sqlite3_column_int64(q, 12);
+        f->validated = sqlite3_column_int(q, 13) != 0;
+        f->fingerprint = col_dup(q, 14);
+        f->secret_sha256 = col_dup(q, 15);
+        f->excerpt = col_dup(q, 16);
+        f->detail = col_dup(q, 17);
+        if (!f->layer_digest || !f->path || !f->rule || !f->fingerprint ||
+            !f->secret_sha256 || !f->excerpt || !f->detail) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        const char *kind = (const char *)sqlite3_column_text(q, 3);
+        const char *sev = (const char *)sqlite3_column_text(q, 5);
+        if (stw_kind_parse(kind, &f->kind) != STW_OK ||
+            stw_severity_parse(sev, &f->severity) != STW_OK)
+            st = stw_fail(err, STW_ERR_DB,
+                          "%s: finding %s in %s has unknown kind '%s' or "
+                          "severity '%s'",
+                          s->name, f->rule, f->layer_digest, kind ? kind : "",
+                          sev ? sev : "");
+    }
+    if (!st && rc != SQLITE_DONE)
+        st =
+            db_fail(s, err, "read findings of image %lld", (long long)image_id);
+    done(q);
+    return st;
+}
+
+static stw_status load_images(stw_store *s, int64_t scan_id, stw_results *r,
+                              int64_t **ids, stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_LOAD_IMAGES];
+    sqlite3_bind_int64(q, 1, scan_id);
+    size_t cap = 0, idcap = 0;
+    stw_status st = STW_OK;
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (!grow((void **)&r->images, &cap, r->n_images, sizeof *r->images) ||
+            !grow((void **)ids, &idcap, r->n_images, sizeof **ids)) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        (*ids)[r->n_images] = sqlite3_column_int64(q, 0);
+        stw_rimage *im = &r->images[r->n_images++];
+        im->ref = col_dup(q, 1);
+        im->manifest_digest = col_dup(q, 2);
+        im->config_digest = col_dup(q, 3);
+        im->platform = col_dup(q, 4);
+        if (!im->ref || !im->manifest_digest || !im->config_digest ||
+            !im->platform)
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read images of scan %lld", (long long)scan_id);
+    done(q);
+    return st;
+}
+
+static stw_status load_errors(stw_store *s, int64_t scan_id, stw_results *r,
+                              stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_LOAD_ERRORS];
+    sqlite3_bind_int64(q, 1, scan_id);
+    size_t cap = 0;
+    stw_status st = STW_OK;
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (!grow((void **)&r->errors, &cap, r->n_errors, sizeof *r->errors)) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        stw_rerror *e = &r->errors[r->n_errors++];
+        e->target = col_dup(q, 0);
+        e->message = col_dup(q, 1);
+        if (!e->target || !e->message)
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read errors of scan %lld", (long long)scan_id);
+    done(q);
+    return st;
+}
+
+/* Reads the scan row and the layer counts. */
+static stw_status load_summary(stw_store *s, int64_t scan_id, stw_results *r,
+                               stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_LOAD_SCAN];
+    sqlite3_bind_int64(q, 1, scan_id);
+    int rc = sqlite3_step(q);
+    stw_status st = STW_OK;
+    if (rc == SQLITE_ROW) {
+        if (!(r->rules_version = col_dup(q, 0)))
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    } else if (rc == SQLITE_DONE) {
+        st = stw_fail(err, STW_ERR_NOT_FOUND, "%s: no scan %lld", s->name,
+                      (long long)scan_id);
+    } else {
+        st = db_fail(s, err, "read scan %lld", (long long)scan_id);
+    }
+    done(q);
+    if (st)
+        return st;
+
+    q = s->q[Q_LOAD_COUNTS];
+    sqlite3_bind_int64(q, 1, scan_id);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        r->layers_scanned = (uint64_t)sqlite3_column_int64(q, 0);
+        r->layers_cached = (uint64_t)sqlite3_column_int64(q, 1);
+    } else {
+        st = db_fail(s, err, "count layers of scan %lld", (long long)scan_id);
+    }
+    done(q);
+    return st;
+}
+
+stw_status stw_store_load_scan(stw_store *s, int64_t scan_id, stw_results **out,
+                               stw_error *err)
+{
+    if (!s || !out)
+        return stw_fail(err, STW_ERR_USAGE, "load_scan: missing argument");
+    *out = NULL;
+    stw_results *r = calloc(1, sizeof *r);
+    if (!r)
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    int64_t *ids = NULL;
+
+    /* One read transaction, so a writer in another process cannot slip an
+     * image in between the queries. */
+    stw_status st = exec(s, "BEGIN", err, "begin read");
+    if (!st)
+        st = load_summary(s, scan_id, r, err);
+    if (!st)
+        st = load_images(s, scan_id, r, &ids, err);
+    size_t fcap = 0;
+    for (size_t i = 0; i < r->n_images && !st; i++) {
+        st = load_layers(s, ids[i], &r->images[i], err);
+        if (!st)
+            st = load_findings(s, ids[i], i, r, &fcap, err);
+    }
+    if (!st)
+        st = load_errors(s, scan_id, r, err);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    free(ids);
+    if (st) {
+        stw_results_destroy(r);
+        return st;
+    }
+    *out = r;
+    return STW_OK;
+}

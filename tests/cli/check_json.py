@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""check_json.py - assertions on stowaway's JSON report for the CLI tests.
+
+Every command exits 0 when the assertion holds and 1 (with the reason and
+the findings involved on stderr) when it does not.
+
+  check_json.py schema REPORT
+      The report has the documented shape (docs: "JSON report").
+  check_json.py has REPORT COND...      at least one finding matches
+  check_json.py none REPORT COND...     no finding matches
+  check_json.py count REPORT N COND...  exactly N findings match
+      COND is KEY=VALUE, KEY!=VALUE, KEY~REGEX (search), KEY>=N or KEY<=N.
+      VALUE is read as JSON when it parses (1, false, null), else a string.
+      "path" is compared without a trailing "/"; "ref=" matches the
+      findings' image ref.
+  check_json.py norm REPORT [--fingerprints] [--image-ref]
+      Prints the findings, one canonical JSON line each, sorted: the part of
+      a report that must not depend on the input format.
+  check_json.py layers REPORT EXPECTED FORMAT [IMAGE]
+      images[IMAGE].layers match the digests, diff_ids, created_by (and,
+      for OCI formats, media types) recorded for FORMAT in the generator's
+      expected.json, and so does the config digest.
+  check_json.py eval REPORT EXPR
+      Python expression over r (the report), F (findings), I (images);
+      fails unless truthy.
+"""
+import json
+import re
+import sys
+
+KINDS = {"secret", "private-key", "credential-file", "artifact", "setuid",
+         "setgid", "world-writable", "config"}
+SEVERITIES = ["info", "low", "medium", "high", "critical"]
+SHA256_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def die(msg, items=None):
+    sys.stderr.write("check_json: " + msg + "\n")
+    for it in (items or [])[:40]:
+        sys.stderr.write("  " + json.dumps(it, sort_keys=True) + "\n")
+    sys.exit(1)
+
+
+def load(path):
+    try:
+        with open(path, "rb") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        die("cannot read report %s: %s" % (path, e))
+
+
+def field(r, f, key):
+    if key == "ref":
+        i = f.get("image")
+        imgs = r.get("images", [])
+        return imgs[i].get("ref") if isinstance(i, int) and i < len(imgs) \
+            else None
+    v = f.get(key)
+    if key == "path" and isinstance(v, str) and v != "/":
+        v = v.rstrip("/")
+    return v
+
+
+def parse_value(s):
+    try:
+        return json.loads(s)
+    except ValueError:
+        return s
+
+
+def parse_cond(c):
+    m = re.match(r"^([a-z_]+)(!=|>=|<=|=|~)(.*)$", c, re.S)
+    if not m:
+        die("bad condition %r" % c)
+    return m.group(1), m.group(2), m.group(3)
+
+
+def matches(r, f, conds):
+    for key, op, raw in conds:
+        v = field(r, f, key)
+        if op == "~":
+            if not isinstance(v, str) or not re.search(raw, v):
+                return False
+        elif op in (">=", "<="):
+            want = parse_value(raw)
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                return False
+            if (op == ">=" and v < want) or (op == "<=" and v > want):
+                return False
+        else:
+            want = parse_value(raw)
+            if key == "path" and isinstance(want, str):
+                want = want.rstrip("/")
+            eq = v == want and type(v) is type(want)
+            if (op == "=") != eq:
+                return False
+    return True
+
+
+def check_schema(r):
+    errs = []
+
+    def need(cond, msg):
+        if not cond:
+            errs.append(msg)
+
+    need(r.get("schema") == 1, "schema != 1")
+    tool = r.get("tool", {})
+    need(tool.get("name") == "stowaway", "tool.name")
+    for k in ("version", "rules_version"):
+        need(isinstance(tool.get(k), str), "tool." + k)
+    imgs = r.get("images")
+    need(isinstance(imgs, list), "images not a list")
+    imgs = imgs if isinstance(imgs, list) else []
+    for n, img in enumerate(imgs):
+        for k in ("ref", "manifest_digest", "config_digest", "platform"):
+            need(k in img, "images[%d].%s missing" % (n, k))
+        need(isinstance(img.get("config_digest"), str) and
+             SHA256_RE.match(img.get("config_digest") or "") is not None or
+             img.get("config_digest") is None,
+             "images[%d].config_digest" % n)
+        for i, lay in enumerate(img.get("layers", [])):
+            w = "images[%d].layers[%d]" % (n, i)
+            need(lay.get("index") == i, w + ".index")
+            need(SHA256_RE.match(str(lay.get("digest"))) is not None,
+                 w + ".digest")
+            need(lay.get("diff_id") is None or
+                 SHA256_RE.match(str(lay.get("diff_id"))) is not None,
+                 w + ".diff_id")
+            need(isinstance(lay.get("size"), int), w + ".size")
+            need(isinstance(lay.get("cached"), bool), w + ".cached")
+            need("media_type" in lay and "created_by" in lay,
+                 w + ".media_type/created_by")
+    finds = r.get("findings")
+    need(isinstance(finds, list), "findings not a list")
+    for n, f in enumerate(finds if isinstance(finds, list) else []):
+        w = "findings[%d] (%s)" % (n, f.get("path"))
+        need(f.get("kind") in KINDS, w + " kind %r" % f.get("kind"))
+        need(f.get("severity") in SEVERITIES,
+             w + " severity %r" % f.get("severity"))
+        need(isinstance(f.get("rule"), str) and f.get("rule"), w + " rule")
+        i = f.get("image")
+        need(isinstance(i, int) and 0 <= i < len(imgs), w + " image index")
+        p = f.get("path")
+        need(isinstance(p, str) and p and not p.startswith("/") and
+             not p.startswith("./"), w + " path %r" % p)
+        lay = f.get("layer")
+        if lay is None:
+            need(p == "<config>", w + " layer null but path not <config>")
+        elif isinstance(i, int) and 0 <= i < len(imgs):
+            layers = imgs[i].get("layers", [])
+            need(isinstance(lay, int) and 0 <= lay < len(layers),
+                 w + " layer index")
+            if isinstance(lay, int) and 0 <= lay < len(layers):
+                need(f.get("layer_digest") == layers[lay].get("digest"),
+                     w + " layer_digest != images[].layers[].digest")
+        need(isinstance(f.get("visible"), bool), w + " visible")
+        rem = f.get("removed_in_layer")
+        if f.get("visible") is True:
+            need(rem is None, w + " visible but removed_in_layer set")
+        elif lay is not None:
+            need(isinstance(rem, int) and isinstance(lay, int) and rem > lay,
+                 w + " removed_in_layer %r" % rem)
+        for k in ("line", "offset", "mode", "uid", "gid", "fingerprint",
+                  "secret_sha256", "excerpt", "layer_digest"):
+            need(k in f, w + " missing " + k)
+        if f.get("kind") in ("setuid", "setgid", "world-writable"):
+            need(isinstance(f.get("mode"), int), w + " mode not an integer")
+        ex = f.get("excerpt")
+        need(ex is None or (isinstance(ex, str) and len(ex) <= 96),
+             w + " excerpt too long")
+    errors = r.get("errors")
+    need(isinstance(errors, list), "errors not a list")
+    if errors:
+        for e in errors:
+            need(isinstance(e.get("target"), str) and
+                 isinstance(e.get("message"), str), "errors[] shape")
+    if errs:
+        die("schema: " + "; ".join(errs[:20]))
+
+
+NORM_KEYS = ["image", "layer", "path", "kind", "rule", "severity", "line",
+             "offset", "visible", "removed_in_layer", "mode", "uid", "gid",
+             "secret_sha256", "excerpt"]
+
+
+def norm(r, fingerprints, image_ref):
+    rows = []
+    for f in r.get("findings", []):
+        d = {k: field(r, f, k) for k in NORM_KEYS}
+        if image_ref:
+            d["image"] = field(r, f, "ref")
+        if fingerprints:
+            d["fingerprint"] = f.get("fingerprint")
+            d["layer_digest"] = f.get("layer_digest")
+        rows.append(json.dumps(d, sort_keys=True))
+    return sorted(rows)
+
+
+def main(argv):
+    if len(argv) < 3:
+        die(__doc__)
+    cmd, r = argv[1], load(argv[2])
+    finds = r.get("findings", []) if isinstance(r, dict) else []
+    if cmd == "schema":
+        check_schema(r)
+    elif cmd in ("has", "none", "count"):
+        args = argv[3:]
+        want_n = None
+        if cmd == "count":
+            want_n, args = int(args[0]), args[1:]
+        conds = [parse_cond(c) for c in args]
+        hit = [f for f in finds if matches(r, f, conds)]
+        desc = " ".join(args)
+        if cmd == "has" and not hit:
+            die("no finding with %s; findings are:" % desc, finds)
+        if cmd == "none" and hit:
+            die("unexpected finding(s) with %s:" % desc, hit)
+        if cmd == "count" and len(hit) != want_n:
+            die("%d finding(s) with %s, want %d:" % (len(hit), desc, want_n),
+                hit or finds)
+    elif cmd == "norm":
+        rows = norm(r, "--fingerprints" in argv, "--image-ref" in argv)
+        sys.stdout.write("".join(x + "\n" for x in rows))
+    elif cmd == "layers":
+        exp = load(argv[3])["formats"][argv[4]]
+        n = int(argv[5]) if len(argv) > 5 else 0
+        imgs = r.get("images", [])
+        if n >= len(imgs):
+            die("no image %d in report" % n)
+        img = imgs[n]
+        got = img.get("layers", [])
+        if len(got) != len(exp["layers"]):
+            die("%d layers, want %d" % (len(got), len(exp["layers"])), got)
+        keys = ["digest", "diff_id", "created_by"]
+        if argv[4].startswith("oci"):
+            keys.append("media_type")
+        for i, (g, e) in enumerate(zip(got, exp["layers"])):
+            for k in keys:
+                if g.get(k) != e[k]:
+                    die("layer %d %s = %r, want %r" % (i, k, g.get(k), e[k]))
+        if img.get("config_digest") != exp["config_digest"]:
+            die("config_digest %r, want %r" % (img.get("config_digest"),
+                                               exp["config_digest"]))
+    elif cmd == "eval":
+        env = {"r": r, "F": finds, "I": r.get("images", []),
+               "SEV": SEVERITIES}
+        try:
+            ok = eval(argv[3], env)  # noqa: S307 - test helper, our input
+        except Exception as e:  # the expression is the assertion
+            die("eval %r raised %r" % (argv[3], e))
+        if not ok:
+            die("eval failed: %s\nimages: %s" %
+                (argv[3], json.dumps(r.get("images"), sort_keys=True)[:3000]))
+    else:
+        die("unknown command " + cmd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

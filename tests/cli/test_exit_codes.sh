@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# test_exit_codes.sh - 0 when nothing is at or above --fail-on (default
+# high), 1 when something is, 2 for usage and input errors, which win over
+# findings.
+. "$(dirname "$0")/lib.sh"
+gen_fixtures
+
+# rc_for FILE ARGS...: sets RC for a --no-db scan of FILE
+rc_for() {
+    local f=$1
+    shift
+    run "$WORKDIR/rc.out" "$WORKDIR/rc.err" scan --no-db "$@" "$f"
+}
+
+note "clean layer: 0 at every threshold"
+for s in info low medium high critical; do
+    rc_for "$FX/clean.tar" --fail-on "$s"
+    expect_rc 0 "clean.tar --fail-on $s"
+done
+rc_for "$FX/clean.tar"
+expect_rc 0 "clean.tar default"
+
+note "one info finding (world-writable dir)"
+scan_json info --no-db "$FX/info-only.tar"
+$CJ count "$WORKDIR/info.json" 1 || fail "info-only.tar: want one finding"
+$CJ has "$WORKDIR/info.json" path=var/bad severity=info \
+    rule=world-writable-dir || fail "info-only.tar: var/bad info finding"
+expect_rc 0 "info-only.tar default (--fail-on high)"
+rc_for "$FX/info-only.tar" --fail-on info
+expect_rc 1 "info-only.tar --fail-on info"
+rc_for "$FX/info-only.tar" --fail-on low
+expect_rc 0 "info-only.tar --fail-on low"
+
+note "base image: exit follows the most severe finding"
+scan_json base --no-db "$FX/base.docker.tar"
+$CJ has "$WORKDIR/base.json" path=app/keys/ec.pem kind=private-key \
+    'severity~^(high|critical)$' ||
+    fail "an unencrypted private key must be high or critical"
+expect_rc 1 "base default (--fail-on high)"
+for s in info low medium high critical; do
+    want=$(python3 -c '
+import json, sys
+S = ["info", "low", "medium", "high", "critical"]
+r = json.load(open(sys.argv[1]))
+print(int(any(S.index(f["severity"]) >= S.index(sys.argv[2]) for f in r["findings"])))' \
+        "$WORKDIR/base.json" "$s")
+    rc_for "$FX/base.docker.tar" --fail-on "$s"
+    expect_rc "$want" "base --fail-on $s"
+    rc_for "$FX/base.docker.tar" --fail-on "$s" --format table -q
+    expect_rc "$want" "base --fail-on $s --format table -q"
+done
+
+note "input errors win over findings"
+rc_for "$FX/bad/empty.tar"
+expect_rc 2 "empty.tar"
+run "$WORKDIR/rc.out" "$WORKDIR/rc.err" scan --no-db "$FX/base.docker.tar" \
+    "$FX/bad/empty.tar"
+expect_rc 2 "base + empty.tar"
+one_line_naming "$WORKDIR/rc.err" "$FX/bad/empty.tar" "base + empty.tar"
+run "$WORKDIR/rc.out" "$WORKDIR/rc.err" scan --no-db --fail-on critical \
+    "$FX/clean.tar" "$FX/bad/truncated.tar.zst"
+expect_rc 2 "clean + truncated zstd"
+rc_for "$FX/clean.tar" --fail-on nonsense
+expect_rc 2 "--fail-on nonsense"
+run "$WORKDIR/rc.out" "$WORKDIR/rc.err" no-such-command
+expect_rc 2 "unknown command"
+echo "PASS $TEST_NAME"

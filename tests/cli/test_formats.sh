@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# test_formats.sh - one image in every input format stowaway reads gives the
+# same findings, the right layer digests and history; single layer blobs in
+# tar, tar+gzip and tar+zstd agree; -o, table output and -j do not change
+# results; no secret is printed in full.
+. "$(dirname "$0")/lib.sh"
+gen_fixtures
+EXP="$FX/expected.json"
+
+declare -A FILE=(
+    [docker-legacy]=base.docker.tar
+    [docker-stream]=base-stream.docker.tar
+    [docker-oci]=base-oci.docker.tar
+    [oci-gzip]=base.oci
+    [oci-zstd]=base-zstd.oci
+    [oci-archive]=base.oci.tar
+)
+for fmt in docker-legacy docker-stream docker-oci oci-gzip oci-zstd oci-archive; do
+    note "format $fmt (${FILE[$fmt]})"
+    scan_json "$fmt" --no-db "$FX/${FILE[$fmt]}"
+    r="$WORKDIR/$fmt.json"
+    $CJ eval "$r" 'len(I) == 1' || fail "$fmt: want exactly one image"
+    $CJ layers "$r" "$EXP" "$fmt" || fail "$fmt: layer digests/history"
+    check_base_findings "$r"
+    check_no_plaintext "$r"
+done
+for fmt in docker-legacy docker-stream docker-oci; do
+    $CJ eval "$WORKDIR/$fmt.json" 'I[0]["ref"] == "fixture/base:1"' ||
+        fail "$fmt: ref is not the RepoTag"
+done
+for fmt in docker-stream docker-oci oci-gzip oci-zstd oci-archive; do
+    same_findings "$WORKDIR/docker-legacy.json" "$WORKDIR/$fmt.json" \
+        "docker-legacy vs $fmt"
+done
+# Same blobs, so even fingerprints (rule, blob digest, path, secret) agree.
+same_findings "$WORKDIR/docker-legacy.json" "$WORKDIR/docker-oci.json" \
+    "fingerprints docker-legacy vs docker-oci" --fingerprints
+same_findings "$WORKDIR/oci-gzip.json" "$WORKDIR/oci-archive.json" \
+    "fingerprints oci-gzip vs oci-archive" --fingerprints
+$CJ eval "$WORKDIR/docker-legacy.json" \
+    'len({f["fingerprint"] for f in F}) == len(F)' ||
+    fail "fingerprints are not unique"
+
+note "single layer blobs"
+for ext in tar tar.gz tar.zst; do
+    scan_json "blob-$ext" --no-db "$FX/layer1.$ext"
+    r="$WORKDIR/blob-$ext.json"
+    $CJ eval "$r" 'len(I) == 1 and len(I[0]["layers"]) == 1' ||
+        fail "layer1.$ext: want one image of one layer"
+    $CJ has "$r" path=app/id_rsa kind=private-key layer=0 visible=true ||
+        fail "layer1.$ext: app/id_rsa"
+    $CJ has "$r" path=app/keep/key.pem kind=private-key layer=0 \
+        visible=true || fail "layer1.$ext: app/keep/key.pem"
+    $CJ has "$r" path=app/data/x kind=setuid layer=0 visible=true ||
+        fail "layer1.$ext: app/data/x"
+    $CJ has "$r" path=app/big.bin kind=private-key 'offset>=1047876' \
+        'offset<=1047940' || fail "layer1.$ext: big.bin key"
+    $CJ none "$r" visible=false || fail "layer1.$ext: nothing can be hidden"
+done
+$CJ eval "$WORKDIR/blob-tar.gz.json" "I[0]['layers'][0]['digest'] == \
+$(python3 -c 'import json,sys; print(repr(json.load(open(sys.argv[1]))["layer_blob"]["digest_gzip"]))' "$EXP")" ||
+    fail "layer1.tar.gz: digest is not the blob's sha256"
+same_findings "$WORKDIR/blob-tar.json" "$WORKDIR/blob-tar.gz.json" "tar vs gz"
+same_findings "$WORKDIR/blob-tar.json" "$WORKDIR/blob-tar.zst.json" "tar vs zst"
+
+note "-o FILE, -j, table"
+run "$WORKDIR/o.stdout" "$WORKDIR/o.err" scan --no-db --format json \
+    -o "$WORKDIR/o.json" "$FX/base.oci"
+[ "$RC" -le 1 ] || fail "-o: exit $RC"
+same_findings "$WORKDIR/oci-gzip.json" "$WORKDIR/o.json" "-o FILE" \
+    --fingerprints
+scan_json j1 --no-db -j 1 "$FX/base.oci"
+scan_json j4 --no-db -j 4 "$FX/base.oci"
+same_findings "$WORKDIR/j1.json" "$WORKDIR/j4.json" "-j 1 vs -j 4" \
+    --fingerprints
+run "$WORKDIR/table.txt" "$WORKDIR/table.err" scan --no-db --format table \
+    "$FX/base.docker.tar"
+[ "$RC" -le 1 ] || fail "table: exit $RC"
+grep -q 'app/id_rsa' "$WORKDIR/table.txt" || fail "table lacks app/id_rsa"
+grep -q 'usr/bin/su' "$WORKDIR/table.txt" || fail "table lacks usr/bin/su"
+check_no_plaintext "$WORKDIR/table.txt" "$WORKDIR/table.err" \
+    "$WORKDIR/o.json"
+echo "PASS $TEST_NAME"

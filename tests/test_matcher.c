@@ -1,0 +1,388 @@
+/* test_matcher.c - the streaming matcher gives the same findings (rule,
+ * offset, line, secret hash) however a file is split into feeds: whole,
+ * split at every offset, byte by byte, and with keys placed across the
+ * STW_SCAN_CHUNK window boundaries of a multi-MiB file. */
+#include "limits.h"
+#include "matcher.h"
+#include "rules.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXF 32
+
+typedef struct hit {
+    char rule[65];
+    char sha[65];
+    int64_t line, offset;
+} hit;
+
+typedef struct hits {
+    hit v[MAXF];
+    size_t n;
+} hits;
+
+static stw_status collect(void *ctx, const stw_finding *f)
+{
+    hits *h = ctx;
+    ck_assert_uint_lt(h->n, MAXF);
+    hit *x = &h->v[h->n++];
+    snprintf(x->rule, sizeof(x->rule), "%s", f->rule);
+    snprintf(x->sha, sizeof(x->sha), "%s", f->secret_sha256);
+    x->line = f->line;
+    x->offset = f->offset;
+    return STW_OK;
+}
+
+static stw_rules *rules;
+static stw_matcher *matcher;
+
+static void setup(void)
+{
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(NULL, &rules, &err) == STW_OK, "%s",
+                  err.msg);
+    ck_assert_int_eq(stw_matcher_create(rules, &matcher, &err), STW_OK);
+}
+
+static void teardown(void)
+{
+    stw_matcher_destroy(matcher);
+    stw_rules_destroy(rules);
+}
+
+/* The first tp example of a built-in rule: a real (throwaway) key. */
+static const char *key_of(const char *id)
+{
+    for (size_t i = 0; i < stw_rules_count(rules); i++) {
+        stw_rule_info info;
+        ck_assert_int_eq(stw_rules_info(rules, i, &info), STW_OK);
+        if (strcmp(info.id, id) == 0) {
+            const char *text, *path;
+            ck_assert_int_eq(stw_rules_example(rules, i, 1, 0, &text, &path),
+                             STW_OK);
+            return text;
+        }
+    }
+    ck_abort_msg("no rule %s", id);
+    return NULL;
+}
+
+/* Feeds buf in pieces whose sizes cycle through sizes[] (0-terminated). */
+static void scan_pieces(const char *buf, size_t n, const size_t *sizes,
+                        hits *out)
+{
+    stw_error err = {0};
+    memset(out, 0, sizeof(*out));
+    ck_assert_int_eq(
+        stw_matcher_begin(matcher, "a/file.txt", n, collect, out, &err),
+        STW_OK);
+    size_t off = 0, k = 0;
+    while (off < n) {
+        size_t len = sizes[k] ? sizes[k++] : (k = 0, sizes[k++]);
+        if (len > n - off)
+            len = n - off;
+        ck_assert_int_eq(stw_matcher_feed(matcher, buf + off, len, &err),
+                         STW_OK);
+        off += len;
+    }
+    ck_assert_msg(stw_matcher_end(matcher, &err) == STW_OK, "%s", err.msg);
+}
+
+static void scan_split(const char *buf, size_t n, size_t at, hits *out)
+{
+    stw_error err = {0};
+    memset(out, 0, sizeof(*out));
+    ck_assert_int_eq(
+        stw_matcher_begin(matcher, "a/file.txt", n, collect, out, &err),
+        STW_OK);
+    ck_assert_int_eq(stw_matcher_feed(matcher, buf, at, &err), STW_OK);
+    ck_assert_int_eq(stw_matcher_feed(matcher, buf + at, n - at, &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_matcher_end(matcher, &err), STW_OK);
+}
+
+static void scan_whole(const char *buf, size_t n, hits *out)
+{
+    stw_error err = {0};
+    memset(out, 0, sizeof(*out));
+    ck_assert_msg(stw_matcher_scan_buffer(matcher, "a/file.txt", buf, n,
+                                          collect, out, &err) == STW_OK,
+                  "%s", err.msg);
+}
+
+static void assert_same(const hits *a, const hits *b, const char *how)
+{
+    ck_assert_msg(a->n == b->n, "%s: %zu findings, expected %zu", how, b->n,
+                  a->n);
+    for (size_t i = 0; i < a->n; i++) {
+        ck_assert_msg(strcmp(a->v[i].rule, b->v[i].rule) == 0 &&
+                          a->v[i].offset == b->v[i].offset &&
+                          a->v[i].line == b->v[i].line &&
+                          strcmp(a->v[i].sha, b->v[i].sha) == 0,
+                      "%s: finding %zu differs: %s@%lld:%lld vs %s@%lld:%lld",
+                      how, i, a->v[i].rule, (long long)a->v[i].offset,
+                      (long long)a->v[i].line, b->v[i].rule,
+                      (long long)b->v[i].offset, (long long)b->v[i].line);
+    }
+}
+
+static int64_t lines_before(const char *buf, size_t off)
+{
+    int64_t n = 1;
+    for (size_t i = 0; i < off; i++)
+        n += buf[i] == '\n';
+    return n;
+}
+
+/* Deterministic filler of text lines. */
+static char *filler(size_t n)
+{
+    char *buf = malloc(n + 1);
+    ck_assert_ptr_nonnull(buf);
+    size_t off = 0;
+    unsigned x = 12345;
+    while (off < n) {
+        char line[80];
+        x = x * 1103515245u + 12345u;
+        int k = snprintf(line, sizeof(line), "filler %08x the quick brown fox\n",
+                         x);
+        size_t take = (size_t)k < n - off ? (size_t)k : n - off;
+        memcpy(buf + off, line, take);
+        off += take;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+static void put(char *buf, size_t at, const char *s)
+{
+    memcpy(buf + at, s, strlen(s));
+}
+
+/* A small document with three different keys, split at every offset and
+ * fed byte by byte: always the same findings. */
+START_TEST(test_split_at_every_offset_and_bytewise_same_findings)
+{
+    const char *rsa = key_of("rsa-private-key");
+    const char *pgp = key_of("pgp-private-key");
+    const char *ppk = key_of("putty-private-key");
+    size_t n = strlen(rsa) + strlen(pgp) + strlen(ppk) + 300;
+    char *doc = malloc(n + 1);
+    ck_assert_ptr_nonnull(doc);
+    int k = snprintf(doc, n + 1, "# config\nkey: |\n%s\nnext:\n%s\n\n%s\nend\n",
+                     rsa, pgp, ppk);
+    size_t len = (size_t)k;
+
+    hits whole, other;
+    scan_whole(doc, len, &whole);
+    ck_assert_uint_eq(whole.n, 3);
+    ck_assert_str_eq(whole.v[0].rule, "rsa-private-key");
+    ck_assert_int_eq(whole.v[0].offset, 16);
+    ck_assert_int_eq(whole.v[0].line, 3);
+    ck_assert_str_eq(whole.v[1].rule, "pgp-private-key");
+    ck_assert_int_eq(whole.v[1].line, lines_before(doc, (size_t)whole.v[1].offset));
+    ck_assert_str_eq(whole.v[2].rule, "putty-private-key");
+    ck_assert_int_eq(whole.v[2].line, lines_before(doc, (size_t)whole.v[2].offset));
+
+    for (size_t at = 0; at <= len; at++) {
+        scan_split(doc, len, at, &other);
+        char how[64];
+        snprintf(how, sizeof(how), "split at %zu", at);
+        assert_same(&whole, &other, how);
+    }
+    static const size_t one[] = {1, 0};
+    scan_pieces(doc, len, one, &other);
+    assert_same(&whole, &other, "byte by byte");
+    static const size_t odd[] = {7, 1, 300, 13, 0};
+    scan_pieces(doc, len, odd, &other);
+    assert_same(&whole, &other, "odd pieces");
+    free(doc);
+}
+END_TEST
+
+/* Keys straddling each window boundary of a 3 MiB file: the end of the
+ * first window, the carried overlap's start, and the point where one scan
+ * hands reporting over to the next. Each is found once, at its offset and
+ * line, whatever the feed sizes. */
+START_TEST(test_keys_across_chunk_boundaries_found_once)
+{
+    const char *rsa = key_of("rsa-private-key");
+    const char *ossh = key_of("openssh-private-key");
+    const char *ec = key_of("ec-private-key");
+    size_t n = 3u << 20;
+    char *buf = filler(n);
+    size_t chunk = STW_SCAN_CHUNK, ov = STW_SCAN_OVERLAP;
+    size_t at[3] = {
+        chunk - 40,                           /* start of the carried tail */
+        chunk + ov - 300,                     /* end of the first window */
+        2 * chunk + STW_SCAN_CONTEXT - 5,     /* hand-over between scans */
+    };
+    const char *keys[3] = {rsa, ossh, ec};
+    const char *ids[3] = {"rsa-private-key", "openssh-private-key",
+                          "ec-private-key"};
+    for (int i = 0; i < 3; i++)
+        put(buf, at[i], keys[i]);
+
+    hits whole, other;
+    scan_whole(buf, n, &whole);
+    ck_assert_uint_eq(whole.n, 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_str_eq(whole.v[i].rule, ids[i]);
+        ck_assert_int_eq(whole.v[i].offset, (int64_t)at[i]);
+        ck_assert_int_eq(whole.v[i].line, lines_before(buf, at[i]));
+    }
+    /* The key hashes the same as when scanned alone. */
+    hits alone;
+    scan_whole(rsa, strlen(rsa), &alone);
+    ck_assert_str_eq(alone.v[0].sha, whole.v[0].sha);
+
+    static const size_t big[] = {65536, 0};
+    scan_pieces(buf, n, big, &other);
+    assert_same(&whole, &other, "64 KiB pieces");
+    static const size_t odd[] = {777, 4093, 1, 0};
+    scan_pieces(buf, n, odd, &other);
+    assert_same(&whole, &other, "odd pieces");
+    /* Feeds whose edges fall inside each key. */
+    for (int i = 0; i < 3; i++) {
+        for (size_t d = 0; d < 200; d += 37) {
+            scan_split(buf, n, at[i] + d, &other);
+            assert_same(&whole, &other, "split inside key");
+        }
+    }
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_multiple_keys_in_one_file_in_order)
+{
+    const char *ids[] = {"pkcs8-private-key", "dsa-private-key",
+                         "encrypted-private-key", "openssh-encrypted-private-key",
+                         "putty-encrypted-private-key", "ec-private-key"};
+    size_t nk = sizeof(ids) / sizeof(ids[0]);
+    size_t cap = 64;
+    for (size_t i = 0; i < nk; i++)
+        cap += strlen(key_of(ids[i])) + 32;
+    char *doc = malloc(cap);
+    ck_assert_ptr_nonnull(doc);
+    size_t len = 0, off[8];
+    for (size_t i = 0; i < nk; i++) {
+        len += (size_t)snprintf(doc + len, cap - len, "-- part %zu --\n", i);
+        off[i] = len;
+        len += (size_t)snprintf(doc + len, cap - len, "%s\n", key_of(ids[i]));
+    }
+    hits h;
+    scan_whole(doc, len, &h);
+    ck_assert_uint_eq(h.n, nk);
+    for (size_t i = 0; i < nk; i++) {
+        ck_assert_str_eq(h.v[i].rule, ids[i]);
+        ck_assert_int_eq(h.v[i].offset, (int64_t)off[i]);
+        ck_assert_int_eq(h.v[i].line, lines_before(doc, off[i]));
+    }
+    /* The same key twice is two findings with one hash. */
+    char twice[8192];
+    const char *ec = key_of("ec-private-key");
+    int k = snprintf(twice, sizeof(twice), "%s%s", ec, ec);
+    scan_whole(twice, (size_t)k, &h);
+    ck_assert_uint_eq(h.n, 2);
+    ck_assert_str_eq(h.v[0].sha, h.v[1].sha);
+    ck_assert_int_eq(h.v[1].offset, (int64_t)strlen(ec));
+    free(doc);
+}
+END_TEST
+
+/* 200 KiB fed one byte at a time, keys near the start, across the middle
+ * and at the very end. */
+START_TEST(test_bytewise_feed_of_200k_file)
+{
+    const char *rsa = key_of("rsa-private-key");
+    const char *pgp = key_of("pgp-private-key");
+    size_t n = 200u << 10;
+    char *buf = filler(n);
+    put(buf, 10, rsa);
+    put(buf, 100000, pgp);
+    put(buf, n - strlen(rsa), rsa);
+    hits whole, other;
+    scan_whole(buf, n, &whole);
+    ck_assert_uint_eq(whole.n, 3);
+    ck_assert_int_eq(whole.v[2].offset, (int64_t)(n - strlen(rsa)));
+    ck_assert_int_eq(whole.v[2].line, lines_before(buf, n - strlen(rsa)));
+    static const size_t one[] = {1, 0};
+    scan_pieces(buf, n, one, &other);
+    assert_same(&whole, &other, "byte by byte");
+    free(buf);
+}
+END_TEST
+
+/* Binary content around a key (NULs, high bytes) does not hide it. */
+START_TEST(test_key_inside_binary_content)
+{
+    const char *ec = key_of("ec-private-key");
+    size_t n = 50000;
+    char *buf = malloc(n);
+    ck_assert_ptr_nonnull(buf);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)((i * 7919u) >> 3);
+    memcpy(buf + 30001, ec, strlen(ec));
+    hits h;
+    scan_whole(buf, n, &h);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_str_eq(h.v[0].rule, "ec-private-key");
+    ck_assert_int_eq(h.v[0].offset, 30001);
+    free(buf);
+}
+END_TEST
+
+static stw_status refuse(void *ctx, const stw_finding *f)
+{
+    (void)f;
+    ++*(int *)ctx;
+    return STW_ERR_DB;
+}
+
+START_TEST(test_sink_error_aborts_file)
+{
+    const char *ec = key_of("ec-private-key");
+    stw_error err = {0};
+    int calls = 0;
+    ck_assert_int_eq(stw_matcher_begin(matcher, "k.pem", 0, refuse, &calls,
+                                       &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_matcher_feed(matcher, ec, strlen(ec), &err), STW_OK);
+    ck_assert_int_eq(stw_matcher_end(matcher, &err), STW_ERR_DB);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "k.pem"));
+    /* The matcher is usable for the next file. */
+    hits h;
+    scan_whole(ec, strlen(ec), &h);
+    ck_assert_uint_eq(h.n, 1);
+}
+END_TEST
+
+static Suite *matcher_suite(void)
+{
+    Suite *s = suite_create("matcher");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_split_at_every_offset_and_bytewise_same_findings);
+    tcase_add_test(tc, test_keys_across_chunk_boundaries_found_once);
+    tcase_add_test(tc, test_multiple_keys_in_one_file_in_order);
+    tcase_add_test(tc, test_bytewise_feed_of_200k_file);
+    tcase_add_test(tc, test_key_inside_binary_content);
+    tcase_add_test(tc, test_sink_error_aborts_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(matcher_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

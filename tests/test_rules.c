@@ -1,0 +1,489 @@
+/* test_rules.c - rule loading (errors name file and rule; overrides,
+ * disabling, versions), the engine's modes (keyword, prefilter, PCRE2
+ * fallback, path rules, allow rules, entropy), and every built-in rule's
+ * own tp/fp examples run through the real matcher. */
+#include "matcher.h"
+#include "rules.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+#define MAXF 64
+
+typedef struct hit {
+    char rule[65];
+    char sha[65];
+    char excerpt[96];
+    stw_kind kind;
+    stw_severity sev;
+    int64_t line, offset;
+    bool validated;
+} hit;
+
+typedef struct hits {
+    hit v[MAXF];
+    size_t n;
+} hits;
+
+static stw_status collect(void *ctx, const stw_finding *f)
+{
+    hits *h = ctx;
+    ck_assert_uint_lt(h->n, MAXF);
+    hit *x = &h->v[h->n++];
+    snprintf(x->rule, sizeof(x->rule), "%s", f->rule);
+    snprintf(x->sha, sizeof(x->sha), "%s", f->secret_sha256);
+    snprintf(x->excerpt, sizeof(x->excerpt), "%s", f->excerpt);
+    x->kind = f->kind;
+    x->sev = f->severity;
+    x->line = f->line;
+    x->offset = f->offset;
+    x->validated = f->validated;
+    return STW_OK;
+}
+
+static size_t count_rule(const hits *h, const char *rule)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->n; i++)
+        n += strcmp(h->v[i].rule, rule) == 0;
+    return n;
+}
+
+static void scan(const stw_rules *r, const char *path, const char *text,
+                 hits *out)
+{
+    stw_matcher *m;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_matcher_create(r, &m, &err), STW_OK);
+    memset(out, 0, sizeof(*out));
+    ck_assert_msg(stw_matcher_scan_buffer(m, path, text, strlen(text),
+                                          collect, out, &err) == STW_OK,
+                  "%s", err.msg);
+    stw_matcher_destroy(m);
+}
+
+static size_t rule_index(const stw_rules *r, const char *id)
+{
+    for (size_t i = 0; i < stw_rules_count(r); i++) {
+        stw_rule_info info;
+        ck_assert_int_eq(stw_rules_info(r, i, &info), STW_OK);
+        if (strcmp(info.id, id) == 0)
+            return i;
+    }
+    ck_abort_msg("no rule %s", id);
+    return 0;
+}
+
+/* Writes text to a fresh rule file and loads it alone (no built-ins). */
+static stw_status load_user(const char *text, stw_rules **out,
+                            stw_error *err, char **path_out)
+{
+    char *dir = tu_mkdtemp("rules");
+    char *path = tu_path(dir, "user.yaml");
+    tu_write_file(path, text, strlen(text));
+    const char *files[] = {path};
+    stw_rules_options opt = {.files = files, .n_files = 1, .no_builtin = 1};
+    stw_status st = stw_rules_create(&opt, out, err);
+    if (path_out)
+        *path_out = path;
+    else
+        free(path);
+    free(dir);
+    return st;
+}
+
+static void expect_load_error(const char *yaml, const char *needle1,
+                              const char *needle2)
+{
+    stw_rules *r = NULL;
+    stw_error err = {0};
+    stw_status st = load_user(yaml, &r, &err, NULL);
+    ck_assert_int_eq(st, STW_ERR_RULES);
+    ck_assert_ptr_null(r);
+    ck_assert_msg(strstr(err.msg, "user.yaml") != NULL, "no file in: %s",
+                  err.msg);
+    ck_assert_msg(strstr(err.msg, needle1) != NULL, "no '%s' in: %s",
+                  needle1, err.msg);
+    if (needle2)
+        ck_assert_msg(strstr(err.msg, needle2) != NULL, "no '%s' in: %s",
+                      needle2, err.msg);
+}
+
+/* ---- built-in rules ----------------------------------------------------- */
+
+START_TEST(test_builtin_rules_load_with_metadata)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(NULL, &r, &err) == STW_OK, "%s", err.msg);
+    ck_assert_uint_ge(stw_rules_count(r), 10);
+    const stw_rule_info *rsa = stw_rules_find(r, "rsa-private-key");
+    ck_assert_ptr_nonnull(rsa);
+    ck_assert_int_eq(rsa->kind, STW_KIND_PRIVATE_KEY);
+    ck_assert_int_eq(rsa->severity, STW_SEV_CRITICAL);
+    ck_assert_ptr_nonnull(rsa->remediation);
+    const stw_rule_info *enc = stw_rules_find(r, "encrypted-private-key");
+    ck_assert_ptr_nonnull(enc);
+    ck_assert_int_eq(enc->severity, STW_SEV_HIGH);
+    ck_assert_ptr_null(stw_rules_find(r, "no-such-rule"));
+    ck_assert_uint_eq(strlen(stw_rules_version(r)), 16);
+    stw_rule_info info;
+    ck_assert_int_eq(stw_rules_info(r, stw_rules_count(r), &info),
+                     STW_ERR_NOT_FOUND);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+/* Every built-in rule carries examples; each tp must be found by that rule
+ * (redacted, hashed) and no fp may be. */
+START_TEST(test_builtin_rule_examples_pass)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(NULL, &r, &err) == STW_OK, "%s", err.msg);
+    for (size_t i = 0; i < stw_rules_count(r); i++) {
+        stw_rule_info info;
+        ck_assert_int_eq(stw_rules_info(r, i, &info), STW_OK);
+        const char *text, *path;
+        size_t ntp = 0, nfp = 0;
+        for (; stw_rules_example(r, i, 1, ntp, &text, &path) == STW_OK;
+             ntp++) {
+            hits h;
+            scan(r, path, text, &h);
+            ck_assert_msg(count_rule(&h, info.id) == 1,
+                          "rule %s: tp example %zu matched %zu times", info.id,
+                          ntp, count_rule(&h, info.id));
+            for (size_t k = 0; k < h.n; k++) {
+                ck_assert_uint_eq(strlen(h.v[k].sha), 64);
+                ck_assert_msg(strlen(h.v[k].excerpt) < 40, "excerpt %s",
+                              h.v[k].excerpt);
+            }
+        }
+        for (; stw_rules_example(r, i, 0, nfp, &text, &path) == STW_OK;
+             nfp++) {
+            hits h;
+            scan(r, path, text, &h);
+            ck_assert_msg(count_rule(&h, info.id) == 0,
+                          "rule %s: fp example %zu matched", info.id, nfp);
+        }
+        ck_assert_msg(ntp > 0 && nfp > 0, "rule %s lacks tp/fp examples",
+                      info.id);
+    }
+    stw_rules_destroy(r);
+}
+END_TEST
+
+/* The same key as PEM and as a JSON string hashes the same, and a real key
+ * body passes the structural validator. */
+START_TEST(test_private_key_secret_is_normalised_body)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    const char *text, *path;
+    size_t i = rule_index(r, "rsa-private-key");
+    hits pem, json;
+    ck_assert_int_eq(stw_rules_example(r, i, 1, 0, &text, &path), STW_OK);
+    scan(r, path, text, &pem);
+    ck_assert_int_eq(stw_rules_example(r, i, 1, 1, &text, &path), STW_OK);
+    ck_assert_ptr_nonnull(strstr(text, "\\n"));
+    scan(r, path, text, &json);
+    ck_assert_uint_eq(pem.n, 1);
+    ck_assert_uint_eq(json.n, 1);
+    ck_assert_str_eq(pem.v[0].sha, json.v[0].sha);
+    ck_assert(pem.v[0].validated);
+    ck_assert_int_eq(pem.v[0].line, 1);
+    ck_assert_int_eq(pem.v[0].offset, 0);
+    ck_assert_ptr_nonnull(strstr(pem.v[0].excerpt, "MII"));
+    stw_rules_destroy(r);
+}
+END_TEST
+
+/* ---- loading errors ----------------------------------------------------- */
+
+START_TEST(test_load_bad_yaml_names_file_and_line)
+{
+    expect_load_error("rules:\n  - id: x\n    regex: [unclosed\n", "YAML",
+                      ":");
+}
+END_TEST
+
+START_TEST(test_load_unknown_field_names_rule_and_field)
+{
+    expect_load_error("rules:\n  - id: my-rule\n    severity: high\n"
+                      "    regex: abc\n    keyword: [abc]\n",
+                      "rule 'my-rule'", "unknown field 'keyword'");
+    expect_load_error("rules:\n  - id: my-rule\n    severity: high\n"
+                      "    regex: abc\n    allow-rules:\n"
+                      "      - {id: a, regx: b}\n",
+                      "rule 'my-rule'", "unknown field 'regx'");
+    expect_load_error("rule:\n  - id: x\n", "unknown field 'rule'", NULL);
+}
+END_TEST
+
+START_TEST(test_load_bad_regex_names_file_and_rule)
+{
+    expect_load_error("rules:\n  - id: broken\n    severity: low\n"
+                      "    regex: 'abc(def'\n",
+                      "rule 'broken'", "regex");
+    expect_load_error("rules:\n  - id: broken-path\n    severity: low\n"
+                      "    path: '*.pem'\n",
+                      "rule 'broken-path'", "path");
+    expect_load_error("rules:\n  - id: grp\n    severity: low\n"
+                      "    regex: '(?<s>a)'\n    secret-group-name: t\n",
+                      "rule 'grp'", "secret-group-name");
+}
+END_TEST
+
+START_TEST(test_load_field_value_errors)
+{
+    expect_load_error("rules:\n  - id: sev\n    severity: urgent\n"
+                      "    regex: a\n",
+                      "rule 'sev'", "severity 'urgent'");
+    expect_load_error("rules:\n  - id: nosev\n    regex: a\n", "rule 'nosev'",
+                      "missing 'severity'");
+    expect_load_error("rules:\n  - severity: low\n    regex: a\n",
+                      "missing 'id'", NULL);
+    expect_load_error("rules:\n  - id: k\n    severity: low\n"
+                      "    kind: setuid\n    regex: a\n",
+                      "rule 'k'", "kind 'setuid'");
+    expect_load_error("rules:\n  - id: v\n    severity: low\n"
+                      "    validator: luhn9\n    regex: a\n",
+                      "rule 'v'", "validator 'luhn9'");
+    expect_load_error("rules:\n  - id: e\n    severity: low\n"
+                      "    entropy: lots\n    regex: a\n",
+                      "rule 'e'", "entropy");
+    expect_load_error("rules:\n  - id: kw\n    severity: low\n"
+                      "    keywords: abc\n    regex: a\n",
+                      "rule 'kw'", "must be a list");
+    expect_load_error("rules:\n  - id: nothing\n    severity: low\n",
+                      "rule 'nothing'", "needs 'regex' or 'path'");
+    expect_load_error("rules:\n  - id: dup\n    severity: low\n    regex: a\n"
+                      "  - id: dup\n    severity: low\n    regex: b\n",
+                      "rule 'dup'", "duplicate id");
+    expect_load_error("rules:\n  - id: Bad_Id!\n    severity: low\n"
+                      "    regex: a\n",
+                      "Bad_Id!", "id must be");
+}
+END_TEST
+
+START_TEST(test_missing_rule_file_is_io_error)
+{
+    const char *files[] = {"/nonexistent/stowaway-rules.yaml"};
+    stw_rules_options opt = {.files = files, .n_files = 1};
+    stw_rules *r = NULL;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(&opt, &r, &err), STW_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "stowaway-rules.yaml"));
+}
+END_TEST
+
+/* A user file's rule with a built-in id replaces it; disabling drops a
+ * rule; both change the version. */
+START_TEST(test_user_rule_overrides_and_disable)
+{
+    stw_rules *base, *over, *dis;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &base, &err), STW_OK);
+    size_t n = stw_rules_count(base);
+
+    char *dir = tu_mkdtemp("override");
+    char *path = tu_path(dir, "extra.yaml");
+    const char *yaml = "rules:\n  - id: rsa-private-key\n    severity: LOW\n"
+                       "    title: tamed\n    regex: 'NEVER-MATCHES-[0-9]{50}'\n"
+                       "  - id: extra-rule\n    severity: Info\n"
+                       "    regex: 'zz[0-9]{4}'\n";
+    tu_write_file(path, yaml, strlen(yaml));
+    const char *files[] = {path};
+    stw_rules_options opt = {.files = files, .n_files = 1};
+    ck_assert_msg(stw_rules_create(&opt, &over, &err) == STW_OK, "%s",
+                  err.msg);
+    ck_assert_uint_eq(stw_rules_count(over), n + 1);
+    const stw_rule_info *rsa = stw_rules_find(over, "rsa-private-key");
+    ck_assert_int_eq(rsa->severity, STW_SEV_LOW);
+    ck_assert_str_eq(rsa->title, "tamed");
+    ck_assert_str_ne(stw_rules_version(base), stw_rules_version(over));
+
+    const char *off[] = {"rsa-private-key", "rsa-private-key"};
+    stw_rules_options dopt = {.disabled = off, .n_disabled = 2};
+    ck_assert_int_eq(stw_rules_create(&dopt, &dis, &err), STW_OK);
+    ck_assert_uint_eq(stw_rules_count(dis), n - 1);
+    ck_assert_ptr_null(stw_rules_find(dis, "rsa-private-key"));
+    ck_assert_str_ne(stw_rules_version(base), stw_rules_version(dis));
+
+    /* The disabled rule no longer fires on its own example. */
+    const char *text, *epath;
+    size_t i = rule_index(base, "rsa-private-key");
+    ck_assert_int_eq(stw_rules_example(base, i, 1, 0, &text, &epath), STW_OK);
+    hits h;
+    scan(dis, epath, text, &h);
+    ck_assert_uint_eq(count_rule(&h, "rsa-private-key"), 0);
+    scan(base, epath, text, &h);
+    ck_assert_uint_eq(count_rule(&h, "rsa-private-key"), 1);
+
+    const char *typo[] = {"rsa-privat-key"};
+    stw_rules_options topt = {.disabled = typo, .n_disabled = 1};
+    stw_rules *bad = NULL;
+    ck_assert_int_eq(stw_rules_create(&topt, &bad, &err), STW_ERR_RULES);
+    ck_assert_ptr_nonnull(strstr(err.msg, "rsa-privat-key"));
+
+    /* Same input, same version. */
+    stw_rules *again;
+    ck_assert_int_eq(stw_rules_create(NULL, &again, &err), STW_OK);
+    ck_assert_str_eq(stw_rules_version(base), stw_rules_version(again));
+    stw_rules_destroy(again);
+    stw_rules_destroy(base);
+    stw_rules_destroy(over);
+    stw_rules_destroy(dis);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+/* ---- engine modes ------------------------------------------------------- */
+
+static const char *engine_yaml =
+    "version: 3\n"
+    "allow-rules:\n"
+    "  - id: vendored\n    path: '^vendor/'\n"
+    "rules:\n"
+    "  - id: kw-token\n    severity: high\n    keywords: [tok_]\n"
+    "    regex: '\\btok_(?<secret>[A-Za-z0-9]{20})\\b'\n"
+    "    secret-group-name: secret\n    entropy: 3.0\n"
+    "    allow-rules:\n      - id: docs\n        regex: 'DOCS-ONLY'\n"
+    "      - id: tests\n        path: '(^|/)testdata/'\n"
+    "  - id: prefilter-token\n    severity: medium\n"
+    "    regex: 'pf-[0-9]{6}-[a-f]{6}'\n"
+    "  - id: fallback-token\n    severity: low\n"
+    "    regex: 'secret=\\K[a-z]{8}\\b'\n"
+    "  - id: env-file\n    severity: medium\n    kind: credential-file\n"
+    "    path: '(^|/)\\.env$'\n"
+    "  - id: only-in-conf\n    severity: info\n    kind: config\n"
+    "    path: '\\.conf$'\n    regex: 'password\\s*=\\s*\\S+'\n";
+
+START_TEST(test_engine_keyword_prefilter_fallback_modes)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_msg(load_user(engine_yaml, &r, &err, NULL) == STW_OK, "%s",
+                  err.msg);
+    ck_assert_uint_eq(stw_rules_count(r), 5);
+    hits h;
+    scan(r, "app/config.txt",
+         "line one\nx = tok_Ab3dE5gH7jK9mN1pQ3sT\n"
+         "y = pf-123456-abcdef\nsecret=qwertyui\n",
+         &h);
+    ck_assert_uint_eq(h.n, 3);
+    ck_assert_str_eq(h.v[0].rule, "kw-token");
+    ck_assert_int_eq(h.v[0].line, 2);
+    ck_assert_int_eq(h.v[0].offset, 13);
+    ck_assert_ptr_nonnull(strstr(h.v[0].excerpt, "Ab3d"));
+    ck_assert_str_eq(h.v[1].rule, "prefilter-token");
+    ck_assert_int_eq(h.v[1].line, 3);
+    ck_assert_str_eq(h.v[2].rule, "fallback-token");
+    ck_assert_int_eq(h.v[2].line, 4);
+    ck_assert_ptr_nonnull(strstr(h.v[2].excerpt, "qwer"));
+    /* Keyword prefilter is case-insensitive, the regex is not. */
+    scan(r, "a.txt", "TOK_Ab3dE5gH7jK9mN1pQ3sT\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+START_TEST(test_engine_path_and_allow_rules)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(load_user(engine_yaml, &r, &err, NULL), STW_OK);
+    hits h;
+    const char *tok = "k=tok_Ab3dE5gH7jK9mN1pQ3sT\n";
+    /* Path-only rule fires at begin, without content. */
+    scan(r, "srv/app/.env", "", &h);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_str_eq(h.v[0].rule, "env-file");
+    ck_assert_int_eq(h.v[0].kind, STW_KIND_CREDENTIAL_FILE);
+    ck_assert_int_eq(h.v[0].offset, -1);
+    ck_assert_int_eq(h.v[0].line, 0);
+    scan(r, "srv/app/.envrc", "", &h);
+    ck_assert_uint_eq(h.n, 0);
+    /* Path-restricted content rule. */
+    scan(r, "etc/app.conf", "password = hunter2\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "only-in-conf"), 1);
+    scan(r, "etc/app.txt", "password = hunter2\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "only-in-conf"), 0);
+    /* Rule allow rules: by path, by line content. */
+    scan(r, "src/testdata/x.txt", tok, &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "src/x.txt", "k=tok_Ab3dE5gH7jK9mN1pQ3sT # DOCS-ONLY\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "src/x.txt", tok, &h);
+    ck_assert_uint_eq(h.n, 1);
+    /* File-level allow rule applies to every rule. */
+    scan(r, "vendor/lib/x.txt", tok, &h);
+    ck_assert_uint_eq(h.n, 0);
+    /* Entropy and placeholder filters. */
+    scan(r, "src/x.txt", "k=tok_aaaaaaaaaaaaaaaaaaab\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "src/x.txt", "k=tok_EXAMPLEa1b2c3d4e5f6g\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+/* A rule set with no prefilter pattern at all still scans. */
+START_TEST(test_engine_without_vectorscan_database)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(load_user("rules:\n  - id: only-fallback\n"
+                               "    severity: low\n"
+                               "    regex: 'k=\\K[0-9]{5}'\n"
+                               "  - id: ssh-dir\n    severity: high\n"
+                               "    kind: artifact\n    path: '^root/\\.ssh/'\n",
+                               &r, &err, NULL),
+                     STW_OK);
+    hits h;
+    scan(r, "root/.ssh/known_hosts", "a\nb\nk=12345\n", &h);
+    ck_assert_uint_eq(h.n, 2);
+    ck_assert_str_eq(h.v[0].rule, "ssh-dir");
+    ck_assert_str_eq(h.v[1].rule, "only-fallback");
+    ck_assert_int_eq(h.v[1].line, 3);
+    ck_assert_int_eq(h.v[1].offset, 6);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+static Suite *rules_suite(void)
+{
+    Suite *s = suite_create("rules");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_builtin_rules_load_with_metadata);
+    tcase_add_test(tc, test_builtin_rule_examples_pass);
+    tcase_add_test(tc, test_private_key_secret_is_normalised_body);
+    tcase_add_test(tc, test_load_bad_yaml_names_file_and_line);
+    tcase_add_test(tc, test_load_unknown_field_names_rule_and_field);
+    tcase_add_test(tc, test_load_bad_regex_names_file_and_rule);
+    tcase_add_test(tc, test_load_field_value_errors);
+    tcase_add_test(tc, test_missing_rule_file_is_io_error);
+    tcase_add_test(tc, test_user_rule_overrides_and_disable);
+    tcase_add_test(tc, test_engine_keyword_prefilter_fallback_modes);
+    tcase_add_test(tc, test_engine_path_and_allow_rules);
+    tcase_add_test(tc, test_engine_without_vectorscan_database);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(rules_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

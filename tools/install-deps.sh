@@ -1,0 +1,25 @@
+#!/bin/sh
+# install-deps.sh - installs what stowaway needs to build and to run its
+# test suite, from Debian 12's packages. Run as root. Idempotent.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+# Build: compiler, cmake, pkg-config and the libraries (see README).
+BUILD="build-essential cmake pkg-config libarchive-dev libpcre2-dev
+  libzstd-dev libsqlite3-dev libjansson-dev libyaml-dev libvectorscan-dev
+  libisal-dev libssl-dev check"
+# Tests: the Check framework, real image tools (umoci, skopeo), the CLIs the
+# fixture generator and tests use (gzip, zstd, sqlite3, python3, openssl).
+TEST="umoci skopeo zstd gzip sqlite3 python3 python3-jsonschema
+  openssl openssh-client"
+pkgs="$BUILD"
+[ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
