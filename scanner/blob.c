@@ -35,6 +35,9 @@ enum phase { PH_START, PH_BODY, PH_END, PH_FAILED };
  * waits for a job only before the memory it reads may change (the next
  * read callback, the reuse of an output buffer) and at the end. */
 #define HASHER_SLOTS 4 /* at most 1 raw piece + 2 output buffers queued */
+/* Raw pieces below this are hashed inline: handing a tiny piece to the
+ * thread costs more than hashing it (a pipe gives 64 KiB pieces). */
+#define HASHER_MIN_JOB (32u << 10)
 
 typedef struct hasher_job {
     stw_sha256 *h;
@@ -327,7 +330,8 @@ static stw_status pull(stw_blob *b, stw_error *err)
     if (!p)
         return blob_fail(b, err, STW_ERR_USAGE,
                          "read callback returned NULL data");
-    if (b->hs_on) {
+    if (b->hs_on && n >= HASHER_MIN_JOB) {
+        /* The previous raw job finished above, so the order holds. */
         b->raw_job = hasher_submit(&b->hs, b->raw_hash, p, n);
         b->raw_job_on = true;
     } else {

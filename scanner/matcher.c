@@ -158,7 +158,7 @@ static stw_status emit(stw_matcher *m, stw_finding *f, stw_error *err)
     if (st != STW_OK) {
         m->failed = st;
         stw_fail(err, st, "%s: finding sink failed: %s", m->path,
-                     stw_status_str(st));
+                 stw_status_str(st));
     }
     return st;
 }
@@ -311,8 +311,8 @@ static stw_status confirm(stw_matcher *m, uint32_t ri, bool final,
         size_t start = h->v[w].lo > next ? h->v[w].lo : next;
         uint32_t opts = hi < m->len ? PCRE2_NOTEOL : 0;
         while (start < hi) {
-            int rc = pcre2_match(r->re, m->buf, hi, start, opts, m->md,
-                                 m->mctx);
+            int rc =
+                pcre2_match(r->re, m->buf, hi, start, opts, m->md, m->mctx);
             if (rc < 0)
                 break; /* no match, or a limit hit: skip the window */
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -460,9 +460,9 @@ static stw_status report(stw_matcher *m, const match *x, stw_error *err)
 static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
 {
     const stw_rules *rs = m->rules;
-    uint64_t accept_hi = 1 ? UINT64_MAX
-                               : m->base + m->len - STW_SCAN_OVERLAP +
-                                     STW_SCAN_CONTEXT;
+    uint64_t accept_hi =
+        final ? UINT64_MAX
+              : m->base + m->len - STW_SCAN_OVERLAP + STW_SCAN_CONTEXT;
     if (m->len == 0)
         return STW_OK;
     m->n_touched = 0;
@@ -470,8 +470,8 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
     m->scan_failed = false;
     stw_status st = STW_OK;
     if (rs->db) {
-        hs_error_t e = hs_scan(rs->db, (const char *)m->buf,
-                               (unsigned)m->len, 0, m->scratch, on_hit, m);
+        hs_error_t e = hs_scan(rs->db, (const char *)m->buf, (unsigned)m->len,
+                               0, m->scratch, on_hit, m);
         if (m->scan_failed)
             st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", m->path);
         else if (e != HS_SUCCESS)
@@ -556,8 +556,7 @@ stw_status stw_matcher_end(stw_matcher *m, stw_error *err)
 
 stw_status stw_matcher_scan_buffer(stw_matcher *m, const char *path,
                                    const void *data, size_t len,
-                                   stw_finding_fn fn, void *ctx,
-                                   stw_error *err)
+                                   stw_finding_fn fn, void *ctx, stw_error *err)
 {
     stw_status st = stw_matcher_begin(m, path, len, fn, ctx, err);
     if (st == STW_OK)

@@ -62,20 +62,20 @@ static stw_status scalar_dup(loader *ld, const yaml_node_t *n,
 
 /* Reads a sequence of strings; *out and *count transferred. */
 static stw_status string_list(loader *ld, const yaml_node_t *n,
-                              const char *where, const char *field,
-                              char ***out, size_t *count)
+                              const char *where, const char *field, char ***out,
+                              size_t *count)
 {
     if (n->type != YAML_SEQUENCE_NODE)
         return stw_fail(ld->err, STW_ERR_RULES,
-                        "%s: %s: field '%s' must be a list (line %d)",
-                        ld->file, where, field, node_line(n));
+                        "%s: %s: field '%s' must be a list (line %d)", ld->file,
+                        where, field, node_line(n));
     for (size_t i = 0; i < *count; i++)
         free((*out)[i]);
     free(*out);
     *out = NULL;
     *count = 0;
-    size_t k = (size_t)(n->data.sequence.items.top -
-                        n->data.sequence.items.start);
+    size_t k =
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
         return STW_OK;
     char **v = calloc(k, sizeof(*v));
@@ -118,8 +118,8 @@ static stw_status unknown_field(loader *ld, const char *where,
                         node_line(k));
     return stw_fail(ld->err, STW_ERR_RULES,
                     "%s: %s: unknown field '%.*s' (line %d)", ld->file, where,
-                    (int)k->data.scalar.length, (const char *)k->data.scalar.value,
-                    node_line(k));
+                    (int)k->data.scalar.length,
+                    (const char *)k->data.scalar.value, node_line(k));
 }
 
 void stw_allow_free(stw_allow *a)
@@ -176,8 +176,8 @@ static stw_status parse_allows(loader *ld, const yaml_node_t *n,
         return stw_fail(ld->err, STW_ERR_RULES,
                         "%s: %s: 'allow-rules' must be a list (line %d)",
                         ld->file, where, node_line(n));
-    size_t k = (size_t)(n->data.sequence.items.top -
-                        n->data.sequence.items.start);
+    size_t k =
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
         return STW_OK;
     stw_allow *v = calloc(k, sizeof(*v));
@@ -369,8 +369,8 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
         r->entropy = e;
     }
     if (st == STW_OK && !r->regex_src && !r->path_src)
-        st = stw_fail(ld->err, STW_ERR_RULES,
-                      "%s: %s: needs 'regex' or 'path'", ld->file, where);
+        st = stw_fail(ld->err, STW_ERR_RULES, "%s: %s: needs 'regex' or 'path'",
+                      ld->file, where);
     if (st == STW_OK && !r->regex_src && r->n_keywords)
         st = stw_fail(ld->err, STW_ERR_RULES,
                       "%s: %s: 'keywords' without 'regex'", ld->file, where);
@@ -422,8 +422,8 @@ static stw_status parse_root(loader *ld, yaml_node_t *root, stw_rulefile *out)
             out->rules = v;
             for (size_t i = 0; i < k; i++) {
                 out->n_rules = i + 1;
-                st = parse_rule(ld, node_at(ld, val->data.sequence.items.start[i]),
-                                &v[i]);
+                st = parse_rule(
+                    ld, node_at(ld, val->data.sequence.items.start[i]), &v[i]);
                 if (st != STW_OK)
                     return st;
                 for (size_t j = 0; j < i; j++) {

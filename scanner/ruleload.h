@@ -79,7 +79,7 @@ typedef struct stw_rulefile {
 /* Maps a vectorscan pattern id back to its rule. */
 typedef struct stw_pattern {
     uint32_t rule;
-    bool is_regex; /* prefilter regex (hit is a match end) vs keyword */
+    bool is_regex;  /* prefilter regex (hit is a match end) vs keyword */
     uint32_t kwlen; /* keyword length: the hit's `to` minus this is its start */
 } stw_pattern;
 

@@ -118,8 +118,8 @@ static stw_status load_path(rule_vec *rv, const char *path, stw_error *err)
                         stw_strerror(errno, eb, sizeof(eb)));
     size_t cap = 1 << 14, len = 0;
     char *buf = malloc(cap);
-    stw_status st = buf ? STW_OK
-                        : stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    stw_status st =
+        buf ? STW_OK : stw_fail(err, STW_ERR_NOMEM, "out of memory");
     while (st == STW_OK) {
         if (len == cap) {
             if (cap >= STW_MAX_RULEFILE_BYTES) {
@@ -153,8 +153,7 @@ static stw_status load_path(rule_vec *rv, const char *path, stw_error *err)
 
 /* Compiles one PCRE2 pattern; names file, rule and field on failure. */
 static stw_status compile_re(const stw_rule *r, const char *field,
-                             const char *src, pcre2_code **out,
-                             stw_error *err)
+                             const char *src, pcre2_code **out, stw_error *err)
 {
     int code;
     PCRE2_SIZE off;
@@ -163,8 +162,9 @@ static stw_status compile_re(const stw_rule *r, const char *field,
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof(msg));
-        return stw_fail(err, STW_ERR_RULES, "%s: rule '%s': %s: %s at offset %zu",
-                        r->file, r->id, field, (const char *)msg, (size_t)off);
+        return stw_fail(err, STW_ERR_RULES,
+                        "%s: rule '%s': %s: %s at offset %zu", r->file, r->id,
+                        field, (const char *)msg, (size_t)off);
     }
     /* JIT may be unavailable (e.g. SELinux execmem): the interpreter is
      * slower but correct, so a JIT failure is not an error. */
@@ -182,8 +182,8 @@ static stw_status compile_allows(const stw_rule *r, stw_allow *a, size_t n,
             st = compile_re(r, "allow-rules regex", a[i].regex_src, &a[i].re,
                             err);
         if (st == STW_OK && a[i].path_src)
-            st = compile_re(r, "allow-rules path", a[i].path_src,
-                            &a[i].path_re, err);
+            st = compile_re(r, "allow-rules path", a[i].path_src, &a[i].path_re,
+                            err);
         if (st != STW_OK)
             return st;
     }
@@ -216,8 +216,8 @@ static bool hs_accepts_prefilter(const char *src)
 {
     hs_database_t *db = NULL;
     hs_compile_error_t *ce = NULL;
-    hs_error_t e = hs_compile(src, HS_FLAG_PREFILTER, HS_MODE_BLOCK, NULL,
-                              &db, &ce);
+    hs_error_t e =
+        hs_compile(src, HS_FLAG_PREFILTER, HS_MODE_BLOCK, NULL, &db, &ce);
     hs_free_compile_error(ce);
     hs_free_database(db);
     return e == HS_SUCCESS;
@@ -303,8 +303,8 @@ static stw_status build_db(stw_rules *rs, stw_error *err)
                 if (!exprs[k])
                     st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
                 flags[k] = HS_FLAG_CASELESS;
-                rs->patterns[k] = (stw_pattern){(uint32_t)i, false,
-                                                 (uint32_t)strlen(r->keywords[j])};
+                rs->patterns[k] = (stw_pattern){
+                    (uint32_t)i, false, (uint32_t)strlen(r->keywords[j])};
                 ids[k] = (unsigned)k;
                 k++;
             }

@@ -138,6 +138,9 @@ typedef struct scan {
     char *dir; /* OCI layout directory, or NULL */
     doc *docs;
     size_t n_docs;
+    doc *links; /* symlink members: name -> target, resolved (legacy docker
+                   save writes <id>/layer.tar -> ../<hex>.tar) */
+    size_t n_links;
     layer_job *jobs;
     size_t n_jobs;
     stw_image_list images;
@@ -531,10 +534,75 @@ static void run_jobs(scan *s)
 
 static layer_job *job_find(scan *s, const char *name)
 {
-    for (size_t i = 0; i < s->n_jobs; i++)
-        if (!strcmp(s->jobs[i].name, name))
-            return &s->jobs[i];
+    /* One hop through a symlink member is all docker save ever uses. */
+    for (int hop = 0; hop < 2 && name; hop++) {
+        for (size_t i = 0; i < s->n_jobs; i++)
+            if (!strcmp(s->jobs[i].name, name))
+                return &s->jobs[i];
+        const char *next = NULL;
+        for (size_t i = 0; i < s->n_links && !next; i++)
+            if (!strcmp(s->links[i].name, name))
+                next = s->links[i].data;
+        name = next;
+    }
     return NULL;
+}
+
+/* Records a symlink member, its target resolved against its directory
+ * ("a/layer.tar" -> "../b.tar" gives "b.tar"). Targets leaving the archive
+ * root are ignored. */
+static stw_status link_add(scan *s, const char *name, const char *target,
+                           stw_error *err)
+{
+    if (!target || s->n_links >= STW_MAX_MEMBERS)
+        return STW_OK;
+    size_t n = strlen(name) + strlen(target) + 2;
+    char *buf = malloc(n), *res = malloc(n);
+    if (!buf || !res) {
+        free(buf);
+        free(res);
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    const char *slash = strrchr(name, '/');
+    snprintf(buf, n, "%.*s%s%s", slash ? (int)(slash - name) : 0, name,
+             slash ? "/" : "", target);
+    /* Resolve "." and ".." components. */
+    size_t w = 0;
+    bool escaped = false;
+    for (char *save = NULL, *c = strtok_r(buf, "/", &save); c;
+         c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, "."))
+            continue;
+        if (!strcmp(c, "..")) {
+            if (w == 0) {
+                escaped = true;
+                break;
+            }
+            while (w > 0 && res[w - 1] != '/')
+                w--;
+            if (w > 0)
+                w--;
+            continue;
+        }
+        if (w)
+            res[w++] = '/';
+        size_t cl = strlen(c);
+        memcpy(res + w, c, cl);
+        w += cl;
+    }
+    res[w] = 0;
+    free(buf);
+    doc *v = escaped ? NULL : realloc(s->links, (s->n_links + 1) * sizeof(*v));
+    char *nm = v ? stw_strdup(name) : NULL;
+    if (!nm) {
+        free(res);
+        if (v)
+            s->links = v;
+        return escaped ? STW_OK : stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    s->links = v;
+    v[s->n_links++] = (doc){nm, res, w};
+    return STW_OK;
 }
 
 static stw_status job_add(scan *s, const char *name, layer_job **out,
@@ -840,6 +908,8 @@ static stw_status index_archive(scan *s, stw_error *err)
         s->has_manifest |= !strcmp(name, "manifest.json");
         s->has_index |= !strcmp(name, "index.json");
         int64_t size = archive_entry_size(e);
+        if (archive_entry_filetype(e) == AE_IFLNK)
+            st = link_add(s, name, archive_entry_symlink(e), err);
         if (archive_entry_filetype(e) == AE_IFREG && size > 0 &&
             (doc_name(name) || layer_name(name))) {
             const void *blk;
@@ -923,14 +993,19 @@ static stw_status scan_tar_file(scan *s, stw_error *err)
     if ((st = check_cached(s, err)) != STW_OK)
         return st;
     /* Members that no image uses (other platforms) are not scanned. */
-    for (size_t i = 0; i < s->n_jobs; i++) {
-        bool used = false;
-        for (size_t k = 0; k < s->images.n && !used; k++)
-            for (size_t l = 0; l < s->images.v[k].n_layers && !used; l++)
-                used = !strcmp(s->images.v[k].layers[l].name, s->jobs[i].name);
-        if (!used)
+    bool *used = calloc(s->n_jobs + 1, sizeof(*used));
+    if (!used)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < s->images.n; k++)
+        for (size_t l = 0; l < s->images.v[k].n_layers; l++) {
+            layer_job *j = job_find(s, s->images.v[k].layers[l].name);
+            if (j)
+                used[j - s->jobs] = true;
+        }
+    for (size_t i = 0; i < s->n_jobs; i++)
+        if (!used[i])
             s->jobs[i].done = true;
-    }
+    free(used);
     run_jobs(s);
     return put_images(s, err);
 }
@@ -998,7 +1073,9 @@ static stw_status stream_archive(scan *s, stw_matcher *m, stw_tar *t,
         s->has_manifest |= !strcmp(name, "manifest.json");
         s->has_index |= !strcmp(name, "index.json");
         int64_t size = archive_entry_size(e);
-        if (archive_entry_filetype(e) == AE_IFREG && size > 0 &&
+        if (archive_entry_filetype(e) == AE_IFLNK)
+            st = link_add(s, name, archive_entry_symlink(e), err);
+        if (st == STW_OK && archive_entry_filetype(e) == AE_IFREG && size > 0 &&
             (doc_name(name) || layer_name(name))) {
             const void *blk;
             size_t n = 0;
@@ -1140,6 +1217,11 @@ static void scan_free(scan *s)
         free(s->docs[i].data);
     }
     free(s->docs);
+    for (size_t i = 0; i < s->n_links; i++) {
+        free(s->links[i].name);
+        free(s->links[i].data);
+    }
+    free(s->links);
     for (size_t i = 0; i < s->n_jobs; i++)
         free(s->jobs[i].name);
     free(s->jobs);

@@ -32,7 +32,8 @@ static size_t b64_prefix(const char *s, size_t n, unsigned char *out,
             v = 63;
         else if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
             continue;
-        else if (c == '\\' && i + 1 < n && (s[i + 1] == 'n' || s[i + 1] == 'r')) {
+        else if (c == '\\' && i + 1 < n &&
+                 (s[i + 1] == 'n' || s[i + 1] == 'r')) {
             i++;
             continue;
         } else
@@ -135,8 +136,8 @@ bool stw_is_placeholder(const char *s, size_t n)
     /* Needles are long enough that random base64 of a real key contains
      * one with negligible probability (< 1e-9 per key). */
     static const char *const needles[] = {
-        "xxxxxxxx", "********", "example", "changeme", "${", "{{", "<your",
-        "your_", "your-", "placeholder", "redacted",
+        "xxxxxxxx", "********", "example", "changeme",    "${",       "{{",
+        "<your",    "your_",    "your-",   "placeholder", "redacted",
     };
     for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
         if (contains_ci(s, n, needles[i]))

@@ -100,8 +100,7 @@ static void scan_split(const char *buf, size_t n, size_t at, hits *out)
         stw_matcher_begin(matcher, "a/file.txt", n, collect, out, &err),
         STW_OK);
     ck_assert_int_eq(stw_matcher_feed(matcher, buf, at, &err), STW_OK);
-    ck_assert_int_eq(stw_matcher_feed(matcher, buf + at, n - at, &err),
-                     STW_OK);
+    ck_assert_int_eq(stw_matcher_feed(matcher, buf + at, n - at, &err), STW_OK);
     ck_assert_int_eq(stw_matcher_end(matcher, &err), STW_OK);
 }
 
@@ -148,8 +147,8 @@ static char *filler(size_t n)
     while (off < n) {
         char line[80];
         x = x * 1103515245u + 12345u;
-        int k = snprintf(line, sizeof(line), "filler %08x the quick brown fox\n",
-                         x);
+        int k = snprintf(line, sizeof(line),
+                         "filler %08x the quick brown fox\n", x);
         size_t take = (size_t)k < n - off ? (size_t)k : n - off;
         memcpy(buf + off, line, take);
         off += take;
@@ -184,9 +183,11 @@ START_TEST(test_split_at_every_offset_and_bytewise_same_findings)
     ck_assert_int_eq(whole.v[0].offset, 16);
     ck_assert_int_eq(whole.v[0].line, 3);
     ck_assert_str_eq(whole.v[1].rule, "pgp-private-key");
-    ck_assert_int_eq(whole.v[1].line, lines_before(doc, (size_t)whole.v[1].offset));
+    ck_assert_int_eq(whole.v[1].line,
+                     lines_before(doc, (size_t)whole.v[1].offset));
     ck_assert_str_eq(whole.v[2].rule, "putty-private-key");
-    ck_assert_int_eq(whole.v[2].line, lines_before(doc, (size_t)whole.v[2].offset));
+    ck_assert_int_eq(whole.v[2].line,
+                     lines_before(doc, (size_t)whole.v[2].offset));
 
     for (size_t at = 0; at <= len; at++) {
         scan_split(doc, len, at, &other);
@@ -217,9 +218,9 @@ START_TEST(test_keys_across_chunk_boundaries_found_once)
     char *buf = filler(n);
     size_t chunk = STW_SCAN_CHUNK, ov = STW_SCAN_OVERLAP;
     size_t at[3] = {
-        chunk - 40,                           /* start of the carried tail */
-        chunk + ov - 300,                     /* end of the first window */
-        2 * chunk + STW_SCAN_CONTEXT - 5,     /* hand-over between scans */
+        chunk - 40,                       /* start of the carried tail */
+        chunk + ov - 300,                 /* end of the first window */
+        2 * chunk + STW_SCAN_CONTEXT - 5, /* hand-over between scans */
     };
     const char *keys[3] = {rsa, ossh, ec};
     const char *ids[3] = {"rsa-private-key", "openssh-private-key",
@@ -259,9 +260,10 @@ END_TEST
 
 START_TEST(test_multiple_keys_in_one_file_in_order)
 {
-    const char *ids[] = {"pkcs8-private-key", "dsa-private-key",
-                         "encrypted-private-key", "openssh-encrypted-private-key",
-                         "putty-encrypted-private-key", "ec-private-key"};
+    const char *ids[] = {
+        "pkcs8-private-key",           "dsa-private-key",
+        "encrypted-private-key",       "openssh-encrypted-private-key",
+        "putty-encrypted-private-key", "ec-private-key"};
     size_t nk = sizeof(ids) / sizeof(ids[0]);
     size_t cap = 64;
     for (size_t i = 0; i < nk; i++)
@@ -348,9 +350,8 @@ START_TEST(test_sink_error_aborts_file)
     const char *ec = key_of("ec-private-key");
     stw_error err = {0};
     int calls = 0;
-    ck_assert_int_eq(stw_matcher_begin(matcher, "k.pem", 0, refuse, &calls,
-                                       &err),
-                     STW_OK);
+    ck_assert_int_eq(
+        stw_matcher_begin(matcher, "k.pem", 0, refuse, &calls, &err), STW_OK);
     ck_assert_int_eq(stw_matcher_feed(matcher, ec, strlen(ec), &err), STW_OK);
     ck_assert_int_eq(stw_matcher_end(matcher, &err), STW_ERR_DB);
     ck_assert_int_eq(calls, 1);

@@ -61,8 +61,8 @@ static void scan(const stw_rules *r, const char *path, const char *text,
     stw_error err = {0};
     ck_assert_int_eq(stw_matcher_create(r, &m, &err), STW_OK);
     memset(out, 0, sizeof(*out));
-    ck_assert_msg(stw_matcher_scan_buffer(m, path, text, strlen(text),
-                                          collect, out, &err) == STW_OK,
+    ck_assert_msg(stw_matcher_scan_buffer(m, path, text, strlen(text), collect,
+                                          out, &err) == STW_OK,
                   "%s", err.msg);
     stw_matcher_destroy(m);
 }
@@ -80,8 +80,8 @@ static size_t rule_index(const stw_rules *r, const char *id)
 }
 
 /* Writes text to a fresh rule file and loads it alone (no built-ins). */
-static stw_status load_user(const char *text, stw_rules **out,
-                            stw_error *err, char **path_out)
+static stw_status load_user(const char *text, stw_rules **out, stw_error *err,
+                            char **path_out)
 {
     char *dir = tu_mkdtemp("rules");
     char *path = tu_path(dir, "user.yaml");
@@ -107,8 +107,8 @@ static void expect_load_error(const char *yaml, const char *needle1,
     ck_assert_ptr_null(r);
     ck_assert_msg(strstr(err.msg, "user.yaml") != NULL, "no file in: %s",
                   err.msg);
-    ck_assert_msg(strstr(err.msg, needle1) != NULL, "no '%s' in: %s",
-                  needle1, err.msg);
+    ck_assert_msg(strstr(err.msg, needle1) != NULL, "no '%s' in: %s", needle1,
+                  err.msg);
     if (needle2)
         ck_assert_msg(strstr(err.msg, needle2) != NULL, "no '%s' in: %s",
                       needle2, err.msg);
@@ -151,8 +151,7 @@ START_TEST(test_builtin_rule_examples_pass)
         ck_assert_int_eq(stw_rules_info(r, i, &info), STW_OK);
         const char *text, *path;
         size_t ntp = 0, nfp = 0;
-        for (; stw_rules_example(r, i, 1, ntp, &text, &path) == STW_OK;
-             ntp++) {
+        for (; stw_rules_example(r, i, 1, ntp, &text, &path) == STW_OK; ntp++) {
             hits h;
             scan(r, path, text, &h);
             ck_assert_msg(count_rule(&h, info.id) == 1,
@@ -164,8 +163,7 @@ START_TEST(test_builtin_rule_examples_pass)
                               h.v[k].excerpt);
             }
         }
-        for (; stw_rules_example(r, i, 0, nfp, &text, &path) == STW_OK;
-             nfp++) {
+        for (; stw_rules_example(r, i, 0, nfp, &text, &path) == STW_OK; nfp++) {
             hits h;
             scan(r, path, text, &h);
             ck_assert_msg(count_rule(&h, info.id) == 0,
@@ -208,8 +206,7 @@ END_TEST
 
 START_TEST(test_load_bad_yaml_names_file_and_line)
 {
-    expect_load_error("rules:\n  - id: x\n    regex: [unclosed\n", "YAML",
-                      ":");
+    expect_load_error("rules:\n  - id: x\n    regex: [unclosed\n", "YAML", ":");
 }
 END_TEST
 
@@ -294,15 +291,15 @@ START_TEST(test_user_rule_overrides_and_disable)
 
     char *dir = tu_mkdtemp("override");
     char *path = tu_path(dir, "extra.yaml");
-    const char *yaml = "rules:\n  - id: rsa-private-key\n    severity: LOW\n"
-                       "    title: tamed\n    regex: 'NEVER-MATCHES-[0-9]{50}'\n"
-                       "  - id: extra-rule\n    severity: Info\n"
-                       "    regex: 'zz[0-9]{4}'\n";
+    const char *yaml =
+        "rules:\n  - id: rsa-private-key\n    severity: LOW\n"
+        "    title: tamed\n    regex: 'NEVER-MATCHES-[0-9]{50}'\n"
+        "  - id: extra-rule\n    severity: Info\n"
+        "    regex: 'zz[0-9]{4}'\n";
     tu_write_file(path, yaml, strlen(yaml));
     const char *files[] = {path};
     stw_rules_options opt = {.files = files, .n_files = 1};
-    ck_assert_msg(stw_rules_create(&opt, &over, &err) == STW_OK, "%s",
-                  err.msg);
+    ck_assert_msg(stw_rules_create(&opt, &over, &err) == STW_OK, "%s", err.msg);
     ck_assert_uint_eq(stw_rules_count(over), n + 1);
     const stw_rule_info *rsa = stw_rules_find(over, "rsa-private-key");
     ck_assert_int_eq(rsa->severity, STW_SEV_LOW);
@@ -440,13 +437,14 @@ START_TEST(test_engine_without_vectorscan_database)
 {
     stw_rules *r;
     stw_error err = {0};
-    ck_assert_int_eq(load_user("rules:\n  - id: only-fallback\n"
-                               "    severity: low\n"
-                               "    regex: 'k=\\K[0-9]{5}'\n"
-                               "  - id: ssh-dir\n    severity: high\n"
-                               "    kind: artifact\n    path: '^root/\\.ssh/'\n",
-                               &r, &err, NULL),
-                     STW_OK);
+    ck_assert_int_eq(
+        load_user("rules:\n  - id: only-fallback\n"
+                  "    severity: low\n"
+                  "    regex: 'k=\\K[0-9]{5}'\n"
+                  "  - id: ssh-dir\n    severity: high\n"
+                  "    kind: artifact\n    path: '^root/\\.ssh/'\n",
+                  &r, &err, NULL),
+        STW_OK);
     hits h;
     scan(r, "root/.ssh/known_hosts", "a\nb\nk=12345\n", &h);
     ck_assert_uint_eq(h.n, 2);
