@@ -1,6 +1,7 @@
 /* blob.c - a layer blob as a verified, decompressed byte stream: raw bytes
  * are pulled through the caller's read callback, hashed, inflated with ISA-L
- * (gzip) or libzstd and the output hashed, all into one reused buffer. */
+ * (gzip) or libzstd into reused buffers, and the output hashed, the hashing
+ * overlapped with inflate on a helper thread. */
 #include "blob.h"
 #include "common.h"
 #include "limits.h"
