@@ -1,11 +1,13 @@
 /* report.h - renders the results of one scan for people (an 80-column
- * table) and for tools (the JSON report documented in docs/json-report.md).
+ * table) and for tools (the JSON report documented in docs/json-report.md,
+ * and SARIF 2.1.0 for code scanning services, docs/ci.md).
  * Renderers only write to the FILE* they are given; they hold no state, so
  * the same results always render to the same bytes. */
 #ifndef STW_REPORT_H
 #define STW_REPORT_H
 
 #include "results.h"
+#include "stowaway/stowaway.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,13 +20,22 @@
 /* Width the table renderer keeps every line within. */
 #define STW_REPORT_COLUMNS 80
 
+/* Results in one SARIF run: GitHub code scanning rejects a run with more.
+ * Past it the most severe findings are kept and the run says how many were
+ * left out. */
+#define STW_REPORT_SARIF_MAX_RESULTS 25000
+/* Characters of a layer's history line kept in a SARIF result: build
+ * commands can be kilobytes of shell, repeated in every result. */
+#define STW_REPORT_SARIF_CREATED_BY_MAX 200
+
 typedef enum stw_report_format {
     STW_REPORT_TABLE = 0,
-    STW_REPORT_JSON = 1
+    STW_REPORT_JSON = 1,
+    STW_REPORT_SARIF = 2
 } stw_report_format;
 
-/* Parses "table" or "json"; STW_ERR_USAGE for anything else (out unchanged).
- */
+/* Parses "table", "json" or "sarif"; STW_ERR_USAGE for anything else (out
+ * unchanged). */
 stw_status stw_report_format_parse(const char *s, stw_report_format *out);
 
 /* Writes the JSON report of r to out, ending with a newline. r and out are
@@ -33,6 +44,16 @@ stw_status stw_report_format_parse(const char *s, stw_report_format *out);
  * STW_ERR_NOMEM or STW_ERR_IO (write failed) with err filled; out may then
  * hold a partial report. */
 stw_status stw_report_json(const stw_results *r, FILE *out, stw_error *err);
+
+/* Writes r as a SARIF 2.1.0 log with one run, ending with a newline: one
+ * result per finding (at most STW_REPORT_SARIF_MAX_RESULTS, the most severe
+ * first to go in), and tool.driver.rules describing every rule that has a
+ * result. rules (borrowed, may be NULL) supplies titles and remediations;
+ * the metadata rules (setuid-file...) and rules it does not know get
+ * built-in text. Errors become the run's toolExecutionNotifications.
+ * Deterministic like stw_report_json(), and fails like it. */
+stw_status stw_report_sarif(const stw_results *r, const stw_rules *rules,
+                            FILE *out, stw_error *err);
 
 /* Writes the human-readable table of r to out: per image its layers that
  * have findings, then config findings, then errors, then a summary line; a
@@ -47,5 +68,11 @@ stw_status stw_report_table(const stw_results *r, bool color, FILE *out,
 /* Number of findings in r with severity >= min, visible or not (a deleted
  * secret is still in the image): what --fail-on compares against. */
 size_t stw_report_count_at_least(const stw_results *r, stw_severity min);
+
+/* Like stw_report_count_at_least(), but with include_hidden false the
+ * findings a later layer deleted or replaced (visible false) do not count:
+ * what --ignore-hidden compares against. */
+size_t stw_report_count_gating(const stw_results *r, stw_severity min,
+                               bool include_hidden);
 
 #endif

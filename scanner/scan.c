@@ -226,8 +226,8 @@ static stw_status fetch_doc(void *ctx, const char *name, const char **data,
         char path[STW_MAX_PATH + 64], what[STW_MAX_PATH + 64];
         snprintf(path, sizeof(path), "%s/%s", s->dir, name);
         snprintf(what, sizeof(what), "%s: %s", s->target, name);
-        char *buf;
-        size_t n;
+        char *buf = NULL;
+        size_t n = 0;
         stw_status st = read_file_limited(path, what, &buf, &n, err);
         if (st != STW_OK)
             return st;
@@ -826,7 +826,8 @@ static stw_status build_images(scan *s, stw_error *err)
 }
 
 /* A single layer as an image of its own: no config, one layer. */
-static stw_status put_single_layer(scan *s, const char *digest, stw_error *err)
+static stw_status put_single_layer(scan *s, const char *digest, bool cached,
+                                   stw_error *err)
 {
     stw_image_desc d = {0};
     stw_layer_desc l = {0};
@@ -834,11 +835,12 @@ static stw_status put_single_layer(scan *s, const char *digest, stw_error *err)
     d.layers = &l;
     d.n_layers = 1;
     l.name = (char *)s->target;
-    layer_job *j;
+    layer_job *j = NULL;
     stw_status st = job_add(s, s->target, &j, err);
     if (st != STW_OK)
         return st;
     j->done = true;
+    j->cached = cached;
     snprintf(j->got_digest, sizeof(j->got_digest), "%s", digest);
     stw_matcher *m;
     if ((st = stw_matcher_create(s->rules, &m, err)) != STW_OK)
@@ -922,7 +924,7 @@ static stw_status index_archive(scan *s, stw_error *err)
                      size <= STW_MAX_JSON_BYTES)
                 st = slurp_member(s, a, name, blk, n, err);
             else if (layer_name(name)) {
-                layer_job *j;
+                layer_job *j = NULL;
                 if ((st = job_add(s, name, &j, err)) == STW_OK) {
                     j->member = i;
                     j->size = size;
@@ -1017,7 +1019,7 @@ static stw_status stream_layer_member(scan *s, stw_matcher *m,
                                       const void *first, size_t n,
                                       stw_error *err)
 {
-    layer_job *j;
+    layer_job *j = NULL;
     stw_status st = job_add(s, name, &j, err);
     if (st != STW_OK)
         return st;
@@ -1104,7 +1106,57 @@ static stw_status stream_archive(scan *s, stw_matcher *m, stw_tar *t,
     return put_images(s, err);
 }
 
-static stw_status scan_stream(scan *s, int fd, stw_error *err)
+/* A blob file named by its digest, as registries and OCI layouts store
+ * them (".../sha256/<hex>" or ".../sha256/<hex>/data"), carries its
+ * expected digest: it is verified while streaming and lets a stored layer be
+ * reused without reading the file. */
+static bool digest_from_path(const char *path, char out[72])
+{
+    size_t n = strlen(path);
+    const char *end = path + n;
+    if (n >= 5 && !strcmp(end - 5, "/data"))
+        end -= 5;
+    if (end - path < 64 || !is_hex64(end - 64))
+        return false;
+    const char *hex = end - 64;
+    if (hex > path && hex[-1] != '/')
+        return false;
+    snprintf(out, 72, "sha256:%.64s", hex);
+    return true;
+}
+
+static const char *layer_media_type(stw_compression c)
+{
+    switch (c) {
+    case STW_COMP_GZIP:
+        return "application/vnd.oci.image.layer.v1.tar+gzip";
+    case STW_COMP_ZSTD:
+        return "application/vnd.oci.image.layer.v1.tar+zstd";
+    case STW_COMP_NONE:
+        break;
+    }
+    return "application/vnd.oci.image.layer.v1.tar";
+}
+
+/* The stream is a layer of its own: walk it (first entry already read, or
+ * none for an empty layer) and store it as a one-layer image. */
+static stw_status stream_single_layer(scan *s, stw_matcher *m, stw_tar *t,
+                                      stw_blob *b, struct archive_entry *e,
+                                      stw_error *err)
+{
+    stw_layer_result lr;
+    stw_status st =
+        stw_layer_walk(m, t, e, b, s->target, max_entries(s), &lr, err);
+    if (st == STW_OK)
+        st = store_layer(s, &lr, layer_media_type(lr.compression), err);
+    if (st == STW_OK)
+        st = put_single_layer(s, lr.digest, false, err);
+    stw_layer_result_clear(&lr);
+    return st;
+}
+
+static stw_status scan_stream(scan *s, int fd, const char *expect,
+                              stw_error *err)
 {
     fd_reader r = {.fd = fd, .name = s->target, .buf = malloc(READ_BUF)};
     if (!r.buf)
@@ -1113,7 +1165,7 @@ static stw_status scan_stream(scan *s, int fd, stw_error *err)
     stw_tar *t = NULL;
     stw_matcher *m = NULL;
     struct archive_entry *e = NULL;
-    stw_blob_options bo = blob_opts(s, s->target, NULL, NULL);
+    stw_blob_options bo = blob_opts(s, s->target, expect, NULL);
     stw_status st = stw_blob_create(fd_read, &r, &bo, &b, err);
     if (st == STW_OK)
         st = stw_tar_open(b, s->target, &t, err);
@@ -1121,30 +1173,44 @@ static stw_status scan_stream(scan *s, int fd, stw_error *err)
         st = stw_matcher_create(s->rules, &m, err);
     if (st == STW_OK)
         st = stw_tar_next(t, &e, err);
-    if (st == STW_OK && !e)
-        st = stw_fail(err, STW_ERR_FORMAT, "%s: empty archive", s->target);
+    if (st == STW_OK && !e && stw_blob_raw_bytes(b) == 0)
+        st = stw_fail(err, STW_ERR_FORMAT, "%s: empty input", s->target);
     if (st != STW_OK)
         goto out;
-    char *first = member_path(archive_entry_pathname(e));
+    char *first = e ? member_path(archive_entry_pathname(e)) : NULL;
     bool archive = first && archive_member_name(first);
     free(first);
-    if (archive) {
+    if (archive)
         st = stream_archive(s, m, t, e, err);
-    } else {
-        stw_layer_result lr;
-        st = stw_layer_walk(m, t, e, b, s->target, max_entries(s), &lr, err);
-        if (st == STW_OK)
-            st = store_layer(s, &lr, NULL, err);
-        if (st == STW_OK)
-            st = put_single_layer(s, lr.digest, err);
-        stw_layer_result_clear(&lr);
-    }
+    else
+        st = stream_single_layer(s, m, t, b, e, err);
 out:
     stw_matcher_destroy(m);
     stw_tar_close(t);
     stw_blob_destroy(b);
     free(r.buf);
     return st;
+}
+
+/* A layer blob file: reused from the store when its name gives a digest
+ * that is stored, else streamed (and verified against that digest). */
+static stw_status scan_blob_file(scan *s, int fd, stw_error *err)
+{
+    char dg[72];
+    bool named = digest_from_path(s->target, dg);
+    if (named) {
+        bool cached = false;
+        stw_status st = stw_store_layer_cached(
+            s->store, dg, stw_rules_version(s->rules), &cached, err);
+        if (st != STW_OK)
+            return st;
+        if (cached) {
+            if (s->opt && s->opt->on_layer_done)
+                s->opt->on_layer_done(s->opt->progress_ctx, dg, 0, 1);
+            return put_single_layer(s, dg, true, err);
+        }
+    }
+    return scan_stream(s, fd, named ? dg : NULL, err);
 }
 
 /* A plain tar that is not an image archive: it is a layer. */
@@ -1156,7 +1222,7 @@ static stw_status scan_layer_file(scan *s, stw_error *err)
         return stw_fail(err, STW_ERR_IO, "%s: %s", s->target,
                         stw_strerror(errno, eb, sizeof(eb)));
     }
-    stw_status st = scan_stream(s, fd, err);
+    stw_status st = scan_blob_file(s, fd, err);
     close(fd);
     return st;
 }
@@ -1198,7 +1264,7 @@ static stw_status scan_file(scan *s, stw_error *err)
     else if (n == 0)
         st = stw_fail(err, STW_ERR_FORMAT, "%s: empty file", s->target);
     else if (stw_compression_sniff(head, (size_t)n) != STW_COMP_NONE)
-        st = scan_stream(s, fd, err);
+        st = scan_blob_file(s, fd, err);
     else if (is_tar_header(head, (size_t)n))
         st = scan_tar_file(s, err);
     else
@@ -1250,7 +1316,7 @@ stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
     stw_status st;
     struct stat sb;
     if (!strcmp(target, "-")) {
-        st = scan_stream(&s, STDIN_FILENO, err);
+        st = scan_stream(&s, STDIN_FILENO, NULL, err);
     } else if (stat(target, &sb) != 0) {
         char eb[128];
         st = stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,

@@ -15,7 +15,10 @@ export HOME="$WORKDIR/home"
 export XDG_CACHE_HOME="$WORKDIR/home/.cache"
 export XDG_DATA_HOME="$WORKDIR/home/.local/share"
 
-CJ="python3 $SRCDIR/tests/cli/check_json.py"
+# cj COMMAND REPORT ...: assertions on a JSON report (see check_json.py).
+cj() {
+    python3 "$SRCDIR/tests/cli/check_json.py" "$@"
+}
 FX="$WORKDIR/fx"
 TEST_NAME="$(basename "$0" .sh)"
 
@@ -68,7 +71,7 @@ scan_json() {
         cat "$WORKDIR/$name.err" >&2
         fail "stowaway scan $* exited $RC, want 0 or 1"
     fi
-    $CJ schema "$WORKDIR/$name.json" || fail "bad report shape for: $*"
+    cj schema "$WORKDIR/$name.json" || fail "bad report shape for: $*"
 }
 
 # expect_rc WANT CONTEXT
@@ -84,8 +87,8 @@ expect_rc() {
 same_findings() {
     local a=$1 b=$2 ctx=$3
     shift 3
-    $CJ norm "$a" "$@" >"$a.norm"
-    $CJ norm "$b" "$@" >"$b.norm"
+    cj norm "$a" "$@" >"$a.norm"
+    cj norm "$b" "$@" >"$b.norm"
     [ -s "$a.norm" ] || fail "$ctx: no findings at all in $a"
     diff -u "$a.norm" "$b.norm" >&2 || fail "$ctx: findings differ"
 }
@@ -96,51 +99,51 @@ check_base_findings() {
     local r=$1 img=${2:-0}
     local c="image=$img"
     # L0 metadata
-    $CJ has "$r" $c path=usr/bin/su kind=setuid rule=setuid-file layer=0 \
+    cj has "$r" "$c" path=usr/bin/su kind=setuid rule=setuid-file layer=0 \
         visible=true uid=0 || fail "setuid usr/bin/su"
-    $CJ eval "$r" 'any(f["path"] == "usr/bin/su" and f["kind"] == "setuid"
+    cj eval "$r" 'any(f["path"] == "usr/bin/su" and f["kind"] == "setuid"
         and f["mode"] & 0o7777 == 0o4755 for f in F)' ||
         fail "usr/bin/su mode is not 04755"
-    $CJ has "$r" $c path=usr/bin/wall kind=setgid rule=setgid-file layer=0 \
+    cj has "$r" "$c" path=usr/bin/wall kind=setgid rule=setgid-file layer=0 \
         visible=true gid=5 || fail "setgid usr/bin/wall"
-    $CJ has "$r" $c path=var/bad kind=world-writable \
+    cj has "$r" "$c" path=var/bad kind=world-writable \
         rule=world-writable-dir severity=info layer=0 visible=true ||
         fail "world-writable dir var/bad"
-    $CJ has "$r" $c path=opt/ww.txt kind=world-writable \
+    cj has "$r" "$c" path=opt/ww.txt kind=world-writable \
         rule=world-writable-file layer=0 visible=true ||
         fail "world-writable file opt/ww.txt"
-    $CJ none "$r" $c path=tmp || fail "sticky /tmp must not be flagged"
-    $CJ none "$r" $c path=usr/share/doc/base/README ||
+    cj none "$r" "$c" path=tmp || fail "sticky /tmp must not be flagged"
+    cj none "$r" "$c" path=usr/share/doc/base/README ||
         fail "quoted PEM header in prose must not fire"
-    $CJ none "$r" $c path=usr/bin/true || fail "plain 0755 file flagged"
-    $CJ none "$r" $c path=etc/hostname || fail "etc/hostname flagged"
+    cj none "$r" "$c" path=usr/bin/true || fail "plain 0755 file flagged"
+    cj none "$r" "$c" path=etc/hostname || fail "etc/hostname flagged"
     # L1 keys; app/id_rsa is deleted by a whiteout in L2
-    $CJ has "$r" $c path=app/id_rsa kind=private-key layer=1 visible=false \
+    cj has "$r" "$c" path=app/id_rsa kind=private-key layer=1 visible=false \
         removed_in_layer=2 || fail "app/id_rsa whiteout"
-    $CJ none "$r" $c path=app/id_rsa visible=true ||
+    cj none "$r" "$c" path=app/id_rsa visible=true ||
         fail "app/id_rsa reported visible"
     # ... app/keep/key.pem is overwritten in L2 with a harmless file
-    $CJ has "$r" $c path=app/keep/key.pem kind=private-key layer=1 \
+    cj has "$r" "$c" path=app/keep/key.pem kind=private-key layer=1 \
         visible=false removed_in_layer=2 || fail "overwritten key.pem"
-    $CJ none "$r" $c path=app/keep/key.pem layer=2 ||
+    cj none "$r" "$c" path=app/keep/key.pem layer=2 ||
         fail "harmless replacement of key.pem flagged"
     # ... app/data/ is made opaque in L2, hiding the setuid app/data/x
-    $CJ has "$r" $c path=app/data/x kind=setuid layer=1 visible=false \
+    cj has "$r" "$c" path=app/data/x kind=setuid layer=1 visible=false \
         removed_in_layer=2 || fail "opaque dir hides app/data/x"
     local k
     for k in ec.pem openssh pkcs8.pem enc.pem dsa.pem pgp.asc putty.ppk; do
-        $CJ has "$r" $c path=app/keys/$k kind=private-key layer=1 \
+        cj has "$r" "$c" path=app/keys/$k kind=private-key layer=1 \
             visible=true || fail "private key app/keys/$k"
     done
     # A key that straddles the 1 MiB boundary of a 3 MiB file
-    $CJ has "$r" $c path=app/big.bin kind=private-key layer=1 visible=true \
+    cj has "$r" "$c" path=app/big.bin kind=private-key layer=1 visible=true \
         'offset>=1047876' 'offset<=1047940' || fail "key across 1 MiB boundary"
-    $CJ none "$r" $c layer=2 'kind~^(private-key|secret)$' ||
+    cj none "$r" "$c" layer=2 'kind~^(private-key|secret)$' ||
         fail "whiteouts/replacements in L2 produced key findings"
     # whiteout markers are not files
-    $CJ none "$r" $c 'path~\.wh\.' || fail "whiteout marker reported as path"
+    cj none "$r" "$c" 'path~\.wh\.' || fail "whiteout marker reported as path"
     # Config Env carries a GitHub token: a config finding, layer null
-    $CJ has "$r" $c layer=null path='<config>' || fail "config Env token"
+    cj has "$r" "$c" layer=null path='<config>' || fail "config Env token"
 }
 
 # Secrets must never appear in full in a report or database.

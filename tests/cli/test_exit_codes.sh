@@ -22,8 +22,8 @@ expect_rc 0 "clean.tar default"
 
 note "one info finding (world-writable dir)"
 scan_json info --no-db "$FX/info-only.tar"
-$CJ count "$WORKDIR/info.json" 1 || fail "info-only.tar: want one finding"
-$CJ has "$WORKDIR/info.json" path=var/bad severity=info \
+cj count "$WORKDIR/info.json" 1 || fail "info-only.tar: want one finding"
+cj has "$WORKDIR/info.json" path=var/bad severity=info \
     rule=world-writable-dir || fail "info-only.tar: var/bad info finding"
 expect_rc 0 "info-only.tar default (--fail-on high)"
 rc_for "$FX/info-only.tar" --fail-on info
@@ -33,7 +33,7 @@ expect_rc 0 "info-only.tar --fail-on low"
 
 note "base image: exit follows the most severe finding"
 scan_json base --no-db "$FX/base.docker.tar"
-$CJ has "$WORKDIR/base.json" path=app/keys/ec.pem kind=private-key \
+cj has "$WORKDIR/base.json" path=app/keys/ec.pem kind=private-key \
     'severity~^(high|critical)$' ||
     fail "an unencrypted private key must be high or critical"
 expect_rc 1 "base default (--fail-on high)"

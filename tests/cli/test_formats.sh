@@ -19,13 +19,13 @@ for fmt in docker-legacy docker-stream docker-oci oci-gzip oci-zstd oci-archive;
     note "format $fmt (${FILE[$fmt]})"
     scan_json "$fmt" --no-db "$FX/${FILE[$fmt]}"
     r="$WORKDIR/$fmt.json"
-    $CJ eval "$r" 'len(I) == 1' || fail "$fmt: want exactly one image"
-    $CJ layers "$r" "$EXP" "$fmt" || fail "$fmt: layer digests/history"
+    cj eval "$r" 'len(I) == 1' || fail "$fmt: want exactly one image"
+    cj layers "$r" "$EXP" "$fmt" || fail "$fmt: layer digests/history"
     check_base_findings "$r"
     check_no_plaintext "$r"
 done
 for fmt in docker-legacy docker-stream docker-oci; do
-    $CJ eval "$WORKDIR/$fmt.json" 'I[0]["ref"] == "fixture/base:1"' ||
+    cj eval "$WORKDIR/$fmt.json" 'I[0]["ref"] == "fixture/base:1"' ||
         fail "$fmt: ref is not the RepoTag"
 done
 for fmt in docker-stream docker-oci oci-gzip oci-zstd oci-archive; do
@@ -37,7 +37,7 @@ same_findings "$WORKDIR/docker-legacy.json" "$WORKDIR/docker-oci.json" \
     "fingerprints docker-legacy vs docker-oci" --fingerprints
 same_findings "$WORKDIR/oci-gzip.json" "$WORKDIR/oci-archive.json" \
     "fingerprints oci-gzip vs oci-archive" --fingerprints
-$CJ eval "$WORKDIR/docker-legacy.json" \
+cj eval "$WORKDIR/docker-legacy.json" \
     'len({f["fingerprint"] for f in F}) == len(F)' ||
     fail "fingerprints are not unique"
 
@@ -45,19 +45,19 @@ note "single layer blobs"
 for ext in tar tar.gz tar.zst; do
     scan_json "blob-$ext" --no-db "$FX/layer1.$ext"
     r="$WORKDIR/blob-$ext.json"
-    $CJ eval "$r" 'len(I) == 1 and len(I[0]["layers"]) == 1' ||
+    cj eval "$r" 'len(I) == 1 and len(I[0]["layers"]) == 1' ||
         fail "layer1.$ext: want one image of one layer"
-    $CJ has "$r" path=app/id_rsa kind=private-key layer=0 visible=true ||
+    cj has "$r" path=app/id_rsa kind=private-key layer=0 visible=true ||
         fail "layer1.$ext: app/id_rsa"
-    $CJ has "$r" path=app/keep/key.pem kind=private-key layer=0 \
+    cj has "$r" path=app/keep/key.pem kind=private-key layer=0 \
         visible=true || fail "layer1.$ext: app/keep/key.pem"
-    $CJ has "$r" path=app/data/x kind=setuid layer=0 visible=true ||
+    cj has "$r" path=app/data/x kind=setuid layer=0 visible=true ||
         fail "layer1.$ext: app/data/x"
-    $CJ has "$r" path=app/big.bin kind=private-key 'offset>=1047876' \
+    cj has "$r" path=app/big.bin kind=private-key 'offset>=1047876' \
         'offset<=1047940' || fail "layer1.$ext: big.bin key"
-    $CJ none "$r" visible=false || fail "layer1.$ext: nothing can be hidden"
+    cj none "$r" visible=false || fail "layer1.$ext: nothing can be hidden"
 done
-$CJ eval "$WORKDIR/blob-tar.gz.json" "I[0]['layers'][0]['digest'] == \
+cj eval "$WORKDIR/blob-tar.gz.json" "I[0]['layers'][0]['digest'] == \
 $(python3 -c 'import json,sys; print(repr(json.load(open(sys.argv[1]))["layer_blob"]["digest_gzip"]))' "$EXP")" ||
     fail "layer1.tar.gz: digest is not the blob's sha256"
 same_findings "$WORKDIR/blob-tar.json" "$WORKDIR/blob-tar.gz.json" "tar vs gz"

@@ -4,6 +4,8 @@
 # entries, an empty_layer history entry from `umoci config`), skopeo converts
 # it to docker-archive (layer.tar symlinks), oci-archive and zstd layers.
 # Every form gives the same findings. Skipped without umoci and skopeo.
+# `cat F |` on purpose: standard input must be a pipe, not a seekable file.
+# shellcheck disable=SC2002
 . "$(dirname "$0")/lib.sh"
 command -v umoci >/dev/null && command -v skopeo >/dev/null ||
     skip "umoci and skopeo are needed"
@@ -47,26 +49,26 @@ for t in img real.docker.tar real.oci.tar zimg; do
     note "real image: $t"
     scan_json "$t" --no-db "$R/$t"
     r="$WORKDIR/$t.json"
-    $CJ eval "$r" 'len(I) == 1 and len(I[0]["layers"]) == 3' ||
+    cj eval "$r" 'len(I) == 1 and len(I[0]["layers"]) == 3' ||
         fail "$t: want one image of 3 layers"
-    $CJ eval "$r" '[l["created_by"] for l in I[0]["layers"]] == ["ADD rootfs /", "COPY keys /app/", "RUN rm /app/id_rsa"]' ||
+    cj eval "$r" '[l["created_by"] for l in I[0]["layers"]] == ["ADD rootfs /", "COPY keys /app/", "RUN rm /app/id_rsa"]' ||
         fail "$t: history not matched to layers (empty_layer entries skipped)"
-    $CJ has "$r" path=usr/bin/su kind=setuid rule=setuid-file layer=0 \
+    cj has "$r" path=usr/bin/su kind=setuid rule=setuid-file layer=0 \
         visible=true || fail "$t: setuid usr/bin/su"
-    $CJ none "$r" path=tmp || fail "$t: sticky tmp flagged"
-    $CJ none "$r" 'path~^(\.|\./.*|/.*)$' || fail "$t: unnormalised path"
-    $CJ has "$r" path=app/id_rsa kind=private-key layer=1 visible=false \
+    cj none "$r" path=tmp || fail "$t: sticky tmp flagged"
+    cj none "$r" 'path~^(\.|\./.*|/.*)$' || fail "$t: unnormalised path"
+    cj has "$r" path=app/id_rsa kind=private-key layer=1 visible=false \
         removed_in_layer=2 || fail "$t: app/id_rsa deleted by rm"
-    $CJ has "$r" path=app/keep.pem kind=private-key layer=1 visible=true ||
+    cj has "$r" path=app/keep.pem kind=private-key layer=1 visible=true ||
         fail "$t: app/keep.pem"
-    $CJ none "$r" 'path~\.wh\.' || fail "$t: whiteout marker reported"
-    $CJ has "$r" layer=null path='<config>' || fail "$t: config Env token"
+    cj none "$r" 'path~\.wh\.' || fail "$t: whiteout marker reported"
+    cj has "$r" layer=null path='<config>' || fail "$t: config Env token"
     check_no_plaintext "$r"
 done
 # skopeo writes the RepoTag fully qualified: docker.io/fixture/real:v1
-$CJ eval "$WORKDIR/real.docker.tar.json" 'I[0]["ref"].endswith("fixture/real:v1")' ||
+cj eval "$WORKDIR/real.docker.tar.json" 'I[0]["ref"].endswith("fixture/real:v1")' ||
     fail "docker-archive ref"
-$CJ eval "$WORKDIR/zimg.json" 'all(l["media_type"].endswith("+zstd") for l in I[0]["layers"])' ||
+cj eval "$WORKDIR/zimg.json" 'all(l["media_type"].endswith("+zstd") for l in I[0]["layers"])' ||
     fail "zstd media types"
 for t in real.docker.tar real.oci.tar zimg; do
     same_findings "$WORKDIR/img.json" "$WORKDIR/$t.json" "oci vs $t"

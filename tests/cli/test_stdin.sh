@@ -2,6 +2,8 @@
 # test_stdin.sh - `cat x | stowaway scan -` (a pipe, not seekable) gives the
 # same findings, fingerprints included, as scanning the file, whatever the
 # order of manifest and layers; a bad stream is a one-line error.
+# `cat F |` on purpose: standard input must be a pipe, not a seekable file.
+# shellcheck disable=SC2002
 . "$(dirname "$0")/lib.sh"
 gen_fixtures
 
@@ -17,10 +19,10 @@ for f in base-stream.docker.tar base.docker.tar base-oci.docker.tar \
     [ "$RC" -le 1 ] || { cat "$WORKDIR/pipe-$f.err" >&2; fail "stdin $f: exit $RC"; }
     grep -q -e Sanitizer -e 'runtime error:' "$WORKDIR/pipe-$f.err" &&
         fail "stdin $f: sanitizer report"
-    $CJ schema "$WORKDIR/pipe-$f.json" || fail "stdin $f: report shape"
+    cj schema "$WORKDIR/pipe-$f.json" || fail "stdin $f: report shape"
     same_findings "$WORKDIR/file-$f.json" "$WORKDIR/pipe-$f.json" \
         "file vs stdin $f" --fingerprints
-    $CJ eval "$WORKDIR/pipe-$f.json" "[l['digest'] for i in I for l in i['layers']] == \
+    cj eval "$WORKDIR/pipe-$f.json" "[l['digest'] for i in I for l in i['layers']] == \
 $(python3 -c 'import json,sys; print([l["digest"] for i in json.load(open(sys.argv[1]))["images"] for l in i["layers"]])' "$WORKDIR/file-$f.json")" ||
         fail "stdin $f: layer digests differ from the file scan"
 done
@@ -34,10 +36,11 @@ RC=$?
 set -e
 [ "$RC" -le 1 ] || fail "stdin into --db: exit $RC"
 scan_json p2 --db "$WORKDIR/s.db" "$FX/base-stream.docker.tar"
-$CJ eval "$WORKDIR/p2.json" 'all(l["cached"] for l in I[0]["layers"])' ||
+cj eval "$WORKDIR/p2.json" 'all(l["cached"] for l in I[0]["layers"])' ||
     fail "layers scanned from stdin were not stored"
 
-for b in truncated.docker.tar empty.tar not-archive.txt truncated.tar.gz; do
+for b in truncated.docker.tar empty.tar not-archive.txt truncated.tar.gz \
+    missing-layer.docker.tar bad-json.docker.tar truncated.tar.zst; do
     note "bad stdin: $b"
     set +e
     cat "$FX/bad/$b" | "$STOWAWAY" scan --no-db --format json - \
