@@ -29,6 +29,10 @@ typedef struct stw_finding {
     char excerpt[STW_EXCERPT_MAX];      /* redacted, e.g. "AKIA…(20 chars)" */
     const char *detail; /* borrowed, optional; already redacted context such
                            as a git remote URL with its password masked */
+    int64_t secret_offset; /* byte offset of the raw secret (before any
+                              normalisation) in the scanned file or buffer;
+                              -1 when the finding has no secret */
+    int64_t secret_len;    /* its length in bytes; 0 when none */
 } stw_finding;
 
 /* Receives findings. Returns STW_OK to continue; any other status aborts the

@@ -42,6 +42,9 @@ typedef struct rule_hits {
 typedef struct match {
     uint32_t rule;
     size_t start, end, sec_lo, sec_hi;
+    size_t body_lo, body_hi; /* placeholder/entropy span; = secret if none */
+    stw_validity validity;
+    bool keep; /* passed every filter */
 } match;
 
 /* Windows kept per rule before they are sorted and merged: merged windows
@@ -192,7 +195,8 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
                              .rule = r->id,
                              .severity = r->info.severity,
                              .line = 0,
-                             .offset = -1};
+                             .offset = -1,
+                             .secret_offset = -1};
             stw_status st = emit(m, &f, err);
             if (st != STW_OK)
                 return st;
@@ -324,11 +328,19 @@ static stw_status confirm(stw_matcher *m, uint32_t ri, bool final,
             if (!final && m->base + s >= accept_hi)
                 return STW_OK; /* the next scan owns it, and all after */
             if (m->base + s >= m->accept_lo) {
-                match x = {ri, s, e, s, e};
+                match x = {.rule = ri, .start = s, .end = e, .sec_lo = s,
+                           .sec_hi = e};
                 if (r->secret_group && (uint32_t)rc > r->secret_group &&
                     ov[2 * r->secret_group] != PCRE2_UNSET) {
                     x.sec_lo = ov[2 * r->secret_group];
                     x.sec_hi = ov[2 * r->secret_group + 1];
+                }
+                x.body_lo = x.sec_lo;
+                x.body_hi = x.sec_hi;
+                if (r->body_group && (uint32_t)rc > r->body_group &&
+                    ov[2 * r->body_group] != PCRE2_UNSET) {
+                    x.body_lo = ov[2 * r->body_group];
+                    x.body_hi = ov[2 * r->body_group + 1];
                 }
                 stw_status st = push_match(m, &x, err);
                 if (st != STW_OK)
@@ -426,23 +438,79 @@ static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
     return false;
 }
 
-static stw_status report(stw_matcher *m, const match *x, stw_error *err)
+/* The secret as hashed: private keys normalised (see normalise()). */
+static const char *secret_of(stw_matcher *m, const match *x, size_t *n)
 {
     const stw_rule *r = &m->rules->rules[x->rule];
     const char *sec = (const char *)m->buf + x->sec_lo;
-    size_t n = x->sec_hi - x->sec_lo;
+    *n = x->sec_hi - x->sec_lo;
     if (r->info.kind == STW_KIND_PRIVATE_KEY)
-        sec = normalise(m, sec, &n);
-    if (stw_is_placeholder(sec, n))
-        return STW_OK;
-    if (r->entropy > 0 && stw_entropy(sec, n) < r->entropy)
-        return STW_OK;
+        sec = normalise(m, sec, n);
+    return sec;
+}
+
+/* Runs the filters on one match, in the order signatures/README.md gives:
+ * placeholder, entropy, allow rules, validator. Sets x->keep. */
+static void judge(stw_matcher *m, match *x)
+{
+    const stw_rule *r = &m->rules->rules[x->rule];
+    x->keep = false;
+    size_t n;
+    const char *sec = secret_of(m, x, &n);
+    const char *body = sec;
+    size_t bn = n;
+    if (r->body_group) {
+        body = (const char *)m->buf + x->body_lo;
+        bn = x->body_hi - x->body_lo;
+    }
+    if (stw_is_placeholder(sec, n) || (body != sec && stw_is_placeholder(body, bn)))
+        return;
+    if (r->entropy > 0 && stw_entropy(body, bn) < r->entropy)
+        return;
     if (match_allowed(m, r->allows, r->n_allows, x) ||
         match_allowed(m, m->rules->allows, m->rules->n_allows, x))
-        return STW_OK;
-    stw_validity v = r->validate ? r->validate(sec, n) : STW_VALID_UNKNOWN;
-    if (v == STW_VALID_NO)
-        return STW_OK;
+        return;
+    /* The validator sees the secret again: normalise() shares one buffer. */
+    sec = secret_of(m, x, &n);
+    x->validity = r->validate ? r->validate(sec, n) : STW_VALID_UNKNOWN;
+    x->keep = x->validity != STW_VALID_NO;
+}
+
+/* A generic rule (password = "...") yields to a specific one that reports
+ * an overlapping secret: one finding per secret, under its precise name.
+ * found[] is sorted by match start and a generic match starts at its key
+ * name, before the value, so the scan looks both ways a bounded distance. */
+static void drop_generic_overlaps(stw_matcher *m)
+{
+    const size_t reach = 64; /* neighbours examined each way */
+    for (size_t i = 0; i < m->n_found; i++) {
+        match *g = &m->found[i];
+        if (!g->keep || !m->rules->rules[g->rule].generic)
+            continue;
+        size_t lo = i > reach ? i - reach : 0;
+        size_t hi = i + reach < m->n_found ? i + reach : m->n_found;
+        for (size_t j = lo; j < hi; j++) {
+            const match *o = &m->found[j];
+            if (j == i || !o->keep || m->rules->rules[o->rule].generic)
+                continue;
+            if (o->sec_lo < g->sec_hi && g->sec_lo < o->sec_hi) {
+                g->keep = false;
+                break;
+            }
+        }
+    }
+}
+
+static int cmp_known_hash(const void *key, const void *elem)
+{
+    return strcmp(key, ((const stw_known_key *)elem)->sha256);
+}
+
+static stw_status report(stw_matcher *m, const match *x, stw_error *err)
+{
+    const stw_rule *r = &m->rules->rules[x->rule];
+    size_t n;
+    const char *sec = secret_of(m, x, &n);
     advance_lines(m, x->start);
     stw_finding f = {.path = m->path,
                      .kind = r->info.kind,
@@ -450,8 +518,19 @@ static stw_status report(stw_matcher *m, const match *x, stw_error *err)
                      .severity = r->info.severity,
                      .line = (int64_t)m->nl_count + 1,
                      .offset = (int64_t)(m->base + x->start),
-                     .validated = v == STW_VALID_YES};
+                     .validated = x->validity == STW_VALID_YES,
+                     .secret_offset = (int64_t)(m->base + x->sec_lo),
+                     .secret_len = (int64_t)(x->sec_hi - x->sec_lo)};
     stw_finding_set_secret(&f, sec, n);
+    if (m->rules->n_known) {
+        const stw_known_key *k =
+            bsearch(f.secret_sha256, m->rules->known, m->rules->n_known,
+                    sizeof(*m->rules->known), cmp_known_hash);
+        if (k) {
+            f.severity = STW_SEV_INFO;
+            f.detail = k->detail;
+        }
+    }
     return emit(m, &f, err);
 }
 
@@ -492,11 +571,17 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
         return st;
     if (m->n_found > 1)
         qsort(m->found, m->n_found, sizeof(*m->found), cmp_match);
-    for (size_t i = 0; st == STW_OK && i < m->n_found; i++) {
+    for (size_t i = 0; i < m->n_found; i++) {
         if (i > 0 && m->found[i].start == m->found[i - 1].start &&
             m->found[i].rule == m->found[i - 1].rule)
-            continue;
-        st = report(m, &m->found[i], err);
+            m->found[i].keep = false;
+        else
+            judge(m, &m->found[i]);
+    }
+    drop_generic_overlaps(m);
+    for (size_t i = 0; st == STW_OK && i < m->n_found; i++) {
+        if (m->found[i].keep)
+            st = report(m, &m->found[i], err);
     }
     m->n_found = 0;
     m->accept_lo = accept_hi;

@@ -1,7 +1,9 @@
-/* report.c - the table and JSON renderers for the results of one scan. */
+/* report.c - the table, JSON and SARIF renderers for the results of one
+ * scan. */
 #include "report.h"
 
 #include "common.h"
+#include "rules.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -15,6 +17,8 @@ stw_status stw_report_format_parse(const char *s, stw_report_format *out)
         *out = STW_REPORT_TABLE;
     else if (s && strcmp(s, "json") == 0)
         *out = STW_REPORT_JSON;
+    else if (s && strcmp(s, "sarif") == 0)
+        *out = STW_REPORT_SARIF;
     else
         return STW_ERR_USAGE;
     return STW_OK;
@@ -22,9 +26,16 @@ stw_status stw_report_format_parse(const char *s, stw_report_format *out)
 
 size_t stw_report_count_at_least(const stw_results *r, stw_severity min)
 {
+    return stw_report_count_gating(r, min, true);
+}
+
+size_t stw_report_count_gating(const stw_results *r, stw_severity min,
+                               bool include_hidden)
+{
     size_t n = 0;
     for (size_t i = 0; r && i < r->n_findings; i++)
-        n += r->findings[i].severity >= min;
+        n += r->findings[i].severity >= min &&
+             (include_hidden || r->findings[i].visible);
     return n;
 }
 
@@ -75,6 +86,32 @@ static int unsafe_for_terminal(uint32_t c)
 /* ---- JSON -----------------------------------------------------------------
  */
 
+/* s (n bytes) as valid UTF-8: each invalid byte becomes U+FFFD. Malloc'd,
+ * NUL-terminated, length in *len; NULL when out of memory. */
+static char *utf8_fix(const char *s, size_t n, size_t *len)
+{
+    /* Each invalid byte grows to at most 3 bytes. */
+    char *buf = malloc(3 * n + 1);
+    if (!buf)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = utf8_decode(p + i, n - i, &cp);
+        if (l) {
+            memcpy(buf + o, p + i, l);
+            o += l, i += l;
+        } else {
+            memcpy(buf + o, "\xef\xbf\xbd", 3);
+            o += 3, i++;
+        }
+    }
+    buf[o] = 0;
+    *len = o;
+    return buf;
+}
+
 /* A JSON string for s; NULL becomes null. Invalid UTF-8 bytes become U+FFFD
  * because jansson rejects them and the report must still be produced. */
 static json_t *jstr(const char *s)
@@ -85,24 +122,11 @@ static json_t *jstr(const char *s)
     json_t *v = json_stringn(s, n);
     if (v)
         return v;
-    /* Each invalid byte grows to at most 3 bytes. */
-    char *buf = malloc(3 * n + 1);
+    size_t len;
+    char *buf = utf8_fix(s, n, &len);
     if (!buf)
         return NULL;
-    const unsigned char *p = (const unsigned char *)s;
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
-        if (len) {
-            memcpy(buf + o, p + i, len);
-            o += len, i += len;
-        } else {
-            memcpy(buf + o, "\xef\xbf\xbd", 3);
-            o += 3, i++;
-        }
-    }
-    v = json_stringn(buf, o);
+    v = json_stringn(buf, len);
     free(buf);
     return v;
 }
@@ -255,6 +279,22 @@ static stw_status finish_output(FILE *out, stw_error *err)
     return STW_OK;
 }
 
+/* Writes root (consumed) as indented JSON and a newline. what names the
+ * report in messages. */
+static stw_status dump_json(json_t *root, FILE *out, const char *what,
+                            stw_error *err)
+{
+    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    /* json_dumpf fails on a write error (ferror says so) or on memory. */
+    if (rc != 0 && !ferror(out))
+        return stw_fail(err, STW_ERR_NOMEM, "writing %s report: out of memory",
+                        what);
+    if (rc == 0)
+        fputc('\n', out);
+    return finish_output(out, err);
+}
+
 stw_status stw_report_json(const stw_results *r, FILE *out, stw_error *err)
 {
     int ok = 1;
@@ -264,15 +304,7 @@ stw_status stw_report_json(const stw_results *r, FILE *out, stw_error *err)
         return stw_fail(err, STW_ERR_NOMEM,
                         "building JSON report: out of memory");
     }
-    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    /* json_dumpf fails on a write error (ferror says so) or on memory. */
-    if (rc != 0 && !ferror(out))
-        return stw_fail(err, STW_ERR_NOMEM,
-                        "writing JSON report: out of memory");
-    if (rc == 0)
-        fputc('\n', out);
-    return finish_output(out, err);
+    return dump_json(root, out, "JSON", err);
 }
 
 /* ---- table ----------------------------------------------------------------
@@ -806,4 +838,688 @@ stw_status stw_report_table(const stw_results *r, bool color, FILE *out,
 nomem:
     free(f);
     return stw_fail(err, STW_ERR_NOMEM, "rendering report: out of memory");
+}
+
+/* ---- SARIF ----------------------------------------------------------------
+ * SARIF 2.1.0 as GitHub code scanning reads it: one run, rules described in
+ * tool.driver.rules with a security-severity GitHub ranks alerts by, paths
+ * inside the image as URIs relative to a declared IMAGEROOT base. */
+
+#define SARIF_SCHEMA                                                           \
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"      \
+    "sarif-schema-2.1.0.json"
+#define SARIF_ROOT "IMAGEROOT"
+/* "<config>" is not a URI; config findings point here instead. */
+#define SARIF_CONFIG_URI "image-config"
+#define SARIF_FP_KEY     "stowaway/v1"
+
+/* Text for the rules the rule set does not describe: the metadata detector
+ * has its rules in code, not in signatures/. */
+typedef struct builtin_rule {
+    const char *id, *title, *remediation;
+} builtin_rule;
+
+static const builtin_rule builtin_rules[] = {
+    {"setuid-file", "Setuid executable",
+     "Drop the setuid bit in the final stage (RUN chmod a-s FILE) unless the "
+     "program must run as its owner; prefer capabilities or a non-root "
+     "user."},
+    {"setgid-file", "Setgid executable",
+     "Drop the setgid bit in the final stage (RUN chmod a-s FILE) unless the "
+     "program must run with its group."},
+    {"world-writable-file", "World-writable file",
+     "Remove write permission for others in the final stage (RUN chmod o-w "
+     "FILE, or COPY --chmod) so no process in the container can alter it."},
+    {"world-writable-dir", "World-writable directory without the sticky bit",
+     "Remove write permission for others (RUN chmod o-w DIR) or set the "
+     "sticky bit as /tmp has (RUN chmod +t DIR)."},
+};
+
+static const builtin_rule *builtin_find(const char *id)
+{
+    for (size_t i = 0; id && i < STW_ARRAY_LEN(builtin_rules); i++)
+        if (strcmp(builtin_rules[i].id, id) == 0)
+            return &builtin_rules[i];
+    return NULL;
+}
+
+/* What a finding of each kind is, for a rule's fullDescription. */
+static const char *kind_what(stw_kind k)
+{
+    switch (k) {
+    case STW_KIND_SECRET:
+        return "A token, password or API key stored in a file of the image.";
+    case STW_KIND_PRIVATE_KEY:
+        return "A private key stored in a file of the image.";
+    case STW_KIND_CREDENTIAL_FILE:
+        return "A file that by its name and place usually holds credentials.";
+    case STW_KIND_ARTIFACT:
+        return "Build or source-control debris that should not ship, such as "
+               ".git/ or .env, often from COPY . .";
+    case STW_KIND_SETUID:
+        return "An executable with the setuid bit: it runs with its owner's "
+               "privileges, usually root's.";
+    case STW_KIND_SETGID:
+        return "An executable with the setgid bit: it runs with its group's "
+               "privileges.";
+    case STW_KIND_WORLD_WRITABLE:
+        return "A file or directory that any user in the container can "
+               "modify.";
+    case STW_KIND_CONFIG:
+        return "A secret in the image config (Env or a history line), which "
+               "docker inspect shows to anyone who pulls the image.";
+    default:
+        return "A finding in a container image.";
+    }
+}
+
+/* Remediation for a rule that has none of its own. */
+static const char *kind_remedy(stw_kind k)
+{
+    switch (k) {
+    case STW_KIND_PRIVATE_KEY:
+        return "Remove the key from the image (mount it at run time) and "
+               "rotate it.";
+    case STW_KIND_CREDENTIAL_FILE:
+        return "Remove the file from the image (add it to .dockerignore) and "
+               "rotate the credentials it holds.";
+    case STW_KIND_ARTIFACT:
+        return "Keep it out of the image: list it in .dockerignore or copy "
+               "only what the image needs.";
+    case STW_KIND_SETUID:
+    case STW_KIND_SETGID:
+        return "Drop the bit in the final stage (RUN chmod a-s FILE).";
+    case STW_KIND_WORLD_WRITABLE:
+        return "Remove write permission for others (RUN chmod o-w PATH).";
+    case STW_KIND_CONFIG:
+        return "Do not pass secrets through ENV or ARG: use a build secret "
+               "(RUN --mount=type=secret) or run-time configuration, and "
+               "rotate the secret.";
+    default:
+        return "Remove the secret from the image (pass it at run time or as a "
+               "build secret) and revoke it.";
+    }
+}
+
+/* CWE GitHub shows next to the alert, in its tag convention. */
+static const char *kind_cwe(stw_kind k)
+{
+    switch (k) {
+    case STW_KIND_ARTIFACT:
+        return "external/cwe/cwe-538";
+    case STW_KIND_SETUID:
+    case STW_KIND_SETGID:
+        return "external/cwe/cwe-250";
+    case STW_KIND_WORLD_WRITABLE:
+        return "external/cwe/cwe-732";
+    default:
+        return "external/cwe/cwe-798";
+    }
+}
+
+/* GitHub maps security-severity to its levels: >= 9.0 critical, >= 7.0
+ * high, >= 4.0 medium, else low. */
+static const char *sarif_security_severity(stw_severity s)
+{
+    switch (s) {
+    case STW_SEV_CRITICAL:
+        return "9.5";
+    case STW_SEV_HIGH:
+        return "8.0";
+    case STW_SEV_MEDIUM:
+        return "5.5";
+    case STW_SEV_LOW:
+        return "3.0";
+    default:
+        return "1.0";
+    }
+}
+
+static const char *sarif_level(stw_severity s)
+{
+    if (s >= STW_SEV_HIGH)
+        return "error";
+    return s == STW_SEV_MEDIUM ? "warning" : "note";
+}
+
+/* One rule of the run: its id, what the rule set says about it, and the
+ * most severe of its findings, which its default level reports. */
+typedef struct sarif_rule {
+    const char *id;
+    const stw_rule_info *info;   /* NULL when the rule set lacks it */
+    const builtin_rule *builtin; /* NULL unless a metadata rule */
+    stw_kind kind;               /* of the rule, else its first finding */
+    stw_severity severity;
+} sarif_rule;
+
+static int cmp_rule_id(const void *pa, const void *pb)
+{
+    return strcmp(((const sarif_rule *)pa)->id, ((const sarif_rule *)pb)->id);
+}
+
+/* {"text": s}, the SARIF message and multiformatMessageString shape. */
+static json_t *sarif_text(const char *s, int *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = 0;
+        return NULL;
+    }
+    put(o, "text", jstr(s), ok);
+    return o;
+}
+
+/* "rsa-private-key" -> "RsaPrivateKey": SARIF wants a name that reads as
+ * an identifier. Malloc'd. */
+static char *rule_name(const char *id)
+{
+    char *s = malloc(strlen(id) + 1);
+    if (!s)
+        return NULL;
+    size_t o = 0;
+    int up = 1;
+    for (const char *p = id; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9'))) {
+            up = 1;
+            continue;
+        }
+        s[o++] = (char)(up && c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+        up = 0;
+    }
+    s[o] = 0;
+    return s;
+}
+
+static json_t *sarif_rule_json(const sarif_rule *ru, int *ok)
+{
+    json_t *o = json_object(), *props = json_object(), *tags = json_array();
+    char *name = rule_name(ru->id);
+    if (!o || !props || !tags || !name) {
+        json_decref(o);
+        json_decref(props);
+        json_decref(tags);
+        free(name);
+        *ok = 0;
+        return NULL;
+    }
+    const char *title = ru->info && ru->info->title && *ru->info->title
+                            ? ru->info->title
+                        : ru->builtin ? ru->builtin->title
+                                      : ru->id;
+    const char *remedy =
+        ru->info && ru->info->remediation && *ru->info->remediation
+            ? ru->info->remediation
+        : ru->builtin ? ru->builtin->remediation
+                      : kind_remedy(ru->kind);
+    const char *category = ru->info && ru->info->category && *ru->info->category
+                               ? ru->info->category
+                               : stw_kind_str(ru->kind);
+    const char *what = kind_what(ru->kind);
+    const char *tail = " stowaway reports it against the layer that added "
+                       "it; a file a later layer deleted or replaced is still "
+                       "in the image for anyone who pulls it.";
+    size_t n = strlen(title) + strlen(what) + strlen(tail) + 4;
+    char *full = malloc(n);
+    if (full)
+        snprintf(full, n, "%s. %s%s", title, what, tail);
+    else
+        *ok = 0;
+
+    put(o, "id", jstr(ru->id), ok);
+    put(o, "name", jstr(*name ? name : ru->id), ok);
+    put(o, "shortDescription", sarif_text(title, ok), ok);
+    put(o, "fullDescription", sarif_text(full, ok), ok);
+    json_t *conf = json_object();
+    if (conf)
+        put(conf, "level", json_string(sarif_level(ru->severity)), ok);
+    put(o, "defaultConfiguration", conf, ok);
+    put(o, "help", sarif_text(remedy, ok), ok);
+    /* "security" is the tag that makes GitHub read security-severity. */
+    push(tags, json_string("security"), ok);
+    push(tags, json_string(stw_kind_str(ru->kind)), ok);
+    if (strcmp(category, stw_kind_str(ru->kind)) != 0 &&
+        strcmp(category, "security") != 0)
+        push(tags, jstr(category), ok);
+    push(tags, json_string(kind_cwe(ru->kind)), ok);
+    put(props, "security-severity",
+        json_string(sarif_security_severity(ru->severity)), ok);
+    put(props, "tags", tags, ok);
+    put(props, "kind", json_string(stw_kind_str(ru->kind)), ok);
+    put(props, "category", jstr(category), ok);
+    put(props, "severity", json_string(stw_severity_str(ru->severity)), ok);
+    put(o, "properties", props, ok);
+    free(name);
+    free(full);
+    return o;
+}
+
+/* Percent-encodes a path from the image as a relative URI reference:
+ * only unreserved characters and '/' stay, so spaces, '%', '#', '?', ':'
+ * and bytes that are not UTF-8 cannot change what the URI means. Malloc'd;
+ * NULL when out of memory. */
+static char *uri_encode(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path);
+    if (n == 0)
+        return stw_strdup(".");
+    char *s = malloc(3 * n + 1);
+    if (!s)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+            c == '~' || c == '/') {
+            s[o++] = (char)c;
+        } else {
+            s[o++] = '%';
+            s[o++] = hex[c >> 4];
+            s[o++] = hex[c & 15];
+        }
+    }
+    s[o] = 0;
+    return s;
+}
+
+/* A layer's history line as a string of at most max code points (an
+ * ellipsis marks a cut), valid UTF-8, without the legacy builder's
+ * "#(nop)" prefix; null when unknown. */
+static json_t *jstr_truncated(const char *s, size_t max)
+{
+    s = pretty_created_by(s);
+    if (!*s)
+        return json_null();
+    size_t len;
+    char *buf = utf8_fix(s, strlen(s), &len);
+    if (!buf)
+        return NULL;
+    size_t at = byte_at(buf, max);
+    json_t *v;
+    if (buf[at] == 0) {
+        v = json_stringn(buf, len);
+    } else {
+        /* byte_at() stops on a code point boundary. */
+        char *cut = malloc(at + sizeof(ELLIPSIS));
+        v = NULL;
+        if (cut) {
+            memcpy(cut, buf, at);
+            memcpy(cut + at, ELLIPSIS, sizeof(ELLIPSIS));
+            v = json_string(cut);
+            free(cut);
+        }
+    }
+    free(buf);
+    return v;
+}
+
+/* "<title>: <path> in layer 1 of app:1.2; deleted in layer 2 but
+ * recoverable". Never the secret: the excerpt stays in properties. */
+static char *sarif_message(const stw_rfinding *f, const char *title,
+                           const char *ref)
+{
+    char where[64], hidden[96];
+    if (f->layer >= 0)
+        snprintf(where, sizeof(where), " in layer %d", f->layer);
+    else
+        where[0] = 0;
+    hidden[0] = 0;
+    if (!f->visible && f->removed_in_layer >= 0)
+        snprintf(hidden, sizeof(hidden),
+                 "; deleted in layer %d but recoverable", f->removed_in_layer);
+    else if (!f->visible)
+        snprintf(hidden, sizeof(hidden), "; deleted but recoverable");
+    const char *path = f->layer < 0 ? "image config" : f->path ? f->path : "";
+    const char *detail =
+        f->layer < 0 && f->detail && *f->detail ? f->detail : NULL;
+    int n = snprintf(NULL, 0, "%s: %s%s%s%s%s of %s%s", title, path,
+                     detail ? " (" : "", detail ? detail : "",
+                     detail ? ")" : "", where, ref, hidden);
+    char *s = malloc((size_t)n + 1);
+    if (s)
+        snprintf(s, (size_t)n + 1, "%s: %s%s%s%s%s of %s%s", title, path,
+                 detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
+                 where, ref, hidden);
+    return s;
+}
+
+static json_t *sarif_location(const stw_rfinding *f, int *ok)
+{
+    json_t *loc = json_object(), *phys = json_object(), *art = json_object();
+    if (!loc || !phys || !art) {
+        json_decref(loc);
+        json_decref(phys);
+        json_decref(art);
+        *ok = 0;
+        return NULL;
+    }
+    if (f->layer < 0) {
+        put(art, "uri", json_string(SARIF_CONFIG_URI), ok);
+    } else {
+        char *uri = uri_encode(f->path ? f->path : "");
+        put(art, "uri", uri ? json_string(uri) : NULL, ok);
+        put(art, "uriBaseId", json_string(SARIF_ROOT), ok);
+        free(uri);
+    }
+    put(phys, "artifactLocation", art, ok);
+    if (f->line > 0) {
+        json_t *region = json_object();
+        if (region)
+            put(region, "startLine", json_integer((json_int_t)f->line), ok);
+        put(phys, "region", region, ok);
+    }
+    put(loc, "physicalLocation", phys, ok);
+    return loc;
+}
+
+static json_t *sarif_result(const stw_results *r, const stw_rfinding *f,
+                            const sarif_rule *ru, size_t rule_index, int *ok)
+{
+    json_t *o = json_object(), *fp = json_object(), *props = json_object(),
+           *locs = json_array();
+    if (!o || !fp || !props || !locs) {
+        json_decref(o);
+        json_decref(fp);
+        json_decref(props);
+        json_decref(locs);
+        *ok = 0;
+        return NULL;
+    }
+    const stw_rimage *im = f->image < r->n_images ? &r->images[f->image] : NULL;
+    const stw_rlayer *l = im && f->layer >= 0 && (size_t)f->layer < im->n_layers
+                              ? &im->layers[f->layer]
+                              : NULL;
+    const char *title = ru->info && ru->info->title && *ru->info->title
+                            ? ru->info->title
+                        : ru->builtin ? ru->builtin->title
+                                      : ru->id;
+    char *msg = sarif_message(f, title, im && im->ref ? im->ref : "the image");
+    put(o, "ruleId", jstr(f->rule), ok);
+    put(o, "ruleIndex", json_integer((json_int_t)rule_index), ok);
+    put(o, "level", json_string(sarif_level(f->severity)), ok);
+    put(o, "message", msg ? sarif_text(msg, ok) : NULL, ok);
+    free(msg);
+    push(locs, sarif_location(f, ok), ok);
+    put(o, "locations", locs, ok);
+    put(fp, SARIF_FP_KEY, jstr(f->fingerprint), ok);
+    put(o, "partialFingerprints", fp, ok);
+
+    put(props, "image", jstr(im ? im->ref : NULL), ok);
+    put(props, "image_index", json_integer((json_int_t)f->image), ok);
+    put(props, "layer", jint_or_null(f->layer >= 0, f->layer), ok);
+    put(props, "layer_digest", jstr(f->layer_digest), ok);
+    put(props, "created_by",
+        l ? jstr_truncated(l->created_by, STW_REPORT_SARIF_CREATED_BY_MAX)
+          : json_null(),
+        ok);
+    put(props, "path", jstr(f->path), ok);
+    put(props, "in_image_config", json_boolean(f->layer < 0), ok);
+    put(props, "visible", json_boolean(f->visible), ok);
+    put(props, "removed_in_layer",
+        jint_or_null(!f->visible && f->removed_in_layer >= 0,
+                     f->removed_in_layer),
+        ok);
+    put(props, "kind", json_string(stw_kind_str(f->kind)), ok);
+    put(props, "severity", json_string(stw_severity_str(f->severity)), ok);
+    put(props, "offset", jint_or_null(f->offset >= 0, f->offset), ok);
+    put(props, "mode", jint_or_null(f->has_mode, f->mode & 07777), ok);
+    put(props, "uid", jint_or_null(f->has_mode, f->uid), ok);
+    put(props, "gid", jint_or_null(f->has_mode, f->gid), ok);
+    put(props, "excerpt", jstr_or_null(f->excerpt), ok);
+    put(props, "validated", json_boolean(f->validated), ok);
+    put(props, "detail", jstr_or_null(f->detail), ok);
+    put(o, "properties", props, ok);
+    return o;
+}
+
+/* Marks in keep[] which findings fit in one run: all of them when they fit,
+ * else the most severe, in report order within the cut-off severity.
+ * Returns how many are kept. */
+static size_t sarif_select(const stw_results *r, unsigned char *keep)
+{
+    size_t n = r->n_findings, max = STW_REPORT_SARIF_MAX_RESULTS;
+    if (n <= max) {
+        memset(keep, 1, n);
+        return n;
+    }
+    size_t by_sev[STW_SEV_COUNT_] = {0};
+    for (size_t i = 0; i < n; i++)
+        by_sev[(unsigned)r->findings[i].severity % STW_SEV_COUNT_]++;
+    /* Whole severities from the top while they fit; then part of one. */
+    size_t left = max;
+    size_t room[STW_SEV_COUNT_] = {0};
+    for (int s = STW_SEV_COUNT_ - 1; s >= 0; s--) {
+        room[s] = by_sev[s] < left ? by_sev[s] : left;
+        left -= room[s];
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned s = (unsigned)r->findings[i].severity % STW_SEV_COUNT_;
+        keep[i] = room[s] > 0;
+        room[s] -= keep[i];
+    }
+    return max;
+}
+
+/* Distinct rules of the kept findings, sorted by id. *out malloc'd. */
+static int sarif_collect_rules(const stw_results *r, const stw_rules *rules,
+                               const unsigned char *keep, sarif_rule **out,
+                               size_t *n_out)
+{
+    size_t n = 0;
+    sarif_rule *v = malloc((r->n_findings ? r->n_findings : 1) * sizeof(*v));
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        if (!keep[i])
+            continue;
+        const stw_rfinding *f = &r->findings[i];
+        v[n++] = (sarif_rule){.id = f->rule ? f->rule : "",
+                              .kind = f->kind,
+                              .severity = f->severity};
+    }
+    qsort(v, n, sizeof(*v), cmp_rule_id);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && strcmp(v[k - 1].id, v[i].id) == 0) {
+            if (v[i].severity > v[k - 1].severity)
+                v[k - 1].severity = v[i].severity;
+            continue;
+        }
+        v[k++] = v[i];
+    }
+    for (size_t i = 0; i < k; i++) {
+        v[i].info = rules ? stw_rules_find(rules, v[i].id) : NULL;
+        v[i].builtin = builtin_find(v[i].id);
+        /* The rule's own kind: a secret rule matching in the config is
+         * still a secret rule. */
+        if (v[i].info)
+            v[i].kind = v[i].info->kind;
+    }
+    *out = v;
+    *n_out = k;
+    return 1;
+}
+
+static json_t *sarif_notification(const char *level, const char *text,
+                                  const char *target, int *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = 0;
+        return NULL;
+    }
+    put(o, "level", json_string(level), ok);
+    put(o, "message", sarif_text(text, ok), ok);
+    if (target) {
+        json_t *props = json_object();
+        if (props)
+            put(props, "target", jstr(target), ok);
+        put(o, "properties", props, ok);
+    }
+    return o;
+}
+
+/* The run's invocation: failed targets, and findings left out. */
+static json_t *sarif_invocation(const stw_results *r, size_t omitted, int *ok)
+{
+    json_t *inv = json_object(), *notes = json_array();
+    if (!inv || !notes) {
+        json_decref(inv);
+        json_decref(notes);
+        *ok = 0;
+        return NULL;
+    }
+    put(inv, "executionSuccessful", json_boolean(r->n_errors == 0), ok);
+    for (size_t i = 0; i < r->n_errors; i++) {
+        const char *t = r->errors[i].target ? r->errors[i].target : "";
+        const char *m = r->errors[i].message ? r->errors[i].message : "";
+        size_t tl = strlen(t);
+        /* Messages usually name the target already. */
+        int named = tl == 0 || strncmp(m, t, tl) == 0;
+        size_t n = tl + strlen(m) + 3;
+        char *text = malloc(n);
+        if (!text) {
+            *ok = 0;
+            break;
+        }
+        snprintf(text, n, "%s%s%s", named ? "" : t, named ? "" : ": ", m);
+        push(notes, sarif_notification("error", text, t, ok), ok);
+        free(text);
+    }
+    if (omitted) {
+        char text[200];
+        snprintf(text, sizeof(text),
+                 "%zu of %zu findings left out: a run holds at most %d "
+                 "results; the most severe were kept (see --format json)",
+                 omitted, r->n_findings, STW_REPORT_SARIF_MAX_RESULTS);
+        push(notes, sarif_notification("warning", text, NULL, ok), ok);
+    }
+    put(inv, "toolExecutionNotifications", notes, ok);
+    return inv;
+}
+
+static json_t *sarif_images(const stw_results *r, int *ok)
+{
+    json_t *a = json_array();
+    if (!a) {
+        *ok = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < r->n_images; i++) {
+        const stw_rimage *im = &r->images[i];
+        json_t *o = json_object();
+        if (!o) {
+            *ok = 0;
+            break;
+        }
+        put(o, "ref", jstr(im->ref), ok);
+        put(o, "manifest_digest", jstr_or_null(im->manifest_digest), ok);
+        put(o, "config_digest", jstr(im->config_digest), ok);
+        put(o, "platform", jstr_or_null(im->platform), ok);
+        put(o, "layers", json_integer((json_int_t)im->n_layers), ok);
+        push(a, o, ok);
+    }
+    return a;
+}
+
+static json_t *sarif_log(const stw_results *r, const stw_rules *rules, int *ok)
+{
+    unsigned char *keep = malloc(r->n_findings ? r->n_findings : 1);
+    if (!keep) {
+        *ok = 0;
+        return NULL;
+    }
+    size_t kept = sarif_select(r, keep);
+    sarif_rule *ru = NULL;
+    size_t n_rules = 0;
+    if (!sarif_collect_rules(r, rules, keep, &ru, &n_rules)) {
+        free(keep);
+        *ok = 0;
+        return NULL;
+    }
+
+    json_t *root = json_object(), *runs = json_array(), *run = json_object(),
+           *tool = json_object(), *driver = json_object(),
+           *jrules = json_array(), *dprops = json_object(),
+           *bases = json_object(), *results = json_array(),
+           *invs = json_array(), *rprops = json_object();
+    if (!root || !runs || !run || !tool || !driver || !jrules || !dprops ||
+        !bases || !results || !invs || !rprops) {
+        json_t *all[] = {root,   runs,  run,     tool, driver, jrules,
+                         dprops, bases, results, invs, rprops};
+        for (size_t i = 0; i < STW_ARRAY_LEN(all); i++)
+            json_decref(all[i]);
+        free(keep);
+        free(ru);
+        *ok = 0;
+        return NULL;
+    }
+    put(root, "$schema", json_string(SARIF_SCHEMA), ok);
+    put(root, "version", json_string("2.1.0"), ok);
+
+    put(driver, "name", json_string("stowaway"), ok);
+    put(driver, "version", json_string(STW_VERSION), ok);
+    put(driver, "semanticVersion", json_string(STW_VERSION), ok);
+    for (size_t i = 0; i < n_rules; i++)
+        push(jrules, sarif_rule_json(&ru[i], ok), ok);
+    put(driver, "rules", jrules, ok);
+    put(dprops, "rules_version", jstr_or_null(r->rules_version), ok);
+    put(driver, "properties", dprops, ok);
+    put(tool, "driver", driver, ok);
+    put(run, "tool", tool, ok);
+
+    push(invs, sarif_invocation(r, r->n_findings - kept, ok), ok);
+    put(run, "invocations", invs, ok);
+
+    json_t *root_loc = json_object();
+    if (root_loc)
+        put(root_loc, "description",
+            sarif_text("The root of the scanned image's filesystem. Each "
+                       "result's properties name the image and the layer "
+                       "that holds the file.",
+                       ok),
+            ok);
+    put(bases, SARIF_ROOT, root_loc, ok);
+    put(run, "originalUriBaseIds", bases, ok);
+
+    for (size_t i = 0; i < r->n_findings && *ok; i++) {
+        if (!keep[i])
+            continue;
+        const stw_rfinding *f = &r->findings[i];
+        sarif_rule key = {.id = f->rule ? f->rule : ""};
+        const sarif_rule *hit =
+            bsearch(&key, ru, n_rules, sizeof(*ru), cmp_rule_id);
+        if (!hit) { /* cannot happen: every kept rule was collected */
+            *ok = 0;
+            break;
+        }
+        push(results, sarif_result(r, f, hit, (size_t)(hit - ru), ok), ok);
+    }
+    put(run, "results", results, ok);
+    put(rprops, "images", sarif_images(r, ok), ok);
+    put(rprops, "findings_total", json_integer((json_int_t)r->n_findings), ok);
+    put(rprops, "findings_omitted",
+        json_integer((json_int_t)(r->n_findings - kept)), ok);
+    put(run, "properties", rprops, ok);
+    push(runs, run, ok);
+    put(root, "runs", runs, ok);
+    free(keep);
+    free(ru);
+    return root;
+}
+
+stw_status stw_report_sarif(const stw_results *r, const stw_rules *rules,
+                            FILE *out, stw_error *err)
+{
+    int ok = 1;
+    json_t *root = sarif_log(r, rules, &ok);
+    if (!ok) {
+        json_decref(root);
+        return stw_fail(err, STW_ERR_NOMEM,
+                        "building SARIF report: out of memory");
+    }
+    return dump_json(root, out, "SARIF", err);
 }

@@ -393,6 +393,80 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
     return STW_OK;
 }
 
+void stw_known_key_free(stw_known_key *k)
+{
+    if (!k)
+        return;
+    free(k->source);
+    free(k->reason);
+    free(k->detail);
+    memset(k, 0, sizeof(*k));
+}
+
+/* A known test key is named by the sha256 of its normalised secret (the
+ * secret_sha256 a scan reports), never by its path: the same key copied
+ * anywhere else is still the published one, and a real key in the same
+ * directory is still real. */
+static stw_status parse_known(loader *ld, const yaml_node_t *n,
+                              stw_rulefile *out)
+{
+    if (n->type != YAML_SEQUENCE_NODE)
+        return stw_fail(ld->err, STW_ERR_RULES,
+                        "%s: 'known-test-keys' must be a list (line %d)",
+                        ld->file, node_line(n));
+    size_t k =
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (k == 0)
+        return STW_OK;
+    stw_known_key *v = calloc(k, sizeof(*v));
+    if (!v)
+        return stw_fail(ld->err, STW_ERR_NOMEM, "out of memory");
+    out->known = v;
+    for (size_t i = 0; i < k; i++) {
+        out->n_known = i + 1;
+        yaml_node_t *kn = node_at(ld, n->data.sequence.items.start[i]);
+        char kw[96];
+        snprintf(kw, sizeof(kw), "known test key %zu (line %d)", i + 1,
+                 node_line(kn));
+        stw_status st = expect_mapping(ld, kn, kw);
+        char *sha = NULL;
+        for (yaml_node_pair_t *p = kn->data.mapping.pairs.start;
+             st == STW_OK && p < kn->data.mapping.pairs.top; p++) {
+            yaml_node_t *key = node_at(ld, p->key);
+            yaml_node_t *val = node_at(ld, p->value);
+            if (key_is(key, "sha256"))
+                st = scalar_dup(ld, val, kw, "sha256", &sha);
+            else if (key_is(key, "source"))
+                st = scalar_dup(ld, val, kw, "source", &v[i].source);
+            else if (key_is(key, "reason"))
+                st = scalar_dup(ld, val, kw, "reason", &v[i].reason);
+            else
+                st = unknown_field(ld, kw, key);
+        }
+        if (st == STW_OK && (!sha || !v[i].source))
+            st = stw_fail(ld->err, STW_ERR_RULES,
+                          "%s: %s: needs 'sha256' and 'source'", ld->file, kw);
+        if (st == STW_OK) {
+            size_t len = strlen(sha);
+            bool hex = len == 64;
+            for (size_t j = 0; hex && j < len; j++)
+                hex = (sha[j] >= '0' && sha[j] <= '9') ||
+                      (sha[j] >= 'a' && sha[j] <= 'f');
+            if (!hex)
+                st = stw_fail(ld->err, STW_ERR_RULES,
+                              "%s: %s: sha256 must be 64 lowercase hex "
+                              "digits",
+                              ld->file, kw);
+            else
+                memcpy(v[i].sha256, sha, 65);
+        }
+        free(sha);
+        if (st != STW_OK)
+            return st;
+    }
+    return STW_OK;
+}
+
 static stw_status parse_root(loader *ld, yaml_node_t *root, stw_rulefile *out)
 {
     stw_status st = expect_mapping(ld, root, "the top level");
@@ -407,6 +481,8 @@ static stw_status parse_root(loader *ld, yaml_node_t *root, stw_rulefile *out)
         } else if (key_is(key, "allow-rules")) {
             st = parse_allows(ld, val, "top level", &out->allows,
                               &out->n_allows);
+        } else if (key_is(key, "known-test-keys")) {
+            st = parse_known(ld, val, out);
         } else if (key_is(key, "rules")) {
             if (val->type != YAML_SEQUENCE_NODE)
                 return stw_fail(ld->err, STW_ERR_RULES,
@@ -454,6 +530,9 @@ void stw_rulefile_free(stw_rulefile *f)
     for (size_t i = 0; i < f->n_allows; i++)
         stw_allow_free(&f->allows[i]);
     free(f->allows);
+    for (size_t i = 0; i < f->n_known; i++)
+        stw_known_key_free(&f->known[i]);
+    free(f->known);
     free(f->name);
     free(f->version);
     memset(f, 0, sizeof(*f));

@@ -63,7 +63,21 @@ typedef struct stw_rule {
     uint32_t secret_group; /* 0 = whole match */
     stw_validator_fn validate;
     stw_rule_mode mode;
+    uint32_t body_group; /* group named "body" when it is not the secret:
+                            placeholder and entropy checks look at it */
+    bool generic;        /* category "generic": yields to a specific rule
+                            whose secret overlaps */
 } stw_rule;
+
+/* A published test key (known-test-keys: in a rule file): a finding whose
+ * secret hashes to sha256 is lowered to severity info and carries detail
+ * "published test key: <source>". */
+typedef struct stw_known_key {
+    char sha256[65]; /* lowercase hex */
+    char *source;
+    char *reason;
+    char *detail; /* "published test key: <source>", built by the compiler */
+} stw_known_key;
 
 /* A parsed rule file: its rules and its file-wide allow rules (which apply
  * to every rule of the final set). */
@@ -74,6 +88,8 @@ typedef struct stw_rulefile {
     stw_allow *allows;
     size_t n_allows;
     char *version; /* the optional `version:` value, or NULL */
+    stw_known_key *known;
+    size_t n_known;
 } stw_rulefile;
 
 /* Maps a vectorscan pattern id back to its rule. */
@@ -95,6 +111,8 @@ struct stw_rules {
     uint32_t *full_rules; /* rules scanned by PCRE2 over every window */
     size_t n_full_rules;
     uint32_t max_captures; /* largest capture count of any regex */
+    stw_known_key *known;  /* sorted by sha256 for bsearch */
+    size_t n_known;
     char version[17];
 };
 
@@ -111,5 +129,7 @@ void stw_rulefile_free(stw_rulefile *f);
 void stw_rule_free(stw_rule *r);
 /* Frees one allow rule's strings and programs (not the struct). */
 void stw_allow_free(stw_allow *a);
+/* Frees one known key's strings (not the struct). */
+void stw_known_key_free(stw_known_key *k);
 
 #endif

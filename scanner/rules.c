@@ -23,6 +23,8 @@ typedef struct rule_vec {
     size_t n, cap;
     stw_allow *allows;
     size_t n_allows, cap_allows;
+    stw_known_key *known;
+    size_t n_known, cap_known;
 } rule_vec;
 
 static stw_status vec_push(rule_vec *rv, stw_rule *r, stw_error *err)
@@ -53,8 +55,26 @@ static stw_status vec_push_allow(rule_vec *rv, stw_allow *a, stw_error *err)
     return STW_OK;
 }
 
+static stw_status vec_push_known(rule_vec *rv, stw_known_key *k,
+                                 stw_error *err)
+{
+    if (rv->n_known == rv->cap_known) {
+        size_t cap = rv->cap_known ? rv->cap_known * 2 : 16;
+        stw_known_key *v = realloc(rv->known, cap * sizeof(*v));
+        if (!v)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        rv->known = v;
+        rv->cap_known = cap;
+    }
+    rv->known[rv->n_known++] = *k;
+    return STW_OK;
+}
+
 static void vec_free(rule_vec *rv)
 {
+    for (size_t i = 0; i < rv->n_known; i++)
+        stw_known_key_free(&rv->known[i]);
+    free(rv->known);
     for (size_t i = 0; i < rv->n; i++)
         stw_rule_free(&rv->v[i]);
     free(rv->v);
@@ -93,6 +113,12 @@ static stw_status merge_file(rule_vec *rv, stw_rulefile *f, bool user,
         if (st != STW_OK)
             return st;
         memset(&f->allows[i], 0, sizeof(f->allows[i]));
+    }
+    for (size_t i = 0; i < f->n_known; i++) {
+        stw_status st = vec_push_known(rv, &f->known[i], err);
+        if (st != STW_OK)
+            return st;
+        memset(&f->known[i], 0, sizeof(f->known[i]));
     }
     return STW_OK;
 }
@@ -255,6 +281,10 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
                             r->file, r->id, r->secret_group_name);
         r->secret_group = (uint32_t)g;
     }
+    int bg = pcre2_substring_number_from_name(r->re, (PCRE2_SPTR) "body");
+    if (bg > 0 && (uint32_t)bg != r->secret_group)
+        r->body_group = (uint32_t)bg;
+    r->generic = strcmp(r->category, "generic") == 0;
     if (r->n_keywords)
         r->mode = STW_MODE_KEYWORD;
     else if (hs_accepts_prefilter(r->regex_src))
@@ -382,6 +412,10 @@ static stw_status compute_version(stw_rules *rs, stw_error *err)
         hash_allows(h, r->allows, r->n_allows);
     }
     hash_allows(h, rs->allows, rs->n_allows);
+    for (size_t i = 0; i < rs->n_known; i++) {
+        hash_str(h, rs->known[i].sha256);
+        hash_str(h, rs->known[i].source);
+    }
     unsigned char md[STW_SHA256_LEN];
     st = stw_sha256_final_raw(h, md, err);
     stw_sha256_destroy(h);
@@ -411,6 +445,42 @@ static stw_status drop_disabled(rule_vec *rv, const stw_rules_options *opt,
         stw_rule_free(&rv->v[j]);
         memmove(&rv->v[j], &rv->v[j + 1], (rv->n - j - 1) * sizeof(*rv->v));
         rv->n--;
+    }
+    return STW_OK;
+}
+
+static int cmp_known(const void *a, const void *b)
+{
+    return strcmp(((const stw_known_key *)a)->sha256,
+                  ((const stw_known_key *)b)->sha256);
+}
+
+/* Sorts the known test keys for bsearch; a later file's entry for the same
+ * hash replaces an earlier one. Builds each finding detail once. */
+static stw_status finish_known(stw_rules *rs, stw_error *err)
+{
+    if (rs->n_known == 0)
+        return STW_OK;
+    /* Stable for equal hashes: keep the last by index before sorting. */
+    size_t k = 0;
+    for (size_t i = 0; i < rs->n_known; i++) {
+        bool later = false;
+        for (size_t j = i + 1; j < rs->n_known && !later; j++)
+            later = strcmp(rs->known[i].sha256, rs->known[j].sha256) == 0;
+        if (later)
+            stw_known_key_free(&rs->known[i]);
+        else
+            rs->known[k++] = rs->known[i];
+    }
+    rs->n_known = k;
+    qsort(rs->known, rs->n_known, sizeof(*rs->known), cmp_known);
+    for (size_t i = 0; i < rs->n_known; i++) {
+        size_t n = strlen(rs->known[i].source) + 32;
+        rs->known[i].detail = malloc(n);
+        if (!rs->known[i].detail)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        snprintf(rs->known[i].detail, n, "published test key: %s",
+                 rs->known[i].source);
     }
     return STW_OK;
 }
@@ -447,6 +517,8 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
     rs->n_rules = rv.n;
     rs->allows = rv.allows;
     rs->n_allows = rv.n_allows;
+    rs->known = rv.known;
+    rs->n_known = rv.n_known;
     for (size_t i = 0; i < rs->n_rules; i++) {
         uint32_t c = 0;
         if (rs->rules[i].re)
@@ -454,7 +526,9 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
         if (c > rs->max_captures)
             rs->max_captures = c;
     }
-    st = build_db(rs, err);
+    st = finish_known(rs, err);
+    if (st == STW_OK)
+        st = build_db(rs, err);
     if (st == STW_OK)
         st = compute_version(rs, err);
     if (st != STW_OK) {
@@ -475,6 +549,9 @@ void stw_rules_destroy(stw_rules *r)
     for (size_t i = 0; i < r->n_allows; i++)
         stw_allow_free(&r->allows[i]);
     free(r->allows);
+    for (size_t i = 0; i < r->n_known; i++)
+        stw_known_key_free(&r->known[i]);
+    free(r->known);
     hs_free_database(r->db);
     free(r->patterns);
     free(r->full_rules);

@@ -256,6 +256,24 @@ static stw_status exec(stw_store *s, const char *sql, stw_error *err,
     return STW_OK;
 }
 
+/* Switching a new file to WAL needs an exclusive lock, and SQLite reports
+ * SQLITE_BUSY for it at once instead of calling the busy handler; so two
+ * scans that create one database together retry here, within the same
+ * budget as the busy timeout. */
+static stw_status set_wal(stw_store *s, stw_error *err)
+{
+    for (int waited = 0;; waited += 10) {
+        int rc =
+            sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return STW_OK;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+            waited >= STORE_BUSY_TIMEOUT_MS)
+            return db_fail(s, err, "set journal mode");
+        sqlite3_sleep(10);
+    }
+}
+
 /* Sets *ours to the number of the last embedded migration, checking that
  * they are numbered in increasing order. */
 static stw_status schema_version(stw_store *s, long *ours, stw_error *err)
@@ -361,10 +379,12 @@ stw_status stw_store_open(const char *path, stw_store **out, stw_error *err)
     /* WAL lets readers and one writer from other processes proceed at
      * once; NORMAL is durable enough in WAL (a power loss can only drop the
      * last transactions, never corrupt). */
-    st = exec(s,
-              "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-              "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
-              err, "set pragmas");
+    st = set_wal(s, err);
+    if (!st)
+        st = exec(s,
+                  "PRAGMA synchronous = NORMAL; "
+                  "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+                  err, "set pragmas");
     if (st)
         goto fail;
     st = migrate(s, have, ours, err);

@@ -40,9 +40,15 @@ static stw_status failure(stw_tar *t, stw_error *err)
     const char *msg = archive_error_string(t->a);
     if (!msg)
         msg = "unreadable tar archive";
-    stw_status st =
-        strstr(msg, "runcated") ? STW_ERR_TRUNCATED : STW_ERR_FORMAT;
-    return stw_fail(err, st, "%s: %s", t->name, msg);
+    if (strstr(msg, "runcated"))
+        return stw_fail(err, STW_ERR_TRUNCATED, "%s: truncated tar: %s",
+                        t->name, msg);
+    /* libarchive's words for "these bytes are no tar" are cryptic. */
+    if (strstr(msg, "Unrecognized archive format") ||
+        strstr(msg, "Damaged tar archive"))
+        return stw_fail(err, STW_ERR_FORMAT, "%s: not a tar archive (%s)",
+                        t->name, msg);
+    return stw_fail(err, STW_ERR_FORMAT, "%s: %s", t->name, msg);
 }
 
 stw_status stw_tar_open(stw_blob *b, const char *name, stw_tar **out,
