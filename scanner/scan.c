@@ -669,9 +669,15 @@ static stw_status plan_jobs(scan *s, stw_error *err)
 
 /* ---- config ------------------------------------------------------------- */
 
+/* Where the secrets of one config string are, to redact them from the
+ * history shown in reports (a --build-arg token lands in created_by). */
+#define MAX_REDACT 32
+
 typedef struct config_sink {
     stw_finding_list *list;
     const char *detail;
+    int64_t off[MAX_REDACT], len[MAX_REDACT];
+    int n;
 } config_sink;
 
 static stw_status config_emit(void *ctx, const stw_finding *f)
@@ -679,21 +685,66 @@ static stw_status config_emit(void *ctx, const stw_finding *f)
     config_sink *c = ctx;
     stw_finding g = *f;
     g.detail = c->detail;
+    if (f->secret_len > 0 && f->secret_offset >= 0 && c->n < MAX_REDACT) {
+        c->off[c->n] = f->secret_offset;
+        c->len[c->n++] = f->secret_len;
+    }
     return stw_finding_list_add(c->list, &g);
 }
 
+/* Returns text with every recorded secret replaced by its redacted form
+ * ("npm_…(40 chars)"); transferred to the caller, NULL on no memory. */
+static char *redact(const char *text, const config_sink *c)
+{
+    size_t n = strlen(text);
+    char *out = malloc(n + (size_t)c->n * 24 + 1);
+    if (!out)
+        return NULL;
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        int hit = -1;
+        for (int k = 0; k < c->n; k++)
+            if ((size_t)c->off[k] == i && (hit < 0 || c->len[k] > c->len[hit]))
+                hit = k;
+        if (hit < 0) {
+            out[w++] = text[i++];
+            continue;
+        }
+        size_t len = (size_t)c->len[hit];
+        if (len > n - i)
+            len = n - i;
+        stw_finding tmp = {0};
+        stw_finding_set_secret(&tmp, text + i, len);
+        size_t el = strlen(tmp.excerpt);
+        memcpy(out + w, tmp.excerpt, el);
+        w += el;
+        i += len;
+    }
+    out[w] = 0;
+    return out;
+}
+
+typedef struct redaction {
+    char *orig, *redacted;
+} redaction;
+
 /* Env values and history entries are where ARG and --build-arg values
  * leak; they are scanned with the same rules as files. The detail names
- * where, never the value. */
+ * where, never the value; history entries with secrets get a redacted copy
+ * in red (transferred to the caller: free both strings of each, then the
+ * array). */
 static stw_status scan_config(stw_matcher *m, const stw_image_desc *d,
-                              stw_finding_list *out, stw_error *err)
+                              stw_finding_list *out, redaction **red,
+                              size_t *n_red, stw_error *err)
 {
+    *red = NULL;
+    *n_red = 0;
     json_t *cfg = json_loadb(d->config, d->config_len, 0, NULL);
     if (!cfg)
         return STW_OK; /* already parsed once; cannot fail here */
     stw_status st = STW_OK;
     char detail[160];
-    config_sink cs = {out, detail};
+    config_sink cs = {.list = out, .detail = detail};
     json_t *env = json_object_get(json_object_get(cfg, "config"), "Env");
     size_t i;
     json_t *v;
@@ -715,11 +766,44 @@ static stw_status scan_config(stw_matcher *m, const stw_image_desc *d,
         if (!s || st != STW_OK)
             continue;
         snprintf(detail, sizeof(detail), "history entry %zu", i);
+        cs.n = 0;
         st = stw_matcher_scan_buffer(m, "<config>", s, strlen(s), config_emit,
                                      &cs, err);
+        if (st != STW_OK || cs.n == 0)
+            continue;
+        redaction *r = realloc(*red, (*n_red + 1) * sizeof(*r));
+        if (!r) {
+            st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+            break;
+        }
+        *red = r;
+        r[*n_red].orig = stw_strdup(s);
+        r[*n_red].redacted = redact(s, &cs);
+        (*n_red)++;
+        if (!r[*n_red - 1].orig || !r[*n_red - 1].redacted)
+            st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     }
     json_decref(cfg);
     return st;
+}
+
+static void redactions_free(redaction *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(r[i].orig);
+        free(r[i].redacted);
+    }
+    free(r);
+}
+
+/* The history text a report may show for a layer. */
+static const char *shown_created_by(const char *cb, const redaction *r,
+                                    size_t n)
+{
+    for (size_t i = 0; cb && i < n; i++)
+        if (!strcmp(r[i].orig, cb))
+            return r[i].redacted;
+    return cb;
 }
 
 /* ---- images ------------------------------------------------------------- */
@@ -762,8 +846,12 @@ static stw_status put_image(scan *s, stw_matcher *m, const stw_image_desc *d,
         ls[k].created_by = l->created_by;
         ls[k].cached = j && j->cached;
     }
+    redaction *red = NULL;
+    size_t n_red = 0;
     if (st == STW_OK && d->config)
-        st = scan_config(m, d, cf, err);
+        st = scan_config(m, d, cf, &red, &n_red, err);
+    for (size_t k = 0; k < d->n_layers; k++)
+        ls[k].created_by = shown_created_by(ls[k].created_by, red, n_red);
     if (st == STW_OK) {
         stw_image_record rec = {
             .ref = d->ref,
@@ -778,6 +866,7 @@ static stw_status put_image(scan *s, stw_matcher *m, const stw_image_desc *d,
         st = stw_store_put_image(s->store, s->scan_id, &rec, cf, &id, err);
     }
     stw_finding_list_destroy(cf);
+    redactions_free(red, n_red);
     free(ls);
     return st;
 }
