@@ -631,8 +631,7 @@ static const char *cache_key(const layer_job *j)
     return j->digest ? j->digest : j->diff_id;
 }
 
-/* One job per distinct layer of all images; layers stored with the same
- * rules version are marked cached and not read again. */
+/* One job per distinct layer of all images. */
 static stw_status plan_jobs(scan *s, stw_error *err)
 {
     for (size_t i = 0; i < s->images.n; i++) {
@@ -648,20 +647,6 @@ static stw_status plan_jobs(scan *s, stw_error *err)
             j->digest = l->digest;
             j->diff_id = l->diff_id;
             j->size = l->size;
-            bool cached = false;
-            if (cache_key(j) &&
-                (st = stw_store_layer_cached(s->store, cache_key(j),
-                                             stw_rules_version(s->rules),
-                                             &cached, err)) != STW_OK)
-                return st;
-            if (cached) {
-                j->done = j->cached = true;
-                snprintf(j->got_digest, sizeof(j->got_digest), "%s",
-                         cache_key(j));
-                if (s->opt && s->opt->on_layer_done)
-                    s->opt->on_layer_done(s->opt->progress_ctx, cache_key(j), 0,
-                                          1);
-            }
         }
     }
     return STW_OK;
@@ -941,6 +926,8 @@ static stw_status put_single_layer(scan *s, const char *digest, bool cached,
 
 /* ---- modes -------------------------------------------------------------- */
 
+static stw_status check_cached(scan *s, stw_error *err);
+
 static stw_status scan_oci_dir(scan *s, stw_error *err)
 {
     char path[STW_MAX_PATH + 32];
@@ -956,6 +943,8 @@ static stw_status scan_oci_dir(scan *s, stw_error *err)
     stw_status st = build_images(s, err);
     if (st == STW_OK)
         st = plan_jobs(s, err);
+    if (st == STW_OK)
+        st = check_cached(s, err);
     if (st != STW_OK)
         return st;
     run_jobs(s);
@@ -1043,23 +1032,34 @@ static void bind_jobs_to_images(scan *s)
     }
 }
 
+/* If a layer with this digest is stored, scanned with our rules, marks the
+ * job (when given) as done from the store and sets *hit. */
+static stw_status try_cache(scan *s, layer_job *j, const char *digest,
+                            bool *hit, stw_error *err)
+{
+    *hit = false;
+    stw_status st = stw_store_layer_cached(
+        s->store, digest, stw_rules_version(s->rules), hit, err);
+    if (st != STW_OK || !*hit)
+        return st;
+    if (j) {
+        j->done = j->cached = true;
+        snprintf(j->got_digest, sizeof(j->got_digest), "%s", digest);
+    }
+    if (s->opt && s->opt->on_layer_done)
+        s->opt->on_layer_done(s->opt->progress_ctx, digest, 0, 1);
+    return STW_OK;
+}
+
 static stw_status check_cached(scan *s, stw_error *err)
 {
     for (size_t i = 0; i < s->n_jobs; i++) {
         layer_job *j = &s->jobs[i];
-        bool cached = false;
-        if (!cache_key(j))
-            continue;
-        stw_status st = stw_store_layer_cached(
-            s->store, cache_key(j), stw_rules_version(s->rules), &cached, err);
+        bool hit;
+        stw_status st =
+            cache_key(j) ? try_cache(s, j, cache_key(j), &hit, err) : STW_OK;
         if (st != STW_OK)
             return st;
-        if (cached) {
-            j->done = j->cached = true;
-            snprintf(j->got_digest, sizeof(j->got_digest), "%s", cache_key(j));
-            if (s->opt && s->opt->on_layer_done)
-                s->opt->on_layer_done(s->opt->progress_ctx, cache_key(j), 0, 1);
-        }
     }
     return STW_OK;
 }
@@ -1113,18 +1113,12 @@ static stw_status stream_layer_member(scan *s, stw_matcher *m,
     if (st != STW_OK)
         return st;
     char dg[72];
-    if (stw_image_digest_from_name(name, dg)) {
-        bool cached = false;
-        if ((st = stw_store_layer_cached(s->store, dg,
-                                         stw_rules_version(s->rules), &cached,
-                                         err)) != STW_OK)
-            return st;
-        if (cached) {
-            j->done = j->cached = true;
-            snprintf(j->got_digest, sizeof(j->got_digest), "%s", dg);
-            return STW_OK; /* the next header skips the data */
-        }
-    }
+    bool hit = false;
+    if (stw_image_digest_from_name(name, dg) &&
+        (st = try_cache(s, j, dg, &hit, err)) != STW_OK)
+        return st;
+    if (hit)
+        return STW_OK; /* the next header skips the data */
     char label[STW_MAX_PATH + 600];
     snprintf(label, sizeof(label), "%s: layer %s", s->target, name);
     member_reader mr = {
@@ -1287,18 +1281,12 @@ static stw_status scan_blob_file(scan *s, int fd, stw_error *err)
 {
     char dg[72];
     bool named = digest_from_path(s->target, dg);
-    if (named) {
-        bool cached = false;
-        stw_status st = stw_store_layer_cached(
-            s->store, dg, stw_rules_version(s->rules), &cached, err);
-        if (st != STW_OK)
-            return st;
-        if (cached) {
-            if (s->opt && s->opt->on_layer_done)
-                s->opt->on_layer_done(s->opt->progress_ctx, dg, 0, 1);
-            return put_single_layer(s, dg, true, err);
-        }
-    }
+    bool hit = false;
+    stw_status st = named ? try_cache(s, NULL, dg, &hit, err) : STW_OK;
+    if (st != STW_OK)
+        return st;
+    if (hit)
+        return put_single_layer(s, dg, true, err);
     return scan_stream(s, fd, named ? dg : NULL, err);
 }
 
