@@ -3,6 +3,7 @@
 #   cmake -DOUT=file.c -DSYMBOL=name -DFILES="a;b" -P embed.cmake
 # Produces: const struct stw_embedded SYMBOL[] = {{"basename", data, len}...,
 # {0}} sorted by file name.
+string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 set(body "")
 set(table "")

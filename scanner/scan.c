@@ -21,6 +21,7 @@
 #include "matcher.h"
 #include "rules.h"
 #include "sha256.h"
+#include "storage.h"
 #include "store.h"
 #include "tar.h"
 
@@ -135,7 +136,8 @@ typedef struct scan {
     int64_t scan_id;
     const char *target;
     const stw_scan_options *opt;
-    char *dir; /* OCI layout directory, or NULL */
+    char *dir;    /* OCI layout or registry storage root, or NULL */
+    bool storage; /* dir is a distribution registry storage */
     doc *docs;
     size_t n_docs;
     doc *links; /* symlink members: name -> target, resolved (legacy docker
@@ -211,6 +213,19 @@ static stw_status read_file_limited(const char *path, const char *what,
     return STW_OK;
 }
 
+/* Where a document or blob lives under the directory: an OCI layout keeps
+ * "blobs/sha256/<hex>" as is; registry storage shards it as
+ * "blobs/sha256/<2 hex>/<hex>/data". */
+static void dir_path(const scan *s, const char *name, char *out, size_t n)
+{
+    if (s->storage && !strncmp(name, "blobs/sha256/", 13) &&
+        strlen(name + 13) == 64)
+        snprintf(out, n, "%s/blobs/sha256/%.2s/%s/data", s->dir, name + 13,
+                 name + 13);
+    else
+        snprintf(out, n, "%s/%s", s->dir, name);
+}
+
 static stw_status fetch_doc(void *ctx, const char *name, const char **data,
                             size_t *len, stw_error *err)
 {
@@ -224,7 +239,7 @@ static stw_status fetch_doc(void *ctx, const char *name, const char **data,
     }
     if (s->dir) {
         char path[STW_MAX_PATH + 64], what[STW_MAX_PATH + 64];
-        snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+        dir_path(s, name, path, sizeof(path));
         snprintf(what, sizeof(what), "%s: %s", s->target, name);
         char *buf = NULL;
         size_t n = 0;
@@ -444,7 +459,7 @@ static stw_status run_file_job(scan *s, stw_matcher *m, layer_job *j,
                                char *label)
 {
     char path[STW_MAX_PATH + 128], eb[128];
-    snprintf(path, sizeof(path), "%s/%s", s->dir, j->name);
+    dir_path(s, j->name, path, sizeof(path));
     fd_reader r = {.fd = open(path, O_RDONLY | O_CLOEXEC), .name = label};
     if (r.fd < 0)
         return stw_fail(&j->err,
@@ -928,19 +943,39 @@ static stw_status put_single_layer(scan *s, const char *digest, bool cached,
 
 static stw_status check_cached(scan *s, stw_error *err);
 
-static stw_status scan_oci_dir(scan *s, stw_error *err)
+/* A registry's storage: its tags become one synthesized index.json. */
+static stw_status open_storage(scan *s, const char *root, stw_error *err)
+{
+    if (!(s->dir = stw_strdup(root)))
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    s->storage = true;
+    char *json;
+    size_t len;
+    stw_status st =
+        stw_storage_index(root, s->opt ? s->opt->repo_glob : NULL,
+                          s->opt ? s->opt->tag_glob : NULL, &json, &len, err);
+    return st == STW_OK ? doc_add(s, "index.json", json, len, err) : st;
+}
+
+static stw_status scan_dir(scan *s, stw_error *err)
 {
     char path[STW_MAX_PATH + 32];
-    snprintf(path, sizeof(path), "%s/index.json", s->target);
-    if (access(path, F_OK) != 0)
-        return stw_fail(err, STW_ERR_FORMAT,
-                        "%s: directory without index.json (not an OCI image "
-                        "layout)",
-                        s->target);
-    if (!(s->dir = stw_strdup(s->target)))
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    stw_status st = STW_OK;
+    if (stw_storage_detect(s->target, path, sizeof(path))) {
+        st = open_storage(s, path, err);
+    } else {
+        snprintf(path, sizeof(path), "%s/index.json", s->target);
+        if (access(path, F_OK) != 0)
+            return stw_fail(err, STW_ERR_FORMAT,
+                            "%s: directory without index.json (neither an "
+                            "OCI image layout nor registry storage)",
+                            s->target);
+        if (!(s->dir = stw_strdup(s->target)))
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
     s->has_index = true;
-    stw_status st = build_images(s, err);
+    if (st == STW_OK)
+        st = build_images(s, err);
     if (st == STW_OK)
         st = plan_jobs(s, err);
     if (st == STW_OK)
@@ -1399,7 +1434,7 @@ stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
         st = stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
                       "%s: %s", target, stw_strerror(errno, eb, sizeof(eb)));
     } else if (S_ISDIR(sb.st_mode)) {
-        st = scan_oci_dir(&s, err);
+        st = scan_dir(&s, err);
     } else {
         st = scan_file(&s, err);
     }

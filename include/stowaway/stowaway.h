@@ -94,6 +94,10 @@ typedef struct stw_scan_options {
     uint64_t max_layer_bytes; /* uncompressed bytes per layer; 0 = default */
     uint64_t max_entries;     /* tar entries per layer; 0 = default */
     double max_ratio;         /* uncompressed/compressed; 0 = default */
+    /* Registry storage only: fnmatch globs on repository names and tags;
+     * NULL scans all. */
+    const char *repo_glob;
+    const char *tag_glob;
     /* Called from the scanning thread after each layer finishes, for
      * progress display; may be NULL. */
     void (*on_layer_done)(void *ctx, const char *digest, uint64_t bytes,
