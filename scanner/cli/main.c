@@ -1,7 +1,9 @@
 /* main.c - the stowaway command line: parses arguments, runs the library's
- * scan over each target into a store, renders the report and maps the
- * outcome to the documented exit status (0 clean, 1 findings at or above
- * --fail-on, 2 usage or input error). The only code that prints. */
+ * scan over each target into a store, renders the report, prints a one-line
+ * summary on standard error and maps the outcome to the documented exit
+ * status (0 clean, 1 findings at or above --fail-on, 2 usage or input
+ * error). The only code that prints. */
+#include "cmd_rules.h"
 #include "common.h"
 #include "report.h"
 #include "rules.h"
@@ -11,11 +13,13 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_ERROR = 2 };
@@ -30,16 +34,28 @@ typedef struct cli_options {
     stw_report_format format;
     const char *output; /* -o FILE, or NULL for standard output */
     stw_severity fail_on;
+    bool exit_zero;     /* --exit-zero: findings never fail the run */
+    bool ignore_hidden; /* --ignore-hidden: deleted findings do not count */
     const char *platform;
     int jobs;
     bool quiet;
     bool help;
     char **targets; /* borrowed from argv */
     size_t n_targets;
+    /* --rules FILE / --disable-rule ID, repeatable: arrays of argc slots
+     * owned by dispatch(), strings borrowed from argv. */
+    const char **rule_files;
+    size_t n_rule_files;
+    const char **disabled;
+    size_t n_disabled;
+    const char *repo_glob; /* --repo GLOB (registry storage) */
+    const char *tag_glob;  /* --tag GLOB (registry storage) */
 } cli_options;
 
 static const char general_help[] =
     "Usage: stowaway scan [OPTIONS] TARGET...\n"
+    "       stowaway batch storage [OPTIONS] DIR...\n"
+    "       stowaway rules list|test [FILE...]\n"
     "       stowaway help [scan]\n"
     "       stowaway --version\n"
     "\n"
@@ -50,6 +66,12 @@ static const char general_help[] =
     "Commands:\n"
     "  scan TARGET...  scan images and print a report (see 'stowaway help "
     "scan')\n"
+    "  batch storage DIR...\n"
+    "                  scan every repository:tag of a registry's storage\n"
+    "                  directory (docker-registry's filesystem driver)\n"
+    "  rules list      list the rules in force (--rules FILE adds some)\n"
+    "  rules test [FILE...]\n"
+    "                  run every rule's own examples\n"
     "  help [COMMAND]  show this help, or the help of COMMAND\n"
     "\n"
     "Options:\n"
@@ -70,15 +92,31 @@ static const char scan_help[] =
     "                          $XDG_CACHE_HOME/stowaway/stowaway.db, else\n"
     "                          ~/.cache/stowaway/stowaway.db)\n"
     "      --no-db             keep results in memory only\n"
-    "      --format FORMAT     table (default) or json\n"
+    "      --format FORMAT     table (default), json, or sarif (SARIF 2.1.0\n"
+    "                          for GitHub code scanning and other CI)\n"
     "  -o, --output FILE       write the report to FILE, not standard output\n"
     "      --fail-on SEVERITY  exit 1 when a finding is at or above SEVERITY:\n"
     "                          critical, high (default), medium, low, info\n"
+    "      --fail-on-hidden    findings a later layer deleted count for\n"
+    "                          --fail-on: they can still be recovered\n"
+    "                          (default)\n"
+    "      --ignore-hidden     only findings visible in the final filesystem\n"
+    "                          count for --fail-on\n"
+    "      --exit-zero         exit 0 even with findings (2 still means an\n"
+    "                          error)\n"
     "      --platform OS/ARCH  scan only this platform of a multi-platform\n"
     "                          image (e.g. linux/arm64)\n"
     "  -j, --jobs N            worker threads (default: number of cores)\n"
-    "  -q, --quiet             no progress, no report when nothing is found\n"
+    "      --rules FILE        add the rules of a YAML file (same id\n"
+    "                          replaces a built-in rule); repeatable\n"
+    "      --disable-rule ID   do not run rule ID; repeatable\n"
+    "      --repo GLOB         registry storage: only matching repositories\n"
+    "      --tag GLOB          registry storage: only matching tags\n"
+    "  -q, --quiet             no progress, no summary line, no table when\n"
+    "                          nothing is found\n"
     "  -h, --help              show this help\n"
+    "\n"
+    "A summary line goes to standard error after the scan (not with -q).\n"
     "\n"
     "Exit status: 0 nothing at or above --fail-on; 1 findings at or above "
     "it;\n"
@@ -104,7 +142,14 @@ enum {
     OPT_NO_DB,
     OPT_FORMAT,
     OPT_FAIL_ON,
+    OPT_FAIL_ON_HIDDEN,
+    OPT_IGNORE_HIDDEN,
+    OPT_EXIT_ZERO,
     OPT_PLATFORM,
+    OPT_RULES,
+    OPT_DISABLE_RULE,
+    OPT_REPO,
+    OPT_TAG,
 };
 
 /* "os/arch" or "os/arch/variant", each part non-empty. */
@@ -127,8 +172,15 @@ static int parse_scan(int argc, char **argv, cli_options *o)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"output", required_argument, NULL, 'o'},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"fail-on-hidden", no_argument, NULL, OPT_FAIL_ON_HIDDEN},
+        {"ignore-hidden", no_argument, NULL, OPT_IGNORE_HIDDEN},
+        {"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
         {"platform", required_argument, NULL, OPT_PLATFORM},
         {"jobs", required_argument, NULL, 'j'},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"disable-rule", required_argument, NULL, OPT_DISABLE_RULE},
+        {"repo", required_argument, NULL, OPT_REPO},
+        {"tag", required_argument, NULL, OPT_TAG},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -146,7 +198,8 @@ static int parse_scan(int argc, char **argv, cli_options *o)
             break;
         case OPT_FORMAT:
             if (stw_report_format_parse(optarg, &o->format) != STW_OK)
-                return usage_error("unknown format '%s' (table or json)",
+                return usage_error("unknown format '%s' (table, json or "
+                                   "sarif)",
                                    optarg);
             break;
         case 'o':
@@ -157,6 +210,15 @@ static int parse_scan(int argc, char **argv, cli_options *o)
                 return usage_error("unknown severity '%s' (critical, high, "
                                    "medium, low or info)",
                                    optarg);
+            break;
+        case OPT_FAIL_ON_HIDDEN:
+            o->ignore_hidden = false; /* the last of the pair wins */
+            break;
+        case OPT_IGNORE_HIDDEN:
+            o->ignore_hidden = true;
+            break;
+        case OPT_EXIT_ZERO:
+            o->exit_zero = true;
             break;
         case OPT_PLATFORM:
             if (!valid_platform(optarg))
@@ -176,6 +238,18 @@ static int parse_scan(int argc, char **argv, cli_options *o)
             o->jobs = (int)n;
             break;
         }
+        case OPT_RULES:
+            o->rule_files[o->n_rule_files++] = optarg;
+            break;
+        case OPT_DISABLE_RULE:
+            o->disabled[o->n_disabled++] = optarg;
+            break;
+        case OPT_REPO:
+            o->repo_glob = optarg;
+            break;
+        case OPT_TAG:
+            o->tag_glob = optarg;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -314,26 +388,33 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
-/* Progress on standard error for a person watching: one rewritten line. */
+/* Progress on standard error for a person watching (one rewritten line,
+ * when on), and the bytes read for the summary. Atomic: the library may
+ * call back from more than one thread. */
 typedef struct progress {
     bool on;
-    unsigned long layers;
+    atomic_ulong layers; /* since the last progress_clear() */
+    atomic_ullong bytes; /* uncompressed bytes of layers read, not cached */
 } progress;
 
 static void on_layer_done(void *ctx, const char *digest, uint64_t bytes,
                           int cached)
 {
     progress *pr = ctx;
-    pr->layers++;
-    fprintf(stderr, "\r\033[Kscanned %lu layer%s, last %.19s (%.1f MB%s)",
-            pr->layers, pr->layers == 1 ? "" : "s", digest ? digest : "",
-            (double)bytes / 1e6, cached ? ", cached" : "");
+    unsigned long n = atomic_fetch_add(&pr->layers, 1) + 1;
+    if (!cached)
+        atomic_fetch_add(&pr->bytes, bytes);
+    if (pr->on)
+        fprintf(stderr, "\r\033[Kscanned %lu layer%s, last %.19s (%.1f MB%s)",
+                n, n == 1 ? "" : "s", digest ? digest : "", (double)bytes / 1e6,
+                cached ? ", cached" : "");
 }
 
-static void progress_clear(const progress *pr)
+static void progress_clear(progress *pr)
 {
-    if (pr->on && pr->layers)
+    if (pr->on && atomic_load(&pr->layers))
         fputs("\r\033[K", stderr);
+    atomic_store(&pr->layers, 0);
 }
 
 /* Prints a target's error as one line that names the target. */
@@ -348,18 +429,17 @@ static void print_target_error(const char *target, const stw_error *e)
 }
 
 /* Scans every target; returns false if any failed (each already printed
- * and recorded in the store). */
+ * and recorded in the store). pr is zeroed by the caller; on its own. */
 static bool scan_targets(const cli_options *o, const stw_rules *rules,
-                         stw_store *store, int64_t scan_id)
+                         stw_store *store, int64_t scan_id, progress *pr)
 {
-    progress pr = {.on = !o->quiet && isatty(STDERR_FILENO)};
     stw_scan_options so = {0};
     so.platform = o->platform;
     so.jobs = o->jobs;
-    if (pr.on) {
-        so.on_layer_done = on_layer_done;
-        so.progress_ctx = &pr;
-    }
+    so.repo_glob = o->repo_glob;
+    so.tag_glob = o->tag_glob;
+    so.on_layer_done = on_layer_done;
+    so.progress_ctx = pr;
     bool all_ok = true;
     for (size_t i = 0; i < o->n_targets; i++) {
         const char *t = o->targets[i];
@@ -375,13 +455,12 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
             st = stw_scan_target(rules, store, scan_id, t, &so, &err);
         }
         if (st != STW_OK) {
-            progress_clear(&pr);
-            pr.layers = 0;
+            progress_clear(pr);
             print_target_error(t, &err);
             all_ok = false;
         }
     }
-    progress_clear(&pr);
+    progress_clear(pr);
     return all_ok;
 }
 
@@ -394,15 +473,57 @@ static bool want_color(FILE *out)
            !(term && strcmp(term, "dumb") == 0);
 }
 
-static stw_status render(const cli_options *o, const stw_results *res,
-                         FILE *out, stw_error *err)
+static stw_status render(const cli_options *o, const stw_rules *rules,
+                         const stw_results *res, FILE *out, stw_error *err)
 {
     if (o->format == STW_REPORT_JSON)
         return stw_report_json(res, out, err);
+    if (o->format == STW_REPORT_SARIF)
+        return stw_report_sarif(res, rules, out, err);
     /* --quiet: a clean result needs no words, the exit status says it. */
     if (o->quiet && res->n_findings == 0 && res->n_errors == 0)
         return STW_OK;
+    /* Nothing was scanned: the errors are already on standard error, and a
+     * table would only add "no findings in 0 images". */
+    if (res->n_images == 0 && res->n_errors > 0)
+        return STW_OK;
     return stw_report_table(res, want_color(out), out, err);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The one-line summary on standard error, for CI logs whatever the report
+ * format: "stowaway: 1 image, 3 layers (2 scanned, 1 cached), 12.3 MB,
+ * 0.42 s, findings: 1 critical, 0 high, 0 medium, 1 low, 0 info". */
+static void print_summary(const cli_options *o, const stw_results *res,
+                          uint64_t bytes, double secs)
+{
+    size_t by_sev[STW_SEV_COUNT_] = {0}, hidden = 0;
+    for (size_t i = 0; i < res->n_findings; i++) {
+        by_sev[(unsigned)res->findings[i].severity % STW_SEV_COUNT_]++;
+        hidden += !res->findings[i].visible;
+    }
+    uint64_t layers = res->layers_scanned + res->layers_cached;
+    fprintf(stderr,
+            "stowaway: %zu image%s, %llu layer%s (%llu scanned, %llu "
+            "cached), %.1f MB, %.2f s, findings:",
+            res->n_images, res->n_images == 1 ? "" : "s",
+            (unsigned long long)layers, layers == 1 ? "" : "s",
+            (unsigned long long)res->layers_scanned,
+            (unsigned long long)res->layers_cached, (double)bytes / 1e6, secs);
+    for (int s = STW_SEV_COUNT_ - 1; s >= 0; s--)
+        fprintf(stderr, " %zu %s%s", by_sev[s],
+                stw_severity_str((stw_severity)s), s ? "," : "");
+    if (hidden)
+        fprintf(stderr, "; %zu hidden by a later layer%s", hidden,
+                o->ignore_hidden ? " (ignored by --ignore-hidden)" : "");
+    fputc('\n', stderr);
 }
 
 static void print_error(const stw_error *e)
@@ -422,6 +543,9 @@ static int run_scan(const cli_options *o, int argc, char **argv)
     FILE *out = stdout;
     int rc = EXIT_ERROR;
     int64_t scan_id = 0;
+    progress pr = {.on = !o->quiet && isatty(STDERR_FILENO)};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
 
     /* Open the report file first: no point scanning for an hour into a
      * path that cannot be written. */
@@ -431,7 +555,13 @@ static int run_scan(const cli_options *o, int argc, char **argv)
                 stw_strerror(errno, buf, sizeof(buf)));
         return EXIT_ERROR;
     }
-    if (stw_rules_create(NULL, &rules, &err) != STW_OK ||
+    stw_rules_options ro = {
+        .files = o->rule_files,
+        .n_files = o->n_rule_files,
+        .disabled = o->disabled,
+        .n_disabled = o->n_disabled,
+    };
+    if (stw_rules_create(&ro, &rules, &err) != STW_OK ||
         !resolve_db(o, &db, &err) ||
         stw_store_open(db, &store, &err) != STW_OK) {
         print_error(&err);
@@ -448,16 +578,22 @@ static int run_scan(const cli_options *o, int argc, char **argv)
         print_error(&err);
         goto done;
     }
-    bool all_ok = scan_targets(o, rules, store, scan_id);
+    bool all_ok = scan_targets(o, rules, store, scan_id, &pr);
     if (stw_store_end_scan(store, scan_id, &err) != STW_OK ||
         stw_store_load_scan(store, scan_id, &res, &err) != STW_OK ||
-        render(o, res, out, &err) != STW_OK) {
+        render(o, rules, res, out, &err) != STW_OK) {
         print_error(&err);
         goto done;
     }
+    /* A failed target's one line is the last word on standard error: the
+     * exit status is 2 whatever the counts say. */
+    if (!o->quiet && all_ok)
+        print_summary(o, res, atomic_load(&pr.bytes), seconds_since(&t0));
     if (!all_ok)
         rc = EXIT_ERROR;
-    else if (stw_report_count_at_least(res, o->fail_on) > 0)
+    else if (o->exit_zero)
+        rc = EXIT_CLEAN;
+    else if (stw_report_count_gating(res, o->fail_on, !o->ignore_hidden) > 0)
         rc = EXIT_FINDINGS;
     else
         rc = EXIT_CLEAN;
@@ -503,6 +639,29 @@ static int finish_stdout(int rc)
     return rc;
 }
 
+/* `scan` and `batch storage`: argv[first] is the command word. */
+static int scan_command(int argc, char **argv, int first)
+{
+    cli_options o = {.fail_on = STW_SEV_HIGH, .format = STW_REPORT_TABLE};
+    o.rule_files = calloc((size_t)argc, sizeof(*o.rule_files));
+    o.disabled = calloc((size_t)argc, sizeof(*o.disabled));
+    int rc;
+    if (!o.rule_files || !o.disabled) {
+        fputs("stowaway: out of memory\n", stderr);
+        rc = EXIT_ERROR;
+    } else if ((rc = parse_scan(argc - first, argv + first, &o)) >= 0) {
+        /* usage error, already printed */
+    } else if (o.help) {
+        fputs(scan_help, stdout);
+        rc = EXIT_CLEAN;
+    } else {
+        rc = run_scan(&o, argc, argv);
+    }
+    free(o.rule_files);
+    free(o.disabled);
+    return rc;
+}
+
 static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
@@ -527,17 +686,15 @@ static int dispatch(int argc, char **argv)
         }
         return usage_error("no help for '%s'", argv[2]);
     }
-    if (strcmp(cmd, "scan") == 0) {
-        cli_options o = {.fail_on = STW_SEV_HIGH, .format = STW_REPORT_TABLE};
-        int rc = parse_scan(argc - 1, argv + 1, &o);
-        if (rc >= 0)
-            return rc;
-        if (o.help) {
-            fputs(scan_help, stdout);
-            return EXIT_CLEAN;
-        }
-        return run_scan(&o, argc, argv);
-    }
+    if (strcmp(cmd, "rules") == 0)
+        return stw_cli_rules(argc - 1, argv + 1, stdout, stderr);
+    /* `batch storage DIR` is a scan whose targets are registry storage
+     * directories: the same options, the same report. */
+    bool batch = strcmp(cmd, "batch") == 0;
+    if (batch && (argc < 3 || strcmp(argv[2], "storage") != 0))
+        return usage_error("%s", "batch: expected 'batch storage DIR...'");
+    if (strcmp(cmd, "scan") == 0 || batch)
+        return scan_command(argc, argv, batch ? 2 : 1);
     if (cmd[0] == '-')
         return usage_error("unknown option '%s'", cmd);
     return usage_error("unknown command '%s'", cmd);
