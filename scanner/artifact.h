@@ -58,11 +58,10 @@ stw_status stw_artifact_finish(stw_artifact *a);
 /* Copies url into out (size cap, always NUL-terminated) with the password
  * of its userinfo (or a token standing as the user name) replaced by
  * "****": "https://deploy:****@git.example.com/acme/app.git". Sets
- * *secret/*secret_len to the credential inside url (borrowed) or NULL/0 when
- * the URL carries none (no userinfo, a plain user name, a ${VAR}
+ * *secret and *secret_len to the credential inside url (borrowed) or NULL/0
+ * when the URL carries none (no userinfo, a plain user name, a ${VAR}
  * placeholder). */
-void stw_artifact_redact_url(const char *url, size_t len, char *out,
-                             size_t cap, const char **secret,
-                             size_t *secret_len);
+void stw_artifact_redact_url(const char *url, size_t len, char *out, size_t cap,
+                             const char **secret, size_t *secret_len);
 
 #endif

@@ -1,5 +1,6 @@
 /* layer.c - one layer's tar stream, entry by entry, into the detectors. */
 #include "layer.h"
+#include "artifact.h"
 #include "common.h"
 #include "limits.h"
 #include "meta.h"
@@ -37,12 +38,13 @@ typedef struct walk {
     stw_matcher *m;
     stw_tar *t;
     stw_layer_result *res;
+    stw_artifact *art; /* COPY-artifacts: one per layer */
     const char *name;
     char path[STW_MAX_PATH + 1];
 } walk;
 
 static stw_status scan_content(walk *w, const char *path, uint64_t size,
-                               stw_error *err)
+                               bool art, stw_error *err)
 {
     stw_status st = stw_matcher_begin(w->m, path, size, stw_finding_list_sink,
                                       w->res->findings, err);
@@ -51,8 +53,13 @@ static stw_status scan_content(walk *w, const char *path, uint64_t size,
         size_t len;
         if ((st = stw_tar_data(w->t, &buf, &len, err)) != STW_OK)
             return st;
-        if (len == 0)
+        if (len == 0) {
+            if (art && (st = stw_artifact_end_file(w->art)) != STW_OK)
+                return stw_fail(err, st, "%s: artifact detector failed", path);
             return stw_matcher_end(w->m, err);
+        }
+        if (art)
+            stw_artifact_feed(w->art, buf, len);
         st = stw_matcher_feed(w->m, buf, len, err);
     }
     return st;
@@ -88,9 +95,15 @@ static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
         if (st != STW_OK)
             return stw_fail(err, st, "%s: out of memory", w->name);
     }
-    if (type != AE_IFREG || hardlink || archive_entry_size(e) <= 0)
+    int64_t size = archive_entry_size(e);
+    bool art = false;
+    st = stw_artifact_entry(w->art, path, type == AE_IFDIR, type == AE_IFREG,
+                            size > 0 ? (uint64_t)size : 0, &art);
+    if (st != STW_OK)
+        return stw_fail(err, st, "%s: artifact detector failed", w->name);
+    if (type != AE_IFREG || hardlink || size <= 0)
         return STW_OK;
-    st = scan_content(w, path, (uint64_t)archive_entry_size(e), err);
+    st = scan_content(w, path, (uint64_t)size, art, err);
     if (st != STW_OK)
         stw_error_prefix(err, w->name);
     return st;
@@ -111,10 +124,12 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
                           stw_layer_result *res, stw_error *err)
 {
     memset(res, 0, sizeof(*res));
-    walk *w = malloc(sizeof(*w));
+    walk *w = calloc(1, sizeof(*w));
     stw_status st;
     if (!w || stw_finding_list_create(&res->findings) != STW_OK ||
-        stw_pathset_create(&res->pathset) != STW_OK) {
+        stw_pathset_create(&res->pathset) != STW_OK ||
+        stw_artifact_create(stw_finding_list_sink, res->findings, &w->art) !=
+            STW_OK) {
         st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
         goto out;
     }
@@ -138,6 +153,10 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         if ((st = walk_entry(w, e, err)) != STW_OK)
             goto out;
     }
+    if ((st = stw_artifact_finish(w->art)) != STW_OK) {
+        stw_fail(err, st, "%s: artifact detector failed", name);
+        goto out;
+    }
     if ((st = stw_blob_drain(b, err)) != STW_OK) {
         stw_error_prefix(err, name);
         goto out;
@@ -151,6 +170,8 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
     snprintf(res->digest, sizeof(res->digest), "%s", stw_blob_digest(b));
     snprintf(res->diff_id, sizeof(res->diff_id), "%s", stw_blob_diff_id(b));
 out:
+    if (w)
+        stw_artifact_destroy(w->art);
     free(w);
     if (st != STW_OK)
         stw_layer_result_clear(res);

@@ -54,4 +54,31 @@
 /* Size of one user rule file read from disk. */
 #define STW_MAX_RULEFILE_BYTES (16u << 20)
 
+/* COPY-artifact detector (artifact.c): distinct artifact directories
+ * (.git/, .github/...) remembered per layer for one-finding-per-directory.
+ * A real layer has a handful; a hostile one could name millions. Past the
+ * cap each new directory is reported on sight, without its .git/config. */
+#define STW_MAX_ARTIFACT_DIRS 65536u
+/* Bytes of .git/config, .hg/hgrc or a key store's header read by the
+ * artifact detector; real repository configs are well under 4 KiB. */
+#define STW_MAX_ARTIFACT_READ (64u << 10)
+
+/* Registry client (registry.c). Attempts per request on 429, 5xx and
+ * transport failures; a server's Retry-After is obeyed up to the cap, so a
+ * hostile or confused registry cannot park a scan for hours. */
+#define STW_REGISTRY_TRIES 4
+#define STW_REGISTRY_MAX_RETRY_AFTER_S 60
+/* Default connect timeout and longest stall of a transfer (seconds). */
+#define STW_REGISTRY_TIMEOUT_S 30
+/* Redirects followed per request (registry -> blob storage is one). */
+#define STW_REGISTRY_MAX_REDIRECTS 8
+/* Bytes kept of a response header value (WWW-Authenticate, Content-Type)
+ * and of an error body (to name the registry's error code). */
+#define STW_REGISTRY_MAX_HEADER 4096u
+#define STW_REGISTRY_MAX_ERROR_BODY (16u << 10)
+/* A token endpoint's JSON answer (JWTs are a few KiB) and a credential
+ * helper's output. */
+#define STW_REGISTRY_MAX_TOKEN_BYTES (1u << 20)
+#define STW_REGISTRY_MAX_HELPER_BYTES (64u << 10)
+
 #endif

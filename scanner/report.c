@@ -1126,7 +1126,8 @@ static char *uri_encode(const char *path)
 }
 
 /* A layer's history line as a string of at most max code points (an
- * ellipsis marks a cut), valid UTF-8, without the legacy builder's
+ * ellipsis, one of them, marks a cut), valid UTF-8, without the legacy
+ * builder's
  * "#(nop)" prefix; null when unknown. */
 static json_t *jstr_truncated(const char *s, size_t max)
 {
@@ -1137,12 +1138,13 @@ static json_t *jstr_truncated(const char *s, size_t max)
     char *buf = utf8_fix(s, strlen(s), &len);
     if (!buf)
         return NULL;
-    size_t at = byte_at(buf, max);
     json_t *v;
-    if (buf[at] == 0) {
+    if (max == 0 || buf[byte_at(buf, max)] == 0) {
         v = json_stringn(buf, len);
     } else {
-        /* byte_at() stops on a code point boundary. */
+        /* max - 1 code points and the ellipsis; byte_at() stops on a code
+         * point boundary. */
+        size_t at = byte_at(buf, max - 1);
         char *cut = malloc(at + sizeof(ELLIPSIS));
         v = NULL;
         if (cut) {
@@ -1205,7 +1207,8 @@ static json_t *sarif_location(const stw_rfinding *f, int *ok)
         free(uri);
     }
     put(phys, "artifactLocation", art, ok);
-    if (f->line > 0) {
+    /* A line inside an Env value is no place in "image-config". */
+    if (f->line > 0 && f->layer >= 0) {
         json_t *region = json_object();
         if (region)
             put(region, "startLine", json_integer((json_int_t)f->line), ok);

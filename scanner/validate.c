@@ -1,7 +1,9 @@
-/* validate.c - entropy, placeholder filter and the registry of named
- * offline validators (structure checks now, token checksums later). */
+/* validate.c - entropy, the placeholder filter and the registry of named
+ * offline validators: token checksums (GitHub, npm), structural checks
+ * (JWT, AWS key ids, base64) and private key bodies. No network, ever. */
 #include "validate.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -74,12 +76,196 @@ static stw_validity validate_private_key(const char *s, size_t n)
     return STW_VALID_UNKNOWN;
 }
 
+/* ---- token checksums ---------------------------------------------------- */
+
+static uint32_t crc32_bytes(const char *s, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= (unsigned char)s[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* GitHub's classic tokens (ghp_ gho_ ghu_ ghs_ ghr_) and npm's npm_ tokens
+ * end in 30 random base62 characters followed by the CRC32 of those 30,
+ * written as 6 base62 digits (0-9A-Za-z, most significant first). A real
+ * token always carries a correct one, so a wrong checksum means the string
+ * is not a token (a hand-typed example, a truncated copy): drop it. */
+static stw_validity crc62_suffix(const char *s, size_t n)
+{
+    static const char b62[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    const char *u = memchr(s, '_', n);
+    if (!u)
+        return STW_VALID_NO;
+    const char *body = u + 1;
+    size_t bn = n - (size_t)(body - s);
+    if (bn != 36)
+        return STW_VALID_NO;
+    uint32_t crc = crc32_bytes(body, 30);
+    char want[6];
+    for (int i = 5; i >= 0; i--) {
+        want[i] = b62[crc % 62];
+        crc /= 62;
+    }
+    return memcmp(want, body + 30, 6) == 0 ? STW_VALID_YES : STW_VALID_NO;
+}
+
+/* ---- structural checks -------------------------------------------------- */
+
+static int b64_value(unsigned char c, bool url)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == (url ? '-' : '+'))
+        return 62;
+    if (c == (url ? '_' : '/'))
+        return 63;
+    return -1;
+}
+
+/* Strict decode of standard or URL-safe base64 (padding optional, no
+ * whitespace). Returns false on a foreign character, bad padding or a
+ * length that no encoder produces; *outn bytes written (capped at cap). */
+static bool b64_decode(const char *s, size_t n, bool url, unsigned char *out,
+                       size_t cap, size_t *outn)
+{
+    while (n > 0 && s[n - 1] == '=')
+        n--;
+    if (n % 4 == 1)
+        return false;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value((unsigned char)s[i], url);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o < cap)
+                out[o] = (unsigned char)(acc >> bits);
+            o++;
+        }
+    }
+    *outn = o < cap ? o : cap;
+    return true;
+}
+
+/* Bound on the JWT header and base64 payloads examined: headers are tens
+ * of bytes; a longer one is judged on its first JWT_HEADER_MAX bytes. */
+#define JWT_HEADER_MAX 2048
+
+/* A JWT is header.payload[.signature] in base64url; the header must decode
+ * to a JSON object naming its "alg". Parsed fully -> validated; a header
+ * that starts like JSON and names "alg" but does not parse (a mangled
+ * copy) -> unknown; anything else is not a JWT. */
+static stw_validity validate_jwt(const char *s, size_t n)
+{
+    const char *dot = memchr(s, '.', n);
+    if (!dot)
+        return STW_VALID_NO;
+    size_t hn = (size_t)(dot - s);
+    unsigned char hdr[JWT_HEADER_MAX];
+    size_t k;
+    if (hn > (JWT_HEADER_MAX / 3) * 4)
+        hn = (JWT_HEADER_MAX / 3) * 4;
+    if (!b64_decode(s, hn, true, hdr, sizeof(hdr), &k) &&
+        !b64_decode(s, hn, false, hdr, sizeof(hdr), &k))
+        return STW_VALID_NO;
+    if (k < 8 || hdr[0] != '{')
+        return STW_VALID_NO;
+    bool names_alg = false;
+    for (size_t i = 0; i + 5 <= k && !names_alg; i++)
+        names_alg = memcmp(hdr + i, "\"alg\"", 5) == 0;
+    if (!names_alg)
+        return STW_VALID_NO;
+    json_error_t je;
+    json_t *j = json_loadb((const char *)hdr, k, JSON_DISABLE_EOF_CHECK, &je);
+    stw_validity v = STW_VALID_UNKNOWN;
+    if (j && json_is_object(j) && json_is_string(json_object_get(j, "alg")))
+        v = STW_VALID_YES;
+    json_decref(j);
+    return v;
+}
+
+/* A JWT that was base64-encoded once more ("ZXlK..." = "eyJ..."), as
+ * Kubernetes secrets and some config stores hold them. */
+static stw_validity validate_b64_jwt(const char *s, size_t n)
+{
+    unsigned char d[JWT_HEADER_MAX * 2];
+    size_t k;
+    size_t lim = n > (sizeof(d) / 3) * 4 ? (sizeof(d) / 3) * 4 : n;
+    lim -= lim % 4;
+    if (!b64_decode(s, lim, false, d, sizeof(d), &k) &&
+        !b64_decode(s, lim, true, d, sizeof(d), &k))
+        return STW_VALID_NO;
+    if (k < 8 || memcmp(d, "eyJ", 3) != 0)
+        return STW_VALID_NO;
+    stw_validity v = validate_jwt((const char *)d, k);
+    /* The tail was cut to whole quanta, so only the header is judged. */
+    return v;
+}
+
+/* AWS access key ids: a documented 4-letter prefix (AKIA long-term, ASIA
+ * STS temporary, ABIA, ACCA, A3T...) and 16 characters of base32 (A-Z,
+ * 2-7): the id encodes the account in that alphabet, so 0 1 8 9 never
+ * occur. */
+static stw_validity validate_aws_key_id(const char *s, size_t n)
+{
+    if (n != 20)
+        return STW_VALID_NO;
+    static const char *const prefixes[] = {"AKIA", "ASIA", "ABIA", "ACCA",
+                                           "AGPA", "AIDA", "AROA", "AIPA",
+                                           "ANPA", "ANVA", "APKA"};
+    bool ok = false;
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        ok |= memcmp(s, prefixes[i], 4) == 0;
+    if (!ok && !(memcmp(s, "A3T", 3) == 0 &&
+                 ((s[3] >= 'A' && s[3] <= 'Z') || (s[3] >= '0' && s[3] <= '9'))))
+        return STW_VALID_NO;
+    for (size_t i = 4; i < 20; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7')))
+            return STW_VALID_NO;
+    }
+    return STW_VALID_YES;
+}
+
+/* The secret must be well-formed base64 (standard or URL-safe). */
+static stw_validity validate_base64(const char *s, size_t n)
+{
+    unsigned char d[64];
+    size_t k;
+    if (n < 4)
+        return STW_VALID_NO;
+    if (b64_decode(s, n, false, d, sizeof(d), &k) ||
+        b64_decode(s, n, true, d, sizeof(d), &k))
+        return STW_VALID_YES;
+    return STW_VALID_NO;
+}
+
 static const struct {
     const char *name;
     stw_validator_fn fn;
 } validators[] = {
     {"none", NULL},
     {"private-key", validate_private_key},
+    {"github-checksum", crc62_suffix},
+    {"npm-checksum", crc62_suffix},
+    {"jwt", validate_jwt},
+    {"base64-jwt", validate_b64_jwt},
+    {"aws-key-id", validate_aws_key_id},
+    {"base64", validate_base64},
 };
 
 bool stw_validator_lookup(const char *name, stw_validator_fn *fn)
@@ -124,6 +310,100 @@ static bool contains_ci(const char *s, size_t n, const char *needle)
     return false;
 }
 
+static bool is_sep(unsigned char c)
+{
+    return c == '-' || c == '_' || c == '.' || c == ':' || c == ' ' ||
+           c == '/' || c == '+' || c == '=';
+}
+
+/* Successor in a "typed along the keyboard row" sense: 0-9 then a-z (or
+ * A-Z), wrapping 9->0 and z->a so "1234567890" and "890123" count. */
+static bool next_in_run(unsigned char a, unsigned char b, int dir)
+{
+    if (dir < 0) {
+        unsigned char t = a;
+        a = b;
+        b = t;
+    }
+    if (b == a + 1 && ((a >= '0' && a < '9') || (a >= 'a' && a < 'z') ||
+                       (a >= 'A' && a < 'Z')))
+        return true;
+    return (a == '9' && (b == '0' || b == 'a' || b == 'A')) ||
+           (a == 'z' && b == 'a') || (a == 'Z' && b == 'A');
+}
+
+/* The value, separators removed, is one ascending or descending run
+ * ("1234567890", "abcdef", "9876543210") of at least 6 characters. */
+static bool is_sequential(const unsigned char *v, size_t k)
+{
+    if (k < 6)
+        return false;
+    for (int dir = 1; dir >= -1; dir -= 2) {
+        size_t i = 1;
+        while (i < k && next_in_run(v[i - 1], v[i], dir))
+            i++;
+        if (i == k)
+            return true;
+    }
+    return false;
+}
+
+/* The value repeats a unit of at most 8 characters at least 3 times
+ * ("123123123", "abab-abab-abab"), which no generated secret does. */
+static bool is_periodic(const unsigned char *v, size_t k)
+{
+    for (size_t p = 1; p <= 8 && p * 3 <= k; p++) {
+        size_t i = p;
+        while (i < k && v[i] == v[i - p])
+            i++;
+        if (i == k)
+            return true;
+    }
+    return false;
+}
+
+/* Words that say "no value here". A value built only from them, digits and
+ * separators ("test", "my-secret-token", "dummy_password_123",
+ * "fake-api-key") is a placeholder; one real syllable ("TestSourcePassword")
+ * and it is not, so a random token that happens to contain "test" stays. */
+static const char *const filler_words[] = {
+    "placeholder", "password", "changeme", "example", "passwd", "secret",
+    "sample", "string", "change", "insert", "enter", "dummy", "token", "value",
+    "xxxxx", "apikey", "testing", "test", "fake", "mock", "demo", "here",
+    "your", "none", "null", "todo", "some", "key", "api", "foo", "bar", "baz",
+    "qux", "xxx", "abc", "my", "me", "the", "pass", "pwd", "nil", "tbd",
+    "xx", "x",
+};
+
+static bool only_filler(const unsigned char *v, size_t k)
+{
+    size_t i = 0;
+    bool word = false;
+    while (i < k) {
+        unsigned char c = v[i];
+        if (c >= '0' && c <= '9') {
+            i++;
+            continue;
+        }
+        size_t w = 0;
+        for (; w < sizeof(filler_words) / sizeof(filler_words[0]); w++) {
+            size_t len = strlen(filler_words[w]);
+            if (len <= k - i &&
+                strncasecmp((const char *)v + i, filler_words[w], len) == 0)
+                break;
+        }
+        if (w == sizeof(filler_words) / sizeof(filler_words[0]))
+            return false;
+        i += strlen(filler_words[w]);
+        word = true;
+    }
+    return word;
+}
+
+/* Bound on the characters the shape checks copy: values longer than this
+ * are judged on the needles alone (keys and long tokens). */
+#define PLACEHOLDER_SHAPE_MAX 256
+
 bool stw_is_placeholder(const char *s, size_t n)
 {
     if (n == 0)
@@ -134,14 +414,47 @@ bool stw_is_placeholder(const char *s, size_t n)
     if (same == n)
         return true;
     /* Needles are long enough that random base64 of a real key contains
-     * one with negligible probability (< 1e-9 per key). */
+     * one with negligible probability (about 1e-6 per 40-character token
+     * for "xxxx", far less for the rest). */
     static const char *const needles[] = {
-        "xxxxxxxx", "********", "example", "changeme",    "${",       "{{",
-        "<your",    "your_",    "your-",   "placeholder", "redacted",
+        "xxxx",       "****",        "example",   "changeme", "change_me",
+        "change-me",  "${",          "{{",        "<your",    "your_",
+        "your-",      "yourtoken",   "yourkey",   "yourapi",  "placeholder",
+        "redacted",   "replace_me",  "replaceme", "_here",    "-here",
+        "insert_",    "insert-",     "$(",        "#####",    "....",
+        "put_your",
     };
     for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
         if (contains_ci(s, n, needles[i]))
             return true;
     }
-    return false;
+    /* Whole-value templates: <token>, %VAR%, $VAR, [PASSWORD]. */
+    unsigned char a = (unsigned char)s[0], z = (unsigned char)s[n - 1];
+    if ((a == '<' && z == '>') || (a == '%' && z == '%' && n > 2) ||
+        (a == '[' && z == ']'))
+        return true;
+    if (a == '$' && n > 1) {
+        size_t i = 1;
+        while (i < n && (s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') ||
+                         (s[i] >= 'a' && s[i] <= 'z') ||
+                         (s[i] >= '0' && s[i] <= '9')))
+            i++;
+        if (i == n)
+            return true;
+    }
+    if (n > PLACEHOLDER_SHAPE_MAX)
+        return false;
+    unsigned char v[PLACEHOLDER_SHAPE_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_sep((unsigned char)s[i]))
+            v[k++] = (unsigned char)s[i];
+    }
+    if (k == 0)
+        return true;
+    bool all_same = true;
+    for (size_t i = 1; i < k && all_same; i++)
+        all_same = v[i] == v[0];
+    return all_same || is_sequential(v, k) || is_periodic(v, k) ||
+           only_filler(v, k);
 }

@@ -18,7 +18,10 @@ typedef enum stw_validity {
 /* A validator looks at the secret bytes (borrowed) and judges them. */
 typedef stw_validity (*stw_validator_fn)(const char *s, size_t n);
 
-/* Looks a validator up by its name in rule files. "none" and NULL give
+/* Looks a validator up by its name in rule files: "private-key",
+ * "github-checksum" / "npm-checksum" (CRC32 suffix; a wrong one -> NO),
+ * "jwt" (header decodes to JSON with "alg"), "base64-jwt", "aws-key-id"
+ * (prefix and base32 alphabet), "base64" (decodes cleanly). "none" and NULL give
  * *fn = NULL (no validation) and return true; an unknown name returns
  * false. */
 bool stw_validator_lookup(const char *name, stw_validator_fn *fn);
@@ -28,7 +31,10 @@ double stw_entropy(const char *s, size_t n);
 
 /* True if the secret is an obvious placeholder rather than a value: one
  * repeated character, a run of 'x'/'*', "example", template syntax such as
- * ${VAR} or <your-key>, "changeme"... */
+ * ${VAR}, {{ .Values.x }}, <your-key>, %VAR%, "changeme", a sequential run
+ * ("1234567890", "abcdef"), a short unit repeated ("123123123"), or a value
+ * made only of filler words and digits ("test", "dummy-token-123"); a word
+ * such as "test" inside an otherwise random value does not count. */
 bool stw_is_placeholder(const char *s, size_t n);
 
 #endif

@@ -1,7 +1,9 @@
-/* test_report.c - the JSON and table renderers over hand-built results: the
- * documented JSON shape and nulls, determinism, 80-column tables, the
+/* test_report.c - the JSON, SARIF and table renderers over hand-built
+ * results: the documented JSON shape and nulls, SARIF rules, levels,
+ * locations and the GitHub result cap, determinism, 80-column tables, the
  * recoverable-deletion marker, hostile names, and write errors. */
 #include "report.h"
+#include "rules.h"
 
 #include "testutil.h"
 
@@ -629,6 +631,8 @@ START_TEST(test_write_error_is_reported)
     ck_assert_ptr_nonnull(strstr(err.msg, "writing report"));
     clearerr(full);
     ck_assert_int_eq(stw_report_json(&r, full, &err), STW_ERR_IO);
+    clearerr(full);
+    ck_assert_int_eq(stw_report_sarif(&r, NULL, full, &err), STW_ERR_IO);
     fclose(full);
 }
 END_TEST
@@ -644,9 +648,418 @@ START_TEST(test_count_at_least_and_format_parse)
     ck_assert_int_eq(fmt, STW_REPORT_JSON);
     ck_assert_int_eq(stw_report_format_parse("table", &fmt), STW_OK);
     ck_assert_int_eq(fmt, STW_REPORT_TABLE);
-    ck_assert_int_eq(stw_report_format_parse("sarif", &fmt), STW_ERR_USAGE);
+    ck_assert_int_eq(stw_report_format_parse("sarif", &fmt), STW_OK);
+    ck_assert_int_eq(fmt, STW_REPORT_SARIF);
+    fmt = STW_REPORT_TABLE;
+    ck_assert_int_eq(stw_report_format_parse("SARIF", &fmt), STW_ERR_USAGE);
     ck_assert_int_eq(stw_report_format_parse(NULL, &fmt), STW_ERR_USAGE);
     ck_assert_int_eq(fmt, STW_REPORT_TABLE);
+}
+END_TEST
+
+START_TEST(test_count_gating_drops_hidden_only_when_asked)
+{
+    stw_results r = small_results();
+    /* F_KEY, the only critical finding, is hidden. */
+    ck_assert_uint_eq(stw_report_count_gating(&r, STW_SEV_CRITICAL, true), 1);
+    ck_assert_uint_eq(stw_report_count_gating(&r, STW_SEV_CRITICAL, false), 0);
+    ck_assert_uint_eq(stw_report_count_gating(&r, STW_SEV_HIGH, false), 2);
+    ck_assert_uint_eq(stw_report_count_gating(&r, STW_SEV_INFO, false), 3);
+    ck_assert_uint_eq(stw_report_count_gating(NULL, STW_SEV_INFO, true), 0);
+}
+END_TEST
+
+/* ---- SARIF ----------------------------------------------------------------
+ */
+
+/* Renders r as SARIF with rules (may be NULL) and parses it. */
+static json_t *render_sarif(const stw_results *r, const stw_rules *rules,
+                            char **text_out)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    stw_error err = {0};
+    stw_status st = stw_report_sarif(r, rules, f, &err);
+    ck_assert_msg(st == STW_OK, "render failed: %s", err.msg);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert(len > 0 && buf[len - 1] == '\n');
+    json_error_t jerr;
+    json_t *root = json_loads(buf, 0, &jerr);
+    ck_assert_msg(root != NULL, "SARIF is not JSON: %s", jerr.text);
+    if (text_out)
+        *text_out = buf;
+    else
+        free(buf);
+    return root;
+}
+
+static json_t *sarif_run(json_t *root)
+{
+    json_t *runs = json_object_get(root, "runs");
+    ck_assert_uint_eq(json_array_size(runs), 1);
+    return json_array_get(runs, 0);
+}
+
+/* The result whose properties.path is path. */
+static json_t *sarif_result_for(json_t *run, const char *path)
+{
+    json_t *results = json_object_get(run, "results");
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        json_t *x = json_array_get(results, i);
+        const char *p = json_string_value(
+            json_object_get(json_object_get(x, "properties"), "path"));
+        if (p && strcmp(p, path) == 0)
+            return x;
+    }
+    ck_abort_msg("no result for %s", path);
+    return NULL;
+}
+
+static json_t *sarif_rule_by_id(json_t *run, const char *id)
+{
+    json_t *rules = json_object_get(
+        json_object_get(json_object_get(run, "tool"), "driver"), "rules");
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        json_t *ru = json_array_get(rules, i);
+        if (strcmp(json_string_value(json_object_get(ru, "id")), id) == 0)
+            return ru;
+    }
+    ck_abort_msg("no rule %s", id);
+    return NULL;
+}
+
+static const char *jpath_str(json_t *o, const char *a, const char *b,
+                             const char *c)
+{
+    json_t *v = json_object_get(o, a);
+    if (b)
+        v = json_object_get(v, b);
+    if (c)
+        v = json_object_get(v, c);
+    return json_string_value(v);
+}
+
+/* The small results with the setuid finding under the metadata rule id. */
+static stw_rfinding sarif_findings[N_FINDINGS];
+
+static stw_results sarif_results(void)
+{
+    memcpy(sarif_findings, small_findings, sizeof(sarif_findings));
+    sarif_findings[F_SUID].rule = "setuid-file";
+    stw_results r = small_results();
+    r.findings = sarif_findings;
+    return r;
+}
+
+START_TEST(test_sarif_has_one_run_with_driver_and_sorted_rules)
+{
+    stw_results r = sarif_results();
+    json_t *root = render_sarif(&r, NULL, NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(root, "version")),
+                     "2.1.0");
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(root, "$schema")),
+               "sarif-schema-2.1.0.json"));
+    json_t *run = sarif_run(root);
+    json_t *drv = json_object_get(json_object_get(run, "tool"), "driver");
+    ck_assert_str_eq(jpath_str(drv, "name", NULL, NULL), "stowaway");
+    ck_assert_str_eq(jpath_str(drv, "version", NULL, NULL), STW_VERSION);
+    ck_assert_str_eq(jpath_str(drv, "semanticVersion", NULL, NULL),
+                     STW_VERSION);
+    ck_assert_ptr_null(json_object_get(drv, "informationUri"));
+    ck_assert_str_eq(jpath_str(drv, "properties", "rules_version", NULL),
+                     "0123456789abcdef");
+
+    /* One rule per distinct rule id, sorted, each with text and tags. */
+    json_t *rules = json_object_get(drv, "rules");
+    static const char *const ids[] = {"aws-access-key-id", "github-pat",
+                                      "rsa-private-key", "setuid-file"};
+    ck_assert_uint_eq(json_array_size(rules), 4);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *ru = json_array_get(rules, i);
+        ck_assert_str_eq(jpath_str(ru, "id", NULL, NULL), ids[i]);
+        ck_assert(strlen(jpath_str(ru, "name", NULL, NULL)) > 0);
+        ck_assert(strlen(jpath_str(ru, "shortDescription", "text", NULL)) > 0);
+        ck_assert(strlen(jpath_str(ru, "fullDescription", "text", NULL)) > 0);
+        const char *help = jpath_str(ru, "help", "text", NULL);
+        ck_assert(strlen(help) > 0 && !strchr(help, '\n'));
+        json_t *tags =
+            json_object_get(json_object_get(ru, "properties"), "tags");
+        ck_assert_str_eq(json_string_value(json_array_get(tags, 0)),
+                         "security");
+    }
+    json_t *key = sarif_rule_by_id(run, "rsa-private-key");
+    ck_assert_str_eq(jpath_str(key, "name", NULL, NULL), "RsaPrivateKey");
+    ck_assert_str_eq(jpath_str(key, "properties", "security-severity", NULL),
+                     "9.5");
+    ck_assert_str_eq(jpath_str(key, "defaultConfiguration", "level", NULL),
+                     "error");
+    json_t *aws = sarif_rule_by_id(run, "aws-access-key-id");
+    ck_assert_str_eq(jpath_str(aws, "properties", "security-severity", NULL),
+                     "8.0");
+    /* Metadata rules are not in any rule set: built-in text. */
+    json_t *suid = sarif_rule_by_id(run, "setuid-file");
+    ck_assert_str_eq(jpath_str(suid, "properties", "security-severity", NULL),
+                     "5.5");
+    ck_assert_str_eq(jpath_str(suid, "defaultConfiguration", "level", NULL),
+                     "warning");
+    ck_assert_str_eq(jpath_str(suid, "shortDescription", "text", NULL),
+                     "Setuid executable");
+    ck_assert_ptr_nonnull(
+        strstr(jpath_str(suid, "help", "text", NULL), "chmod a-s"));
+    json_decref(root);
+}
+END_TEST
+
+START_TEST(test_sarif_results_locations_levels_and_properties)
+{
+    stw_results r = sarif_results();
+    char *text = NULL;
+    json_t *root = render_sarif(&r, NULL, &text);
+    json_t *run = sarif_run(root);
+    ck_assert_uint_eq(json_array_size(json_object_get(run, "results")),
+                      N_FINDINGS);
+    ck_assert_ptr_nonnull(json_object_get(
+        json_object_get(run, "originalUriBaseIds"), "IMAGEROOT"));
+
+    /* A deleted key: error, located under IMAGEROOT at its line, the
+     * deletion in the message, never the secret. */
+    json_t *key = sarif_result_for(run, "app/id_rsa");
+    ck_assert_str_eq(jpath_str(key, "ruleId", NULL, NULL), "rsa-private-key");
+    ck_assert_str_eq(jpath_str(key, "level", NULL, NULL), "error");
+    json_t *rules = json_object_get(
+        json_object_get(json_object_get(run, "tool"), "driver"), "rules");
+    json_t *ru = json_array_get(
+        rules, (size_t)json_integer_value(json_object_get(key, "ruleIndex")));
+    ck_assert_str_eq(jpath_str(ru, "id", NULL, NULL), "rsa-private-key");
+    const char *msg = jpath_str(key, "message", "text", NULL);
+    ck_assert_str_eq(msg, "rsa-private-key: app/id_rsa in layer 1 of "
+                          "localhost/small:v1; deleted in layer 2 but "
+                          "recoverable");
+    json_t *phys =
+        json_object_get(json_array_get(json_object_get(key, "locations"), 0),
+                        "physicalLocation");
+    ck_assert_str_eq(jpath_str(phys, "artifactLocation", "uri", NULL),
+                     "app/id_rsa");
+    ck_assert_str_eq(jpath_str(phys, "artifactLocation", "uriBaseId", NULL),
+                     "IMAGEROOT");
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_object_get(phys, "region"), "startLine")),
+                     1);
+    ck_assert_str_eq(jpath_str(key, "partialFingerprints", "stowaway/v1", NULL),
+                     "fp-key");
+    json_t *p = json_object_get(key, "properties");
+    ck_assert_str_eq(jpath_str(p, "layer_digest", NULL, NULL),
+                     small_findings[F_KEY].layer_digest);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "layer")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "removed_in_layer")),
+                     2);
+    ck_assert(json_is_false(json_object_get(p, "visible")));
+    /* The legacy builder's "#(nop)" noise is dropped. */
+    ck_assert_str_eq(jpath_str(p, "created_by", NULL, NULL),
+                     "COPY dir:0123 in /app ");
+    ck_assert_str_eq(jpath_str(p, "image", NULL, NULL), "localhost/small:v1");
+    ck_assert_str_eq(jpath_str(p, "kind", NULL, NULL), "private-key");
+    ck_assert_str_eq(jpath_str(p, "excerpt", NULL, NULL), "----…(1675 chars)");
+
+    /* Levels: medium is a warning; no line, no region. */
+    json_t *suid = sarif_result_for(run, "usr/bin/passwd");
+    ck_assert_str_eq(jpath_str(suid, "level", NULL, NULL), "warning");
+    ck_assert_str_eq(jpath_str(suid, "message", "text", NULL),
+                     "Setuid executable: usr/bin/passwd in layer 0 of "
+                     "localhost/small:v1");
+    ck_assert_ptr_null(json_object_get(
+        json_object_get(json_array_get(json_object_get(suid, "locations"), 0),
+                        "physicalLocation"),
+        "region"));
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_object_get(suid, "properties"), "mode")),
+                     04755);
+    ck_assert(json_is_null(json_object_get(json_object_get(suid, "properties"),
+                                           "removed_in_layer")));
+
+    /* A config finding: "<config>" is no URI. */
+    json_t *env = sarif_result_for(run, "<config>");
+    json_t *loc = json_array_get(json_object_get(env, "locations"), 0);
+    json_t *art = json_object_get(json_object_get(loc, "physicalLocation"),
+                                  "artifactLocation");
+    ck_assert_str_eq(jpath_str(art, "uri", NULL, NULL), "image-config");
+    ck_assert_ptr_null(json_object_get(art, "uriBaseId"));
+    ck_assert_ptr_null(
+        json_object_get(json_object_get(loc, "physicalLocation"), "region"));
+    json_t *ep = json_object_get(env, "properties");
+    ck_assert(json_is_true(json_object_get(ep, "in_image_config")));
+    ck_assert(json_is_null(json_object_get(ep, "layer")));
+    ck_assert(json_is_null(json_object_get(ep, "created_by")));
+    ck_assert_str_eq(jpath_str(env, "message", "text", NULL),
+                     "github-pat: image config (Env GITHUB_TOKEN) of "
+                     "localhost/small:v1");
+
+    /* The errors, and nothing of any secret beyond the excerpt. */
+    json_t *inv = json_array_get(json_object_get(run, "invocations"), 0);
+    ck_assert(json_is_false(json_object_get(inv, "executionSuccessful")));
+    json_t *n =
+        json_array_get(json_object_get(inv, "toolExecutionNotifications"), 0);
+    ck_assert_str_eq(jpath_str(n, "level", NULL, NULL), "error");
+    ck_assert_str_eq(jpath_str(n, "message", "text", NULL),
+                     "broken.tar: truncated input at byte 1024");
+    ck_assert_str_eq(jpath_str(n, "properties", "target", NULL), "broken.tar");
+    ck_assert_ptr_null(strstr(text, "ab12"));
+    ck_assert_ptr_null(strstr(text, "secret_sha256"));
+    free(text);
+    json_decref(root);
+}
+END_TEST
+
+START_TEST(test_sarif_uses_the_rule_sets_title_and_remediation)
+{
+    stw_rules *rules = NULL;
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(NULL, &rules, &err) == STW_OK, "%s",
+                  err.msg);
+    ck_assert_uint_gt(stw_rules_count(rules), 0);
+    stw_rule_info info;
+    ck_assert_int_eq(stw_rules_info(rules, 0, &info), STW_OK);
+    stw_results r = sarif_results();
+    char id[128];
+    snprintf(id, sizeof(id), "%s", info.id);
+    sarif_findings[F_AWS].rule = id;
+    json_t *root = render_sarif(&r, rules, NULL);
+    json_t *run = sarif_run(root);
+    json_t *ru = sarif_rule_by_id(run, info.id);
+    ck_assert_str_eq(jpath_str(ru, "shortDescription", "text", NULL),
+                     info.title);
+    if (info.remediation)
+        ck_assert_str_eq(jpath_str(ru, "help", "text", NULL), info.remediation);
+    ck_assert_str_eq(jpath_str(ru, "properties", "kind", NULL),
+                     stw_kind_str(info.kind));
+    json_t *x = sarif_result_for(run, "app/.env");
+    const char *msg = jpath_str(x, "message", "text", NULL);
+    ck_assert_msg(strncmp(msg, info.title, strlen(info.title)) == 0, "%s", msg);
+    json_decref(root);
+    stw_rules_destroy(rules);
+}
+END_TEST
+
+START_TEST(test_sarif_paths_are_percent_encoded_uris)
+{
+    stw_results r = sarif_results();
+    stw_rfinding f = sarif_findings[F_AWS];
+    f.path = "a b/%#?:\xc3\xbc\xff.env";
+    r.findings = &f;
+    r.n_findings = 1;
+    json_t *root = render_sarif(&r, NULL, NULL);
+    json_t *x = json_array_get(json_object_get(sarif_run(root), "results"), 0);
+    json_t *phys = json_object_get(
+        json_array_get(json_object_get(x, "locations"), 0), "physicalLocation");
+    ck_assert_str_eq(jpath_str(phys, "artifactLocation", "uri", NULL),
+                     "a%20b/%25%23%3F%3A%C3%BC%FF.env");
+    /* The path itself is valid UTF-8 in properties and the message. */
+    ck_assert_str_eq(jpath_str(x, "properties", "path", NULL),
+                     "a b/%#?:\xc3\xbc\xef\xbf\xbd.env");
+    json_decref(root);
+}
+END_TEST
+
+START_TEST(test_sarif_created_by_cut_to_200_characters)
+{
+    char cb[700];
+    /* Two-byte characters, so a byte cut would split one. */
+    for (size_t i = 0; i + 2 < sizeof(cb); i += 2)
+        memcpy(cb + i, "\xc3\xa9", 2);
+    cb[sizeof(cb) - 2] = 0;
+    stw_rlayer layers[3];
+    memcpy(layers, small_layers, sizeof(layers));
+    layers[1].created_by = cb;
+    stw_rimage im = small_images[0];
+    im.layers = layers;
+    stw_results r = sarif_results();
+    r.images = &im;
+    json_t *root = render_sarif(&r, NULL, NULL);
+    const char *got = jpath_str(sarif_result_for(sarif_run(root), "app/.env"),
+                                "properties", "created_by", NULL);
+    /* 199 "é" and the ellipsis. */
+    ck_assert_uint_eq(strlen(got), 199 * 2 + 3);
+    ck_assert_str_eq(got + 199 * 2, "\xe2\x80\xa6");
+    ck_assert(strncmp(got, cb, 199 * 2) == 0);
+    json_decref(root);
+}
+END_TEST
+
+START_TEST(test_sarif_caps_results_keeping_the_most_severe)
+{
+    size_t n = STW_REPORT_SARIF_MAX_RESULTS + 3;
+    stw_rfinding *f = calloc(n, sizeof(*f));
+    ck_assert_ptr_nonnull(f);
+    for (size_t i = 0; i < n; i++) {
+        f[i] = small_findings[F_AWS];
+        f[i].severity = STW_SEV_INFO;
+        f[i].rule = "world-writable-file";
+    }
+    /* Two critical ones at the very end, one low in the middle. */
+    f[n - 1].severity = f[n - 2].severity = STW_SEV_CRITICAL;
+    f[n - 1].rule = f[n - 2].rule = "rsa-private-key";
+    f[n / 2].severity = STW_SEV_LOW;
+    stw_results r = sarif_results();
+    r.findings = f;
+    r.n_findings = n;
+    r.n_errors = 0;
+    json_t *root = render_sarif(&r, NULL, NULL);
+    json_t *run = sarif_run(root);
+    json_t *results = json_object_get(run, "results");
+    ck_assert_uint_eq(json_array_size(results), STW_REPORT_SARIF_MAX_RESULTS);
+    size_t crit = 0, low = 0;
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        const char *sev = jpath_str(json_array_get(results, i), "properties",
+                                    "severity", NULL);
+        crit += strcmp(sev, "critical") == 0;
+        low += strcmp(sev, "low") == 0;
+    }
+    ck_assert_uint_eq(crit, 2);
+    ck_assert_uint_eq(low, 1);
+    json_t *props = json_object_get(run, "properties");
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(props, "findings_omitted")), 3);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(props, "findings_total")),
+        (json_int_t)n);
+    json_t *inv = json_array_get(json_object_get(run, "invocations"), 0);
+    ck_assert(json_is_true(json_object_get(inv, "executionSuccessful")));
+    json_t *note =
+        json_array_get(json_object_get(inv, "toolExecutionNotifications"), 0);
+    ck_assert_str_eq(jpath_str(note, "level", NULL, NULL), "warning");
+    ck_assert_ptr_nonnull(
+        strstr(jpath_str(note, "message", "text", NULL), "3 of 25003"));
+    json_decref(root);
+    free(f);
+}
+END_TEST
+
+START_TEST(test_sarif_is_byte_identical_and_empty_results_are_valid)
+{
+    stw_results r = sarif_results();
+    char *a = NULL, *b = NULL;
+    json_t *ra = render_sarif(&r, NULL, &a);
+    json_t *rb = render_sarif(&r, NULL, &b);
+    ck_assert_str_eq(a, b);
+    json_decref(ra);
+    json_decref(rb);
+    free(a);
+    free(b);
+
+    stw_results empty = {0};
+    json_t *root = render_sarif(&empty, NULL, NULL);
+    json_t *run = sarif_run(root);
+    ck_assert_uint_eq(json_array_size(json_object_get(run, "results")), 0);
+    ck_assert_uint_eq(
+        json_array_size(json_object_get(
+            json_object_get(json_object_get(run, "tool"), "driver"), "rules")),
+        0);
+    json_t *inv = json_array_get(json_object_get(run, "invocations"), 0);
+    ck_assert(json_is_true(json_object_get(inv, "executionSuccessful")));
+    json_decref(root);
 }
 END_TEST
 
@@ -669,6 +1082,15 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_table_shared_layers_counted_once);
     tcase_add_test(tc, test_write_error_is_reported);
     tcase_add_test(tc, test_count_at_least_and_format_parse);
+    tcase_add_test(tc, test_count_gating_drops_hidden_only_when_asked);
+    tcase_add_test(tc, test_sarif_has_one_run_with_driver_and_sorted_rules);
+    tcase_add_test(tc, test_sarif_results_locations_levels_and_properties);
+    tcase_add_test(tc, test_sarif_uses_the_rule_sets_title_and_remediation);
+    tcase_add_test(tc, test_sarif_paths_are_percent_encoded_uris);
+    tcase_add_test(tc, test_sarif_created_by_cut_to_200_characters);
+    tcase_add_test(tc, test_sarif_caps_results_keeping_the_most_severe);
+    tcase_add_test(tc,
+                   test_sarif_is_byte_identical_and_empty_results_are_valid);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,593 @@
+#!/usr/bin/env python3
+"""Throughput benchmark of stowaway against the decompressors, tar and
+secretlint on the images of bench/make-image.sh; run through bench/run.sh.
+
+Every command runs under /usr/bin/time -v (peak RSS); wall time is taken here.
+Cases are alternated: each round runs every case once, starting one case later
+than the previous round, so drift on the machine (other work, thermal, page
+cache) spreads over all cases instead of biasing one. Medians are reported.
+Inputs are read from the page cache (a warm-up pass reads them first): the
+benchmark measures CPU cost, not the disk.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MB = 1e6
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Failed(Exception):
+    pass
+
+
+def timed(cmd, cwd=None, stdout=None, ok=(0,), timeout=None):
+    """Run cmd; return (wall seconds, peak RSS in bytes)."""
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".time") as tf:
+        with open(stdout or os.devnull, "wb") as out:
+            t0 = time.perf_counter()
+            try:
+                p = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name] + cmd, cwd=cwd,
+                                   stdout=out, stderr=subprocess.PIPE, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return None, None
+            wall = time.perf_counter() - t0
+        rep = tf.read()
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", rep)
+    st = re.search(r"Exit status: (\d+)", rep)
+    rc = int(st.group(1)) if st else p.returncode
+    if rc not in ok:
+        raise Failed("%s: exit %d\n%s" % (" ".join(cmd), rc, p.stderr.decode(errors="replace")[-2000:]))
+    return wall, int(m.group(1)) * 1024 if m else 0
+
+
+def sh(cmd):
+    return subprocess.run(cmd, shell=True, check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT).stdout.decode(errors="replace").strip()
+
+
+def first_line(cmd):
+    try:
+        return sh(cmd).splitlines()[0].strip()
+    except (subprocess.CalledProcessError, IndexError):
+        return "?"
+
+
+# ---- images ------------------------------------------------------------------
+
+def oci_layers(layout):
+    """[(blob path, media type, compressed size)] of the first manifest."""
+    with open(os.path.join(layout, "index.json")) as f:
+        mdig = json.load(f)["manifests"][0]["digest"].split(":", 1)[1]
+    with open(os.path.join(layout, "blobs", "sha256", mdig)) as f:
+        man = json.load(f)
+    return [(os.path.join(layout, "blobs", "sha256", l["digest"].split(":", 1)[1]),
+             l["mediaType"], l["size"]) for l in man["layers"]]
+
+
+def decomp_cmd(media_type, tool=None):
+    if media_type.endswith("zstd"):
+        return ["zstd", "-dcq"]
+    if media_type.endswith("gzip"):
+        return [tool or "igzip", "-dc"]
+    return ["cat"]
+
+
+def uncompressed_size(blob, media_type):
+    p1 = subprocess.Popen(decomp_cmd(media_type) + [blob], stdout=subprocess.PIPE)
+    n = 0
+    while True:
+        b = p1.stdout.read(1 << 20)
+        if not b:
+            break
+        n += len(b)
+    if p1.wait() != 0:
+        raise Failed("cannot decompress " + blob)
+    return n
+
+
+def warm(paths):
+    for p in paths:
+        if os.path.isdir(p):
+            for root, _, files in os.walk(p):
+                warm(os.path.join(root, f) for f in files)
+        elif os.path.isfile(p):
+            with open(p, "rb") as f:
+                while f.read(8 << 20):
+                    pass
+
+
+# ---- case runner ---------------------------------------------------------------
+
+class Case:
+    """One measured thing: a list of commands run back to back (e.g. one
+    decompressor per layer); its time is their sum, its RSS their max."""
+
+    def __init__(self, key, label, cmds, ok=(0,), before=None):
+        self.key, self.label, self.cmds, self.ok, self.before = key, label, cmds, ok, before
+        self.times, self.rss, self.parts = [], 0, [[] for _ in cmds]
+
+    def run(self):
+        if self.before:
+            self.before()
+        total = 0.0
+        for i, c in enumerate(self.cmds):
+            t, r = timed(c["cmd"], cwd=c.get("cwd"), ok=self.ok)
+            self.parts[i].append(t)
+            total += t
+            self.rss = max(self.rss, r)
+        self.times.append(total)
+
+    @property
+    def median(self):
+        return statistics.median(self.times)
+
+    def part_median(self, i):
+        return statistics.median(self.parts[i])
+
+
+def alternate(cases, rounds, what):
+    for r in range(rounds):
+        t0 = time.time()
+        order = cases[r % len(cases):] + cases[:r % len(cases)]
+        for c in order:
+            c.run()
+        log("   %s: round %d/%d, %.0fs" % (what, r + 1, rounds, time.time() - t0))
+
+
+# ---- report helpers --------------------------------------------------------------
+
+def fmt_s(t):
+    return "%.3f" % t if t < 10 else "%.2f" % t if t < 100 else "%.1f" % t
+
+
+def fmt_mb(b):
+    return "%.0f" % (b / MB)
+
+
+def row(*cells):
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def yes(b):
+    return "**yes**" if b else "**NO**"
+
+
+def linear_fit(xs, ys):
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    a = my - b * mx
+    ss_res = sum((y - (a + b * x)) ** 2 for x, y in zip(xs, ys))
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    return a, b, 1 - ss_res / ss_tot if ss_tot else 1.0
+
+
+def machine():
+    lines = []
+    lscpu = sh("LC_ALL=C lscpu")
+    keep = ("Architecture", "Model name", "CPU(s)", "Thread(s) per core", "Core(s) per socket",
+            "L2 cache", "L3 cache", "Hypervisor vendor", "CPU max MHz", "BogoMIPS")
+    for ln in lscpu.splitlines():
+        k = ln.split(":", 1)[0].strip()
+        if k in keep:
+            lines.append(ln.strip())
+    flags = sh("LC_ALL=C lscpu | sed -n 's/^Flags: *//p'").split()
+    lines.append("Flags (selected): " + " ".join(
+        f for f in flags if f in ("avx2", "avx512f", "avx512bw", "sha_ni", "bmi2", "vaes", "vpclmulqdq")))
+    lines.append("")
+    lines += sh("LC_ALL=C free -h").splitlines()
+    lines.append("")
+    lines.append("Kernel: " + platform.release() + "; OS: " + first_line(
+        "sed -n 's/^PRETTY_NAME=//p' /etc/os-release | tr -d '\"'"))
+    return lines
+
+
+# ---- main -----------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--images", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--scratch", required=True, help="directory for tar -x and the db (tmpfs)")
+    ap.add_argument("--secretlint", default="", help="secretlint executable ('' = skip)")
+    ap.add_argument("--secretlint-runs", type=int, default=1)
+    ap.add_argument("--secretlint-timeout", type=float, default=3600)
+    ap.add_argument("--huge-runs", type=int, default=1)
+    ap.add_argument("--skip", default="", help="comma list of: scaling,rescan,huge,tar")
+    ap.add_argument("--note", default="")
+    ap.add_argument("--out", default="")
+    a = ap.parse_args()
+    skip = set(s for s in a.skip.split(",") if s)
+    img = a.images
+    full, zst, dock = (os.path.join(img, n) for n in ("full.oci", "full-zstd.oci", "full.docker.tar"))
+    for p in (full, zst, dock):
+        if not os.path.exists(p):
+            raise SystemExit("runbench.py: %s missing; run bench/make-image.sh %s" % (p, img))
+    stw = os.path.abspath(a.bin)
+    ok_stw = (0, 1)  # 1 = findings at or above --fail-on, expected here
+    N = a.runs
+    started = datetime.datetime.now(datetime.timezone.utc)
+
+    gz_layers = oci_layers(full)
+    zs_layers = oci_layers(zst)
+    log(">> warm-up and uncompressed sizes")
+    warm([full, zst, dock])
+    sizes = [uncompressed_size(b, mt) for b, mt, _ in gz_layers]
+    total = sum(sizes)
+    zs_sizes = [uncompressed_size(b, mt) for b, mt, _ in zs_layers]
+    if zs_sizes != sizes:
+        raise SystemExit("runbench.py: zstd image layers differ from the gzip image")
+
+    # sanity: the scanner reports the planted secrets (one untimed run)
+    rep_path = os.path.join(a.scratch, "report.json")
+    timed([stw, "scan", "--no-db", "--format", "json", "-o", rep_path, full], ok=ok_stw)
+    with open(rep_path) as f:
+        report = json.load(f)
+    found = report.get("findings", [])
+    planted = {"app/.env": False, "app/deploy/id_rsa": False, "app/.git/config": False}
+    for fd in found:
+        if fd.get("path") in planted and fd.get("kind") != "setuid":
+            planted[fd["path"]] = True
+
+    # ---- main block
+    scratch_x = os.path.join(a.scratch, "x")
+
+    def fresh(d):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+
+    outer = os.path.join(scratch_x, "outer")
+    tree = os.path.join(scratch_x, "tree")
+    fresh(outer)
+    subprocess.run(["tar", "-xf", dock, "-C", outer], check=True)
+    with open(os.path.join(outer, "manifest.json")) as f:
+        dock_layers = [os.path.join(outer, p) for p in json.load(f)[0]["Layers"]]
+
+    def stw_case(key, label, target, jobs):
+        return Case(key, label, [{"cmd": [stw, "scan", "--no-db", "-j%d" % jobs, "-q", target]}], ok=ok_stw)
+
+    cases = [
+        stw_case("j1_gz", "stowaway -j1, OCI gzip", full, 1),
+        stw_case("j2_gz", "stowaway -j2, OCI gzip", full, 2),
+        stw_case("j1_zs", "stowaway -j1, OCI zstd", zst, 1),
+        stw_case("j2_zs", "stowaway -j2, OCI zstd", zst, 2),
+        stw_case("j1_dk", "stowaway -j1, docker-save tar", dock, 1),
+        stw_case("j2_dk", "stowaway -j2, docker-save tar", dock, 2),
+        Case("igzip", "igzip -dc, each gzip layer", [{"cmd": ["igzip", "-dc", b]} for b, _, _ in gz_layers]),
+        Case("gzip", "gzip -dc, each gzip layer", [{"cmd": ["gzip", "-dc", b]} for b, _, _ in gz_layers]),
+        Case("zstd", "zstd -dc, each zstd layer", [{"cmd": ["zstd", "-dcq", b]} for b, _, _ in zs_layers]),
+    ]
+    if "tar" not in skip:
+        cases += [
+            Case("tar_outer", "tar -x docker-save tar (to tmpfs)",
+                 [{"cmd": ["tar", "-xf", dock, "-C", os.path.join(scratch_x, "o2")]}],
+                 before=lambda: fresh(os.path.join(scratch_x, "o2"))),
+            Case("tar_layers", "tar -x every layer into one tree (to tmpfs)",
+                 [{"cmd": ["tar", "-xf", l, "-C", tree]} for l in dock_layers],
+                 before=lambda: fresh(tree)),
+        ]
+    by = {c.key: c for c in cases}
+    log(">> main block: %d cases x %d rounds" % (len(cases), N))
+    alternate(cases, N, "main")
+    shutil.rmtree(os.path.join(scratch_x, "o2"), ignore_errors=True)
+
+    # ---- secretlint on the extracted tree (all layers, whiteouts not applied)
+    sl = None
+    if a.secretlint:
+        fresh(tree)
+        for l in dock_layers:
+            subprocess.run(["tar", "-xf", l, "-C", tree], check=True)
+        # secretlint always skips node_modules/ and .git/; renamed, so that it
+        # reads the same files stowaway does
+        renamed = 0
+        for root, dirs, _ in os.walk(tree, topdown=False):
+            for d in dirs:
+                if d in ("node_modules", ".git"):
+                    os.rename(os.path.join(root, d), os.path.join(root, d + "~"))
+                    renamed += 1
+        rc_path = os.path.join(a.scratch, "secretlintrc.json")
+        with open(rc_path, "w") as f:
+            json.dump({"rules": [{"id": "@secretlint/secretlint-rule-preset-recommend"}]}, f)
+        sl = {"times": [], "rss": 0, "timeout": False, "findings": None, "renamed": renamed}
+        out_json = os.path.join(a.scratch, "secretlint.json")
+        for i in range(a.secretlint_runs):
+            log(">> secretlint run %d/%d (slow)" % (i + 1, a.secretlint_runs))
+            t, r = timed([a.secretlint, "--secretlintrc", rc_path, "--format", "json",
+                          "--maskSecrets", "--no-gitignore", "--output", out_json, "**/*"],
+                         cwd=tree, ok=(0, 1),
+                         timeout=a.secretlint_timeout)
+            if t is None:
+                sl["timeout"] = True
+                break
+            sl["times"].append(t)
+            sl["rss"] = max(sl["rss"], r)
+        try:
+            with open(out_json) as f:
+                res = json.load(f)
+            sl["findings"] = sum(len(x.get("messages", [])) for x in res)
+            sl["files_flagged"] = len([x for x in res if x.get("messages")])
+        except (OSError, ValueError):
+            pass
+    shutil.rmtree(scratch_x, ignore_errors=True)
+
+    # ---- cached re-scan
+    rescan = None
+    if "rescan" not in skip:
+        db = os.path.join(a.scratch, "rescan.db")
+        for p in (db, db + "-wal", db + "-shm"):
+            if os.path.exists(p):
+                os.remove(p)
+        log(">> cached re-scan")
+        cold = timed([stw, "scan", "--db", db, "-q", full], ok=ok_stw)
+        c = Case("rescan", "re-scan with --db", [{"cmd": [stw, "scan", "--db", db, "-q", full]}], ok=ok_stw)
+        alternate([c], N, "rescan")
+        rescan = {"cold": cold, "case": c}
+
+    # ---- scaling
+    scaling = []
+    if "scaling" not in skip:
+        sc_cases = []
+        for s, name in ((0.25, "scale-0.25.oci"), (0.5, "scale-0.5.oci"), (1, "full.oci"), (2, "scale-2.oci")):
+            path = os.path.join(img, name)
+            if not os.path.isdir(path):
+                log("   (no %s: scaling point skipped)" % name)
+                continue
+            ls = oci_layers(path)
+            warm([path])
+            nbytes = sum(uncompressed_size(b, mt) for b, mt, _ in ls)
+            cs = stw_case("sc_stw_%s" % s, "stowaway -j1 %s" % name, path, 1)
+            ci = Case("sc_igz_%s" % s, "igzip -dc %s" % name, [{"cmd": ["igzip", "-dc", b]} for b, _, _ in ls])
+            sc_cases += [cs, ci]
+            scaling.append((s, name, nbytes, sum(sz for _, _, sz in ls), cs, ci))
+        log(">> scaling block")
+        alternate(sc_cases, N, "scaling")
+
+    # ---- huge image (peak RSS with multi-GB files)
+    huge = None
+    hpath = os.path.join(img, "huge.oci")
+    if "huge" not in skip and os.path.isdir(hpath):
+        hl = oci_layers(hpath)
+        log(">> huge image: uncompressed size")
+        hbytes = sum(uncompressed_size(b, mt) for b, mt, _ in hl)
+        hc = [stw_case("h_j1", "stowaway -j1, huge.oci", hpath, 1),
+              stw_case("h_j2", "stowaway -j2, huge.oci", hpath, 2),
+              Case("h_igz", "igzip -dc, huge.oci layer", [{"cmd": ["igzip", "-dc", b]} for b, _, _ in hl])]
+        log(">> huge block")
+        alternate(hc, a.huge_runs, "huge")
+        hrep = os.path.join(a.scratch, "huge.json")
+        timed([stw, "scan", "--no-db", "--format", "json", "-o", hrep, hpath], ok=ok_stw)
+        with open(hrep) as f:
+            hfound = [x for x in json.load(f).get("findings", []) if x.get("path", "").startswith("srv/")]
+        huge = {"bytes": hbytes, "comp": sum(sz for _, _, sz in hl), "cases": hc, "found": hfound}
+
+    finished = datetime.datetime.now(datetime.timezone.utc)
+
+    # ---- report
+    L = []
+    j1, j2 = by["j1_gz"], by["j2_gz"]
+    igz, gz, zs = by["igzip"], by["gzip"], by["zstd"]
+    per_igz = [igz.part_median(i) for i in range(len(gz_layers))]
+    per_zs = [zs.part_median(i) for i in range(len(zs_layers))]
+    ideal_gz = max(max(per_igz), sum(per_igz) / 2)
+    ideal_zs = max(max(per_zs), sum(per_zs) / 2)
+    r_igz = igz.median / j1.median
+    r_zs = zs.median / by["j1_zs"].median
+    r_ideal = ideal_gz / j2.median
+    peak = max(c.rss for c in cases if c.key.startswith("j"))
+
+    L.append("# stowaway benchmark results")
+    L.append("")
+    L.append("Produced by `bench/run.sh` (see bench/README.md); do not edit by hand.")
+    L.append("")
+    L.append("- Date: %s to %s (UTC)" % (started.strftime("%Y-%m-%d %H:%M"), finished.strftime("%H:%M")))
+    L.append("- stowaway: `%s` (%s)" % (first_line("'%s' --version" % stw), "Release build"))
+    L.append("- Runs: median of %d alternated runs per case (secretlint: %d, huge image: %d)" % (
+        N, a.secretlint_runs if a.secretlint else 0, a.huge_runs if huge else 0))
+    L.append("- Inputs are in the page cache; decompressor output goes to /dev/null; "
+             "`tar -x` writes to tmpfs.")
+    if a.note:
+        L.append("- Note: " + a.note)
+    L.append("- Image: full.oci, %d layers, %.2f GB uncompressed, %.2f GB gzip, %.2f GB zstd" % (
+        len(gz_layers), total / 1e9, sum(s for _, _, s in gz_layers) / 1e9,
+        sum(s for _, _, s in zs_layers) / 1e9))
+    L.append("- Sanity: %d findings on full.oci; planted secrets reported: %s" % (
+        len(found), ", ".join("%s %s" % (k, "yes" if v else "NO") for k, v in planted.items())))
+    L.append("")
+
+    L.append("## Targets")
+    L.append("")
+    L.append(row("target", "measured", "holds"))
+    L.append(row("---", "---", "---"))
+    L.append(row("-j1 gzip >= 0.9x `igzip -dc`", "%.2fx" % r_igz, yes(r_igz >= 0.9)))
+    L.append(row("-j1 zstd >= 0.9x `zstd -dc`", "%.2fx" % r_zs, yes(r_zs >= 0.9)))
+    L.append(row("-j2 >= 0.85x ideal 2-core schedule (gzip)", "%.2fx" % r_ideal, yes(r_ideal >= 0.85)))
+    L.append(row("peak RSS <= 256 MB, 1.4 GB image", "%.0f MB" % (peak / MB), yes(peak <= 256 * MB)))
+    if huge:
+        hpeak = max(c.rss for c in huge["cases"][:2])
+        L.append(row("peak RSS <= 256 MB, %.1f GB image" % (huge["bytes"] / 1e9), "%.0f MB" % (hpeak / MB),
+                     yes(hpeak <= 256 * MB)))
+    else:
+        L.append(row("peak RSS <= 256 MB, 10 GB image", "not measured (no huge.oci)", "-"))
+    if rescan:
+        L.append(row("cached re-scan < 1 s", "%s s" % fmt_s(rescan["case"].median),
+                     yes(rescan["case"].median < 1.0)))
+    if len(scaling) >= 3:
+        xs = [s[2] for s in scaling]
+        ys = [s[4].median for s in scaling]
+        fa, fb, r2 = linear_fit(xs, ys)
+        worst = max(abs(y - (fa + fb * x)) / y for x, y in zip(xs, ys))
+        L.append(row("time linear in bytes", "R² %.4f, worst residual %.1f%%" % (r2, 100 * worst),
+                     yes(r2 >= 0.99 and worst <= 0.10)))
+    L.append("")
+    L.append("Linear means R² >= 0.99 and no point more than 10% off the least-squares line "
+             "over the 1/4, 1/2, 1 and 2x images.")
+    L.append("")
+
+    L.append("## Side by side (full image)")
+    L.append("")
+    L.append("Throughput is uncompressed layer bytes (%.2f GB) per second of wall time. "
+             "\"stowaway -j1 vs this\" is this case's time divided by stowaway -j1's on the "
+             "same input format (above 1: stowaway is faster)." % (total / 1e9))
+    L.append("")
+    L.append(row("case", "median s", "min s", "max s", "MB/s", "peak RSS MB", "stowaway -j1 vs this"))
+    L.append(row("---", "---:", "---:", "---:", "---:", "---:", "---:"))
+    ref = {"igzip": j1, "gzip": j1, "zstd": by["j1_zs"], "tar_outer": by["j1_dk"],
+           "tar_layers": by["j1_dk"]}
+    for c in cases:
+        vs = "%.2fx" % (c.median / ref[c.key].median) if c.key in ref else ""
+        L.append(row(c.label, fmt_s(c.median), fmt_s(min(c.times)), fmt_s(max(c.times)),
+                     fmt_mb(total / c.median), fmt_mb(c.rss), vs))
+    if "tar_outer" in by:
+        tx = by["tar_outer"].median + by["tar_layers"].median
+        L.append(row("tar -x image + layers (sum)", fmt_s(tx), "", "", fmt_mb(total / tx), "",
+                     "%.2fx" % (tx / by["j1_dk"].median)))
+    if sl:
+        if sl["times"]:
+            t = statistics.median(sl["times"])
+            L.append(row("secretlint on the extracted tree", fmt_s(t), fmt_s(min(sl["times"])),
+                         fmt_s(max(sl["times"])), fmt_mb(total / t), fmt_mb(sl["rss"]),
+                         "%.1fx" % (t / j1.median)))
+        else:
+            L.append(row("secretlint on the extracted tree", "> %.0f (timed out)" % a.secretlint_timeout,
+                         "", "", "", "", ""))
+    L.append("")
+    L.append("Ratios asked for:")
+    L.append("")
+    L.append("- stowaway -j1 gzip / `igzip -dc`: **%.2fx**; / `gzip -dc`: **%.2fx**" % (
+        r_igz, gz.median / j1.median))
+    L.append("- stowaway -j1 zstd / `zstd -dc`: **%.2fx**" % r_zs)
+    L.append("- stowaway -j2 / -j1: gzip %.2fx, zstd %.2fx, docker-save %.2fx" % (
+        j1.median / j2.median, by["j1_zs"].median / by["j2_zs"].median,
+        by["j1_dk"].median / by["j2_dk"].median))
+    if "tar_outer" in by:
+        L.append("- stowaway -j1 on the docker-save tar / `tar -x` of it and its layers: **%.2fx**" % (
+            (by["tar_outer"].median + by["tar_layers"].median) / by["j1_dk"].median))
+    if sl and sl["times"]:
+        t = statistics.median(sl["times"])
+        L.append("- stowaway -j1 (gzip image) / secretlint on the already extracted tree: **%.1fx**; "
+                 "/ tar -x + secretlint: **%.1fx**" % (
+                     t / j1.median, (t + by["tar_outer"].median + by["tar_layers"].median) / j1.median
+                     if "tar_outer" in by else float("nan")))
+    if sl:
+        L.append("- secretlint: %d run(s) only (slow); recommended preset, `--no-gitignore \"**/*\"` "
+                 "in the tree of all layers extracted in order (whiteouts not applied, so deleted "
+                 "files are there too), with its %d node_modules/ and .git/ directories renamed "
+                 "since secretlint always skips those; %s findings in %s files." % (
+                     len(sl["times"]), sl["renamed"], sl.get("findings", "?"), sl.get("files_flagged", "?")))
+    L.append("")
+
+    L.append("## Ideal 2-core schedule")
+    L.append("")
+    L.append("Per-layer decompression time (median). Ideal = max(largest layer, total / 2): "
+             "no schedule of whole layers on two cores can beat it.")
+    L.append("")
+    L.append(row("layer", "uncompressed MB", "gzip MB", "igzip -dc s", "zstd MB", "zstd -dc s"))
+    L.append(row("---", "---:", "---:", "---:", "---:", "---:"))
+    for i, ((b, mt, csz), usz) in enumerate(zip(gz_layers, sizes)):
+        L.append(row("L%d" % (i + 1), "%.1f" % (usz / MB), "%.1f" % (csz / MB), fmt_s(per_igz[i]),
+                     "%.1f" % (zs_layers[i][2] / MB), fmt_s(per_zs[i])))
+    L.append(row("total", "%.1f" % (total / MB), "%.1f" % (sum(x[2] for x in gz_layers) / MB),
+                 fmt_s(sum(per_igz)), "%.1f" % (sum(x[2] for x in zs_layers) / MB), fmt_s(sum(per_zs))))
+    L.append("")
+    L.append(row("", "ideal s", "stowaway -j2 s", "-j2 vs ideal"))
+    L.append(row("---", "---:", "---:", "---:"))
+    L.append(row("gzip (igzip timings)", fmt_s(ideal_gz), fmt_s(j2.median), "**%.2fx**" % r_ideal))
+    L.append(row("zstd (zstd -dc timings)", fmt_s(ideal_zs), fmt_s(by["j2_zs"].median),
+                 "%.2fx" % (ideal_zs / by["j2_zs"].median)))
+    L.append("")
+
+    if scaling:
+        L.append("## Scaling")
+        L.append("")
+        L.append("The same layers with a hashed 1/4 or 1/2 of each layer's file bytes, or every file "
+                 "twice (bench/make-image.sh); stowaway -j1 and igzip -dc, median of %d." % N)
+        L.append("")
+        fa = fb = None
+        if len(scaling) >= 3:
+            xs = [s[2] for s in scaling]
+            ys = [s[4].median for s in scaling]
+            fa, fb, r2 = linear_fit(xs, ys)
+        L.append(row("image", "uncompressed MB", "gzip MB", "stowaway s", "MB/s", "fit s",
+                     "residual", "igzip s", "vs igzip", "peak RSS MB"))
+        L.append(row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"))
+        for s, name, nb, cb, cs, ci in scaling:
+            fit = fa + fb * nb if fb is not None else None
+            L.append(row(name, "%.0f" % (nb / MB), "%.0f" % (cb / MB), fmt_s(cs.median),
+                         fmt_mb(nb / cs.median), fmt_s(fit) if fit else "",
+                         "%+.1f%%" % (100 * (cs.median - fit) / cs.median) if fit else "",
+                         fmt_s(ci.median), "%.2fx" % (ci.median / cs.median), fmt_mb(cs.rss)))
+        if fb is not None:
+            L.append("")
+            L.append("Least-squares fit: t = %.3f s + bytes / (%.0f MB/s); R² = %.4f." % (fa, 1 / fb / MB, r2))
+        L.append("")
+
+    if rescan:
+        cold_t, cold_rss = rescan["cold"]
+        c = rescan["case"]
+        L.append("## Cached re-scan")
+        L.append("")
+        L.append("`stowaway scan --db FILE -q full.oci` (default -j): first scan into an empty "
+                 "database, then %d re-scans of the same image." % N)
+        L.append("")
+        L.append(row("", "median s", "min s", "max s", "peak RSS MB"))
+        L.append(row("---", "---:", "---:", "---:", "---:"))
+        L.append(row("first scan (empty db)", fmt_s(cold_t), "", "", fmt_mb(cold_rss)))
+        L.append(row("re-scan (cached)", fmt_s(c.median), fmt_s(min(c.times)), fmt_s(max(c.times)),
+                     fmt_mb(c.rss)))
+        L.append("")
+
+    if huge:
+        L.append("## Huge image (peak RSS)")
+        L.append("")
+        L.append("huge.oci: one gzip layer, %.2f GB uncompressed (%.2f GB gzip) in files of a few GB; "
+                 "%d run(s)." % (huge["bytes"] / 1e9, huge["comp"] / 1e9, a.huge_runs))
+        L.append("")
+        L.append(row("case", "median s", "MB/s", "peak RSS MB"))
+        L.append(row("---", "---:", "---:", "---:"))
+        for c in huge["cases"]:
+            L.append(row(c.label, fmt_s(c.median), fmt_mb(huge["bytes"] / c.median), fmt_mb(c.rss)))
+        L.append("")
+        L.append("Findings in the large files: %s (a fake GitHub token is planted across a 1 GiB "
+                 "boundary of part-01.log)." % (", ".join(
+                     "%s in %s" % (x.get("rule"), x.get("path")) for x in huge["found"]) or "none"))
+        L.append("")
+
+    L.append("## Machine")
+    L.append("")
+    L.append("```")
+    L += machine()
+    L.append("```")
+    L.append("")
+    L.append("Tools: %s; %s; %s; %s; %s." % (
+        first_line("igzip --version 2>&1 | grep -i igzip || igzip --version"),
+        first_line("gzip --version"), first_line("zstd --version"), first_line("tar --version"),
+        ("secretlint " + first_line("'%s' --version" % a.secretlint)) if a.secretlint else "secretlint skipped"))
+    L.append("")
+    text = "\n".join(L)
+    print(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+        log("wrote " + a.out)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Failed as e:
+        raise SystemExit("runbench.py: " + str(e))

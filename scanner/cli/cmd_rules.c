@@ -1,0 +1,179 @@
+/* cmd_rules.c - `stowaway rules list` and `stowaway rules test`. The
+ * examples run through the real matcher exactly as a scan would, so a
+ * passing `rules test` means the rule fires on its tp strings and stays
+ * quiet on its fp strings in an image too. */
+#include "cmd_rules.h"
+
+#include "matcher.h"
+#include "rules.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { RULES_OK = 0, RULES_FAILED = 1, RULES_USAGE = 2 };
+
+/* Upper bound on --rules / --disable-rule / FILE arguments. */
+#define RULES_MAX_ARGS 256
+
+static const char rules_help[] =
+    "Usage: stowaway rules list [--rules FILE]... [--disable-rule ID]...\n"
+    "                           [--no-builtin]\n"
+    "       stowaway rules test [FILE]...\n"
+    "\n"
+    "list  prints every rule of the set a scan would use: id, severity,\n"
+    "      kind and title, then the number of rules.\n"
+    "test  runs each rule's own examples (signatures/README.md): every tp\n"
+    "      string must give exactly one finding of its rule, no fp string\n"
+    "      any. With FILE, only the rules of FILE are tested. Exit status\n"
+    "      1 when an example fails.\n";
+
+/* Counts findings of one rule id; the matcher's sink. */
+typedef struct example_hits {
+    const char *rule;
+    size_t n;
+} example_hits;
+
+static stw_status count_hits(void *ctx, const stw_finding *f)
+{
+    example_hits *h = ctx;
+    if (strcmp(f->rule, h->rule) == 0)
+        h->n++;
+    return STW_OK;
+}
+
+/* Shows an example's first line, shortened: examples are fake but long. */
+static void print_example(FILE *out, const char *text)
+{
+    size_t n = strcspn(text, "\n");
+    if (n > 60)
+        n = 60;
+    fprintf(out, "%.*s%s", (int)n, text, text[n] ? "..." : "");
+}
+
+static int run_tests(const stw_rules *r, FILE *out, FILE *errout)
+{
+    stw_error err = {0};
+    stw_matcher *m = NULL;
+    if (stw_matcher_create(r, &m, &err) != STW_OK) {
+        fprintf(errout, "stowaway: %s\n", err.msg);
+        return RULES_USAGE;
+    }
+    size_t n_rules = stw_rules_count(r), failed = 0, examples = 0;
+    for (size_t i = 0; i < n_rules; i++) {
+        stw_rule_info info;
+        stw_rules_info(r, i, &info);
+        size_t counts[2] = {0, 0};
+        for (int tp = 1; tp >= 0; tp--) {
+            const char *text, *path;
+            for (size_t j = 0;
+                 stw_rules_example(r, i, tp, j, &text, &path) == STW_OK; j++) {
+                example_hits h = {info.id, 0};
+                examples++;
+                counts[tp]++;
+                if (stw_matcher_scan_buffer(m, path, text, strlen(text),
+                                            count_hits, &h,
+                                            &err) != STW_OK) {
+                    fprintf(errout, "stowaway: %s\n", err.msg);
+                    stw_matcher_destroy(m);
+                    return RULES_USAGE;
+                }
+                if ((tp && h.n == 1) || (!tp && h.n == 0))
+                    continue;
+                failed++;
+                fprintf(out, "FAIL %s: %s example %zu gave %zu findings: ",
+                        info.id, tp ? "tp" : "fp", j + 1, h.n);
+                print_example(out, text);
+                fputc('\n', out);
+            }
+        }
+        if (counts[1] == 0 || counts[0] == 0) {
+            failed++;
+            fprintf(out, "FAIL %s: needs at least one tp and one fp example\n",
+                    info.id);
+        }
+    }
+    stw_matcher_destroy(m);
+    fprintf(out, "%zu rules, %zu examples, %zu failures\n", n_rules, examples,
+            failed);
+    return failed ? RULES_FAILED : RULES_OK;
+}
+
+static void list_rules(const stw_rules *r, FILE *out)
+{
+    size_t n = stw_rules_count(r);
+    for (size_t i = 0; i < n; i++) {
+        stw_rule_info info;
+        stw_rules_info(r, i, &info);
+        fprintf(out, "%-44s %-8s %-15s %s\n", info.id,
+                stw_severity_str(info.severity), stw_kind_str(info.kind),
+                info.title);
+    }
+    fprintf(out, "%zu rules\n", n);
+}
+
+int stw_cli_rules(int argc, char **argv, FILE *out, FILE *errout)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "--help") == 0) {
+        fputs(rules_help, argc < 2 ? errout : out);
+        return argc < 2 ? RULES_USAGE : RULES_OK;
+    }
+    bool test = strcmp(argv[1], "test") == 0;
+    if (!test && strcmp(argv[1], "list") != 0) {
+        fprintf(errout, "stowaway: rules: unknown command '%s'\n%s", argv[1],
+                rules_help);
+        return RULES_USAGE;
+    }
+    const char *files[RULES_MAX_ARGS], *disabled[RULES_MAX_ARGS];
+    stw_rules_options opt = {.files = files, .disabled = disabled};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!test && (strcmp(a, "--rules") == 0 ||
+                      strcmp(a, "--disable-rule") == 0)) {
+            if (i + 1 >= argc) {
+                fprintf(errout, "stowaway: rules: %s needs an argument\n", a);
+                return RULES_USAGE;
+            }
+            bool is_file = strcmp(a, "--rules") == 0;
+            size_t *n = is_file ? &opt.n_files : &opt.n_disabled;
+            if (*n == RULES_MAX_ARGS) {
+                fprintf(errout, "stowaway: rules: too many %s options\n", a);
+                return RULES_USAGE;
+            }
+            (is_file ? files : disabled)[(*n)++] = argv[++i];
+        } else if (!test && strcmp(a, "--no-builtin") == 0) {
+            opt.no_builtin = 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(rules_help, out);
+            return RULES_OK;
+        } else if (test && a[0] != '-') {
+            if (opt.n_files == RULES_MAX_ARGS) {
+                fprintf(errout, "stowaway: rules: too many files\n");
+                return RULES_USAGE;
+            }
+            files[opt.n_files++] = a;
+        } else {
+            fprintf(errout, "stowaway: rules: unknown option '%s'\n%s", a,
+                    rules_help);
+            return RULES_USAGE;
+        }
+    }
+    /* `test FILE` checks FILE's rules alone: its examples must pass
+     * without help from (or interference by) the built-in set. */
+    if (test && opt.n_files)
+        opt.no_builtin = 1;
+    stw_error err = {0};
+    stw_rules *r = NULL;
+    if (stw_rules_create(&opt, &r, &err) != STW_OK) {
+        fprintf(errout, "stowaway: %s\n", err.msg);
+        return RULES_USAGE;
+    }
+    int rc = RULES_OK;
+    if (test)
+        rc = run_tests(r, out, errout);
+    else
+        list_rules(r, out);
+    stw_rules_destroy(r);
+    return rc;
+}
