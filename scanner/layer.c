@@ -1,6 +1,7 @@
 /* layer.c - one layer's tar stream, entry by entry, into the detectors. */
 #include "layer.h"
 #include "artifact.h"
+#include "feeder.h"
 #include "common.h"
 #include "limits.h"
 #include "meta.h"
@@ -38,16 +39,42 @@ typedef struct walk {
     stw_matcher *m;
     stw_tar *t;
     stw_layer_result *res;
-    stw_artifact *art; /* COPY-artifacts: one per layer */
+    stw_artifact *art;         /* COPY-artifacts: one per layer */
+    stw_feeder *feed;          /* content thread, or NULL to scan inline */
+    stw_finding_list *content; /* the content thread's findings */
     const char *name;
     char path[STW_MAX_PATH + 1];
 } walk;
 
+/* Content goes to the matcher: through the feeder's thread when there is
+ * one, else here. The artifact detector reads (small) files inline. */
+static stw_status content_begin(walk *w, const char *path, uint64_t size,
+                                stw_error *err)
+{
+    if (w->feed)
+        return stw_feeder_begin(w->feed, path, size);
+    return stw_matcher_begin(w->m, path, size, stw_finding_list_sink,
+                             w->res->findings, err);
+}
+
+static stw_status content_data(walk *w, const void *p, size_t n, stw_error *err)
+{
+    if (w->feed)
+        return stw_feeder_data(w->feed, p, n);
+    return stw_matcher_feed(w->m, p, n, err);
+}
+
+static stw_status content_end(walk *w, stw_error *err)
+{
+    if (w->feed)
+        return stw_feeder_end(w->feed);
+    return stw_matcher_end(w->m, err);
+}
+
 static stw_status scan_content(walk *w, const char *path, uint64_t size,
                                bool art, stw_error *err)
 {
-    stw_status st = stw_matcher_begin(w->m, path, size, stw_finding_list_sink,
-                                      w->res->findings, err);
+    stw_status st = content_begin(w, path, size, err);
     while (st == STW_OK) {
         const void *buf;
         size_t len;
@@ -56,11 +83,11 @@ static stw_status scan_content(walk *w, const char *path, uint64_t size,
         if (len == 0) {
             if (art && (st = stw_artifact_end_file(w->art)) != STW_OK)
                 return stw_fail(err, st, "%s: artifact detector failed", path);
-            return stw_matcher_end(w->m, err);
+            return content_end(w, err);
         }
         if (art)
             stw_artifact_feed(w->art, buf, len);
-        st = stw_matcher_feed(w->m, buf, len, err);
+        st = content_data(w, buf, len, err);
     }
     return st;
 }
@@ -118,11 +145,23 @@ void stw_layer_result_clear(stw_layer_result *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Waits for the content thread and moves its findings into the result. */
+static stw_status join_content(walk *w, stw_error *err)
+{
+    stw_status st = stw_feeder_finish(w->feed, err);
+    size_t n = stw_finding_list_count(w->content);
+    for (size_t i = 0; st == STW_OK && i < n; i++)
+        st = stw_finding_list_add(w->res->findings,
+                                  stw_finding_list_get(w->content, i));
+    return st;
+}
+
 stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
                           struct archive_entry *first, stw_blob *b,
-                          const char *name, uint64_t max_entries,
+                          const char *name, const stw_layer_options *lo,
                           stw_layer_result *res, stw_error *err)
 {
+    uint64_t max_entries = lo ? lo->max_entries : 0;
     memset(res, 0, sizeof(*res));
     walk *w = calloc(1, sizeof(*w));
     stw_status st;
@@ -137,6 +176,12 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
     w->t = t;
     w->res = res;
     w->name = name;
+    if (lo && lo->content_thread &&
+        (stw_finding_list_create(&w->content) != STW_OK ||
+         stw_feeder_create(m, w->content, &w->feed, err) != STW_OK)) {
+        st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
+        goto out;
+    }
     if (!max_entries)
         max_entries = STW_MAX_ENTRIES;
     for (struct archive_entry *e = first;; e = NULL) {
@@ -152,6 +197,10 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         }
         if ((st = walk_entry(w, e, err)) != STW_OK)
             goto out;
+    }
+    if (w->feed && (st = join_content(w, err)) != STW_OK) {
+        stw_error_prefix(err, name);
+        goto out;
     }
     if ((st = stw_artifact_finish(w->art)) != STW_OK) {
         stw_fail(err, st, "%s: artifact detector failed", name);
@@ -170,8 +219,11 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
     snprintf(res->digest, sizeof(res->digest), "%s", stw_blob_digest(b));
     snprintf(res->diff_id, sizeof(res->diff_id), "%s", stw_blob_diff_id(b));
 out:
-    if (w)
+    if (w) {
+        stw_feeder_destroy(w->feed); /* stops the thread on a failure */
+        stw_finding_list_destroy(w->content);
         stw_artifact_destroy(w->art);
+    }
     free(w);
     if (st != STW_OK)
         stw_layer_result_clear(res);
@@ -179,8 +231,9 @@ out:
 }
 
 stw_status stw_layer_scan(stw_matcher *m, stw_read_fn fn, void *ctx,
-                          const stw_blob_options *bo, uint64_t max_entries,
-                          stw_layer_result *res, stw_error *err)
+                          const stw_blob_options *bo,
+                          const stw_layer_options *lo, stw_layer_result *res,
+                          stw_error *err)
 {
     memset(res, 0, sizeof(*res));
     stw_blob *b = NULL;
@@ -189,7 +242,7 @@ stw_status stw_layer_scan(stw_matcher *m, stw_read_fn fn, void *ctx,
     if (st == STW_OK)
         st = stw_tar_open(b, bo->name, &t, err);
     if (st == STW_OK)
-        st = stw_layer_walk(m, t, NULL, b, bo->name, max_entries, res, err);
+        st = stw_layer_walk(m, t, NULL, b, bo->name, lo, res, err);
     if (st != STW_OK)
         stw_error_prefix(err, bo->name);
     stw_tar_close(t);

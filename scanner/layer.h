@@ -11,6 +11,7 @@
 #include "pathset.h"
 #include "tar.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct archive_entry;
@@ -26,6 +27,14 @@ typedef struct stw_layer_result {
     char diff_id[72];
 } stw_layer_result;
 
+/* How to walk a layer. NULL means the defaults (zeroes). */
+typedef struct stw_layer_options {
+    uint64_t max_entries; /* 0 = STW_MAX_ENTRIES */
+    /* Scan content on a second thread, fed through a bounded queue (see
+     * feeder.h): worth it when a core would otherwise idle. */
+    bool content_thread;
+} stw_layer_options;
+
 /* Frees what a result owns and zeroes it. */
 void stw_layer_result_clear(stw_layer_result *r);
 
@@ -33,8 +42,9 @@ void stw_layer_result_clear(stw_layer_result *r);
  * carries the expected digests and bomb limits. On error res is cleared and
  * err says what is wrong, prefixed with bo->name. */
 stw_status stw_layer_scan(stw_matcher *m, stw_read_fn fn, void *ctx,
-                          const stw_blob_options *bo, uint64_t max_entries,
-                          stw_layer_result *res, stw_error *err);
+                          const stw_blob_options *bo,
+                          const stw_layer_options *lo, stw_layer_result *res,
+                          stw_error *err);
 
 /* Walks the remaining entries of an open tar reader over blob b. If first
  * is not NULL it is an entry the caller already read (e.g. to classify an
@@ -42,7 +52,7 @@ stw_status stw_layer_scan(stw_matcher *m, stw_read_fn fn, void *ctx,
  * verifies the blob at the end. */
 stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
                           struct archive_entry *first, stw_blob *b,
-                          const char *name, uint64_t max_entries,
+                          const char *name, const stw_layer_options *lo,
                           stw_layer_result *res, stw_error *err);
 
 /* Normalises a tar path in place: strips leading "./" and "/", trailing

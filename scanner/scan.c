@@ -149,6 +149,7 @@ typedef struct scan {
     bool image_archive; /* saw manifest.json / index.json / blobs */
     bool has_manifest, has_index;
     pthread_mutex_t lock; /* store writes and job hand-out */
+    bool spare_cores;     /* more cores than layer workers */
     size_t next_job;
 } scan;
 
@@ -398,9 +399,15 @@ static stw_blob_options blob_opts(const scan *s, const char *name,
     return bo;
 }
 
-static uint64_t max_entries(const scan *s)
+/* Layers are walked with a content thread when cores would otherwise
+ * idle: fewer layer workers than cores (-j1 on two cores, or one stream). */
+static stw_layer_options layer_opts(const scan *s)
 {
-    return s->opt ? s->opt->max_entries : 0;
+    stw_layer_options lo = {
+        .max_entries = s->opt ? s->opt->max_entries : 0,
+        .content_thread = s->spare_cores,
+    };
+    return lo;
 }
 
 /* Scans a layer pulled through fn/ctx and stores it; fills the job's
@@ -411,8 +418,8 @@ static stw_status scan_layer(scan *s, stw_matcher *m, layer_job *j,
 {
     stw_layer_result r;
     stw_blob_options bo = blob_opts(s, label, j->digest, j->diff_id);
-    stw_status st =
-        stw_layer_scan(m, fn, ctx, &bo, max_entries(s), &r, &j->err);
+    stw_layer_options lo = layer_opts(s);
+    stw_status st = stw_layer_scan(m, fn, ctx, &bo, &lo, &r, &j->err);
     if (st == STW_OK) {
         snprintf(j->got_digest, sizeof(j->got_digest), "%s", r.digest);
         snprintf(j->got_diff_id, sizeof(j->got_diff_id), "%s", r.diff_id);
@@ -529,6 +536,7 @@ static void run_jobs(scan *s)
     int n = s->opt && s->opt->jobs > 0 ? s->opt->jobs : default_jobs();
     if ((size_t)n > s->n_jobs)
         n = (int)s->n_jobs;
+    s->spare_cores = n < default_jobs();
     if (n <= 1) {
         worker(s);
         return;
@@ -1164,7 +1172,8 @@ static stw_status stream_layer_member(scan *s, stw_matcher *m,
     j->digest = NULL;
     stw_layer_result r;
     stw_blob_options bo = blob_opts(s, label, expect, NULL);
-    st = stw_layer_scan(m, member_read, &mr, &bo, max_entries(s), &r, err);
+    stw_layer_options lo = layer_opts(s);
+    st = stw_layer_scan(m, member_read, &mr, &bo, &lo, &r, err);
     if (st == STW_OK) {
         snprintf(j->got_digest, sizeof(j->got_digest), "%s", r.digest);
         snprintf(j->got_diff_id, sizeof(j->got_diff_id), "%s", r.diff_id);
@@ -1263,8 +1272,8 @@ static stw_status stream_single_layer(scan *s, stw_matcher *m, stw_tar *t,
                                       stw_error *err)
 {
     stw_layer_result lr;
-    stw_status st =
-        stw_layer_walk(m, t, e, b, s->target, max_entries(s), &lr, err);
+    stw_layer_options lo = layer_opts(s);
+    stw_status st = stw_layer_walk(m, t, e, b, s->target, &lo, &lr, err);
     if (st == STW_OK)
         st = store_layer(s, &lr, layer_media_type(lr.compression), err);
     if (st == STW_OK)
@@ -1276,6 +1285,8 @@ static stw_status stream_single_layer(scan *s, stw_matcher *m, stw_tar *t,
 static stw_status scan_stream(scan *s, int fd, const char *expect,
                               stw_error *err)
 {
+    /* One pass, one layer at a time: every other core is spare. */
+    s->spare_cores = default_jobs() > 1;
     fd_reader r = {.fd = fd, .name = s->target, .buf = malloc(READ_BUF)};
     if (!r.buf)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
