@@ -81,4 +81,18 @@
 #define STW_REGISTRY_MAX_TOKEN_BYTES (1u << 20)
 #define STW_REGISTRY_MAX_HELPER_BYTES (64u << 10)
 
+/* Suppression files (suppress.c): an ignore file is written by hand, a few
+ * hundred lines at most; a baseline lists every accepted finding of a
+ * registry-sized scan. Both are read whole. */
+#define STW_MAX_IGNORE_BYTES (1u << 20)
+#define STW_MAX_BASELINE_BYTES (256u << 20)
+
+/* Confirmation window of a token rule (any kind but private-key) without a
+ * `window:` of its own: tokens are short and their keyword is their prefix
+ * or the key name just before them, so [h - 512, h + 2048] holds any match;
+ * the narrow window keeps frequent keywords ("http://", "token") cheap. A
+ * rule's `window: N` asks for [h - N, h + N], N <= STW_SCAN_HIT_AFTER. */
+#define STW_SCAN_TOKEN_HIT_BEFORE 512u
+#define STW_SCAN_TOKEN_HIT_AFTER 2048u
+
 #endif

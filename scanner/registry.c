@@ -228,7 +228,8 @@ stw_status stw_registry_parse_ref(const char *s, stw_registry_ref *out,
     if (strcasecmp(host, "index.docker.io") == 0 ||
         strcasecmp(host, DOCKER_HUB_HOST) == 0)
         host = DOCKER_HUB;
-    snprintf(out->registry, sizeof(out->registry), "%s", host);
+    if (!copy_field(out->registry, sizeof(out->registry), host))
+        return stw_fail(err, STW_ERR_USAGE, "%s: registry host too long", s);
     bool hub = strcmp(out->registry, DOCKER_HUB) == 0;
     int n = snprintf(out->repository, sizeof(out->repository), "%s%s",
                      hub && !strchr(repo, '/') ? "library/" : "", repo);
@@ -662,16 +663,14 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
     else if (kl == 16 && strncasecmp(p, "www-authenticate", kl) == 0) {
         /* Several challenges may come as several headers: keep the first
          * one we can answer. */
-        const char *t = v;
-        while (t < v + vl && (*t == ' ' || *t == '\t'))
-            t++;
-        size_t left = (size_t)(v + vl - t);
-        bool ours = (left >= 6 && strncasecmp(t, "bearer", 6) == 0) ||
-                    (left >= 5 && strncasecmp(t, "basic", 5) == 0);
-        if (!x->www_auth[0] || ours)
-            if (!x->www_auth[0] || (strncasecmp(x->www_auth, "bearer", 6) &&
-                                    strncasecmp(x->www_auth, "basic", 5)))
-                copy_header(x->www_auth, sizeof(x->www_auth), v, vl);
+        char tmp[16];
+        copy_header(tmp, sizeof(tmp), v, vl);
+        bool ours =
+            !strncasecmp(tmp, "bearer", 6) || !strncasecmp(tmp, "basic", 5);
+        bool kept_ours = !strncasecmp(x->www_auth, "bearer", 6) ||
+                         !strncasecmp(x->www_auth, "basic", 5);
+        if (!x->www_auth[0] || (ours && !kept_ours))
+            copy_header(x->www_auth, sizeof(x->www_auth), v, vl);
     }
     return n;
 }
@@ -1127,8 +1126,8 @@ static stw_status resolve_creds(stw_registry *r, stw_error *err)
         return STW_OK;
     if (!path[0])
         return STW_OK;
-    char *json;
-    size_t len;
+    char *json = NULL;
+    size_t len = 0;
     stw_status st = read_small_file(path, STW_MAX_JSON_BYTES, &json, &len, err);
     if (st == STW_ERR_NOT_FOUND)
         return STW_OK;

@@ -19,6 +19,7 @@
 #include "layer.h"
 #include "limits.h"
 #include "matcher.h"
+#include "registry.h"
 #include "rules.h"
 #include "sha256.h"
 #include "storage.h"
@@ -136,8 +137,9 @@ typedef struct scan {
     int64_t scan_id;
     const char *target;
     const stw_scan_options *opt;
-    char *dir;    /* OCI layout or registry storage root, or NULL */
-    bool storage; /* dir is a distribution registry storage */
+    char *dir;         /* OCI layout or registry storage root, or NULL */
+    bool storage;      /* dir is a distribution registry storage */
+    stw_registry *reg; /* a remote image, or NULL */
     doc *docs;
     size_t n_docs;
     doc *links; /* symlink members: name -> target, resolved (legacy docker
@@ -483,6 +485,22 @@ static stw_status run_file_job(scan *s, stw_matcher *m, layer_job *j,
     return st;
 }
 
+/* A layer of a remote image, streamed from the registry as it downloads;
+ * opening (which may fetch a token) is serialised, reading is not. */
+static stw_status run_registry_job(scan *s, stw_matcher *m, layer_job *j,
+                                   char *label)
+{
+    stw_registry_blob *b = NULL;
+    pthread_mutex_lock(&s->lock);
+    stw_status st = stw_registry_blob_open(s->reg, j->digest, &b, &j->err);
+    pthread_mutex_unlock(&s->lock);
+    if (st == STW_OK)
+        st = scan_layer(s, m, j, stw_registry_blob_read, b, label,
+                        job_media_type(s, j));
+    stw_registry_blob_close(b);
+    return st;
+}
+
 static void *worker(void *arg)
 {
     scan *s = arg;
@@ -505,6 +523,8 @@ static void *worker(void *arg)
         if (mst != STW_OK) {
             j->st = mst;
             j->err = merr;
+        } else if (s->reg) {
+            j->st = run_registry_job(s, m, j, label);
         } else if (s->dir) {
             j->st = run_file_job(s, m, j, label);
         } else {
@@ -905,8 +925,8 @@ static stw_status put_images(scan *s, stw_error *err)
 static stw_status build_images(scan *s, stw_error *err)
 {
     stw_image_source src = {
-        .fetch = fetch_doc,
-        .ctx = s,
+        .fetch = s->reg ? stw_registry_fetch : fetch_doc,
+        .ctx = s->reg ? (void *)s->reg : (void *)s,
         .target = s->target,
         .platform = s->opt ? s->opt->platform : NULL,
     };
@@ -987,6 +1007,29 @@ static stw_status scan_dir(scan *s, stw_error *err)
     if (st == STW_OK)
         st = plan_jobs(s, err);
     if (st == STW_OK)
+        st = check_cached(s, err);
+    if (st != STW_OK)
+        return st;
+    run_jobs(s);
+    return put_images(s, err);
+}
+
+/* A remote image: REGISTRY/REPO:TAG or @sha256:..., over the registry's
+ * HTTP API. Layers stored with our rules are not downloaded at all. */
+static stw_status scan_registry(scan *s, stw_error *err)
+{
+    stw_registry_options ro = {0};
+    if (s->opt) {
+        ro.ca_cert = s->opt->ca_cert;
+        ro.insecure = s->opt->insecure_registries;
+        ro.n_insecure = s->opt->n_insecure_registries;
+    }
+    stw_status st = stw_registry_open(s->target, &ro, &s->reg, err);
+    if (st != STW_OK)
+        return st;
+    s->has_index = true; /* the registry module serves an index.json */
+    if ((st = build_images(s, err)) == STW_OK &&
+        (st = plan_jobs(s, err)) == STW_OK)
         st = check_cached(s, err);
     if (st != STW_OK)
         return st;
@@ -1399,6 +1442,17 @@ static stw_status scan_file(scan *s, stw_error *err)
     return st;
 }
 
+/* A target that is no path but names a registry: "docker://…", or a first
+ * component that is a host ("localhost:5000/app:1", "ghcr.io/a/b"). */
+static bool is_registry_ref(const char *target)
+{
+    stw_registry_ref ref;
+    stw_error ignored;
+    return errno == ENOENT &&
+           stw_registry_parse_ref(target, &ref, &ignored) == STW_OK &&
+           ref.explicit_registry;
+}
+
 static void scan_free(scan *s)
 {
     for (size_t i = 0; i < s->n_docs; i++) {
@@ -1416,6 +1470,7 @@ static void scan_free(scan *s)
     free(s->jobs);
     stw_image_list_clear(&s->images);
     free(s->dir);
+    stw_registry_close(s->reg);
     pthread_mutex_destroy(&s->lock);
 }
 
@@ -1440,6 +1495,8 @@ stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
     struct stat sb;
     if (!strcmp(target, "-")) {
         st = scan_stream(&s, STDIN_FILENO, NULL, err);
+    } else if (stat(target, &sb) != 0 && is_registry_ref(target)) {
+        st = scan_registry(&s, err);
     } else if (stat(target, &sb) != 0) {
         char eb[128];
         st = stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,

@@ -94,6 +94,11 @@ typedef struct stw_scan_options {
     uint64_t max_layer_bytes; /* uncompressed bytes per layer; 0 = default */
     uint64_t max_entries;     /* tar entries per layer; 0 = default */
     double max_ratio;         /* uncompressed/compressed; 0 = default */
+    /* Remote images (REGISTRY/REPO:TAG): a CA file trusted instead of the
+     * system store, and "host:port" entries reached over plain HTTP. */
+    const char *ca_cert;
+    const char *const *insecure_registries;
+    size_t n_insecure_registries;
     /* Registry storage only: fnmatch globs on repository names and tags;
      * NULL scans all. */
     const char *repo_glob;
@@ -103,6 +108,12 @@ typedef struct stw_scan_options {
     void (*on_layer_done)(void *ctx, const char *digest, uint64_t bytes,
                           int cached);
     void *progress_ctx;
+    /* Called from the scanning thread once the layers of a target are
+     * known, before they are scanned: how many on_layer_done calls will
+     * follow for them (cached ones included), so a progress display can
+     * show "done/total" and an ETA. May be NULL; may not be called for
+     * inputs read in one forward pass. */
+    void (*on_layers_planned)(void *ctx, size_t n_layers);
 } stw_scan_options;
 
 /* Scans one target (a path, or "-" for standard input) into the store as one

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # registry_lib.sh - a real registry for the CLI tests: Debian's
 # docker-registry (distribution) on 127.0.0.1, a free port, filesystem
 # storage under $WORKDIR, optionally with htpasswd basic auth, TLS from a CA
@@ -36,8 +37,8 @@ print(s.getsockname()[1])'
 # reg_wait_port PORT PID LOG: waits (at most ~15 s) until 127.0.0.1:PORT
 # accepts connections; fails if the server died.
 reg_wait_port() {
-    local port=$1 pid=$2 log=$3 i
-    for i in $(seq 1 150); do
+    local port=$1 pid=$2 log=$3 _
+    for _ in $(seq 1 150); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             return 0
         fi
@@ -176,6 +177,7 @@ reg_serve_py() {
 # directory (with Range), logging each request, when, and whether it
 # carried credentials. MODE "flaky" answers the first GET of each file 503
 # with Retry-After: 1; "cut" sends half of it and drops the connection.
+# shellcheck disable=SC2034 # used by the sourcing test
 REG_FILE_SERVER='
 import http.server, os, re, sys, time
 port, root, log, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -225,6 +227,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 # A token server for distribution'"'"'s token auth: RS256 JWTs signed with
 # openssl, the certificate in x5c. With the right basic credentials every
 # requested action is granted; anonymously only pull of public/*.
+# shellcheck disable=SC2034 # used by the sourcing test
 REG_TOKEN_SERVER='
 import base64, http.server, json, os, subprocess, sys, time, urllib.parse
 port, key, cert, user, pw, log = sys.argv[1:7]

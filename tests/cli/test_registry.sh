@@ -8,7 +8,9 @@
 # mid-blob. The module is driven through tests/regfetch ($REGFETCH); once
 # `stowaway scan` knows registries the same images are also scanned through
 # the CLI. Skipped (77) without docker-registry, skopeo, openssl, htpasswd.
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/cli/registry_lib.sh
 . "$(dirname "$0")/registry_lib.sh"
 reg_require
 : "${REGFETCH:=$(dirname "$STOWAWAY")/tests/regfetch}"
@@ -87,10 +89,10 @@ reg_layers_of "$ANON/fixture/base:1" >"$WORKDIR/skopeo.layers"
 diff -u "$WORKDIR/skopeo.layers" <(awk '$1 == "layer" { print $4 }' "$WORKDIR/anon.out") >&2 ||
     fail "layer digests differ from what skopeo pushed"
 # each layer blob was downloaded once
-for d in $(cat "$WORKDIR/skopeo.layers"); do
+while read -r d; do
     n=$(grep -c "\"GET /v2/fixture/base/blobs/$d" "$ANON_LOG" || true)
     [ "$n" -eq 1 ] || fail "blob $d fetched $n times, want 1"
-done
+done <"$WORKDIR/skopeo.layers"
 
 note "docker:// and oci:// prefixes"
 rf_ok prefix --insecure "$ANON" "docker://$ANON/fixture/base:1"
@@ -123,9 +125,10 @@ grep -q "^resolved $ANON/fixture/multi:1 sha256:[0-9a-f]* application/vnd.oci.im
 grep -q '^image [01] .* linux/amd64 ' "$WORKDIR/multi.out" || fail "multi: no amd64"
 grep -q '^image [01] .* linux/arm64 ' "$WORKDIR/multi.out" || fail "multi: no arm64"
 rf_ok multi_arm --insecure "$ANON" --platform linux/arm64 "$ANON/fixture/multi:1"
-[ "$(grep -c '^image ' "$WORKDIR/multi_arm.out")" -eq 1 ] &&
-    grep -q '^image 0 .* linux/arm64 ' "$WORKDIR/multi_arm.out" ||
+if [ "$(grep -c '^image ' "$WORKDIR/multi_arm.out")" -ne 1 ] ||
+    ! grep -q '^image 0 .* linux/arm64 ' "$WORKDIR/multi_arm.out"; then
     fail "--platform linux/arm64: want only the arm64 image"
+fi
 
 note "Docker schema 2 manifest"
 rf_ok docker --insecure "$ANON" "$ANON/fixture/docker:1"
@@ -234,7 +237,6 @@ for mode in plain flaky cut; do
     reg_serve_py "files-$mode" "$SPORT" "$REG_FILE_SERVER" "$REG_STORAGE" "$SLOG" "$mode"
     reg_push "$FX/base.oci" 1 "$RD/team/base:1" --dest-creds alice:s3cret-pw
     : >"$SLOG"
-    start=$(date +%s.%N)
     rf_ok "redir_$mode" --insecure "$RD" --user alice --password s3cret-pw "$RD/team/base:1"
     check_base "$WORKDIR/redir_$mode.out" "$RD/team/base:1"
     grep -q 'GET /docker/registry/v2/blobs/sha256/' "$SLOG" ||
