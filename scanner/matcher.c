@@ -273,15 +273,16 @@ static int on_hit(unsigned int id, unsigned long long from,
     const stw_pattern *p = &m->rules->patterns[id];
     if (!m->rule_on[p->rule])
         return 0;
+    const stw_rule *r = &m->rules->rules[p->rule];
     size_t end = (size_t)to, lo, hi;
     if (p->is_regex) {
         /* A prefilter report is a possible match end. */
-        lo = end > STW_SCAN_HIT_AFTER ? end - STW_SCAN_HIT_AFTER : 0;
-        hi = end + STW_SCAN_HIT_BEFORE;
+        lo = end > r->hit_after ? end - r->hit_after : 0;
+        hi = end + r->hit_before;
     } else {
         size_t start = end >= p->kwlen ? end - p->kwlen : 0;
-        lo = start > STW_SCAN_HIT_BEFORE ? start - STW_SCAN_HIT_BEFORE : 0;
-        hi = end + STW_SCAN_HIT_AFTER;
+        lo = start > r->hit_before ? start - r->hit_before : 0;
+        hi = end + r->hit_after;
     }
     if (hi > m->len)
         hi = m->len;
@@ -328,8 +329,8 @@ static stw_status confirm(stw_matcher *m, uint32_t ri, bool final,
             if (!final && m->base + s >= accept_hi)
                 return STW_OK; /* the next scan owns it, and all after */
             if (m->base + s >= m->accept_lo) {
-                match x = {.rule = ri, .start = s, .end = e, .sec_lo = s,
-                           .sec_hi = e};
+                match x = {
+                    .rule = ri, .start = s, .end = e, .sec_lo = s, .sec_hi = e};
                 if (r->secret_group && (uint32_t)rc > r->secret_group &&
                     ov[2 * r->secret_group] != PCRE2_UNSET) {
                     x.sec_lo = ov[2 * r->secret_group];
@@ -463,7 +464,8 @@ static void judge(stw_matcher *m, match *x)
         body = (const char *)m->buf + x->body_lo;
         bn = x->body_hi - x->body_lo;
     }
-    if (stw_is_placeholder(sec, n) || (body != sec && stw_is_placeholder(body, bn)))
+    if (stw_is_placeholder(sec, n) ||
+        (body != sec && stw_is_placeholder(body, bn)))
         return;
     if (r->entropy > 0 && stw_entropy(body, bn) < r->entropy)
         return;

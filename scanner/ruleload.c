@@ -5,6 +5,7 @@
 #include "ruleload.h"
 
 #include "common.h"
+#include "limits.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -304,7 +305,7 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
                         "with a letter or digit",
                         ld->file, where);
 
-    char *sev = NULL, *kind = NULL, *entropy = NULL;
+    char *sev = NULL, *kind = NULL, *entropy = NULL, *window = NULL;
     bool have_sev = false;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          st == STW_OK && p < n->data.mapping.pairs.top; p++) {
@@ -341,6 +342,8 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
             st = scalar_dup(ld, val, where, "validator", &r->validator);
         else if (key_is(key, "examples"))
             st = parse_examples(ld, val, where, r);
+        else if (key_is(key, "window"))
+            st = scalar_dup(ld, val, where, "window", &window);
         else
             st = unknown_field(ld, where, key);
     }
@@ -368,6 +371,17 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
                           ld->file, where, entropy);
         r->entropy = e;
     }
+    if (st == STW_OK && window) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long w = strtoul(window, &end, 10);
+        if (errno || end == window || *end || w < 16 || w > STW_SCAN_HIT_AFTER)
+            st = stw_fail(ld->err, STW_ERR_RULES,
+                          "%s: %s: window '%s' must be a number of bytes "
+                          "between 16 and %u",
+                          ld->file, where, window, STW_SCAN_HIT_AFTER);
+        r->window = (uint32_t)w;
+    }
     if (st == STW_OK && !r->regex_src && !r->path_src)
         st = stw_fail(ld->err, STW_ERR_RULES, "%s: %s: needs 'regex' or 'path'",
                       ld->file, where);
@@ -382,6 +396,7 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
     free(sev);
     free(kind);
     free(entropy);
+    free(window);
     if (st != STW_OK)
         return st;
     if (!r->title && !(r->title = stw_strdup(r->id)))

@@ -52,6 +52,7 @@ typedef struct stw_rule {
     size_t n_allows;
     double entropy;  /* minimum Shannon bits/char of the secret; 0 = none */
     char *validator; /* name from validate.h; NULL = none */
+    uint32_t window; /* `window:` in bytes; 0 = default by kind */
 
     char **tp, **fp; /* examples: must match / must not match */
     size_t n_tp, n_fp;
@@ -63,6 +64,7 @@ typedef struct stw_rule {
     uint32_t secret_group; /* 0 = whole match */
     stw_validator_fn validate;
     stw_rule_mode mode;
+    uint32_t hit_before, hit_after; /* confirmation window around a hit */
     uint32_t body_group; /* group named "body" when it is not the secret:
                             placeholder and entropy checks look at it */
     bool generic;        /* category "generic": yields to a specific rule

@@ -55,8 +55,7 @@ static stw_status vec_push_allow(rule_vec *rv, stw_allow *a, stw_error *err)
     return STW_OK;
 }
 
-static stw_status vec_push_known(rule_vec *rv, stw_known_key *k,
-                                 stw_error *err)
+static stw_status vec_push_known(rule_vec *rv, stw_known_key *k, stw_error *err)
 {
     if (rv->n_known == rv->cap_known) {
         size_t cap = rv->cap_known ? rv->cap_known * 2 : 16;
@@ -284,7 +283,16 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
     int bg = pcre2_substring_number_from_name(r->re, (PCRE2_SPTR) "body");
     if (bg > 0 && (uint32_t)bg != r->secret_group)
         r->body_group = (uint32_t)bg;
-    r->generic = strcmp(r->category, "generic") == 0;
+    r->generic = strncmp(r->category, "generic", 7) == 0;
+    if (r->window) {
+        r->hit_before = r->hit_after = r->window;
+    } else if (r->info.kind == STW_KIND_PRIVATE_KEY) {
+        r->hit_before = STW_SCAN_HIT_BEFORE;
+        r->hit_after = STW_SCAN_HIT_AFTER;
+    } else {
+        r->hit_before = STW_SCAN_TOKEN_HIT_BEFORE;
+        r->hit_after = STW_SCAN_TOKEN_HIT_AFTER;
+    }
     if (r->n_keywords)
         r->mode = STW_MODE_KEYWORD;
     else if (hs_accepts_prefilter(r->regex_src))
@@ -399,8 +407,8 @@ static stw_status compute_version(stw_rules *rs, stw_error *err)
         const stw_rule *r = &rs->rules[i];
         char num[64];
         hash_str(h, r->id);
-        snprintf(num, sizeof(num), "%d/%d/%.6f", (int)r->info.kind,
-                 (int)r->info.severity, r->entropy);
+        snprintf(num, sizeof(num), "%d/%d/%.6f/%u", (int)r->info.kind,
+                 (int)r->info.severity, r->entropy, (unsigned)r->window);
         hash_str(h, num);
         hash_str(h, r->regex_src);
         hash_str(h, r->secret_group_name);

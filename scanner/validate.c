@@ -199,7 +199,9 @@ static stw_validity validate_jwt(const char *s, size_t n)
 }
 
 /* A JWT that was base64-encoded once more ("ZXlK..." = "eyJ..."), as
- * Kubernetes secrets and some config stores hold them. */
+ * Kubernetes secrets and config stores hold them. The inner text must be
+ * segments of base64url JSON: a header naming "alg" -> validated; another
+ * JSON object header (JWS/JWE/JWK variants) -> unknown; else not a token. */
 static stw_validity validate_b64_jwt(const char *s, size_t n)
 {
     unsigned char d[JWT_HEADER_MAX * 2];
@@ -212,8 +214,17 @@ static stw_validity validate_b64_jwt(const char *s, size_t n)
     if (k < 8 || memcmp(d, "eyJ", 3) != 0)
         return STW_VALID_NO;
     stw_validity v = validate_jwt((const char *)d, k);
-    /* The tail was cut to whole quanta, so only the header is judged. */
-    return v;
+    if (v != STW_VALID_NO)
+        return v;
+    const unsigned char *dot = memchr(d, '.', k);
+    unsigned char hdr[JWT_HEADER_MAX];
+    size_t hk;
+    size_t hn = dot ? (size_t)(dot - d) : k;
+    hn -= hn % 4 == 1 ? 1 : 0;
+    if (b64_decode((const char *)d, hn, true, hdr, sizeof(hdr), &hk) &&
+        hk >= 2 && hdr[0] == '{' && hdr[1] == '"')
+        return STW_VALID_UNKNOWN;
+    return STW_VALID_NO;
 }
 
 /* AWS access key ids: a documented 4-letter prefix (AKIA long-term, ASIA
@@ -230,8 +241,8 @@ static stw_validity validate_aws_key_id(const char *s, size_t n)
     bool ok = false;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
         ok |= memcmp(s, prefixes[i], 4) == 0;
-    if (!ok && !(memcmp(s, "A3T", 3) == 0 &&
-                 ((s[3] >= 'A' && s[3] <= 'Z') || (s[3] >= '0' && s[3] <= '9'))))
+    if (!ok && !(memcmp(s, "A3T", 3) == 0 && ((s[3] >= 'A' && s[3] <= 'Z') ||
+                                              (s[3] >= '0' && s[3] <= '9'))))
         return STW_VALID_NO;
     for (size_t i = 4; i < 20; i++) {
         char c = s[i];
@@ -313,7 +324,8 @@ static bool contains_ci(const char *s, size_t n, const char *needle)
 static bool is_sep(unsigned char c)
 {
     return c == '-' || c == '_' || c == '.' || c == ':' || c == ' ' ||
-           c == '/' || c == '+' || c == '=';
+           c == '/' || c == '+' || c == '=' || c == '"' || c == '\'' ||
+           c == '`';
 }
 
 /* Successor in a "typed along the keyboard row" sense: 0-9 then a-z (or
@@ -332,20 +344,23 @@ static bool next_in_run(unsigned char a, unsigned char b, int dir)
            (a == 'z' && b == 'a') || (a == 'Z' && b == 'A');
 }
 
-/* The value, separators removed, is one ascending or descending run
- * ("1234567890", "abcdef", "9876543210") of at least 6 characters. */
+/* Longest ascending or descending run ("1234567890", "abcdef",
+ * "9876543210") in the value, separators removed. A value that is mostly
+ * one run (>= 60 %, at least 6 characters) was typed, not generated. */
 static bool is_sequential(const unsigned char *v, size_t k)
 {
     if (k < 6)
         return false;
+    size_t best = 1;
     for (int dir = 1; dir >= -1; dir -= 2) {
-        size_t i = 1;
-        while (i < k && next_in_run(v[i - 1], v[i], dir))
-            i++;
-        if (i == k)
-            return true;
+        size_t run = 1;
+        for (size_t i = 1; i < k; i++) {
+            run = next_in_run(v[i - 1], v[i], dir) ? run + 1 : 1;
+            if (run > best)
+                best = run;
+        }
     }
-    return false;
+    return best >= 6 && best * 10 >= k * 6;
 }
 
 /* The value repeats a unit of at most 8 characters at least 3 times
@@ -367,12 +382,14 @@ static bool is_periodic(const unsigned char *v, size_t k)
  * "fake-api-key") is a placeholder; one real syllable ("TestSourcePassword")
  * and it is not, so a random token that happens to contain "test" stays. */
 static const char *const filler_words[] = {
-    "placeholder", "password", "changeme", "example", "passwd", "secret",
-    "sample", "string", "change", "insert", "enter", "dummy", "token", "value",
-    "xxxxx", "apikey", "testing", "test", "fake", "mock", "demo", "here",
-    "your", "none", "null", "todo", "some", "key", "api", "foo", "bar", "baz",
-    "qux", "xxx", "abc", "my", "me", "the", "pass", "pwd", "nil", "tbd",
-    "xx", "x",
+    "placeholder", "password", "changeme", "example", "passwd",  "secret",
+    "sample",      "string",   "change",   "insert",  "enter",   "dummy",
+    "token",       "value",    "xxxxx",    "apikey",  "testing", "test",
+    "fake",        "mock",     "demo",     "here",    "your",    "none",
+    "null",        "todo",     "some",     "key",     "api",     "foo",
+    "bar",         "baz",      "qux",      "xxx",     "abc",     "my",
+    "me",          "the",      "pass",     "pwd",     "nil",     "tbd",
+    "username",    "user",     "name",     "login",   "xx",      "x",
 };
 
 static bool only_filler(const unsigned char *v, size_t k)
@@ -417,11 +434,11 @@ bool stw_is_placeholder(const char *s, size_t n)
      * one with negligible probability (about 1e-6 per 40-character token
      * for "xxxx", far less for the rest). */
     static const char *const needles[] = {
-        "xxxx",       "****",        "example",   "changeme", "change_me",
-        "change-me",  "${",          "{{",        "<your",    "your_",
-        "your-",      "yourtoken",   "yourkey",   "yourapi",  "placeholder",
-        "redacted",   "replace_me",  "replaceme", "_here",    "-here",
-        "insert_",    "insert-",     "$(",        "#####",    "....",
+        "xxxx",      "****",       "example",   "changeme", "change_me",
+        "change-me", "${",         "{{",        "<your",    "your_",
+        "your-",     "yourtoken",  "yourkey",   "yourapi",  "placeholder",
+        "redacted",  "replace_me", "replaceme", "_here",    "-here",
+        "insert_",   "insert-",    "$(",        "#####",    "....",
         "put_your",
     };
     for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
@@ -435,9 +452,9 @@ bool stw_is_placeholder(const char *s, size_t n)
         return true;
     if (a == '$' && n > 1) {
         size_t i = 1;
-        while (i < n && (s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') ||
-                         (s[i] >= 'a' && s[i] <= 'z') ||
-                         (s[i] >= '0' && s[i] <= '9')))
+        while (i < n &&
+               (s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') ||
+                (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
             i++;
         if (i == n)
             return true;

@@ -21,8 +21,8 @@ typedef stw_validity (*stw_validator_fn)(const char *s, size_t n);
 /* Looks a validator up by its name in rule files: "private-key",
  * "github-checksum" / "npm-checksum" (CRC32 suffix; a wrong one -> NO),
  * "jwt" (header decodes to JSON with "alg"), "base64-jwt", "aws-key-id"
- * (prefix and base32 alphabet), "base64" (decodes cleanly). "none" and NULL give
- * *fn = NULL (no validation) and return true; an unknown name returns
+ * (prefix and base32 alphabet), "base64" (decodes cleanly). "none" and NULL
+ * give *fn = NULL (no validation) and return true; an unknown name returns
  * false. */
 bool stw_validator_lookup(const char *name, stw_validator_fn *fn);
 

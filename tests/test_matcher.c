@@ -18,6 +18,7 @@ typedef struct hit {
     char rule[65];
     char sha[65];
     int64_t line, offset;
+    int64_t secret_offset, secret_len;
 } hit;
 
 typedef struct hits {
@@ -34,6 +35,8 @@ static stw_status collect(void *ctx, const stw_finding *f)
     snprintf(x->sha, sizeof(x->sha), "%s", f->secret_sha256);
     x->line = f->line;
     x->offset = f->offset;
+    x->secret_offset = f->secret_offset;
+    x->secret_len = f->secret_len;
     return STW_OK;
 }
 
@@ -258,6 +261,46 @@ START_TEST(test_keys_across_chunk_boundaries_found_once)
 }
 END_TEST
 
+/* Token rules stream like key rules: a checksummed GitHub token and a
+ * Slack webhook placed across window boundaries (narrow token windows
+ * included) are each found once, at the same offsets, however fed. */
+START_TEST(test_tokens_across_chunk_boundaries_found_once)
+{
+    static const char *tok[2] = {
+        "GITHUB_TOKEN=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\n",
+        "hook: https://hooks.slack.com/services/T0A1B2C3D/B4E5F6G7H/"
+        "Zr7pQ2mW9xL4nB8vC1kJ6hT3\n"};
+    static const char *ids[2] = {"github-pat", "slack-webhook-url"};
+    size_t n = 3u << 20;
+    char *buf = filler(n);
+    size_t at[2] = {STW_SCAN_CHUNK - 20,
+                    2 * STW_SCAN_CHUNK + STW_SCAN_CONTEXT - 30};
+    for (int i = 0; i < 2; i++)
+        put(buf, at[i], tok[i]);
+    hits whole, other;
+    scan_whole(buf, n, &whole);
+    ck_assert_uint_eq(whole.n, 2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_str_eq(whole.v[i].rule, ids[i]);
+        const char *sec =
+            i == 0 ? strstr(tok[0], "ghp_") : strstr(tok[1], "T0A1");
+        ck_assert_int_eq(whole.v[i].secret_offset,
+                         (int64_t)(at[i] + (size_t)(sec - tok[i])));
+    }
+    ck_assert_int_eq(whole.v[0].secret_len, 40);
+    static const size_t odd[] = {777, 4093, 1, 0};
+    scan_pieces(buf, n, odd, &other);
+    assert_same(&whole, &other, "odd pieces");
+    for (int i = 0; i < 2; i++) {
+        for (size_t d = 0; d < 60; d += 7) {
+            scan_split(buf, n, at[i] + d, &other);
+            assert_same(&whole, &other, "split inside token");
+        }
+    }
+    free(buf);
+}
+END_TEST
+
 START_TEST(test_multiple_keys_in_one_file_in_order)
 {
     const char *ids[] = {
@@ -371,6 +414,7 @@ static Suite *matcher_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_split_at_every_offset_and_bytewise_same_findings);
     tcase_add_test(tc, test_keys_across_chunk_boundaries_found_once);
+    tcase_add_test(tc, test_tokens_across_chunk_boundaries_found_once);
     tcase_add_test(tc, test_multiple_keys_in_one_file_in_order);
     tcase_add_test(tc, test_bytewise_feed_of_200k_file);
     tcase_add_test(tc, test_key_inside_binary_content);

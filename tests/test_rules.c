@@ -22,7 +22,9 @@ typedef struct hit {
     stw_kind kind;
     stw_severity sev;
     int64_t line, offset;
+    int64_t secret_offset, secret_len;
     bool validated;
+    char detail[160];
 } hit;
 
 typedef struct hits {
@@ -43,6 +45,9 @@ static stw_status collect(void *ctx, const stw_finding *f)
     x->line = f->line;
     x->offset = f->offset;
     x->validated = f->validated;
+    x->secret_offset = f->secret_offset;
+    x->secret_len = f->secret_len;
+    snprintf(x->detail, sizeof(x->detail), "%s", f->detail ? f->detail : "");
     return STW_OK;
 }
 
@@ -121,7 +126,14 @@ START_TEST(test_builtin_rules_load_with_metadata)
     stw_rules *r;
     stw_error err = {0};
     ck_assert_msg(stw_rules_create(NULL, &r, &err) == STW_OK, "%s", err.msg);
-    ck_assert_uint_ge(stw_rules_count(r), 10);
+    /* The issue asks for at least 150 token rules besides the key rules. */
+    size_t tokens = 0;
+    for (size_t i = 0; i < stw_rules_count(r); i++) {
+        stw_rule_info info;
+        ck_assert_int_eq(stw_rules_info(r, i, &info), STW_OK);
+        tokens += info.kind == STW_KIND_SECRET;
+    }
+    ck_assert_uint_ge(tokens, 150);
     const stw_rule_info *rsa = stw_rules_find(r, "rsa-private-key");
     ck_assert_ptr_nonnull(rsa);
     ck_assert_int_eq(rsa->kind, STW_KIND_PRIVATE_KEY);
@@ -456,6 +468,199 @@ START_TEST(test_engine_without_vectorscan_database)
 }
 END_TEST
 
+/* ---- token rules, validators, known test keys ---------------------------- */
+
+/* Minted like ../shared/acceptance/mint.py: a valid CRC32 suffix. */
+#define GHP_OK  "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"
+#define GHP_BAD "ghp_GptPdDsaATm7xbGl9eNUNSqLlR92BR2AJN1A"
+
+START_TEST(test_checksum_validates_or_drops_github_tokens)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    hits h;
+    scan(r, "app/config.txt", "GITHUB_TOKEN=" GHP_OK "\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "github-pat"), 1);
+    for (size_t i = 0; i < h.n; i++)
+        if (strcmp(h.v[i].rule, "github-pat") == 0)
+            ck_assert(h.v[i].validated);
+    /* A wrong checksum is not a GitHub token: no finding of any rule. */
+    scan(r, "app/config.txt", "GITHUB_TOKEN=" GHP_BAD "\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "github-pat"), 0);
+    /* AWS key ids are structurally validated. */
+    scan(r, "app/config.txt", "AWS_ACCESS_KEY_ID=AKIAZ7QXW3MNB4RT6YVP\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "aws-access-key-id"), 1);
+    for (size_t i = 0; i < h.n; i++)
+        if (strcmp(h.v[i].rule, "aws-access-key-id") == 0)
+            ck_assert(h.v[i].validated);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+START_TEST(test_secret_offset_and_length_are_raw_positions)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    const char *text = "# config\nexport GITHUB_TOKEN=" GHP_OK " # ci\n";
+    hits h;
+    scan(r, "app/env.sh", text, &h);
+    ck_assert_uint_eq(count_rule(&h, "github-pat"), 1);
+    const char *at = strstr(text, "ghp_");
+    ck_assert_int_eq(h.v[0].secret_offset, at - text);
+    ck_assert_int_eq(h.v[0].secret_len, 40);
+    ck_assert_int_eq(h.v[0].line, 2);
+
+    /* A private key's hash covers the normalised body, but the offset and
+     * length are those of the raw body in the file, line breaks included. */
+    size_t i = rule_index(r, "rsa-private-key");
+    const char *pem, *epath;
+    ck_assert_int_eq(stw_rules_example(r, i, 1, 0, &pem, &epath), STW_OK);
+    char *buf = malloc(strlen(pem) + 16);
+    sprintf(buf, "xx\n%s", pem);
+    scan(r, "k.pem", buf, &h);
+    ck_assert_uint_eq(count_rule(&h, "rsa-private-key"), 1);
+    const char *body = strstr(buf, "MIIC");
+    const char *end = strstr(buf, "\n-----END");
+    ck_assert_int_eq(h.v[0].secret_offset, body - buf);
+    ck_assert_int_eq(h.v[0].secret_len, end - body);
+    free(buf);
+    stw_rules_destroy(r);
+
+    /* Path-only rules carry no secret. */
+    ck_assert_int_eq(
+        load_user("rules:\n  - id: p\n    severity: low\n    path: 'x$'\n", &r,
+                  &err, NULL),
+        STW_OK);
+    scan(r, "a/x", "", &h);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_int_eq(h.v[0].secret_offset, -1);
+    ck_assert_int_eq(h.v[0].secret_len, 0);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+START_TEST(test_generic_rule_yields_to_specific_rule)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    hits h;
+    scan(r, "app/settings.py", "API_TOKEN = \"" GHP_OK "\"\n", &h);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_str_eq(h.v[0].rule, "github-pat");
+    /* Without a known format the generic rule reports it. */
+    scan(r, "app/settings.py",
+         "API_TOKEN = \"Zr7pQ2mW9xL4nB8vC1kJ6hT3yF5gD0sA\"\n", &h);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_str_eq(h.v[0].rule, "generic-secret");
+    /* ...but not a placeholder. */
+    scan(r, "app/settings.py", "API_TOKEN = \"your_api_token_here_123\"\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+/* A known test key is matched by the hash of its secret only: the listed
+ * key drops to info with the source named, while another key in the same
+ * file (same path, same directory) keeps its severity. */
+START_TEST(test_known_test_key_lowered_by_hash_not_path)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    const char *rsa, *ec, *p;
+    ck_assert_int_eq(
+        stw_rules_example(r, rule_index(r, "rsa-private-key"), 1, 0, &rsa, &p),
+        STW_OK);
+    ck_assert_int_eq(
+        stw_rules_example(r, rule_index(r, "ec-private-key"), 1, 0, &ec, &p),
+        STW_OK);
+    char *both = malloc(strlen(rsa) + strlen(ec) + 2);
+    sprintf(both, "%s\n%s", rsa, ec);
+    char *rsa_copy = strdup(rsa); /* examples die with their rule set */
+    hits h;
+    scan(r, "usr/lib/libdemo.so", both, &h);
+    ck_assert_uint_eq(h.n, 2);
+    char sha[65];
+    snprintf(sha, sizeof(sha), "%s", h.v[0].sha); /* the RSA key */
+    ck_assert_str_eq(h.v[0].rule, "rsa-private-key");
+    stw_rules_destroy(r);
+
+    char *dir = tu_mkdtemp("known");
+    char *path = tu_path(dir, "known.yaml");
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml),
+             "known-test-keys:\n  - sha256: %s\n"
+             "    source: demo lib selftest.c\n    reason: published\n",
+             sha);
+    tu_write_file(path, yaml, strlen(yaml));
+    const char *files[] = {path};
+    stw_rules_options opt = {.files = files, .n_files = 1};
+    ck_assert_msg(stw_rules_create(&opt, &r, &err) == STW_OK, "%s", err.msg);
+    scan(r, "usr/lib/libdemo.so", both, &h);
+    ck_assert_uint_eq(h.n, 2);
+    ck_assert_str_eq(h.v[0].rule, "rsa-private-key");
+    ck_assert_int_eq(h.v[0].sev, STW_SEV_INFO);
+    ck_assert_str_eq(h.v[0].detail, "published test key: demo lib selftest.c");
+    ck_assert_str_eq(h.v[1].rule, "ec-private-key");
+    ck_assert_int_eq(h.v[1].sev, STW_SEV_CRITICAL);
+    ck_assert_str_eq(h.v[1].detail, "");
+    /* The same key elsewhere is the same published key. */
+    scan(r, "app/keys/server.pem", rsa_copy, &h);
+    ck_assert_int_eq(h.v[0].sev, STW_SEV_INFO);
+    stw_rules_destroy(r);
+    free(rsa_copy);
+    free(both);
+    free(path);
+    free(dir);
+
+    expect_load_error("known-test-keys:\n  - sha256: ABC\n    source: x\n",
+                      "sha256 must be 64 lowercase hex", NULL);
+    expect_load_error("known-test-keys:\n  - source: x\n", "needs 'sha256'",
+                      NULL);
+    expect_load_error("known-test-keys:\n  - sha256: x\n    path: y\n",
+                      "unknown field 'path'", NULL);
+}
+END_TEST
+
+/* A user rule file (`--rules FILE`) adds rules next to the built-in ones,
+ * with every field of the format, window and validator included. */
+START_TEST(test_user_token_rule_file_with_window_and_validator)
+{
+    char *dir = tu_mkdtemp("usertok");
+    char *path = tu_path(dir, "acme.yaml");
+    const char *yaml =
+        "rules:\n  - id: acme-token\n    title: ACME deploy token\n"
+        "    category: saas\n    severity: high\n    keywords: ['acme_']\n"
+        "    regex: '\\b(?<secret>acme_(?<body>[A-Za-z0-9]{24}))\\b'\n"
+        "    secret-group-name: secret\n    entropy: 3.0\n    window: 256\n"
+        "    examples:\n      tp: ['K=acme_Zr7pQ2mW9xL4nB8vC1kJ6hT3']\n"
+        "      fp: ['K=acme_xxxxxxxxxxxxxxxxxxxxxxxx']\n";
+    tu_write_file(path, yaml, strlen(yaml));
+    const char *files[] = {path};
+    stw_rules_options opt = {.files = files, .n_files = 1};
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(&opt, &r, &err) == STW_OK, "%s", err.msg);
+    ck_assert_ptr_nonnull(stw_rules_find(r, "acme-token"));
+    ck_assert_ptr_nonnull(stw_rules_find(r, "github-pat"));
+    hits h;
+    scan(r, "x", "K=acme_Zr7pQ2mW9xL4nB8vC1kJ6hT3 T=" GHP_OK, &h);
+    ck_assert_uint_eq(count_rule(&h, "acme-token"), 1);
+    ck_assert_uint_eq(count_rule(&h, "github-pat"), 1);
+    scan(r, "x", "K=acme_xxxxxxxxxxxxxxxxxxxxxxxx", &h);
+    ck_assert_uint_eq(h.n, 0);
+    stw_rules_destroy(r);
+    free(path);
+    free(dir);
+    expect_load_error("rules:\n  - id: w\n    severity: low\n    regex: x\n"
+                      "    window: 5\n",
+                      "rule 'w'", "window '5'");
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -473,6 +678,11 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_engine_keyword_prefilter_fallback_modes);
     tcase_add_test(tc, test_engine_path_and_allow_rules);
     tcase_add_test(tc, test_engine_without_vectorscan_database);
+    tcase_add_test(tc, test_checksum_validates_or_drops_github_tokens);
+    tcase_add_test(tc, test_secret_offset_and_length_are_raw_positions);
+    tcase_add_test(tc, test_generic_rule_yields_to_specific_rule);
+    tcase_add_test(tc, test_known_test_key_lowered_by_hash_not_path);
+    tcase_add_test(tc, test_user_token_rule_file_with_window_and_validator);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -72,8 +72,7 @@ static int run_tests(const stw_rules *r, FILE *out, FILE *errout)
                 examples++;
                 counts[tp]++;
                 if (stw_matcher_scan_buffer(m, path, text, strlen(text),
-                                            count_hits, &h,
-                                            &err) != STW_OK) {
+                                            count_hits, &h, &err) != STW_OK) {
                     fprintf(errout, "stowaway: %s\n", err.msg);
                     stw_matcher_destroy(m);
                     return RULES_USAGE;
@@ -81,8 +80,9 @@ static int run_tests(const stw_rules *r, FILE *out, FILE *errout)
                 if ((tp && h.n == 1) || (!tp && h.n == 0))
                     continue;
                 failed++;
-                fprintf(out, "FAIL %s: %s example %zu gave %zu findings: ",
-                        info.id, tp ? "tp" : "fp", j + 1, h.n);
+                fprintf(out,
+                        "FAIL %s: %s example %zu gave %zu findings: ", info.id,
+                        tp ? "tp" : "fp", j + 1, h.n);
                 print_example(out, text);
                 fputc('\n', out);
             }
@@ -129,8 +129,8 @@ int stw_cli_rules(int argc, char **argv, FILE *out, FILE *errout)
     stw_rules_options opt = {.files = files, .disabled = disabled};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        if (!test && (strcmp(a, "--rules") == 0 ||
-                      strcmp(a, "--disable-rule") == 0)) {
+        if (!test &&
+            (strcmp(a, "--rules") == 0 || strcmp(a, "--disable-rule") == 0)) {
             if (i + 1 >= argc) {
                 fprintf(errout, "stowaway: rules: %s needs an argument\n", a);
                 return RULES_USAGE;

@@ -127,7 +127,12 @@ check_report() {
         fail "$r: app/.git detail must carry the redacted remote"
     cj has "$r" path=app/.git 'excerpt~^ghp_' ||
         fail "$r: app/.git must carry the credential's redacted excerpt"
-    cj none "$r" 'path~^app/\.git/.' || fail "$r: a file inside .git reported"
+    # Files inside .git are not artifacts of their own; the token in
+    # .git/config is still a secret of its own (what Gitleaks would report).
+    cj none "$r" 'path~^app/\.git/.' kind=artifact ||
+        fail "$r: a file inside .git reported as an artifact"
+    cj has "$r" path=app/.git/config kind=secret 'excerpt~^ghp_' ||
+        fail "$r: the token in app/.git/config must be a secret finding"
     cj count "$r" 1 path=app/.github kind=artifact rule=github-directory \
         severity=low visible=true || fail "$r: app/.github once, low"
     cj has "$r" path=app/.vscode rule=vscode-directory severity=low ||
