@@ -27,6 +27,12 @@ typedef struct stw_layer_result {
     char diff_id[72];
 } stw_layer_result;
 
+/* Version of what the layer walker itself detects (metadata, artifacts,
+ * the pathset encoding). A stored layer is reused only when both this and
+ * the rules version match, so a change to a detector in code, not only to
+ * a rule file, rescans. Bump it with any such change. */
+#define STW_DETECTORS_VERSION "1"
+
 /* How to walk a layer. NULL means the defaults (zeroes). */
 typedef struct stw_layer_options {
     uint64_t max_entries; /* 0 = STW_MAX_ENTRIES */

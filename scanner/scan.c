@@ -152,6 +152,9 @@ typedef struct scan {
     bool has_manifest, has_index;
     pthread_mutex_t lock; /* store writes and job hand-out */
     bool spare_cores;     /* more cores than layer workers */
+    /* What a stored layer must have been scanned with to be reused: the
+     * rules version and the layer walker's detectors version. */
+    char cache_version[96];
     size_t next_job;
 } scan;
 
@@ -378,7 +381,7 @@ static stw_status store_layer(scan *s, const stw_layer_result *r,
         .entries = (int64_t)r->entries,
         .pathset = ps,
         .pathset_len = pslen,
-        .rules_version = stw_rules_version(s->rules),
+        .rules_version = s->cache_version,
     };
     pthread_mutex_lock(&s->lock);
     stw_status st = stw_store_put_layer(s->store, &rec, r->findings, err);
@@ -1125,7 +1128,7 @@ static stw_status try_cache(scan *s, layer_job *j, const char *digest,
 {
     *hit = false;
     stw_status st = stw_store_layer_cached(
-        s->store, digest, stw_rules_version(s->rules), hit, err);
+        s->store, digest, s->cache_version, hit, err);
     if (st != STW_OK || !*hit)
         return st;
     if (j) {
@@ -1491,6 +1494,8 @@ stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
         .opt = opt,
     };
     pthread_mutex_init(&s.lock, NULL);
+    snprintf(s.cache_version, sizeof(s.cache_version), "%s+d%s",
+             stw_rules_version(rules), STW_DETECTORS_VERSION);
     stw_status st;
     struct stat sb;
     if (!strcmp(target, "-")) {
