@@ -29,7 +29,8 @@
 #   L1 debootstrap --variant=minbase bookworm + apt-get install git python3 curl
 #      nodejs ca-certificates openssh-client (no recommends)
 #   L2 /opt/buildtools: npm install of build tools (typescript, webpack, eslint, ...)
-#   L3 /app: npm install of runtime dependencies (next, react, @mui, aws-sdk, ...)
+#   L3 /app: npm install of runtime dependencies (next, react, @mui, aws-sdk,
+#      aws-cdk-lib, ...)
 #   L4 /app secrets (fake): .env with an AWS key pair, deploy/id_rsa (ssh-keygen
 #      RSA, PEM), .git/config with a GitHub token (ghp_, valid CRC32) in the URL
 #   L5 whiteout app/deploy/.wh.id_rsa: the key is deleted but still in L4
@@ -66,15 +67,15 @@ CACHE=${STW_BENCH_CACHE:-${TMPDIR:-/tmp}/stw-bench-cache}
 SUITE=bookworm
 APT_PKGS=(git python3 curl nodejs ca-certificates openssh-client)
 # Pinned so every machine builds the same tree; split the way a Dockerfile
-# would (build and deploy tools, then the app's dependencies). Sizes (tar
-# bytes): L1 ~0.38 GB, L2 ~0.42 GB, L3 ~0.85 GB, so with two workers the
-# largest layer alone is about as long as all the others together.
+# would (build tools, then the app's dependencies). Sizes (tar bytes): L1
+# ~0.37 GB, L2 ~0.18 GB, L3 ~1.14 GB: like most application images, one fat
+# layer on a thinner base, so with two workers the largest layer sets the pace.
 NPM_TOOLS=(typescript@6.0.3 @babel/core@7.29.13 webpack@5.112.2 eslint@10.15.0
-  @angular/compiler-cli@21.2.26 jest@30.5.2 prettier@3.10.1 vite@8.3.8
-  aws-cdk-lib@2.276.0 @swc/core@1.16.22 pdfjs-dist@6.5.438)
+  @angular/compiler-cli@21.2.26 jest@30.5.2 prettier@3.10.1 vite@8.3.8)
 NPM_APP=(next@16.4.6 react@19.3.1 react-dom@19.3.1 @mui/material@9.5.0
   @mui/icons-material@9.5.0 three@0.187.0 monaco-editor@0.57.0 googleapis@178.0.0
-  aws-sdk@2.1693.0 lodash@4.18.1 rxjs@7.8.2 @angular/core@21.2.26)
+  aws-sdk@2.1693.0 aws-cdk-lib@2.276.0 @swc/core@1.16.22 pdfjs-dist@6.5.438
+  lodash@4.18.1 rxjs@7.8.2 @angular/core@21.2.26)
 
 [ "$(id -u)" = 0 ] || {
   echo "make-image.sh: must run as root (debootstrap, chroot, file ownership)" >&2

@@ -4,15 +4,15 @@
 # a cached re-scan and peak RSS. Prints a markdown report and writes it to
 # bench/RESULTS.md. See bench/README.md.
 #
-# Usage: bench/run.sh [options]
-#   --bin PATH            stowaway binary (default: build-rel/stowaway, built
+# Usage: bench/run.sh [options] [STOWAWAY]
+#   STOWAWAY, --bin PATH  stowaway binary (default: build-rel/stowaway, built
 #                         here as a Release build without tests)
 #   --images DIR          images of bench/make-image.sh (default ${TMPDIR:-/tmp}/stw-bench;
 #                         generated first when missing, which needs root)
 #   --runs N              alternated runs per case, median reported (default 5)
 #   --huge                generate huge.oci (10 GB layer) if missing and measure it
 #   --no-huge             do not measure huge.oci even when it exists
-#   --secretlint-runs N   secretlint runs (default 1: it is slow)
+#   --secretlint-runs N   secretlint runs (default 3: it is slow)
 #   --no-secretlint       skip secretlint
 #   --skip LIST           comma list of blocks to skip: scaling,rescan,tar,huge
 #   --note TEXT           a line added to the report (e.g. other load on the machine)
@@ -26,7 +26,7 @@ usage() {
   exit 2
 }
 
-BIN="" IMAGES=${TMPDIR:-/tmp}/stw-bench RUNS=5 HUGE=auto SL_RUNS=1 SL=1 SKIP="" NOTE=""
+BIN="" IMAGES=${TMPDIR:-/tmp}/stw-bench RUNS=5 HUGE=auto SL_RUNS=3 SL=1 SKIP="" NOTE=""
 OUT=$HERE/RESULTS.md
 CACHE=${STW_BENCH_CACHE:-${TMPDIR:-/tmp}/stw-bench-cache}
 SECRETLINT_PKGS=(secretlint@13.0.6 @secretlint/secretlint-rule-preset-recommend@13.0.7)
@@ -49,7 +49,11 @@ while [ $# -gt 0 ]; do
   --no-huge) HUGE=0 ;;
   --no-secretlint) SL=0 ;;
   -h | --help) usage ;;
-  *) usage ;;
+  -*) usage ;;
+  *)
+    [ -z "$BIN" ] || usage
+    BIN=$1
+    ;;
   esac
   shift
 done

@@ -19,6 +19,8 @@ stw_status stw_report_format_parse(const char *s, stw_report_format *out)
         *out = STW_REPORT_JSON;
     else if (s && strcmp(s, "sarif") == 0)
         *out = STW_REPORT_SARIF;
+    else if (s && strcmp(s, "html") == 0)
+        *out = STW_REPORT_HTML;
     else
         return STW_ERR_USAGE;
     return STW_OK;
@@ -769,12 +771,84 @@ static int put_errors(FILE *out, const style *st, const stw_results *r)
     return 1;
 }
 
-static int put_image(FILE *out, const style *st, const stw_results *r,
-                     size_t img, const stw_rfinding **f, size_t n)
+/* Under a finding: "fix: ..." cut to the line. */
+static void put_fix(FILE *out, const style *st, const stw_table_options *o,
+                    const stw_rfinding *f)
 {
-    if (img < r->n_images) {
-        if (!put_image_header(out, st, &r->images[img]))
+    char buf[256];
+    size_t room = COLS - FINDING_INDENT - 5;
+    stw_report_remediation_line(o->rules, f, room, buf, sizeof(buf));
+    cell c = {0};
+    if (!cell_make(&c, buf, 1))
+        return;
+    fprintf(out, "%*s", FINDING_INDENT, "");
+    sgr(out, st, "32");
+    fputs("fix: ", out);
+    sgr(out, st, "0");
+    put_cell(out, &c, room, 0);
+    fputc('\n', out);
+    cell_free(&c);
+}
+
+static int cmp_rule_then_ptr(const void *pa, const void *pb)
+{
+    const stw_rfinding *a = *(const stw_rfinding *const *)pa;
+    const stw_rfinding *b = *(const stw_rfinding *const *)pb;
+    int c = strcmp(a->rule ? a->rule : "", b->rule ? b->rule : "");
+    if (c)
+        return c;
+    return a < b ? -1 : a > b;
+}
+
+/* Marks in first[] the first finding of each rule within each layer group
+ * of f[0..n): where the table puts that rule's fix line. */
+static int mark_first_of_rule(const stw_rfinding **f, size_t n,
+                              unsigned char *first)
+{
+    const stw_rfinding **v = malloc((n ? n : 1) * sizeof(*v));
+    if (!v)
+        return 0;
+    for (size_t a = 0; a < n;) {
+        size_t b = a;
+        while (b < n && f[b]->layer == f[a]->layer)
+            b++;
+        memcpy(v, f + a, (b - a) * sizeof(*v));
+        qsort(v, b - a, sizeof(*v), cmp_rule_then_ptr);
+        for (size_t i = 0; i < b - a; i++) {
+            if (i > 0 && strcmp(v[i]->rule ? v[i]->rule : "",
+                                v[i - 1]->rule ? v[i - 1]->rule : "") == 0)
+                continue;
+            /* v[i] is a pointer into the results; find its slot in f. */
+            for (size_t k = a; k < b; k++)
+                if (f[k] == v[i]) {
+                    first[k] = 1;
+                    break;
+                }
+        }
+        a = b;
+    }
+    free(v);
+    return 1;
+}
+
+static int put_image(FILE *out, const style *st, const stw_table_options *o,
+                     const stw_results *r, size_t img, const stw_rfinding **f,
+                     size_t n)
+{
+    unsigned char *first = NULL;
+    if (o->remediation && n) {
+        first = calloc(n, 1);
+        if (!first || !mark_first_of_rule(f, n, first)) {
+            free(first);
             return 0;
+        }
+    }
+    int ok = 1;
+    if (img < r->n_images) {
+        if (!put_image_header(out, st, &r->images[img])) {
+            free(first);
+            return 0;
+        }
     } else {
         fprintf(out, "image #%zu (missing from the results)\n", img);
     }
@@ -782,20 +856,33 @@ static int put_image(FILE *out, const style *st, const stw_results *r,
     const stw_rimage *im = img < r->n_images ? &r->images[img] : &none;
     if (n == 0)
         fputs("  no findings\n", out);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && ok; i++) {
         if ((i == 0 || f[i]->layer != f[i - 1]->layer) &&
             !put_layer_header(out, im, f[i]->layer, f[i]->layer_digest))
-            return 0;
-        if (!put_finding(out, st, f[i]))
-            return 0;
+            ok = 0;
+        else if (!put_finding(out, st, f[i]))
+            ok = 0;
+        else if (first && first[i])
+            put_fix(out, st, o, f[i]);
     }
-    return 1;
+    free(first);
+    return ok;
 }
 
 stw_status stw_report_table(const stw_results *r, bool color, FILE *out,
                             stw_error *err)
 {
-    const style st = {color};
+    stw_table_options o = {.color = color};
+    return stw_report_table_ex(r, &o, out, err);
+}
+
+stw_status stw_report_table_ex(const stw_results *r,
+                               const stw_table_options *opt, FILE *out,
+                               stw_error *err)
+{
+    static const stw_table_options defaults = {0};
+    const stw_table_options *o = opt ? opt : &defaults;
+    const style st = {o->color};
     size_t layers, cached;
     const stw_rfinding **f = NULL;
     if (!count_layers(r, &layers, &cached))
@@ -824,7 +911,7 @@ stw_status stw_report_table(const stw_results *r, bool color, FILE *out,
             end++;
         if (img > 0 || at > 0)
             fputc('\n', out);
-        if (!put_image(out, &st, r, img, f + at, end - at))
+        if (!put_image(out, &st, o, r, img, f + at, end - at))
             goto nomem;
         at = end;
         img++;
@@ -1525,4 +1612,100 @@ stw_status stw_report_sarif(const stw_results *r, const stw_rules *rules,
                         "building SARIF report: out of memory");
     }
     return dump_json(root, out, "SARIF", err);
+}
+
+/* ---- remediation ---------------------------------------------------------
+ */
+
+const char *stw_report_remediation(const stw_rules *rules, const char *rule,
+                                   stw_kind kind)
+{
+    const stw_rule_info *info =
+        rules && rule ? stw_rules_find(rules, rule) : NULL;
+    if (info && info->remediation && *info->remediation)
+        return info->remediation;
+    const builtin_rule *b = builtin_find(rule);
+    return b ? b->remediation : kind_remedy(kind);
+}
+
+/* The last component of a path, for "add NAME to .dockerignore". */
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s && s[1] ? s + 1 : path;
+}
+
+/* Short enough for the table's fix line (61 columns): what to do first. */
+static void short_remedy(const stw_rfinding *f, char *buf, size_t n)
+{
+    const char *name = base_name(f->path ? f->path : "");
+    bool named = *name && strlen(name) <= 24 && strcmp(name, "<config>") != 0;
+    switch (f->kind) {
+    case STW_KIND_ARTIFACT:
+        if (named) {
+            snprintf(buf, n, "add %s to .dockerignore", name);
+            return;
+        }
+        snprintf(buf, n, "add it to .dockerignore; COPY only what you need");
+        return;
+    case STW_KIND_CREDENTIAL_FILE:
+        if (named) {
+            snprintf(buf, n, "add %s to .dockerignore, rotate what it holds",
+                     name);
+            return;
+        }
+        snprintf(buf, n, "keep it out of the image; rotate what it holds");
+        return;
+    case STW_KIND_PRIVATE_KEY:
+        snprintf(buf, n, "remove the key, mount it at run time, rotate it");
+        return;
+    case STW_KIND_SETUID:
+    case STW_KIND_SETGID:
+        snprintf(buf, n, "chmod a-s in the final stage");
+        return;
+    case STW_KIND_WORLD_WRITABLE:
+        snprintf(buf, n, "chmod o-w in the final stage (or COPY --chmod)");
+        return;
+    case STW_KIND_CONFIG:
+        snprintf(buf, n, "use a BuildKit secret mount instead of ARG/ENV");
+        return;
+    default:
+        snprintf(buf, n, "revoke it; pass it at run time or as a build secret");
+        return;
+    }
+}
+
+/* Columns of a UTF-8 string (one per code point). */
+static size_t text_width(const char *s, size_t len)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < len; i++)
+        w += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return w;
+}
+
+void stw_report_remediation_line(const stw_rules *rules, const stw_rfinding *f,
+                                 size_t max, char *buf, size_t n)
+{
+    if (!n)
+        return;
+    const stw_rule_info *info =
+        rules && f->rule ? stw_rules_find(rules, f->rule) : NULL;
+    const builtin_rule *b = builtin_find(f->rule);
+    const char *text = info && info->remediation && *info->remediation
+                           ? info->remediation
+                       : b ? b->remediation
+                           : NULL;
+    if (text) {
+        size_t len = strlen(text);
+        /* Whole, else its first sentence ("...key. Then..."). */
+        const char *dot = strstr(text, ". ");
+        if (text_width(text, len) > max && dot)
+            len = (size_t)(dot - text) + 1;
+        if (text_width(text, len) <= max && len < n) {
+            snprintf(buf, n, "%.*s", (int)len, text);
+            return;
+        }
+    }
+    short_remedy(f, buf, n);
 }

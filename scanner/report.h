@@ -7,6 +7,7 @@
 #define STW_REPORT_H
 
 #include "results.h"
+#include "rules.h"
 #include "stowaway/stowaway.h"
 
 #include <stdbool.h>
@@ -31,11 +32,12 @@
 typedef enum stw_report_format {
     STW_REPORT_TABLE = 0,
     STW_REPORT_JSON = 1,
-    STW_REPORT_SARIF = 2
+    STW_REPORT_SARIF = 2,
+    STW_REPORT_HTML = 3
 } stw_report_format;
 
-/* Parses "table", "json" or "sarif"; STW_ERR_USAGE for anything else (out
- * unchanged). */
+/* Parses "table", "json", "sarif" or "html"; STW_ERR_USAGE for anything
+ * else (out unchanged). */
 stw_status stw_report_format_parse(const char *s, stw_report_format *out);
 
 /* Writes the JSON report of r to out, ending with a newline. r and out are
@@ -64,6 +66,44 @@ stw_status stw_report_sarif(const stw_results *r, const stw_rules *rules,
  * the caller decides (TTY, NO_COLOR). Fails like stw_report_json(). */
 stw_status stw_report_table(const stw_results *r, bool color, FILE *out,
                             stw_error *err);
+
+/* Options of stw_report_table_ex(). Zero-initialised: no colour, no
+ * remediation lines (what stw_report_table() prints). */
+typedef struct stw_table_options {
+    bool color;
+    /* A "fix:" line under the first finding of each rule in a layer: a
+     * one-line remediation (stw_report_remediation_line()). */
+    bool remediation;
+    const stw_rules *rules; /* borrowed, may be NULL: remediation texts */
+} stw_table_options;
+
+/* The table of stw_report_table() with options (opt may be NULL). */
+stw_status stw_report_table_ex(const stw_results *r,
+                               const stw_table_options *opt, FILE *out,
+                               stw_error *err);
+
+/* The remediation of a rule: the rule set's text (rules borrowed, may be
+ * NULL), else the built-in text of a metadata rule, else one by kind.
+ * Static or borrowed from rules; never NULL. */
+const char *stw_report_remediation(const stw_rules *rules, const char *rule,
+                                   stw_kind kind);
+
+/* A remediation of at most max columns for finding f, for one table line:
+ * the rule's own text or its first sentence when it fits, else a short one
+ * by kind that names the file where it helps ("add .git to
+ * .dockerignore"). Written into buf (n bytes, always NUL-terminated). */
+void stw_report_remediation_line(const stw_rules *rules, const stw_rfinding *f,
+                                 size_t max, char *buf, size_t n);
+
+/* Writes r as one self-contained HTML page (inline CSS and script, no
+ * network access; docs/cli.md#html-report): per image its stack of layers
+ * with their instructions, sizes and findings, deleted-but-recoverable
+ * findings marked, and filters by severity and kind. Every string from the
+ * image is escaped, so hostile paths or history lines cannot inject markup.
+ * rules (borrowed, may be NULL) supplies titles and remediations.
+ * Deterministic; fails like stw_report_json(). */
+stw_status stw_report_html(const stw_results *r, const stw_rules *rules,
+                           FILE *out, stw_error *err);
 
 /* Number of findings in r with severity >= min, visible or not (a deleted
  * secret is still in the image): what --fail-on compares against. */

@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include <fnmatch.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1013,4 +1015,233 @@ stw_status stw_store_load_scan(stw_store *s, int64_t scan_id, stw_results **out,
     }
     *out = r;
     return STW_OK;
+}
+
+/* ---- reading the latest results, statistics, pruning --------------------
+ * Run rarely (one command each), so prepared on demand, not at open. */
+
+/* Prepares sql, naming what in the error. */
+static stw_status prepare(stw_store *s, const char *sql, sqlite3_stmt **st,
+                          stw_error *err, const char *what)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "%s", what);
+    return STW_OK;
+}
+
+static stw_status load_latest_images(stw_store *s, const char *glob,
+                                     stw_results *r, int64_t **ids,
+                                     stw_error *err)
+{
+    /* The newest image row of each (ref, platform): a rescan adds rows. */
+    sqlite3_stmt *q = NULL;
+    stw_status st = prepare(
+        s,
+        "SELECT i.id, i.ref, i.manifest_digest, i.config_digest, i.platform "
+        "FROM images i WHERE i.id = (SELECT MAX(j.id) FROM images j WHERE "
+        "j.ref = i.ref AND j.platform = i.platform) ORDER BY i.ref, "
+        "i.platform",
+        &q, err, "read latest images");
+    size_t cap = 0, idcap = 0;
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *ref = (const char *)sqlite3_column_text(q, 1);
+        if (glob && fnmatch(glob, ref ? ref : "", 0) != 0)
+            continue;
+        if (!grow((void **)&r->images, &cap, r->n_images, sizeof *r->images) ||
+            !grow((void **)ids, &idcap, r->n_images, sizeof **ids)) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        (*ids)[r->n_images] = sqlite3_column_int64(q, 0);
+        stw_rimage *im = &r->images[r->n_images++];
+        im->ref = col_dup(q, 1);
+        im->manifest_digest = col_dup(q, 2);
+        im->config_digest = col_dup(q, 3);
+        im->platform = col_dup(q, 4);
+        if (!im->ref || !im->manifest_digest || !im->config_digest ||
+            !im->platform)
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read latest images");
+    sqlite3_finalize(q);
+    return st;
+}
+
+stw_status stw_store_load_latest(stw_store *s, const char *image_glob,
+                                 stw_results **out, stw_error *err)
+{
+    if (!s || !out)
+        return stw_fail(err, STW_ERR_USAGE, "load_latest: missing argument");
+    *out = NULL;
+    stw_results *r = calloc(1, sizeof *r);
+    if (!r)
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    int64_t *ids = NULL;
+    sqlite3_stmt *q = NULL;
+    stw_status st = exec(s, "BEGIN", err, "begin read");
+    if (!st)
+        st = prepare(s,
+                     "SELECT rules_version FROM scans ORDER BY id DESC "
+                     "LIMIT 1",
+                     &q, err, "read rules version");
+    if (!st) {
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            r->rules_version = col_dup(q, 0);
+        else if (rc == SQLITE_DONE)
+            r->rules_version = stw_strdup("");
+        else
+            st = db_fail(s, err, "read rules version");
+        if (!st && !r->rules_version)
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    }
+    sqlite3_finalize(q);
+    if (!st)
+        st = load_latest_images(s, image_glob, r, &ids, err);
+    size_t fcap = 0;
+    for (size_t i = 0; i < r->n_images && !st; i++) {
+        st = load_layers(s, ids[i], &r->images[i], err);
+        if (!st)
+            st = load_findings(s, ids[i], i, r, &fcap, err);
+    }
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    free(ids);
+    if (st) {
+        stw_results_destroy(r);
+        return st;
+    }
+    *out = r;
+    return STW_OK;
+}
+
+/* Runs a query returning one integer (or text when txt is set). */
+static stw_status query_one(stw_store *s, const char *sql, int64_t *v,
+                            char *txt, size_t txtlen, stw_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    stw_status st = prepare(s, sql, &q, err, "read statistics");
+    if (st)
+        return st;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        if (v)
+            *v = sqlite3_column_int64(q, 0);
+        if (txt) {
+            const char *t = (const char *)sqlite3_column_text(q, 0);
+            snprintf(txt, txtlen, "%s", t ? t : "");
+        }
+    } else if (rc != SQLITE_DONE) {
+        st = db_fail(s, err, "read statistics");
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+stw_status stw_store_stats_get(stw_store *s, stw_store_stats *out,
+                               stw_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int64_t pages = 0, page_size = 0;
+    struct {
+        const char *sql;
+        int64_t *v;
+    } ints[] = {
+        {"SELECT COUNT(*) FROM scans", &out->scans},
+        {"SELECT COUNT(*) FROM images", &out->images},
+        {"SELECT COUNT(DISTINCT ref) FROM images", &out->image_refs},
+        {"SELECT COUNT(*) FROM layers", &out->layers},
+        {"SELECT COUNT(*) FROM findings", &out->findings},
+        {"PRAGMA page_count", &pages},
+        {"PRAGMA page_size", &page_size},
+    };
+    stw_status st = exec(s, "BEGIN", err, "begin read");
+    for (size_t i = 0; !st && i < STW_ARRAY_LEN(ints); i++)
+        st = query_one(s, ints[i].sql, ints[i].v, NULL, 0, err);
+    if (!st)
+        st = query_one(s, "SELECT MIN(started_at) FROM scans", NULL,
+                       out->first_scan, sizeof out->first_scan, err);
+    if (!st)
+        st = query_one(s, "SELECT MAX(started_at) FROM scans", NULL,
+                       out->last_scan, sizeof out->last_scan, err);
+    sqlite3_stmt *q = NULL;
+    if (!st)
+        st = prepare(s,
+                     "SELECT severity, COUNT(*) FROM findings GROUP BY "
+                     "severity",
+                     &q, err, "count findings");
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        stw_severity sev;
+        if (stw_severity_parse((const char *)sqlite3_column_text(q, 0), &sev) ==
+            STW_OK)
+            out->by_severity[sev] += sqlite3_column_int64(q, 1);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "count findings");
+    sqlite3_finalize(q);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    out->bytes = pages * page_size;
+    return st;
+}
+
+stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
+                           stw_prune_counts *out, stw_error *err)
+{
+    stw_prune_counts c = {0};
+    if (older_than_s < 0)
+        return stw_fail(err, STW_ERR_USAGE, "prune: negative age");
+    char mod[64];
+    snprintf(mod, sizeof mod, "-%lld seconds", (long long)older_than_s);
+    /* Deleting a scan cascades to its images, their layer lists and
+     * finding links, and its errors (foreign_keys is on). */
+    static const char *const steps[] = {
+        "DELETE FROM scans WHERE started_at < strftime('%Y-%m-%dT%H:%M:%fZ', "
+        "'now', ?1)",
+        "DELETE FROM layers WHERE digest NOT IN (SELECT layer_digest FROM "
+        "image_layers)",
+        "DELETE FROM findings WHERE (in_config = 0 AND blob_digest NOT IN "
+        "(SELECT digest FROM layers)) OR (in_config = 1 AND blob_digest NOT "
+        "IN (SELECT config_digest FROM images))",
+    };
+    int64_t *counts[] = {&c.scans, &c.layers, &c.findings};
+    int64_t images_before = 0, images_after = 0;
+    stw_status st = tx_begin(s, err);
+    if (!st)
+        st = query_one(s, "SELECT COUNT(*) FROM images", &images_before, NULL,
+                       0, err);
+    for (size_t i = 0; !st && i < STW_ARRAY_LEN(steps); i++) {
+        sqlite3_stmt *q = NULL;
+        st = prepare(s, steps[i], &q, err, "prune");
+        if (st)
+            break;
+        if (i == 0)
+            sqlite3_bind_text(q, 1, mod, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            st = db_fail(s, err, "prune");
+        else
+            *counts[i] = sqlite3_changes(s->db);
+        sqlite3_finalize(q);
+    }
+    if (!st)
+        st = query_one(s, "SELECT COUNT(*) FROM images", &images_after, NULL, 0,
+                       err);
+    if (!st)
+        st = tx_commit(s, err);
+    if (st) {
+        tx_rollback(s);
+        return st;
+    }
+    c.images = images_before - images_after;
+    if (vacuum) {
+        st = exec(s, "VACUUM", err, "vacuum");
+        if (!st)
+            st = exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", err, "checkpoint");
+    }
+    if (out)
+        *out = c;
+    return st;
 }

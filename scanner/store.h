@@ -68,7 +68,7 @@ typedef struct stw_image_record {
     const char *ref;
     const char *manifest_digest; /* may be NULL */
     const char *config_digest;
-    const char *platform;        /* may be NULL */
+    const char *platform; /* may be NULL */
     const stw_image_layer *layers;
     size_t n_layers;
 } stw_image_record;
@@ -89,7 +89,43 @@ stw_status stw_store_put_error(stw_store *s, int64_t scan_id,
 
 /* Reads back everything of one scan, ordered deterministically. *out
  * transferred to the caller (stw_results_destroy). */
-stw_status stw_store_load_scan(stw_store *s, int64_t scan_id,
-                               stw_results **out, stw_error *err);
+stw_status stw_store_load_scan(stw_store *s, int64_t scan_id, stw_results **out,
+                               stw_error *err);
+
+/* Reads back, for every image ref (and platform) stored, the image of its
+ * latest scan - what `stowaway report --db` shows without rescanning.
+ * image_glob (fnmatch, borrowed; NULL for all) keeps only matching refs.
+ * Images are ordered by ref, then platform; layer counts and errors are
+ * left zero. *out transferred (stw_results_destroy). */
+stw_status stw_store_load_latest(stw_store *s, const char *image_glob,
+                                 stw_results **out, stw_error *err);
+
+/* What a database holds, for `stowaway db stats`. */
+typedef struct stw_store_stats {
+    int64_t scans;
+    int64_t images;     /* image rows, one per image per scan */
+    int64_t image_refs; /* distinct refs */
+    int64_t layers;
+    int64_t findings; /* distinct facts (per blob), not per image */
+    int64_t by_severity[STW_SEV_COUNT_];
+    int64_t bytes; /* page_count * page_size of the main file */
+    char first_scan[40], last_scan[40]; /* ISO 8601 UTC, "" when none */
+} stw_store_stats;
+
+stw_status stw_store_stats_get(stw_store *s, stw_store_stats *out,
+                               stw_error *err);
+
+/* What stw_store_prune() removed. */
+typedef struct stw_prune_counts {
+    int64_t scans, images, layers, findings;
+} stw_prune_counts;
+
+/* In one transaction, removes the scans started more than older_than_s
+ * seconds ago (with their images and errors), then the layers no remaining
+ * image references and the findings of blobs nothing references any more.
+ * vacuum then rebuilds the file to give the space back. *out (may be NULL)
+ * receives the counts. */
+stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
+                           stw_prune_counts *out, stw_error *err);
 
 #endif

@@ -9,9 +9,12 @@ BUILD="build-essential cmake pkg-config libarchive-dev libpcre2-dev
   libisal-dev libssl-dev libcurl4-openssl-dev check"
 # Tests: the Check framework, real image tools (umoci, skopeo), the CLIs the
 # fixture generator and tests use (gzip, zstd, sqlite3, python3, openssl),
-# a real registry server (docker-registry) and htpasswd for its basic auth.
+# a real registry server (docker-registry) and htpasswd for its basic auth;
+# headless Chromium renders the HTML report, tmux gives the progress bar a
+# real terminal, git, man and python3-yaml check the CI docs and the hook.
 TEST="umoci skopeo zstd gzip sqlite3 python3 python3-jsonschema
-  openssl openssh-client docker-registry apache2-utils"
+  openssl openssh-client docker-registry apache2-utils chromium tmux git
+  man-db python3-yaml"
 pkgs="$BUILD"
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
 missing=""

@@ -1,0 +1,305 @@
+/* cli_common.c - helpers every stowaway command uses (cli.h): options,
+ * messages, the database path, suppression, rendering and the summary. */
+#include "cli.h"
+
+#include "common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+bool cli_options_init(cli_options *o, int argc)
+{
+    size_t n = (size_t)(argc > 0 ? argc : 1);
+    o->rule_files = calloc(n, sizeof(*o->rule_files));
+    o->disabled = calloc(n, sizeof(*o->disabled));
+    o->skip_layers = calloc(n, sizeof(*o->skip_layers));
+    o->base_images = calloc(n, sizeof(*o->base_images));
+    if (!o->rule_files || !o->disabled || !o->skip_layers || !o->base_images) {
+        cli_options_free(o);
+        fputs("stowaway: out of memory\n", stderr);
+        return false;
+    }
+    return true;
+}
+
+void cli_options_free(cli_options *o)
+{
+    free(o->rule_files);
+    free(o->disabled);
+    free(o->skip_layers);
+    free(o->base_images);
+    o->rule_files = o->disabled = o->skip_layers = o->base_images = NULL;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("stowaway: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'stowaway --help'.\n", stderr);
+    return EXIT_ERROR;
+}
+
+void cli_print_error(const stw_error *e)
+{
+    fprintf(stderr, "stowaway: %s\n",
+            e->msg[0] ? e->msg : stw_status_str(e->status));
+}
+
+/* Creates each missing directory of path (not its last component when
+ * parent_only) with mode 0700: the cache holds what images leak. */
+static bool make_dirs(char *path, bool parent_only, stw_error *err)
+{
+    char *end = parent_only ? strrchr(path, '/') : path + strlen(path);
+    if (!end || end == path)
+        return true;
+    char saved = *end;
+    *end = 0;
+    bool ok = true;
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != 0)
+            continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            char buf[128];
+            stw_fail(err, STW_ERR_IO, "creating %s: %s", path,
+                     stw_strerror(errno, buf, sizeof(buf)));
+            ok = false;
+        }
+        *p = c;
+        if (!ok || c == 0)
+            break;
+    }
+    *end = saved;
+    return ok;
+}
+
+bool cli_resolve_db(const cli_options *o, char **out, stw_error *err)
+{
+    *out = NULL;
+    if (o->no_db)
+        return true;
+    if (o->db) {
+        *out = stw_strdup(o->db);
+        if (!*out)
+            stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        return *out != NULL;
+    }
+    /* XDG: a relative XDG_CACHE_HOME is invalid and must be ignored. */
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    const char *base, *sub;
+    if (xdg && xdg[0] == '/') {
+        base = xdg, sub = "/stowaway/stowaway.db";
+    } else if (home && home[0] == '/') {
+        base = home, sub = "/.cache/stowaway/stowaway.db";
+    } else {
+        stw_fail(err, STW_ERR_USAGE,
+                 "no cache directory: set HOME or XDG_CACHE_HOME, or use "
+                 "--db FILE or --no-db");
+        return false;
+    }
+    size_t n = strlen(base) + strlen(sub) + 1;
+    char *path = malloc(n);
+    if (!path) {
+        stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    snprintf(path, n, "%s%s", base, sub);
+    if (!make_dirs(path, true, err)) {
+        free(path);
+        return false;
+    }
+    *out = path;
+    return true;
+}
+
+char *cli_join_args(int argc, char **argv)
+{
+    size_t n = sizeof("stowaway");
+    for (int i = 0; i < argc; i++)
+        n += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    char *p = stpcpy(s, "stowaway");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool plain = *a != 0 && strspn(a, "abcdefghijklmnopqrstuvwxyz"
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789_-./:=@%+,") == strlen(a);
+        *p++ = ' ';
+        if (plain) {
+            p = stpcpy(p, a);
+            continue;
+        }
+        *p++ = '\'';
+        for (; *a; a++) {
+            if (*a == '\'')
+                p = stpcpy(p, "'\\''");
+            else
+                *p++ = *a;
+        }
+        *p++ = '\'';
+    }
+    *p = 0;
+    return s;
+}
+
+bool cli_want_color(FILE *out)
+{
+    const char *term = getenv("TERM");
+    return isatty(fileno(out)) && !getenv("NO_COLOR") &&
+           !(term && strcmp(term, "dumb") == 0);
+}
+
+void cli_today(char out[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+bool cli_suppress_load(const cli_options *o, stw_suppress **out)
+{
+    stw_error err = {0};
+    stw_suppress *s = NULL;
+    char today[11];
+    cli_today(today);
+    const char *ignore = o->ignore_file;
+    /* The current directory's file is a convenience; an explicit one must
+     * exist. */
+    if (!ignore && !o->no_ignore_file && access(CLI_IGNORE_FILE, F_OK) == 0)
+        ignore = CLI_IGNORE_FILE;
+    bool ok = stw_suppress_create(&s, &err) == STW_OK;
+    if (ok && ignore)
+        ok = stw_suppress_load_ignore(s, ignore, today, &err) == STW_OK;
+    for (size_t i = 0; s && i < stw_suppress_warning_count(s); i++)
+        fprintf(stderr, "stowaway: warning: %s\n", stw_suppress_warning(s, i));
+    if (ok && o->baseline)
+        ok = stw_suppress_load_baseline(s, o->baseline, &err) == STW_OK;
+    for (size_t i = 0; ok && i < o->n_skip_layers; i++)
+        ok = stw_suppress_add_layer(s, o->skip_layers[i], &err) == STW_OK;
+    if (!ok) {
+        cli_print_error(&err);
+        stw_suppress_destroy(s);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+stw_status cli_render(const cli_options *o, const stw_rules *rules,
+                      const stw_results *res, FILE *out, stw_error *err)
+{
+    if (o->format == STW_REPORT_JSON)
+        return stw_report_json(res, out, err);
+    if (o->format == STW_REPORT_SARIF)
+        return stw_report_sarif(res, rules, out, err);
+    if (o->format == STW_REPORT_HTML)
+        return stw_report_html(res, rules, out, err);
+    /* --quiet: a clean result needs no words, the exit status says it. */
+    if (o->quiet && res->n_findings == 0 && res->n_errors == 0)
+        return STW_OK;
+    /* Nothing was scanned: the errors are already on standard error, and a
+     * table would only add "no findings in 0 images". */
+    if (res->n_images == 0 && res->n_errors > 0)
+        return STW_OK;
+    stw_table_options to = {
+        .color = cli_want_color(out), .remediation = true, .rules = rules};
+    return stw_report_table_ex(res, &to, out, err);
+}
+
+/* ": findings: 1 critical, ...; N hidden...; M suppressed (...)" and the
+ * newline: the part of the summary every command shares. */
+static void put_counts(const cli_options *o, const stw_results *res,
+                       const stw_suppress_counts *sup)
+{
+    size_t by_sev[STW_SEV_COUNT_] = {0}, hidden = 0;
+    for (size_t i = 0; i < res->n_findings; i++) {
+        by_sev[(unsigned)res->findings[i].severity % STW_SEV_COUNT_]++;
+        hidden += !res->findings[i].visible;
+    }
+    fputs(", findings:", stderr);
+    for (int s = STW_SEV_COUNT_ - 1; s >= 0; s--)
+        fprintf(stderr, " %zu %s%s", by_sev[s],
+                stw_severity_str((stw_severity)s), s ? "," : "");
+    if (hidden)
+        fprintf(stderr, "; %zu hidden by a later layer%s", hidden,
+                o->ignore_hidden ? " (ignored by --ignore-hidden)" : "");
+    size_t n_sup = sup ? sup->ignored + sup->baselined + sup->layers : 0;
+    if (n_sup) {
+        fprintf(stderr, "; %zu suppressed (", n_sup);
+        const char *sep = "";
+        if (sup->ignored) {
+            fprintf(stderr, "%s%zu by ignore file", sep, sup->ignored);
+            sep = ", ";
+        }
+        if (sup->baselined) {
+            fprintf(stderr, "%s%zu by baseline", sep, sup->baselined);
+            sep = ", ";
+        }
+        if (sup->layers)
+            fprintf(stderr, "%s%zu in skipped layers", sep, sup->layers);
+        fputc(')', stderr);
+    }
+    fputc('\n', stderr);
+}
+
+void cli_print_summary(const cli_options *o, const stw_results *res,
+                       uint64_t bytes, double secs,
+                       const stw_suppress_counts *sup)
+{
+    uint64_t layers = res->layers_scanned + res->layers_cached;
+    fprintf(stderr,
+            "stowaway: %zu image%s, %llu layer%s (%llu scanned, %llu "
+            "cached), %.1f MB, %.2f s",
+            res->n_images, res->n_images == 1 ? "" : "s",
+            (unsigned long long)layers, layers == 1 ? "" : "s",
+            (unsigned long long)res->layers_scanned,
+            (unsigned long long)res->layers_cached, (double)bytes / 1e6, secs);
+    put_counts(o, res, sup);
+}
+
+void cli_print_stored_summary(const cli_options *o, const stw_results *res,
+                              const stw_suppress_counts *sup)
+{
+    fprintf(stderr, "stowaway: %zu image%s from %s (latest scan of each)",
+            res->n_images, res->n_images == 1 ? "" : "s", o->db);
+    put_counts(o, res, sup);
+}
+
+FILE *cli_open_output(const cli_options *o)
+{
+    if (!o->output)
+        return stdout;
+    FILE *out = fopen(o->output, "w");
+    if (!out) {
+        char buf[128];
+        fprintf(stderr, "stowaway: %s: %s\n", o->output,
+                stw_strerror(errno, buf, sizeof(buf)));
+    }
+    return out;
+}
+
+int cli_close_output(const cli_options *o, FILE *out, int rc)
+{
+    if (!out || out == stdout)
+        return rc;
+    if (fclose(out) != 0 && rc != EXIT_ERROR) {
+        char buf[128];
+        fprintf(stderr, "stowaway: %s: %s\n", o->output,
+                stw_strerror(errno, buf, sizeof(buf)));
+        return EXIT_ERROR;
+    }
+    return rc;
+}

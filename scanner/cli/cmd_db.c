@@ -1,0 +1,189 @@
+/* cmd_db.c - `stowaway db stats` (what a database holds) and `stowaway db
+ * prune --older-than AGE` (forget old scans and what only they used). */
+#include "cmd_db.h"
+
+#include "cli.h"
+#include "common.h"
+#include "store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char stw_cli_db_help[] =
+    "Usage: stowaway db stats [--db FILE]\n"
+    "       stowaway db prune --older-than AGE [--vacuum] [--db FILE]\n"
+    "\n"
+    "stats   scans, images, layers and findings by severity in the\n"
+    "        database, and its size\n"
+    "prune   removes scans started more than AGE ago (with their images),\n"
+    "        then the layers and findings no remaining image uses. AGE is\n"
+    "        a number and a unit: 30d, 12h, 2w, 90m, 45s. --vacuum then\n"
+    "        gives the freed space back to the file system.\n"
+    "\n"
+    "--db defaults to the scan cache ($XDG_CACHE_HOME/stowaway/stowaway.db,\n"
+    "else ~/.cache/stowaway/stowaway.db).\n";
+
+/* "30d" -> seconds. Units: s, m, h, d, w. */
+static bool parse_age(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (errno || end == s || n < 0 || strlen(end) != 1)
+        return false;
+    int64_t mul;
+    switch (*end) {
+    case 's':
+        mul = 1;
+        break;
+    case 'm':
+        mul = 60;
+        break;
+    case 'h':
+        mul = 3600;
+        break;
+    case 'd':
+        mul = 86400;
+        break;
+    case 'w':
+        mul = 7 * 86400;
+        break;
+    default:
+        return false;
+    }
+    if (n > INT64_MAX / mul)
+        return false;
+    *out = n * mul;
+    return true;
+}
+
+static int stats(stw_store *store, const char *path)
+{
+    stw_error err = {0};
+    stw_store_stats st;
+    if (stw_store_stats_get(store, &st, &err) != STW_OK) {
+        cli_print_error(&err);
+        return EXIT_ERROR;
+    }
+    printf("database:  %s\n", path);
+    printf("size:      %lld bytes (%.1f MB)\n", (long long)st.bytes,
+           (double)st.bytes / 1e6);
+    printf("scans:     %lld", (long long)st.scans);
+    if (st.scans)
+        printf(" (%s to %s)", st.first_scan, st.last_scan);
+    printf("\nimages:    %lld (%lld distinct ref%s)\n", (long long)st.images,
+           (long long)st.image_refs, st.image_refs == 1 ? "" : "s");
+    printf("layers:    %lld\n", (long long)st.layers);
+    printf("findings:  %lld (", (long long)st.findings);
+    for (int s = STW_SEV_COUNT_ - 1; s >= 0; s--)
+        printf("%lld %s%s", (long long)st.by_severity[s],
+               stw_severity_str((stw_severity)s), s ? ", " : ")\n");
+    return EXIT_CLEAN;
+}
+
+static int prune(stw_store *store, int64_t age, bool vacuum)
+{
+    stw_error err = {0};
+    stw_prune_counts c;
+    if (stw_store_prune(store, age, vacuum, &c, &err) != STW_OK) {
+        cli_print_error(&err);
+        return EXIT_ERROR;
+    }
+    printf("pruned %lld scan%s, %lld image%s, %lld layer%s, %lld "
+           "finding%s\n",
+           (long long)c.scans, c.scans == 1 ? "" : "s", (long long)c.images,
+           c.images == 1 ? "" : "s", (long long)c.layers,
+           c.layers == 1 ? "" : "s", (long long)c.findings,
+           c.findings == 1 ? "" : "s");
+    return EXIT_CLEAN;
+}
+
+enum { OPT_DB = 256, OPT_OLDER_THAN, OPT_VACUUM };
+
+int stw_cli_db(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("%s", "db: expected 'db stats' or 'db prune'");
+    const char *sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        fputs(stw_cli_db_help, stdout);
+        return EXIT_CLEAN;
+    }
+    bool is_prune = strcmp(sub, "prune") == 0;
+    if (!is_prune && strcmp(sub, "stats") != 0)
+        return cli_usage_error("db: unknown command '%s' (stats or prune)",
+                               sub);
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"older-than", required_argument, NULL, OPT_OLDER_THAN},
+        {"vacuum", no_argument, NULL, OPT_VACUUM},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_options o = {0};
+    const char *older = NULL;
+    bool vacuum = false;
+    int64_t age = 0;
+    opterr = 0;
+    optind = 1;
+    int c;
+    /* Parsed after the subcommand word, which getopt sees as argv[0]. */
+    int ac = argc - 1;
+    char **av = argv + 1;
+    while ((c = getopt_long(ac, av, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB:
+            o.db = optarg;
+            break;
+        case OPT_OLDER_THAN:
+            older = optarg;
+            break;
+        case OPT_VACUUM:
+            vacuum = true;
+            break;
+        case 'h':
+            fputs(stw_cli_db_help, stdout);
+            return EXIT_CLEAN;
+        case ':':
+            return cli_usage_error("option '%s' needs an argument",
+                                   av[optind - 1]);
+        default:
+            return cli_usage_error("unknown option '%s'", av[optind - 1]);
+        }
+    }
+    if (optind < ac)
+        return cli_usage_error("db %s: unexpected argument '%s'", sub,
+                               av[optind]);
+    if (!is_prune && (older || vacuum))
+        return cli_usage_error("%s", "db stats: --older-than and --vacuum "
+                                     "belong to 'db prune'");
+    if (is_prune && !older)
+        return cli_usage_error("%s", "db prune: --older-than AGE is required "
+                                     "(e.g. 30d)");
+    if (is_prune && !parse_age(older, &age))
+        return cli_usage_error("db prune: bad age '%s' (a number and s, m, "
+                               "h, d or w: 30d)",
+                               older);
+    stw_error err = {0};
+    char *path = NULL;
+    stw_store *store = NULL;
+    int rc = EXIT_ERROR;
+    if (!cli_resolve_db(&o, &path, &err)) {
+        cli_print_error(&err);
+        return EXIT_ERROR;
+    }
+    if (access(path, F_OK) != 0) {
+        fprintf(stderr, "stowaway: %s: no such database\n", path);
+    } else if (stw_store_open(path, &store, &err) != STW_OK) {
+        cli_print_error(&err);
+    } else {
+        rc = is_prune ? prune(store, age, vacuum) : stats(store, path);
+    }
+    stw_store_close(store);
+    free(path);
+    return rc;
+}

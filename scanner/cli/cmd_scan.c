@@ -1,0 +1,503 @@
+/* cmd_scan.c - `stowaway scan`, `batch storage` and `baseline`: parses the
+ * options, scans each target (and each --base-image) into the store, reads
+ * the scan back, removes what the ignore file, baseline and skipped layers
+ * suppress, renders the report and maps the outcome to the exit status
+ * (0 clean, 1 findings at or above --fail-on, 2 usage or input error). */
+#include "cmd_scan.h"
+
+#include "cli.h"
+#include "common.h"
+#include "progress.h"
+#include "store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Upper bound for -j: more threads than this only costs memory. */
+#define CLI_MAX_JOBS 1024
+
+const char stw_cli_scan_help[] =
+    "Usage: stowaway scan [OPTIONS] TARGET...\n"
+    "\n"
+    "Scans each TARGET - a docker save tarball, an OCI layout directory, an\n"
+    "oci-archive, or a single layer blob; '-' reads standard input, as in\n"
+    "'docker save app:1.2 | stowaway scan -' - and reports what it finds.\n"
+    "Layers already scanned with the same rules are reused from the "
+    "database.\n"
+    "\n"
+    "Options:\n"
+    "      --db FILE           results database (default:\n"
+    "                          $XDG_CACHE_HOME/stowaway/stowaway.db, else\n"
+    "                          ~/.cache/stowaway/stowaway.db)\n"
+    "      --no-db             keep results in memory only\n"
+    "      --format FORMAT     table (default), json, sarif (SARIF 2.1.0\n"
+    "                          for GitHub code scanning and other CI), or\n"
+    "                          html (one self-contained page)\n"
+    "  -o, --output FILE       write the report to FILE, not standard output\n"
+    "      --fail-on SEVERITY  exit 1 when a finding is at or above SEVERITY:\n"
+    "                          critical, high (default), medium, low, info\n"
+    "      --fail-on-hidden    findings a later layer deleted count for\n"
+    "                          --fail-on: they can still be recovered\n"
+    "                          (default)\n"
+    "      --ignore-hidden     only findings visible in the final filesystem\n"
+    "                          count for --fail-on\n"
+    "      --exit-zero         exit 0 even with findings (2 still means an\n"
+    "                          error)\n"
+    "      --ignore-file FILE  suppress what FILE lists (default:\n"
+    "                          ./.stowawayignore when it exists)\n"
+    "      --no-ignore-file    do not read ./.stowawayignore\n"
+    "      --baseline FILE     report only findings not in FILE (written by\n"
+    "                          'stowaway baseline')\n"
+    "      --skip-layer DIGEST do not report findings of this layer (blob\n"
+    "                          digest or diff_id); repeatable\n"
+    "      --base-image TARGET scan TARGET too and do not report findings of\n"
+    "                          its layers (an inherited base); repeatable\n"
+    "      --platform OS/ARCH  scan only this platform of a multi-platform\n"
+    "                          image (e.g. linux/arm64)\n"
+    "  -j, --jobs N            worker threads (default: number of cores)\n"
+    "      --rules FILE        add the rules of a YAML file (same id\n"
+    "                          replaces a built-in rule); repeatable\n"
+    "      --disable-rule ID   do not run rule ID; repeatable\n"
+    "      --repo GLOB         registry storage: only matching repositories\n"
+    "      --tag GLOB          registry storage: only matching tags\n"
+    "  -q, --quiet             no progress, no summary line, no table when\n"
+    "                          nothing is found\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "A progress bar goes to standard error while scanning when it is a\n"
+    "terminal, and a summary line after the scan (neither with -q).\n"
+    "Suppressed findings are left out of the report and of --fail-on; the\n"
+    "database keeps them.\n"
+    "\n"
+    "Exit status: 0 nothing at or above --fail-on; 1 findings at or above "
+    "it;\n"
+    "2 usage error or a target that could not be scanned.\n";
+
+const char stw_cli_baseline_help[] =
+    "Usage: stowaway baseline [OPTIONS] TARGET... -o FILE\n"
+    "\n"
+    "Scans each TARGET like 'stowaway scan' and writes every current finding\n"
+    "(fingerprint, rule, path, image, layer; never a secret) as a baseline\n"
+    "file. 'stowaway scan --baseline FILE' then reports only new findings.\n"
+    "Takes the options of 'stowaway scan' except the report and gating ones.\n"
+    "\n"
+    "Exit status: 0 written; 2 usage error or a target that could not be\n"
+    "scanned.\n";
+
+enum {
+    OPT_DB = 256,
+    OPT_NO_DB,
+    OPT_FORMAT,
+    OPT_FAIL_ON,
+    OPT_FAIL_ON_HIDDEN,
+    OPT_IGNORE_HIDDEN,
+    OPT_EXIT_ZERO,
+    OPT_PLATFORM,
+    OPT_RULES,
+    OPT_DISABLE_RULE,
+    OPT_REPO,
+    OPT_TAG,
+    OPT_IGNORE_FILE,
+    OPT_NO_IGNORE_FILE,
+    OPT_BASELINE,
+    OPT_SKIP_LAYER,
+    OPT_BASE_IMAGE,
+};
+
+/* "os/arch" or "os/arch/variant", each part non-empty. */
+static bool valid_platform(const char *s)
+{
+    const char *a = strchr(s, '/');
+    if (!a || a == s || a[1] == 0 || a[1] == '/')
+        return false;
+    const char *v = strchr(a + 1, '/');
+    return !v || (v[1] != 0 && !strchr(v + 1, '/'));
+}
+
+/* Parses the command's arguments (argv[0] is the command word). Returns -1
+ * when parsing succeeded, else the exit status after printing the error. */
+static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"no-db", no_argument, NULL, OPT_NO_DB},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, 'o'},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"fail-on-hidden", no_argument, NULL, OPT_FAIL_ON_HIDDEN},
+        {"ignore-hidden", no_argument, NULL, OPT_IGNORE_HIDDEN},
+        {"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+        {"platform", required_argument, NULL, OPT_PLATFORM},
+        {"jobs", required_argument, NULL, 'j'},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"disable-rule", required_argument, NULL, OPT_DISABLE_RULE},
+        {"repo", required_argument, NULL, OPT_REPO},
+        {"tag", required_argument, NULL, OPT_TAG},
+        {"ignore-file", required_argument, NULL, OPT_IGNORE_FILE},
+        {"no-ignore-file", no_argument, NULL, OPT_NO_IGNORE_FILE},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"skip-layer", required_argument, NULL, OPT_SKIP_LAYER},
+        {"base-image", required_argument, NULL, OPT_BASE_IMAGE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0; /* our own messages, with the hint line */
+    optind = 1;
+    int c;
+    bool report_opt = false; /* an option `baseline` has no use for */
+    while ((c = getopt_long(argc, argv, ":o:j:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB:
+            o->db = optarg;
+            break;
+        case OPT_NO_DB:
+            o->no_db = true;
+            break;
+        case OPT_FORMAT:
+            if (stw_report_format_parse(optarg, &o->format) != STW_OK)
+                return cli_usage_error("unknown format '%s' (table, json, "
+                                       "sarif or html)",
+                                       optarg);
+            report_opt = true;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case OPT_FAIL_ON:
+            if (stw_severity_parse(optarg, &o->fail_on) != STW_OK)
+                return cli_usage_error("unknown severity '%s' (critical, "
+                                       "high, medium, low or info)",
+                                       optarg);
+            report_opt = true;
+            break;
+        case OPT_FAIL_ON_HIDDEN:
+            o->ignore_hidden = false; /* the last of the pair wins */
+            report_opt = true;
+            break;
+        case OPT_IGNORE_HIDDEN:
+            o->ignore_hidden = true;
+            report_opt = true;
+            break;
+        case OPT_EXIT_ZERO:
+            o->exit_zero = true;
+            report_opt = true;
+            break;
+        case OPT_PLATFORM:
+            if (!valid_platform(optarg))
+                return cli_usage_error("bad platform '%s' (want OS/ARCH, e.g. "
+                                       "linux/amd64)",
+                                       optarg);
+            o->platform = optarg;
+            break;
+        case 'j': {
+            char *end;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || n < 0 || n > CLI_MAX_JOBS)
+                return cli_usage_error("bad --jobs '%s' (a number, 0 for one "
+                                       "per core)",
+                                       optarg);
+            o->jobs = (int)n;
+            break;
+        }
+        case OPT_RULES:
+            o->rule_files[o->n_rule_files++] = optarg;
+            break;
+        case OPT_DISABLE_RULE:
+            o->disabled[o->n_disabled++] = optarg;
+            break;
+        case OPT_REPO:
+            o->repo_glob = optarg;
+            break;
+        case OPT_TAG:
+            o->tag_glob = optarg;
+            break;
+        case OPT_IGNORE_FILE:
+            o->ignore_file = optarg;
+            report_opt = true;
+            break;
+        case OPT_NO_IGNORE_FILE:
+            o->no_ignore_file = true;
+            break;
+        case OPT_BASELINE:
+            o->baseline = optarg;
+            report_opt = true;
+            break;
+        case OPT_SKIP_LAYER:
+            o->skip_layers[o->n_skip_layers++] = optarg;
+            report_opt = true;
+            break;
+        case OPT_BASE_IMAGE:
+            o->base_images[o->n_base_images++] = optarg;
+            report_opt = true;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'h':
+            o->help = true;
+            break;
+        case ':':
+            return cli_usage_error("option '%s' needs an argument",
+                                   argv[optind - 1]);
+        default:
+            if (optopt) {
+                char opt[3] = {'-', (char)optopt, 0};
+                return cli_usage_error("unknown option '%s'", opt);
+            }
+            return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (o->help)
+        return -1;
+    if (baseline && report_opt)
+        return cli_usage_error("%s", "baseline: report, gating and suppression "
+                                     "options do not apply (it records every "
+                                     "finding)");
+    if (o->db && o->no_db)
+        return cli_usage_error("%s",
+                               "--db and --no-db cannot be used together");
+    if (o->ignore_file && o->no_ignore_file)
+        return cli_usage_error("%s", "--ignore-file and --no-ignore-file "
+                                     "cannot be used together");
+    o->targets = argv + optind;
+    o->n_targets = (size_t)(argc - optind);
+    if (o->n_targets == 0)
+        return cli_usage_error("%s: missing TARGET", argv[0]);
+    size_t stdin_uses = 0;
+    for (size_t i = 0; i < o->n_targets; i++)
+        stdin_uses += strcmp(o->targets[i], "-") == 0;
+    for (size_t i = 0; i < o->n_base_images; i++)
+        stdin_uses += strcmp(o->base_images[i], "-") == 0;
+    if (stdin_uses > 1)
+        return cli_usage_error("%s",
+                               "standard input ('-') can be scanned once");
+    return -1;
+}
+
+/* Prints a target's error as one line that names the target. */
+static void print_target_error(const char *target, const stw_error *e)
+{
+    const char *m = e->msg[0] ? e->msg : stw_status_str(e->status);
+    size_t tl = strlen(target);
+    if (strncmp(m, target, tl) == 0)
+        fprintf(stderr, "stowaway: %s\n", m);
+    else
+        fprintf(stderr, "stowaway: %s: %s\n", target, m);
+}
+
+/* Scans targets[0..n) into scan_id; returns false if any failed (each
+ * already printed and recorded in the store). */
+static bool scan_targets(const cli_options *o, const stw_rules *rules,
+                         stw_store *store, int64_t scan_id, char **targets,
+                         size_t n, cli_progress *pr)
+{
+    stw_scan_options so = {0};
+    so.platform = o->platform;
+    so.jobs = o->jobs;
+    so.repo_glob = o->repo_glob;
+    so.tag_glob = o->tag_glob;
+    cli_progress_attach(pr, &so);
+    bool all_ok = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = targets[i];
+        stw_error err = {0};
+        stw_status st;
+        if (strcmp(t, "-") == 0 && isatty(STDIN_FILENO)) {
+            st = stw_fail(&err, STW_ERR_USAGE,
+                          "-: standard input is a terminal; pipe an image "
+                          "in (docker save IMAGE | stowaway scan -)");
+            stw_error ignored = {0};
+            stw_store_put_error(store, scan_id, t, err.msg, &ignored);
+        } else {
+            st = stw_scan_target(rules, store, scan_id, t, &so, &err);
+        }
+        cli_progress_clear(pr);
+        if (st != STW_OK) {
+            print_target_error(t, &err);
+            all_ok = false;
+        }
+    }
+    return all_ok;
+}
+
+/* Scans each --base-image as a scan of its own and adds its layers (blob
+ * digests and diff_ids) and its findings to sup. */
+static bool scan_base_images(const cli_options *o, const stw_rules *rules,
+                             stw_store *store, const char *args,
+                             stw_suppress *sup, cli_progress *pr)
+{
+    if (!o->n_base_images)
+        return true;
+    stw_error err = {0};
+    int64_t id = 0;
+    stw_results *res = NULL;
+    if (stw_store_begin_scan(store, STW_VERSION, stw_rules_version(rules), args,
+                             &id, &err) != STW_OK) {
+        cli_print_error(&err);
+        return false;
+    }
+    bool ok = scan_targets(o, rules, store, id, (char **)o->base_images,
+                           o->n_base_images, pr);
+    if (ok && (stw_store_end_scan(store, id, &err) != STW_OK ||
+               stw_store_load_scan(store, id, &res, &err) != STW_OK)) {
+        cli_print_error(&err);
+        ok = false;
+    }
+    for (size_t i = 0; ok && i < res->n_images; i++) {
+        const stw_rimage *im = &res->images[i];
+        for (size_t l = 0; ok && l < im->n_layers; l++) {
+            ok = stw_suppress_add_layer(sup, im->layers[l].digest, &err) ==
+                 STW_OK;
+            if (ok && im->layers[l].diff_id && *im->layers[l].diff_id)
+                ok = stw_suppress_add_layer(sup, im->layers[l].diff_id, &err) ==
+                     STW_OK;
+        }
+    }
+    if (ok && stw_suppress_add_baseline_results(sup, res, &err) != STW_OK)
+        ok = false;
+    if (!ok && err.status)
+        cli_print_error(&err);
+    stw_results_destroy(res);
+    return ok;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The command after parsing: returns the exit status. */
+static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
+{
+    stw_error err = {0};
+    stw_rules *rules = NULL;
+    stw_store *store = NULL;
+    stw_results *res = NULL;
+    stw_suppress *sup = NULL;
+    char *db = NULL, *args = NULL;
+    int rc = EXIT_ERROR;
+    int64_t scan_id = 0;
+    stw_suppress_counts counts = {0};
+    cli_progress pr;
+    cli_progress_init(&pr, !o->quiet && isatty(STDERR_FILENO));
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    /* Read what can be wrong first: no point scanning for an hour into a
+     * report path that cannot be written or with a broken ignore file. */
+    if (!baseline && !cli_suppress_load(o, &sup)) {
+        cli_progress_destroy(&pr);
+        return EXIT_ERROR;
+    }
+    FILE *out = cli_open_output(o);
+    if (!out) {
+        stw_suppress_destroy(sup);
+        cli_progress_destroy(&pr);
+        return EXIT_ERROR;
+    }
+    stw_rules_options ro = {
+        .files = o->rule_files,
+        .n_files = o->n_rule_files,
+        .disabled = o->disabled,
+        .n_disabled = o->n_disabled,
+    };
+    if (stw_rules_create(&ro, &rules, &err) != STW_OK ||
+        !cli_resolve_db(o, &db, &err) ||
+        stw_store_open(db, &store, &err) != STW_OK) {
+        cli_print_error(&err);
+        goto done;
+    }
+    args = cli_join_args(argc, argv);
+    if (!args) {
+        stw_fail(&err, STW_ERR_NOMEM, "out of memory");
+        cli_print_error(&err);
+        goto done;
+    }
+    if (!scan_base_images(o, rules, store, args, sup, &pr))
+        goto done;
+    if (stw_store_begin_scan(store, STW_VERSION, stw_rules_version(rules), args,
+                             &scan_id, &err) != STW_OK) {
+        cli_print_error(&err);
+        goto done;
+    }
+    bool all_ok =
+        scan_targets(o, rules, store, scan_id, o->targets, o->n_targets, &pr);
+    if (stw_store_end_scan(store, scan_id, &err) != STW_OK ||
+        stw_store_load_scan(store, scan_id, &res, &err) != STW_OK) {
+        cli_print_error(&err);
+        goto done;
+    }
+    if (baseline) {
+        if (!all_ok)
+            goto done; /* a partial baseline would hide nothing it lacks */
+        if (stw_suppress_write_baseline(res, out, &err) != STW_OK) {
+            cli_print_error(&err);
+            goto done;
+        }
+        if (!o->quiet)
+            fprintf(stderr,
+                    "stowaway: baseline of %zu finding%s in %zu "
+                    "image%s\n",
+                    res->n_findings, res->n_findings == 1 ? "" : "s",
+                    res->n_images, res->n_images == 1 ? "" : "s");
+        rc = EXIT_CLEAN;
+        goto done;
+    }
+    /* The store keeps every finding; what the team chose not to see is
+     * left out of the report and of gating only. */
+    stw_suppress_apply(sup, res, &counts);
+    if (cli_render(o, rules, res, out, &err) != STW_OK) {
+        cli_print_error(&err);
+        goto done;
+    }
+    /* A failed target's one line is the last word on standard error: the
+     * exit status is 2 whatever the counts say. */
+    if (!o->quiet && all_ok)
+        cli_print_summary(o, res, pr.bytes_all, seconds_since(&t0), &counts);
+    if (!all_ok)
+        rc = EXIT_ERROR;
+    else if (o->exit_zero)
+        rc = EXIT_CLEAN;
+    else if (stw_report_count_gating(res, o->fail_on, !o->ignore_hidden) > 0)
+        rc = EXIT_FINDINGS;
+    else
+        rc = EXIT_CLEAN;
+done:
+    rc = cli_close_output(o, out, rc);
+    stw_results_destroy(res);
+    stw_store_close(store);
+    stw_rules_destroy(rules);
+    stw_suppress_destroy(sup);
+    cli_progress_destroy(&pr);
+    free(db);
+    free(args);
+    return rc;
+}
+
+int stw_cli_scan(int argc, char **argv, int first, bool baseline)
+{
+    cli_options o = {.fail_on = STW_SEV_HIGH, .format = STW_REPORT_TABLE};
+    if (!cli_options_init(&o, argc))
+        return EXIT_ERROR;
+    int rc = parse_scan(argc - first, argv + first, &o, baseline);
+    if (rc >= 0) {
+        /* usage error, already printed */
+    } else if (o.help) {
+        fputs(baseline ? stw_cli_baseline_help : stw_cli_scan_help, stdout);
+        rc = EXIT_CLEAN;
+    } else {
+        rc = run_scan(&o, argc, argv, baseline);
+    }
+    cli_options_free(&o);
+    return rc;
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# test_html.sh - the HTML report: one self-contained file (no network
+# reference), rendered in headless Chromium: layers with instructions and
+# sizes, deleted-but-recoverable findings marked, the severity and kind
+# filters (driven through the URL fragment, after the page's script ran),
+# and hostile paths and history lines shown as text, never as markup. The
+# screenshot is kept in WORKDIR as an artefact.
+. "$(dirname "$0")/lib.sh"
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+[ -n "$CHROME" ] || skip "chromium is not installed (tools/install-deps.sh --test)"
+gen_fixtures
+cd "$WORKDIR"
+
+# hostile.docker.tar: a key under a name full of markup, a setuid file
+# deleted later, and history lines that try to close tags and run script.
+IMG="$WORKDIR/hostile.docker.tar"
+python3 - "$SRCDIR/fixtures/keys/id_rsa.pem" "$IMG" <<'PY'
+import hashlib, io, json, sys, tarfile
+key = open(sys.argv[1], "rb").read()
+
+def tar_bytes(members):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data, mode in members:
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mtime, ti.mode = len(data), 1700000000, mode
+            t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
+
+evil = 'app/<img src=x onerror="document.title=\'pwned\'">\'&amp;.pem'
+layers = [tar_bytes([(evil, key, 0o600), ("usr/bin/tool", b"\x7fELF", 0o4755)]),
+          tar_bytes([("usr/bin/.wh.tool", b"", 0o644)])]
+diff_ids = ["sha256:" + hashlib.sha256(l).hexdigest() for l in layers]
+config = json.dumps({
+    "architecture": "amd64", "os": "linux", "config": {},
+    "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    "history": [
+        {"created_by": "COPY </code><script>document.title='pwned'</script> /app"},
+        {"created_by": "RUN rm /usr/bin/tool # <b id=\"injected\">x</b>"}],
+}).encode()
+cfg = hashlib.sha256(config).hexdigest() + ".json"
+manifest = json.dumps([{"Config": cfg,
+                        "RepoTags": ["evil/<i id=\"injref\">:1"],
+                        "Layers": ["l0/layer.tar", "l1/layer.tar"]}])
+open(sys.argv[2], "wb").write(tar_bytes(
+    [("manifest.json", manifest.encode(), 0o644), (cfg, config, 0o644),
+     ("l0/layer.tar", layers[0], 0o644), ("l1/layer.tar", layers[1], 0o644)]))
+PY
+
+HTML="$WORKDIR/report.html"
+run "$WORKDIR/h.out" "$WORKDIR/h.err" scan --no-db --format html -o "$HTML" \
+    "$IMG" "$FX/base.docker.tar"
+expect_rc 1 "html scan"
+[ -s "$WORKDIR/h.out" ] && fail "-o: standard output not empty"
+head -c 15 "$HTML" | grep -q '<!DOCTYPE html>' || fail "not an HTML document"
+
+note "self-contained: no network reference"
+{ grep -o -i -E '<[a-z][^>]*[[:space:]](src|href|action)=|https?://|@import|url\(' \
+    "$HTML" || true; } >"$WORKDIR/refs"
+[ -s "$WORKDIR/refs" ] && { cat "$WORKDIR/refs" >&2; fail "the page references something outside itself"; }
+grep -q "Content-Security-Policy\" content=\"default-src 'none'" "$HTML" ||
+    fail "no CSP forbidding fetches"
+grep -q '<img' "$HTML" && fail "raw <img from a file name"
+grep -q '&lt;img src=x onerror=&quot;document.title=&#39;pwned&#39;&quot;&gt;&#39;&amp;amp;.pem' "$HTML" ||
+    fail "hostile path not escaped as expected"
+check_no_plaintext "$HTML"
+
+# chrome ARGS... : headless Chromium with nothing that reaches out.
+PROFILE=$(mktemp -d "$WORKDIR/profile.XXXXXX")
+chrome() {
+    timeout 90 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic \
+        --no-first-run --disable-background-networking \
+        --disable-component-update --disable-sync --disable-extensions \
+        --user-data-dir="$PROFILE" "$@" 2>>"$WORKDIR/chrome.log"
+}
+# dom FRAGMENT NAME: the DOM after the script ran, into NAME.dom
+dom() {
+    chrome --dump-dom "file://$HTML$1" >"$WORKDIR/$2.dom" ||
+        { tail -5 "$WORKDIR/chrome.log" >&2; fail "chromium --dump-dom failed"; }
+    [ -s "$WORKDIR/$2.dom" ] || fail "empty DOM dump"
+}
+# q NAME EXPR: a Python check over the dumped DOM (html.parser).
+q() {
+    python3 - "$WORKDIR/$1.dom" "$2" <<'PY'
+import sys
+from html.parser import HTMLParser
+
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.els, self.text, self.title, self._t = [], [], "", False
+    def handle_starttag(self, tag, attrs):
+        self.els.append((tag, dict(attrs)))
+        self._t = tag == "title"
+    def handle_endtag(self, tag):
+        self._t = False
+    def handle_data(self, d):
+        self.text.append(d)
+        if self._t:
+            self.title += d
+
+p = P()
+p.feed(open(sys.argv[1], encoding="utf-8").read())
+E = p.els
+T = "".join(p.text)
+rows = [a for t, a in E if t == "tr" and "finding" in a.get("class", "").split()]
+shown = [a for a in rows if "hidden" not in a]
+body = next(a for t, a in E if t == "body")
+ok = eval(sys.argv[2])
+if not ok:
+    sys.stderr.write("DOM check failed: %s\n  title=%r rows=%d shown=%d\n"
+                     % (sys.argv[2], p.title, len(rows), len(shown)))
+    sys.exit(1)
+PY
+}
+
+note "rendered: structure, markers, hostile names stay text"
+dom "" all
+q all 'p.title == "stowaway report"' || fail "a history line ran script (title changed)"
+q all 'not any(t in ("img", "b", "i") or a.get("id") in ("injected", "injref") for t, a in E)' ||
+    fail "markup from the image became elements"
+q all 'sum(1 for t, a in E if t == "script") == 1' || fail "an injected <script> element"
+q all "\"<script>document.title='pwned'</script>\" in T" ||
+    fail "the hostile history line is not shown as text"
+q all "'onerror=\"document.title=' in T" || fail "the hostile path is not shown as text"
+q all 'len([a for t, a in E if t == "section" and "image" in a.get("class", "")]) == 2' ||
+    fail "want two image sections"
+q all 'any("COPY keys/ /app/" in x for x in p.text) and "RUN rm /app/id_rsa" in T' ||
+    fail "layer instructions missing"
+q all '"3.2 MB" in T' || fail "layer size missing"
+q all 'T.count("deleted in layer 2") >= 3 and "recoverable" in T' ||
+    fail "deleted-but-recoverable marks missing"
+q all 'len(rows) == len(shown) and body.get("data-shown") == str(len(rows)) and len(rows) >= 18' ||
+    fail "all findings shown by default"
+q all 'all("data-visible" in a for a in rows) and any(a["data-visible"] == "false" for a in rows)' ||
+    fail "visibility attribute"
+q all '"Fix:" in T' || fail "remediation lines missing"
+
+note "filters (state from the URL fragment, applied by the script)"
+dom "#severity=critical" crit
+q crit 'shown and all(a["data-severity"] == "critical" for a in shown) and len(shown) < len(rows)' ||
+    fail "severity filter"
+q crit 'body.get("data-shown") == str(len(shown))' || fail "shown count not updated"
+dom "#kind=setuid,setgid" kind
+q kind 'shown and all(a["data-kind"] in ("setuid", "setgid") for a in shown)' ||
+    fail "kind filter"
+dom "#deleted=1" del
+q del 'shown and all(a["data-visible"] == "false" for a in shown)' ||
+    fail "deleted-only filter"
+q del 'len(shown) == sum(1 for a in rows if a["data-visible"] == "false")' ||
+    fail "deleted-only filter hid a deleted finding"
+
+note "screenshot"
+SHOT="$WORKDIR/report.png"
+chrome --window-size=1280,1600 --screenshot="$SHOT" "file://$HTML" >/dev/null ||
+    { tail -5 "$WORKDIR/chrome.log" >&2; fail "screenshot failed"; }
+python3 -c 'import sys
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n" and len(b) > 20000, len(b)' "$SHOT" ||
+    fail "screenshot is not a real PNG"
+echo "screenshot: $SHOT"
+echo "PASS $TEST_NAME"
