@@ -501,8 +501,12 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
     stw_status st = STW_OK;
     if (!opt || !opt->no_builtin) {
         for (const struct stw_embedded *e = stw_embedded_rules;
-             st == STW_OK && e->name; e++)
-            st = load_text(&rv, e->name, e->data, e->len, false, err);
+             st == STW_OK && e->name; e++) {
+            char *text = stw_embedded_text(e);
+            st = text ? load_text(&rv, e->name, text, e->len, false, err)
+                      : stw_fail(err, STW_ERR_NOMEM, "out of memory");
+            free(text);
+        }
     }
     for (size_t i = 0; opt && st == STW_OK && i < opt->n_files; i++)
         st = load_path(&rv, opt->files[i], err);
