@@ -1127,8 +1127,8 @@ static stw_status try_cache(scan *s, layer_job *j, const char *digest,
                             bool *hit, stw_error *err)
 {
     *hit = false;
-    stw_status st = stw_store_layer_cached(
-        s->store, digest, s->cache_version, hit, err);
+    stw_status st =
+        stw_store_layer_cached(s->store, digest, s->cache_version, hit, err);
     if (st != STW_OK || !*hit)
         return st;
     if (j) {
@@ -1140,10 +1140,19 @@ static stw_status try_cache(scan *s, layer_job *j, const char *digest,
     return STW_OK;
 }
 
+/* Tells the progress display how many layers follow, then marks the ones
+ * the store already has (jobs already done are not this target's). */
 static stw_status check_cached(scan *s, stw_error *err)
 {
+    size_t todo = 0;
+    for (size_t i = 0; i < s->n_jobs; i++)
+        todo += !s->jobs[i].done;
+    if (s->opt && s->opt->on_layers_planned)
+        s->opt->on_layers_planned(s->opt->progress_ctx, todo);
     for (size_t i = 0; i < s->n_jobs; i++) {
         layer_job *j = &s->jobs[i];
+        if (j->done)
+            continue;
         bool hit;
         stw_status st =
             cache_key(j) ? try_cache(s, j, cache_key(j), &hit, err) : STW_OK;
@@ -1170,8 +1179,6 @@ static stw_status scan_tar_file(scan *s, stw_error *err)
     if ((st = build_images(s, err)) != STW_OK)
         return st;
     bind_jobs_to_images(s);
-    if ((st = check_cached(s, err)) != STW_OK)
-        return st;
     /* Members that no image uses (other platforms) are not scanned. */
     bool *used = calloc(s->n_jobs + 1, sizeof(*used));
     if (!used)
@@ -1186,6 +1193,8 @@ static stw_status scan_tar_file(scan *s, stw_error *err)
         if (!used[i])
             s->jobs[i].done = true;
     free(used);
+    if ((st = check_cached(s, err)) != STW_OK)
+        return st;
     run_jobs(s);
     return put_images(s, err);
 }

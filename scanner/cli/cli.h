@@ -39,6 +39,9 @@ typedef struct cli_options {
     size_t n_disabled;
     const char *repo_glob; /* --repo GLOB (registry storage) */
     const char *tag_glob;  /* --tag GLOB (registry storage) */
+    const char *ca_cert;   /* --ca-cert FILE (remote images) */
+    const char **insecure; /* --insecure-registry HOST:PORT, repeatable */
+    size_t n_insecure;
     /* Suppression (docs/cli.md#suppressing-findings). */
     const char *ignore_file;  /* --ignore-file FILE */
     bool no_ignore_file;      /* --no-ignore-file */

@@ -19,7 +19,9 @@ bool cli_options_init(cli_options *o, int argc)
     o->disabled = calloc(n, sizeof(*o->disabled));
     o->skip_layers = calloc(n, sizeof(*o->skip_layers));
     o->base_images = calloc(n, sizeof(*o->base_images));
-    if (!o->rule_files || !o->disabled || !o->skip_layers || !o->base_images) {
+    o->insecure = calloc(n, sizeof(*o->insecure));
+    if (!o->rule_files || !o->disabled || !o->skip_layers || !o->base_images ||
+        !o->insecure) {
         cli_options_free(o);
         fputs("stowaway: out of memory\n", stderr);
         return false;
@@ -33,7 +35,9 @@ void cli_options_free(cli_options *o)
     free(o->disabled);
     free(o->skip_layers);
     free(o->base_images);
+    free(o->insecure);
     o->rule_files = o->disabled = o->skip_layers = o->base_images = NULL;
+    o->insecure = NULL;
 }
 
 int cli_usage_error(const char *fmt, ...)

@@ -25,8 +25,10 @@ const char stw_cli_scan_help[] =
     "Usage: stowaway scan [OPTIONS] TARGET...\n"
     "\n"
     "Scans each TARGET - a docker save tarball, an OCI layout directory, an\n"
-    "oci-archive, or a single layer blob; '-' reads standard input, as in\n"
-    "'docker save app:1.2 | stowaway scan -' - and reports what it finds.\n"
+    "oci-archive, a single layer blob, a registry's storage directory, or a\n"
+    "remote image (REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:..., docker://);\n"
+    "'-' reads standard input, as in 'docker save app:1.2 | stowaway scan -'\n"
+    "- and reports what it finds.\n"
     "Layers already scanned with the same rules are reused from the "
     "database.\n"
     "\n"
@@ -63,6 +65,11 @@ const char stw_cli_scan_help[] =
     "      --rules FILE        add the rules of a YAML file (same id\n"
     "                          replaces a built-in rule); repeatable\n"
     "      --disable-rule ID   do not run rule ID; repeatable\n"
+    "      --ca-cert FILE      remote images: trust this CA (PEM) instead of\n"
+    "                          the system store\n"
+    "      --insecure-registry HOST:PORT\n"
+    "                          remote images: plain HTTP to this registry\n"
+    "                          (loopback or a lab); repeatable\n"
     "      --repo GLOB         registry storage: only matching repositories\n"
     "      --tag GLOB          registry storage: only matching tags\n"
     "  -q, --quiet             no progress, no summary line, no table when\n"
@@ -101,6 +108,8 @@ enum {
     OPT_RULES,
     OPT_DISABLE_RULE,
     OPT_REPO,
+    OPT_CA_CERT,
+    OPT_INSECURE_REGISTRY,
     OPT_TAG,
     OPT_IGNORE_FILE,
     OPT_NO_IGNORE_FILE,
@@ -137,6 +146,8 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"rules", required_argument, NULL, OPT_RULES},
         {"disable-rule", required_argument, NULL, OPT_DISABLE_RULE},
         {"repo", required_argument, NULL, OPT_REPO},
+        {"ca-cert", required_argument, NULL, OPT_CA_CERT},
+        {"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
         {"tag", required_argument, NULL, OPT_TAG},
         {"ignore-file", required_argument, NULL, OPT_IGNORE_FILE},
         {"no-ignore-file", no_argument, NULL, OPT_NO_IGNORE_FILE},
@@ -211,6 +222,12 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             break;
         case OPT_DISABLE_RULE:
             o->disabled[o->n_disabled++] = optarg;
+            break;
+        case OPT_CA_CERT:
+            o->ca_cert = optarg;
+            break;
+        case OPT_INSECURE_REGISTRY:
+            o->insecure[o->n_insecure++] = optarg;
             break;
         case OPT_REPO:
             o->repo_glob = optarg;
@@ -302,6 +319,9 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
     so.platform = o->platform;
     so.jobs = o->jobs;
     so.repo_glob = o->repo_glob;
+    so.ca_cert = o->ca_cert;
+    so.insecure_registries = o->insecure;
+    so.n_insecure_registries = o->n_insecure;
     so.tag_glob = o->tag_glob;
     cli_progress_attach(pr, &so);
     bool all_ok = true;

@@ -275,6 +275,24 @@ if "$STOWAWAY" help scan 2>/dev/null | grep -q -- '--insecure-registry'; then
     expect_rc 2 "missing tag"
     grep -q 'HTTP 404' "$WORKDIR/cli_notag.err" || fail "CLI: missing tag message"
     check_no_plaintext "$WORKDIR"/cli_*.json
+
+    note "a re-scan into the same database downloads no layer again"
+    blob_gets() { grep -c 'GET /v2/fixture/base/blobs/' "$ANON_LOG" || true; }
+    scan_json cli_db1 --db "$WORKDIR/reg.db" --insecure-registry "$ANON" \
+        "$ANON/fixture/base:1"
+    first=$(blob_gets)
+    scan_json cli_db2 --db "$WORKDIR/reg.db" --insecure-registry "$ANON" \
+        "$ANON/fixture/base:1"
+    second=$(blob_gets)
+    # Only the config blob is fetched again (it is not a layer).
+    [ $((second - first)) -eq 1 ] ||
+        fail "re-scan fetched $((second - first)) blobs, want 1 (the config)"
+    python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert all(l["cached"] for l in r["images"][0]["layers"]), r["images"][0]
+' "$WORKDIR/cli_db2.json" || fail "re-scan layers not marked cached"
+    same_findings "$WORKDIR/cli_db1.json" "$WORKDIR/cli_db2.json" "fresh vs cached"
 else
     note "stowaway scan does not take registry references yet: CLI part skipped"
 fi
