@@ -306,6 +306,7 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
                         ld->file, where);
 
     char *sev = NULL, *kind = NULL, *entropy = NULL, *window = NULL;
+    char *wbefore = NULL;
     bool have_sev = false;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          st == STW_OK && p < n->data.mapping.pairs.top; p++) {
@@ -344,6 +345,8 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
             st = parse_examples(ld, val, where, r);
         else if (key_is(key, "window"))
             st = scalar_dup(ld, val, where, "window", &window);
+        else if (key_is(key, "window-before"))
+            st = scalar_dup(ld, val, where, "window-before", &wbefore);
         else
             st = unknown_field(ld, where, key);
     }
@@ -382,6 +385,18 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
                           ld->file, where, window, STW_SCAN_HIT_AFTER);
         r->window = (uint32_t)w;
     }
+    if (st == STW_OK && wbefore) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long w = strtoul(wbefore, &end, 10);
+        if (errno || end == wbefore || *end || w > STW_SCAN_HIT_AFTER)
+            st = stw_fail(ld->err, STW_ERR_RULES,
+                          "%s: %s: window-before '%s' must be a number of "
+                          "bytes up to %u",
+                          ld->file, where, wbefore, STW_SCAN_HIT_AFTER);
+        r->window_before = (uint32_t)w;
+        r->has_window_before = true;
+    }
     if (st == STW_OK && !r->regex_src && !r->path_src)
         st = stw_fail(ld->err, STW_ERR_RULES, "%s: %s: needs 'regex' or 'path'",
                       ld->file, where);
@@ -397,6 +412,7 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
     free(kind);
     free(entropy);
     free(window);
+    free(wbefore);
     if (st != STW_OK)
         return st;
     if (!r->title && !(r->title = stw_strdup(r->id)))

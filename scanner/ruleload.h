@@ -53,6 +53,12 @@ typedef struct stw_rule {
     double entropy;  /* minimum Shannon bits/char of the secret; 0 = none */
     char *validator; /* name from validate.h; NULL = none */
     uint32_t window; /* `window:` in bytes; 0 = default by kind */
+    /* `window-before:` bytes before a keyword hit that a match may start;
+     * for rules whose match starts at (or just before) the keyword, a
+     * small value keeps confirmation from rescanning text before every
+     * hit of a common keyword ("https://"). */
+    uint32_t window_before;
+    bool has_window_before;
 
     char **tp, **fp; /* examples: must match / must not match */
     size_t n_tp, n_fp;

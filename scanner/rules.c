@@ -293,6 +293,8 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
         r->hit_before = STW_SCAN_TOKEN_HIT_BEFORE;
         r->hit_after = STW_SCAN_TOKEN_HIT_AFTER;
     }
+    if (r->has_window_before)
+        r->hit_before = r->window_before;
     if (r->n_keywords)
         r->mode = STW_MODE_KEYWORD;
     else if (hs_accepts_prefilter(r->regex_src))
@@ -407,8 +409,9 @@ static stw_status compute_version(stw_rules *rs, stw_error *err)
         const stw_rule *r = &rs->rules[i];
         char num[64];
         hash_str(h, r->id);
-        snprintf(num, sizeof(num), "%d/%d/%.6f/%u", (int)r->info.kind,
-                 (int)r->info.severity, r->entropy, (unsigned)r->window);
+        snprintf(num, sizeof(num), "%d/%d/%.6f/%u/%u", (int)r->info.kind,
+                 (int)r->info.severity, r->entropy, (unsigned)r->window,
+                 (unsigned)r->hit_before);
         hash_str(h, num);
         hash_str(h, r->regex_src);
         hash_str(h, r->secret_group_name);
