@@ -129,3 +129,84 @@ stw_status stw_finding_list_sink(void *ctx, const stw_finding *f)
 {
     return stw_finding_list_add(ctx, f);
 }
+
+/* Lower is more specific: a named token format beats "a secret-looking
+ * line in a credential file". */
+static int kind_rank(stw_kind k)
+{
+    switch (k) {
+    case STW_KIND_PRIVATE_KEY:
+        return 0;
+    case STW_KIND_SECRET:
+        return 1;
+    case STW_KIND_CREDENTIAL_FILE:
+        return 2;
+    default:
+        return 3;
+    }
+}
+
+/* True if a should be kept over b (same path and secret). */
+static bool better(const stw_finding *a, const stw_finding *b)
+{
+    if (a->severity != b->severity)
+        return a->severity > b->severity;
+    if (kind_rank(a->kind) != kind_rank(b->kind))
+        return kind_rank(a->kind) < kind_rank(b->kind);
+    if (a->offset != b->offset)
+        return a->offset < b->offset;
+    return strcmp(a->rule, b->rule) < 0;
+}
+
+static int cmp_secret_path(const void *x, const void *y)
+{
+    const stw_finding *a = *(const stw_finding *const *)x;
+    const stw_finding *b = *(const stw_finding *const *)y;
+    int c = strcmp(a->secret_sha256, b->secret_sha256);
+    return c ? c : strcmp(a->path, b->path);
+}
+
+void stw_finding_list_dedupe_secrets(stw_finding_list *l)
+{
+    size_t n = l->n;
+    if (n < 2)
+        return;
+    /* Group by (secret, path) through a sorted index, keep the best of each
+     * group, then compact in the original order. */
+    stw_finding **ix = malloc(n * sizeof(*ix));
+    bool *drop = calloc(n, sizeof(*drop));
+    if (!ix || !drop) {
+        free(ix);
+        free(drop);
+        return; /* keeping duplicates is better than losing findings */
+    }
+    for (size_t i = 0; i < n; i++)
+        ix[i] = &l->items[i];
+    qsort(ix, n, sizeof(*ix), cmp_secret_path);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && cmp_secret_path(&ix[i], &ix[j]) == 0)
+            j++;
+        if (ix[i]->secret_sha256[0]) {
+            size_t best = i;
+            for (size_t k = i + 1; k < j; k++)
+                if (better(ix[k], ix[best]))
+                    best = k;
+            for (size_t k = i; k < j; k++)
+                if (k != best)
+                    drop[ix[k] - l->items] = true;
+        }
+        i = j;
+    }
+    free(ix);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (drop[i]) {
+            finding_free_strings(&l->items[i]);
+            continue;
+        }
+        l->items[w++] = l->items[i];
+    }
+    l->n = w;
+    free(drop);
+}

@@ -61,6 +61,13 @@ size_t stw_finding_list_count(const stw_finding_list *l);
 uint64_t stw_finding_list_dropped(const stw_finding_list *l);
 /* Borrowed; valid until the list is destroyed or added to. */
 const stw_finding *stw_finding_list_get(const stw_finding_list *l, size_t i);
+/* One finding per secret: when several rules match the same secret in the
+ * same file (an AWS key in .env is an AWS key id, a credential-file line and
+ * maybe part of a key pair), keeps the most severe, then the most specific
+ * kind (private-key, secret, credential-file, ...), then the first. Findings
+ * without a secret (metadata, artifacts) are kept as they are. */
+void stw_finding_list_dedupe_secrets(stw_finding_list *l);
+
 /* stw_finding_fn adapter: ctx is a stw_finding_list. */
 stw_status stw_finding_list_sink(void *ctx, const stw_finding *f);
 

@@ -206,6 +206,7 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         stw_fail(err, st, "%s: artifact detector failed", name);
         goto out;
     }
+    stw_finding_list_dedupe_secrets(res->findings);
     if ((st = stw_blob_drain(b, err)) != STW_OK) {
         stw_error_prefix(err, name);
         goto out;

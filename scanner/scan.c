@@ -13,6 +13,7 @@
  *     manifest when it arrives, which may be after them.
  * Every layer is stored as soon as it is scanned (put_layer), every image
  * once all its layers are (put_image), so a failure keeps what was done. */
+#include "batch.h"
 #include "blob.h"
 #include "common.h"
 #include "image.h"
@@ -815,6 +816,7 @@ static stw_status scan_config(stw_matcher *m, const stw_image_desc *d,
             st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     }
     json_decref(cfg);
+    stw_finding_list_dedupe_secrets(out);
     return st;
 }
 
@@ -1140,10 +1142,29 @@ static stw_status try_cache(scan *s, layer_job *j, const char *digest,
     return STW_OK;
 }
 
+/* --shard K/N: a layer whose blob digest belongs to another shard is left
+ * to that shard's worker, marked done like a cached one; the store (in
+ * shard mode) records the image for `db merge` to complete. */
+static void shard_filter(scan *s)
+{
+    if (!s->opt || s->opt->shard_n <= 1)
+        return;
+    for (size_t i = 0; i < s->n_jobs; i++) {
+        layer_job *j = &s->jobs[i];
+        const char *key = cache_key(j);
+        if (j->done || !key ||
+            stw_shard_of(key, s->opt->shard_n) == s->opt->shard_k)
+            continue;
+        j->done = j->cached = true;
+        snprintf(j->got_digest, sizeof(j->got_digest), "%s", key);
+    }
+}
+
 /* Tells the progress display how many layers follow, then marks the ones
  * the store already has (jobs already done are not this target's). */
 static stw_status check_cached(scan *s, stw_error *err)
 {
+    shard_filter(s);
     size_t todo = 0;
     for (size_t i = 0; i < s->n_jobs; i++)
         todo += !s->jobs[i].done;
