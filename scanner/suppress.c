@@ -394,8 +394,8 @@ static stw_status read_file(const char *path, size_t max, const char *what,
 stw_status stw_suppress_load_ignore(stw_suppress *s, const char *path,
                                     const char *today, stw_error *err)
 {
-    char *buf;
-    size_t n;
+    char *buf = NULL;
+    size_t n = 0;
     stw_status st =
         read_file(path, STW_MAX_IGNORE_BYTES, "ignore file", &buf, &n, err);
     if (st != STW_OK)
@@ -431,8 +431,8 @@ stw_status stw_suppress_rebuild_key(const char *rule, const char *path,
 stw_status stw_suppress_load_baseline(stw_suppress *s, const char *path,
                                       stw_error *err)
 {
-    char *buf;
-    size_t n;
+    char *buf = NULL;
+    size_t n = 0;
     stw_status st =
         read_file(path, STW_MAX_BASELINE_BYTES, "baseline", &buf, &n, err);
     if (st != STW_OK)
