@@ -16,23 +16,24 @@
 #   --no-secretlint       skip secretlint
 #   --skip LIST           comma list of blocks to skip: scaling,rescan,tar,huge
 #   --note TEXT           a line added to the report (e.g. other load on the machine)
+#   --wait-idle S         before each round wait up to S s for other load to stop (default 60)
 #   --out FILE            report file (default bench/RESULTS.md; '-' for stdout only)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 usage() {
-  sed -n '7,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '7,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
-BIN="" IMAGES=${TMPDIR:-/tmp}/stw-bench RUNS=5 HUGE=auto SL_RUNS=3 SL=1 SKIP="" NOTE=""
+BIN="" IMAGES=${TMPDIR:-/tmp}/stw-bench RUNS=5 HUGE=auto SL_RUNS=3 SL=1 SKIP="" NOTE="" WAIT=60
 OUT=$HERE/RESULTS.md
 CACHE=${STW_BENCH_CACHE:-${TMPDIR:-/tmp}/stw-bench-cache}
 SECRETLINT_PKGS=(secretlint@13.0.6 @secretlint/secretlint-rule-preset-recommend@13.0.7)
 while [ $# -gt 0 ]; do
   case "$1" in
-  --bin | --images | --runs | --secretlint-runs | --skip | --note | --out)
+  --bin | --images | --runs | --secretlint-runs | --skip | --note | --out | --wait-idle)
     [ $# -ge 2 ] || usage
     case "$1" in
     --bin) BIN=$2 ;;
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --skip) SKIP=$2 ;;
     --note) NOTE=$2 ;;
     --out) OUT=$2 ;;
+    --wait-idle) WAIT=$2 ;;
     esac
     shift
     ;;
@@ -119,7 +121,10 @@ SCRATCH=$(mktemp -d "$SCRATCH_BASE/stw-bench-run.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
 [ "$HUGE" != 0 ] || SKIP=${SKIP:+$SKIP,}huge
-args=(--bin "$BIN" --images "$IMAGES" --runs "$RUNS" --scratch "$SCRATCH" --skip "$SKIP"
-  --secretlint "$SL_BIN" --secretlint-runs "$SL_RUNS" --note "$NOTE")
+# measure a private copy: a rebuild of the binary during the run (the build
+# directory may be shared) must not change or remove what is being measured
+cp "$BIN" "$SCRATCH/stowaway"
+args=(--bin "$SCRATCH/stowaway" --bin-origin "$BIN" --images "$IMAGES" --runs "$RUNS" --scratch "$SCRATCH" --skip "$SKIP"
+  --secretlint "$SL_BIN" --secretlint-runs "$SL_RUNS" --note "$NOTE" --wait-idle "$WAIT")
 [ "$OUT" = - ] || args+=(--out "$OUT")
 python3 "$HERE/runbench.py" "${args[@]}"

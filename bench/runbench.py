@@ -34,11 +34,40 @@ class Failed(Exception):
     pass
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+NCPU = os.cpu_count() or 1
+# CPU seconds used by other processes while commands were measured, and the
+# wall seconds measured: the report says how loaded the machine was
+OTHER = {"cpu": 0.0, "wall": 0.0}
+
+
+def busy_seconds():
+    """CPU seconds the whole machine has spent busy since boot."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal ...
+    return (sum(v[:8]) - v[3] - v[4]) / CLK_TCK
+
+
+def wait_idle(max_wait, what):
+    """Wait (up to max_wait s) until the other cores' load drops below 15%."""
+    t0 = time.time()
+    while True:
+        b0 = busy_seconds()
+        time.sleep(1.0)
+        if (busy_seconds() - b0) / NCPU < 0.15:
+            return True
+        if time.time() - t0 > max_wait:
+            log("   %s: machine still busy after %.0fs, measuring anyway" % (what, max_wait))
+            return False
+
+
 def timed(cmd, cwd=None, stdout=None, ok=(0,), timeout=None, cpu=None):
     """Run cmd; return (wall seconds, peak RSS in bytes); appends user+sys
     CPU seconds to the list cpu when given."""
     with tempfile.NamedTemporaryFile(mode="r", suffix=".time") as tf:
         with open(stdout or os.devnull, "wb") as out:
+            b0 = busy_seconds()
             t0 = time.perf_counter()
             try:
                 p = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name] + cmd, cwd=cwd,
@@ -46,14 +75,18 @@ def timed(cmd, cwd=None, stdout=None, ok=(0,), timeout=None, cpu=None):
             except subprocess.TimeoutExpired:
                 return None, None
             wall = time.perf_counter() - t0
+            busy = busy_seconds() - b0
         rep = tf.read()
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", rep)
     st = re.search(r"Exit status: (\d+)", rep)
     rc = int(st.group(1)) if st else p.returncode
+    u = re.search(r"User time \(seconds\): ([\d.]+)", rep)
+    k = re.search(r"System time \(seconds\): ([\d.]+)", rep)
+    own = (float(u.group(1)) if u else 0.0) + (float(k.group(1)) if k else 0.0)
     if cpu is not None:
-        u = re.search(r"User time \(seconds\): ([\d.]+)", rep)
-        k = re.search(r"System time \(seconds\): ([\d.]+)", rep)
-        cpu.append((float(u.group(1)) if u else 0.0) + (float(k.group(1)) if k else 0.0))
+        cpu.append(own)
+    OTHER["cpu"] += max(0.0, busy - own)
+    OTHER["wall"] += wall
     if rc not in ok:
         raise Failed("%s: exit %d\n%s" % (" ".join(cmd), rc, p.stderr.decode(errors="replace")[-2000:]))
     return wall, int(m.group(1)) * 1024 if m else 0
@@ -149,8 +182,13 @@ class Case:
         return statistics.median(self.parts[i])
 
 
+WAIT_IDLE = [60.0]
+
+
 def alternate(cases, rounds, what):
     for r in range(rounds):
+        if WAIT_IDLE[0] > 0:
+            wait_idle(WAIT_IDLE[0], what)
         t0 = time.time()
         order = cases[r % len(cases):] + cases[:r % len(cases)]
         for c in order:
@@ -253,6 +291,7 @@ def machine():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
+    ap.add_argument("--bin-origin", default="", help="where --bin was copied from (for the report)")
     ap.add_argument("--images", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--scratch", required=True, help="directory for tar -x and the db (tmpfs)")
@@ -262,15 +301,19 @@ def main():
     ap.add_argument("--huge-runs", type=int, default=1)
     ap.add_argument("--skip", default="", help="comma list of: scaling,rescan,huge,tar")
     ap.add_argument("--note", default="")
+    ap.add_argument("--wait-idle", type=float, default=60,
+                    help="before each round, wait up to this many seconds for other load to stop")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     skip = set(s for s in a.skip.split(",") if s)
+    WAIT_IDLE[0] = a.wait_idle
     img = a.images
     full, zst, dock = (os.path.join(img, n) for n in ("full.oci", "full-zstd.oci", "full.docker.tar"))
     for p in (full, zst, dock):
         if not os.path.exists(p):
             raise SystemExit("runbench.py: %s missing; run bench/make-image.sh %s" % (p, img))
     stw = os.path.abspath(a.bin)
+    origin = os.path.abspath(a.bin_origin or a.bin)
     ok_stw = (0, 1)  # 1 = findings at or above --fail-on, expected here
     N = a.runs
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -457,8 +500,8 @@ def main():
     L.append("")
     L.append("- Date: %s to %s (UTC)" % (started.strftime("%Y-%m-%d %H:%M"), finished.strftime("%H:%M")))
     L.append("- stowaway: `%s`, %s, binary built %s; source tree at run time: commit %s" % (
-        first_line("'%s' --version" % stw), build_desc(stw),
-        datetime.datetime.fromtimestamp(os.path.getmtime(stw), datetime.timezone.utc).strftime(
+        first_line("'%s' --version" % stw), build_desc(origin),
+        datetime.datetime.fromtimestamp(os.path.getmtime(origin), datetime.timezone.utc).strftime(
             "%Y-%m-%d %H:%M UTC"), git_desc()))
     L.append("- Runs: median of %d alternated runs per case (secretlint: %d, huge image: %d)" % (
         N, a.secretlint_runs if a.secretlint else 0, a.huge_runs if huge else 0))
@@ -466,6 +509,11 @@ def main():
              "`tar -x` writes to tmpfs.")
     L.append("- Load average (1/5/15 min) at start: %s; at end: %s (2 cores: above ~0.5 at the "
              "start means other work was running)" % (load_start, load_end))
+    other = OTHER["cpu"] / (OTHER["wall"] * NCPU) if OTHER["wall"] else 0.0
+    L.append("- Other processes used %.0f%% of the machine's CPU time during the measured commands "
+             "(from /proc/stat, less the measured command's own CPU time)%s" % (
+                 100 * other, "" if other < 0.05 else ": wall times are inflated, the CPU-time "
+                 "columns less so"))
     if a.note:
         L.append("- Note: " + a.note)
     L.append("- Image: full.oci, %d layers, %.2f GB uncompressed, %.2f GB gzip, %.2f GB zstd" % (

@@ -95,4 +95,18 @@
 #define STW_SCAN_TOKEN_HIT_BEFORE 512u
 #define STW_SCAN_TOKEN_HIT_AFTER 2048u
 
+/* Registry listing (registry.c catalog/tags, `batch registry`). Entries
+ * asked for per page; the server may answer fewer. Repositories in a
+ * catalog and tags of one repository beyond these counts are an error, not
+ * an endless walk: a hostile or looping registry cannot pin a batch scan
+ * (its Link header could point back to the same page for ever). */
+#define STW_REGISTRY_PAGE_SIZE 1000
+#define STW_REGISTRY_MAX_REPOS 1000000
+#define STW_REGISTRY_MAX_TAGS 100000
+/* Pages followed for one listing: enough for the counts above at a page
+ * size as small as 10 (some registries cap n far below what we ask). */
+#define STW_REGISTRY_MAX_PAGES 100000
+/* References (repository:tag) one `batch registry` listing keeps. */
+#define STW_MAX_IMAGES_LISTED 10000000u
+
 #endif

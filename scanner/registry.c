@@ -550,6 +550,7 @@ struct stw_registry {
     size_t n_insecure;
     int tries;
     long timeout_s;
+    int page_size; /* listings */
     bool curl_inited, locks_inited;
 
     /* Credentials are resolved on the first 401; tokens cached per scope.
@@ -605,6 +606,7 @@ typedef struct xfer {
     long status; /* of the response being received */
     char ctype[128], dcd[128], retry_after[64];
     char www_auth[STW_REGISTRY_MAX_HEADER];
+    char link[STW_REGISTRY_MAX_HEADER]; /* pagination of listings */
     bool stream;  /* bounded buffer with pause, else grow up to limit */
     size_t limit; /* non-stream: body bytes allowed */
     unsigned char *buf;
@@ -647,6 +649,7 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
             code = code * 10 + (*sp - '0');
         x->status = code;
         x->ctype[0] = x->dcd[0] = x->retry_after[0] = x->www_auth[0] = 0;
+        x->link[0] = 0;
         return n;
     }
     const char *colon = memchr(p, ':', n);
@@ -660,7 +663,14 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
         copy_header(x->dcd, sizeof(x->dcd), v, vl);
     else if (kl == 11 && strncasecmp(p, "retry-after", kl) == 0)
         copy_header(x->retry_after, sizeof(x->retry_after), v, vl);
-    else if (kl == 16 && strncasecmp(p, "www-authenticate", kl) == 0) {
+    else if (kl == 4 && strncasecmp(p, "link", kl) == 0) {
+        /* Keep the Link header that names the next page, if several. */
+        char tmp[STW_REGISTRY_MAX_HEADER], next[8];
+        copy_header(tmp, sizeof(tmp), v, vl);
+        if (!x->link[0] || stw_registry_next_link(tmp, next, sizeof(next)) ||
+            strstr(tmp, "next"))
+            snprintf(x->link, sizeof(x->link), "%s", tmp);
+    } else if (kl == 16 && strncasecmp(p, "www-authenticate", kl) == 0) {
         /* Several challenges may come as several headers: keep the first
          * one we can answer. */
         char tmp[16];
@@ -750,6 +760,7 @@ typedef struct req {
     uint64_t range_from;
     bool registry_auth; /* send the registry's token / basic credentials */
     bool token_auth;    /* token endpoint: basic credentials if any */
+    const char *scope;  /* token scope; NULL: pull of the reference's repo */
 } req;
 
 static stw_status xfer_new(stw_registry *r, CURLM *multi, const req *q,
@@ -1307,7 +1318,10 @@ static stw_status do_request(stw_registry *r, CURLM *multi, const req *q,
                              xfer **out, stw_error *err)
 {
     char scope[1100];
-    snprintf(scope, sizeof(scope), "repository:%s:pull", r->ref.repository);
+    if (q->scope)
+        snprintf(scope, sizeof(scope), "%s", q->scope);
+    else
+        snprintf(scope, sizeof(scope), "repository:%s:pull", r->ref.repository);
     int attempt = 0;
     bool auth_tried = false;
     *out = NULL;
@@ -1583,22 +1597,11 @@ out:
 
 /* ---- open / close -------------------------------------------------------- */
 
-stw_status stw_registry_open(const char *ref, const stw_registry_options *o,
-                             stw_registry **out, stw_error *err)
+/* Everything of a connection but resolving a reference: r->ref and
+ * r->name are set by the caller; on failure r is closed. */
+static stw_status registry_setup(stw_registry *r, const char *ref,
+                                 const stw_registry_options *o, stw_error *err)
 {
-    static const stw_registry_options none = {0};
-    *out = NULL;
-    if (!o)
-        o = &none;
-    stw_registry *r = calloc(1, sizeof(*r));
-    if (!r)
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    stw_status st = stw_registry_parse_ref(ref, &r->ref, err);
-    if (st != STW_OK) {
-        free(r);
-        return st;
-    }
-    stw_registry_ref_format(&r->ref, r->name, sizeof(r->name));
     if (pthread_mutex_init(&r->auth_lock, NULL) != 0) {
         free(r);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -1623,6 +1626,9 @@ stw_status stw_registry_open(const char *ref, const stw_registry_options *o,
     r->pass = stw_strdup(o->username ? (o->password ? o->password : "") : NULL);
     r->tries = o->tries > 0 ? o->tries : STW_REGISTRY_TRIES;
     r->timeout_s = o->timeout_s > 0 ? o->timeout_s : STW_REGISTRY_TIMEOUT_S;
+    r->page_size = o->page_size > 0 && o->page_size <= STW_REGISTRY_PAGE_SIZE
+                       ? o->page_size
+                       : STW_REGISTRY_PAGE_SIZE;
     r->insecure = calloc(o->n_insecure + 1, sizeof(char *));
     bool nomem = !r->user_agent || !r->insecure ||
                  (o->ca_cert && !r->ca_cert) ||
@@ -1646,6 +1652,27 @@ stw_status stw_registry_open(const char *ref, const stw_registry_options *o,
     r->plain_http = host_insecure(r, r->ref.registry, strlen(r->ref.registry));
     snprintf(r->base, sizeof(r->base), "%s://%s",
              r->plain_http ? "http" : "https", host);
+    return STW_OK;
+}
+
+stw_status stw_registry_open(const char *ref, const stw_registry_options *o,
+                             stw_registry **out, stw_error *err)
+{
+    static const stw_registry_options none = {0};
+    *out = NULL;
+    if (!o)
+        o = &none;
+    stw_registry *r = calloc(1, sizeof(*r));
+    if (!r)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    stw_status st = stw_registry_parse_ref(ref, &r->ref, err);
+    if (st != STW_OK) {
+        free(r);
+        return st;
+    }
+    stw_registry_ref_format(&r->ref, r->name, sizeof(r->name));
+    if ((st = registry_setup(r, ref, o, err)) != STW_OK)
+        return st;
     if ((st = resolve(r, err)) != STW_OK) {
         stw_registry_close(r);
         return st;
@@ -1816,4 +1843,211 @@ void stw_registry_blob_close(stw_registry_blob *b)
     if (b->multi)
         curl_multi_cleanup(b->multi);
     free(b);
+}
+
+/* ---- listing: catalog and tags ------------------------------------------ */
+
+bool stw_registry_next_link(const char *value, char *out, size_t n)
+{
+    const char *p = value ? value : "";
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p != '<')
+            return false;
+        const char *u = ++p, *gt = strchr(p, '>');
+        if (!gt)
+            return false;
+        size_t ul = (size_t)(gt - u);
+        p = gt + 1;
+        bool next = false;
+        /* Parameters up to the next link: ;name=value or ;name="value". */
+        while (*p && *p != ',') {
+            while (*p == ' ' || *p == '\t' || *p == ';')
+                p++;
+            const char *name = p;
+            while (*p && *p != '=' && *p != ';' && *p != ',')
+                p++;
+            size_t nl = (size_t)(p - name);
+            while (nl && (name[nl - 1] == ' ' || name[nl - 1] == '\t'))
+                nl--;
+            char val[256];
+            size_t vl = 0;
+            if (*p == '=') {
+                p++;
+                while (*p == ' ' || *p == '\t')
+                    p++;
+                bool quoted = *p == '"';
+                p += quoted;
+                while (*p && (quoted ? *p != '"' : (*p != ';' && *p != ','))) {
+                    if (quoted && *p == '\\' && p[1])
+                        p++;
+                    if (vl + 1 < sizeof(val))
+                        val[vl++] = *p;
+                    p++;
+                }
+                p += quoted && *p == '"';
+            }
+            val[vl] = 0;
+            if (nl == 3 && strncasecmp(name, "rel", 3) == 0) {
+                /* rel may list several relation types. */
+                for (char *save = NULL, *t = strtok_r(val, " \t", &save); t;
+                     t = strtok_r(NULL, " \t", &save))
+                    next |= strcasecmp(t, "next") == 0;
+            }
+            while (*p == ' ' || *p == '\t')
+                p++;
+        }
+        if (next) {
+            if (ul == 0 || ul >= n)
+                return false;
+            memcpy(out, u, ul);
+            out[ul] = 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+stw_status stw_registry_connect(const char *host, const stw_registry_options *o,
+                                stw_registry **out, stw_error *err)
+{
+    static const stw_registry_options none = {0};
+    *out = NULL;
+    if (!o)
+        o = &none;
+    const char *h = host ? host : "";
+    if (!strncmp(h, "docker://", 9))
+        h += 9;
+    else if (!strncmp(h, "oci://", 6))
+        h += 6;
+    size_t hl = strlen(h);
+    while (hl && h[hl - 1] == '/')
+        hl--;
+    stw_registry *r = calloc(1, sizeof(*r));
+    if (!r)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    if (hl == 0 || hl >= sizeof(r->ref.registry)) {
+        free(r);
+        return stw_fail(err, STW_ERR_USAGE, "%s: not a registry host",
+                        host ? host : "(null)");
+    }
+    memcpy(r->ref.registry, h, hl);
+    r->ref.registry[hl] = 0;
+    r->ref.explicit_registry = true;
+    if (!valid_host(r->ref.registry)) {
+        free(r);
+        return stw_fail(err, STW_ERR_USAGE,
+                        "%s: not a registry host (want HOST[:PORT])", host);
+    }
+    snprintf(r->name, sizeof(r->name), "%s", r->ref.registry);
+    stw_status st = registry_setup(r, host, o, err);
+    if (st != STW_OK)
+        return st;
+    *out = r;
+    return STW_OK;
+}
+
+/* Follows the pages of one listing from path (under the registry's base):
+ * the names are the strings of the answer's key array. */
+static stw_status list_pages(stw_registry *r, const char *path, const char *key,
+                             const char *scope, bool repos, size_t max,
+                             const char *what, stw_registry_name_fn fn,
+                             void *ctx, stw_error *err)
+{
+    char url[STW_REGISTRY_MAX_HEADER + 320];
+    snprintf(url, sizeof(url), "%s%s", r->base, path);
+    size_t count = 0, base_len = strlen(r->base);
+    stw_status st = STW_OK;
+    for (size_t page = 0; st == STW_OK; page++) {
+        if (page >= STW_REGISTRY_MAX_PAGES)
+            return stw_fail(err, STW_ERR_LIMIT, "%s: %s: more than %d pages",
+                            r->name, what, STW_REGISTRY_MAX_PAGES);
+        req q = {.url = url,
+                 .what = what,
+                 .limit = STW_MAX_JSON_BYTES,
+                 .registry_auth = true,
+                 .scope = scope};
+        xfer *x = NULL;
+        pthread_mutex_lock(&r->doc_lock);
+        st = do_request(r, r->doc_multi, &q, &x, err);
+        pthread_mutex_unlock(&r->doc_lock);
+        if (st != STW_OK)
+            return st;
+        json_error_t je;
+        json_t *root =
+            json_loadb(x->buf ? (const char *)x->buf : "", x->len, 0, &je);
+        json_t *arr = json_object_get(root, key);
+        if (!root || (arr && !json_is_array(arr) && !json_is_null(arr)))
+            st = stw_fail(err, STW_ERR_JSON,
+                          "%s: %s: not a JSON object with "
+                          "an array \"%s\"",
+                          r->name, what, key);
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v)
+        {
+            if (st != STW_OK)
+                break;
+            const char *name = json_string_value(v);
+            if (!name || !(repos ? valid_repo(name) : valid_tag(name)) ||
+                strlen(name) >= 256) {
+                char nc[100];
+                clean_copy(nc, sizeof(nc), name ? name : "(not a string)",
+                           strlen(name ? name : "(not a string)"));
+                st = stw_fail(err, STW_ERR_FORMAT, "%s: %s: bad %s name '%s'",
+                              r->name, what, repos ? "repository" : "tag", nc);
+            } else if (++count > max) {
+                st = stw_fail(err, STW_ERR_LIMIT, "%s: %s: more than %zu %s",
+                              r->name, what, max,
+                              repos ? "repositories" : "tags");
+            } else {
+                st = fn(ctx, name, err);
+            }
+        }
+        json_decref(root);
+        char next[STW_REGISTRY_MAX_HEADER];
+        bool more =
+            st == STW_OK && stw_registry_next_link(x->link, next, sizeof(next));
+        xfer_free(x);
+        if (!more)
+            break;
+        /* Relative to the registry, or an absolute URL on the same one:
+         * the next request carries the registry's credentials. */
+        if (next[0] == '/')
+            snprintf(url, sizeof(url), "%s%s", r->base, next);
+        else if (strncmp(next, r->base, base_len) == 0 && next[base_len] == '/')
+            snprintf(url, sizeof(url), "%s", next);
+        else {
+            char nc[160];
+            clean_copy(nc, sizeof(nc), next, strlen(next));
+            st = stw_fail(err, STW_ERR_FORMAT,
+                          "%s: %s: next page %s is not on this registry",
+                          r->name, what, nc);
+        }
+    }
+    return st;
+}
+
+stw_status stw_registry_catalog(stw_registry *r, stw_registry_name_fn fn,
+                                void *ctx, stw_error *err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/v2/_catalog?n=%d", r->page_size);
+    return list_pages(r, path, "repositories", "registry:catalog:*", true,
+                      STW_REGISTRY_MAX_REPOS, "catalog", fn, ctx, err);
+}
+
+stw_status stw_registry_tags(stw_registry *r, const char *repo,
+                             stw_registry_name_fn fn, void *ctx, stw_error *err)
+{
+    if (!repo || strlen(repo) >= 256 || !valid_repo(repo))
+        return stw_fail(err, STW_ERR_USAGE, "%s: bad repository name '%s'",
+                        r->name, repo ? repo : "(null)");
+    char path[400], scope[300], what[300];
+    snprintf(path, sizeof(path), "/v2/%s/tags/list?n=%d", repo, r->page_size);
+    snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
+    snprintf(what, sizeof(what), "tags of %s", repo);
+    return list_pages(r, path, "tags", scope, false, STW_REGISTRY_MAX_TAGS,
+                      what, fn, ctx, err);
 }

@@ -115,6 +115,8 @@ typedef struct stw_registry_options {
     int tries;              /* attempts per request; 0 = STW_REGISTRY_TRIES */
     long timeout_s;         /* connect timeout and longest stall; 0 = default */
     const char *user_agent; /* NULL = "stowaway/<version>" */
+    int page_size;          /* listings: entries asked per page (the n= of
+                               _catalog and tags/list); 0 = STW_REGISTRY_PAGE_SIZE */
 } stw_registry_options;
 
 typedef struct stw_registry stw_registry;
@@ -170,5 +172,38 @@ stw_status stw_registry_blob_read(void *ctx, const void **buf, size_t *len,
 uint64_t stw_registry_blob_bytes(const stw_registry_blob *b);
 
 void stw_registry_blob_close(stw_registry_blob *b);
+
+/* ---- listing a registry (catalog and tags) ------------------------------- */
+
+/* Parses a Link header value (RFC 8288) and writes the target of its
+ * rel="next" link ("/v2/_catalog?last=a&n=100", or an absolute URL) into
+ * out (size n). Returns false when there is none or it does not fit. */
+bool stw_registry_next_link(const char *value, char *out, size_t n);
+
+/* Called once per name listed, in the order the registry gives them; name
+ * is borrowed. A non-OK return stops the listing and is returned. */
+typedef stw_status (*stw_registry_name_fn)(void *ctx, const char *name,
+                                           stw_error *err);
+
+/* Connects to a registry host ("host[:port]", "docker.io") without
+ * resolving any image, for stw_registry_catalog and stw_registry_tags.
+ * Options as for stw_registry_open (copied). *out transferred. */
+stw_status stw_registry_connect(const char *host, const stw_registry_options *o,
+                                stw_registry **out, stw_error *err);
+
+/* Lists every repository of GET /v2/_catalog, following the Link header's
+ * pages (n= the options' page_size); at most STW_REGISTRY_MAX_REPOS names
+ * and STW_REGISTRY_MAX_PAGES pages, else STW_ERR_LIMIT. A name that is not
+ * a valid repository name is STW_ERR_FORMAT. A next link to another host is
+ * refused (STW_ERR_FORMAT): credentials are not sent elsewhere. */
+stw_status stw_registry_catalog(stw_registry *r, stw_registry_name_fn fn,
+                                void *ctx, stw_error *err);
+
+/* Lists the tags of repository repo (GET /v2/REPO/tags/list, paginated the
+ * same way; at most STW_REGISTRY_MAX_TAGS). A repository with no tags
+ * ("tags": null) lists nothing. */
+stw_status stw_registry_tags(stw_registry *r, const char *repo,
+                             stw_registry_name_fn fn, void *ctx,
+                             stw_error *err);
 
 #endif

@@ -6,11 +6,13 @@
 #include "common.h"
 #include "embedded.h"
 #include "limits.h"
+#include "batch.h"
 #include "pathset.h"
 
 #include <sqlite3.h>
 
 #include <fnmatch.h>
+#include <sys/stat.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -144,6 +146,7 @@ struct stw_store {
     sqlite3 *db;
     char *name; /* the file name for messages */
     sqlite3_stmt *q[Q_COUNT_];
+    unsigned shard_k, shard_n; /* shard mode when shard_n > 1 */
 };
 
 /* A layer's pathset, copied out of its row while an image is stored. */
@@ -687,6 +690,7 @@ static stw_status link_blob_findings(stw_store *s, int64_t image_id,
 static stw_status put_image_tx(stw_store *s, int64_t scan_id,
                                const stw_image_record *img,
                                const stw_finding_list *config_findings,
+                               bool config_stored, int64_t position,
                                layer_pathset *ps, int64_t *image_id,
                                stw_error *err)
 {
@@ -702,14 +706,16 @@ static stw_status put_image_tx(stw_store *s, int64_t scan_id,
         return st;
 
     sqlite3_stmt *q = s->q[Q_IMAGE_POSITION];
-    sqlite3_bind_int64(q, 1, scan_id);
-    int rc = sqlite3_step(q);
-    int64_t position = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    if (rc != SQLITE_ROW)
-        st = db_fail(s, err, "image %s: position", img->ref);
-    done(q);
-    if (st)
-        return st;
+    if (position < 0) {
+        sqlite3_bind_int64(q, 1, scan_id);
+        int rc = sqlite3_step(q);
+        position = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        if (rc != SQLITE_ROW)
+            st = db_fail(s, err, "image %s: position", img->ref);
+        done(q);
+        if (st)
+            return st;
+    }
 
     q = s->q[Q_IMAGE_INSERT];
     sqlite3_bind_int64(q, 1, scan_id);
@@ -735,7 +741,7 @@ static stw_status put_image_tx(stw_store *s, int64_t scan_id,
         sqlite3_bind_int(q, 5, img->layers[i].cached);
         st = run(s, Q_IMAGE_LAYER_INSERT, err, "store image layer");
     }
-    if (!st)
+    if (!st && !config_stored)
         st =
             replace_findings(s, img->config_digest, true, config_findings, err);
     if (!st)
@@ -748,6 +754,11 @@ static stw_status put_image_tx(stw_store *s, int64_t scan_id,
         *image_id = id;
     return st;
 }
+
+static stw_status put_deferred(stw_store *s, int64_t scan_id,
+                               const stw_image_record *img,
+                               const stw_finding_list *config_findings,
+                               int64_t *image_id, stw_error *err);
 
 stw_status stw_store_put_image(stw_store *s, int64_t scan_id,
                                const stw_image_record *img,
@@ -763,13 +774,16 @@ stw_status stw_store_put_image(stw_store *s, int64_t scan_id,
                         "%s: %zu layers, more than the limit of %d", img->ref,
                         img->n_layers, STW_MAX_LAYERS);
 
+    if (s->shard_n > 1)
+        return put_deferred(s, scan_id, img, config_findings, image_id, err);
     layer_pathset *ps = calloc(img->n_layers ? img->n_layers : 1, sizeof *ps);
     if (!ps)
         return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
     int64_t id = 0;
     stw_status st = tx_begin(s, err);
     if (!st) {
-        st = put_image_tx(s, scan_id, img, config_findings, ps, &id, err);
+        st = put_image_tx(s, scan_id, img, config_findings, false, -1, ps, &id,
+                          err);
         if (!st)
             st = tx_commit(s, err);
         if (st)
@@ -1202,10 +1216,12 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
         "DELETE FROM scans WHERE started_at < strftime('%Y-%m-%dT%H:%M:%fZ', "
         "'now', ?1)",
         "DELETE FROM layers WHERE digest NOT IN (SELECT layer_digest FROM "
-        "image_layers)",
+        "image_layers) AND digest NOT IN (SELECT layer_digest FROM "
+        "deferred_image_layers)",
         "DELETE FROM findings WHERE (in_config = 0 AND blob_digest NOT IN "
         "(SELECT digest FROM layers)) OR (in_config = 1 AND blob_digest NOT "
-        "IN (SELECT config_digest FROM images))",
+        "IN (SELECT config_digest FROM images) AND blob_digest NOT IN "
+        "(SELECT config_digest FROM deferred_images))",
     };
     int64_t *counts[] = {&c.scans, &c.layers, &c.findings};
     int64_t images_before = 0, images_after = 0;
@@ -1244,4 +1260,722 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
     if (out)
         *out = c;
     return st;
+}
+
+/* ---- batch scans: shards, resuming, merging ----------------------------- */
+
+/* Prepares sql and binds its arguments: fmt has one letter per parameter,
+ * 'i' an int64_t, 't' a text (NULL binds SQL NULL). */
+static stw_status prep(stw_store *s, sqlite3_stmt **q, stw_error *err,
+                       const char *sql, const char *fmt, ...)
+{
+    *q = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "prepare");
+    va_list ap;
+    va_start(ap, fmt);
+    for (int i = 0; fmt && fmt[i]; i++) {
+        if (fmt[i] == 'i') {
+            sqlite3_bind_int64(*q, i + 1, va_arg(ap, int64_t));
+        } else {
+            const char *t = va_arg(ap, const char *);
+            if (t)
+                sqlite3_bind_text(*q, i + 1, t, -1, SQLITE_TRANSIENT);
+        }
+    }
+    va_end(ap);
+    return STW_OK;
+}
+
+/* Steps a prepared statement to completion (rows ignored) and finalizes
+ * it. */
+static stw_status finish(stw_store *s, sqlite3_stmt *q, stw_error *err,
+                         const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        ;
+    stw_status st = rc == SQLITE_DONE ? STW_OK : db_fail(s, err, "%s", what);
+    sqlite3_finalize(q);
+    return st;
+}
+
+void stw_store_set_shard(stw_store *s, unsigned k, unsigned n)
+{
+    if (!s)
+        return;
+    s->shard_k = n > 1 ? k : 0;
+    s->shard_n = n > 1 ? n : 0;
+}
+
+/* The body of put_deferred, inside its transaction. */
+static stw_status put_deferred_tx(stw_store *s, int64_t scan_id,
+                                  const stw_image_record *img,
+                                  const stw_finding_list *config_findings,
+                                  int64_t *image_id, stw_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    stw_status st = prep(s, &q, err,
+                         "SELECT COALESCE(MAX(position) + 1, 0) FROM "
+                         "deferred_images WHERE scan_id = ?1",
+                         "i", scan_id);
+    int64_t position = 0;
+    if (!st) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            position = sqlite3_column_int64(q, 0);
+        else
+            st = db_fail(s, err, "image %s: position", img->ref);
+        sqlite3_finalize(q);
+    }
+    if (!st)
+        st = prep(s, &q, err,
+                  "INSERT INTO deferred_images (scan_id, ref, "
+                  "manifest_digest, config_digest, platform, position) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                  "itttti", scan_id, img->ref,
+                  img->manifest_digest ? img->manifest_digest : "",
+                  img->config_digest, img->platform ? img->platform : "",
+                  position);
+    if (!st)
+        st = finish(s, q, err, "record image for merge");
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    for (size_t i = 0; i < img->n_layers && !st; i++) {
+        if (!img->layers[i].digest)
+            return stw_fail(err, STW_ERR_USAGE,
+                            "put_image: %s: layer %zu has no digest", img->ref,
+                            i);
+        st = prep(s, &q, err,
+                  "INSERT INTO deferred_image_layers (image_id, idx, "
+                  "layer_digest, created_by, cached) VALUES (?1, ?2, ?3, "
+                  "?4, ?5)",
+                  "iitti", id, (int64_t)i, img->layers[i].digest,
+                  img->layers[i].created_by ? img->layers[i].created_by : "",
+                  (int64_t)img->layers[i].cached);
+        if (!st)
+            st = finish(s, q, err, "record image layer for merge");
+    }
+    if (!st)
+        st =
+            replace_findings(s, img->config_digest, true, config_findings, err);
+    if (!st)
+        *image_id = id;
+    return st;
+}
+
+/* Shard mode's put_image: the owner records the image for the merge. */
+static stw_status put_deferred(stw_store *s, int64_t scan_id,
+                               const stw_image_record *img,
+                               const stw_finding_list *config_findings,
+                               int64_t *image_id, stw_error *err)
+{
+    const char *owner_key = img->manifest_digest && *img->manifest_digest
+                                ? img->manifest_digest
+                                : img->config_digest;
+    if (image_id)
+        *image_id = 0;
+    if (stw_shard_of(owner_key, s->shard_n) != s->shard_k)
+        return STW_OK;
+    int64_t id = 0;
+    stw_status st = tx_begin(s, err);
+    if (!st) {
+        st = put_deferred_tx(s, scan_id, img, config_findings, &id, err);
+        if (!st)
+            st = tx_commit(s, err);
+        if (st)
+            tx_rollback(s);
+    }
+    if (!st && image_id)
+        *image_id = id;
+    return st;
+}
+
+stw_status stw_store_find_unfinished_scan(stw_store *s, const char *args,
+                                          int64_t *scan_id, bool *found,
+                                          stw_error *err)
+{
+    *found = false;
+    sqlite3_stmt *q = NULL;
+    stw_status st = prep(s, &q, err,
+                         "SELECT id FROM scans WHERE finished_at IS NULL AND "
+                         "args = ?1 ORDER BY id DESC LIMIT 1",
+                         "t", args ? args : "");
+    if (st)
+        return st;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *scan_id = sqlite3_column_int64(q, 0);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        st = db_fail(s, err, "look for an unfinished scan");
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+stw_status stw_store_scan_has_ref(stw_store *s, int64_t scan_id,
+                                  const char *ref, bool *has, stw_error *err)
+{
+    *has = false;
+    sqlite3_stmt *q = NULL;
+    stw_status st = prep(s, &q, err,
+                         "SELECT 1 FROM images WHERE scan_id = ?1 AND ref = ?2 "
+                         "UNION ALL SELECT 1 FROM deferred_images WHERE "
+                         "scan_id = ?1 AND ref = ?2 LIMIT 1",
+                         "it", scan_id, ref);
+    if (st)
+        return st;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *has = true;
+    else if (rc != SQLITE_DONE)
+        st = db_fail(s, err, "look up image %s", ref);
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* One deferred image read back for completion. */
+typedef struct deferred_row {
+    int64_t id, scan_id, position;
+    char *ref, *manifest, *config, *platform;
+} deferred_row;
+
+static void deferred_rows_free(deferred_row *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].ref);
+        free(v[i].manifest);
+        free(v[i].config);
+        free(v[i].platform);
+    }
+    free(v);
+}
+
+/* Turns one deferred image, whose layers are all stored, into an image
+ * with its visibility, and drops the deferred row. */
+static stw_status complete_deferred(stw_store *s, const deferred_row *d,
+                                    stw_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    stw_status st = prep(s, &q, err,
+                         "SELECT layer_digest, created_by, cached FROM "
+                         "deferred_image_layers WHERE image_id = ?1 ORDER BY "
+                         "idx",
+                         "i", d->id);
+    if (st)
+        return st;
+    stw_image_layer *ls = NULL;
+    char **strs = NULL;
+    size_t n = 0, cap = 0, scap = 0;
+    int rc;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n >= STW_MAX_LAYERS) {
+            st = stw_fail(err, STW_ERR_LIMIT, "%s: %s: more than %d layers",
+                          s->name, d->ref, STW_MAX_LAYERS);
+            break;
+        }
+        if (!grow((void **)&ls, &cap, n, sizeof *ls) ||
+            !grow((void **)&strs, &scap, 2 * n + 1, sizeof *strs) ||
+            !grow((void **)&strs, &scap, 2 * n, sizeof *strs)) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        strs[2 * n] = col_dup(q, 0);
+        strs[2 * n + 1] = col_dup(q, 1);
+        ls[n].digest = strs[2 * n];
+        ls[n].created_by = strs[2 * n + 1];
+        ls[n].cached = sqlite3_column_int(q, 2) != 0;
+        n++;
+        if (!strs[2 * n - 2] || !strs[2 * n - 1])
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read layers of deferred image %s", d->ref);
+    sqlite3_finalize(q);
+    layer_pathset *ps = st ? NULL : calloc(n ? n : 1, sizeof *ps);
+    if (!st && !ps)
+        st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    if (!st) {
+        stw_image_record rec = {
+            .ref = d->ref,
+            .manifest_digest = d->manifest,
+            .config_digest = d->config,
+            .platform = d->platform,
+            .layers = ls,
+            .n_layers = n,
+        };
+        int64_t id;
+        st = put_image_tx(s, d->scan_id, &rec, NULL, true, d->position, ps, &id,
+                          err);
+    }
+    for (size_t i = 0; ps && i < n; i++)
+        free(ps[i].blob);
+    free(ps);
+    for (size_t i = 0; i < 2 * n; i++)
+        free(strs[i]);
+    free(strs);
+    free(ls);
+    if (!st)
+        st = prep(s, &q, err, "DELETE FROM deferred_images WHERE id = ?1", "i",
+                  d->id);
+    if (!st)
+        st = finish(s, q, err, "drop completed deferred image");
+    return st;
+}
+
+/* Completes every deferred image of s whose layers are all stored. */
+static stw_status complete_ready(stw_store *s, int64_t *completed,
+                                 stw_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    stw_status st = prep(
+        s, &q, err,
+        "SELECT d.id, d.scan_id, d.position, d.ref, d.manifest_digest, "
+        "d.config_digest, d.platform FROM main.deferred_images d WHERE NOT "
+        "EXISTS (SELECT 1 FROM main.deferred_image_layers dl WHERE "
+        "dl.image_id = d.id AND dl.layer_digest NOT IN (SELECT digest FROM "
+        "main.layers)) ORDER BY d.scan_id, d.position, d.id",
+        NULL);
+    if (st)
+        return st;
+    /* Read them all first: completing one deletes from the table read. */
+    deferred_row *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (!grow((void **)&v, &cap, n, sizeof *v)) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        deferred_row *d = &v[n++];
+        d->id = sqlite3_column_int64(q, 0);
+        d->scan_id = sqlite3_column_int64(q, 1);
+        d->position = sqlite3_column_int64(q, 2);
+        d->ref = col_dup(q, 3);
+        d->manifest = col_dup(q, 4);
+        d->config = col_dup(q, 5);
+        d->platform = col_dup(q, 6);
+        if (!d->ref || !d->manifest || !d->config || !d->platform)
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read deferred images");
+    sqlite3_finalize(q);
+    for (size_t i = 0; i < n && !st; i++) {
+        st = complete_deferred(s, &v[i], err);
+        if (!st)
+            (*completed)++;
+    }
+    deferred_rows_free(v, n);
+    return st;
+}
+
+static stw_status count_rows(stw_store *s, const char *sql, int64_t *v,
+                             stw_error *err)
+{
+    return query_one(s, sql, v, NULL, 0, err);
+}
+
+/* The scans of src, matched to or added as scans of main, into
+ * temp.stw_merge_scans. */
+static stw_status merge_scans(stw_store *s, stw_merge_counts *c, stw_error *err)
+{
+    stw_status st = exec(s,
+                         "CREATE TEMP TABLE IF NOT EXISTS stw_merge_scans "
+                         "(src_id INTEGER PRIMARY KEY, dst_id INTEGER NOT "
+                         "NULL); DELETE FROM temp.stw_merge_scans;",
+                         err, "merge scans");
+    sqlite3_stmt *q = NULL;
+    if (!st)
+        st = prep(s, &q, err,
+                  "SELECT id, started_at, finished_at, tool_version, "
+                  "rules_version, args FROM src.scans ORDER BY id",
+                  NULL);
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t src_id = sqlite3_column_int64(q, 0), dst = 0;
+        const char *started = (const char *)sqlite3_column_text(q, 1);
+        const char *finished = (const char *)sqlite3_column_text(q, 2);
+        const char *tool = (const char *)sqlite3_column_text(q, 3);
+        const char *rules = (const char *)sqlite3_column_text(q, 4);
+        const char *args = (const char *)sqlite3_column_text(q, 5);
+        sqlite3_stmt *f = NULL;
+        st = prep(s, &f, err,
+                  "SELECT id FROM main.scans WHERE started_at = ?1 AND "
+                  "tool_version = ?2 AND rules_version = ?3 AND args IS ?4 "
+                  "ORDER BY id LIMIT 1",
+                  "tttt", started, tool, rules, args);
+        if (st)
+            break;
+        int frc = sqlite3_step(f);
+        bool found = frc == SQLITE_ROW;
+        if (found)
+            dst = sqlite3_column_int64(f, 0);
+        else if (frc != SQLITE_DONE)
+            st = db_fail(s, err, "match scan");
+        sqlite3_finalize(f);
+        if (!st && !found) {
+            st = prep(s, &f, err,
+                      "INSERT INTO main.scans (started_at, finished_at, "
+                      "tool_version, rules_version, args) VALUES (?1, ?2, "
+                      "?3, ?4, ?5)",
+                      "ttttt", started, finished, tool, rules, args);
+            if (!st)
+                st = finish(s, f, err, "copy scan");
+            dst = sqlite3_last_insert_rowid(s->db);
+            c->scans++;
+        } else if (!st) {
+            st = prep(s, &f, err,
+                      "UPDATE main.scans SET finished_at = "
+                      "COALESCE(finished_at, ?2) WHERE id = ?1",
+                      "it", dst, finished);
+            if (!st)
+                st = finish(s, f, err, "update scan");
+        }
+        if (!st)
+            st = prep(s, &f, err,
+                      "INSERT INTO temp.stw_merge_scans (src_id, dst_id) "
+                      "VALUES (?1, ?2)",
+                      "ii", src_id, dst);
+        if (!st)
+            st = finish(s, f, err, "map scan");
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read scans");
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* Copies the images of src (complete or deferred) as deferred images of
+ * main, unless main's scan already has them. */
+static stw_status merge_images(stw_store *s, stw_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    stw_status st = prep(
+        s, &q, err,
+        "SELECT 0, i.id, m.dst_id, i.ref, i.manifest_digest, i.config_digest, "
+        "i.platform, i.position FROM src.images i JOIN temp.stw_merge_scans "
+        "m ON m.src_id = i.scan_id UNION ALL SELECT 1, d.id, m.dst_id, d.ref, "
+        "d.manifest_digest, d.config_digest, d.platform, d.position FROM "
+        "src.deferred_images d JOIN temp.stw_merge_scans m ON m.src_id = "
+        "d.scan_id ORDER BY 3, 8, 1, 2",
+        NULL);
+    int rc = SQLITE_DONE;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        bool deferred = sqlite3_column_int(q, 0) != 0;
+        int64_t src_id = sqlite3_column_int64(q, 1);
+        int64_t dst_scan = sqlite3_column_int64(q, 2);
+        const char *ref = (const char *)sqlite3_column_text(q, 3);
+        const char *man = (const char *)sqlite3_column_text(q, 4);
+        const char *cfg = (const char *)sqlite3_column_text(q, 5);
+        const char *plat = (const char *)sqlite3_column_text(q, 6);
+        int64_t pos = sqlite3_column_int64(q, 7);
+        sqlite3_stmt *f = NULL;
+        st = prep(s, &f, err,
+                  "SELECT 1 FROM main.images WHERE scan_id = ?1 AND ref = ?2 "
+                  "AND platform = ?3 AND manifest_digest = ?4 AND "
+                  "config_digest = ?5 AND position = ?6 UNION ALL SELECT 1 "
+                  "FROM main.deferred_images WHERE scan_id = ?1 AND ref = ?2 "
+                  "AND platform = ?3 AND manifest_digest = ?4 AND "
+                  "config_digest = ?5 AND position = ?6 LIMIT 1",
+                  "itttti", dst_scan, ref, plat, man, cfg, pos);
+        if (st)
+            break;
+        int frc = sqlite3_step(f);
+        sqlite3_finalize(f);
+        if (frc == SQLITE_ROW)
+            continue;
+        if (frc != SQLITE_DONE) {
+            st = db_fail(s, err, "match image %s", ref ? ref : "");
+            break;
+        }
+        st = prep(s, &f, err,
+                  "INSERT INTO main.deferred_images (scan_id, ref, "
+                  "manifest_digest, config_digest, platform, position) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                  "itttti", dst_scan, ref, man, cfg, plat, pos);
+        if (!st)
+            st = finish(s, f, err, "copy image");
+        int64_t id = sqlite3_last_insert_rowid(s->db);
+        if (!st)
+            st = prep(s, &f, err,
+                      deferred ? "INSERT INTO main.deferred_image_layers "
+                                 "(image_id, idx, layer_digest, created_by, "
+                                 "cached) SELECT ?1, idx, layer_digest, "
+                                 "created_by, cached FROM "
+                                 "src.deferred_image_layers WHERE image_id = "
+                                 "?2"
+                               : "INSERT INTO main.deferred_image_layers "
+                                 "(image_id, idx, layer_digest, created_by, "
+                                 "cached) SELECT ?1, idx, layer_digest, "
+                                 "created_by, cached FROM src.image_layers "
+                                 "WHERE image_id = ?2",
+                      "ii", id, src_id);
+        if (!st)
+            st = finish(s, f, err, "copy image layers");
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read images to merge");
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* The body of stw_store_merge, inside its transaction. */
+static stw_status merge_tx(stw_store *s, stw_merge_counts *c, stw_error *err)
+{
+    int64_t layers0 = 0, findings0 = 0, layers1 = 0, findings1 = 0;
+    stw_status st =
+        count_rows(s, "SELECT COUNT(*) FROM main.layers", &layers0, err);
+    if (!st)
+        st = count_rows(s, "SELECT COUNT(*) FROM main.findings", &findings0,
+                        err);
+    /* Layers new to main come with their findings; a layer main already
+     * has keeps its own. Config findings are facts about the config blob:
+     * the same fingerprint is the same fact. */
+    if (!st)
+        st = exec(
+            s,
+            "CREATE TEMP TABLE IF NOT EXISTS stw_merge_new (digest TEXT "
+            "PRIMARY KEY); DELETE FROM temp.stw_merge_new; "
+            "INSERT INTO temp.stw_merge_new SELECT digest FROM src.layers "
+            "WHERE digest NOT IN (SELECT digest FROM main.layers); "
+            "INSERT INTO main.layers (digest, diff_id, media_type, size, "
+            "uncompressed, entries, pathset, rules_version, scanned_at) "
+            "SELECT digest, diff_id, media_type, size, uncompressed, entries, "
+            "pathset, rules_version, scanned_at FROM src.layers WHERE digest "
+            "IN (SELECT digest FROM temp.stw_merge_new) ORDER BY digest; "
+            "INSERT OR IGNORE INTO main.findings (blob_digest, in_config, "
+            "path, is_dir, kind, rule, severity, line, \"offset\", mode, uid, "
+            "gid, validated, fingerprint, secret_sha256, excerpt, detail) "
+            "SELECT blob_digest, in_config, path, is_dir, kind, rule, "
+            "severity, line, \"offset\", mode, uid, gid, validated, "
+            "fingerprint, secret_sha256, excerpt, detail FROM src.findings "
+            "WHERE (in_config = 0 AND blob_digest IN (SELECT digest FROM "
+            "temp.stw_merge_new)) OR in_config = 1 ORDER BY id;",
+            err, "merge layers and findings");
+    if (!st)
+        st = merge_scans(s, c, err);
+    if (!st)
+        st = exec(s,
+                  "INSERT INTO main.errors (scan_id, target, message) SELECT "
+                  "m.dst_id, e.target, e.message FROM src.errors e JOIN "
+                  "temp.stw_merge_scans m ON m.src_id = e.scan_id WHERE NOT "
+                  "EXISTS (SELECT 1 FROM main.errors x WHERE x.scan_id = "
+                  "m.dst_id AND x.target = e.target AND x.message = "
+                  "e.message) ORDER BY e.id;",
+                  err, "merge errors");
+    if (!st)
+        st = merge_images(s, err);
+    if (!st)
+        st = complete_ready(s, &c->images, err);
+    if (!st)
+        st = count_rows(s, "SELECT COUNT(*) FROM main.deferred_images",
+                        &c->deferred, err);
+    if (!st)
+        st = count_rows(s, "SELECT COUNT(*) FROM main.layers", &layers1, err);
+    if (!st)
+        st = count_rows(s, "SELECT COUNT(*) FROM main.findings", &findings1,
+                        err);
+    c->layers = layers1 - layers0;
+    c->findings = findings1 - findings0;
+    return st;
+}
+
+stw_status stw_store_merge(stw_store *s, const char *in_path,
+                           stw_merge_counts *out, stw_error *err)
+{
+    stw_merge_counts c = {0};
+    if (!s || !in_path)
+        return stw_fail(err, STW_ERR_USAGE, "merge: missing argument");
+    struct stat sb;
+    if (stat(in_path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return stw_fail(err, STW_ERR_NOT_FOUND, "%s: no such database",
+                        in_path);
+    /* Bring the input to our schema first (a newer one is refused). */
+    stw_store *in = NULL;
+    stw_status st = stw_store_open(in_path, &in, err);
+    stw_store_close(in);
+    if (st)
+        return st;
+    sqlite3_stmt *q = NULL;
+    st = prep(s, &q, err, "ATTACH DATABASE ?1 AS src", "t", in_path);
+    if (!st)
+        st = finish(s, q, err, "attach input database");
+    if (st)
+        return st;
+    st = tx_begin(s, err);
+    if (!st) {
+        st = merge_tx(s, &c, err);
+        if (!st)
+            st = tx_commit(s, err);
+        if (st)
+            tx_rollback(s);
+    }
+    if (st)
+        stw_error_prefix(err, in_path);
+    stw_error ignored;
+    exec(s, "DETACH DATABASE src", &ignored, "detach");
+    if (!st && out)
+        *out = c;
+    return st;
+}
+
+/* ---- leaking layers ----------------------------------------------------- */
+
+void stw_leak_report_destroy(stw_leak_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_layers; i++) {
+        stw_leak_layer *l = &r->layers[i];
+        free(l->digest);
+        free(l->created_by);
+        for (size_t k = 0; k < l->n_images; k++) {
+            free(l->images[k].ref);
+            free(l->images[k].platform);
+            free(l->images[k].scanned_at);
+        }
+        free(l->images);
+    }
+    free(r->layers);
+    free(r);
+}
+
+static int leak_cmp(const void *a, const void *b)
+{
+    const stw_leak_layer *x = a, *y = b;
+    if (x->n_images != y->n_images)
+        return x->n_images > y->n_images ? -1 : 1;
+    if (x->max_severity != y->max_severity)
+        return x->max_severity > y->max_severity ? -1 : 1;
+    return strcmp(x->digest, y->digest);
+}
+
+/* Finds or adds the entry of digest (entries are few per report: a linear
+ * search over the last one first is enough, rows come grouped). */
+static stw_leak_layer *leak_layer(stw_leak_report *r, size_t *cap,
+                                  const char *digest)
+{
+    if (r->n_layers && !strcmp(r->layers[r->n_layers - 1].digest, digest))
+        return &r->layers[r->n_layers - 1];
+    if (!grow((void **)&r->layers, cap, r->n_layers, sizeof *r->layers))
+        return NULL;
+    stw_leak_layer *l = &r->layers[r->n_layers];
+    memset(l, 0, sizeof *l);
+    if (!(l->digest = stw_strdup(digest)))
+        return NULL;
+    r->n_layers++;
+    return l;
+}
+
+stw_status stw_store_leaks_by_layer(stw_store *s, const char *image_glob,
+                                    stw_severity min_severity,
+                                    stw_leak_report **out, stw_error *err)
+{
+    if (!s || !out)
+        return stw_fail(err, STW_ERR_USAGE, "leaks_by_layer: missing argument");
+    *out = NULL;
+    stw_leak_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    /* Per (layer, image): how many of the layer's findings at or above the
+     * severity are visible and hidden there. Severity names are mapped to
+     * their order in SQL so the threshold applies before grouping. */
+    static const char sev_rank[] =
+        "(CASE f.severity WHEN 'info' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' "
+        "THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END)";
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "WITH latest AS (SELECT i.id, i.ref, i.platform, i.scan_id FROM "
+             "images i WHERE i.id = (SELECT MAX(j.id) FROM images j WHERE "
+             "j.ref = i.ref AND j.platform = i.platform)) "
+             "SELECT il.layer_digest, l.ref, l.platform, sc.started_at, "
+             "il.idx, il.created_by, SUM(x.visible), SUM(1 - x.visible) "
+             "FROM latest l JOIN image_layers il ON il.image_id = l.id "
+             "JOIN image_findings x ON x.image_id = l.id AND x.layer_idx = "
+             "il.idx JOIN findings f ON f.id = x.finding_id JOIN scans sc ON "
+             "sc.id = l.scan_id WHERE %s >= ?1 GROUP BY il.layer_digest, "
+             "l.id, il.idx ORDER BY il.layer_digest, sc.started_at DESC, "
+             "l.ref, l.platform, il.idx",
+             sev_rank);
+    sqlite3_stmt *q = NULL;
+    size_t cap = 0;
+    stw_status st = exec(s, "BEGIN", err, "begin read");
+    if (!st)
+        st = prep(s, &q, err, sql, "i", (int64_t)min_severity);
+    int rc = SQLITE_DONE;
+    size_t *icap = NULL; /* image capacity per layer, parallel to layers */
+    size_t icap_n = 0;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *ref = (const char *)sqlite3_column_text(q, 1);
+        if (image_glob && fnmatch(image_glob, ref ? ref : "", 0) != 0)
+            continue;
+        stw_leak_layer *l =
+            leak_layer(r, &cap, (const char *)sqlite3_column_text(q, 0));
+        if (l && icap_n < cap) {
+            size_t *ni = realloc(icap, cap * sizeof *ni);
+            if (ni) {
+                memset(ni + icap_n, 0, (cap - icap_n) * sizeof *ni);
+                icap = ni;
+                icap_n = cap;
+            } else {
+                l = NULL;
+            }
+        }
+        if (!l || !grow((void **)&l->images, &icap[l - r->layers], l->n_images,
+                        sizeof *l->images)) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        stw_leak_image *im = &l->images[l->n_images++];
+        im->ref = col_dup(q, 1);
+        im->platform = col_dup(q, 2);
+        im->scanned_at = col_dup(q, 3);
+        im->layer_idx = sqlite3_column_int(q, 4);
+        im->visible = sqlite3_column_int64(q, 6);
+        im->hidden = sqlite3_column_int64(q, 7);
+        l->visible += im->visible;
+        l->hidden += im->hidden;
+        if (!l->created_by)
+            l->created_by = col_dup(q, 5);
+        if (!im->ref || !im->platform || !im->scanned_at || !l->created_by)
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = db_fail(s, err, "read leaking layers");
+    sqlite3_finalize(q);
+    free(icap);
+    /* The findings of each blob by severity, for the headline. */
+    for (size_t i = 0; i < r->n_layers && !st; i++) {
+        stw_leak_layer *l = &r->layers[i];
+        st = prep(s, &q, err,
+                  "SELECT severity, COUNT(*) FROM findings WHERE "
+                  "blob_digest = ?1 AND in_config = 0 GROUP BY severity",
+                  "t", l->digest);
+        while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            stw_severity sev;
+            if (stw_severity_parse((const char *)sqlite3_column_text(q, 0),
+                                   &sev) != STW_OK ||
+                sev < min_severity)
+                continue;
+            int64_t k = sqlite3_column_int64(q, 1);
+            l->by_severity[sev] += k;
+            l->findings += k;
+            if (sev > l->max_severity)
+                l->max_severity = sev;
+        }
+        if (!st && rc != SQLITE_DONE)
+            st = db_fail(s, err, "count findings of %s", l->digest);
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (st) {
+        stw_leak_report_destroy(r);
+        return st;
+    }
+    if (r->n_layers)
+        qsort(r->layers, r->n_layers, sizeof *r->layers, leak_cmp);
+    *out = r;
+    return STW_OK;
 }

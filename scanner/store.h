@@ -128,4 +128,99 @@ typedef struct stw_prune_counts {
 stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
                            stw_prune_counts *out, stw_error *err);
 
+/* ---- batch scans: shards, resuming, merging ------------------------------
+ * A scan split over N workers (--shard K/N, docs/batch.md): every worker
+ * visits every image but reads only the layers whose blob digest is in its
+ * shard (stw_shard_of), so the layers - and their findings - of one run are
+ * spread over N database files. An image is recorded by one shard only, the
+ * one owning its manifest digest (its config digest when it has none),
+ * together with its config findings, but without visibility: that needs the
+ * pathsets of all its layers. `stw_store_merge` brings the files together
+ * and completes each image exactly as stw_store_put_image would have, so
+ * the merged database holds the same images, findings and visibility as
+ * one process scanning everything. */
+
+/* Shard mode: with n > 1, stw_store_put_image records the images this
+ * shard k (1..n) owns in deferred_images (layers need not be stored here)
+ * with their config findings, and skips the others (*image_id 0). n <= 1
+ * turns it off. */
+void stw_store_set_shard(stw_store *s, unsigned k, unsigned n);
+
+/* The most recent scan with exactly these args that never finished (a run
+ * killed or interrupted), so that a batch run started again continues it;
+ * *found false when there is none. */
+stw_status stw_store_find_unfinished_scan(stw_store *s, const char *args,
+                                          int64_t *scan_id, bool *found,
+                                          stw_error *err);
+
+/* Has scan_id recorded an image with this ref (complete, or deferred by a
+ * shard)? */
+stw_status stw_store_scan_has_ref(stw_store *s, int64_t scan_id,
+                                  const char *ref, bool *has, stw_error *err);
+
+/* What one stw_store_merge() call added. */
+typedef struct stw_merge_counts {
+    int64_t scans;    /* scan rows new to the output */
+    int64_t layers;   /* layers new to the output */
+    int64_t findings; /* findings rows new to the output */
+    int64_t images;   /* images completed (deferred rows turned complete) */
+    int64_t deferred; /* images still waiting for layers of another file */
+} stw_merge_counts;
+
+/* Merges the database file in_path (borrowed; migrated to our schema
+ * first, never otherwise changed) into s, in one transaction:
+ *  - layers new to s, with their findings (a layer s already holds keeps
+ *    its own findings); config findings deduplicated by fingerprint;
+ *  - scans, matched by (started_at, tool_version, rules_version, args), so
+ *    merging the same file twice adds nothing; their errors, deduplicated;
+ *  - images of in_path, complete or deferred, unless the matching scan of
+ *    s already has it (same ref, platform, manifest and config digests and
+ *    position in the scan); each is completed (visibility computed from the
+ * pathsets in s) as soon as s holds every layer it names, else kept deferred
+ * for a later merge. Idempotent: merging the same inputs again changes nothing.
+ * *out (may be NULL) receives the counts. */
+stw_status stw_store_merge(stw_store *s, const char *in_path,
+                           stw_merge_counts *out, stw_error *err);
+
+/* ---- leaking layers (report --by-layer) ---------------------------------- */
+
+/* One image that includes a leaking layer. */
+typedef struct stw_leak_image {
+    char *ref;
+    char *platform;
+    char *scanned_at; /* start of the scan that recorded the image */
+    int layer_idx;
+    int64_t visible, hidden; /* findings of the layer, by visibility in
+                                this image */
+} stw_leak_image;
+
+/* A layer blob with findings, and every image (latest scan of each ref and
+ * platform) that includes it. */
+typedef struct stw_leak_layer {
+    char *digest;
+    char *created_by; /* history entry from one image that has it, or "" */
+    int64_t findings; /* distinct findings of the blob */
+    int64_t by_severity[STW_SEV_COUNT_];
+    stw_severity max_severity;
+    int64_t visible, hidden; /* summed over the images below */
+    stw_leak_image *images;  /* newest scan first, then ref */
+    size_t n_images;
+} stw_leak_layer;
+
+typedef struct stw_leak_report {
+    stw_leak_layer *layers; /* most-shared first, then most severe, then
+                               digest */
+    size_t n_layers;
+} stw_leak_report;
+
+/* Lists the layers with findings at or above min_severity in the latest
+ * image of every ref and platform (image_glob, fnmatch, NULL for all) and
+ * which of those images include each layer: one bad base layer in 400
+ * images is one entry with 400 images. *out transferred
+ * (stw_leak_report_destroy). */
+stw_status stw_store_leaks_by_layer(stw_store *s, const char *image_glob,
+                                    stw_severity min_severity,
+                                    stw_leak_report **out, stw_error *err);
+void stw_leak_report_destroy(stw_leak_report *r);
+
 #endif

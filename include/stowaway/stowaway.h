@@ -114,6 +114,13 @@ typedef struct stw_scan_options {
      * show "done/total" and an ETA. May be NULL; may not be called for
      * inputs read in one forward pass. */
     void (*on_layers_planned)(void *ctx, size_t n_layers);
+    /* --shard K/N (1 <= K <= N): only layers whose blob digest falls in
+     * shard K are read and stored; the others are left to the other
+     * shards' workers (docs/batch.md). shard_n <= 1 scans every layer.
+     * Use with a store in shard mode (stw_store_set_shard), which records
+     * images for `db merge` to complete. Streams read in one forward pass
+     * (standard input, compressed archives) scan every layer. */
+    unsigned shard_k, shard_n;
 } stw_scan_options;
 
 /* Scans one target (a path, or "-" for standard input) into the store as one

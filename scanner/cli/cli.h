@@ -53,6 +53,15 @@ typedef struct cli_options {
     /* report --db */
     const char *image_glob; /* --image REF */
     const char *rule_id;    /* --rule ID */
+    /* Batch scans (docs/batch.md). */
+    bool batch_registry; /* `batch registry REGISTRY` */
+    int page_size;       /* --page-size N (registry listings) */
+    bool has_since;      /* --since DATE given */
+    int64_t since;       /* ... as seconds since the epoch */
+    unsigned shard_k;    /* --shard K/N; shard_n 0 when not sharded */
+    unsigned shard_n;
+    bool by_layer;             /* report --by-layer */
+    stw_severity min_severity; /* report --by-layer --min-severity */
 } cli_options;
 
 /* Allocates the repeatable-option arrays for argc arguments. */

@@ -1,5 +1,7 @@
-/* cmd_db.c - `stowaway db stats` (what a database holds) and `stowaway db
- * prune --older-than AGE` (forget old scans and what only they used). */
+/* cmd_db.c - `stowaway db stats` (what a database holds), `stowaway db
+ * prune --older-than AGE` (forget old scans and what only they used) and
+ * `stowaway db merge OUT IN...` (bring databases together: the shards of a
+ * --shard K/N run, docs/batch.md). */
 #include "cmd_db.h"
 
 #include "cli.h"
@@ -11,11 +13,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char stw_cli_db_help[] =
     "Usage: stowaway db stats [--db FILE]\n"
     "       stowaway db prune --older-than AGE [--vacuum] [--db FILE]\n"
+    "       stowaway db merge [-q] OUT.db IN.db...\n"
     "\n"
     "stats   scans, images, layers and findings by severity in the\n"
     "        database, and its size\n"
@@ -23,6 +27,12 @@ const char stw_cli_db_help[] =
     "        then the layers and findings no remaining image uses. AGE is\n"
     "        a number and a unit: 30d, 12h, 2w, 90m, 45s. --vacuum then\n"
     "        gives the freed space back to the file system.\n"
+    "merge   adds each IN.db to OUT.db (created if missing): layers and\n"
+    "        findings deduplicated by digest and fingerprint, scans and\n"
+    "        images matched so that merging again changes nothing. Images\n"
+    "        recorded by the shards of a --shard K/N run are completed (their\n"
+    "        visibility computed) once OUT.db holds all their layers: the\n"
+    "        result equals one process scanning everything.\n"
     "\n"
     "--db defaults to the scan cache ($XDG_CACHE_HOME/stowaway/stowaway.db,\n"
     "else ~/.cache/stowaway/stowaway.db).\n";
@@ -104,18 +114,93 @@ static int prune(stw_store *store, int64_t age, bool vacuum)
 
 enum { OPT_DB = 256, OPT_OLDER_THAN, OPT_VACUUM };
 
+/* True when a and b name the same existing file. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* `db merge [-q] OUT IN...`; argv[0] is "merge". */
+static int merge(int argc, char **argv)
+{
+    bool quiet = false;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+            quiet = true;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(stw_cli_db_help, stdout);
+            return EXIT_CLEAN;
+        } else if (!strcmp(argv[i], "--")) {
+            i++;
+            break;
+        } else
+            return cli_usage_error("db merge: unknown option '%s'", argv[i]);
+    }
+    if (argc - i < 2)
+        return cli_usage_error("%s", "db merge: expected OUT.db IN.db...");
+    const char *outp = argv[i++];
+    for (int k = i; k < argc; k++) {
+        if (access(argv[k], F_OK) != 0) {
+            fprintf(stderr, "stowaway: %s: no such database\n", argv[k]);
+            return EXIT_ERROR;
+        }
+        if (same_file(outp, argv[k]))
+            return cli_usage_error("db merge: %s is the output itself",
+                                   argv[k]);
+    }
+    stw_error err = {0};
+    stw_store *out = NULL;
+    if (stw_store_open(outp, &out, &err) != STW_OK) {
+        cli_print_error(&err);
+        return EXIT_ERROR;
+    }
+    int rc = EXIT_CLEAN;
+    int64_t waiting = 0;
+    for (; i < argc; i++) {
+        stw_merge_counts c;
+        if (stw_store_merge(out, argv[i], &c, &err) != STW_OK) {
+            cli_print_error(&err);
+            rc = EXIT_ERROR;
+            continue;
+        }
+        waiting = c.deferred;
+        if (!quiet)
+            printf("merged %s: %lld new scan%s, %lld layer%s, %lld "
+                   "finding%s; %lld image%s completed\n",
+                   argv[i], (long long)c.scans, c.scans == 1 ? "" : "s",
+                   (long long)c.layers, c.layers == 1 ? "" : "s",
+                   (long long)c.findings, c.findings == 1 ? "" : "s",
+                   (long long)c.images, c.images == 1 ? "" : "s");
+    }
+    /* Not an error: the missing shard may be merged later. */
+    if (waiting && !quiet)
+        fprintf(stderr,
+                "stowaway: %s: %lld image%s still wait for layers of a "
+                "shard not merged yet\n",
+                outp, (long long)waiting, waiting == 1 ? "" : "s");
+    stw_store_close(out);
+    return rc;
+}
+
 int stw_cli_db(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("%s", "db: expected 'db stats' or 'db prune'");
+        return cli_usage_error("%s", "db: expected 'db stats', 'db prune' or "
+                                     "'db merge'");
     const char *sub = argv[1];
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
         fputs(stw_cli_db_help, stdout);
         return EXIT_CLEAN;
     }
+    if (strcmp(sub, "merge") == 0)
+        return merge(argc - 1, argv + 1);
     bool is_prune = strcmp(sub, "prune") == 0;
     if (!is_prune && strcmp(sub, "stats") != 0)
-        return cli_usage_error("db: unknown command '%s' (stats or prune)",
+        return cli_usage_error("db: unknown command '%s' (stats, prune or "
+                               "merge)",
                                sub);
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},

@@ -1,7 +1,8 @@
 /* cmd_report.c - `stowaway report --db FILE`: renders what a database
  * already holds - by default the latest scan of every image - without
  * rescanning, filtered by image and rule, with the same suppression as
- * `scan`. */
+ * `scan`; with --by-layer, the leaking layers and the images sharing each
+ * (one bad base layer in 400 images is one fix). */
 #include "cmd_report.h"
 
 #include "cli.h"
@@ -9,6 +10,8 @@
 #include "store.h"
 
 #include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +26,14 @@ const char stw_cli_report_help[] =
     "      --image REF         only images whose ref matches REF (a glob:\n"
     "                          'registry.example.com/app:*')\n"
     "      --rule ID           only findings of rule ID\n"
+    "      --by-layer          one entry per layer with findings: how many\n"
+    "                          and how severe, and every image that includes\n"
+    "                          it (repo:tag, layer index, visible or hidden\n"
+    "                          there, newest scan first); layers shared by\n"
+    "                          the most images first. table or json only;\n"
+    "                          suppression does not apply\n"
+    "      --min-severity SEV  --by-layer: only findings at or above SEV\n"
+    "                          (default low)\n"
     "      --format FORMAT     table (default), json, sarif or html\n"
     "  -o, --output FILE       write the report to FILE\n"
     "      --ignore-file FILE, --no-ignore-file, --baseline FILE,\n"
@@ -41,6 +52,8 @@ enum {
     OPT_NO_IGNORE_FILE,
     OPT_BASELINE,
     OPT_SKIP_LAYER,
+    OPT_BY_LAYER,
+    OPT_MIN_SEVERITY,
 };
 
 static int parse(int argc, char **argv, cli_options *o)
@@ -55,6 +68,8 @@ static int parse(int argc, char **argv, cli_options *o)
         {"no-ignore-file", no_argument, NULL, OPT_NO_IGNORE_FILE},
         {"baseline", required_argument, NULL, OPT_BASELINE},
         {"skip-layer", required_argument, NULL, OPT_SKIP_LAYER},
+        {"by-layer", no_argument, NULL, OPT_BY_LAYER},
+        {"min-severity", required_argument, NULL, OPT_MIN_SEVERITY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -94,6 +109,15 @@ static int parse(int argc, char **argv, cli_options *o)
         case OPT_SKIP_LAYER:
             o->skip_layers[o->n_skip_layers++] = optarg;
             break;
+        case OPT_BY_LAYER:
+            o->by_layer = true;
+            break;
+        case OPT_MIN_SEVERITY:
+            if (stw_severity_parse(optarg, &o->min_severity) != STW_OK)
+                return cli_usage_error("unknown severity '%s' (critical, "
+                                       "high, medium, low or info)",
+                                       optarg);
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -119,7 +143,147 @@ static int parse(int argc, char **argv, cli_options *o)
                                argv[optind]);
     if (!o->db)
         return cli_usage_error("%s", "report: --db FILE is required");
+    if (o->by_layer && o->format != STW_REPORT_TABLE &&
+        o->format != STW_REPORT_JSON)
+        return cli_usage_error("%s", "report --by-layer: --format table or "
+                                     "json");
     return -1;
+}
+
+/* "12 findings (3 critical, 9 high)" for a layer. */
+static void put_layer_counts(const stw_leak_layer *l, FILE *out)
+{
+    fprintf(out, "%lld finding%s (", (long long)l->findings,
+            l->findings == 1 ? "" : "s");
+    const char *sep = "";
+    for (int s = STW_SEV_COUNT_ - 1; s >= 0; s--) {
+        if (!l->by_severity[s])
+            continue;
+        fprintf(out, "%s%lld %s", sep, (long long)l->by_severity[s],
+                stw_severity_str((stw_severity)s));
+        sep = ", ";
+    }
+    fputc(')', out);
+}
+
+static void by_layer_table(const stw_leak_report *r, FILE *out)
+{
+    if (!r->n_layers) {
+        fputs("no layer with findings\n", out);
+        return;
+    }
+    for (size_t i = 0; i < r->n_layers; i++) {
+        const stw_leak_layer *l = &r->layers[i];
+        fprintf(out, "%s%s\n  ", i ? "\n" : "", l->digest);
+        put_layer_counts(l, out);
+        fprintf(out, ", in %zu image%s", l->n_images,
+                l->n_images == 1 ? "" : "s");
+        if (l->hidden)
+            fprintf(out, "; hidden by a later layer in %lld case%s",
+                    (long long)l->hidden, l->hidden == 1 ? "" : "s");
+        fputc('\n', out);
+        if (l->created_by && *l->created_by)
+            fprintf(out, "  created by: %.100s\n", l->created_by);
+        for (size_t k = 0; k < l->n_images; k++) {
+            const stw_leak_image *im = &l->images[k];
+            const char *state = im->hidden == 0    ? "visible"
+                                : im->visible == 0 ? "hidden"
+                                                   : "partly hidden";
+            fprintf(out, "    %s%s%s  layer %d  %s  (scanned %.19s)\n", im->ref,
+                    *im->platform ? "  " : "", im->platform, im->layer_idx,
+                    state, im->scanned_at);
+        }
+    }
+}
+
+static stw_status by_layer_json(const stw_leak_report *r, FILE *out,
+                                stw_error *err)
+{
+    json_t *root = json_pack("{s:i, s:[]}", "schema", 1, "layers");
+    json_t *arr = json_object_get(root, "layers");
+    bool ok = root != NULL;
+    for (size_t i = 0; ok && i < r->n_layers; i++) {
+        const stw_leak_layer *l = &r->layers[i];
+        json_t *sev = json_object();
+        for (int s = 0; sev && s < STW_SEV_COUNT_; s++)
+            json_object_set_new(sev, stw_severity_str((stw_severity)s),
+                                json_integer(l->by_severity[s]));
+        json_t *ims = json_array();
+        for (size_t k = 0; ims && k < l->n_images; k++) {
+            const stw_leak_image *im = &l->images[k];
+            json_array_append_new(
+                ims, json_pack("{s:s, s:s, s:i, s:I, s:I, s:s}", "ref", im->ref,
+                               "platform", im->platform, "layer", im->layer_idx,
+                               "visible", (json_int_t)im->visible, "hidden",
+                               (json_int_t)im->hidden, "scanned_at",
+                               im->scanned_at));
+        }
+        json_t *o =
+            sev && ims
+                ? json_pack("{s:s, s:s, s:I, s:s, s:o, s:I, s:I, "
+                            "s:I, s:o}",
+                            "digest", l->digest, "created_by",
+                            l->created_by ? l->created_by : "", "findings",
+                            (json_int_t)l->findings, "max_severity",
+                            stw_severity_str(l->max_severity), "by_severity",
+                            sev, "images_count", (json_int_t)l->n_images,
+                            "visible", (json_int_t)l->visible, "hidden",
+                            (json_int_t)l->hidden, "images", ims)
+                : NULL;
+        ok = o && json_array_append_new(arr, o) == 0;
+    }
+    if (!ok || json_dumpf(root, out, JSON_INDENT(2)) != 0) {
+        json_decref(root);
+        return stw_fail(err, STW_ERR_NOMEM, "report: cannot build the JSON");
+    }
+    fputc('\n', out);
+    json_decref(root);
+    return STW_OK;
+}
+
+/* report --by-layer: the leaking layers and who shares them. */
+static int run_by_layer(const cli_options *o)
+{
+    stw_error err = {0};
+    stw_store *store = NULL;
+    stw_leak_report *r = NULL;
+    int rc = EXIT_ERROR;
+    if (access(o->db, F_OK) != 0) {
+        fprintf(stderr, "stowaway: %s: no such database\n", o->db);
+        return EXIT_ERROR;
+    }
+    FILE *out = cli_open_output(o);
+    if (!out)
+        return EXIT_ERROR;
+    if (stw_store_open(o->db, &store, &err) != STW_OK ||
+        stw_store_leaks_by_layer(store, o->image_glob, o->min_severity, &r,
+                                 &err) != STW_OK) {
+        cli_print_error(&err);
+        goto done;
+    }
+    if (o->format == STW_REPORT_JSON) {
+        if (by_layer_json(r, out, &err) != STW_OK) {
+            cli_print_error(&err);
+            goto done;
+        }
+    } else {
+        by_layer_table(r, out);
+    }
+    if (!o->quiet) {
+        size_t shared = 0;
+        for (size_t i = 0; i < r->n_layers; i++)
+            shared += r->layers[i].n_images > 1;
+        fprintf(stderr,
+                "stowaway: %zu layer%s with findings in %s, %zu of them in "
+                "more than one image\n",
+                r->n_layers, r->n_layers == 1 ? "" : "s", o->db, shared);
+    }
+    rc = EXIT_CLEAN;
+done:
+    rc = cli_close_output(o, out, rc);
+    stw_leak_report_destroy(r);
+    stw_store_close(store);
+    return rc;
 }
 
 static bool keep_rule(void *ctx, const stw_results *r, const stw_rfinding *f)
@@ -182,13 +346,17 @@ done:
 
 int stw_cli_report(int argc, char **argv)
 {
-    cli_options o = {.fail_on = STW_SEV_HIGH, .format = STW_REPORT_TABLE};
+    cli_options o = {.fail_on = STW_SEV_HIGH,
+                     .format = STW_REPORT_TABLE,
+                     .min_severity = STW_SEV_LOW};
     if (!cli_options_init(&o, argc))
         return EXIT_ERROR;
     int rc = parse(argc, argv, &o);
     if (rc < 0 && o.help) {
         fputs(stw_cli_report_help, stdout);
         rc = EXIT_CLEAN;
+    } else if (rc < 0 && o.by_layer) {
+        rc = run_by_layer(&o);
     } else if (rc < 0) {
         rc = run(&o);
     }

@@ -5,8 +5,11 @@
  * (0 clean, 1 findings at or above --fail-on, 2 usage or input error). */
 #include "cmd_scan.h"
 
+#include "batch.h"
 #include "cli.h"
+#include "cmd_batch.h"
 #include "common.h"
+#include "limits.h"
 #include "progress.h"
 #include "store.h"
 
@@ -72,6 +75,13 @@ const char stw_cli_scan_help[] =
     "                          (loopback or a lab); repeatable\n"
     "      --repo GLOB         registry storage: only matching repositories\n"
     "      --tag GLOB          registry storage: only matching tags\n"
+    "      --since DATE        batch registry: only images created at or\n"
+    "                          after DATE (YYYY-MM-DD or RFC 3339)\n"
+    "      --page-size N       batch registry: catalog and tag list entries\n"
+    "                          asked per page (default 1000)\n"
+    "      --shard K/N         scan only the layers of shard K of N (by layer\n"
+    "                          digest) into this --db; merge the N files with\n"
+    "                          'stowaway db merge' (docs/batch.md)\n"
     "  -q, --quiet             no progress, no summary line, no table when\n"
     "                          nothing is found\n"
     "  -h, --help              show this help\n"
@@ -116,6 +126,9 @@ enum {
     OPT_BASELINE,
     OPT_SKIP_LAYER,
     OPT_BASE_IMAGE,
+    OPT_SINCE,
+    OPT_SHARD,
+    OPT_PAGE_SIZE,
 };
 
 /* "os/arch" or "os/arch/variant", each part non-empty. */
@@ -154,6 +167,9 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"baseline", required_argument, NULL, OPT_BASELINE},
         {"skip-layer", required_argument, NULL, OPT_SKIP_LAYER},
         {"base-image", required_argument, NULL, OPT_BASE_IMAGE},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -254,6 +270,36 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             o->base_images[o->n_base_images++] = optarg;
             report_opt = true;
             break;
+        case OPT_SINCE: {
+            stw_error e = {0};
+            if (!o->batch_registry)
+                return cli_usage_error("%s", "--since belongs to 'batch "
+                                             "registry'");
+            if (stw_batch_parse_time(optarg, &o->since, &e) != STW_OK)
+                return cli_usage_error("%s", e.msg);
+            o->has_since = true;
+            break;
+        }
+        case OPT_PAGE_SIZE: {
+            char *end;
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (!o->batch_registry)
+                return cli_usage_error("%s", "--page-size belongs to 'batch "
+                                             "registry'");
+            if (errno || end == optarg || *end || n < 1 ||
+                n > STW_REGISTRY_PAGE_SIZE)
+                return cli_usage_error("bad --page-size '%s' (1 to %d)", optarg,
+                                       STW_REGISTRY_PAGE_SIZE);
+            o->page_size = (int)n;
+            break;
+        }
+        case OPT_SHARD: {
+            stw_error e = {0};
+            if (stw_shard_parse(optarg, &o->shard_k, &o->shard_n, &e) != STW_OK)
+                return cli_usage_error("%s", e.msg);
+            break;
+        }
         case 'q':
             o->quiet = true;
             break;
@@ -285,6 +331,13 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
                                      "cannot be used together");
     o->targets = argv + optind;
     o->n_targets = (size_t)(argc - optind);
+    if (o->batch_registry && o->n_targets != 1)
+        return cli_usage_error("%s", "batch registry: expected one REGISTRY "
+                                     "(HOST[:PORT])");
+    if (o->shard_n > 1 && (baseline || o->n_base_images || o->no_db))
+        return cli_usage_error("%s", "--shard writes a database for 'db "
+                                     "merge': not with baseline, "
+                                     "--base-image or --no-db");
     if (o->n_targets == 0)
         return cli_usage_error("%s: missing TARGET", argv[0]);
     size_t stdin_uses = 0;
@@ -323,10 +376,14 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
     so.insecure_registries = o->insecure;
     so.n_insecure_registries = o->n_insecure;
     so.tag_glob = o->tag_glob;
+    so.shard_k = o->shard_k;
+    so.shard_n = o->shard_n;
     cli_progress_attach(pr, &so);
     bool all_ok = true;
+    pr->targets = n;
     for (size_t i = 0; i < n; i++) {
         const char *t = targets[i];
+        pr->target = i + 1;
         stw_error err = {0};
         stw_status st;
         if (strcmp(t, "-") == 0 && isatty(STDIN_FILENO)) {
@@ -405,6 +462,8 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     stw_results *res = NULL;
     stw_suppress *sup = NULL;
     char *db = NULL, *args = NULL;
+    char **batch_refs = NULL;
+    size_t n_batch = 0;
     int rc = EXIT_ERROR;
     int64_t scan_id = 0;
     stw_suppress_counts counts = {0};
@@ -445,13 +504,35 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     }
     if (!scan_base_images(o, rules, store, args, sup, &pr))
         goto done;
-    if (stw_store_begin_scan(store, STW_VERSION, stw_rules_version(rules), args,
+    stw_store_set_shard(store, o->shard_k, o->shard_n);
+    /* A batch run that was interrupted is continued, not started over. */
+    bool resumed = false;
+    if (o->batch_registry &&
+        stw_store_find_unfinished_scan(store, args, &scan_id, &resumed, &err) !=
+            STW_OK) {
+        cli_print_error(&err);
+        goto done;
+    }
+    if (resumed && !o->quiet)
+        fprintf(stderr, "stowaway: continuing interrupted scan %lld of %s\n",
+                (long long)scan_id, o->targets[0]);
+    if (!resumed &&
+        stw_store_begin_scan(store, STW_VERSION, stw_rules_version(rules), args,
                              &scan_id, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
     }
+    char **targets = o->targets;
+    size_t n_targets = o->n_targets;
+    if (o->batch_registry &&
+        !cli_batch_registry_refs(o, store, scan_id, &batch_refs, &n_batch))
+        goto done;
+    if (o->batch_registry) {
+        targets = batch_refs;
+        n_targets = n_batch;
+    }
     bool all_ok =
-        scan_targets(o, rules, store, scan_id, o->targets, o->n_targets, &pr);
+        scan_targets(o, rules, store, scan_id, targets, n_targets, &pr);
     if (stw_store_end_scan(store, scan_id, &err) != STW_OK ||
         stw_store_load_scan(store, scan_id, &res, &err) != STW_OK) {
         cli_print_error(&err);
@@ -471,6 +552,14 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
                     res->n_findings, res->n_findings == 1 ? "" : "s",
                     res->n_images, res->n_images == 1 ? "" : "s");
         rc = EXIT_CLEAN;
+        goto done;
+    }
+    /* A shard holds part of the answer: the report is the merged
+     * database's. */
+    if (o->shard_n > 1) {
+        if (!o->quiet)
+            cli_batch_shard_summary(o, store, scan_id, n_targets);
+        rc = all_ok ? EXIT_CLEAN : EXIT_ERROR;
         goto done;
     }
     /* The store keeps every finding; what the team chose not to see is
@@ -499,6 +588,7 @@ done:
     stw_rules_destroy(rules);
     stw_suppress_destroy(sup);
     cli_progress_destroy(&pr);
+    stw_batch_refs_free(batch_refs, n_batch);
     free(db);
     free(args);
     return rc;
@@ -509,9 +599,13 @@ int stw_cli_scan(int argc, char **argv, int first, bool baseline)
     cli_options o = {.fail_on = STW_SEV_HIGH, .format = STW_REPORT_TABLE};
     if (!cli_options_init(&o, argc))
         return EXIT_ERROR;
+    o.batch_registry = first == 2 && strcmp(argv[2], "registry") == 0;
     int rc = parse_scan(argc - first, argv + first, &o, baseline);
     if (rc >= 0) {
         /* usage error, already printed */
+    } else if (o.help && o.batch_registry) {
+        fputs(stw_cli_batch_registry_help, stdout);
+        rc = EXIT_CLEAN;
     } else if (o.help) {
         fputs(baseline ? stw_cli_baseline_help : stw_cli_scan_help, stdout);
         rc = EXIT_CLEAN;

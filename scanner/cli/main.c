@@ -3,6 +3,7 @@
  * help and the version, and turns a failed write to standard output into
  * the error exit status. */
 #include "cli.h"
+#include "cmd_batch.h"
 #include "cmd_db.h"
 #include "cmd_report.h"
 #include "cmd_rules.h"
@@ -17,8 +18,9 @@ static const char general_help[] =
     "Usage: stowaway scan [OPTIONS] TARGET...\n"
     "       stowaway baseline [OPTIONS] TARGET... -o FILE\n"
     "       stowaway batch storage [OPTIONS] DIR...\n"
+    "       stowaway batch registry [OPTIONS] REGISTRY\n"
     "       stowaway report --db FILE [OPTIONS]\n"
-    "       stowaway db stats|prune [OPTIONS]\n"
+    "       stowaway db stats|prune|merge [OPTIONS]\n"
     "       stowaway rules list|test [FILE...]\n"
     "       stowaway help [COMMAND]\n"
     "       stowaway --version\n"
@@ -36,12 +38,17 @@ static const char general_help[] =
     "  batch storage DIR...\n"
     "                  scan every repository:tag of a registry's storage\n"
     "                  directory (docker-registry's filesystem driver)\n"
+    "  batch registry REGISTRY\n"
+    "                  scan every repository:tag of a live registry, each\n"
+    "                  distinct layer once; resumable, shardable\n"
     "  report --db FILE\n"
     "                  print stored results without scanning again\n"
     "  db stats        what the database holds\n"
     "  db prune --older-than AGE\n"
     "                  forget scans older than AGE (30d) and what only they\n"
     "                  used\n"
+    "  db merge OUT.db IN.db...\n"
+    "                  merge databases (the shards of a --shard K/N run)\n"
     "  rules list      list the rules in force (--rules FILE adds some)\n"
     "  rules test [FILE...]\n"
     "                  run every rule's own examples\n"
@@ -89,6 +96,7 @@ static int help(const char *cmd)
         {"baseline", stw_cli_baseline_help},
         {"report", stw_cli_report_help},
         {"db", stw_cli_db_help},
+        {"batch", stw_cli_batch_registry_help},
     };
     for (size_t i = 0; i < STW_ARRAY_LEN(texts); i++)
         if (strcmp(cmd, texts[i].name) == 0) {
@@ -127,10 +135,13 @@ static int dispatch(int argc, char **argv)
     if (strcmp(cmd, "baseline") == 0)
         return stw_cli_scan(argc, argv, 1, true);
     /* `batch storage DIR` is a scan whose targets are registry storage
-     * directories: the same options, the same report. */
+     * directories, `batch registry REGISTRY` one whose targets are the
+     * images a registry lists: the same options, the same report. */
     bool batch = strcmp(cmd, "batch") == 0;
-    if (batch && (argc < 3 || strcmp(argv[2], "storage") != 0))
-        return cli_usage_error("%s", "batch: expected 'batch storage DIR...'");
+    if (batch && (argc < 3 || (strcmp(argv[2], "storage") != 0 &&
+                               strcmp(argv[2], "registry") != 0)))
+        return cli_usage_error("%s", "batch: expected 'batch storage DIR...' "
+                                     "or 'batch registry REGISTRY'");
     if (strcmp(cmd, "scan") == 0 || batch)
         return stw_cli_scan(argc, argv, batch ? 2 : 1, false);
     if (cmd[0] == '-')

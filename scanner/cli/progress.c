@@ -62,9 +62,11 @@ static void draw(cli_progress *p)
     }
     fmt_bytes((double)p->bytes, size, sizeof(size));
     fmt_bytes(t > 0.05 ? (double)p->bytes / t : 0, rate, sizeof(rate));
-    char line[256];
-    snprintf(line, sizeof(line), "[%s] %s  %s  %s/s%s", bar, count, size, rate,
-             eta);
+    char line[256], tgt[48] = "";
+    if (p->targets > 1)
+        snprintf(tgt, sizeof(tgt), "target %lu/%lu ", p->target, p->targets);
+    snprintf(line, sizeof(line), "%s[%s] %s  %s  %s/s%s", tgt, bar, count, size,
+             rate, eta);
     int w = term_width() - 1;
     fprintf(stderr, "\r\033[K%.*s", w, line);
     fflush(stderr);

@@ -21,6 +21,9 @@ typedef struct cli_progress {
     uint64_t bytes;            /* inflated bytes of the current target */
     uint64_t bytes_all;        /* of every target, for the summary */
     bool drawn;
+    /* With several targets (a batch), which one is being scanned: shown
+     * as "target 3/50" before the bar when targets > 1. */
+    unsigned long target, targets;
 } cli_progress;
 
 /* Starts counting; draws only when on. */

@@ -1,0 +1,55 @@
+/* batch.h - registry-wide batch scans: what a live registry holds (every
+ * repository:tag, filtered by globs and by creation date) and how the work
+ * of a scan is split into shards, deterministically by digest, so that N
+ * workers never scan the same layer. */
+#ifndef STW_BATCH_H
+#define STW_BATCH_H
+
+#include "registry.h"
+#include "stowaway/stowaway.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most shards a scan can be split into; far more than workers anyone runs,
+ * small enough that K and N print in a few digits. */
+#define STW_MAX_SHARDS 65536u
+
+/* Parses "K/N" (1 <= K <= N <= STW_MAX_SHARDS) into *k and *n;
+ * STW_ERR_USAGE naming s otherwise. */
+stw_status stw_shard_parse(const char *s, unsigned *k, unsigned *n,
+                           stw_error *err);
+
+/* The shard, 1..n, that owns digest: for "sha256:<hex>" the first 8 bytes
+ * of the hash as a big-endian integer, modulo n, plus one (hashes are
+ * uniform, so shards get even shares). Any other text is hashed with
+ * FNV-1a first. n <= 1 gives 1. */
+unsigned stw_shard_of(const char *digest, unsigned n);
+
+/* Parses a date "YYYY-MM-DD" (midnight UTC) or an RFC 3339 date-time
+ * ("2024-05-01T12:00:00Z", fractions and "+02:00" offsets allowed) into
+ * seconds since the epoch. STW_ERR_USAGE for anything else. */
+stw_status stw_batch_parse_time(const char *s, int64_t *out, stw_error *err);
+
+/* Lists every "HOST/REPO:TAG" of the registry host whose repository and
+ * tag match the globs (fnmatch; NULL matches all), sorted, through the
+ * catalog and tags/list (stw_registry_catalog / _tags). *refs (an array of
+ * *n strings) is transferred: free with stw_batch_refs_free. At most
+ * STW_MAX_IMAGES_LISTED (limits.h) references. */
+stw_status stw_batch_list_registry(const char *host,
+                                   const stw_registry_options *o,
+                                   const char *repo_glob, const char *tag_glob,
+                                   char ***refs, size_t *n, stw_error *err);
+void stw_batch_refs_free(char **refs, size_t n);
+
+/* The newest `created` date among the image configs that ref resolves to
+ * (each platform of an index, or only platform when given), in seconds
+ * since the epoch; *found is false when no config carries a readable date.
+ * Fetches the manifests and configs, never a layer. */
+stw_status stw_batch_image_created(const char *ref,
+                                   const stw_registry_options *o,
+                                   const char *platform, int64_t *created,
+                                   bool *found, stw_error *err);
+
+#endif

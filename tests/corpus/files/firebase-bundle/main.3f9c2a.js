@@ -1,0 +1,1 @@
+(self.webpackChunkapp=self.webpackChunkapp||[]).push([[179],{4242:(e,t,n)=>{"use strict";const r={apiKey:"AIzan7HE1eNNBZgvq0RgTFAeNBr61surW3tpbPb",authDomain:"acme-shop-7d1f.firebaseapp.com",projectId:"acme-shop-7d1f",storageBucket:"acme-shop-7d1f.appspot.com",messagingSenderId:"418273645512",appId:"1:418273645512:web:9c1e7f3a2b5d4c6e8f0a1b"};n.d(t,{firebaseConfig:()=>r})}}]);
