@@ -149,6 +149,10 @@ static int kind_rank(stw_kind k)
 /* True if a should be kept over b (same path and secret). */
 static bool better(const stw_finding *a, const stw_finding *b)
 {
+    /* A rule that knows the format (a JWT, a SonarQube token) says more
+     * about the secret than one that saw "token = ..." around it. */
+    if (a->generic != b->generic)
+        return !a->generic;
     if (a->severity != b->severity)
         return a->severity > b->severity;
     if (kind_rank(a->kind) != kind_rank(b->kind))

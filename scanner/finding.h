@@ -25,6 +25,9 @@ typedef struct stw_finding {
     uint32_t mode;     /* full st_mode bits as in the tar header */
     int64_t uid, gid;
     bool validated;    /* a checksum or structural check passed */
+    bool generic;      /* from a generic rule (a name = value shape, not a
+                          published format): gives way to a specific rule
+                          on the same secret */
     char secret_sha256[STW_SHA256_HEX]; /* hex sha256 of the secret or "" */
     char excerpt[STW_EXCERPT_MAX];      /* redacted, e.g. "AKIA…(20 chars)" */
     const char *detail; /* borrowed, optional; already redacted context such

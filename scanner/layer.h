@@ -31,7 +31,7 @@ typedef struct stw_layer_result {
  * the pathset encoding). A stored layer is reused only when both this and
  * the rules version match, so a change to a detector in code, not only to
  * a rule file, rescans. Bump it with any such change. */
-#define STW_DETECTORS_VERSION "2"
+#define STW_DETECTORS_VERSION "3"
 
 /* How to walk a layer. NULL means the defaults (zeroes). */
 typedef struct stw_layer_options {

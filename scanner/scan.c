@@ -153,6 +153,7 @@ typedef struct scan {
     bool has_manifest, has_index;
     pthread_mutex_t lock; /* store writes and job hand-out */
     bool spare_cores;     /* more cores than layer workers */
+    bool known_layer;     /* the index showed the tar is a layer */
     /* What a stored layer must have been scanned with to be reused: the
      * rules version and the layer walker's detectors version. */
     char cache_version[96];
@@ -272,10 +273,24 @@ static bool is_hex64(const char *p)
     return true;
 }
 
+/* Names that decide, when a whole archive can be indexed first, that it is
+ * an image archive rather than a layer: a layer may well hold a top-level
+ * blobs/ directory, but not an OCI layout marker, a manifest or a docker
+ * save repositories file, nor a legacy <id>/layer.tar. */
+static bool archive_marker_name(const char *n)
+{
+    if (!strcmp(n, "manifest.json") || !strcmp(n, "index.json") ||
+        !strcmp(n, "oci-layout") || !strcmp(n, "repositories"))
+        return true;
+    return strlen(n) == 74 && is_hex64(n) && !strcmp(n + 64, "/layer.tar");
+}
+
 /* Names that only an image archive (docker save, oci-archive) has at its
  * top level. A layer's own entries are paths of a root filesystem. */
 static bool archive_member_name(const char *n)
 {
+    if (archive_marker_name(n))
+        return true;
     if (!strcmp(n, "manifest.json") || !strcmp(n, "index.json") ||
         !strcmp(n, "oci-layout") || !strcmp(n, "repositories") ||
         !strcmp(n, "blobs") || !strncmp(n, "blobs/", 6))
@@ -1074,7 +1089,7 @@ static stw_status index_archive(scan *s, stw_error *err)
             st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
             break;
         }
-        if (archive_member_name(name))
+        if (archive_marker_name(name))
             s->image_archive = true;
         s->has_manifest |= !strcmp(name, "manifest.json");
         s->has_index |= !strcmp(name, "index.json");
@@ -1383,7 +1398,9 @@ static stw_status scan_stream(scan *s, int fd, const char *expect,
     if (st != STW_OK)
         goto out;
     char *first = e ? member_path(archive_entry_pathname(e)) : NULL;
-    bool archive = first && archive_member_name(first);
+    /* In one pass only the first member can tell; an indexed tar was
+     * already classified by all of its names. */
+    bool archive = !s->known_layer && first && archive_member_name(first);
     free(first);
     if (archive)
         st = stream_archive(s, m, t, e, err);
@@ -1415,6 +1432,7 @@ static stw_status scan_blob_file(scan *s, int fd, stw_error *err)
 /* A plain tar that is not an image archive: it is a layer. */
 static stw_status scan_layer_file(scan *s, stw_error *err)
 {
+    s->known_layer = true;
     int fd = open(s->target, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         char eb[128];

@@ -79,8 +79,25 @@ START_TEST(test_finding_dedupe_keeps_one_per_secret_and_file)
     /* Findings without a secret are never merged. */
     add(l, "usr/bin/su", "setuid-file", STW_KIND_SETUID, STW_SEV_LOW, NULL, -1);
     add(l, "usr/bin/su", "setgid-file", STW_KIND_SETGID, STW_SEV_LOW, NULL, -1);
+    /* A generic rule gives way to a specific one even at a higher
+     * severity: the specific rule knows the format. */
+    stw_finding g = {.path = "app/cfg",
+                     .rule = "generic-secret",
+                     .kind = STW_KIND_SECRET,
+                     .severity = STW_SEV_HIGH,
+                     .generic = true,
+                     .offset = 3};
+    stw_finding_set_secret(&g, "eyJhbGciOiJIUzI1NiJ9.e30.x", 26);
+    ck_assert_int_eq(stw_finding_list_add(l, &g), STW_OK);
+    stw_finding j = g;
+    j.rule = "jwt";
+    j.generic = false;
+    j.severity = STW_SEV_MEDIUM;
+    ck_assert_int_eq(stw_finding_list_add(l, &j), STW_OK);
     stw_finding_list_dedupe_secrets(l);
-    ck_assert_uint_eq(stw_finding_list_count(l), 5);
+    ck_assert_uint_eq(stw_finding_list_count(l), 6);
+    ck_assert_ptr_nonnull(find(l, "jwt"));
+    ck_assert_ptr_null(find(l, "generic-secret"));
     ck_assert_ptr_nonnull(find(l, "aws-access-key-id"));
     ck_assert_ptr_null(find(l, "env-file-secret"));
     ck_assert_ptr_null(find(l, "aws-secret-access-key")); /* later offset */
