@@ -59,6 +59,7 @@ struct stw_finding_list {
     stw_finding *items;
     size_t n, cap;
     uint64_t dropped;
+    bool keep_secrets;
 };
 
 stw_status stw_finding_list_create(stw_finding_list **out)
@@ -69,6 +70,10 @@ stw_status stw_finding_list_create(stw_finding_list **out)
 
 static void finding_free_strings(stw_finding *f)
 {
+    if (f->secret) {
+        explicit_bzero((char *)f->secret, f->secret_n);
+        free((char *)f->secret);
+    }
     free((char *)f->path);
     free((char *)f->rule);
     free((char *)f->detail);
@@ -102,12 +107,28 @@ stw_status stw_finding_list_add(stw_finding_list *l, const stw_finding *f)
     c.path = stw_strdup(f->path ? f->path : "");
     c.rule = stw_strdup(f->rule ? f->rule : "");
     c.detail = stw_strdup(f->detail);
+    c.secret = NULL;
+    c.secret_n = 0;
+    if (l->keep_secrets && f->secret && f->secret_n) {
+        char *sec = malloc(f->secret_n + 1);
+        if (sec) {
+            memcpy(sec, f->secret, f->secret_n);
+            sec[f->secret_n] = 0;
+            c.secret = sec;
+            c.secret_n = f->secret_n;
+        }
+    }
     if (!c.path || !c.rule || (f->detail && !c.detail)) {
         finding_free_strings(&c);
         return STW_ERR_NOMEM;
     }
     l->items[l->n++] = c;
     return STW_OK;
+}
+
+void stw_finding_list_keep_secrets(stw_finding_list *l)
+{
+    l->keep_secrets = true;
 }
 
 size_t stw_finding_list_count(const stw_finding_list *l)

@@ -176,11 +176,19 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
     w->t = t;
     w->res = res;
     w->name = name;
-    if (lo && lo->content_thread &&
-        (stw_finding_list_create(&w->content) != STW_OK ||
-         stw_feeder_create(m, w->content, &w->feed, err) != STW_OK)) {
-        st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
-        goto out;
+    if (lo && lo->keep_secrets)
+        stw_finding_list_keep_secrets(res->findings);
+    if (lo && lo->content_thread) {
+        if (stw_finding_list_create(&w->content) != STW_OK) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
+            goto out;
+        }
+        if (lo->keep_secrets)
+            stw_finding_list_keep_secrets(w->content);
+        if (stw_feeder_create(m, w->content, &w->feed, err) != STW_OK) {
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
+            goto out;
+        }
     }
     if (!max_entries)
         max_entries = STW_MAX_ENTRIES;

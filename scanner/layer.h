@@ -39,6 +39,8 @@ typedef struct stw_layer_options {
     /* Scan content on a second thread, fed through a bounded queue (see
      * feeder.h): worth it when a core would otherwise idle. */
     bool content_thread;
+    /* Keep plaintext secrets in the result's findings (--show-secrets). */
+    bool keep_secrets;
 } stw_layer_options;
 
 /* Frees what a result owns and zeroes it. */

@@ -522,6 +522,8 @@ static stw_status report(stw_matcher *m, const match *x, stw_error *err)
                      .offset = (int64_t)(m->base + x->start),
                      .validated = x->validity == STW_VALID_YES,
                      .generic = r->generic,
+                     .secret = sec,
+                     .secret_n = n,
                      .secret_offset = (int64_t)(m->base + x->sec_lo),
                      .secret_len = (int64_t)(x->sec_hi - x->sec_lo)};
     stw_finding_set_secret(&f, sec, n);

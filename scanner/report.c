@@ -653,6 +653,30 @@ static int put_finding(FILE *out, const style *st, const stw_rfinding *f)
     return 1;
 }
 
+/* --show-secrets: the plaintext on a line of its own, whole (the user asked
+ * for it), with control and non-ASCII bytes shown as '?' so an image cannot
+ * drive the terminal. */
+static void put_secret(FILE *out, const style *st, const stw_table_options *o,
+                       const stw_rfinding *f)
+{
+    if (!f->fingerprint || !f->secret_sha256 || !*f->secret_sha256)
+        return;
+    const char *sec = o->secret_of(o->secret_ctx, f->fingerprint);
+    fprintf(out, "%*s", FINDING_INDENT, "");
+    sgr(out, st, "1;31");
+    fputs("secret: ", out);
+    if (!sec) {
+        fputs("(not shown: layer reused from the database; rescan with "
+              "--no-db)",
+              out);
+    } else {
+        for (const unsigned char *p = (const unsigned char *)sec; *p; p++)
+            fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', out);
+    }
+    sgr(out, st, "0");
+    fputc('\n', out);
+}
+
 /* Orders findings by image, then layer with config last; the store already
  * returns them so, but the renderer must not interleave groups if it did
  * not. Ties keep their given order, so output stays deterministic. */
@@ -862,6 +886,8 @@ static int put_image(FILE *out, const style *st, const stw_table_options *o,
             ok = 0;
         else if (!put_finding(out, st, f[i]))
             ok = 0;
+        else if (o->secret_of)
+            put_secret(out, st, o, f[i]);
         else if (first && first[i])
             put_fix(out, st, o, f[i]);
     }

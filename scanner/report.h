@@ -75,6 +75,12 @@ typedef struct stw_table_options {
      * one-line remediation (stw_report_remediation_line()). */
     bool remediation;
     const stw_rules *rules; /* borrowed, may be NULL: remediation texts */
+    /* --show-secrets: the plaintext of a finding by fingerprint, or NULL
+     * when not known (a layer reused from the store). NULL function: the
+     * table never shows a secret. Terminal tables only: no other renderer
+     * takes this. */
+    const char *(*secret_of)(void *ctx, const char *fingerprint);
+    void *secret_ctx;
 } stw_table_options;
 
 /* The table of stw_report_table() with options (opt may be NULL). */

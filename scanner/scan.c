@@ -382,6 +382,22 @@ static stw_status slurp_member(scan *s, struct archive *a, const char *name,
 
 /* ---- scanning one layer ------------------------------------------------- */
 
+/* Hands plaintext secrets to --show-secrets; caller holds the lock. */
+static void pass_secrets(scan *s, const stw_finding_list *l,
+                         const char *blob_digest)
+{
+    if (!s->opt || !s->opt->on_secret)
+        return;
+    for (size_t i = 0; i < stw_finding_list_count(l); i++) {
+        const stw_finding *f = stw_finding_list_get(l, i);
+        if (!f->secret)
+            continue;
+        char fp[33];
+        stw_finding_fingerprint(f, blob_digest, fp);
+        s->opt->on_secret(s->opt->secret_ctx, fp, f->secret, f->secret_n);
+    }
+}
+
 static stw_status store_layer(scan *s, const stw_layer_result *r,
                               const char *media_type, stw_error *err)
 {
@@ -401,6 +417,8 @@ static stw_status store_layer(scan *s, const stw_layer_result *r,
     };
     pthread_mutex_lock(&s->lock);
     stw_status st = stw_store_put_layer(s->store, &rec, r->findings, err);
+    if (st == STW_OK)
+        pass_secrets(s, r->findings, r->digest);
     if (st == STW_OK && s->opt && s->opt->on_layer_done)
         s->opt->on_layer_done(s->opt->progress_ctx, r->digest, r->tar_bytes, 0);
     pthread_mutex_unlock(&s->lock);
@@ -427,6 +445,7 @@ static stw_layer_options layer_opts(const scan *s)
     stw_layer_options lo = {
         .max_entries = s->opt ? s->opt->max_entries : 0,
         .content_thread = s->spare_cores,
+        .keep_secrets = s->opt && s->opt->on_secret,
     };
     return lo;
 }
@@ -873,6 +892,8 @@ static stw_status put_image(scan *s, stw_matcher *m, const stw_image_desc *d,
         free(ls);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     }
+    if (s->opt && s->opt->on_secret)
+        stw_finding_list_keep_secrets(cf);
     for (size_t k = 0; k < d->n_layers && st == STW_OK; k++) {
         const stw_layer_desc *l = &d->layers[k];
         layer_job *j = job_find(s, l->name);
@@ -912,6 +933,11 @@ static stw_status put_image(scan *s, stw_matcher *m, const stw_image_desc *d,
         };
         int64_t id;
         st = stw_store_put_image(s->store, s->scan_id, &rec, cf, &id, err);
+        if (st == STW_OK) {
+            pthread_mutex_lock(&s->lock);
+            pass_secrets(s, cf, rec.config_digest);
+            pthread_mutex_unlock(&s->lock);
+        }
     }
     stw_finding_list_destroy(cf);
     redactions_free(red, n_red);

@@ -89,8 +89,8 @@ typedef struct stw_store stw_store;
 /* Options of one scan. Zero-initialise, then set what you need. Strings are
  * borrowed for the duration of stw_scan_targets(). */
 typedef struct stw_scan_options {
-    const char *platform; /* "os/arch[/variant]" or NULL for every one */
-    int jobs;             /* worker threads; <= 0 means number of cores */
+    const char *platform;     /* "os/arch[/variant]" or NULL for every one */
+    int jobs;                 /* worker threads; <= 0 means number of cores */
     uint64_t max_layer_bytes; /* uncompressed bytes per layer; 0 = default */
     uint64_t max_entries;     /* tar entries per layer; 0 = default */
     double max_ratio;         /* uncompressed/compressed; 0 = default */
@@ -114,6 +114,15 @@ typedef struct stw_scan_options {
      * show "done/total" and an ETA. May be NULL; may not be called for
      * inputs read in one forward pass. */
     void (*on_layers_planned)(void *ctx, size_t n_layers);
+    /* --show-secrets: called with the plaintext of every secret found in
+     * what this scan reads (not in layers reused from the store, which
+     * never held plaintext), keyed by the finding's fingerprint, so a
+     * terminal report can show it. NULL (the default): plaintext is not
+     * kept past the detector. Called with no two calls at once; secret is
+     * borrowed for the call. */
+    void (*on_secret)(void *ctx, const char *fingerprint, const char *secret,
+                      size_t n);
+    void *secret_ctx;
     /* --shard K/N (1 <= K <= N): only layers whose blob digest falls in
      * shard K are read and stored; the others are left to the other
      * shards' workers (docs/batch.md). shard_n <= 1 scans every layer.

@@ -37,10 +37,12 @@ typedef struct cli_options {
     size_t n_rule_files;
     const char **disabled; /* --disable-rule ID, repeatable */
     size_t n_disabled;
-    const char *repo_glob; /* --repo GLOB (registry storage) */
-    const char *tag_glob;  /* --tag GLOB (registry storage) */
-    const char *ca_cert;   /* --ca-cert FILE (remote images) */
-    const char **insecure; /* --insecure-registry HOST:PORT, repeatable */
+    const char *repo_glob;       /* --repo GLOB (registry storage) */
+    const char *tag_glob;        /* --tag GLOB (registry storage) */
+    const char *ca_cert;         /* --ca-cert FILE (remote images) */
+    bool show_secrets;           /* --show-secrets: table on a terminal only */
+    struct cli_secrets *secrets; /* plaintexts seen by this run */
+    const char **insecure;       /* --insecure-registry HOST:PORT, repeatable */
     size_t n_insecure;
     /* Suppression (docs/cli.md#suppressing-findings). */
     const char *ignore_file;  /* --ignore-file FILE */
@@ -92,6 +94,15 @@ void cli_today(char out[11]);
 bool cli_suppress_load(const cli_options *o, stw_suppress **out);
 
 /* Renders res in o->format to out. */
+/* Plaintext secrets of this run by fingerprint, for --show-secrets: kept in
+ * memory only, wiped when freed. */
+typedef struct cli_secrets cli_secrets;
+cli_secrets *cli_secrets_create(void); /* NULL when out of memory */
+void cli_secrets_add(void *ctx, const char *fingerprint, const char *secret,
+                     size_t n);
+const char *cli_secrets_get(void *ctx, const char *fingerprint);
+void cli_secrets_free(cli_secrets *s);
+
 stw_status cli_render(const cli_options *o, const stw_rules *rules,
                       const stw_results *res, FILE *out, stw_error *err);
 

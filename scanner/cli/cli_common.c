@@ -202,6 +202,71 @@ bool cli_suppress_load(const cli_options *o, stw_suppress **out)
     return true;
 }
 
+struct cli_secrets {
+    char (*fp)[33];
+    char **secret;
+    size_t *len;
+    size_t n, cap;
+};
+
+cli_secrets *cli_secrets_create(void)
+{
+    return calloc(1, sizeof(cli_secrets));
+}
+
+void cli_secrets_add(void *ctx, const char *fingerprint, const char *secret,
+                     size_t n)
+{
+    cli_secrets *s = ctx;
+    if (cli_secrets_get(s, fingerprint))
+        return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        void *a = realloc(s->fp, cap * sizeof(*s->fp));
+        if (a)
+            s->fp = a;
+        void *b = a ? realloc(s->secret, cap * sizeof(*s->secret)) : NULL;
+        if (b)
+            s->secret = b;
+        void *c = b ? realloc(s->len, cap * sizeof(*s->len)) : NULL;
+        if (!c)
+            return; /* shown as not known; the report itself is unaffected */
+        s->len = c;
+        s->cap = cap;
+    }
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return;
+    memcpy(copy, secret, n);
+    copy[n] = 0;
+    snprintf(s->fp[s->n], sizeof(s->fp[s->n]), "%s", fingerprint);
+    s->secret[s->n] = copy;
+    s->len[s->n++] = n;
+}
+
+const char *cli_secrets_get(void *ctx, const char *fingerprint)
+{
+    cli_secrets *s = ctx;
+    for (size_t i = 0; s && i < s->n; i++)
+        if (!strcmp(s->fp[i], fingerprint))
+            return s->secret[i];
+    return NULL;
+}
+
+void cli_secrets_free(cli_secrets *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        explicit_bzero(s->secret[i], s->len[i]);
+        free(s->secret[i]);
+    }
+    free(s->fp);
+    free(s->secret);
+    free(s->len);
+    free(s);
+}
+
 stw_status cli_render(const cli_options *o, const stw_rules *rules,
                       const stw_results *res, FILE *out, stw_error *err)
 {
@@ -220,6 +285,10 @@ stw_status cli_render(const cli_options *o, const stw_rules *rules,
         return STW_OK;
     stw_table_options to = {
         .color = cli_want_color(out), .remediation = true, .rules = rules};
+    if (o->show_secrets && o->secrets) {
+        to.secret_of = cli_secrets_get;
+        to.secret_ctx = o->secrets;
+    }
     return stw_report_table_ex(res, &to, out, err);
 }
 

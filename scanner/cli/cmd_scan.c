@@ -70,6 +70,8 @@ const char stw_cli_scan_help[] =
     "      --disable-rule ID   do not run rule ID; repeatable\n"
     "      --ca-cert FILE      remote images: trust this CA (PEM) instead of\n"
     "                          the system store\n"
+    "      --show-secrets      print each secret found in full under its\n"
+    "                          finding (table on standard output only)\n"
     "      --insecure-registry HOST:PORT\n"
     "                          remote images: plain HTTP to this registry\n"
     "                          (loopback or a lab); repeatable\n"
@@ -120,6 +122,7 @@ enum {
     OPT_REPO,
     OPT_CA_CERT,
     OPT_INSECURE_REGISTRY,
+    OPT_SHOW_SECRETS,
     OPT_TAG,
     OPT_IGNORE_FILE,
     OPT_NO_IGNORE_FILE,
@@ -161,6 +164,7 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"repo", required_argument, NULL, OPT_REPO},
         {"ca-cert", required_argument, NULL, OPT_CA_CERT},
         {"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
+        {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
         {"tag", required_argument, NULL, OPT_TAG},
         {"ignore-file", required_argument, NULL, OPT_IGNORE_FILE},
         {"no-ignore-file", no_argument, NULL, OPT_NO_IGNORE_FILE},
@@ -300,6 +304,9 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
                 return cli_usage_error("%s", e.msg);
             break;
         }
+        case OPT_SHOW_SECRETS:
+            o->show_secrets = true;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -326,6 +333,11 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
     if (o->db && o->no_db)
         return cli_usage_error("%s",
                                "--db and --no-db cannot be used together");
+    if (o->show_secrets &&
+        (o->format != STW_REPORT_TABLE || o->output || baseline))
+        return cli_usage_error("%s", "--show-secrets only applies to the "
+                                     "table on standard output: secrets never "
+                                     "go into files or machine formats");
     if (o->ignore_file && o->no_ignore_file)
         return cli_usage_error("%s", "--ignore-file and --no-ignore-file "
                                      "cannot be used together");
@@ -373,6 +385,10 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
     so.jobs = o->jobs;
     so.repo_glob = o->repo_glob;
     so.ca_cert = o->ca_cert;
+    if (o->show_secrets && o->secrets) {
+        so.on_secret = cli_secrets_add;
+        so.secret_ctx = o->secrets;
+    }
     so.insecure_registries = o->insecure;
     so.n_insecure_registries = o->n_insecure;
     so.tag_glob = o->tag_glob;
@@ -610,8 +626,11 @@ int stw_cli_scan(int argc, char **argv, int first, bool baseline)
         fputs(baseline ? stw_cli_baseline_help : stw_cli_scan_help, stdout);
         rc = EXIT_CLEAN;
     } else {
+        if (o.show_secrets)
+            o.secrets = cli_secrets_create();
         rc = run_scan(&o, argc, argv, baseline);
     }
+    cli_secrets_free(o.secrets);
     cli_options_free(&o);
     return rc;
 }
