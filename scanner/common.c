@@ -1,10 +1,14 @@
 /* common.c - error reporting and small string helpers shared by modules. */
 #include "common.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 stw_status stw_fail(stw_error *err, stw_status st, const char *fmt, ...)
 {
@@ -146,4 +150,46 @@ stw_status stw_kind_parse(const char *s, stw_kind *out)
         }
     }
     return STW_ERR_USAGE;
+}
+
+stw_status stw_read_small_file(const char *path, const char *label, size_t max,
+                               char **out, size_t *len, stw_error *err)
+{
+    char eb[128];
+    if (!label)
+        label = path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
+                        "%s: %s", label, stw_strerror(errno, eb, sizeof(eb)));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return stw_fail(err, STW_ERR_FORMAT, "%s: not a regular file", label);
+    }
+    if ((uint64_t)sb.st_size > max) {
+        close(fd);
+        return stw_fail(err, STW_ERR_LIMIT, "%s: %lld bytes, more than %zu",
+                        label, (long long)sb.st_size, max);
+    }
+    size_t size = (size_t)sb.st_size, got = 0;
+    char *buf = malloc(size + 1);
+    while (buf && got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* shrank while we read, or failed: short read below */
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!buf || got != size) {
+        free(buf);
+        return buf ? stw_fail(err, STW_ERR_IO, "%s: short read", label)
+                   : stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    buf[got] = 0;
+    *out = buf;
+    *len = got;
+    return STW_OK;
 }

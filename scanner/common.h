@@ -25,6 +25,13 @@ char *stw_strdup(const char *s);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void stw_hex(const unsigned char *in, size_t n, char *out);
 
+/* Reads a small regular file whole: *out is NUL-terminated and transferred
+ * to the caller, *len its length. Messages start with label (the path when
+ * NULL). A missing file is STW_ERR_NOT_FOUND, anything but a regular file
+ * STW_ERR_FORMAT, more than max bytes STW_ERR_LIMIT (nothing is read). */
+stw_status stw_read_small_file(const char *path, const char *label, size_t max,
+                               char **out, size_t *len, stw_error *err);
+
 /* Thread-safe strerror: writes into buf and returns it. */
 const char *stw_strerror(int errnum, char *buf, size_t len);
 

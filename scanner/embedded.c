@@ -11,8 +11,8 @@ char *stw_embedded_text(const struct stw_embedded *e)
         return NULL;
     const unsigned char *p = (const unsigned char *)e->data;
     for (size_t i = 0; i < e->len; i++)
-        t[i] = (char)(e->swapped ? (unsigned char)(p[i] << 4 | p[i] >> 4)
-                                 : p[i]);
+        t[i] =
+            (char)(e->swapped ? (unsigned char)(p[i] << 4 | p[i] >> 4) : p[i]);
     t[e->len] = 0;
     return t;
 }

@@ -28,14 +28,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A confirmation window of one rule, buffer-relative. */
+/* A confirmation window of one rule, buffer-relative: a match starts in
+ * [lo, smax] and ends by hi. smax = hi unless the rule is start_at_hit. */
 typedef struct interval {
-    size_t lo, hi;
+    size_t lo, smax, hi;
 } interval;
 
 typedef struct rule_hits {
     interval *v;
     size_t n, cap;
+    bool unsorted; /* a window was added left of the last one */
 } rule_hits;
 
 /* A confirmed match, buffer-relative; the secret is [sec_lo, sec_hi). */
@@ -54,9 +56,11 @@ typedef struct match {
 
 struct stw_matcher {
     const stw_rules *rules;
-    hs_scratch_t *scratch;
+    hs_scratch_t *scratch; /* for rules->db and rules->path_db */
     pcre2_match_data *md;
     pcre2_match_context *mctx;
+    pcre2_match_context *mctx_lim; /* mctx plus an offset limit: matches
+                                      of start_at_hit rules only */
     pcre2_jit_stack *jit;
 
     unsigned char *buf; /* STW_SCAN_CHUNK + STW_SCAN_OVERLAP bytes */
@@ -72,9 +76,10 @@ struct stw_matcher {
     bool active;
     stw_status failed; /* sticky: a failed file accepts no more feeds */
 
-    unsigned char *rule_on; /* per rule: applies to the current path */
-    rule_hits *hits;        /* per rule */
-    uint32_t *touched;      /* rules with hits in the current scan */
+    unsigned char *rule_on;  /* per rule: applies to the current path */
+    unsigned char *path_hit; /* per path slot: PCRE2 must decide it */
+    rule_hits *hits;         /* per rule */
+    uint32_t *touched;       /* rules with hits in the current scan */
     size_t n_touched;
     match *found;
     size_t n_found, cap_found;
@@ -92,9 +97,11 @@ void stw_matcher_destroy(stw_matcher *m)
     hs_free_scratch(m->scratch);
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
+    pcre2_match_context_free(m->mctx_lim);
     pcre2_jit_stack_free(m->jit);
     free(m->buf);
     free(m->rule_on);
+    free(m->path_hit);
     if (m->hits) {
         for (size_t i = 0; i < m->rules->n_rules; i++)
             free(m->hits[i].v);
@@ -117,19 +124,25 @@ stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
     size_t n = rules->n_rules ? rules->n_rules : 1;
     m->buf = malloc(WINDOW_CAP);
     m->rule_on = calloc(n, 1);
+    m->path_hit = calloc(rules->n_path_slots ? rules->n_path_slots : 1, 1);
     m->hits = calloc(n, sizeof(*m->hits));
     m->touched = calloc(n, sizeof(*m->touched));
     m->md = pcre2_match_data_create(rules->max_captures + 1, NULL);
     m->mctx = pcre2_match_context_create(NULL);
+    m->mctx_lim = pcre2_match_context_create(NULL);
     m->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
-    if (!m->buf || !m->rule_on || !m->hits || !m->touched || !m->md ||
-        !m->mctx || !m->jit) {
+    if (!m->buf || !m->rule_on || !m->path_hit || !m->hits || !m->touched ||
+        !m->md || !m->mctx || !m->mctx_lim || !m->jit) {
         stw_matcher_destroy(m);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     }
     pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
     pcre2_set_match_limit(m->mctx, STW_REGEX_MATCH_LIMIT);
-    if (rules->db && hs_alloc_scratch(rules->db, &m->scratch) != HS_SUCCESS) {
+    pcre2_jit_stack_assign(m->mctx_lim, NULL, m->jit);
+    pcre2_set_match_limit(m->mctx_lim, STW_REGEX_MATCH_LIMIT);
+    if ((rules->db && hs_alloc_scratch(rules->db, &m->scratch) != HS_SUCCESS) ||
+        (rules->path_db &&
+         hs_alloc_scratch(rules->path_db, &m->scratch) != HS_SUCCESS)) {
         stw_matcher_destroy(m);
         return stw_fail(err, STW_ERR_NOMEM,
                         "cannot allocate vectorscan scratch");
@@ -144,15 +157,50 @@ static bool re_matches(stw_matcher *m, const pcre2_code *re, const char *s,
     return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, m->md, m->mctx) >= 0;
 }
 
+/* A path regex with a prefilter slot that the path did not report cannot
+ * match: PCRE2 is skipped. */
+static bool path_matches(stw_matcher *m, const pcre2_code *re, uint32_t slot,
+                         size_t plen)
+{
+    if (slot && !m->path_hit[slot])
+        return false;
+    return re_matches(m, re, m->path, plen);
+}
+
 /* An allow rule that has only a path suppresses its rule for the file. */
-static bool path_allowed(stw_matcher *m, const stw_allow *a, size_t n)
+static bool path_allowed(stw_matcher *m, const stw_allow *a, size_t n,
+                         size_t plen)
 {
     for (size_t i = 0; i < n; i++) {
         if (!a[i].re && a[i].path_re &&
-            re_matches(m, a[i].path_re, m->path, strlen(m->path)))
+            path_matches(m, a[i].path_re, a[i].path_slot, plen))
             return true;
     }
     return false;
+}
+
+static int on_path_hit(unsigned int id, unsigned long long from,
+                       unsigned long long to, unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    ((stw_matcher *)ctx)->path_hit[id] = 1;
+    return 0;
+}
+
+/* Fills path_hit for the current path: the slots vectorscan reports plus
+ * those it cannot decide. */
+static void prefilter_path(stw_matcher *m, size_t plen)
+{
+    const stw_rules *rs = m->rules;
+    if (!rs->n_path_slots)
+        return;
+    if (!rs->path_db || plen == 0 || plen > UINT32_MAX ||
+        hs_scan(rs->path_db, m->path, (unsigned)plen, 0, m->scratch,
+                on_path_hit, m) != HS_SUCCESS) {
+        memset(m->path_hit, 1, rs->n_path_slots); /* PCRE2 decides all */
+    }
 }
 
 static stw_status emit(stw_matcher *m, stw_finding *f, stw_error *err)
@@ -182,12 +230,16 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->active = true;
     const stw_rules *rs = m->rules;
     size_t plen = strlen(m->path);
-    bool global_off = path_allowed(m, rs->allows, rs->n_allows);
+    if (rs->n_path_slots)
+        memcpy(m->path_hit, rs->path_always, rs->n_path_slots);
+    prefilter_path(m, plen);
+    bool global_off = path_allowed(m, rs->allows, rs->n_allows, plen);
     for (size_t i = 0; i < rs->n_rules; i++) {
         const stw_rule *r = &rs->rules[i];
-        bool on = !global_off &&
-                  (!r->path_re || re_matches(m, r->path_re, m->path, plen)) &&
-                  !path_allowed(m, r->allows, r->n_allows);
+        bool on =
+            !global_off &&
+            (!r->path_re || path_matches(m, r->path_re, r->path_slot, plen)) &&
+            !path_allowed(m, r->allows, r->n_allows, plen);
         m->rule_on[i] = on;
         if (on && r->mode == STW_MODE_PATH_ONLY) {
             stw_finding f = {.path = m->path,
@@ -211,39 +263,59 @@ static int cmp_interval(const void *a, const void *b)
     return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
-/* Sorts a rule's windows and merges overlapping ones. */
+/* Whether window b (b.lo >= a.lo) joins window a: their start ranges
+ * overlap or touch. For a window without a start limit (smax = hi) that is
+ * the plain overlap of the two. */
+static bool joins(const interval *a, const interval *b)
+{
+    return b->lo <= a->smax;
+}
+
+static void join(interval *a, const interval *b)
+{
+    if (b->smax > a->smax)
+        a->smax = b->smax;
+    if (b->hi > a->hi)
+        a->hi = b->hi;
+}
+
+/* Sorts a rule's windows and merges joining ones. Windows arrive in order
+ * of hit end, so they are out of order only across keywords of different
+ * lengths: the sort is needed rarely, and then nearly sorted already. */
 static void merge_windows(rule_hits *h)
 {
-    if (h->n < 2)
+    /* In order, each window was already tried against the one before it
+     * (add_window), which never changes again: nothing left to join. */
+    if (h->n < 2 || !h->unsorted)
         return;
     qsort(h->v, h->n, sizeof(*h->v), cmp_interval);
+    h->unsorted = false;
     size_t k = 0;
     for (size_t i = 1; i < h->n; i++) {
-        if (h->v[i].lo <= h->v[k].hi) {
-            if (h->v[i].hi > h->v[k].hi)
-                h->v[k].hi = h->v[i].hi;
-        } else {
+        if (joins(&h->v[k], &h->v[i]))
+            join(&h->v[k], &h->v[i]);
+        else
             h->v[++k] = h->v[i];
-        }
     }
     h->n = k + 1;
 }
 
 /* Records a confirmation window for rule r. */
-static int add_window(stw_matcher *m, uint32_t r, size_t lo, size_t hi)
+static int add_window(stw_matcher *m, uint32_t r, size_t lo, size_t smax,
+                      size_t hi)
 {
     rule_hits *h = &m->hits[r];
+    interval w = {lo, smax, hi};
     if (h->n == 0)
         m->touched[m->n_touched++] = r;
     else {
         interval *last = &h->v[h->n - 1];
-        if (lo <= last->hi && hi >= last->lo) {
-            if (lo < last->lo)
-                last->lo = lo;
-            if (hi > last->hi)
-                last->hi = hi;
+        if (lo >= last->lo && joins(last, &w)) {
+            join(last, &w);
             return 0;
         }
+        if (lo < last->lo)
+            h->unsorted = true;
     }
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 8;
@@ -255,7 +327,7 @@ static int add_window(stw_matcher *m, uint32_t r, size_t lo, size_t hi)
         h->v = v;
         h->cap = cap;
     }
-    h->v[h->n++] = (interval){lo, hi};
+    h->v[h->n++] = w;
     if (h->n >= HITS_COMPACT) {
         /* Out-of-order hits (several keywords) defeat the merge with the
          * last window; sort and merge so memory stays bounded. */
@@ -274,19 +346,23 @@ static int on_hit(unsigned int id, unsigned long long from,
     if (!m->rule_on[p->rule])
         return 0;
     const stw_rule *r = &m->rules->rules[p->rule];
-    size_t end = (size_t)to, lo, hi;
+    size_t end = (size_t)to, lo, hi, smax;
     if (p->is_regex) {
         /* A prefilter report is a possible match end. */
         lo = end > r->hit_after ? end - r->hit_after : 0;
         hi = end + r->hit_before;
+        smax = hi;
     } else {
         size_t start = end >= p->kwlen ? end - p->kwlen : 0;
         lo = start > r->hit_before ? start - r->hit_before : 0;
         hi = end + r->hit_after;
+        smax = r->start_at_hit ? start : hi;
     }
     if (hi > m->len)
         hi = m->len;
-    return add_window(m, p->rule, lo, hi);
+    if (smax > hi)
+        smax = hi;
+    return add_window(m, p->rule, lo, smax, hi);
 }
 
 static stw_status push_match(stw_matcher *m, const match *x, stw_error *err)
@@ -312,12 +388,19 @@ static stw_status confirm(stw_matcher *m, uint32_t ri, bool final,
     merge_windows(h);
     size_t next = 0;
     for (size_t w = 0; w < h->n; w++) {
-        size_t hi = h->v[w].hi;
+        size_t hi = h->v[w].hi, smax = h->v[w].smax;
         size_t start = h->v[w].lo > next ? h->v[w].lo : next;
         uint32_t opts = hi < m->len ? PCRE2_NOTEOL : 0;
-        while (start < hi) {
-            int rc =
-                pcre2_match(r->re, m->buf, hi, start, opts, m->md, m->mctx);
+        /* Without a start limit the last start tried is hi - 1 (an empty
+         * match reports nothing). */
+        size_t last = r->start_at_hit ? smax : hi - 1;
+        pcre2_match_context *mc = m->mctx;
+        if (r->start_at_hit) {
+            mc = m->mctx_lim;
+            pcre2_set_offset_limit(mc, smax);
+        }
+        while (start <= last && start < hi) {
+            int rc = pcre2_match(r->re, m->buf, hi, start, opts, m->md, mc);
             if (rc < 0)
                 break; /* no match, or a limit hit: skip the window */
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -564,7 +647,7 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
     }
     for (size_t i = 0; st == STW_OK && i < rs->n_full_rules; i++) {
         uint32_t r = rs->full_rules[i];
-        if (m->rule_on[r] && add_window(m, r, 0, m->len) != 0)
+        if (m->rule_on[r] && add_window(m, r, 0, m->len, m->len) != 0)
             st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", m->path);
     }
     for (size_t i = 0; st == STW_OK && i < m->n_touched; i++)

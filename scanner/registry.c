@@ -974,32 +974,6 @@ static char *auth_header(stw_registry *r, const char *scope)
     return h;
 }
 
-static stw_status read_small_file(const char *path, size_t max, char **out,
-                                  size_t *len, stw_error *err)
-{
-    char eb[128];
-    FILE *f = fopen(path, "rbe");
-    if (!f)
-        return stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
-                        "%s: %s", path, stw_strerror(errno, eb, sizeof(eb)));
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    if (bad || n > max) {
-        free(buf);
-        return stw_fail(err, bad ? STW_ERR_IO : STW_ERR_LIMIT,
-                        bad ? "%s: read error" : "%s: larger than %zu bytes",
-                        path, max);
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return STW_OK;
-}
-
 /* pipe() with both ends close-on-exec, so concurrent spawns elsewhere in
  * the process do not inherit them (pipe2 is not POSIX 2008). */
 static int pipe_cloexec(int fd[2])
@@ -1139,7 +1113,8 @@ static stw_status resolve_creds(stw_registry *r, stw_error *err)
         return STW_OK;
     char *json = NULL;
     size_t len = 0;
-    stw_status st = read_small_file(path, STW_MAX_JSON_BYTES, &json, &len, err);
+    stw_status st =
+        stw_read_small_file(path, NULL, STW_MAX_JSON_BYTES, &json, &len, err);
     if (st == STW_ERR_NOT_FOUND)
         return STW_OK;
     if (st != STW_OK)

@@ -33,6 +33,7 @@ typedef struct stw_allow {
     char *path_src;  /* NULL when absent */
     pcre2_code *re;
     pcre2_code *path_re;
+    uint32_t path_slot; /* path_re's slot in stw_rules.path_db; 0 = none */
 } stw_allow;
 
 /* One rule. info is the first member so &rule->info can be handed out as
@@ -75,6 +76,11 @@ typedef struct stw_rule {
                             placeholder and entropy checks look at it */
     bool generic;        /* category "generic": yields to a specific rule
                             whose secret overlaps */
+    uint32_t path_slot;  /* path_re's slot in stw_rules.path_db; 0 = none */
+    bool start_at_hit;   /* keywords and window-before: a match contains a
+                            keyword and starts at most hit_before bytes
+                            before it, so a window bounds match starts to
+                            [hit - hit_before, hit] (PCRE2 offset limit) */
 } stw_rule;
 
 /* A published test key (known-test-keys: in a rule file): a finding whose
@@ -119,7 +125,15 @@ struct stw_rules {
     uint32_t *full_rules; /* rules scanned by PCRE2 over every window */
     size_t n_full_rules;
     uint32_t max_captures; /* largest capture count of any regex */
-    stw_known_key *known;  /* sorted by sha256 for bsearch */
+    /* Every rule's path regex and every path-only allow rule's, as one
+     * vectorscan prefilter over the path: a file runs PCRE2 only for the
+     * path regexes whose slot it reports, not ~30 of them per file. Slot
+     * ids are 1..n_path_slots - 1; path_always[slot] marks the regexes
+     * vectorscan refuses, which PCRE2 always decides. */
+    hs_database_t *path_db; /* NULL when there is no path regex */
+    uint32_t n_path_slots;
+    unsigned char *path_always;
+    stw_known_key *known; /* sorted by sha256 for bsearch */
     size_t n_known;
     char version[17];
 };

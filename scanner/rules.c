@@ -178,11 +178,12 @@ static stw_status load_path(rule_vec *rv, const char *path, stw_error *err)
 
 /* Compiles one PCRE2 pattern; names file, rule and field on failure. */
 static stw_status compile_re(const stw_rule *r, const char *field,
-                             const char *src, pcre2_code **out, stw_error *err)
+                             const char *src, uint32_t opts, pcre2_code **out,
+                             stw_error *err)
 {
     int code;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, 0,
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, opts,
                                    &code, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
@@ -204,11 +205,11 @@ static stw_status compile_allows(const stw_rule *r, stw_allow *a, size_t n,
     for (size_t i = 0; i < n; i++) {
         stw_status st = STW_OK;
         if (a[i].regex_src)
-            st = compile_re(r, "allow-rules regex", a[i].regex_src, &a[i].re,
+            st = compile_re(r, "allow-rules regex", a[i].regex_src, 0, &a[i].re,
                             err);
         if (st == STW_OK && a[i].path_src)
-            st = compile_re(r, "allow-rules path", a[i].path_src, &a[i].path_re,
-                            err);
+            st = compile_re(r, "allow-rules path", a[i].path_src, 0,
+                            &a[i].path_re, err);
         if (st != STW_OK)
             return st;
     }
@@ -259,8 +260,8 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
         return stw_fail(err, STW_ERR_RULES,
                         "%s: rule '%s': unknown validator '%s'", r->file, r->id,
                         r->validator);
-    if (r->path_src &&
-        (st = compile_re(r, "path", r->path_src, &r->path_re, err)) != STW_OK)
+    if (r->path_src && (st = compile_re(r, "path", r->path_src, 0, &r->path_re,
+                                        err)) != STW_OK)
         return st;
     if ((st = compile_allows(r, r->allows, r->n_allows, err)) != STW_OK)
         return st;
@@ -268,7 +269,12 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
         r->mode = STW_MODE_PATH_ONLY;
         return STW_OK;
     }
-    if ((st = compile_re(r, "regex", r->regex_src, &r->re, err)) != STW_OK)
+    /* The offset limit bounds where a match may start (see start_at_hit);
+     * only rules that can use it pay for it. */
+    r->start_at_hit = r->has_window_before && r->n_keywords > 0;
+    if ((st = compile_re(r, "regex", r->regex_src,
+                         r->start_at_hit ? PCRE2_USE_OFFSET_LIMIT : 0, &r->re,
+                         err)) != STW_OK)
         return st;
     if (r->secret_group_name) {
         int g = pcre2_substring_number_from_name(
@@ -375,6 +381,87 @@ static stw_status build_db(stw_rules *rs, stw_error *err)
     }
     for (size_t i = 0; exprs && i < k; i++)
         free(exprs[i]);
+    free(exprs);
+    free(flags);
+    free(ids);
+    return st;
+}
+
+/* Path regexes are prefiltered: no false negatives, PCRE2 confirms. */
+#define PATH_HS_FLAGS                                                          \
+    (HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY)
+
+static bool hs_accepts_path(const char *src)
+{
+    hs_database_t *db = NULL;
+    hs_compile_error_t *ce = NULL;
+    hs_error_t e =
+        hs_compile(src, PATH_HS_FLAGS, HS_MODE_BLOCK, NULL, &db, &ce);
+    hs_free_compile_error(ce);
+    hs_free_database(db);
+    return e == HS_SUCCESS;
+}
+
+/* Gives slot ids to the path regexes the matcher evaluates for every file
+ * (rule paths, path-only allow rules) and compiles the ones vectorscan
+ * accepts into rs->path_db. */
+static stw_status build_path_db(stw_rules *rs, stw_error *err)
+{
+    size_t n = 1; /* slot 0 = none */
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const stw_rule *r = &rs->rules[i];
+        n += r->path_re != NULL;
+        for (size_t j = 0; j < r->n_allows; j++)
+            n += !r->allows[j].re && r->allows[j].path_re;
+    }
+    for (size_t j = 0; j < rs->n_allows; j++)
+        n += !rs->allows[j].re && rs->allows[j].path_re;
+    if (n == 1)
+        return STW_OK;
+    const char **exprs = calloc(n, sizeof(*exprs));
+    unsigned *flags = calloc(n, sizeof(*flags));
+    unsigned *ids = calloc(n, sizeof(*ids));
+    rs->path_always = calloc(n, 1);
+    stw_status st = STW_OK;
+    if (!exprs || !flags || !ids || !rs->path_always)
+        st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    uint32_t slot = 1;
+    size_t k = 0;
+#define PATH_SLOT(src, field)                                                  \
+    do {                                                                       \
+        (field) = slot;                                                        \
+        if (hs_accepts_path(src)) {                                            \
+            exprs[k] = (src);                                                  \
+            flags[k] = PATH_HS_FLAGS;                                          \
+            ids[k++] = slot;                                                   \
+        } else {                                                               \
+            rs->path_always[slot] = 1;                                         \
+        }                                                                      \
+        slot++;                                                                \
+    } while (0)
+    for (size_t i = 0; st == STW_OK && i < rs->n_rules; i++) {
+        stw_rule *r = &rs->rules[i];
+        if (r->path_re)
+            PATH_SLOT(r->path_src, r->path_slot);
+        for (size_t j = 0; j < r->n_allows; j++)
+            if (!r->allows[j].re && r->allows[j].path_re)
+                PATH_SLOT(r->allows[j].path_src, r->allows[j].path_slot);
+    }
+    for (size_t j = 0; st == STW_OK && j < rs->n_allows; j++)
+        if (!rs->allows[j].re && rs->allows[j].path_re)
+            PATH_SLOT(rs->allows[j].path_src, rs->allows[j].path_slot);
+#undef PATH_SLOT
+    rs->n_path_slots = (uint32_t)n;
+    if (st == STW_OK && k > 0) {
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile_multi(exprs, flags, ids, (unsigned)k, HS_MODE_BLOCK,
+                             NULL, &rs->path_db, &ce) != HS_SUCCESS) {
+            /* Each compiled alone; together they should too. If not, PCRE2
+             * decides every path regex: slower, same result. */
+            memset(rs->path_always, 1, n);
+        }
+        hs_free_compile_error(ce);
+    }
     free(exprs);
     free(flags);
     free(ids);
@@ -545,6 +632,8 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
     if (st == STW_OK)
         st = build_db(rs, err);
     if (st == STW_OK)
+        st = build_path_db(rs, err);
+    if (st == STW_OK)
         st = compute_version(rs, err);
     if (st != STW_OK) {
         stw_rules_destroy(rs);
@@ -568,6 +657,8 @@ void stw_rules_destroy(stw_rules *r)
         stw_known_key_free(&r->known[i]);
     free(r->known);
     hs_free_database(r->db);
+    hs_free_database(r->path_db);
+    free(r->path_always);
     free(r->patterns);
     free(r->full_rules);
     free(r);

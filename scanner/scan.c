@@ -181,46 +181,6 @@ static stw_status doc_add(scan *s, const char *name, char *data, size_t len,
     return STW_OK;
 }
 
-static stw_status read_file_limited(const char *path, const char *what,
-                                    char **out, size_t *len, stw_error *err)
-{
-    char eb[128];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
-                        "%s: %s", what, stw_strerror(errno, eb, sizeof(eb)));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return stw_fail(err, STW_ERR_FORMAT, "%s: not a regular file", what);
-    }
-    if ((uint64_t)sb.st_size > STW_MAX_JSON_BYTES) {
-        close(fd);
-        return stw_fail(err, STW_ERR_LIMIT, "%s: %lld bytes, more than %u",
-                        what, (long long)sb.st_size, STW_MAX_JSON_BYTES);
-    }
-    char *buf = malloc((size_t)sb.st_size + 1);
-    size_t got = 0;
-    while (buf && got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (n <= 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (!buf || got != (size_t)sb.st_size) {
-        free(buf);
-        return stw_fail(err, buf ? STW_ERR_IO : STW_ERR_NOMEM, "%s: short read",
-                        what);
-    }
-    buf[got] = 0;
-    *out = buf;
-    *len = got;
-    return STW_OK;
-}
-
 /* Where a document or blob lives under the directory: an OCI layout keeps
  * "blobs/sha256/<hex>" as is; registry storage shards it as
  * "blobs/sha256/<2 hex>/<hex>/data". */
@@ -251,7 +211,8 @@ static stw_status fetch_doc(void *ctx, const char *name, const char **data,
         snprintf(what, sizeof(what), "%s: %s", s->target, name);
         char *buf = NULL;
         size_t n = 0;
-        stw_status st = read_file_limited(path, what, &buf, &n, err);
+        stw_status st =
+            stw_read_small_file(path, what, STW_MAX_JSON_BYTES, &buf, &n, err);
         if (st != STW_OK)
             return st;
         if ((st = doc_add(s, name, buf, n, err)) != STW_OK)

@@ -57,33 +57,6 @@ bool stw_storage_detect(const char *dir, char *root, size_t n)
     return false;
 }
 
-/* Reads a small file whole (NUL-terminated, transferred). */
-static stw_status read_small(const char *path, size_t max, char **out,
-                             size_t *len, stw_error *err)
-{
-    char eb[128];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return stw_fail(err, errno == ENOENT ? STW_ERR_NOT_FOUND : STW_ERR_IO,
-                        "%s: %s", path, stw_strerror(errno, eb, sizeof(eb)));
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    if (bad || n > max) {
-        free(buf);
-        return stw_fail(err, bad ? STW_ERR_IO : STW_ERR_LIMIT,
-                        bad ? "%s: read error" : "%s: larger than expected",
-                        path);
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return STW_OK;
-}
-
 /* The media type of the manifest a tag points at: from its own mediaType,
  * else by shape (an index lists "manifests"). */
 static stw_status manifest_media_type(const walk *w, const char *digest,
@@ -94,7 +67,8 @@ static stw_status manifest_media_type(const walk *w, const char *digest,
              digest + 7, digest + 7);
     char *data;
     size_t len;
-    stw_status st = read_small(path, STW_MAX_JSON_BYTES, &data, &len, err);
+    stw_status st =
+        stw_read_small_file(path, NULL, STW_MAX_JSON_BYTES, &data, &len, err);
     if (st != STW_OK)
         return st;
     json_t *j = json_loadb(data, len, 0, NULL);
@@ -121,7 +95,7 @@ static stw_status add_tag(walk *w, const char *repo, const char *tag,
     snprintf(path, sizeof(path), "%s/current/link", tagdir);
     char *link;
     size_t len;
-    stw_status st = read_small(path, 128, &link, &len, err);
+    stw_status st = stw_read_small_file(path, NULL, 128, &link, &len, err);
     if (st != STW_OK)
         return st;
     while (len && (link[len - 1] == '\n' || link[len - 1] == ' '))

@@ -360,36 +360,6 @@ stw_status stw_suppress_parse_ignore(stw_suppress *s, const char *name,
 }
 
 /* Reads a whole file of at most max bytes into a malloc'd buffer. */
-static stw_status read_file(const char *path, size_t max, const char *what,
-                            char **out, size_t *len, stw_error *err)
-{
-    char eb[128];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return stw_fail(err, STW_ERR_IO, "%s: %s", path,
-                        stw_strerror(errno, eb, sizeof(eb)));
-    char *buf = malloc(max + 1);
-    if (!buf) {
-        fclose(f);
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    }
-    size_t n = fread(buf, 1, max + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return stw_fail(err, STW_ERR_IO, "%s: read error", path);
-    }
-    if (n > max) {
-        free(buf);
-        return stw_fail(err, STW_ERR_LIMIT, "%s: %s larger than %zu bytes",
-                        path, what, max);
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return STW_OK;
-}
 
 stw_status stw_suppress_load_ignore(stw_suppress *s, const char *path,
                                     const char *today, stw_error *err)
@@ -397,7 +367,7 @@ stw_status stw_suppress_load_ignore(stw_suppress *s, const char *path,
     char *buf = NULL;
     size_t n = 0;
     stw_status st =
-        read_file(path, STW_MAX_IGNORE_BYTES, "ignore file", &buf, &n, err);
+        stw_read_small_file(path, NULL, STW_MAX_IGNORE_BYTES, &buf, &n, err);
     if (st != STW_OK)
         return st;
     st = stw_suppress_parse_ignore(s, path, buf, n, today, err);
@@ -434,7 +404,7 @@ stw_status stw_suppress_load_baseline(stw_suppress *s, const char *path,
     char *buf = NULL;
     size_t n = 0;
     stw_status st =
-        read_file(path, STW_MAX_BASELINE_BYTES, "baseline", &buf, &n, err);
+        stw_read_small_file(path, NULL, STW_MAX_BASELINE_BYTES, &buf, &n, err);
     if (st != STW_OK)
         return st;
     json_error_t je;

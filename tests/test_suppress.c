@@ -209,14 +209,14 @@ START_TEST(test_ignore_syntax_errors_name_file_and_line)
 }
 END_TEST
 
-START_TEST(test_ignore_file_missing_is_an_io_error)
+START_TEST(test_ignore_file_missing_is_not_found)
 {
     stw_suppress *s = NULL;
     stw_error err = {0};
     ck_assert_int_eq(stw_suppress_create(&s, &err), STW_OK);
     ck_assert_int_eq(stw_suppress_load_ignore(s, "/nonexistent/.stowawayignore",
                                               TODAY, &err),
-                     STW_ERR_IO);
+                     STW_ERR_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/.stowawayignore"));
     stw_suppress_destroy(s);
 }
@@ -343,7 +343,7 @@ static Suite *suppress_suite(void)
     tcase_add_test(tc,
                    test_ignore_expired_entry_warns_and_no_longer_suppresses);
     tcase_add_test(tc, test_ignore_syntax_errors_name_file_and_line);
-    tcase_add_test(tc, test_ignore_file_missing_is_an_io_error);
+    tcase_add_test(tc, test_ignore_file_missing_is_not_found);
     tcase_add_test(tc, test_baseline_round_trip_and_rebuild_key);
     tcase_add_test(tc, test_skip_layer_by_digest_or_diff_id);
     tcase_add_test(tc, test_base_results_become_baseline);
