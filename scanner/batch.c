@@ -132,7 +132,7 @@ stw_status stw_batch_parse_time(const char *s, int64_t *out, stw_error *err)
         if (ok && (*z == 'Z' || *z == 'z')) {
             ok = z[1] == 0;
         } else if (ok && (*z == '+' || *z == '-')) {
-            unsigned oh, om;
+            unsigned oh = 0, om = 0;
             ok = digits(z + 1, 2, &oh) && z[3] == ':' &&
                  digits(z + 4, 2, &om) && z[6] == 0 && oh < 24 && om < 60;
             off = (*z == '-' ? -1 : 1) * (int64_t)(oh * 3600 + om * 60);

@@ -15,8 +15,11 @@
  *
  * Within a scan: vectorscan reports keyword (or prefilter) hits; each hit
  * becomes a window [hit - STW_SCAN_HIT_BEFORE, hit + STW_SCAN_HIT_AFTER]
- * for its rule; a rule's windows are merged and its PCRE2 program runs over
- * them, left to right, never re-reading what a match consumed. Matches are
+ * for its rule (a start_at_hit rule's match must also start in
+ * [hit - before, hit]: a PCRE2 offset limit); a rule's windows are merged
+ * and its PCRE2 program runs over them, left to right, never re-reading
+ * what a match consumed. Path regexes are prefiltered by one vectorscan
+ * scan of the path. Matches are
  * then sorted by offset, filtered (placeholder, entropy, allow rules,
  * validator) and emitted with lines counted lazily up to each match. */
 #include "matcher.h"
