@@ -103,6 +103,10 @@ void cli_secrets_add(void *ctx, const char *fingerprint, const char *secret,
 const char *cli_secrets_get(void *ctx, const char *fingerprint);
 void cli_secrets_free(cli_secrets *s);
 
+/* The usage error for what getopt_long returned as c (':' for a missing
+ * argument, '?' for an unknown option); returns the exit status. */
+int cli_getopt_error(int c, char **argv);
+
 stw_status cli_render(const cli_options *o, const stw_rules *rules,
                       const stw_results *res, FILE *out, stw_error *err);
 

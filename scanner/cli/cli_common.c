@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,18 @@ void cli_secrets_free(cli_secrets *s)
     free(s->secret);
     free(s->len);
     free(s);
+}
+
+int cli_getopt_error(int c, char **argv)
+{
+    if (c == ':')
+        return cli_usage_error("option '%s' needs an argument",
+                               argv[optind - 1]);
+    if (optopt) {
+        char opt[3] = {'-', (char)optopt, 0};
+        return cli_usage_error("unknown option '%s'", opt);
+    }
+    return cli_usage_error("unknown option '%s'", argv[optind - 1]);
 }
 
 stw_status cli_render(const cli_options *o, const stw_rules *rules,

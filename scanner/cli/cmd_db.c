@@ -233,11 +233,8 @@ int stw_cli_db(int argc, char **argv)
         case 'h':
             fputs(stw_cli_db_help, stdout);
             return EXIT_CLEAN;
-        case ':':
-            return cli_usage_error("option '%s' needs an argument",
-                                   av[optind - 1]);
         default:
-            return cli_usage_error("unknown option '%s'", av[optind - 1]);
+            return cli_getopt_error(c, av);
         }
     }
     if (optind < ac)

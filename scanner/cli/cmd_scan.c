@@ -313,15 +313,8 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         case 'h':
             o->help = true;
             break;
-        case ':':
-            return cli_usage_error("option '%s' needs an argument",
-                                   argv[optind - 1]);
         default:
-            if (optopt) {
-                char opt[3] = {'-', (char)optopt, 0};
-                return cli_usage_error("unknown option '%s'", opt);
-            }
-            return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+            return cli_getopt_error(c, argv);
         }
     }
     if (o->help)
