@@ -906,6 +906,26 @@ static stw_status load_findings(stw_store *s, int64_t image_id, size_t image,
     return st;
 }
 
+/* Appends the image of the current row (id, ref, manifest digest, config
+ * digest, platform) to r and its id to *ids. */
+static stw_status append_image_row(stw_store *s, sqlite3_stmt *q,
+                                   stw_results *r, int64_t **ids, size_t *cap,
+                                   size_t *idcap, stw_error *err)
+{
+    if (!grow((void **)&r->images, cap, r->n_images, sizeof *r->images) ||
+        !grow((void **)ids, idcap, r->n_images, sizeof **ids))
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    (*ids)[r->n_images] = sqlite3_column_int64(q, 0);
+    stw_rimage *im = &r->images[r->n_images++];
+    im->ref = col_dup(q, 1);
+    im->manifest_digest = col_dup(q, 2);
+    im->config_digest = col_dup(q, 3);
+    im->platform = col_dup(q, 4);
+    if (!im->ref || !im->manifest_digest || !im->config_digest || !im->platform)
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+    return STW_OK;
+}
+
 static stw_status load_images(stw_store *s, int64_t scan_id, stw_results *r,
                               int64_t **ids, stw_error *err)
 {
@@ -915,20 +935,7 @@ static stw_status load_images(stw_store *s, int64_t scan_id, stw_results *r,
     stw_status st = STW_OK;
     int rc = SQLITE_DONE;
     while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (!grow((void **)&r->images, &cap, r->n_images, sizeof *r->images) ||
-            !grow((void **)ids, &idcap, r->n_images, sizeof **ids)) {
-            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
-            break;
-        }
-        (*ids)[r->n_images] = sqlite3_column_int64(q, 0);
-        stw_rimage *im = &r->images[r->n_images++];
-        im->ref = col_dup(q, 1);
-        im->manifest_digest = col_dup(q, 2);
-        im->config_digest = col_dup(q, 3);
-        im->platform = col_dup(q, 4);
-        if (!im->ref || !im->manifest_digest || !im->config_digest ||
-            !im->platform)
-            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+        st = append_image_row(s, q, r, ids, &cap, &idcap, err);
     }
     if (!st && rc != SQLITE_DONE)
         st = db_fail(s, err, "read images of scan %lld", (long long)scan_id);
@@ -1062,20 +1069,7 @@ static stw_status load_latest_images(stw_store *s, const char *glob,
         const char *ref = (const char *)sqlite3_column_text(q, 1);
         if (glob && fnmatch(glob, ref ? ref : "", 0) != 0)
             continue;
-        if (!grow((void **)&r->images, &cap, r->n_images, sizeof *r->images) ||
-            !grow((void **)ids, &idcap, r->n_images, sizeof **ids)) {
-            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
-            break;
-        }
-        (*ids)[r->n_images] = sqlite3_column_int64(q, 0);
-        stw_rimage *im = &r->images[r->n_images++];
-        im->ref = col_dup(q, 1);
-        im->manifest_digest = col_dup(q, 2);
-        im->config_digest = col_dup(q, 3);
-        im->platform = col_dup(q, 4);
-        if (!im->ref || !im->manifest_digest || !im->config_digest ||
-            !im->platform)
-            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", s->name);
+        st = append_image_row(s, q, r, ids, &cap, &idcap, err);
     }
     if (!st && rc != SQLITE_DONE)
         st = db_fail(s, err, "read latest images");
