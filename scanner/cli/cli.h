@@ -103,6 +103,10 @@ void cli_secrets_add(void *ctx, const char *fingerprint, const char *secret,
 const char *cli_secrets_get(void *ctx, const char *fingerprint);
 void cli_secrets_free(cli_secrets *s);
 
+/* Parses --format's value into *out and returns -1; for an unknown format
+ * prints the usage error and returns its exit status. */
+int cli_parse_format(const char *s, stw_report_format *out);
+
 /* The usage error for what getopt_long returned as c (':' for a missing
  * argument, '?' for an unknown option); returns the exit status. */
 int cli_getopt_error(int c, char **argv);

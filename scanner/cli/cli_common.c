@@ -268,6 +268,14 @@ void cli_secrets_free(cli_secrets *s)
     free(s);
 }
 
+int cli_parse_format(const char *s, stw_report_format *out)
+{
+    if (stw_report_format_parse(s, out) == STW_OK)
+        return -1;
+    return cli_usage_error("unknown format '%s' (table, json, sarif or html)",
+                           s);
+}
+
 int cli_getopt_error(int c, char **argv)
 {
     if (c == ':')

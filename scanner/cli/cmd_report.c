@@ -89,10 +89,8 @@ static int parse(int argc, char **argv, cli_options *o)
             o->rule_id = optarg;
             break;
         case OPT_FORMAT:
-            if (stw_report_format_parse(optarg, &o->format) != STW_OK)
-                return cli_usage_error("unknown format '%s' (table, json, "
-                                       "sarif or html)",
-                                       optarg);
+            if (cli_parse_format(optarg, &o->format) >= 0)
+                return EXIT_ERROR; /* the usage error is printed */
             break;
         case 'o':
             o->output = optarg;
