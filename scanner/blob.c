@@ -35,7 +35,11 @@ enum phase { PH_START, PH_BODY, PH_END, PH_FAILED };
  * speed of inflate alone. Jobs run in submission order; the main thread
  * waits for a job only before the memory it reads may change (the next
  * read callback, the reuse of an output buffer) and at the end. */
-#define HASHER_SLOTS 4 /* at most 1 raw piece + 2 output buffers queued */
+/* Output buffers in flight: inflate may run this many buffers ahead of the
+ * hasher. With the hasher and the content thread sharing the second core,
+ * a short ring stalls inflate whenever the hasher is descheduled. */
+#define BLOB_RING    8
+#define HASHER_SLOTS (BLOB_RING + 2) /* + 1 raw piece, rounded up */
 /* Raw pieces below this are hashed inline: handing a tiny piece to the
  * thread costs more than hashing it (a pipe gives 64 KiB pieces). */
 #define HASHER_MIN_JOB (32u << 10)
@@ -166,14 +170,14 @@ struct stw_blob {
     const unsigned char *rest;
     size_t rest_len;
 
-    /* Compressed input only: bufs holds one BLOB_OUT_SIZE buffer, or two
-     * when the hasher thread runs; out is the one being filled. */
+    /* Compressed input only: bufs holds one BLOB_OUT_SIZE buffer, or
+     * BLOB_RING when the hasher thread runs; out is the one being filled. */
     unsigned char *bufs;
     unsigned char *out;
     hasher hs;
     bool hs_on;
-    bool raw_job_on, out_job_on[2]; /* a job reads that memory */
-    uint64_t raw_job, out_job[2];   /* its sequence number */
+    bool raw_job_on, out_job_on[BLOB_RING]; /* a job reads that memory */
+    uint64_t raw_job, out_job[BLOB_RING];   /* its sequence number */
     unsigned cur;                   /* index of out in bufs */
     struct inflate_state *gz;
     enum gz_state gz_state;
@@ -418,7 +422,7 @@ static stw_status blob_start(stw_blob *b, stw_error *err)
     }
 
     if (b->comp != STW_COMP_NONE) {
-        b->bufs = malloc(2 * (size_t)BLOB_OUT_SIZE);
+        b->bufs = malloc(BLOB_RING * (size_t)BLOB_OUT_SIZE);
         if (b->bufs)
             b->hs_on = hasher_start(&b->hs);
         else
@@ -671,8 +675,9 @@ stw_status stw_blob_read(stw_blob *b, const void **buf, size_t *len,
         return st;
 
     if (b->hs_on) {
-        /* Alternate buffers; the one about to be filled must be hashed. */
-        b->cur ^= 1;
+        /* Round the ring; the buffer about to be filled must be hashed (and
+         * libarchive let go of it at the callback BLOB_RING - 1 ago). */
+        b->cur = (b->cur + 1) % BLOB_RING;
         if (b->out_job_on[b->cur]) {
             hasher_wait(&b->hs, b->out_job[b->cur]);
             b->out_job_on[b->cur] = false;

@@ -7,10 +7,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FEED_SLOTS     8
+#define FEED_SLOTS     16
 #define FEED_SLOT_SIZE (256u << 10)
 #define REC_HEADER     5 /* type byte + 32-bit little-endian length */
 
@@ -34,6 +35,9 @@ struct stw_feeder {
     bool abort;    /* discard what is queued */
     bool running;
     bool sync_init; /* mu and the conditions exist */
+    /* Producer: offset of the current file's DATA record in the slot being
+     * filled, which later data extends; SIZE_MAX when there is none. */
+    size_t open_data;
     stw_matcher *m;
     stw_finding_list *out;
     /* Consumer state, touched only by the consumer thread until joined. */
@@ -56,6 +60,22 @@ static uint32_t get_u32(const unsigned char *p)
            (uint32_t)p[3] << 24;
 }
 
+/* Whether the records at p[i..len) are one DATA record and the END of the
+ * file begun just before them: the whole file is then in this slot. */
+static bool whole_file(const unsigned char *p, size_t len, size_t i,
+                       const unsigned char **data, size_t *n)
+{
+    if (i + REC_HEADER > len || p[i] != REC_DATA)
+        return false;
+    uint32_t dn = get_u32(p + i + 1);
+    size_t end = i + REC_HEADER + dn;
+    if (end + REC_HEADER > len || p[end] != REC_END)
+        return false;
+    *data = p + i + REC_HEADER;
+    *n = dn;
+    return true;
+}
+
 /* Runs the matcher over one slot's records; after the first failure only
  * drains, so the producer never blocks on a dead consumer. */
 static void consume(stw_feeder *f, const unsigned char *p, size_t len)
@@ -74,6 +94,16 @@ static void consume(stw_feeder *f, const unsigned char *p, size_t len)
             size_t pl = n - sizeof(size);
             memcpy(f->path, body + sizeof(size), pl);
             f->path[pl] = 0;
+            const unsigned char *whole;
+            size_t wn;
+            if (whole_file(p, len, i, &whole, &wn)) {
+                /* Most files: scanned where they lie, not copied again. */
+                f->st = stw_matcher_scan_buffer(f->m, f->path, whole, wn,
+                                                stw_finding_list_sink, f->out,
+                                                &f->err);
+                i += 2 * REC_HEADER + wn;
+                continue;
+            }
             f->st = stw_matcher_begin(f->m, f->path, size,
                                       stw_finding_list_sink, f->out, &f->err);
         } else if (type == REC_DATA) {
@@ -116,6 +146,7 @@ stw_status stw_feeder_create(stw_matcher *m, stw_finding_list *out,
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     f->m = m;
     f->out = out;
+    f->open_data = SIZE_MAX;
     for (int i = 0; i < FEED_SLOTS; i++) {
         if (!(f->slots[i].buf = malloc(FEED_SLOT_SIZE))) {
             stw_feeder_destroy(f);
@@ -138,6 +169,7 @@ stw_status stw_feeder_create(stw_matcher *m, stw_finding_list *out,
 /* Hands the slot being filled to the consumer. */
 static void publish(stw_feeder *f)
 {
+    f->open_data = SIZE_MAX;
     pthread_mutex_lock(&f->mu);
     f->head++;
     f->filling = false;
@@ -182,6 +214,7 @@ stw_status stw_feeder_begin(stw_feeder *f, const char *path, uint64_t size)
         return STW_ERR_LIMIT;
     slot *s = room(f, REC_HEADER + sizeof(size) + pl);
     put_record(s, REC_BEGIN, &size, sizeof(size), path, pl);
+    f->open_data = SIZE_MAX;
     return STW_OK;
 }
 
@@ -193,10 +226,22 @@ stw_status stw_feeder_data(stw_feeder *f, const void *p, size_t n)
          * tail: ask for a useful amount of room. */
         size_t want = n < 4096 ? n : 4096;
         slot *s = room(f, REC_HEADER + want);
-        size_t k = FEED_SLOT_SIZE - s->len - REC_HEADER;
+        size_t k = FEED_SLOT_SIZE - s->len;
+        if (f->open_data == SIZE_MAX)
+            k -= REC_HEADER;
         if (k > n)
             k = n;
-        put_record(s, REC_DATA, c, k, NULL, 0);
+        if (f->open_data != SIZE_MAX) {
+            /* Contiguous with the file's record: one record, so a file that
+             * arrived in several blocks can still be scanned in place. */
+            unsigned char *h = s->buf + f->open_data;
+            memcpy(s->buf + s->len, c, k);
+            put_u32(h + 1, get_u32(h + 1) + (uint32_t)k);
+            s->len += k;
+        } else {
+            f->open_data = s->len;
+            put_record(s, REC_DATA, c, k, NULL, 0);
+        }
         c += k;
         n -= k;
     }
@@ -206,6 +251,7 @@ stw_status stw_feeder_data(stw_feeder *f, const void *p, size_t n)
 stw_status stw_feeder_end(stw_feeder *f)
 {
     put_record(room(f, REC_HEADER), REC_END, NULL, 0, NULL, 0);
+    f->open_data = SIZE_MAX;
     return STW_OK;
 }
 

@@ -59,7 +59,9 @@ typedef struct match {
 
 struct stw_matcher {
     const stw_rules *rules;
-    hs_scratch_t *scratch; /* for rules->db and rules->path_db */
+    hs_scratch_t *scratch; /* for every database of rules */
+    const stw_prefilter *pf; /* the set whose scan is running */
+    bool path_set_on;        /* a rule of rules->content_path is on */
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_match_context *mctx_lim; /* mctx plus an offset limit: matches
@@ -67,7 +69,10 @@ struct stw_matcher {
     pcre2_jit_stack *jit;
 
     unsigned char *buf; /* STW_SCAN_CHUNK + STW_SCAN_OVERLAP bytes */
-    size_t len;
+    /* What a scan reads: buf, or a caller's whole file scanned in place
+     * (stw_matcher_scan_buffer), never written through. */
+    const unsigned char *text;
+    size_t len; /* bytes of text */
     uint64_t base;      /* file offset of buf[0] */
     uint64_t accept_lo; /* matches starting before this were handled */
     uint64_t nl_pos;    /* newlines before this file offset ... */
@@ -126,6 +131,7 @@ stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
     m->rules = rules;
     size_t n = rules->n_rules ? rules->n_rules : 1;
     m->buf = malloc(WINDOW_CAP);
+    m->text = m->buf;
     m->rule_on = calloc(n, 1);
     m->path_hit = calloc(rules->n_path_slots ? rules->n_path_slots : 1, 1);
     m->hits = calloc(n, sizeof(*m->hits));
@@ -143,7 +149,11 @@ stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
     pcre2_set_match_limit(m->mctx, STW_REGEX_MATCH_LIMIT);
     pcre2_jit_stack_assign(m->mctx_lim, NULL, m->jit);
     pcre2_set_match_limit(m->mctx_lim, STW_REGEX_MATCH_LIMIT);
-    if ((rules->db && hs_alloc_scratch(rules->db, &m->scratch) != HS_SUCCESS) ||
+    if ((rules->content.db &&
+         hs_alloc_scratch(rules->content.db, &m->scratch) != HS_SUCCESS) ||
+        (rules->content_path.db &&
+         hs_alloc_scratch(rules->content_path.db, &m->scratch) !=
+             HS_SUCCESS) ||
         (rules->path_db &&
          hs_alloc_scratch(rules->path_db, &m->scratch) != HS_SUCCESS)) {
         stw_matcher_destroy(m);
@@ -237,6 +247,7 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
         memcpy(m->path_hit, rs->path_always, rs->n_path_slots);
     prefilter_path(m, plen);
     bool global_off = path_allowed(m, rs->allows, rs->n_allows, plen);
+    m->path_set_on = false;
     for (size_t i = 0; i < rs->n_rules; i++) {
         const stw_rule *r = &rs->rules[i];
         bool on =
@@ -244,6 +255,8 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
             (!r->path_re || path_matches(m, r->path_re, r->path_slot, plen)) &&
             !path_allowed(m, r->allows, r->n_allows, plen);
         m->rule_on[i] = on;
+        m->path_set_on |= on && r->path_re && (r->mode == STW_MODE_KEYWORD ||
+                                               r->mode == STW_MODE_PREFILTER);
         if (on && r->mode == STW_MODE_PATH_ONLY) {
             stw_finding f = {.path = m->path,
                              .kind = r->info.kind,
@@ -339,17 +352,11 @@ static int add_window(stw_matcher *m, uint32_t r, size_t lo, size_t smax,
     return 0;
 }
 
-static int on_hit(unsigned int id, unsigned long long from,
-                  unsigned long long to, unsigned int flags, void *ctx)
+/* Opens a window for one target of a hit ending at `to`. */
+static int open_window(stw_matcher *m, const stw_pattern *p, size_t end)
 {
-    (void)from; /* no start-of-match tracking: it costs speed */
-    (void)flags;
-    stw_matcher *m = ctx;
-    const stw_pattern *p = &m->rules->patterns[id];
-    if (!m->rule_on[p->rule])
-        return 0;
     const stw_rule *r = &m->rules->rules[p->rule];
-    size_t end = (size_t)to, lo, hi, smax;
+    size_t lo, hi, smax;
     if (p->is_regex) {
         /* A prefilter report is a possible match end. */
         lo = end > r->hit_after ? end - r->hit_after : 0;
@@ -366,6 +373,38 @@ static int on_hit(unsigned int id, unsigned long long from,
     if (smax > hi)
         smax = hi;
     return add_window(m, p->rule, lo, smax, hi);
+}
+
+static int on_hit(unsigned int id, unsigned long long from,
+                  unsigned long long to, unsigned int flags, void *ctx)
+{
+    (void)from; /* no start-of-match tracking: it costs speed */
+    (void)flags;
+    stw_matcher *m = ctx;
+    const stw_prefilter *pf = m->pf;
+    for (uint32_t k = pf->first[id]; k < pf->first[id + 1]; k++) {
+        const stw_pattern *p = &pf->targets[k];
+        if (m->rule_on[p->rule] && open_window(m, p, (size_t)to) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Runs one prefilter set over the window buffer. */
+static stw_status prefilter(stw_matcher *m, const stw_prefilter *pf,
+                            stw_error *err)
+{
+    if (!pf->db)
+        return STW_OK;
+    m->pf = pf;
+    hs_error_t e = hs_scan(pf->db, (const char *)m->text, (unsigned)m->len, 0,
+                           m->scratch, on_hit, m);
+    if (m->scan_failed)
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", m->path);
+    if (e != HS_SUCCESS)
+        return stw_fail(err, STW_ERR_RULES, "%s: vectorscan error %d", m->path,
+                        (int)e);
+    return STW_OK;
 }
 
 static stw_status push_match(stw_matcher *m, const match *x, stw_error *err)
@@ -403,7 +442,7 @@ static stw_status confirm(stw_matcher *m, uint32_t ri, bool final,
             pcre2_set_offset_limit(mc, smax);
         }
         while (start <= last && start < hi) {
-            int rc = pcre2_match(r->re, m->buf, hi, start, opts, m->md, mc);
+            int rc = pcre2_match(r->re, m->text, hi, start, opts, m->md, mc);
             if (rc < 0)
                 break; /* no match, or a limit hit: skip the window */
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -450,8 +489,8 @@ static int cmp_match(const void *a, const void *b)
 /* Counts newlines up to buffer position pos (>= nl_pos - base). */
 static void advance_lines(stw_matcher *m, size_t pos)
 {
-    const unsigned char *p = m->buf + (m->nl_pos - m->base);
-    const unsigned char *end = m->buf + pos;
+    const unsigned char *p = m->text + (m->nl_pos - m->base);
+    const unsigned char *end = m->text + pos;
     while (p < end) {
         const unsigned char *q = memchr(p, '\n', (size_t)(end - p));
         if (!q)
@@ -494,9 +533,9 @@ static void line_around(const stw_matcher *m, size_t pos, size_t *lo,
                         size_t *hi)
 {
     size_t a = pos, b = pos;
-    while (a > 0 && pos - a < 1024 && m->buf[a - 1] != '\n')
+    while (a > 0 && pos - a < 1024 && m->text[a - 1] != '\n')
         a--;
-    while (b < m->len && b - pos < 1024 && m->buf[b] != '\n')
+    while (b < m->len && b - pos < 1024 && m->text[b] != '\n')
         b++;
     *lo = a;
     *hi = b;
@@ -516,7 +555,7 @@ static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
             continue;
         size_t llo, lhi;
         line_around(m, x->start, &llo, &lhi);
-        const char *b = (const char *)m->buf;
+        const char *b = (const char *)m->text;
         if (re_matches(m, a[i].re, b + x->sec_lo, x->sec_hi - x->sec_lo) ||
             re_matches(m, a[i].re, b + x->start, x->end - x->start) ||
             re_matches(m, a[i].re, b + llo, lhi - llo))
@@ -529,7 +568,7 @@ static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
 static const char *secret_of(stw_matcher *m, const match *x, size_t *n)
 {
     const stw_rule *r = &m->rules->rules[x->rule];
-    const char *sec = (const char *)m->buf + x->sec_lo;
+    const char *sec = (const char *)m->text + x->sec_lo;
     *n = x->sec_hi - x->sec_lo;
     if (r->info.kind == STW_KIND_PRIVATE_KEY)
         sec = normalise(m, sec, n);
@@ -547,7 +586,7 @@ static void judge(stw_matcher *m, match *x)
     const char *body = sec;
     size_t bn = n;
     if (r->body_group) {
-        body = (const char *)m->buf + x->body_lo;
+        body = (const char *)m->text + x->body_lo;
         bn = x->body_hi - x->body_lo;
     }
     if (stw_is_placeholder(sec, n) ||
@@ -638,16 +677,9 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
     m->n_touched = 0;
     m->n_found = 0;
     m->scan_failed = false;
-    stw_status st = STW_OK;
-    if (rs->db) {
-        hs_error_t e = hs_scan(rs->db, (const char *)m->buf, (unsigned)m->len,
-                               0, m->scratch, on_hit, m);
-        if (m->scan_failed)
-            st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", m->path);
-        else if (e != HS_SUCCESS)
-            st = stw_fail(err, STW_ERR_RULES, "%s: vectorscan error %d",
-                          m->path, (int)e);
-    }
+    stw_status st = prefilter(m, &rs->content, err);
+    if (st == STW_OK && m->path_set_on)
+        st = prefilter(m, &rs->content_path, err);
     for (size_t i = 0; st == STW_OK && i < rs->n_full_rules; i++) {
         uint32_t r = rs->full_rules[i];
         if (m->rule_on[r] && add_window(m, r, 0, m->len, m->len) != 0)
@@ -735,6 +767,16 @@ stw_status stw_matcher_scan_buffer(stw_matcher *m, const char *path,
                                    stw_finding_fn fn, void *ctx, stw_error *err)
 {
     stw_status st = stw_matcher_begin(m, path, len, fn, ctx, err);
+    if (st == STW_OK && len <= WINDOW_CAP) {
+        /* One final scan sees it all: no need to copy it into buf. */
+        m->active = false;
+        m->text = data;
+        m->len = len;
+        st = scan_window(m, true, err);
+        m->text = m->buf;
+        m->len = 0;
+        return st;
+    }
     if (st == STW_OK)
         st = stw_matcher_feed(m, data, len, err);
     if (st == STW_OK)

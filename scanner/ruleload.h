@@ -106,12 +106,23 @@ typedef struct stw_rulefile {
     size_t n_known;
 } stw_rulefile;
 
-/* Maps a vectorscan pattern id back to its rule. */
+/* One rule a vectorscan hit opens a confirmation window for. */
 typedef struct stw_pattern {
     uint32_t rule;
     bool is_regex;  /* prefilter regex (hit is a match end) vs keyword */
     uint32_t kwlen; /* keyword length: the hit's `to` minus this is its start */
 } stw_pattern;
+
+/* One vectorscan database and what its hits mean. A keyword several rules
+ * share ("token", "secret") is one caseless pattern, so it is found and
+ * reported once: pattern id i opens windows for targets[first[i]] up to
+ * targets[first[i + 1]]. */
+typedef struct stw_prefilter {
+    hs_database_t *db; /* NULL when no rule of the set needs one */
+    stw_pattern *targets;
+    uint32_t *first; /* n_ids + 1 entries */
+    size_t n_ids;
+} stw_prefilter;
 
 /* The compiled set (the layout behind the opaque stw_rules). */
 struct stw_rules {
@@ -119,9 +130,12 @@ struct stw_rules {
     size_t n_rules;
     stw_allow *allows; /* global allow rules from every file */
     size_t n_allows;
-    hs_database_t *db; /* NULL when no rule needs the prefilter */
-    stw_pattern *patterns;
-    size_t n_patterns;
+    /* Rules for every path, scanned over every file; and rules with a
+     * path regex (.env, shadow, .git-credentials), whose common keywords
+     * ("key", "://") would otherwise be reported in every file only to
+     * be dropped: that set is scanned only where its path turns one on. */
+    stw_prefilter content;
+    stw_prefilter content_path;
     uint32_t *full_rules; /* rules scanned by PCRE2 over every window */
     size_t n_full_rules;
     uint32_t max_captures; /* largest capture count of any regex */

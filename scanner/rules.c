@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A growing list of rules while files are merged. */
 typedef struct rule_vec {
@@ -310,18 +311,155 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
     return STW_OK;
 }
 
-static stw_status build_db(stw_rules *rs, stw_error *err)
+/* Whether rule r feeds the prefilter set for rules with (or without) a
+ * path regex. */
+static bool in_set(const stw_rule *r, bool with_path)
 {
-    size_t n = 0;
+    return (r->mode == STW_MODE_KEYWORD || r->mode == STW_MODE_PREFILTER) &&
+           (r->path_re != NULL) == with_path;
+}
+
+/* The vectorscan pattern id of keyword kw among the first n expressions,
+ * or n when it is new. Keywords are caseless literals, so two that differ
+ * only in ASCII case are the same pattern. */
+static size_t keyword_id(char *const *kws, size_t n, const char *kw)
+{
+    for (size_t i = 0; i < n; i++)
+        if (kws[i] && strcasecmp(kws[i], kw) == 0)
+            return i;
+    return n;
+}
+
+/* Builds one prefilter set: a pattern per distinct keyword and per
+ * prefilter regex, and the targets each opens windows for. */
+static stw_status build_prefilter(stw_rules *rs, bool with_path,
+                                  stw_prefilter *pf, stw_error *err)
+{
+    size_t n_targets = 0;
     for (size_t i = 0; i < rs->n_rules; i++) {
         const stw_rule *r = &rs->rules[i];
-        if (r->mode == STW_MODE_KEYWORD)
-            n += r->n_keywords;
-        else if (r->mode == STW_MODE_PREFILTER)
-            n++;
-        else if (r->mode == STW_MODE_FULL)
-            rs->n_full_rules++;
+        if (in_set(r, with_path))
+            n_targets += r->mode == STW_MODE_KEYWORD ? r->n_keywords : 1;
     }
+    if (n_targets == 0)
+        return STW_OK;
+    /* kw[id]: the keyword of pattern id (NULL for a regex); at most one
+     * pattern per target. */
+    char **kw = calloc(n_targets, sizeof(*kw));
+    const stw_rule **re_rule = calloc(n_targets, sizeof(*re_rule));
+    uint32_t *count = calloc(n_targets + 1, sizeof(*count));
+    pf->targets = calloc(n_targets, sizeof(*pf->targets));
+    pf->first = calloc(n_targets + 1, sizeof(*pf->first));
+    if (!kw || !re_rule || !count || !pf->targets || !pf->first) {
+        free(kw);
+        free(re_rule);
+        free(count);
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    /* Pass 1: pattern ids, and how many targets each has. */
+    size_t n_ids = 0;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const stw_rule *r = &rs->rules[i];
+        if (!in_set(r, with_path))
+            continue;
+        if (r->mode == STW_MODE_PREFILTER) {
+            re_rule[n_ids] = r;
+            count[n_ids++]++;
+            continue;
+        }
+        for (size_t j = 0; j < r->n_keywords; j++) {
+            size_t id = keyword_id(kw, n_ids, r->keywords[j]);
+            if (id == n_ids)
+                kw[n_ids++] = r->keywords[j];
+            count[id]++;
+        }
+    }
+    for (size_t id = 0; id < n_ids; id++)
+        pf->first[id + 1] = pf->first[id] + count[id];
+    /* Pass 2: the targets, in rule order within each pattern. A rule
+     * listing the same keyword twice (in two cases) gets one window. */
+    memset(count, 0, (n_targets + 1) * sizeof(*count));
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const stw_rule *r = &rs->rules[i];
+        if (!in_set(r, with_path))
+            continue;
+        size_t nk = r->mode == STW_MODE_KEYWORD ? r->n_keywords : 1;
+        for (size_t j = 0; j < nk; j++) {
+            size_t id = 0;
+            if (r->mode == STW_MODE_PREFILTER) {
+                while (re_rule[id] != r)
+                    id++;
+            } else {
+                id = keyword_id(kw, n_ids, r->keywords[j]);
+            }
+            stw_pattern t = {(uint32_t)i, r->mode == STW_MODE_PREFILTER,
+                             r->mode == STW_MODE_PREFILTER
+                                 ? 0
+                                 : (uint32_t)strlen(r->keywords[j])};
+            stw_pattern *v = pf->targets + pf->first[id];
+            bool dup = false;
+            for (uint32_t k = 0; k < count[id]; k++)
+                dup |= v[k].rule == t.rule;
+            if (!dup)
+                v[count[id]++] = t;
+        }
+    }
+    /* Duplicates left gaps: close them. */
+    size_t w = 0;
+    for (size_t id = 0; id < n_ids; id++) {
+        uint32_t lo = pf->first[id];
+        pf->first[id] = (uint32_t)w;
+        memmove(pf->targets + w, pf->targets + lo,
+                count[id] * sizeof(*pf->targets));
+        w += count[id];
+    }
+    pf->first[n_ids] = (uint32_t)w;
+    pf->n_ids = n_ids;
+
+    char **exprs = calloc(n_ids, sizeof(*exprs));
+    unsigned *flags = calloc(n_ids, sizeof(*flags));
+    unsigned *ids = calloc(n_ids, sizeof(*ids));
+    stw_status st = STW_OK;
+    if (!exprs || !flags || !ids)
+        st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    for (size_t id = 0; st == STW_OK && id < n_ids; id++) {
+        exprs[id] = kw[id] ? hs_literal(kw[id])
+                           : stw_strdup(re_rule[id]->regex_src);
+        flags[id] = kw[id] ? HS_FLAG_CASELESS : HS_FLAG_PREFILTER;
+        ids[id] = (unsigned)id;
+        if (!exprs[id])
+            st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    if (st == STW_OK) {
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile_multi((const char *const *)exprs, flags, ids,
+                             (unsigned)n_ids, HS_MODE_BLOCK, NULL, &pf->db,
+                             &ce) != HS_SUCCESS) {
+            const char *rid = "?";
+            if (ce && ce->expression >= 0 && (size_t)ce->expression < n_ids)
+                rid = rs->rules[pf->targets[pf->first[ce->expression]].rule]
+                          .id;
+            st = stw_fail(err, STW_ERR_RULES,
+                          "rule '%s': prefilter database: %s", rid,
+                          ce ? ce->message : "compile failed");
+            hs_free_compile_error(ce);
+        }
+    }
+    for (size_t i = 0; exprs && i < n_ids; i++)
+        free(exprs[i]);
+    free(exprs);
+    free(flags);
+    free(ids);
+    free(kw);
+    free(re_rule);
+    free(count);
+    return st;
+}
+
+static stw_status build_db(stw_rules *rs, stw_error *err)
+{
+    for (size_t i = 0; i < rs->n_rules; i++)
+        rs->n_full_rules += rs->rules[i].mode == STW_MODE_FULL;
     if (rs->n_full_rules) {
         rs->full_rules = calloc(rs->n_full_rules, sizeof(*rs->full_rules));
         if (!rs->full_rules)
@@ -331,59 +469,9 @@ static stw_status build_db(stw_rules *rs, stw_error *err)
             if (rs->rules[i].mode == STW_MODE_FULL)
                 rs->full_rules[k++] = (uint32_t)i;
     }
-    if (n == 0)
-        return STW_OK;
-    char **exprs = calloc(n, sizeof(*exprs));
-    unsigned *flags = calloc(n, sizeof(*flags));
-    unsigned *ids = calloc(n, sizeof(*ids));
-    rs->patterns = calloc(n, sizeof(*rs->patterns));
-    stw_status st = STW_OK;
-    if (!exprs || !flags || !ids || !rs->patterns)
-        st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; st == STW_OK && i < rs->n_rules; i++) {
-        const stw_rule *r = &rs->rules[i];
-        if (r->mode == STW_MODE_KEYWORD) {
-            for (size_t j = 0; j < r->n_keywords && st == STW_OK; j++) {
-                exprs[k] = hs_literal(r->keywords[j]);
-                if (!exprs[k])
-                    st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
-                flags[k] = HS_FLAG_CASELESS;
-                rs->patterns[k] = (stw_pattern){
-                    (uint32_t)i, false, (uint32_t)strlen(r->keywords[j])};
-                ids[k] = (unsigned)k;
-                k++;
-            }
-        } else if (r->mode == STW_MODE_PREFILTER) {
-            exprs[k] = stw_strdup(r->regex_src);
-            if (!exprs[k])
-                st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
-            flags[k] = HS_FLAG_PREFILTER;
-            rs->patterns[k] = (stw_pattern){(uint32_t)i, true, 0};
-            ids[k] = (unsigned)k;
-            k++;
-        }
-    }
-    rs->n_patterns = k;
-    if (st == STW_OK) {
-        hs_compile_error_t *ce = NULL;
-        if (hs_compile_multi((const char *const *)exprs, flags, ids,
-                             (unsigned)k, HS_MODE_BLOCK, NULL, &rs->db,
-                             &ce) != HS_SUCCESS) {
-            const char *rid = "?";
-            if (ce && ce->expression >= 0 && (size_t)ce->expression < k)
-                rid = rs->rules[rs->patterns[ce->expression].rule].id;
-            st = stw_fail(err, STW_ERR_RULES,
-                          "rule '%s': prefilter database: %s", rid,
-                          ce ? ce->message : "compile failed");
-            hs_free_compile_error(ce);
-        }
-    }
-    for (size_t i = 0; exprs && i < k; i++)
-        free(exprs[i]);
-    free(exprs);
-    free(flags);
-    free(ids);
+    stw_status st = build_prefilter(rs, false, &rs->content, err);
+    if (st == STW_OK)
+        st = build_prefilter(rs, true, &rs->content_path, err);
     return st;
 }
 
@@ -643,6 +731,13 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
     return STW_OK;
 }
 
+static void prefilter_free(stw_prefilter *pf)
+{
+    hs_free_database(pf->db);
+    free(pf->targets);
+    free(pf->first);
+}
+
 void stw_rules_destroy(stw_rules *r)
 {
     if (!r)
@@ -656,10 +751,10 @@ void stw_rules_destroy(stw_rules *r)
     for (size_t i = 0; i < r->n_known; i++)
         stw_known_key_free(&r->known[i]);
     free(r->known);
-    hs_free_database(r->db);
+    prefilter_free(&r->content);
+    prefilter_free(&r->content_path);
     hs_free_database(r->path_db);
     free(r->path_always);
-    free(r->patterns);
     free(r->full_rules);
     free(r);
 }
