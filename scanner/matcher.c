@@ -248,13 +248,15 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     prefilter_path(m, plen);
     bool global_off = path_allowed(m, rs->allows, rs->n_allows, plen);
     m->path_set_on = false;
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        const stw_rule *r = &rs->rules[i];
+    memset(m->rule_on, !global_off, rs->n_rules);
+    if (global_off)
+        return STW_OK;
+    for (size_t k = 0; k < rs->n_path_rules; k++) {
+        const stw_rule *r = &rs->rules[rs->path_rules[k]];
         bool on =
-            !global_off &&
             (!r->path_re || path_matches(m, r->path_re, r->path_slot, plen)) &&
             !path_allowed(m, r->allows, r->n_allows, plen);
-        m->rule_on[i] = on;
+        m->rule_on[rs->path_rules[k]] = on;
         m->path_set_on |= on && r->path_re && (r->mode == STW_MODE_KEYWORD ||
                                                r->mode == STW_MODE_PREFILTER);
         if (on && r->mode == STW_MODE_PATH_ONLY) {

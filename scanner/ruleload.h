@@ -138,6 +138,11 @@ struct stw_rules {
     stw_prefilter content_path;
     uint32_t *full_rules; /* rules scanned by PCRE2 over every window */
     size_t n_full_rules;
+    /* Rules a path can switch off or on (a path regex, a path-only allow
+     * rule): the only ones stw_matcher_begin examines per file; the rest
+     * are on unless a global allow rule matches the path. */
+    uint32_t *path_rules;
+    size_t n_path_rules;
     uint32_t max_captures; /* largest capture count of any regex */
     /* Every rule's path regex and every path-only allow rule's, as one
      * vectorscan prefilter over the path: a file runs PCRE2 only for the

@@ -456,6 +456,17 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
     return st;
 }
 
+/* Whether the path decides if rule r applies to a file. */
+static bool path_dependent(const stw_rule *r)
+{
+    if (r->path_re)
+        return true;
+    for (size_t j = 0; j < r->n_allows; j++)
+        if (!r->allows[j].re && r->allows[j].path_re)
+            return true;
+    return false;
+}
+
 static stw_status build_db(stw_rules *rs, stw_error *err)
 {
     for (size_t i = 0; i < rs->n_rules; i++)
@@ -468,6 +479,17 @@ static stw_status build_db(stw_rules *rs, stw_error *err)
         for (size_t i = 0; i < rs->n_rules; i++)
             if (rs->rules[i].mode == STW_MODE_FULL)
                 rs->full_rules[k++] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < rs->n_rules; i++)
+        rs->n_path_rules += path_dependent(&rs->rules[i]);
+    if (rs->n_path_rules) {
+        rs->path_rules = calloc(rs->n_path_rules, sizeof(*rs->path_rules));
+        if (!rs->path_rules)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        size_t k = 0;
+        for (size_t i = 0; i < rs->n_rules; i++)
+            if (path_dependent(&rs->rules[i]))
+                rs->path_rules[k++] = (uint32_t)i;
     }
     stw_status st = build_prefilter(rs, false, &rs->content, err);
     if (st == STW_OK)
@@ -756,6 +778,7 @@ void stw_rules_destroy(stw_rules *r)
     hs_free_database(r->path_db);
     free(r->path_always);
     free(r->full_rules);
+    free(r->path_rules);
     free(r);
 }
 

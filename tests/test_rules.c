@@ -444,6 +444,45 @@ START_TEST(test_engine_path_and_allow_rules)
 }
 END_TEST
 
+/* One keyword, three rules: two for every path (the keyword written in two
+ * cases, so one vectorscan pattern serves both), one for .ini files only
+ * (its own database, scanned only where its path applies). Each rule must
+ * still see every hit it is owed, and only those. */
+START_TEST(test_shared_keyword_across_path_and_general_rules)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(
+        load_user("rules:\n"
+                  "  - id: a-any\n    severity: low\n    keywords: [shrd]\n"
+                  "    regex: 'shrd:a=[0-9]{4}'\n"
+                  "  - id: b-any\n    severity: low\n"
+                  "    keywords: [SHRD, shrd]\n"
+                  "    regex: 'shrd:b=[0-9]{4}'\n"
+                  "  - id: c-ini\n    severity: low\n    keywords: [Shrd]\n"
+                  "    path: '\\.ini$'\n    regex: 'shrd:c=[0-9]{4}'\n",
+                  &r, &err, NULL),
+        STW_OK);
+    const char *text = "shrd:a=1111 shrd:b=2222 shrd:c=3333\nshrd:b=4444\n";
+    hits h;
+    scan(r, "etc/app.ini", text, &h);
+    ck_assert_uint_eq(h.n, 4);
+    ck_assert_uint_eq(count_rule(&h, "a-any"), 1);
+    ck_assert_uint_eq(count_rule(&h, "b-any"), 2);
+    ck_assert_uint_eq(count_rule(&h, "c-ini"), 1);
+    scan(r, "etc/app.txt", text, &h);
+    ck_assert_uint_eq(h.n, 3);
+    ck_assert_uint_eq(count_rule(&h, "c-ini"), 0);
+    /* Only the path rule's keyword present, in a file it does not apply to:
+     * nothing, and in one it does: its finding. */
+    scan(r, "x.txt", "shrd:c=5555\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "x.ini", "shrd:c=5555\n", &h);
+    ck_assert_uint_eq(h.n, 1);
+    stw_rules_destroy(r);
+}
+END_TEST
+
 /* A rule set with no prefilter pattern at all still scans. */
 START_TEST(test_engine_without_vectorscan_database)
 {
@@ -678,6 +717,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_engine_keyword_prefilter_fallback_modes);
     tcase_add_test(tc, test_engine_path_and_allow_rules);
     tcase_add_test(tc, test_engine_without_vectorscan_database);
+    tcase_add_test(tc, test_shared_keyword_across_path_and_general_rules);
     tcase_add_test(tc, test_checksum_validates_or_drops_github_tokens);
     tcase_add_test(tc, test_secret_offset_and_length_are_raw_positions);
     tcase_add_test(tc, test_generic_rule_yields_to_specific_rule);
