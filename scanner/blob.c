@@ -178,7 +178,7 @@ struct stw_blob {
     bool hs_on;
     bool raw_job_on, out_job_on[BLOB_RING]; /* a job reads that memory */
     uint64_t raw_job, out_job[BLOB_RING];   /* its sequence number */
-    unsigned cur;                   /* index of out in bufs */
+    unsigned cur;                           /* index of out in bufs */
     struct inflate_state *gz;
     enum gz_state gz_state;
     uint64_t gz_members; /* members finished */

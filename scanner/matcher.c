@@ -59,7 +59,7 @@ typedef struct match {
 
 struct stw_matcher {
     const stw_rules *rules;
-    hs_scratch_t *scratch; /* for every database of rules */
+    hs_scratch_t *scratch;   /* for every database of rules */
     const stw_prefilter *pf; /* the set whose scan is running */
     bool path_set_on;        /* a rule of rules->content_path is on */
     pcre2_match_data *md;
@@ -72,7 +72,7 @@ struct stw_matcher {
     /* What a scan reads: buf, or a caller's whole file scanned in place
      * (stw_matcher_scan_buffer), never written through. */
     const unsigned char *text;
-    size_t len; /* bytes of text */
+    size_t len;         /* bytes of text */
     uint64_t base;      /* file offset of buf[0] */
     uint64_t accept_lo; /* matches starting before this were handled */
     uint64_t nl_pos;    /* newlines before this file offset ... */
@@ -152,8 +152,7 @@ stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
     if ((rules->content.db &&
          hs_alloc_scratch(rules->content.db, &m->scratch) != HS_SUCCESS) ||
         (rules->content_path.db &&
-         hs_alloc_scratch(rules->content_path.db, &m->scratch) !=
-             HS_SUCCESS) ||
+         hs_alloc_scratch(rules->content_path.db, &m->scratch) != HS_SUCCESS) ||
         (rules->path_db &&
          hs_alloc_scratch(rules->path_db, &m->scratch) != HS_SUCCESS)) {
         stw_matcher_destroy(m);
@@ -257,8 +256,9 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
             (!r->path_re || path_matches(m, r->path_re, r->path_slot, plen)) &&
             !path_allowed(m, r->allows, r->n_allows, plen);
         m->rule_on[rs->path_rules[k]] = on;
-        m->path_set_on |= on && r->path_re && (r->mode == STW_MODE_KEYWORD ||
-                                               r->mode == STW_MODE_PREFILTER);
+        m->path_set_on |=
+            on && r->path_re &&
+            (r->mode == STW_MODE_KEYWORD || r->mode == STW_MODE_PREFILTER);
         if (on && r->mode == STW_MODE_PATH_ONLY) {
             stw_finding f = {.path = m->path,
                              .kind = r->info.kind,

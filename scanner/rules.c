@@ -423,8 +423,8 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
     if (!exprs || !flags || !ids)
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (size_t id = 0; st == STW_OK && id < n_ids; id++) {
-        exprs[id] = kw[id] ? hs_literal(kw[id])
-                           : stw_strdup(re_rule[id]->regex_src);
+        exprs[id] =
+            kw[id] ? hs_literal(kw[id]) : stw_strdup(re_rule[id]->regex_src);
         flags[id] = kw[id] ? HS_FLAG_CASELESS : HS_FLAG_PREFILTER;
         ids[id] = (unsigned)id;
         if (!exprs[id])
@@ -437,8 +437,7 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
                              &ce) != HS_SUCCESS) {
             const char *rid = "?";
             if (ce && ce->expression >= 0 && (size_t)ce->expression < n_ids)
-                rid = rs->rules[pf->targets[pf->first[ce->expression]].rule]
-                          .id;
+                rid = rs->rules[pf->targets[pf->first[ce->expression]].rule].id;
             st = stw_fail(err, STW_ERR_RULES,
                           "rule '%s': prefilter database: %s", rid,
                           ce ? ce->message : "compile failed");
