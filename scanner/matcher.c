@@ -365,6 +365,7 @@ static int open_window(stw_matcher *m, const stw_pattern *p, size_t end)
         hi = end + r->hit_before;
         smax = hi;
     } else {
+        end -= p->tail; /* the keyword ends before its keyword-next byte */
         size_t start = end >= p->kwlen ? end - p->kwlen : 0;
         lo = start > r->hit_before ? start - r->hit_before : 0;
         hi = end + r->hit_after;

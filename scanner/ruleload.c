@@ -156,6 +156,7 @@ void stw_rule_free(stw_rule *r)
     free(r->secret_group_name);
     free(r->path_src);
     free_list(r->keywords, r->n_keywords);
+    free(r->keyword_next);
     for (size_t i = 0; i < r->n_allows; i++)
         stw_allow_free(&r->allows[i]);
     free(r->allows);
@@ -276,6 +277,27 @@ static bool id_valid(const char *s)
     return true;
 }
 
+/* Whether s is one bracket expression ("[=:_]", "[^a-z]"): what
+ * keyword-next accepts, so a keyword plus it is exactly one byte longer.
+ * Vectorscan checks the inside when the rules are compiled. */
+static bool bracket_expr(const char *s)
+{
+    size_t n = strlen(s), i = 1;
+    if (n < 3 || s[0] != '[' || s[n - 1] != ']')
+        return false;
+    if (s[i] == '^')
+        i++;
+    if (s[i] == ']')
+        i++; /* a leading ']' is a member */
+    for (; i < n - 1; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == ']' || s[i] == '[')
+            return false;
+    }
+    return i == n - 1;
+}
+
 static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
 {
     char where[128];
@@ -326,6 +348,8 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
         else if (key_is(key, "keywords"))
             st = string_list(ld, val, where, "keywords", &r->keywords,
                              &r->n_keywords);
+        else if (key_is(key, "keyword-next"))
+            st = scalar_dup(ld, val, where, "keyword-next", &r->keyword_next);
         else if (key_is(key, "regex"))
             st = scalar_dup(ld, val, where, "regex", &r->regex_src);
         else if (key_is(key, "secret-group-name"))
@@ -403,6 +427,15 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
     if (st == STW_OK && !r->regex_src && r->n_keywords)
         st = stw_fail(ld->err, STW_ERR_RULES,
                       "%s: %s: 'keywords' without 'regex'", ld->file, where);
+    if (st == STW_OK && r->keyword_next && !r->n_keywords)
+        st = stw_fail(ld->err, STW_ERR_RULES,
+                      "%s: %s: 'keyword-next' without 'keywords'", ld->file,
+                      where);
+    if (st == STW_OK && r->keyword_next && !bracket_expr(r->keyword_next))
+        st = stw_fail(ld->err, STW_ERR_RULES,
+                      "%s: %s: keyword-next '%s' must be one bracket "
+                      "expression, e.g. '[=:_]'",
+                      ld->file, where, r->keyword_next);
     for (size_t i = 0; st == STW_OK && i < r->n_keywords; i++) {
         if (!r->keywords[i][0])
             st = stw_fail(ld->err, STW_ERR_RULES, "%s: %s: empty keyword",

@@ -49,6 +49,9 @@ typedef struct stw_rule {
     char *path_src;          /* NULL: every path */
     char **keywords;
     size_t n_keywords;
+    /* `keyword-next:` a bracket expression the byte after a keyword must
+     * match for the hit to count; NULL = any byte, or none. */
+    char *keyword_next;
     stw_allow *allows;
     size_t n_allows;
     double entropy;  /* minimum Shannon bits/char of the secret; 0 = none */
@@ -111,6 +114,7 @@ typedef struct stw_pattern {
     uint32_t rule;
     bool is_regex;  /* prefilter regex (hit is a match end) vs keyword */
     uint32_t kwlen; /* keyword length: the hit's `to` minus this is its start */
+    uint32_t tail;  /* bytes matched after the keyword (keyword-next: 1) */
 } stw_pattern;
 
 /* One vectorscan database and what its hits mean. A keyword several rules

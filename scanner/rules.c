@@ -319,15 +319,34 @@ static bool in_set(const stw_rule *r, bool with_path)
            (r->path_re != NULL) == with_path;
 }
 
-/* The vectorscan pattern id of keyword kw among the first n expressions,
- * or n when it is new. Keywords are caseless literals, so two that differ
- * only in ASCII case are the same pattern. */
-static size_t keyword_id(char *const *kws, size_t n, const char *kw)
+/* The vectorscan pattern id of keyword kw (followed by next, or NULL)
+ * among the first n expressions, or n when it is new. Keywords are
+ * caseless literals, so two that differ only in ASCII case are the same
+ * pattern. */
+static size_t keyword_id(char *const *kws, char *const *nexts, size_t n,
+                         const char *kw, const char *next)
 {
     for (size_t i = 0; i < n; i++)
-        if (kws[i] && strcasecmp(kws[i], kw) == 0)
+        if (kws[i] && strcasecmp(kws[i], kw) == 0 &&
+            (nexts[i] ? next && strcmp(nexts[i], next) == 0 : !next))
             return i;
     return n;
+}
+
+/* kw as a literal, then the keyword-next bracket expression if any. */
+static char *hs_keyword(const char *kw, const char *next)
+{
+    char *lit = hs_literal(kw);
+    if (!lit || !next)
+        return lit;
+    size_t a = strlen(lit), b = strlen(next);
+    char *out = realloc(lit, a + b + 1);
+    if (!out) {
+        free(lit);
+        return NULL;
+    }
+    memcpy(out + a, next, b + 1);
+    return out;
 }
 
 /* Builds one prefilter set: a pattern per distinct keyword and per
@@ -346,12 +365,14 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
     /* kw[id]: the keyword of pattern id (NULL for a regex); at most one
      * pattern per target. */
     char **kw = calloc(n_targets, sizeof(*kw));
+    char **next = calloc(n_targets, sizeof(*next));
     const stw_rule **re_rule = calloc(n_targets, sizeof(*re_rule));
     uint32_t *count = calloc(n_targets + 1, sizeof(*count));
     pf->targets = calloc(n_targets, sizeof(*pf->targets));
     pf->first = calloc(n_targets + 1, sizeof(*pf->first));
-    if (!kw || !re_rule || !count || !pf->targets || !pf->first) {
+    if (!kw || !next || !re_rule || !count || !pf->targets || !pf->first) {
         free(kw);
+        free(next);
         free(re_rule);
         free(count);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -368,9 +389,12 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
             continue;
         }
         for (size_t j = 0; j < r->n_keywords; j++) {
-            size_t id = keyword_id(kw, n_ids, r->keywords[j]);
-            if (id == n_ids)
+            size_t id =
+                keyword_id(kw, next, n_ids, r->keywords[j], r->keyword_next);
+            if (id == n_ids) {
+                next[n_ids] = r->keyword_next;
                 kw[n_ids++] = r->keywords[j];
+            }
             count[id]++;
         }
     }
@@ -390,12 +414,13 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
                 while (re_rule[id] != r)
                     id++;
             } else {
-                id = keyword_id(kw, n_ids, r->keywords[j]);
+                id = keyword_id(kw, next, n_ids, r->keywords[j],
+                                r->keyword_next);
             }
-            stw_pattern t = {(uint32_t)i, r->mode == STW_MODE_PREFILTER,
-                             r->mode == STW_MODE_PREFILTER
-                                 ? 0
-                                 : (uint32_t)strlen(r->keywords[j])};
+            bool re = r->mode == STW_MODE_PREFILTER;
+            stw_pattern t = {(uint32_t)i, re,
+                             re ? 0 : (uint32_t)strlen(r->keywords[j]),
+                             !re && r->keyword_next ? 1 : 0};
             stw_pattern *v = pf->targets + pf->first[id];
             bool dup = false;
             for (uint32_t k = 0; k < count[id]; k++)
@@ -423,8 +448,8 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
     if (!exprs || !flags || !ids)
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (size_t id = 0; st == STW_OK && id < n_ids; id++) {
-        exprs[id] =
-            kw[id] ? hs_literal(kw[id]) : stw_strdup(re_rule[id]->regex_src);
+        exprs[id] = kw[id] ? hs_keyword(kw[id], next[id])
+                           : stw_strdup(re_rule[id]->regex_src);
         flags[id] = kw[id] ? HS_FLAG_CASELESS : HS_FLAG_PREFILTER;
         ids[id] = (unsigned)id;
         if (!exprs[id])
@@ -450,6 +475,7 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
     free(flags);
     free(ids);
     free(kw);
+    free(next);
     free(re_rule);
     free(count);
     return st;
@@ -615,6 +641,7 @@ static stw_status compute_version(stw_rules *rs, stw_error *err)
         hash_str(h, r->validator);
         for (size_t j = 0; j < r->n_keywords; j++)
             hash_str(h, r->keywords[j]);
+        hash_str(h, r->keyword_next);
         stw_sha256_update(h, "\x1e", 1);
         hash_allows(h, r->allows, r->n_allows);
     }

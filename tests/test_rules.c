@@ -278,6 +278,50 @@ START_TEST(test_load_field_value_errors)
     expect_load_error("rules:\n  - id: Bad_Id!\n    severity: low\n"
                       "    regex: a\n",
                       "Bad_Id!", "id must be");
+    expect_load_error("rules:\n  - id: kn\n    severity: low\n"
+                      "    keyword-next: '[=]'\n    regex: a\n",
+                      "rule 'kn'", "'keyword-next' without 'keywords'");
+    expect_load_error("rules:\n  - id: kn2\n    severity: low\n"
+                      "    keywords: [a]\n    keyword-next: '[=]x'\n"
+                      "    regex: a\n",
+                      "rule 'kn2'", "one bracket expression");
+    expect_load_error("rules:\n  - id: kn3\n    severity: low\n"
+                      "    keywords: [a]\n    keyword-next: '[a][b]'\n"
+                      "    regex: a\n",
+                      "rule 'kn3'", "one bracket expression");
+}
+END_TEST
+
+/* keyword-next gates a keyword hit on the byte after it (caseless, like the
+ * keyword); other keywords of the same text still open their windows. */
+START_TEST(test_keyword_next_gates_hits)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(
+        load_user("rules:\n"
+                  "  - id: kn\n    severity: low\n    keywords: [tok]\n"
+                  "    keyword-next: '[=k]'\n"
+                  "    regex: 'tok(?:key)?[=_](?<s>[0-9]{6})'\n"
+                  "    secret-group-name: s\n"
+                  "  - id: other\n    severity: low\n    keywords: [tok]\n"
+                  "    regex: 'tok#[0-9]{6}'\n",
+                  &r, &err, NULL),
+        STW_OK);
+    hits h;
+    scan(r, "a.txt", "tok=830271 tokkey=529714\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "kn"), 2);
+    /* The regex would match, but '_' is not a keyword-next byte. */
+    scan(r, "a.txt", "tok_730185\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    /* The same literal without keyword-next is its own pattern. */
+    scan(r, "a.txt", "tok#640917\n", &h);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_str_eq(h.v[0].rule, "other");
+    /* A keyword at the very end has no next byte: no hit. */
+    scan(r, "a.txt", "tok", &h);
+    ck_assert_uint_eq(h.n, 0);
+    stw_rules_destroy(r);
 }
 END_TEST
 
@@ -718,6 +762,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_engine_path_and_allow_rules);
     tcase_add_test(tc, test_engine_without_vectorscan_database);
     tcase_add_test(tc, test_shared_keyword_across_path_and_general_rules);
+    tcase_add_test(tc, test_keyword_next_gates_hits);
     tcase_add_test(tc, test_checksum_validates_or_drops_github_tokens);
     tcase_add_test(tc, test_secret_offset_and_length_are_raw_positions);
     tcase_add_test(tc, test_generic_rule_yields_to_specific_rule);
