@@ -234,7 +234,7 @@ stw_status stw_batch_list_registry(const char *host,
         st = stw_registry_tags(l.r, l.repo, on_tag, &l, err);
     }
     if (st == STW_OK) {
-        qsort(l.refs, l.n_refs, sizeof(*l.refs), cmp_str);
+        stw_sort(l.refs, l.n_refs, sizeof(*l.refs), cmp_str);
         *refs = l.refs;
         *n = l.n_refs;
         l.refs = NULL;

@@ -193,3 +193,10 @@ stw_status stw_read_small_file(const char *path, const char *label, size_t max,
     *len = got;
     return STW_OK;
 }
+
+void stw_sort(void *base, size_t n, size_t size,
+              int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}

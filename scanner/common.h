@@ -32,6 +32,11 @@ void stw_hex(const unsigned char *in, size_t n, char *out);
 stw_status stw_read_small_file(const char *path, const char *label, size_t max,
                                char **out, size_t *len, stw_error *err);
 
+/* qsort() for arrays that may be empty: with n == 0, base may be NULL
+ * (an array never allocated), which qsort() itself does not allow. */
+void stw_sort(void *base, size_t n, size_t size,
+              int (*cmp)(const void *, const void *));
+
 /* Thread-safe strerror: writes into buf and returns it. */
 const char *stw_strerror(int errnum, char *buf, size_t len);
 

@@ -207,7 +207,7 @@ void stw_finding_list_dedupe_secrets(stw_finding_list *l)
     }
     for (size_t i = 0; i < n; i++)
         ix[i] = &l->items[i];
-    qsort(ix, n, sizeof(*ix), cmp_secret_path);
+    stw_sort(ix, n, sizeof(*ix), cmp_secret_path);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && cmp_secret_path(&ix[i], &ix[j]) == 0)

@@ -306,7 +306,7 @@ static void merge_windows(rule_hits *h)
      * (add_window), which never changes again: nothing left to join. */
     if (h->n < 2 || !h->unsorted)
         return;
-    qsort(h->v, h->n, sizeof(*h->v), cmp_interval);
+    stw_sort(h->v, h->n, sizeof(*h->v), cmp_interval);
     h->unsorted = false;
     size_t k = 0;
     for (size_t i = 1; i < h->n; i++) {
@@ -695,7 +695,7 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
     if (st != STW_OK)
         return st;
     if (m->n_found > 1)
-        qsort(m->found, m->n_found, sizeof(*m->found), cmp_match);
+        stw_sort(m->found, m->n_found, sizeof(*m->found), cmp_match);
     for (size_t i = 0; i < m->n_found; i++) {
         if (i > 0 && m->found[i].start == m->found[i - 1].start &&
             m->found[i].rule == m->found[i - 1].rule)

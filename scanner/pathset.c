@@ -1,6 +1,7 @@
 /* pathset.c - a layer's effect on lower layers (entries, whiteouts, opaque
  * directories) as a sorted array of tagged 64-bit path hashes. */
 #include "pathset.h"
+#include "common.h"
 
 #include <endian.h>
 #include <stdlib.h>
@@ -110,7 +111,7 @@ void stw_pathset_finish(stw_pathset *ps, const void **blob, size_t *len)
 {
     if (!ps->finished) {
         if (ps->n)
-            qsort(ps->v, ps->n, sizeof(*ps->v), cmp_u64);
+            stw_sort(ps->v, ps->n, sizeof(*ps->v), cmp_u64);
         size_t w = 0;
         for (size_t i = 0; i < ps->n; i++)
             if (w == 0 || ps->v[w - 1] != ps->v[i])

@@ -717,7 +717,7 @@ static int count_layers(const stw_results *r, size_t *layers, size_t *cached)
     for (size_t i = 0; i < r->n_images; i++)
         for (size_t j = 0; j < r->images[i].n_layers; j++)
             v[k++] = &r->images[i].layers[j];
-    qsort(v, n, sizeof(*v), cmp_layer_digest);
+    stw_sort(v, n, sizeof(*v), cmp_layer_digest);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         int any_cached = 0;
@@ -837,7 +837,7 @@ static int mark_first_of_rule(const stw_rfinding **f, size_t n,
         while (b < n && f[b]->layer == f[a]->layer)
             b++;
         memcpy(v, f + a, (b - a) * sizeof(*v));
-        qsort(v, b - a, sizeof(*v), cmp_rule_then_ptr);
+        stw_sort(v, b - a, sizeof(*v), cmp_rule_then_ptr);
         for (size_t i = 0; i < b - a; i++) {
             if (i > 0 && strcmp(v[i]->rule ? v[i]->rule : "",
                                 v[i - 1]->rule ? v[i - 1]->rule : "") == 0)
@@ -926,7 +926,7 @@ stw_status stw_report_table_ex(const stw_results *r,
         goto nomem;
     for (size_t i = 0; i < r->n_findings; i++)
         f[i] = &r->findings[i];
-    qsort(f, r->n_findings, sizeof(*f), cmp_finding_ptr);
+    stw_sort(f, r->n_findings, sizeof(*f), cmp_finding_ptr);
 
     size_t at = 0;
     for (size_t img = 0; img < r->n_images || at < r->n_findings;) {
@@ -1436,7 +1436,7 @@ static int sarif_collect_rules(const stw_results *r, const stw_rules *rules,
                               .kind = f->kind,
                               .severity = f->severity};
     }
-    qsort(v, n, sizeof(*v), cmp_rule_id);
+    stw_sort(v, n, sizeof(*v), cmp_rule_id);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (k > 0 && strcmp(v[k - 1].id, v[i].id) == 0) {

@@ -707,7 +707,7 @@ static stw_status finish_known(stw_rules *rs, stw_error *err)
             rs->known[k++] = rs->known[i];
     }
     rs->n_known = k;
-    qsort(rs->known, rs->n_known, sizeof(*rs->known), cmp_known);
+    stw_sort(rs->known, rs->n_known, sizeof(*rs->known), cmp_known);
     for (size_t i = 0; i < rs->n_known; i++) {
         size_t n = strlen(rs->known[i].source) + 32;
         rs->known[i].detail = malloc(n);

@@ -551,7 +551,7 @@ static int default_jobs(void)
  * is not started last. */
 static void run_jobs(scan *s)
 {
-    qsort(s->jobs, s->n_jobs, sizeof(*s->jobs), job_cmp_size_desc);
+    stw_sort(s->jobs, s->n_jobs, sizeof(*s->jobs), job_cmp_size_desc);
     int n = s->opt && s->opt->jobs > 0 ? s->opt->jobs : default_jobs();
     if ((size_t)n > s->n_jobs)
         n = (int)s->n_jobs;

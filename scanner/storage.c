@@ -196,7 +196,7 @@ static stw_status to_json(walk *w, char **json, size_t *len, stw_error *err)
 {
     /* readdir order is the filesystem's: sort so reports are stable. */
     if (w->n)
-        qsort(w->v, w->n, sizeof(*w->v), cmp_ref);
+        stw_sort(w->v, w->n, sizeof(*w->v), cmp_ref);
     json_t *mans = json_array();
     json_t *idx = json_pack("{s:i,s:s,s:o}", "schemaVersion", 2, "mediaType",
                             MT_OCI_INDEX, "manifests", mans);

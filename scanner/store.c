@@ -1969,7 +1969,7 @@ stw_status stw_store_leaks_by_layer(stw_store *s, const char *image_glob,
         return st;
     }
     if (r->n_layers)
-        qsort(r->layers, r->n_layers, sizeof *r->layers, leak_cmp);
+        stw_sort(r->layers, r->n_layers, sizeof *r->layers, leak_cmp);
     *out = r;
     return STW_OK;
 }

@@ -74,7 +74,7 @@ static bool strset_has(const strset *cs, const char *str)
     if (!s->n || !str)
         return false;
     if (!s->sorted) {
-        qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+        stw_sort(s->v, s->n, sizeof(*s->v), cmp_str);
         s->sorted = true;
     }
     return bsearch(&str, s->v, s->n, sizeof(*s->v), cmp_str) != NULL;
@@ -642,7 +642,7 @@ stw_status stw_suppress_write_baseline(const stw_results *r, FILE *out,
     }
     for (size_t i = 0; i < r->n_findings; i++)
         v[i] = &r->findings[i];
-    qsort(v, r->n_findings, sizeof(*v), cmp_finding_fp);
+    stw_sort(v, r->n_findings, sizeof(*v), cmp_finding_fp);
     int bad = json_object_set_new(root, "stowaway_baseline",
                                   json_integer(STW_BASELINE_VERSION));
     bad |= json_object_set_new(root, "tool_version", json_string(STW_VERSION));

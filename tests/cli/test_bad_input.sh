@@ -20,6 +20,7 @@ BAD=(
     truncated.docker.tar
     no-manifest.docker.tar
     missing-layer.docker.tar
+    no-layer-blobs.oci.tar
     bad-json.docker.tar
     bad-digest.oci
     no-index.oci
