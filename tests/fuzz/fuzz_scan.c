@@ -50,9 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     /* Small limits, so a crafted size field is refused quickly instead of
      * being read for minutes; the logic that refuses it is the same. */
-    stw_scan_options opt = {.jobs = 1,
-                            .max_layer_bytes = 64u << 20,
-                            .max_entries = 100000};
+    stw_scan_options opt = {
+        .jobs = 1, .max_layer_bytes = 64u << 20, .max_entries = 100000};
     stw_status st = stw_scan_target(rules, store, scan_id, path, &opt, &err);
     if (st != STW_OK && !err.msg[0]) {
         fprintf(stderr, "fuzz_scan: failure %d without a message\n", (int)st);
