@@ -323,8 +323,8 @@ static bool in_set(const stw_rule *r, bool with_path)
  * among the first n expressions, or n when it is new. Keywords are
  * caseless literals, so two that differ only in ASCII case are the same
  * pattern. */
-static size_t keyword_id(char *const *kws, char *const *nexts, size_t n,
-                         const char *kw, const char *next)
+static size_t keyword_id(const char *const *kws, const char *const *nexts,
+                         size_t n, const char *kw, const char *next)
 {
     for (size_t i = 0; i < n; i++)
         if (kws[i] && strcasecmp(kws[i], kw) == 0 &&
@@ -362,94 +362,69 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
     }
     if (n_targets == 0)
         return STW_OK;
-    /* kw[id]: the keyword of pattern id (NULL for a regex); at most one
-     * pattern per target. */
-    char **kw = calloc(n_targets, sizeof(*kw));
-    char **next = calloc(n_targets, sizeof(*next));
-    const stw_rule **re_rule = calloc(n_targets, sizeof(*re_rule));
-    uint32_t *count = calloc(n_targets + 1, sizeof(*count));
+    /* Pattern id: kw[id] and next[id] for a keyword, src[id] for a regex.
+     * Each target is collected with its pattern id, then grouped by id. */
+    const char **kw = calloc(n_targets, sizeof(*kw));
+    const char **next = calloc(n_targets, sizeof(*next));
+    const char **src = calloc(n_targets, sizeof(*src));
+    size_t *of = calloc(n_targets, sizeof(*of));
+    stw_pattern *t = calloc(n_targets, sizeof(*t));
+    uint32_t *at = calloc(n_targets, sizeof(*at)); /* next slot per id */
     pf->targets = calloc(n_targets, sizeof(*pf->targets));
     pf->first = calloc(n_targets + 1, sizeof(*pf->first));
-    if (!kw || !next || !re_rule || !count || !pf->targets || !pf->first) {
-        free(kw);
-        free(next);
-        free(re_rule);
-        free(count);
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    char **exprs = calloc(n_targets, sizeof(*exprs));
+    unsigned *flags = calloc(n_targets, sizeof(*flags));
+    unsigned *ids = calloc(n_targets, sizeof(*ids));
+    stw_status st = STW_OK;
+    if (!kw || !next || !src || !of || !t || !at || !pf->targets ||
+        !pf->first || !exprs || !flags || !ids) {
+        st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        goto out;
     }
-    /* Pass 1: pattern ids, and how many targets each has. */
-    size_t n_ids = 0;
+    size_t n_ids = 0, n = 0;
     for (size_t i = 0; i < rs->n_rules; i++) {
         const stw_rule *r = &rs->rules[i];
         if (!in_set(r, with_path))
             continue;
         if (r->mode == STW_MODE_PREFILTER) {
-            re_rule[n_ids] = r;
-            count[n_ids++]++;
+            src[n_ids] = r->regex_src;
+            t[n] = (stw_pattern){(uint32_t)i, true, 0, 0};
+            of[n++] = n_ids++;
             continue;
         }
+        size_t mine = n; /* this rule's targets start here */
         for (size_t j = 0; j < r->n_keywords; j++) {
             size_t id =
                 keyword_id(kw, next, n_ids, r->keywords[j], r->keyword_next);
             if (id == n_ids) {
-                next[n_ids] = r->keyword_next;
-                kw[n_ids++] = r->keywords[j];
+                kw[id] = r->keywords[j];
+                next[n_ids++] = r->keyword_next;
             }
-            count[id]++;
-        }
-    }
-    for (size_t id = 0; id < n_ids; id++)
-        pf->first[id + 1] = pf->first[id] + count[id];
-    /* Pass 2: the targets, in rule order within each pattern. A rule
-     * listing the same keyword twice (in two cases) gets one window. */
-    memset(count, 0, (n_targets + 1) * sizeof(*count));
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        const stw_rule *r = &rs->rules[i];
-        if (!in_set(r, with_path))
-            continue;
-        size_t nk = r->mode == STW_MODE_KEYWORD ? r->n_keywords : 1;
-        for (size_t j = 0; j < nk; j++) {
-            size_t id = 0;
-            if (r->mode == STW_MODE_PREFILTER) {
-                while (re_rule[id] != r)
-                    id++;
-            } else {
-                id = keyword_id(kw, next, n_ids, r->keywords[j],
-                                r->keyword_next);
-            }
-            bool re = r->mode == STW_MODE_PREFILTER;
-            stw_pattern t = {(uint32_t)i, re,
-                             re ? 0 : (uint32_t)strlen(r->keywords[j]),
-                             !re && r->keyword_next ? 1 : 0};
-            stw_pattern *v = pf->targets + pf->first[id];
+            /* A rule listing one keyword twice (in two cases) gets one
+             * window per hit. */
             bool dup = false;
-            for (uint32_t k = 0; k < count[id]; k++)
-                dup |= v[k].rule == t.rule;
-            if (!dup)
-                v[count[id]++] = t;
+            for (size_t k = mine; k < n; k++)
+                dup |= of[k] == id;
+            if (dup)
+                continue;
+            t[n] = (stw_pattern){(uint32_t)i, false,
+                                 (uint32_t)strlen(r->keywords[j]),
+                                 r->keyword_next ? 1 : 0};
+            of[n++] = id;
         }
     }
-    /* Duplicates left gaps: close them. */
-    size_t w = 0;
-    for (size_t id = 0; id < n_ids; id++) {
-        uint32_t lo = pf->first[id];
-        pf->first[id] = (uint32_t)w;
-        memmove(pf->targets + w, pf->targets + lo,
-                count[id] * sizeof(*pf->targets));
-        w += count[id];
-    }
-    pf->first[n_ids] = (uint32_t)w;
+    /* Group by pattern id, keeping rule order within each. */
+    for (size_t k = 0; k < n; k++)
+        pf->first[of[k] + 1]++;
+    for (size_t id = 0; id < n_ids; id++)
+        pf->first[id + 1] += pf->first[id];
+    for (size_t id = 0; id < n_ids; id++)
+        at[id] = pf->first[id];
+    for (size_t k = 0; k < n; k++)
+        pf->targets[at[of[k]]++] = t[k];
     pf->n_ids = n_ids;
-
-    char **exprs = calloc(n_ids, sizeof(*exprs));
-    unsigned *flags = calloc(n_ids, sizeof(*flags));
-    unsigned *ids = calloc(n_ids, sizeof(*ids));
-    stw_status st = STW_OK;
-    if (!exprs || !flags || !ids)
-        st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (size_t id = 0; st == STW_OK && id < n_ids; id++) {
-        exprs[id] = kw[id] ? hs_keyword(kw[id], next[id])
-                           : stw_strdup(re_rule[id]->regex_src);
+        exprs[id] = kw[id] ? hs_keyword(kw[id], next[id]) : stw_strdup(src[id]);
         flags[id] = kw[id] ? HS_FLAG_CASELESS : HS_FLAG_PREFILTER;
         ids[id] = (unsigned)id;
         if (!exprs[id])
@@ -469,15 +444,18 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
             hs_free_compile_error(ce);
         }
     }
-    for (size_t i = 0; exprs && i < n_ids; i++)
+out:
+    for (size_t i = 0; exprs && i < n_targets; i++)
         free(exprs[i]);
     free(exprs);
     free(flags);
     free(ids);
     free(kw);
     free(next);
-    free(re_rule);
-    free(count);
+    free(src);
+    free(of);
+    free(t);
+    free(at);
     return st;
 }
 
