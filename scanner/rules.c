@@ -435,11 +435,12 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
         if (hs_compile_multi((const char *const *)exprs, flags, ids,
                              (unsigned)n_ids, HS_MODE_BLOCK, NULL, &pf->db,
                              &ce) != HS_SUCCESS) {
-            const char *rid = "?";
+            const stw_rule *bad = NULL;
             if (ce && ce->expression >= 0 && (size_t)ce->expression < n_ids)
-                rid = rs->rules[pf->targets[pf->first[ce->expression]].rule].id;
+                bad = &rs->rules[pf->targets[pf->first[ce->expression]].rule];
             st = stw_fail(err, STW_ERR_RULES,
-                          "rule '%s': prefilter database: %s", rid,
+                          "%s: rule '%s': prefilter database: %s",
+                          bad ? bad->file : "rules", bad ? bad->id : "?",
                           ce ? ce->message : "compile failed");
             hs_free_compile_error(ce);
         }

@@ -289,6 +289,11 @@ START_TEST(test_load_field_value_errors)
                       "    keywords: [a]\n    keyword-next: '[a][b]'\n"
                       "    regex: a\n",
                       "rule 'kn3'", "one bracket expression");
+    /* The right shape, but vectorscan refuses what is inside. */
+    expect_load_error("rules:\n  - id: kn4\n    severity: low\n"
+                      "    keywords: [a]\n    keyword-next: '[z-a]'\n"
+                      "    regex: a\n",
+                      "rule 'kn4'", "prefilter database");
 }
 END_TEST
 
