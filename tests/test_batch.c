@@ -4,6 +4,7 @@
  * tests/cli/test_batch_registry.sh; shards and merge:
  * tests/cli/test_shard_merge.sh. */
 #include "batch.h"
+#include "shard.h"
 #include "registry.h"
 
 #include <check.h>

@@ -6,6 +6,7 @@
 #include "cmd_scan.h"
 
 #include "batch.h"
+#include "shard.h"
 #include "cli.h"
 #include "cmd_batch.h"
 #include "common.h"

@@ -1,7 +1,6 @@
 /* batch.h - registry-wide batch scans: what a live registry holds (every
- * repository:tag, filtered by globs and by creation date) and how the work
- * of a scan is split into shards, deterministically by digest, so that N
- * workers never scan the same layer. */
+ * repository:tag, filtered by globs and by creation date). The shard
+ * arithmetic is in util/shard.h. */
 #ifndef STW_BATCH_H
 #define STW_BATCH_H
 
@@ -11,21 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Most shards a scan can be split into; far more than workers anyone runs,
- * small enough that K and N print in a few digits. */
-#define STW_MAX_SHARDS 65536u
-
-/* Parses "K/N" (1 <= K <= N <= STW_MAX_SHARDS) into *k and *n;
- * STW_ERR_USAGE naming s otherwise. */
-stw_status stw_shard_parse(const char *s, unsigned *k, unsigned *n,
-                           stw_error *err);
-
-/* The shard, 1..n, that owns digest: for "sha256:<hex>" the first 8 bytes
- * of the hash as a big-endian integer, modulo n, plus one (hashes are
- * uniform, so shards get even shares). Any other text is hashed with
- * FNV-1a first. n <= 1 gives 1. */
-unsigned stw_shard_of(const char *digest, unsigned n);
 
 /* Parses a date "YYYY-MM-DD" (midnight UTC) or an RFC 3339 date-time
  * ("2024-05-01T12:00:00Z", fractions and "+02:00" offsets allowed) into

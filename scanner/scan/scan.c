@@ -13,7 +13,7 @@
  *     manifest when it arrives, which may be after them.
  * Every layer is stored as soon as it is scanned (put_layer), every image
  * once all its layers are (put_image), so a failure keeps what was done. */
-#include "batch.h"
+#include "shard.h"
 #include "blob.h"
 #include "common.h"
 #include "image.h"

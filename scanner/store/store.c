@@ -6,7 +6,7 @@
 #include "common.h"
 #include "embedded.h"
 #include "limits.h"
-#include "batch.h"
+#include "shard.h"
 #include "pathset.h"
 
 #include <sqlite3.h>
