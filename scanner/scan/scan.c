@@ -226,14 +226,6 @@ static stw_status fetch_doc(void *ctx, const char *name, const char **data,
 
 /* ---- what members are --------------------------------------------------- */
 
-static bool is_hex64(const char *p)
-{
-    for (int i = 0; i < 64; i++)
-        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-            return false;
-    return true;
-}
-
 /* Names that decide, when a whole archive can be indexed first, that it is
  * an image archive rather than a layer: a layer may well hold a top-level
  * blobs/ directory, but not an OCI layout marker, a manifest or a docker
@@ -243,7 +235,7 @@ static bool archive_marker_name(const char *n)
     if (!strcmp(n, "manifest.json") || !strcmp(n, "index.json") ||
         !strcmp(n, "oci-layout") || !strcmp(n, "repositories"))
         return true;
-    return strlen(n) == 74 && is_hex64(n) && !strcmp(n + 64, "/layer.tar");
+    return strlen(n) == 74 && stw_is_hex64(n) && !strcmp(n + 64, "/layer.tar");
 }
 
 /* Names that only an image archive (docker save, oci-archive) has at its
@@ -256,7 +248,7 @@ static bool archive_member_name(const char *n)
         !strcmp(n, "oci-layout") || !strcmp(n, "repositories") ||
         !strcmp(n, "blobs") || !strncmp(n, "blobs/", 6))
         return true;
-    if (strlen(n) >= 64 && is_hex64(n))
+    if (strlen(n) >= 64 && stw_is_hex64(n))
         return !n[64] || !strcmp(n + 64, ".json") || !strcmp(n + 64, ".tar") ||
                n[64] == '/';
     return false;
@@ -275,7 +267,7 @@ static bool layer_name(const char *n)
 {
     size_t l = strlen(n);
     return (l > 10 && !strcmp(n + l - 10, "/layer.tar")) ||
-           (l == 68 && is_hex64(n) && !strcmp(n + 64, ".tar")) ||
+           (l == 68 && stw_is_hex64(n) && !strcmp(n + 64, ".tar")) ||
            (!strncmp(n, "blobs/sha256/", 13) && l == 77);
 }
 
@@ -1321,7 +1313,7 @@ static bool digest_from_path(const char *path, char out[72])
     const char *end = path + n;
     if (n >= 5 && !strcmp(end - 5, "/data"))
         end -= 5;
-    if (end - path < 64 || !is_hex64(end - 64))
+    if (end - path < 64 || !stw_is_hex64(end - 64))
         return false;
     const char *hex = end - 64;
     if (hex > path && hex[-1] != '/')

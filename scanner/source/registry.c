@@ -74,14 +74,6 @@ static void wipe_free(char *s)
     }
 }
 
-static bool is_hex64(const char *p)
-{
-    for (int i = 0; i < 64; i++)
-        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-            return false;
-    return true;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -1544,7 +1536,7 @@ stw_status stw_registry_fetch(void *ctx, const char *name, const char **data,
         }
     }
     if (strncmp(name, "blobs/sha256/", 13) != 0 || strlen(name) != 77 ||
-        !is_hex64(name + 13)) {
+        !stw_is_hex64(name + 13)) {
         char nc[100];
         clean_copy(nc, sizeof(nc), name, strlen(name));
         st = stw_fail(err, STW_ERR_NOT_FOUND,

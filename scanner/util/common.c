@@ -200,3 +200,11 @@ void stw_sort(void *base, size_t n, size_t size,
     if (n > 1)
         qsort(base, n, size, cmp);
 }
+
+bool stw_is_hex64(const char *p)
+{
+    for (int i = 0; i < 64; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+            return false;
+    return true;
+}

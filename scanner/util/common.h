@@ -37,6 +37,11 @@ stw_status stw_read_small_file(const char *path, const char *label, size_t max,
 void stw_sort(void *base, size_t n, size_t size,
               int (*cmp)(const void *, const void *));
 
+/* true when the 64 bytes at p are lowercase hex digits (a sha256 in hex,
+ * as digests and blob file names spell it). p must have 64 readable bytes
+ * or a NUL before a non-hex byte stops it. */
+bool stw_is_hex64(const char *p);
+
 /* Thread-safe strerror: writes into buf and returns it. */
 const char *stw_strerror(int errnum, char *buf, size_t len);
 
