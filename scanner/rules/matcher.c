@@ -79,6 +79,11 @@ struct stw_matcher {
     uint64_t nl_count;  /* ... number this many */
 
     const char *path;
+    /* What path rules see: the path inside the innermost archive for a
+     * member of one ("app.jar!/BOOT-INF/x.properties" -> the part after the
+     * last "!/"), so application.properties or .npmrc rules match a member
+     * as they match a layer file. Points into path. */
+    const char *rpath;
     stw_finding_fn fn;
     void *ctx;
     bool active;
@@ -176,7 +181,7 @@ static bool path_matches(stw_matcher *m, const pcre2_code *re, uint32_t slot,
 {
     if (slot && !m->path_hit[slot])
         return false;
-    return re_matches(m, re, m->path, plen);
+    return re_matches(m, re, m->rpath, plen);
 }
 
 /* An allow rule that has only a path suppresses its rule for the file. */
@@ -209,7 +214,7 @@ static void prefilter_path(stw_matcher *m, size_t plen)
     if (!rs->n_path_slots)
         return;
     if (!rs->path_db || plen == 0 || plen > UINT32_MAX ||
-        hs_scan(rs->path_db, m->path, (unsigned)plen, 0, m->scratch,
+        hs_scan(rs->path_db, m->rpath, (unsigned)plen, 0, m->scratch,
                 on_path_hit, m) != HS_SUCCESS) {
         memset(m->path_hit, 1, rs->n_path_slots); /* PCRE2 decides all */
     }
@@ -231,6 +236,9 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
 {
     (void)size; /* the window is fixed; size is only a hint */
     m->path = path ? path : "";
+    m->rpath = m->path;
+    for (const char *b = strstr(m->path, "!/"); b; b = strstr(b + 2, "!/"))
+        m->rpath = b + 2;
     m->fn = fn;
     m->ctx = ctx;
     m->len = 0;
@@ -241,7 +249,7 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->failed = STW_OK;
     m->active = true;
     const stw_rules *rs = m->rules;
-    size_t plen = strlen(m->path);
+    size_t plen = strlen(m->rpath);
     if (rs->n_path_slots)
         memcpy(m->path_hit, rs->path_always, rs->n_path_slots);
     prefilter_path(m, plen);
@@ -553,7 +561,7 @@ static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
         if (!a[i].re)
             continue;
         if (a[i].path_re &&
-            !re_matches(m, a[i].path_re, m->path, strlen(m->path)))
+            !re_matches(m, a[i].path_re, m->rpath, strlen(m->rpath)))
             continue;
         size_t llo, lhi;
         line_around(m, x->start, &llo, &lhi);

@@ -42,6 +42,8 @@ typedef struct walk {
     stw_artifact *art;         /* COPY-artifacts: one per layer */
     stw_feeder *feed;          /* content thread, or NULL to scan inline */
     stw_finding_list *content; /* the content thread's findings */
+    stw_nested *nz;            /* files inside files, or NULL */
+    const stw_layer_options *lo;
     const char *name;
     char path[STW_MAX_PATH + 1];
 } walk;
@@ -92,6 +94,117 @@ static stw_status scan_content(walk *w, const char *path, uint64_t size,
     return st;
 }
 
+/* ---- files inside files: the nested walker's sink ----------------------- */
+
+static stw_status nz_entry(void *ctx, const char *path, bool is_dir,
+                           bool is_reg, uint64_t size, bool *want_raw)
+{
+    walk *w = ctx;
+    return stw_artifact_entry(w->art, path, is_dir, is_reg, size, want_raw);
+}
+
+static void nz_raw_data(void *ctx, const void *p, size_t n)
+{
+    walk *w = ctx;
+    stw_artifact_feed(w->art, p, n);
+}
+
+static stw_status nz_raw_end(void *ctx)
+{
+    walk *w = ctx;
+    return stw_artifact_end_file(w->art);
+}
+
+static stw_status nz_begin(void *ctx, const char *path, uint64_t size,
+                           stw_error *err)
+{
+    return content_begin(ctx, path, size, err);
+}
+
+static stw_status nz_data(void *ctx, const void *p, size_t n, stw_error *err)
+{
+    return content_data(ctx, p, n, err);
+}
+
+static stw_status nz_end(void *ctx, stw_error *err)
+{
+    return content_end(ctx, err);
+}
+
+static stw_status push_str(char ***v, size_t *n, const char *s)
+{
+    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+    if (!nv)
+        return STW_ERR_NOMEM;
+    *v = nv;
+    if (!(nv[*n] = stw_strdup(s)))
+        return STW_ERR_NOMEM;
+    (*n)++;
+    return STW_OK;
+}
+
+static stw_status nz_note(void *ctx, const char *msg)
+{
+    walk *w = ctx;
+    /* A hostile layer could make a note of every member: past the cap the
+     * rest are counted in one last line rather than kept. */
+    if (w->res->n_notes >= STW_MAX_NOTES_PER_LAYER)
+        return STW_OK;
+    if (w->res->n_notes + 1 == STW_MAX_NOTES_PER_LAYER)
+        msg = "more notes about nested archives in this layer were dropped";
+    return push_str(&w->res->notes, &w->res->n_notes, msg);
+}
+
+static stw_status nz_lookup(void *ctx, const char *sha256, const char *path,
+                            uint64_t size, bool *hit, stw_error *err)
+{
+    walk *w = ctx;
+    *hit = false;
+    if (!w->lo->archive_lookup || size < STW_NESTED_CACHE_MIN)
+        return STW_OK;
+    return w->lo->archive_lookup(w->lo->archive_ctx, sha256, path,
+                                 w->res->findings, hit, err);
+}
+
+static stw_status nz_scanned(void *ctx, const char *sha256, const char *path,
+                             uint64_t size, bool complete, stw_error *err)
+{
+    walk *w = ctx;
+    stw_layer_result *r = w->res;
+    if (!complete || size < STW_NESTED_CACHE_MIN ||
+        r->n_archives >= STW_MAX_ARCHIVES_PER_LAYER)
+        return STW_OK;
+    stw_layer_archive *v =
+        realloc(r->archives, (r->n_archives + 1) * sizeof(*v));
+    if (!v)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    r->archives = v;
+    stw_layer_archive *a = &v[r->n_archives];
+    memcpy(a->sha256, sha256, 65);
+    a->size = size;
+    if (!(a->path = stw_strdup(path)))
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    r->n_archives++;
+    return STW_OK;
+}
+
+static stw_status nested_create(walk *w, stw_error *err)
+{
+    stw_nested_sink sink = {
+        .ctx = w,
+        .entry = nz_entry,
+        .raw_data = nz_raw_data,
+        .raw_end = nz_raw_end,
+        .begin = nz_begin,
+        .data = nz_data,
+        .end = nz_end,
+        .note = nz_note,
+        .lookup = nz_lookup,
+        .scanned = nz_scanned,
+    };
+    return stw_nested_create(&sink, &w->lo->nested, &w->nz, err);
+}
+
 static bool is_whiteout(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -130,7 +243,11 @@ static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
         return stw_fail(err, st, "%s: artifact detector failed", w->name);
     if (type != AE_IFREG || hardlink || size <= 0)
         return STW_OK;
-    st = scan_content(w, path, (uint64_t)size, art, err);
+    if (w->nz && !art)
+        st = stw_nested_file(w->nz, path, (uint64_t)size, stw_tar_member_read,
+                             w->t, err);
+    else
+        st = scan_content(w, path, (uint64_t)size, art, err);
     if (st != STW_OK)
         stw_error_prefix(err, w->name);
     return st;
@@ -140,6 +257,12 @@ void stw_layer_result_clear(stw_layer_result *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < r->n_notes; i++)
+        free(r->notes[i]);
+    free(r->notes);
+    for (size_t i = 0; i < r->n_archives; i++)
+        free(r->archives[i].path);
+    free(r->archives);
     stw_finding_list_destroy(r->findings);
     stw_pathset_destroy(r->pathset);
     memset(r, 0, sizeof(*r));
@@ -161,7 +284,10 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
                           const char *name, const stw_layer_options *lo,
                           stw_layer_result *res, stw_error *err)
 {
-    uint64_t max_entries = lo ? lo->max_entries : 0;
+    static const stw_layer_options defaults = {0};
+    if (!lo)
+        lo = &defaults;
+    uint64_t max_entries = lo->max_entries;
     memset(res, 0, sizeof(*res));
     walk *w = calloc(1, sizeof(*w));
     stw_status st;
@@ -176,9 +302,12 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
     w->t = t;
     w->res = res;
     w->name = name;
-    if (lo && lo->keep_secrets)
+    w->lo = lo;
+    if (!lo->nested_off && (st = nested_create(w, err)) != STW_OK)
+        goto out;
+    if (lo->keep_secrets)
         stw_finding_list_keep_secrets(res->findings);
-    if (lo && lo->content_thread) {
+    if (lo->content_thread) {
         if (stw_finding_list_create(&w->content) != STW_OK) {
             st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
             goto out;
@@ -232,6 +361,7 @@ out:
         stw_feeder_destroy(w->feed); /* stops the thread on a failure */
         stw_finding_list_destroy(w->content);
         stw_artifact_destroy(w->art);
+        stw_nested_destroy(w->nz);
     }
     free(w);
     if (st != STW_OK)

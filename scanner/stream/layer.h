@@ -8,6 +8,7 @@
 #include "blob.h"
 #include "finding.h"
 #include "matcher.h"
+#include "nested.h"
 #include "pathset.h"
 #include "tar.h"
 
@@ -16,9 +17,25 @@
 
 struct archive_entry;
 
+/* An archive inside the layer that was opened and scanned whole (no bound
+ * reached), big enough to be worth remembering: the caller may store the
+ * findings under path + "!/" as the archive's own, keyed by its hash. */
+typedef struct stw_layer_archive {
+    char sha256[65]; /* hex sha256 of the archive file's bytes */
+    char *path;      /* its path in the layer ("app/app.jar"), owned */
+    uint64_t size;
+} stw_layer_archive;
+
 typedef struct stw_layer_result {
     stw_finding_list *findings; /* transferred to the caller */
     stw_pathset *pathset;       /* transferred to the caller, finished */
+    /* What was skipped or cut short without failing the layer (a bound of
+     * nested archives, a damaged inner archive): one line each, naming the
+     * file and the reason. Owned; freed by stw_layer_result_clear. */
+    char **notes;
+    size_t n_notes;
+    stw_layer_archive *archives; /* owned, as notes */
+    size_t n_archives;
     uint64_t entries;
     uint64_t raw_bytes; /* blob bytes */
     uint64_t tar_bytes; /* uncompressed bytes */
@@ -31,7 +48,15 @@ typedef struct stw_layer_result {
  * the pathset encoding). A stored layer is reused only when both this and
  * the rules version match, so a change to a detector in code, not only to
  * a rule file, rescans. Bump it with any such change. */
-#define STW_DETECTORS_VERSION "3"
+#define STW_DETECTORS_VERSION "4"
+
+/* Looks an archive up in a cache of archive results by the hex sha256 of
+ * its bytes: on a hit sets *hit and adds its findings to out with their
+ * paths under path + "!/" (path borrowed). Runs on the walking thread. */
+typedef stw_status (*stw_archive_lookup_fn)(void *ctx, const char *sha256,
+                                            const char *path,
+                                            stw_finding_list *out, bool *hit,
+                                            stw_error *err);
 
 /* How to walk a layer. NULL means the defaults (zeroes). */
 typedef struct stw_layer_options {
@@ -41,6 +66,13 @@ typedef struct stw_layer_options {
     bool content_thread;
     /* Keep plaintext secrets in the result's findings (--show-secrets). */
     bool keep_secrets;
+    /* Files inside files (nested.h): off when nested_off; zeroes in
+     * nested mean the defaults. */
+    bool nested_off;
+    stw_nested_limits nested;
+    /* Cache of archive results, or NULL. */
+    stw_archive_lookup_fn archive_lookup;
+    void *archive_ctx;
 } stw_layer_options;
 
 /* Frees what a result owns and zeroes it. */

@@ -109,4 +109,29 @@
 /* References (repository:tag) one `batch registry` listing keeps. */
 #define STW_MAX_IMAGES_LISTED 10000000u
 
+/* Files inside files (stream/nested.c), per file of a layer. Archives
+ * opened inside each other: a zip in a jar in a tar.gz is depth 3. */
+#define STW_NESTED_MAX_DEPTH 4u
+/* Bytes decompressed out of the archives of one file: generous (a fat jar
+ * holds a few hundred MB), finite (a 42.zip holds petabytes). */
+#define STW_NESTED_MAX_BYTES (8ull << 30)
+/* Decompressed bytes / the file's size past STW_RATIO_GRACE: jars and
+ * tarballs of text stay under 20, sparse files under 1000; a bomb is far
+ * above. */
+#define STW_NESTED_MAX_RATIO 1000.0
+/* Members of all the archives in one file (a big fat jar: ~10^4). */
+#define STW_NESTED_MAX_MEMBERS 1000000ull
+/* An archive is kept in memory up to this many bytes while it is read;
+ * a larger one goes to an unlinked temporary file, so memory stays flat
+ * whatever the archive's size (one spool per nesting level). */
+#define STW_NESTED_MEM_MAX (8u << 20)
+/* Archives smaller than this are scanned again rather than looked up in
+ * and written to the archive cache (a man page's .gz is cheaper to inflate
+ * than to remember). */
+#define STW_NESTED_CACHE_MIN (64u << 10)
+/* Notes (skipped or cut-short files) kept per layer, and archives of one
+ * layer remembered for the archive cache. */
+#define STW_MAX_NOTES_PER_LAYER 1000u
+#define STW_MAX_ARCHIVES_PER_LAYER 100000u
+
 #endif

@@ -1,0 +1,631 @@
+/* nested.c - archives and compressed files inside layer files (nested.h). */
+#include "nested.h"
+
+#include "common.h"
+#include "layer.h"
+#include "limits.h"
+#include "sha256.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+stw_nest_kind stw_nested_sniff(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    if (n >= 4 && !memcmp(b, "PK\x03\x04", 4))
+        return STW_NEST_ZIP;
+    if (n >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8)
+        return STW_NEST_GZIP;
+    if (n >= 4 && !memcmp(b, "\x28\xb5\x2f\xfd", 4))
+        return STW_NEST_ZSTD;
+    if (n >= 6 && !memcmp(b,
+                          "\xfd"
+                          "7zXZ\0",
+                          6))
+        return STW_NEST_XZ;
+    /* "BZh" + block size digit + the block magic (pi in BCD): three bytes
+     * alone are too common in text to open everything that starts so. */
+    if (n >= 10 && !memcmp(b, "BZh", 3) && b[3] >= '1' && b[3] <= '9' &&
+        !memcmp(b + 4, "\x31\x41\x59\x26\x53\x59", 6))
+        return STW_NEST_BZIP2;
+    if (n >= 263 && !memcmp(b + 257, "ustar", 5) &&
+        (b[262] == 0 || b[262] == ' '))
+        return STW_NEST_TAR;
+    return STW_NEST_NONE;
+}
+
+/* ---- the spool: a file's bytes kept for random access ------------------- */
+
+typedef struct spool {
+    unsigned char *mem;
+    size_t len, cap;
+    int fd; /* -1 while in memory */
+    uint64_t size;
+    stw_sha256 *sha;
+} spool;
+
+static void spool_clear(spool *s)
+{
+    free(s->mem);
+    if (s->fd >= 0)
+        close(s->fd);
+    stw_sha256_destroy(s->sha);
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+}
+
+/* An unlinked file in $TMPDIR (or /tmp): gone when closed, whatever the
+ * exit path, and never visible under a name another process could open. */
+static stw_status spool_spill(spool *s, stw_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    char tmpl[STW_MAX_PATH];
+    snprintf(tmpl, sizeof(tmpl), "%s/stowaway-nested-XXXXXX",
+             dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        char eb[128];
+        return stw_fail(
+            err, STW_ERR_IO, "cannot create a temporary file in %s: %s",
+            dir && *dir ? dir : "/tmp", stw_strerror(errno, eb, sizeof(eb)));
+    }
+    unlink(tmpl);
+    s->fd = fd;
+    return STW_OK;
+}
+
+static stw_status write_all(int fd, const void *p, size_t n, stw_error *err)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            char eb[128];
+            return stw_fail(
+                err, STW_ERR_IO, "temporary file: %s",
+                stw_strerror(w < 0 ? errno : ENOSPC, eb, sizeof(eb)));
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return STW_OK;
+}
+
+static stw_status spool_write(spool *s, const void *p, size_t n, stw_error *err)
+{
+    stw_sha256_update(s->sha, p, n);
+    s->size += n;
+    if (s->fd < 0 && s->len + n > STW_NESTED_MEM_MAX) {
+        stw_status st = spool_spill(s, err);
+        if (st == STW_OK)
+            st = write_all(s->fd, s->mem, s->len, err);
+        free(s->mem);
+        s->mem = NULL;
+        s->len = s->cap = 0;
+        if (st != STW_OK)
+            return st;
+    }
+    if (s->fd >= 0)
+        return write_all(s->fd, p, n, err);
+    if (s->len + n > s->cap) {
+        size_t cap = s->cap ? s->cap : 64u << 10;
+        while (cap < s->len + n)
+            cap *= 2;
+        unsigned char *m = realloc(s->mem, cap);
+        if (!m)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        s->mem = m;
+        s->cap = cap;
+    }
+    memcpy(s->mem + s->len, p, n);
+    s->len += n;
+    return STW_OK;
+}
+
+/* ---- the walk ----------------------------------------------------------- */
+
+struct stw_nested {
+    stw_nested_sink sink;
+    stw_nested_limits lim;
+    /* Budget of the current outer file. */
+    uint64_t outer_size;
+    uint64_t bytes;   /* decompressed out of archives so far */
+    uint64_t members; /* archive members seen so far */
+    bool stopped;     /* a bound was reached: unwind, scan nothing more */
+    const char *outer;
+};
+
+stw_status stw_nested_create(const stw_nested_sink *sink,
+                             const stw_nested_limits *lim, stw_nested **out,
+                             stw_error *err)
+{
+    stw_nested *n = calloc(1, sizeof(*n));
+    if (!n)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    n->sink = *sink;
+    if (lim)
+        n->lim = *lim;
+    if (!n->lim.max_depth)
+        n->lim.max_depth = STW_NESTED_MAX_DEPTH;
+    if (!n->lim.max_bytes)
+        n->lim.max_bytes = STW_NESTED_MAX_BYTES;
+    if (!(n->lim.max_ratio > 0))
+        n->lim.max_ratio = STW_NESTED_MAX_RATIO;
+    if (!n->lim.max_members)
+        n->lim.max_members = STW_NESTED_MAX_MEMBERS;
+    *out = n;
+    return STW_OK;
+}
+
+void stw_nested_destroy(stw_nested *n)
+{
+    free(n);
+}
+
+static stw_status note(stw_nested *n, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static stw_status note(stw_nested *n, const char *fmt, ...)
+{
+    char msg[STW_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return n->sink.note ? n->sink.note(n->sink.ctx, msg) : STW_OK;
+}
+
+/* Reading the current member of an archive, as a stw_read_fn: every byte
+ * counts against the outer file's budget; a bound or a damaged member ends
+ * the member (len 0) and is remembered, so the caller's loop stays simple
+ * and the archive's own failure is a note, not the layer's. */
+typedef struct member_reader {
+    stw_nested *n;
+    struct archive *a;
+    const char *path;
+    bool damaged;
+    char why[256];
+} member_reader;
+
+static bool over_budget(stw_nested *n)
+{
+    if (n->bytes > n->lim.max_bytes) {
+        note(n,
+             "%s: nested archives: stopped after %llu bytes decompressed "
+             "(limit %llu, --max-nested-bytes); what was read before is "
+             "scanned",
+             n->outer, (unsigned long long)n->bytes,
+             (unsigned long long)n->lim.max_bytes);
+        return true;
+    }
+    if (n->bytes > STW_RATIO_GRACE &&
+        (double)n->bytes > n->lim.max_ratio * (double)(n->outer_size + 1)) {
+        note(n,
+             "%s: nested archives: stopped at a decompression ratio above "
+             "%g (a decompression bomb?); what was read before is scanned",
+             n->outer, n->lim.max_ratio);
+        return true;
+    }
+    return false;
+}
+
+static stw_status member_read(void *ctx, const void **buf, size_t *len,
+                              stw_error *err)
+{
+    (void)err;
+    member_reader *r = ctx;
+    *len = 0;
+    if (r->n->stopped || r->damaged)
+        return STW_OK;
+    la_int64_t off;
+    int rc = archive_read_data_block(r->a, buf, len, &off);
+    if (rc == ARCHIVE_EOF) {
+        *len = 0;
+        return STW_OK;
+    }
+    if (rc < ARCHIVE_WARN) {
+        const char *m = archive_error_string(r->a);
+        snprintf(r->why, sizeof(r->why), "%s", m ? m : "unreadable member");
+        r->damaged = true;
+        *len = 0;
+        return STW_OK;
+    }
+    r->n->bytes += *len;
+    if (over_budget(r->n)) {
+        r->n->stopped = true;
+        *len = 0;
+    }
+    return STW_OK;
+}
+
+static stw_status scan_file(stw_nested *n, const char *path, uint64_t size,
+                            unsigned depth, bool want_raw, stw_read_fn fn,
+                            void *ctx, stw_error *err);
+
+struct head;
+typedef stw_status (*piece_fn)(void *octx, const void *p, size_t n,
+                               stw_error *err);
+static stw_status drain(const struct head *h, stw_read_fn fn, void *ctx,
+                        piece_fn out, void *octx, stw_error *err);
+
+/* The name a single compressed stream's content gets in the chain: the
+ * file's own name without its compression suffix ("app.log.gz" ->
+ * "app.log"), or the name as is when it has none. */
+static void stream_name(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    snprintf(out, cap, "%s", base);
+    static const char *const sfx[] = {".gz", ".tgz", ".zst", ".zstd",
+                                      ".xz", ".bz2", ".z"};
+    size_t l = strlen(out);
+    for (size_t i = 0; i < STW_ARRAY_LEN(sfx); i++) {
+        size_t k = strlen(sfx[i]);
+        if (l > k && !strcasecmp(out + l - k, sfx[i])) {
+            if (!strcmp(sfx[i], ".tgz"))
+                snprintf(out + l - k, cap - (l - k), ".tar");
+            else
+                out[l - k] = 0;
+            return;
+        }
+    }
+}
+
+static struct archive *reader_for(stw_nest_kind kind)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return NULL;
+    switch (kind) {
+    case STW_NEST_ZIP:
+        archive_read_support_format_zip(a);
+        break;
+    case STW_NEST_TAR:
+        archive_read_support_format_tar(a);
+        break;
+    default:
+        archive_read_support_filter_gzip(a);
+        archive_read_support_filter_zstd(a);
+        archive_read_support_filter_xz(a);
+        archive_read_support_filter_bzip2(a);
+        archive_read_support_format_tar(a);
+        archive_read_support_format_raw(a);
+        break;
+    }
+    return a;
+}
+
+/* One member of an open archive: its path in the chain, the per-entry
+ * detectors, and its content (recursing when it is an archive itself). */
+static stw_status scan_member(stw_nested *n, struct archive *a,
+                              struct archive_entry *e, const char *apath,
+                              bool raw_format, unsigned depth, bool *damaged,
+                              stw_error *err)
+{
+    char name[STW_MAX_PATH + 1];
+    const char *raw = archive_entry_pathname(e);
+    if (raw_format)
+        stream_name(apath, name, sizeof(name));
+    else if (!raw || strlen(raw) > STW_MAX_PATH) {
+        return note(n, "%s: member %s skipped: %s", apath,
+                    raw ? "with a name over 4096 bytes" : "without a name",
+                    raw ? "path too long" : "unnameable");
+    } else
+        memcpy(name, raw, strlen(raw) + 1);
+    char *rel = raw_format ? name : stw_layer_normalize_path(name);
+    if (!*rel)
+        return STW_OK;
+    size_t plen = strlen(apath) + 2 + strlen(rel) + 1;
+    char *path = malloc(plen);
+    if (!path)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    snprintf(path, plen, "%s!/%s", apath, rel);
+    unsigned type = raw_format ? AE_IFREG : archive_entry_filetype(e);
+    int64_t dsize = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+    uint64_t size = dsize > 0 ? (uint64_t)dsize : 0;
+    bool want_raw = false;
+    stw_status st = STW_OK;
+    if (n->sink.entry && !raw_format)
+        st = n->sink.entry(n->sink.ctx, path, type == AE_IFDIR,
+                           type == AE_IFREG, size, &want_raw);
+    if (st == STW_OK && type == AE_IFREG) {
+        member_reader r = {.n = n, .a = a, .path = path};
+        st = scan_file(n, path, size, depth, want_raw, member_read, &r, err);
+        if (st == STW_OK && r.damaged) {
+            *damaged = true;
+            st = note(n, "%s: damaged archive member: %s", path, r.why);
+        }
+    }
+    free(path);
+    return st;
+}
+
+/* Walks every member of the spooled archive at path (depth: how many
+ * archives deep its members are). *complete turns false when the walk was
+ * cut short. */
+static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
+                               const char *path, unsigned depth, bool *opened,
+                               bool *complete, stw_error *err)
+{
+    struct archive *a = reader_for(kind);
+    if (!a)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    int rc;
+    if (sp->fd >= 0) {
+        if (lseek(sp->fd, 0, SEEK_SET) < 0) {
+            archive_read_free(a);
+            return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
+                            path);
+        }
+        rc = archive_read_open_fd(a, sp->fd, 64u << 10);
+    } else {
+        rc = archive_read_open_memory(a, sp->mem, sp->len);
+    }
+    stw_status st = STW_OK;
+    *opened = rc == ARCHIVE_OK;
+    if (!*opened) {
+        archive_read_free(a);
+        return STW_OK;
+    }
+    bool raw_format = false;
+    for (;;) {
+        struct archive_entry *e;
+        rc = archive_read_next_header(a, &e);
+        if (rc == ARCHIVE_EOF)
+            break;
+        if (rc < ARCHIVE_WARN) {
+            const char *m = archive_error_string(a);
+            *complete = false;
+            st = note(n,
+                      "%s: damaged archive: %s; the members before it are "
+                      "scanned",
+                      path, m ? m : "unreadable");
+            break;
+        }
+        raw_format = archive_format(a) == ARCHIVE_FORMAT_RAW;
+        if (++n->members > n->lim.max_members) {
+            n->stopped = true;
+            st = note(n,
+                      "%s: nested archives: more than %llu members "
+                      "(--max-nested-members); the rest is not scanned",
+                      n->outer, (unsigned long long)n->lim.max_members);
+        }
+        if (st != STW_OK || n->stopped)
+            break;
+        bool damaged = false;
+        st = scan_member(n, a, e, path, raw_format, depth, &damaged, err);
+        if (damaged)
+            *complete = false;
+        if (st != STW_OK || n->stopped)
+            break;
+    }
+    if (n->stopped)
+        *complete = false;
+    archive_read_free(a);
+    return st;
+}
+
+/* Streams the spool's bytes to the content sink as one file: for a file
+ * that looked like an archive but is none libarchive can open. */
+static stw_status spool_as_content(stw_nested *n, spool *sp, const char *path,
+                                   stw_error *err)
+{
+    stw_status st = n->sink.begin(n->sink.ctx, path, sp->size, err);
+    if (st != STW_OK)
+        return st;
+    if (sp->fd < 0) {
+        if (sp->len)
+            st = n->sink.data(n->sink.ctx, sp->mem, sp->len, err);
+        return st == STW_OK ? n->sink.end(n->sink.ctx, err) : st;
+    }
+    if (lseek(sp->fd, 0, SEEK_SET) < 0)
+        return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
+                        path);
+    static const size_t chunk = 256u << 10;
+    unsigned char *buf = malloc(chunk);
+    if (!buf)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    for (;;) {
+        ssize_t r = read(sp->fd, buf, chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            st = stw_fail(err, STW_ERR_IO, "%s: temporary file: read failed",
+                          path);
+            break;
+        }
+        if (r == 0) {
+            st = n->sink.end(n->sink.ctx, err);
+            break;
+        }
+        if ((st = n->sink.data(n->sink.ctx, buf, (size_t)r, err)) != STW_OK)
+            break;
+    }
+    free(buf);
+    return st;
+}
+
+/* An archive file: spool, hash, ask the cache, walk. */
+static stw_status spool_piece(void *octx, const void *p, size_t len,
+                              stw_error *err)
+{
+    return spool_write(octx, p, len, err);
+}
+
+static stw_status scan_archive(stw_nested *n, const char *path,
+                               stw_nest_kind kind, unsigned depth,
+                               const struct head *h, stw_read_fn fn, void *ctx,
+                               stw_error *err)
+{
+    spool sp = {.fd = -1};
+    stw_status st = stw_sha256_create(&sp.sha, err);
+    if (st == STW_OK)
+        st = drain(h, fn, ctx, spool_piece, &sp, err);
+    unsigned char md[STW_SHA256_LEN];
+    char hex[65];
+    if (st == STW_OK)
+        st = stw_sha256_final_raw(sp.sha, md, err);
+    if (st != STW_OK) {
+        spool_clear(&sp);
+        return st;
+    }
+    stw_hex(md, sizeof(md), hex);
+    bool hit = false;
+    if (n->sink.lookup && (st = n->sink.lookup(n->sink.ctx, hex, path, sp.size,
+                                               &hit, err)) != STW_OK) {
+        spool_clear(&sp);
+        return st;
+    }
+    if (!hit) {
+        bool opened = false, complete = true;
+        st = walk_archive(n, &sp, kind, path, depth + 1, &opened, &complete,
+                          err);
+        if (st == STW_OK && !opened)
+            st = spool_as_content(n, &sp, path, err);
+        else if (st == STW_OK && n->sink.scanned)
+            st =
+                n->sink.scanned(n->sink.ctx, hex, path, sp.size, complete, err);
+    }
+    spool_clear(&sp);
+    return st;
+}
+
+/* A file's first bytes, enough to sniff (a tar magic sits at 257 and a
+ * first block may be shorter). Read blocks are borrowed from the reader
+ * only until its next call, so a short head is copied into keep and the
+ * rest of the block that completed it stays pending. */
+typedef struct head {
+    unsigned char keep[STW_NESTED_SNIFF_BYTES];
+    size_t klen;      /* bytes in keep, emitted first */
+    const void *pend; /* then these (borrowed from the reader) */
+    size_t plen;
+    bool eof; /* the file ended within the head */
+} head;
+
+static stw_status read_head(stw_read_fn fn, void *ctx, head *h, stw_error *err)
+{
+    memset(h, 0, sizeof(*h));
+    for (;;) {
+        const void *b;
+        size_t l;
+        stw_status st = fn(ctx, &b, &l, err);
+        if (st != STW_OK)
+            return st;
+        if (l == 0) {
+            h->eof = true;
+            return STW_OK;
+        }
+        if (h->klen == 0 && l >= STW_NESTED_SNIFF_BYTES) {
+            h->pend = b; /* the block itself is the head */
+            h->plen = l;
+            return STW_OK;
+        }
+        size_t take = STW_NESTED_SNIFF_BYTES - h->klen;
+        if (take > l)
+            take = l;
+        memcpy(h->keep + h->klen, b, take);
+        h->klen += take;
+        if (h->klen == STW_NESTED_SNIFF_BYTES) {
+            h->pend = (const unsigned char *)b + take;
+            h->plen = l - take;
+            return STW_OK;
+        }
+    }
+}
+
+static stw_nest_kind head_kind(const head *h)
+{
+    return h->klen ? stw_nested_sniff(h->keep, h->klen)
+                   : stw_nested_sniff(h->pend, h->plen);
+}
+
+/* Hands the head, then the rest of the file, to out in pieces. */
+static stw_status drain(const head *h, stw_read_fn fn, void *ctx, piece_fn out,
+                        void *octx, stw_error *err)
+{
+    stw_status st = STW_OK;
+    if (h->klen)
+        st = out(octx, h->keep, h->klen, err);
+    if (st == STW_OK && h->plen)
+        st = out(octx, h->pend, h->plen, err);
+    if (h->eof)
+        return st;
+    while (st == STW_OK) {
+        const void *b;
+        size_t l;
+        if ((st = fn(ctx, &b, &l, err)) != STW_OK || l == 0)
+            break;
+        st = out(octx, b, l, err);
+    }
+    return st;
+}
+
+typedef struct pass {
+    stw_nested *n;
+    bool want_raw;
+} pass;
+
+static stw_status pass_piece(void *octx, const void *p, size_t len,
+                             stw_error *err)
+{
+    pass *x = octx;
+    if (x->want_raw)
+        x->n->sink.raw_data(x->n->sink.ctx, p, len);
+    return x->n->sink.data(x->n->sink.ctx, p, len, err);
+}
+
+static stw_status pass_through(stw_nested *n, const char *path, uint64_t size,
+                               bool want_raw, const head *h, stw_read_fn fn,
+                               void *ctx, stw_error *err)
+{
+    stw_status st = n->sink.begin(n->sink.ctx, path, size, err);
+    pass x = {n, want_raw};
+    if (st == STW_OK)
+        st = drain(h, fn, ctx, pass_piece, &x, err);
+    if (st == STW_OK && want_raw)
+        st = n->sink.raw_end(n->sink.ctx);
+    return st == STW_OK ? n->sink.end(n->sink.ctx, err) : st;
+}
+
+static stw_status scan_file(stw_nested *n, const char *path, uint64_t size,
+                            unsigned depth, bool want_raw, stw_read_fn fn,
+                            void *ctx, stw_error *err)
+{
+    head *h = malloc(sizeof(*h));
+    if (!h)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    stw_status st = read_head(fn, ctx, h, err);
+    if (st == STW_OK) {
+        stw_nest_kind kind = head_kind(h);
+        /* A file the artifact detector reads (a .git/config, a key store's
+         * header) is taken as it is: those are never archives worth
+         * opening, and the detector wants the bytes in order. */
+        if (kind == STW_NEST_NONE || want_raw || n->stopped ||
+            depth >= n->lim.max_depth)
+            st = pass_through(n, path, size, want_raw, h, fn, ctx, err);
+        else
+            st = scan_archive(n, path, kind, depth, h, fn, ctx, err);
+    }
+    free(h);
+    return st;
+}
+
+stw_status stw_nested_file(stw_nested *n, const char *path, uint64_t size,
+                           stw_read_fn fn, void *ctx, stw_error *err)
+{
+    n->outer = path;
+    n->outer_size = size;
+    n->bytes = 0;
+    n->members = 0;
+    n->stopped = false;
+    return scan_file(n, path, size, 0, false, fn, ctx, err);
+}
