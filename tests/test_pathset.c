@@ -45,6 +45,23 @@ START_TEST(test_pathset_whiteout_of_dir_hides_everything_below)
 }
 END_TEST
 
+START_TEST(test_pathset_archive_member_dies_with_its_archive)
+{
+    const char *p[] = {"opt/.wh.backup.tar.gz", "app/app.jar"};
+    bool d[] = {false, false};
+    layer l = make(p, d, 2);
+    /* deleted by a whiteout, replaced by a new file: members go too */
+    ck_assert(stw_pathset_hides(l.blob, l.len, "opt/backup.tar.gz!/etc/shadow",
+                                false));
+    ck_assert(stw_pathset_hides(l.blob, l.len,
+                                "app/app.jar!/BOOT-INF/lib/a.jar!/x", false));
+    /* a sibling archive is untouched */
+    ck_assert(!stw_pathset_hides(l.blob, l.len,
+                                 "opt/backup2.tar.gz!/etc/shadow", false));
+    stw_pathset_destroy(l.ps);
+}
+END_TEST
+
 START_TEST(test_pathset_opaque_dir_hides_lower_contents)
 {
     const char *p[] = {"app/data", "app/data/.wh..wh..opq", "app/data/new"};
@@ -131,6 +148,7 @@ int main(void)
     Suite *s = suite_create("pathset");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_pathset_whiteout_hides_file);
+    tcase_add_test(tc, test_pathset_archive_member_dies_with_its_archive);
     tcase_add_test(tc, test_pathset_whiteout_of_dir_hides_everything_below);
     tcase_add_test(tc, test_pathset_opaque_dir_hides_lower_contents);
     tcase_add_test(tc, test_pathset_overwrite_replaces_file_but_dirs_merge);

@@ -280,6 +280,26 @@ static void stream_name(const char *path, char *out, size_t cap)
     }
 }
 
+static const char *kind_name(stw_nest_kind kind)
+{
+    switch (kind) {
+    case STW_NEST_ZIP:
+        return "a zip";
+    case STW_NEST_TAR:
+        return "a tar";
+    case STW_NEST_GZIP:
+        return "gzip";
+    case STW_NEST_ZSTD:
+        return "zstd";
+    case STW_NEST_XZ:
+        return "xz";
+    case STW_NEST_BZIP2:
+        return "bzip2";
+    default:
+        return "an archive";
+    }
+}
+
 static struct archive *reader_for(stw_nest_kind kind)
 {
     struct archive *a = archive_read_new();
@@ -373,10 +393,15 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     stw_status st = STW_OK;
     *opened = rc == ARCHIVE_OK;
     if (!*opened) {
+        const char *m = archive_error_string(a);
+        st = note(n,
+                  "%s: starts like %s but cannot be opened (%s); scanned "
+                  "as it is",
+                  path, kind_name(kind), m ? m : "unreadable");
         archive_read_free(a);
-        return STW_OK;
+        return st;
     }
-    bool raw_format = false;
+    bool raw_format = false, first = true;
     for (;;) {
         struct archive_entry *e;
         rc = archive_read_next_header(a, &e);
@@ -384,6 +409,16 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
             break;
         if (rc < ARCHIVE_WARN) {
             const char *m = archive_error_string(a);
+            if (first) {
+                /* Not one member: it is no archive after all, and its
+                 * bytes are scanned as they are by the caller. */
+                *opened = false;
+                st = note(n,
+                          "%s: starts like %s but cannot be opened (%s); "
+                          "scanned as it is",
+                          path, kind_name(kind), m ? m : "unreadable");
+                break;
+            }
             *complete = false;
             st = note(n,
                       "%s: damaged archive: %s; the members before it are "
@@ -391,6 +426,7 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
                       path, m ? m : "unreadable");
             break;
         }
+        first = false;
         raw_format = archive_format(a) == ARCHIVE_FORMAT_RAW;
         if (++n->members > n->lim.max_members) {
             n->stopped = true;

@@ -165,6 +165,13 @@ bool stw_pathset_hides(const void *blob, size_t len, const char *path,
         return false;
     const unsigned char *b = blob;
     size_t plen = strlen(path);
+    /* A member of an archive ("opt/backup.tar.gz!/etc/shadow") lives and
+     * dies with the archive file that holds it. */
+    const char *bang = strstr(path, "!/");
+    if (bang) {
+        plen = (size_t)(bang - path);
+        is_dir = false;
+    }
     unsigned m = types_at(b, n, path, plen);
     if (HAS(m, STW_PT_WHITEOUT) || HAS(m, STW_PT_FILE))
         return true;

@@ -41,7 +41,8 @@ stw_status stw_pathset_add_entry(stw_pathset *ps, const char *path,
 void stw_pathset_finish(stw_pathset *ps, const void **blob, size_t *len);
 
 /* Returns true if a layer whose serialised pathset is blob/len hides a path
- * of a lower layer (is_dir: the lower entry is a directory). */
+ * of a lower layer (is_dir: the lower entry is a directory). A path inside
+ * an archive ("a.jar!/x") is hidden when the archive file "a.jar" is. */
 bool stw_pathset_hides(const void *blob, size_t len, const char *path,
                        bool is_dir);
 

@@ -1,0 +1,482 @@
+/* test_nested.c - files inside files: archives written by libarchive's own
+ * writers (zip, tar, gzip) are opened by their bytes, their members reach
+ * the sink under '!/' chain paths, and every bound ends in a note. */
+#include "limits.h"
+#include "nested.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- building archives with libarchive's writers ------------------------ */
+
+typedef struct member {
+    const char *name;
+    const void *data;
+    size_t len;
+} member;
+
+/* format: "zip", "zip-stored", "tar", "tar.gz"; *out malloc'd. */
+static void build(const char *format, const member *m, size_t n,
+                  unsigned char **out, size_t *outlen)
+{
+    size_t cap = 1024 * 1024;
+    for (size_t i = 0; i < n; i++)
+        cap += m[i].len * 2 + 1024;
+    unsigned char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    struct archive *a = archive_write_new();
+    if (!strncmp(format, "zip", 3)) {
+        archive_write_set_format_zip(a);
+        if (!strcmp(format, "zip-stored"))
+            archive_write_set_format_option(a, "zip", "compression", "store");
+    } else {
+        archive_write_set_format_pax_restricted(a);
+        if (!strcmp(format, "tar.gz"))
+            archive_write_add_filter_gzip(a);
+    }
+    archive_write_set_bytes_in_last_block(a, 1);
+    size_t used = 0;
+    ck_assert_int_eq(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, m[i].name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)m[i].len);
+        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_data(a, m[i].data, m[i].len),
+                         (la_ssize_t)m[i].len);
+        archive_entry_free(e);
+    }
+    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    *out = buf;
+    *outlen = used;
+}
+
+static void gzip_bytes(const void *p, size_t n, unsigned char **out,
+                       size_t *outlen)
+{
+    size_t cap = n * 2 + 4096;
+    unsigned char *buf = malloc(cap);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_raw(a);
+    archive_write_add_filter_gzip(a);
+    size_t used = 0;
+    ck_assert_int_eq(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_filetype(e, AE_IFREG);
+    ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+    archive_write_data(a, p, n);
+    archive_entry_free(e);
+    archive_write_close(a);
+    archive_write_free(a);
+    *out = buf;
+    *outlen = used;
+}
+
+/* ---- a sink that records ------------------------------------------------ */
+
+typedef struct rec {
+    char files[64][512]; /* paths given to begin, in order */
+    size_t content[64];  /* bytes each received */
+    size_t n_files;
+    char notes[16][512];
+    size_t n_notes;
+    size_t entries;
+    bool hit_all; /* lookup answers hit */
+    size_t lookups, scanned, complete;
+    char last_sha[65];
+} rec;
+
+static stw_status r_entry(void *ctx, const char *path, bool is_dir, bool is_reg,
+                          uint64_t size, bool *want_raw)
+{
+    (void)path, (void)is_dir, (void)is_reg, (void)size;
+    ((rec *)ctx)->entries++;
+    *want_raw = false;
+    return STW_OK;
+}
+static void r_raw_data(void *ctx, const void *p, size_t n)
+{
+    (void)ctx, (void)p, (void)n;
+}
+static stw_status r_raw_end(void *ctx)
+{
+    (void)ctx;
+    return STW_OK;
+}
+static stw_status r_begin(void *ctx, const char *path, uint64_t size,
+                          stw_error *err)
+{
+    (void)size, (void)err;
+    rec *r = ctx;
+    ck_assert_uint_lt(r->n_files, 64);
+    snprintf(r->files[r->n_files], 512, "%s", path);
+    r->content[r->n_files++] = 0;
+    return STW_OK;
+}
+static stw_status r_data(void *ctx, const void *p, size_t n, stw_error *err)
+{
+    (void)p, (void)err;
+    rec *r = ctx;
+    r->content[r->n_files - 1] += n;
+    return STW_OK;
+}
+static stw_status r_end(void *ctx, stw_error *err)
+{
+    (void)ctx, (void)err;
+    return STW_OK;
+}
+static stw_status r_note(void *ctx, const char *msg)
+{
+    rec *r = ctx;
+    if (r->n_notes < 16)
+        snprintf(r->notes[r->n_notes++], 512, "%s", msg);
+    return STW_OK;
+}
+static stw_status r_lookup(void *ctx, const char *sha, const char *path,
+                           uint64_t size, bool *hit, stw_error *err)
+{
+    (void)path, (void)size, (void)err;
+    rec *r = ctx;
+    r->lookups++;
+    snprintf(r->last_sha, sizeof(r->last_sha), "%s", sha);
+    *hit = r->hit_all;
+    return STW_OK;
+}
+static stw_status r_scanned(void *ctx, const char *sha, const char *path,
+                            uint64_t size, bool complete, stw_error *err)
+{
+    (void)sha, (void)path, (void)size, (void)err;
+    rec *r = ctx;
+    r->scanned++;
+    r->complete += complete;
+    return STW_OK;
+}
+
+static stw_nested *make(rec *r, const stw_nested_limits *lim)
+{
+    stw_nested_sink s = {.ctx = r,
+                         .entry = r_entry,
+                         .raw_data = r_raw_data,
+                         .raw_end = r_raw_end,
+                         .begin = r_begin,
+                         .data = r_data,
+                         .end = r_end,
+                         .note = r_note,
+                         .lookup = r_lookup,
+                         .scanned = r_scanned};
+    stw_nested *n = NULL;
+    stw_error err;
+    ck_assert_int_eq(stw_nested_create(&s, lim, &n, &err), STW_OK);
+    return n;
+}
+
+/* A read function over a buffer, in pieces of at most step bytes. */
+typedef struct src {
+    const unsigned char *p;
+    size_t len, off, step;
+} src;
+
+static stw_status src_read(void *ctx, const void **buf, size_t *len,
+                           stw_error *err)
+{
+    (void)err;
+    src *s = ctx;
+    size_t n = s->len - s->off;
+    if (n > s->step)
+        n = s->step;
+    *buf = s->p + s->off;
+    *len = n;
+    s->off += n;
+    return STW_OK;
+}
+
+static void scan(stw_nested *n, const char *path, const unsigned char *p,
+                 size_t len, size_t step)
+{
+    src s = {p, len, 0, step};
+    stw_error err = {0};
+    stw_status st = stw_nested_file(n, path, len, src_read, &s, &err);
+    ck_assert_msg(st == STW_OK, "%s", err.msg);
+}
+
+static bool has_file(const rec *r, const char *path)
+{
+    for (size_t i = 0; i < r->n_files; i++)
+        if (!strcmp(r->files[i], path))
+            return true;
+    return false;
+}
+
+static bool has_note(const rec *r, const char *needle)
+{
+    for (size_t i = 0; i < r->n_notes; i++)
+        if (strstr(r->notes[i], needle))
+            return true;
+    return false;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+START_TEST(test_nested_sniff_by_bytes_not_name)
+{
+    unsigned char tar[512] = {0};
+    memcpy(tar + 257, "ustar\0", 6);
+    ck_assert_int_eq(stw_nested_sniff("PK\x03\x04rest", 8), STW_NEST_ZIP);
+    ck_assert_int_eq(stw_nested_sniff("\x1f\x8b\x08\0", 4), STW_NEST_GZIP);
+    ck_assert_int_eq(stw_nested_sniff("\x28\xb5\x2f\xfd", 4), STW_NEST_ZSTD);
+    ck_assert_int_eq(stw_nested_sniff("\xfd"
+                                      "7zXZ\0\0",
+                                      6),
+                     STW_NEST_XZ);
+    ck_assert_int_eq(stw_nested_sniff("BZh91AY&SY\0", 11), STW_NEST_BZIP2);
+    ck_assert_int_eq(stw_nested_sniff(tar, sizeof(tar)), STW_NEST_TAR);
+    /* a text file that starts like one, or a tar head cut short */
+    ck_assert_int_eq(stw_nested_sniff("BZh is a word", 13), STW_NEST_NONE);
+    ck_assert_int_eq(stw_nested_sniff("PK\x05\x06", 4), STW_NEST_NONE);
+    ck_assert_int_eq(stw_nested_sniff(tar, 300 - 40), STW_NEST_NONE);
+}
+END_TEST
+
+START_TEST(test_nested_zip_members_get_chain_paths)
+{
+    member m[] = {{"BOOT-INF/classes/application.properties", "pw=x\n", 5},
+                  {"./META-INF/MANIFEST.MF", "M: 1\n", 5}};
+    unsigned char *z;
+    size_t zl;
+    build("zip", m, 2, &z, &zl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "app/app.jar", z, zl, 1 << 20);
+    ck_assert(
+        has_file(&r, "app/app.jar!/BOOT-INF/classes/application.properties"));
+    ck_assert(has_file(&r, "app/app.jar!/META-INF/MANIFEST.MF"));
+    ck_assert(!has_file(&r, "app/app.jar")); /* not scanned as raw bytes */
+    ck_assert_uint_eq(r.n_notes, 0);
+    ck_assert_uint_eq(r.scanned, 1);
+    ck_assert_uint_eq(r.complete, 1);
+    stw_nested_destroy(n);
+    free(z);
+}
+END_TEST
+
+START_TEST(test_nested_head_split_in_one_byte_pieces)
+{
+    member m[] = {{"etc/shadow", "root:$6$x:1::::::\n", 18}};
+    unsigned char *t;
+    size_t tl;
+    build("tar.gz", m, 1, &t, &tl);
+    for (size_t step = 1; step <= 300; step += 299) {
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "opt/backup.tar.gz", t, tl, step);
+        ck_assert(has_file(&r, "opt/backup.tar.gz!/etc/shadow"));
+        ck_assert_uint_eq(r.content[0], 18);
+        stw_nested_destroy(n);
+    }
+    /* a plain tar, its magic at 257, read a byte at a time */
+    build("tar", m, 1, &t, &tl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "backup.tar", t, tl, 1);
+    ck_assert(has_file(&r, "backup.tar!/etc/shadow"));
+    stw_nested_destroy(n);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_nested_single_gzip_stream_is_its_content)
+{
+    const char text[] = "line one\nkey=value\n";
+    unsigned char *g;
+    size_t gl;
+    gzip_bytes(text, sizeof(text) - 1, &g, &gl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "var/log/app.log.1.gz", g, gl, 1 << 20);
+    ck_assert_uint_eq(r.n_files, 1);
+    ck_assert_str_eq(r.files[0], "var/log/app.log.1.gz!/app.log.1");
+    ck_assert_uint_eq(r.content[0], sizeof(text) - 1);
+    stw_nested_destroy(n);
+    free(g);
+}
+END_TEST
+
+START_TEST(test_nested_zip_in_zip_and_depth_bound)
+{
+    member in[] = {{"config/payments.yml", "token: x\n", 9}};
+    unsigned char *iz, *oz;
+    size_t izl, ozl;
+    build("zip", in, 1, &iz, &izl);
+    member out[] = {{"config-bundle.zip", iz, izl}};
+    build("zip-stored", out, 1, &oz, &ozl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "opt/bundle.zip", oz, ozl, 4096);
+    ck_assert(
+        has_file(&r, "opt/bundle.zip!/config-bundle.zip!/config/payments.yml"));
+    stw_nested_destroy(n);
+    /* depth 1: the inner zip is a member scanned as bytes, never opened */
+    rec r1 = {0};
+    stw_nested_limits lim = {.max_depth = 1};
+    n = make(&r1, &lim);
+    scan(n, "opt/bundle.zip", oz, ozl, 4096);
+    ck_assert(has_file(&r1, "opt/bundle.zip!/config-bundle.zip"));
+    ck_assert(!has_file(
+        &r1, "opt/bundle.zip!/config-bundle.zip!/config/payments.yml"));
+    stw_nested_destroy(n);
+    free(iz);
+    free(oz);
+}
+END_TEST
+
+START_TEST(test_nested_byte_bound_is_a_note_and_keeps_earlier_members)
+{
+    static char big[64 << 10];
+    memset(big, 'a', sizeof(big));
+    member m[] = {{"first.txt", "early\n", 6},
+                  {"big.txt", big, sizeof(big)},
+                  {"after.txt", "late\n", 5}};
+    unsigned char *z;
+    size_t zl;
+    build("zip", m, 3, &z, &zl);
+    rec r = {0};
+    stw_nested_limits lim = {.max_bytes = 1000};
+    stw_nested *n = make(&r, &lim);
+    scan(n, "a.zip", z, zl, 1 << 20);
+    ck_assert(has_file(&r, "a.zip!/first.txt"));
+    ck_assert(!has_file(&r, "a.zip!/after.txt"));
+    ck_assert(has_note(&r, "a.zip: "));
+    ck_assert(has_note(&r, "--max-nested-bytes"));
+    ck_assert_uint_eq(r.complete, 0); /* never cached as complete */
+    stw_nested_destroy(n);
+    free(z);
+}
+END_TEST
+
+START_TEST(test_nested_member_bound)
+{
+    member m[] = {{"a", "1", 1}, {"b", "2", 1}, {"c", "3", 1}};
+    unsigned char *z;
+    size_t zl;
+    build("zip", m, 3, &z, &zl);
+    rec r = {0};
+    stw_nested_limits lim = {.max_members = 2};
+    stw_nested *n = make(&r, &lim);
+    scan(n, "m.zip", z, zl, 1 << 20);
+    ck_assert_uint_eq(r.n_files, 2);
+    ck_assert(has_note(&r, "more than 2 members"));
+    stw_nested_destroy(n);
+    free(z);
+}
+END_TEST
+
+START_TEST(test_nested_damaged_and_fake_archives)
+{
+    member m[] = {{"one.txt", "first member\n", 13},
+                  {"two.txt", "second member\n", 14}};
+    unsigned char *t;
+    size_t tl;
+    build("tar.gz", m, 2, &t, &tl);
+    /* cut inside the gzip stream: a note names the file, no failure */
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "cut.tar.gz", t, tl / 2, 1 << 20);
+    ck_assert_uint_ge(r.n_notes, 1);
+    ck_assert(has_note(&r, "cut.tar.gz"));
+    ck_assert_uint_eq(r.complete, 0);
+    stw_nested_destroy(n);
+    /* zip magic and nothing after it: scanned as the bytes it is */
+    const unsigned char fake[] = "PK\x03\x04 this is no zip at all, a token "
+                                 "could sit here";
+    rec f = {0};
+    n = make(&f, NULL);
+    scan(n, "fake.bin", fake, sizeof(fake) - 1, 1 << 20);
+    ck_assert_uint_eq(f.n_files, 1);
+    ck_assert_str_eq(f.files[0], "fake.bin");
+    ck_assert_uint_eq(f.content[0], sizeof(fake) - 1);
+    ck_assert(has_note(&f, "fake.bin: starts like a zip but cannot be opened"));
+    stw_nested_destroy(n);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_nested_large_archive_spills_to_a_temporary_file)
+{
+    /* Above the in-memory bound, stored (so it stays large). */
+    size_t big = STW_NESTED_MEM_MAX + (1u << 20);
+    unsigned char *noise = malloc(big);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < big; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        noise[i] = (unsigned char)x;
+    }
+    member m[] = {{"blob.bin", noise, big}, {"conf/app.env", "K=v\n", 4}};
+    unsigned char *z;
+    size_t zl;
+    build("zip-stored", m, 2, &z, &zl);
+    ck_assert_uint_gt(zl, big);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "big.zip", z, zl, 256 << 10);
+    ck_assert(has_file(&r, "big.zip!/blob.bin"));
+    ck_assert(has_file(&r, "big.zip!/conf/app.env"));
+    ck_assert_uint_eq(r.content[0], big);
+    ck_assert_uint_eq(r.n_notes, 0);
+    stw_nested_destroy(n);
+    free(z);
+    free(noise);
+}
+END_TEST
+
+START_TEST(test_nested_cache_hit_skips_the_archive)
+{
+    member m[] = {{"x.properties", "a=b\n", 4}};
+    unsigned char *z;
+    size_t zl;
+    build("zip", m, 1, &z, &zl);
+    rec r = {.hit_all = true};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "lib/x.jar", z, zl, 1 << 20);
+    ck_assert_uint_eq(r.lookups, 1);
+    ck_assert_uint_eq(r.n_files, 0);
+    ck_assert_uint_eq(r.scanned, 0);
+    ck_assert_uint_eq(strlen(r.last_sha), 64);
+    stw_nested_destroy(n);
+    free(z);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("nested");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_nested_sniff_by_bytes_not_name);
+    tcase_add_test(tc, test_nested_zip_members_get_chain_paths);
+    tcase_add_test(tc, test_nested_head_split_in_one_byte_pieces);
+    tcase_add_test(tc, test_nested_single_gzip_stream_is_its_content);
+    tcase_add_test(tc, test_nested_zip_in_zip_and_depth_bound);
+    tcase_add_test(tc,
+                   test_nested_byte_bound_is_a_note_and_keeps_earlier_members);
+    tcase_add_test(tc, test_nested_member_bound);
+    tcase_add_test(tc, test_nested_damaged_and_fake_archives);
+    tcase_add_test(tc, test_nested_large_archive_spills_to_a_temporary_file);
+    tcase_add_test(tc, test_nested_cache_hit_skips_the_archive);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
