@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# test_nested.sh - secrets inside archives inside layers: a fat jar with
+# stored nested jars, a war, a wheel, an npm cache entry without a suffix,
+# a .tgz in a yarn mirror, a tar.gz backup a later layer deletes, a zip in
+# a zip, a data-descriptor zip, a zip64 archive, single gzip and zstd
+# streams (tests/cli/nested_fixtures.py, made with zip, tar, gzip, zstd and
+# Python's zipfile). umoci builds the image, skopeo converts it; every form
+# and standard input give the same '!/' findings. Then the bounds (depth,
+# bytes, bombs), the archive cache, and Debian's own jars and wheels.
+# `cat F |` on purpose: standard input must be a pipe.
+# shellcheck disable=SC2002
+. "$(dirname "$0")/lib.sh"
+command -v umoci >/dev/null && command -v skopeo >/dev/null &&
+    command -v zip >/dev/null || skip "umoci, skopeo and zip are needed"
+
+N="$WORKDIR/nested"
+mkdir -p "$N"
+cd "$N"
+ROOTLESS=()
+[ "$(id -u)" -eq 0 ] || ROOTLESS=(--rootless)
+q() { "$@" >>"$N/tools.log" 2>&1 || { cat "$N/tools.log" >&2; fail "$*"; }; }
+check() { python3 "$SRCDIR/tests/cli/nested_check.py" "$@"; }
+
+python3 "$SRCDIR/tests/cli/nested_fixtures.py" "$N/tree" "$N/expected.tsv" ||
+    fail "fixture generator"
+python3 "$SRCDIR/tests/cli/nested_fixtures.py" --bombs "$N/bombs" ||
+    fail "bomb generator"
+
+q umoci init --layout img
+q umoci new --image img:v1
+q umoci unpack "${ROOTLESS[@]}" --image img:v1 b0
+cp -a "$N/tree/." b0/rootfs/
+q umoci repack --image img:v1 --history.created_by 'COPY . /' b0
+q umoci unpack "${ROOTLESS[@]}" --image img:v1 b1
+rm b1/rootfs/opt/backup.tar.gz
+q umoci repack --image img:v1 --history.created_by 'RUN rm /opt/backup.tar.gz' b1
+q skopeo copy oci:img:v1 docker-archive:nested.docker.tar:fixture/nested:v1
+q skopeo copy oci:img:v1 oci-archive:nested.oci.tar:v1
+q skopeo copy --dest-compress-format zstd oci:img:v1 oci:zimg:v1
+cd "$WORKDIR"
+
+for t in img nested.docker.tar nested.oci.tar zimg; do
+    note "nested: $t"
+    scan_json "$t" --no-db "$N/$t"
+    check "$WORKDIR/$t.json" "$N/expected.tsv" all || fail "$t"
+    check_no_plaintext "$WORKDIR/$t.json"
+done
+for t in nested.docker.tar nested.oci.tar zimg; do
+    same_findings "$WORKDIR/img.json" "$WORKDIR/$t.json" "oci vs $t"
+done
+
+note "nested: docker-archive from standard input"
+set +e
+cat "$N/nested.docker.tar" | "$STOWAWAY" scan --no-db --format json - \
+    >"$WORKDIR/pipe.json" 2>"$WORKDIR/pipe.err"
+RC=$?
+set -e
+expect_rc 1 "stdin"
+check "$WORKDIR/pipe.json" "$N/expected.tsv" all || fail "stdin"
+same_findings "$WORKDIR/img.json" "$WORKDIR/pipe.json" "oci vs stdin"
+
+note "nested: the terminal and SARIF name the whole chain"
+run "$WORKDIR/table.txt" "$WORKDIR/table.err" scan --no-db "$N/img"
+expect_rc 1 "table"
+grep -q -F 'BOOT-INF/lib/payments-client.jar!/client.properties' \
+    "$WORKDIR/table.txt" || fail "table does not show the '!/' chain"
+run "$WORKDIR/n.sarif" "$WORKDIR/sarif.err" scan --no-db --format sarif \
+    "$N/img"
+grep -q -F 'opt/bundle.zip!/config-bundle.zip!/config/payments.yml' \
+    "$WORKDIR/n.sarif" || fail "SARIF artifact location lacks the chain"
+
+note "nested: --max-depth"
+scan_json depth0 --no-db --max-depth 0 "$N/img"
+check "$WORKDIR/depth0.json" "$N/expected.tsv" depth 0 || fail "depth 0"
+scan_json depth1 --no-db --max-depth 1 "$N/img"
+check "$WORKDIR/depth1.json" "$N/expected.tsv" depth 1 || fail "depth 1"
+
+note "nested: a byte bound is an error line, the rest stays reported"
+scan_json capped --no-db --max-nested-bytes 100 "$N/img"
+check "$WORKDIR/capped.json" "$N/expected.tsv" capped --max-nested-bytes ||
+    fail "byte bound not reported"
+grep -q -e '--max-nested-bytes' "$WORKDIR/capped.err" ||
+    fail "byte bound not on the terminal"
+cj has "$WORKDIR/capped.json" path=app/app.jar'!/BOOT-INF/classes/application.properties' ||
+    fail "what was read before the bound is not reported"
+
+note "nested: bombs end in bounded time and memory, the rest is found"
+mkdir -p "$N/bl/opt"
+cp "$N/bombs/"* "$N/bl/opt/"
+cp "$SRCDIR/fixtures/keys/ec.pem" "$N/bl/opt/after.pem"
+tar -cf "$N/bombs.tar" -C "$N/bl" .
+run "$WORKDIR/bombs.json" "$WORKDIR/bombs.err" scan --no-db --format json \
+    "$N/bombs.tar"
+expect_rc 1 "bombs"
+rss=$(python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' \
+    "$STOWAWAY" scan --no-db --exit-zero "$N/bombs.tar")
+note "bombs: peak RSS ${rss} MB"
+[ "$rss" -le 256 ] || fail "bombs: peak RSS ${rss} MB, want <= 256"
+cj has "$WORKDIR/bombs.json" path=opt/after.pem kind=private-key ||
+    fail "bombs: the key beside them is lost"
+cj eval "$WORKDIR/bombs.json" 'sum(1 for e in r["errors"] if "deep42.zip" in e["message"]) == 1 and sum(1 for e in r["errors"] if "overlap.zip" in e["message"]) == 1' ||
+    fail "bombs: each bomb is one error line naming it"
+
+note "nested: the archive cache - a known jar is not inflated again"
+DB="$WORKDIR/n.db"
+scan_json c1 --db "$DB" "$N/img"
+# The same jar, in a new layer of another image, under another name.
+mkdir -p "$N/again/srv"
+cp "$N/tree/app/app.jar" "$N/again/srv/orders.jar"
+tar -cf "$N/again.tar" -C "$N/again" .
+scan_json c2 --db "$DB" --max-nested-bytes 100 "$N/again.tar"
+cj has "$WORKDIR/c2.json" \
+    path='srv/orders.jar!/BOOT-INF/lib/payments-client.jar!/client.properties' \
+    rule=stripe-secret-key || fail "cached archive findings not reused"
+cj eval "$WORKDIR/c2.json" 'not r["errors"]' ||
+    fail "a cached archive was inflated again (the byte bound fired)"
+
+note "nested: Debian's jars and wheels give no false alarm"
+if ls /usr/share/java/*.jar >/dev/null 2>&1 &&
+    ls /usr/share/python-wheels/*.whl >/dev/null 2>&1; then
+    mkdir -p "$N/deb/usr/share"
+    cp -rL /usr/share/java /usr/share/python-wheels "$N/deb/usr/share/"
+    tar -cf "$N/deb.tar" -C "$N/deb" .
+    scan_json deb --no-db "$N/deb.tar"
+    cj none "$WORKDIR/deb.json" 'severity~^(low|medium|high|critical)$' ||
+        fail "false alarm in Debian's jars or wheels"
+    cj eval "$WORKDIR/deb.json" 'not r["errors"]' ||
+        fail "Debian's jars or wheels gave errors"
+else
+    fail "Debian jars and wheels missing (tools/install-deps.sh --test)"
+fi
+echo "nested: ok"
