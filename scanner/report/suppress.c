@@ -531,37 +531,6 @@ stw_suppress_why stw_suppress_match(const stw_suppress *s, const stw_results *r,
     return STW_SUPPRESS_NONE;
 }
 
-static void rfinding_free(stw_rfinding *f)
-{
-    free(f->layer_digest);
-    free(f->path);
-    free(f->rule);
-    free(f->fingerprint);
-    free(f->secret_sha256);
-    free(f->excerpt);
-    free(f->detail);
-}
-
-size_t stw_results_retain(stw_results *r,
-                          bool (*keep)(void *ctx, const stw_results *r,
-                                       const stw_rfinding *f),
-                          void *ctx)
-{
-    size_t o = 0, removed = 0;
-    for (size_t i = 0; i < r->n_findings; i++) {
-        if (keep(ctx, r, &r->findings[i])) {
-            if (o != i)
-                r->findings[o] = r->findings[i];
-            o++;
-        } else {
-            rfinding_free(&r->findings[i]);
-            removed++;
-        }
-    }
-    r->n_findings = o;
-    return removed;
-}
-
 typedef struct apply_ctx {
     const stw_suppress *s;
     stw_suppress_counts *c;

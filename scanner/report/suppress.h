@@ -100,13 +100,6 @@ stw_suppress_why stw_suppress_match(const stw_suppress *s, const stw_results *r,
 void stw_suppress_apply(const stw_suppress *s, stw_results *r,
                         stw_suppress_counts *counts);
 
-/* Keeps only the findings of r for which keep(ctx, r, f) is true; frees the
- * others. Returns how many were removed. */
-size_t stw_results_retain(stw_results *r,
-                          bool (*keep)(void *ctx, const stw_results *r,
-                                       const stw_rfinding *f),
-                          void *ctx);
-
 /* The rebuild key of a finding: 32 hex digits of sha256 over rule, path and
  * secret hash (see the top of this file). out holds 33 bytes. */
 stw_status stw_suppress_rebuild_key(const char *rule, const char *path,

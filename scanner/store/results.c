@@ -1,4 +1,5 @@
-/* results.c - freeing the plain-data results of one scan (results.h). */
+/* results.c - freeing the plain-data results of one scan, whole or some of
+ * their findings (results.h). */
 #include "results.h"
 
 #include <stdlib.h>
@@ -50,4 +51,24 @@ void stw_results_destroy(stw_results *r)
     }
     free(r->errors);
     free(r);
+}
+
+size_t stw_results_retain(stw_results *r,
+                          bool (*keep)(void *ctx, const stw_results *r,
+                                       const stw_rfinding *f),
+                          void *ctx)
+{
+    size_t o = 0, removed = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        if (keep(ctx, r, &r->findings[i])) {
+            if (o != i)
+                r->findings[o] = r->findings[i];
+            o++;
+        } else {
+            rfinding_free(&r->findings[i]);
+            removed++;
+        }
+    }
+    r->n_findings = o;
+    return removed;
 }

@@ -7,6 +7,7 @@
 #include "stowaway/stowaway.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct stw_rlayer {
@@ -22,21 +23,21 @@ typedef struct stw_rimage {
     char *ref;             /* "app:1.2" or the target when untagged */
     char *manifest_digest; /* may be "" (legacy docker save has none) */
     char *config_digest;
-    char *platform;        /* "linux/amd64" or "" */
+    char *platform; /* "linux/amd64" or "" */
     stw_rlayer *layers;
     size_t n_layers;
 } stw_rimage;
 
 typedef struct stw_rfinding {
-    size_t image;        /* index into images */
-    int layer;           /* index into the image's layers; -1 for config */
-    char *layer_digest;  /* blob digest; the config digest for -1 */
-    char *path;          /* "<config>" for config findings */
+    size_t image;       /* index into images */
+    int layer;          /* index into the image's layers; -1 for config */
+    char *layer_digest; /* blob digest; the config digest for -1 */
+    char *path;         /* "<config>" for config findings */
     stw_kind kind;
     char *rule;
     stw_severity severity;
-    int64_t line;        /* 0 none */
-    int64_t offset;      /* -1 none */
+    int64_t line;   /* 0 none */
+    int64_t offset; /* -1 none */
     bool visible;
     int removed_in_layer; /* -1 when visible */
     bool has_mode;
@@ -67,5 +68,12 @@ typedef struct stw_results {
 } stw_results;
 
 void stw_results_destroy(stw_results *r);
+
+/* Keeps only the findings of r for which keep(ctx, r, f) is true, in their
+ * order, and frees the others. Returns how many were removed. */
+size_t stw_results_retain(stw_results *r,
+                          bool (*keep)(void *ctx, const stw_results *r,
+                                       const stw_rfinding *f),
+                          void *ctx);
 
 #endif

@@ -12,7 +12,11 @@
  * transaction. A layer's findings are complete facts about that blob, so they
  * are committed as soon as the layer is done (an interrupted scan keeps them
  * as cache); an image - its row, layer order, config findings and the
- * visibility of every finding - is committed whole or not at all. */
+ * visibility of every finding - is committed whole or not at all.
+ *
+ * Implemented in one file per part below: open.c, write.c, read.c,
+ * admin.c (statistics, pruning), merge.c (resuming, merging) and bylayer.c
+ * (leaking layers), over the SQL helpers of store_internal.h. */
 #ifndef STW_STORE_H
 #define STW_STORE_H
 

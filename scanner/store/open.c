@@ -1,0 +1,291 @@
+/* open.c - opening a store (store.h): the connection and its pragmas, the
+ * embedded schema migrations (db/NNN_*.sql, PRAGMA user_version), and the
+ * statements of the write and read paths, prepared once here. */
+#include "store_internal.h"
+
+#include "common.h"
+#include "embedded.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Long enough for a registry-wide batch scan to wait out another process's
+ * image transaction, short enough that a stuck lock becomes an error. */
+#define STORE_BUSY_TIMEOUT_MS 30000
+
+#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+/* The statements of store_internal.h's enum: the write path's, then the read
+ * path's. */
+static const char *const query_sql[Q_COUNT_] = {
+    [Q_SCAN_INSERT] = "INSERT INTO scans (started_at, tool_version, "
+                      "rules_version, args) VALUES (" NOW_SQL ", ?1, ?2, ?3)",
+    [Q_SCAN_END] = "UPDATE scans SET finished_at = " NOW_SQL " WHERE id = ?1",
+    [Q_LAYER_CACHED] = "SELECT 1 FROM layers WHERE digest = ?1 AND "
+                       "rules_version = ?2",
+    [Q_LAYER_UPSERT] =
+        "INSERT INTO layers (digest, diff_id, media_type, size, uncompressed, "
+        "entries, pathset, rules_version, scanned_at) VALUES (?1, ?2, ?3, ?4, "
+        "?5, ?6, ?7, ?8, " NOW_SQL ") ON CONFLICT (digest) DO UPDATE SET "
+        "diff_id = excluded.diff_id, media_type = excluded.media_type, "
+        "size = excluded.size, uncompressed = excluded.uncompressed, "
+        "entries = excluded.entries, pathset = excluded.pathset, "
+        "rules_version = excluded.rules_version, "
+        "scanned_at = excluded.scanned_at",
+    /* A rescan updates a finding in place (same fingerprint, same id) so the
+     * image_findings of earlier scans stay attached. The WHERE keeps the
+     * first of two findings with one fingerprint in the same list: then no
+     * row is returned and the duplicate is dropped. */
+    [Q_FINDING_UPSERT] =
+        "INSERT INTO findings (blob_digest, in_config, path, is_dir, kind, "
+        "rule, severity, line, \"offset\", mode, uid, gid, validated, "
+        "fingerprint, secret_sha256, excerpt, detail) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+        "ON CONFLICT (blob_digest, in_config, fingerprint) DO UPDATE SET "
+        "path = excluded.path, is_dir = excluded.is_dir, "
+        "kind = excluded.kind, rule = excluded.rule, "
+        "severity = excluded.severity, line = excluded.line, "
+        "\"offset\" = excluded.\"offset\", mode = excluded.mode, "
+        "uid = excluded.uid, gid = excluded.gid, "
+        "validated = excluded.validated, "
+        "secret_sha256 = excluded.secret_sha256, excerpt = excluded.excerpt, "
+        "detail = excluded.detail "
+        "WHERE findings.id NOT IN (SELECT id FROM temp.stw_keep) "
+        "RETURNING id",
+    [Q_KEEP_INSERT] = "INSERT OR IGNORE INTO temp.stw_keep (id) VALUES (?1)",
+    [Q_KEEP_CLEAR] = "DELETE FROM temp.stw_keep",
+    [Q_FINDING_PRUNE] =
+        "DELETE FROM findings WHERE blob_digest = ?1 AND in_config = ?2 "
+        "AND id NOT IN (SELECT id FROM temp.stw_keep)",
+    [Q_BLOB_FINDINGS] = "SELECT id, path, is_dir FROM findings WHERE "
+                        "blob_digest = ?1 AND in_config = ?2 ORDER BY id",
+    [Q_LAYER_PATHSET] = "SELECT pathset FROM layers WHERE digest = ?1",
+    [Q_IMAGE_POSITION] = "SELECT COALESCE(MAX(position) + 1, 0) FROM images "
+                         "WHERE scan_id = ?1",
+    [Q_IMAGE_INSERT] = "INSERT INTO images (scan_id, ref, manifest_digest, "
+                       "config_digest, platform, position) VALUES (?1, ?2, "
+                       "?3, ?4, ?5, ?6)",
+    [Q_IMAGE_LAYER_INSERT] = "INSERT INTO image_layers (image_id, idx, "
+                             "layer_digest, created_by, cached) VALUES (?1, "
+                             "?2, ?3, ?4, ?5)",
+    [Q_IMAGE_FINDING_INSERT] =
+        "INSERT INTO image_findings (image_id, finding_id, layer_idx, "
+        "visible, removed_in_layer) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_ERROR_INSERT] = "INSERT INTO errors (scan_id, target, message) "
+                       "VALUES (?1, ?2, ?3)",
+    [Q_LOAD_SCAN] = "SELECT rules_version FROM scans WHERE id = ?1",
+    [Q_LOAD_IMAGES] = "SELECT id, ref, manifest_digest, config_digest, "
+                      "platform FROM images WHERE scan_id = ?1 "
+                      "ORDER BY position, id",
+    [Q_LOAD_LAYERS] =
+        "SELECT il.layer_digest, l.diff_id, l.media_type, il.created_by, "
+        "l.size, il.cached FROM image_layers il JOIN layers l "
+        "ON l.digest = il.layer_digest WHERE il.image_id = ?1 ORDER BY il.idx",
+    /* Config findings (layer_idx NULL) last; fingerprint and id only break
+     * ties so two loads of one scan always agree. */
+    [Q_LOAD_FINDINGS] =
+        "SELECT x.layer_idx, f.blob_digest, f.path, f.kind, f.rule, "
+        "f.severity, f.line, f.\"offset\", x.visible, x.removed_in_layer, "
+        "f.mode, f.uid, f.gid, f.validated, f.fingerprint, f.secret_sha256, "
+        "f.excerpt, f.detail FROM image_findings x JOIN findings f "
+        "ON f.id = x.finding_id WHERE x.image_id = ?1 ORDER BY "
+        "x.layer_idx IS NULL, x.layer_idx, f.path, f.\"offset\", f.rule, "
+        "f.fingerprint, f.id",
+    [Q_LOAD_ERRORS] =
+        "SELECT target, message FROM errors WHERE scan_id = ?1 ORDER BY id",
+    /* A digest counts as scanned if any image of the scan scanned it, so
+     * scanned + cached is the number of distinct layers. */
+    [Q_LOAD_COUNTS] =
+        "SELECT COALESCE(SUM(c = 0), 0), COALESCE(SUM(c = 1), 0) FROM ("
+        "SELECT MIN(il.cached) AS c FROM image_layers il JOIN images i "
+        "ON i.id = il.image_id WHERE i.scan_id = ?1 GROUP BY il.layer_digest)",
+};
+
+/* Returns the number a migration file name starts with ("001_init.sql" ->
+ * 1), or -1 if it does not start with one. */
+static long migration_number(const char *name)
+{
+    long n = 0;
+    const char *p = name;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (n > 100000000)
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    return p == name ? -1 : n;
+}
+
+static stw_status read_user_version(stw_store *s, long *v, stw_error *err)
+{
+    int64_t n = 0;
+    stw_status st = stw_sql_one_int64(s, "PRAGMA user_version", &n, err,
+                                      "read schema version");
+    *v = (long)n;
+    return st;
+}
+
+/* Switching a new file to WAL needs an exclusive lock, and SQLite reports
+ * SQLITE_BUSY for it at once instead of calling the busy handler; so two
+ * scans that create one database together retry here, within the same
+ * budget as the busy timeout. */
+static stw_status set_wal(stw_store *s, stw_error *err)
+{
+    for (int waited = 0;; waited += 10) {
+        int rc =
+            sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return STW_OK;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+            waited >= STORE_BUSY_TIMEOUT_MS)
+            return stw_sql_fail(s, err, "set journal mode");
+        sqlite3_sleep(10);
+    }
+}
+
+/* Sets *ours to the number of the last embedded migration, checking that
+ * they are numbered in increasing order. */
+static stw_status schema_version(stw_store *s, long *ours, stw_error *err)
+{
+    *ours = 0;
+    for (const struct stw_embedded *m = stw_embedded_migrations; m->name; m++) {
+        long n = migration_number(m->name);
+        if (n <= *ours)
+            return stw_fail(err, STW_ERR_DB,
+                            "%s: migration %s is out of order or unnumbered",
+                            s->name, m->name);
+        *ours = n;
+    }
+    return STW_OK;
+}
+
+/* Applies, in one transaction, every embedded migration newer than the
+ * database's user_version. The version is read again under the write lock
+ * so two processes opening a fresh file migrate it once. */
+static stw_status migrate(stw_store *s, long have, long ours, stw_error *err)
+{
+    if (have > ours)
+        goto newer;
+    if (have == ours)
+        return STW_OK;
+
+    stw_status st = stw_sql_exec(s, "BEGIN IMMEDIATE", err, "begin migration");
+    if (st)
+        return st;
+    st = read_user_version(s, &have, err);
+    if (st)
+        goto fail;
+    if (have > ours) {
+        stw_sql_rollback(s);
+        goto newer;
+    }
+    for (const struct stw_embedded *m = stw_embedded_migrations; m->name; m++) {
+        long n = migration_number(m->name);
+        if (n <= have)
+            continue;
+        st = stw_sql_exec(s, m->data, err, "migration %s", m->name);
+        if (st)
+            goto fail;
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %ld", n);
+        st = stw_sql_exec(s, sql, err, "set schema version");
+        if (st)
+            goto fail;
+    }
+    st = stw_sql_exec(s, "COMMIT", err, "commit migration");
+    if (st)
+        goto fail;
+    return STW_OK;
+
+fail:
+    stw_sql_rollback(s);
+    return st;
+newer:
+    return stw_fail(err, STW_ERR_DB,
+                    "%s: database schema version %ld is newer than this "
+                    "stowaway supports (%ld)",
+                    s->name, have, ours);
+}
+
+stw_status stw_store_open(const char *path, stw_store **out, stw_error *err)
+{
+    if (!out)
+        return stw_fail(err, STW_ERR_USAGE, "store_open: out is NULL");
+    *out = NULL;
+    if (!path)
+        path = ":memory:";
+
+    stw_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->name = stw_strdup(path))) {
+        free(s);
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", path);
+    }
+
+    stw_status st;
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        if (s->db)
+            st = stw_sql_fail(s, err, "open");
+        else
+            st = stw_fail(err, STW_ERR_NOMEM, "%s: open: out of memory", path);
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+
+    /* Refuse a newer database before changing anything in it. */
+    long have = 0, ours = 0;
+    st = schema_version(s, &ours, err);
+    if (!st)
+        st = read_user_version(s, &have, err);
+    if (!st && have > ours)
+        st = migrate(s, have, ours, err);
+    if (st)
+        goto fail;
+
+    /* WAL lets readers and one writer from other processes proceed at
+     * once; NORMAL is durable enough in WAL (a power loss can only drop the
+     * last transactions, never corrupt). */
+    st = set_wal(s, err);
+    if (!st)
+        st = stw_sql_exec(
+            s,
+            "PRAGMA synchronous = NORMAL; "
+            "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+            err, "set pragmas");
+    if (st)
+        goto fail;
+    st = migrate(s, have, ours, err);
+    if (st)
+        goto fail;
+    st = stw_sql_exec(s,
+                      "CREATE TEMP TABLE IF NOT EXISTS stw_keep "
+                      "(id INTEGER PRIMARY KEY)",
+                      err, "create temp table");
+    if (st)
+        goto fail;
+    for (int i = 0; i < Q_COUNT_; i++) {
+        if (sqlite3_prepare_v3(s->db, query_sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &s->q[i],
+                               NULL) != SQLITE_OK) {
+            st = stw_sql_fail(s, err, "prepare %.60s", query_sql[i]);
+            goto fail;
+        }
+    }
+    *out = s;
+    return STW_OK;
+
+fail:
+    stw_store_close(s);
+    return st;
+}
+
+void stw_store_close(stw_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < Q_COUNT_; i++)
+        sqlite3_finalize(s->q[i]);
+    sqlite3_close(s->db);
+    free(s->name);
+    free(s);
+}
