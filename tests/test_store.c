@@ -666,6 +666,74 @@ END_TEST
 
 /* ---- reading back ------------------------------------------------------- */
 
+START_TEST(test_archive_findings_reused_under_a_new_path_and_notes_replayed)
+{
+    stw_store *s = open_store(NULL);
+    stw_finding fs[] = {
+        make_finding("app/app.jar!/BOOT-INF/application.properties",
+                     "generic-password", 40, "hunter2hunter2"),
+        make_finding("app/app.jar!/lib/c.jar!/c.properties",
+                     "stripe-secret-key", 7, "sk_live_abc"),
+        make_finding("app/app.jarx", "github-pat", 3, "ghp_x"),
+        make_finding("etc/.env", "generic-secret", 3, "zzz")};
+    stw_finding_list *l = list_of(fs, 4);
+    const char *notes[] = {"opt/x.zip: nested archives: stopped"};
+    stw_archive_record ar = {
+        .sha256 = "ab12", .path = "app/app.jar", .size = 100000};
+    stw_layer_record rec = {.digest = "sha256:l1",
+                            .rules_version = RULES,
+                            .notes = notes,
+                            .n_notes = 1,
+                            .archives = &ar,
+                            .n_archives = 1};
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_put_layer(s, &rec, l, &err), STW_OK);
+    stw_finding_list_destroy(l);
+
+    /* the same bytes under another path, another layer */
+    stw_finding_list *out = NULL;
+    ck_assert_int_eq(stw_finding_list_create(&out), STW_OK);
+    bool hit = false;
+    ck_assert_int_eq(stw_store_archive_findings(
+                         s, "ab12", RULES, "srv/orders.jar", out, &hit, &err),
+                     STW_OK);
+    ck_assert(hit);
+    ck_assert_uint_eq(stw_finding_list_count(out), 2);
+    const stw_finding *a = stw_finding_list_get(out, 0);
+    ck_assert_str_eq(a->path,
+                     "srv/orders.jar!/BOOT-INF/application.properties");
+    ck_assert_str_eq(a->rule, "generic-password");
+    ck_assert_int_eq(a->offset, 40);
+    ck_assert_str_eq(a->secret_sha256, fs[0].secret_sha256);
+    ck_assert_str_eq(stw_finding_list_get(out, 1)->path,
+                     "srv/orders.jar!/lib/c.jar!/c.properties");
+    /* other rules, or other bytes: unknown */
+    ck_assert_int_eq(stw_store_archive_findings(s, "ab12", "other-rules", "x",
+                                                out, &hit, &err),
+                     STW_OK);
+    ck_assert(!hit);
+    ck_assert_int_eq(
+        stw_store_archive_findings(s, "cd34", RULES, "x", out, &hit, &err),
+        STW_OK);
+    ck_assert(!hit);
+    ck_assert_uint_eq(stw_finding_list_count(out), 2);
+    stw_finding_list_destroy(out);
+
+    /* the layer's note comes back as an error of a later scan */
+    int64_t scan = begin_scan(s);
+    ck_assert_int_eq(
+        stw_store_put_layer_notes(s, scan, "img.tar", "sha256:l1", &err),
+        STW_OK);
+    stw_results *r = load(s, scan);
+    ck_assert_uint_eq(r->n_errors, 1);
+    ck_assert_str_eq(r->errors[0].target, "img.tar");
+    ck_assert_str_eq(r->errors[0].message,
+                     "layer sha256:l1: opt/x.zip: nested archives: stopped");
+    stw_results_destroy(r);
+    stw_store_close(s);
+}
+END_TEST
+
 START_TEST(test_load_scan_order_and_fields)
 {
     stw_store *s = open_store(NULL);
@@ -811,6 +879,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_two_processes_writing_one_file_both_land);
     tcase_add_test(tc, test_database_never_holds_the_plaintext_secret);
     tcase_add_test(tc, test_load_scan_order_and_fields);
+    tcase_add_test(
+        tc, test_archive_findings_reused_under_a_new_path_and_notes_replayed);
     suite_add_tcase(su, tc);
     return su;
 }

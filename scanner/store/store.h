@@ -14,7 +14,8 @@
  * as cache); an image - its row, layer order, config findings and the
  * visibility of every finding - is committed whole or not at all.
  *
- * Implemented in one file per part below: open.c, write.c, read.c,
+ * Implemented in one file per part below: open.c, write.c, archives.c
+ * (files inside files, layer notes), read.c,
  * admin.c (statistics, pruning), merge.c (resuming, merging) and bylayer.c
  * (leaking layers), over the SQL helpers of store_internal.h. */
 #ifndef STW_STORE_H
@@ -54,13 +55,46 @@ typedef struct stw_layer_record {
     const void *pathset;    /* serialised stw_pathset, see pathset.h */
     size_t pathset_len;
     const char *rules_version;
+    /* What the scan of the layer skipped or cut short (nested archives'
+     * bounds): kept with the layer, replayed by stw_store_put_layer_notes.
+     * May be NULL/0. */
+    const char *const *notes;
+    size_t n_notes;
+    /* Archives inside the layer scanned whole: their findings (those whose
+     * path starts with the archive's path + "!/") are also kept under the
+     * archive's sha256, for stw_store_archive_findings. May be NULL/0. */
+    const struct stw_archive_record *archives;
+    size_t n_archives;
 } stw_layer_record;
+
+typedef struct stw_archive_record {
+    const char *sha256; /* 64 hex digits of the archive file's bytes */
+    const char *path;   /* where it is in the layer ("app/app.jar") */
+    int64_t size;
+} stw_archive_record;
 
 /* Stores a scanned layer and its findings in one transaction, replacing
  * anything stored before for that digest. All borrowed. */
 stw_status stw_store_put_layer(stw_store *s, const stw_layer_record *layer,
                                const stw_finding_list *findings,
                                stw_error *err);
+
+/* Files inside files: the findings of an archive seen before (in any layer
+ * of any image) whose bytes hash to sha256, scanned with rules_version:
+ * each is added to out with its path under prefix + "!/". *hit is false
+ * (and out untouched) when the archive is unknown. All borrowed. */
+stw_status stw_store_archive_findings(stw_store *s, const char *sha256,
+                                      const char *rules_version,
+                                      const char *prefix, stw_finding_list *out,
+                                      bool *hit, stw_error *err);
+
+/* Records the stored notes of layer digest as errors of scan_id (target
+ * copied), one per note, prefixed with the layer's short digest: a layer
+ * reused from the store reports what its scan skipped, as the scan that
+ * stored it did. */
+stw_status stw_store_put_layer_notes(stw_store *s, int64_t scan_id,
+                                     const char *target, const char *digest,
+                                     stw_error *err);
 
 typedef struct stw_image_layer {
     const char *digest;     /* must already be stored by put_layer */

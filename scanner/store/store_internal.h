@@ -188,4 +188,11 @@ stw_status stw_store_put_image_tx(stw_store *s, int64_t scan_id,
                                   bool config_stored, int64_t position,
                                   int64_t *image_id, stw_error *err);
 
+/* Inside put_layer's transaction: replaces the layer's notes and stores
+ * the archives it names, each with its share of findings (archives.c). */
+stw_status stw_store_put_layer_extras_tx(stw_store *s,
+                                         const stw_layer_record *layer,
+                                         const stw_finding_list *findings,
+                                         stw_error *err);
+
 #endif

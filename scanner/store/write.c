@@ -178,6 +178,8 @@ stw_status stw_store_put_layer(stw_store *s, const stw_layer_record *layer,
     st = stw_sql_run(s, q, err, "store layer %.100s", layer->digest);
     if (!st)
         st = replace_findings(s, layer->digest, false, findings, err);
+    if (!st)
+        st = stw_store_put_layer_extras_tx(s, layer, findings, err);
     return stw_sql_end_write(s, st, err);
 }
 
