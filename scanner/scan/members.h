@@ -41,8 +41,7 @@ bool stw_member_is_blob(const char *n);
 bool stw_member_wanted(const char *n, struct archive_entry *e);
 
 /* Whether a member of size bytes whose data starts with first (n bytes) is
- * a document to keep in memory: it looks like JSON and is small enough.
- * A layer blob never starts with '{' or '['. */
+ * a document to keep in memory: it looks like JSON and is small enough. */
 bool stw_member_holds_doc(const void *first, size_t n, int64_t size);
 
 /* The normalised copy of a member's raw path (NULL raw is ""); transferred
