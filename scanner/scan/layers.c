@@ -1,0 +1,89 @@
+/* layers.c - one layer: walked through whatever reader brings its bytes,
+ * stored as soon as it is done (so a later failure keeps it), its secrets
+ * handed to --show-secrets. */
+#include "scan_internal.h"
+
+#include <stdio.h>
+
+void stw_scan_pass_secrets(scan *s, const stw_finding_list *l,
+                           const char *blob_digest)
+{
+    if (!s->opt || !s->opt->on_secret)
+        return;
+    for (size_t i = 0; i < stw_finding_list_count(l); i++) {
+        const stw_finding *f = stw_finding_list_get(l, i);
+        if (!f->secret)
+            continue;
+        char fp[33];
+        stw_finding_fingerprint(f, blob_digest, fp);
+        s->opt->on_secret(s->opt->secret_ctx, fp, f->secret, f->secret_n);
+    }
+}
+
+stw_status stw_scan_store_layer(scan *s, const stw_layer_result *r,
+                                const char *media_type, stw_error *err)
+{
+    const void *ps;
+    size_t pslen;
+    stw_pathset_finish(r->pathset, &ps, &pslen);
+    stw_layer_record rec = {
+        .digest = r->digest,
+        .diff_id = r->diff_id,
+        .media_type = media_type,
+        .size = (int64_t)r->raw_bytes,
+        .uncompressed = (int64_t)r->tar_bytes,
+        .entries = (int64_t)r->entries,
+        .pathset = ps,
+        .pathset_len = pslen,
+        .rules_version = s->cache_version,
+    };
+    pthread_mutex_lock(&s->lock);
+    stw_status st = stw_store_put_layer(s->store, &rec, r->findings, err);
+    if (st == STW_OK)
+        stw_scan_pass_secrets(s, r->findings, r->digest);
+    if (st == STW_OK && s->opt && s->opt->on_layer_done)
+        s->opt->on_layer_done(s->opt->progress_ctx, r->digest, r->tar_bytes, 0);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+stw_blob_options stw_scan_blob_opts(const scan *s, const char *name,
+                                    const char *digest, const char *diff_id)
+{
+    stw_blob_options bo = {
+        .name = name,
+        .digest = digest,
+        .diff_id = diff_id,
+        .max_out = s->opt ? s->opt->max_layer_bytes : 0,
+        .max_ratio = s->opt ? s->opt->max_ratio : 0,
+    };
+    return bo;
+}
+
+/* A content thread pays off only when cores would otherwise idle: fewer
+ * layer workers than cores (-j1 on two cores, or one stream). */
+stw_layer_options stw_scan_layer_opts(const scan *s)
+{
+    stw_layer_options lo = {
+        .max_entries = s->opt ? s->opt->max_entries : 0,
+        .content_thread = s->spare_cores,
+        .keep_secrets = s->opt && s->opt->on_secret,
+    };
+    return lo;
+}
+
+stw_status stw_scan_layer(scan *s, stw_matcher *m, layer_job *j, stw_read_fn fn,
+                          void *ctx, const stw_blob_options *bo,
+                          const char *media_type, stw_error *err)
+{
+    stw_layer_result r;
+    stw_layer_options lo = stw_scan_layer_opts(s);
+    stw_status st = stw_layer_scan(m, fn, ctx, bo, &lo, &r, err);
+    if (st == STW_OK) {
+        snprintf(j->got_digest, sizeof(j->got_digest), "%s", r.digest);
+        snprintf(j->got_diff_id, sizeof(j->got_diff_id), "%s", r.diff_id);
+        st = stw_scan_store_layer(s, &r, media_type, err);
+    }
+    stw_layer_result_clear(&r);
+    return st;
+}
