@@ -13,6 +13,7 @@
 #ifndef STOWAWAY_H
 #define STOWAWAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +131,16 @@ typedef struct stw_scan_options {
      * images for `db merge` to complete. Streams read in one forward pass
      * (standard input, compressed archives) scan every layer. */
     unsigned shard_k, shard_n;
+    /* Files inside files: a layer file that is a zip (jar, war, whl...),
+     * tar, gzip, zstd, xz or bzip2 is opened and its members scanned, to
+     * max_depth archives deep (0 = the default, 4). no_nested turns it off
+     * (--max-depth 0). Per file of a layer: at most max_nested_bytes
+     * decompressed and max_nested_members members (0 = the defaults); a
+     * bound reached is an entry in the report's errors, not a failure. */
+    bool no_nested;
+    unsigned max_depth;
+    uint64_t max_nested_bytes;
+    uint64_t max_nested_members;
 } stw_scan_options;
 
 /* Scans one target (a path, or "-" for standard input) into the store as one

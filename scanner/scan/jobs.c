@@ -121,6 +121,10 @@ stw_status stw_jobs_try_cache(scan *s, layer_job *j, const char *digest,
         stw_store_layer_cached(s->store, digest, s->cache_version, hit, err);
     if (st != STW_OK || !*hit)
         return st;
+    /* What the layer's own scan skipped is still skipped: say so again. */
+    if ((st = stw_store_put_layer_notes(s->store, s->scan_id, s->target, digest,
+                                        err)) != STW_OK)
+        return st;
     if (j)
         stw_job_settle(j, digest, true);
     if (s->opt && s->opt->on_layer_done)

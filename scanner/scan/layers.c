@@ -3,7 +3,10 @@
  * handed to --show-secrets. */
 #include "scan_internal.h"
 
+#include "common.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 
 void stw_scan_pass_secrets(scan *s, const stw_finding_list *l,
                            const char *blob_digest)
@@ -26,6 +29,13 @@ stw_status stw_scan_store_layer(scan *s, const stw_layer_result *r,
     const void *ps;
     size_t pslen;
     stw_pathset_finish(r->pathset, &ps, &pslen);
+    stw_archive_record *ar = NULL;
+    if (r->n_archives && !(ar = calloc(r->n_archives, sizeof(*ar))))
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_archives; i++)
+        ar[i] = (stw_archive_record){.sha256 = r->archives[i].sha256,
+                                     .path = r->archives[i].path,
+                                     .size = (int64_t)r->archives[i].size};
     stw_layer_record rec = {
         .digest = r->digest,
         .diff_id = r->diff_id,
@@ -36,14 +46,22 @@ stw_status stw_scan_store_layer(scan *s, const stw_layer_result *r,
         .pathset = ps,
         .pathset_len = pslen,
         .rules_version = s->cache_version,
+        .notes = (const char *const *)r->notes,
+        .n_notes = r->n_notes,
+        .archives = ar,
+        .n_archives = r->n_archives,
     };
     pthread_mutex_lock(&s->lock);
     stw_status st = stw_store_put_layer(s->store, &rec, r->findings, err);
+    if (st == STW_OK && r->n_notes)
+        st = stw_store_put_layer_notes(s->store, s->scan_id, s->target,
+                                       r->digest, err);
     if (st == STW_OK)
         stw_scan_pass_secrets(s, r->findings, r->digest);
     if (st == STW_OK && s->opt && s->opt->on_layer_done)
         s->opt->on_layer_done(s->opt->progress_ctx, r->digest, r->tar_bytes, 0);
     pthread_mutex_unlock(&s->lock);
+    free(ar);
     return st;
 }
 
@@ -60,14 +78,35 @@ stw_blob_options stw_scan_blob_opts(const scan *s, const char *name,
     return bo;
 }
 
+/* The archive cache, asked from a layer's walking thread: the store is
+ * shared by the workers, so under the scan's lock. */
+static stw_status archive_lookup(void *ctx, const char *sha256,
+                                 const char *path, stw_finding_list *out,
+                                 bool *hit, stw_error *err)
+{
+    scan *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    stw_status st = stw_store_archive_findings(
+        s->store, sha256, s->cache_version, path, out, hit, err);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
 /* A content thread pays off only when cores would otherwise idle: fewer
  * layer workers than cores (-j1 on two cores, or one stream). */
-stw_layer_options stw_scan_layer_opts(const scan *s)
+stw_layer_options stw_scan_layer_opts(scan *s)
 {
+    const stw_scan_options *o = s->opt;
     stw_layer_options lo = {
-        .max_entries = s->opt ? s->opt->max_entries : 0,
+        .max_entries = o ? o->max_entries : 0,
         .content_thread = s->spare_cores,
-        .keep_secrets = s->opt && s->opt->on_secret,
+        .keep_secrets = o && o->on_secret,
+        .nested_off = o && o->no_nested,
+        .nested = {.max_depth = o ? o->max_depth : 0,
+                   .max_bytes = o ? o->max_nested_bytes : 0,
+                   .max_members = o ? o->max_nested_members : 0},
+        .archive_lookup = archive_lookup,
+        .archive_ctx = s,
     };
     return lo;
 }

@@ -178,7 +178,7 @@ stw_blob_options stw_scan_blob_opts(const scan *s, const char *name,
                                     const char *digest, const char *diff_id);
 
 /* The layer walker's options; a content thread when cores would idle. */
-stw_layer_options stw_scan_layer_opts(const scan *s);
+stw_layer_options stw_scan_layer_opts(scan *s);
 
 /* Hands the plaintext secrets of l to --show-secrets; the caller holds
  * s->lock. */
