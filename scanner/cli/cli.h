@@ -1,5 +1,6 @@
 /* cli.h - what the stowaway commands (main.c, cmd_*.c) share: the parsed
- * options, the exit statuses, the database path, rendering a report with
+ * options and the parser of the report options `scan` and `report` both
+ * take, the exit statuses, the database path, rendering a report with
  * suppression applied, and the summary line. CLI code: it prints. */
 #ifndef STW_CLI_H
 #define STW_CLI_H
@@ -27,6 +28,9 @@ typedef struct cli_options {
     stw_severity fail_on;
     bool exit_zero;     /* --exit-zero: findings never fail the run */
     bool ignore_hidden; /* --ignore-hidden: deleted findings do not count */
+    /* A report, gating or suppression option was given (not -o or
+     * --no-ignore-file): `baseline` refuses them. */
+    bool report_opts;
     const char *platform;
     int jobs;
     bool quiet;
@@ -66,6 +70,54 @@ typedef struct cli_options {
     stw_severity min_severity; /* report --by-layer --min-severity */
 } cli_options;
 
+/* getopt_long codes of the options `scan` and `report` share; each command
+ * numbers its own from CLI_OPT_OWN. */
+enum {
+    CLI_OPT_FORMAT = 256,
+    CLI_OPT_IGNORE_FILE,
+    CLI_OPT_NO_IGNORE_FILE,
+    CLI_OPT_BASELINE,
+    CLI_OPT_SKIP_LAYER,
+    CLI_OPT_FAIL_ON,
+    CLI_OPT_FAIL_ON_HIDDEN,
+    CLI_OPT_IGNORE_HIDDEN,
+    CLI_OPT_EXIT_ZERO,
+    CLI_OPT_OWN
+};
+
+/* getopt_long entries, for a command's table, of the report options: the
+ * format, -o (its short form goes in the command's optstring) and
+ * suppression. Kept out of clang-format, which indents initialiser lists
+ * in a macro as if each continued the one before. */
+/* clang-format off */
+#define CLI_REPORT_LONGOPTS                                                    \
+    {"format", required_argument, NULL, CLI_OPT_FORMAT},                       \
+    {"output", required_argument, NULL, 'o'},                                  \
+    {"ignore-file", required_argument, NULL, CLI_OPT_IGNORE_FILE},             \
+    {"no-ignore-file", no_argument, NULL, CLI_OPT_NO_IGNORE_FILE},             \
+    {"baseline", required_argument, NULL, CLI_OPT_BASELINE},                   \
+    {"skip-layer", required_argument, NULL, CLI_OPT_SKIP_LAYER}
+
+/* ... and of the gating options, for a command whose exit status says
+ * whether findings were at or above --fail-on. */
+#define CLI_GATING_LONGOPTS                                                    \
+    {"fail-on", required_argument, NULL, CLI_OPT_FAIL_ON},                     \
+    {"fail-on-hidden", no_argument, NULL, CLI_OPT_FAIL_ON_HIDDEN},             \
+    {"ignore-hidden", no_argument, NULL, CLI_OPT_IGNORE_HIDDEN},               \
+    {"exit-zero", no_argument, NULL, CLI_OPT_EXIT_ZERO}
+/* clang-format on */
+
+/* What cli_parse_report_option() returns for an option it does not know. */
+#define CLI_OPT_NOT_SHARED (-2)
+
+/* Takes option c, as getopt_long returned it with its argument arg
+ * (borrowed: kept in o), into o when it is one of CLI_REPORT_LONGOPTS or
+ * CLI_GATING_LONGOPTS, setting o->report_opts for all but -o and
+ * --no-ignore-file. Returns -1 when it took it, CLI_OPT_NOT_SHARED for any
+ * other option (o unchanged), else the exit status after printing the
+ * usage error. */
+int cli_parse_report_option(int c, const char *arg, cli_options *o);
+
 /* Allocates the repeatable-option arrays for argc arguments. */
 bool cli_options_init(cli_options *o, int argc);
 void cli_options_free(cli_options *o);
@@ -93,7 +145,6 @@ void cli_today(char out[11]);
  * ignore entry. Returns false after printing the error. */
 bool cli_suppress_load(const cli_options *o, stw_suppress **out);
 
-/* Renders res in o->format to out. */
 /* Plaintext secrets of this run by fingerprint, for --show-secrets: kept in
  * memory only, wiped when freed. */
 typedef struct cli_secrets cli_secrets;
@@ -106,11 +157,16 @@ void cli_secrets_free(cli_secrets *s);
 /* Parses --format's value into *out and returns -1; for an unknown format
  * prints the usage error and returns its exit status. */
 int cli_parse_format(const char *s, stw_report_format *out);
+/* The same for a severity (--fail-on, --min-severity). */
+int cli_parse_severity(const char *s, stw_severity *out);
 
 /* The usage error for what getopt_long returned as c (':' for a missing
  * argument, '?' for an unknown option); returns the exit status. */
 int cli_getopt_error(int c, char **argv);
 
+/* Renders res in o->format to out (stw_report_write()); the table as a
+ * person sees it: colour on a terminal, fix lines, --show-secrets, and
+ * nothing at all where it would say nothing. */
 stw_status cli_render(const cli_options *o, const stw_rules *rules,
                       const stw_results *res, FILE *out, stw_error *err);
 

@@ -1,5 +1,6 @@
-/* cli_common.c - helpers every stowaway command uses (cli.h): options,
- * messages, the database path, suppression, rendering and the summary. */
+/* cli_common.c - helpers every stowaway command uses (cli.h): options and
+ * the report options `scan` and `report` share, messages, the database
+ * path, suppression, rendering and the summary. */
 #include "cli.h"
 
 #include "common.h"
@@ -276,6 +277,56 @@ int cli_parse_format(const char *s, stw_report_format *out)
                            s);
 }
 
+int cli_parse_severity(const char *s, stw_severity *out)
+{
+    if (stw_severity_parse(s, out) == STW_OK)
+        return -1;
+    return cli_usage_error("unknown severity '%s' (critical, high, medium, "
+                           "low or info)",
+                           s);
+}
+
+int cli_parse_report_option(int c, const char *arg, cli_options *o)
+{
+    int rc = -1;
+    switch (c) {
+    case 'o':
+        o->output = arg;
+        return -1;
+    case CLI_OPT_NO_IGNORE_FILE:
+        o->no_ignore_file = true;
+        return -1;
+    case CLI_OPT_FORMAT:
+        rc = cli_parse_format(arg, &o->format);
+        break;
+    case CLI_OPT_IGNORE_FILE:
+        o->ignore_file = arg;
+        break;
+    case CLI_OPT_BASELINE:
+        o->baseline = arg;
+        break;
+    case CLI_OPT_SKIP_LAYER:
+        o->skip_layers[o->n_skip_layers++] = arg;
+        break;
+    case CLI_OPT_FAIL_ON:
+        rc = cli_parse_severity(arg, &o->fail_on);
+        break;
+    case CLI_OPT_FAIL_ON_HIDDEN:
+        o->ignore_hidden = false; /* the last of the pair wins */
+        break;
+    case CLI_OPT_IGNORE_HIDDEN:
+        o->ignore_hidden = true;
+        break;
+    case CLI_OPT_EXIT_ZERO:
+        o->exit_zero = true;
+        break;
+    default:
+        return CLI_OPT_NOT_SHARED;
+    }
+    o->report_opts = true;
+    return rc;
+}
+
 int cli_getopt_error(int c, char **argv)
 {
     if (c == ':')
@@ -291,26 +342,24 @@ int cli_getopt_error(int c, char **argv)
 stw_status cli_render(const cli_options *o, const stw_rules *rules,
                       const stw_results *res, FILE *out, stw_error *err)
 {
-    if (o->format == STW_REPORT_JSON)
-        return stw_report_json(res, out, err);
-    if (o->format == STW_REPORT_SARIF)
-        return stw_report_sarif(res, rules, out, err);
-    if (o->format == STW_REPORT_HTML)
-        return stw_report_html(res, rules, out, err);
-    /* --quiet: a clean result needs no words, the exit status says it. */
-    if (o->quiet && res->n_findings == 0 && res->n_errors == 0)
-        return STW_OK;
-    /* Nothing was scanned: the errors are already on standard error, and a
-     * table would only add "no findings in 0 images". */
-    if (res->n_images == 0 && res->n_errors > 0)
-        return STW_OK;
-    stw_table_options to = {
-        .color = cli_want_color(out), .remediation = true, .rules = rules};
-    if (o->show_secrets && o->secrets) {
-        to.secret_of = cli_secrets_get;
-        to.secret_ctx = o->secrets;
+    stw_table_options to = {.rules = rules};
+    if (o->format == STW_REPORT_TABLE) {
+        /* --quiet: a clean result needs no words, the exit status says
+         * it. */
+        if (o->quiet && res->n_findings == 0 && res->n_errors == 0)
+            return STW_OK;
+        /* Nothing was scanned: the errors are already on standard error,
+         * and a table would only add "no findings in 0 images". */
+        if (res->n_images == 0 && res->n_errors > 0)
+            return STW_OK;
+        to.color = cli_want_color(out);
+        to.remediation = true;
+        if (o->show_secrets && o->secrets) {
+            to.secret_of = cli_secrets_get;
+            to.secret_ctx = o->secrets;
+        }
     }
-    return stw_report_table_ex(res, &to, out, err);
+    return stw_report_write(res, o->format, &to, out, err);
 }
 
 /* ": findings: 1 critical, ...; N hidden...; M suppressed (...)" and the

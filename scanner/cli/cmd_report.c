@@ -44,14 +44,9 @@ const char stw_cli_report_help[] =
     "Exit status: 0 printed; 2 usage error or unreadable database.\n";
 
 enum {
-    OPT_DB = 256,
+    OPT_DB = CLI_OPT_OWN,
     OPT_IMAGE,
     OPT_RULE,
-    OPT_FORMAT,
-    OPT_IGNORE_FILE,
-    OPT_NO_IGNORE_FILE,
-    OPT_BASELINE,
-    OPT_SKIP_LAYER,
     OPT_BY_LAYER,
     OPT_MIN_SEVERITY,
 };
@@ -62,12 +57,7 @@ static int parse(int argc, char **argv, cli_options *o)
         {"db", required_argument, NULL, OPT_DB},
         {"image", required_argument, NULL, OPT_IMAGE},
         {"rule", required_argument, NULL, OPT_RULE},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"output", required_argument, NULL, 'o'},
-        {"ignore-file", required_argument, NULL, OPT_IGNORE_FILE},
-        {"no-ignore-file", no_argument, NULL, OPT_NO_IGNORE_FILE},
-        {"baseline", required_argument, NULL, OPT_BASELINE},
-        {"skip-layer", required_argument, NULL, OPT_SKIP_LAYER},
+        CLI_REPORT_LONGOPTS,
         {"by-layer", no_argument, NULL, OPT_BY_LAYER},
         {"min-severity", required_argument, NULL, OPT_MIN_SEVERITY},
         {"quiet", no_argument, NULL, 'q'},
@@ -78,6 +68,12 @@ static int parse(int argc, char **argv, cli_options *o)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        int rc = cli_parse_report_option(c, optarg, o);
+        if (rc != CLI_OPT_NOT_SHARED) {
+            if (rc >= 0)
+                return rc; /* the usage error is printed */
+            continue;
+        }
         switch (c) {
         case OPT_DB:
             o->db = optarg;
@@ -88,33 +84,12 @@ static int parse(int argc, char **argv, cli_options *o)
         case OPT_RULE:
             o->rule_id = optarg;
             break;
-        case OPT_FORMAT:
-            if (cli_parse_format(optarg, &o->format) >= 0)
-                return EXIT_ERROR; /* the usage error is printed */
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case OPT_IGNORE_FILE:
-            o->ignore_file = optarg;
-            break;
-        case OPT_NO_IGNORE_FILE:
-            o->no_ignore_file = true;
-            break;
-        case OPT_BASELINE:
-            o->baseline = optarg;
-            break;
-        case OPT_SKIP_LAYER:
-            o->skip_layers[o->n_skip_layers++] = optarg;
-            break;
         case OPT_BY_LAYER:
             o->by_layer = true;
             break;
         case OPT_MIN_SEVERITY:
-            if (stw_severity_parse(optarg, &o->min_severity) != STW_OK)
-                return cli_usage_error("unknown severity '%s' (critical, "
-                                       "high, medium, low or info)",
-                                       optarg);
+            if (cli_parse_severity(optarg, &o->min_severity) >= 0)
+                return EXIT_ERROR; /* the usage error is printed */
             break;
         case 'q':
             o->quiet = true;
@@ -232,6 +207,16 @@ static stw_status by_layer_json(const stw_leak_report *r, FILE *out,
     return STW_OK;
 }
 
+/* Reading must not create an empty database where a typo points: says so
+ * when --db names no file. */
+static bool db_exists(const cli_options *o)
+{
+    if (access(o->db, F_OK) == 0)
+        return true;
+    fprintf(stderr, "stowaway: %s: no such database\n", o->db);
+    return false;
+}
+
 /* report --by-layer: the leaking layers and who shares them. */
 static int run_by_layer(const cli_options *o)
 {
@@ -239,10 +224,8 @@ static int run_by_layer(const cli_options *o)
     stw_store *store = NULL;
     stw_leak_report *r = NULL;
     int rc = EXIT_ERROR;
-    if (access(o->db, F_OK) != 0) {
-        fprintf(stderr, "stowaway: %s: no such database\n", o->db);
+    if (!db_exists(o))
         return EXIT_ERROR;
-    }
     FILE *out = cli_open_output(o);
     if (!out)
         return EXIT_ERROR;
@@ -292,11 +275,8 @@ static int run(const cli_options *o)
     stw_suppress *sup = NULL;
     stw_suppress_counts counts = {0};
     int rc = EXIT_ERROR;
-    /* Reading must not create an empty database where a typo points. */
-    if (access(o->db, F_OK) != 0) {
-        fprintf(stderr, "stowaway: %s: no such database\n", o->db);
+    if (!db_exists(o))
         return EXIT_ERROR;
-    }
     if (!cli_suppress_load(o, &sup))
         return EXIT_ERROR;
     FILE *out = cli_open_output(o);

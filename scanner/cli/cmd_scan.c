@@ -110,13 +110,8 @@ const char stw_cli_baseline_help[] =
     "scanned.\n";
 
 enum {
-    OPT_DB = 256,
+    OPT_DB = CLI_OPT_OWN,
     OPT_NO_DB,
-    OPT_FORMAT,
-    OPT_FAIL_ON,
-    OPT_FAIL_ON_HIDDEN,
-    OPT_IGNORE_HIDDEN,
-    OPT_EXIT_ZERO,
     OPT_PLATFORM,
     OPT_RULES,
     OPT_DISABLE_RULE,
@@ -125,10 +120,6 @@ enum {
     OPT_INSECURE_REGISTRY,
     OPT_SHOW_SECRETS,
     OPT_TAG,
-    OPT_IGNORE_FILE,
-    OPT_NO_IGNORE_FILE,
-    OPT_BASELINE,
-    OPT_SKIP_LAYER,
     OPT_BASE_IMAGE,
     OPT_SINCE,
     OPT_SHARD,
@@ -152,12 +143,8 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"no-db", no_argument, NULL, OPT_NO_DB},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"output", required_argument, NULL, 'o'},
-        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        {"fail-on-hidden", no_argument, NULL, OPT_FAIL_ON_HIDDEN},
-        {"ignore-hidden", no_argument, NULL, OPT_IGNORE_HIDDEN},
-        {"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+        CLI_REPORT_LONGOPTS,
+        CLI_GATING_LONGOPTS,
         {"platform", required_argument, NULL, OPT_PLATFORM},
         {"jobs", required_argument, NULL, 'j'},
         {"rules", required_argument, NULL, OPT_RULES},
@@ -167,10 +154,6 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
         {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
         {"tag", required_argument, NULL, OPT_TAG},
-        {"ignore-file", required_argument, NULL, OPT_IGNORE_FILE},
-        {"no-ignore-file", no_argument, NULL, OPT_NO_IGNORE_FILE},
-        {"baseline", required_argument, NULL, OPT_BASELINE},
-        {"skip-layer", required_argument, NULL, OPT_SKIP_LAYER},
         {"base-image", required_argument, NULL, OPT_BASE_IMAGE},
         {"since", required_argument, NULL, OPT_SINCE},
         {"shard", required_argument, NULL, OPT_SHARD},
@@ -182,41 +165,19 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
     opterr = 0; /* our own messages, with the hint line */
     optind = 1;
     int c;
-    bool report_opt = false; /* an option `baseline` has no use for */
     while ((c = getopt_long(argc, argv, ":o:j:qh", longopts, NULL)) != -1) {
+        int rc = cli_parse_report_option(c, optarg, o);
+        if (rc != CLI_OPT_NOT_SHARED) {
+            if (rc >= 0)
+                return rc; /* the usage error is printed */
+            continue;
+        }
         switch (c) {
         case OPT_DB:
             o->db = optarg;
             break;
         case OPT_NO_DB:
             o->no_db = true;
-            break;
-        case OPT_FORMAT:
-            if (cli_parse_format(optarg, &o->format) >= 0)
-                return EXIT_ERROR; /* the usage error is printed */
-            report_opt = true;
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case OPT_FAIL_ON:
-            if (stw_severity_parse(optarg, &o->fail_on) != STW_OK)
-                return cli_usage_error("unknown severity '%s' (critical, "
-                                       "high, medium, low or info)",
-                                       optarg);
-            report_opt = true;
-            break;
-        case OPT_FAIL_ON_HIDDEN:
-            o->ignore_hidden = false; /* the last of the pair wins */
-            report_opt = true;
-            break;
-        case OPT_IGNORE_HIDDEN:
-            o->ignore_hidden = true;
-            report_opt = true;
-            break;
-        case OPT_EXIT_ZERO:
-            o->exit_zero = true;
-            report_opt = true;
             break;
         case OPT_PLATFORM:
             if (!valid_platform(optarg))
@@ -254,24 +215,9 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         case OPT_TAG:
             o->tag_glob = optarg;
             break;
-        case OPT_IGNORE_FILE:
-            o->ignore_file = optarg;
-            report_opt = true;
-            break;
-        case OPT_NO_IGNORE_FILE:
-            o->no_ignore_file = true;
-            break;
-        case OPT_BASELINE:
-            o->baseline = optarg;
-            report_opt = true;
-            break;
-        case OPT_SKIP_LAYER:
-            o->skip_layers[o->n_skip_layers++] = optarg;
-            report_opt = true;
-            break;
         case OPT_BASE_IMAGE:
             o->base_images[o->n_base_images++] = optarg;
-            report_opt = true;
+            o->report_opts = true; /* suppression by another image */
             break;
         case OPT_SINCE: {
             stw_error e = {0};
@@ -318,7 +264,7 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
     }
     if (o->help)
         return -1;
-    if (baseline && report_opt)
+    if (baseline && o->report_opts)
         return cli_usage_error("%s", "baseline: report, gating and suppression "
                                      "options do not apply (it records every "
                                      "finding)");

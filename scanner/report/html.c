@@ -1,16 +1,13 @@
-/* report_html.c - the HTML report (report.h, stw_report_html): one
+/* html.c - the HTML report (report.h, stw_report_html): one
  * self-contained page a security team can open from a CI artefact, with no
  * network access. Everything that came from an image is escaped here, in
  * one function, html_text(); the page's script only reads data-* attributes
  * that hold names from fixed lists (severities, kinds). */
-#include "report.h"
+#include "report_internal.h"
 
 #include "common.h"
-#include "rules.h"
 
-#include <errno.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Writes s as HTML text or attribute content: markup characters become
@@ -20,7 +17,8 @@
 static void html_text(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
-    while (*p) {
+    const unsigned char *end = p + strlen((const char *)p);
+    while (p < end) {
         unsigned char c = *p;
         if (c < 0x80) {
             switch (c) {
@@ -52,33 +50,16 @@ static void html_text(FILE *out, const char *s)
             p++;
             continue;
         }
-        size_t len;
-        uint32_t cp;
-        if ((c & 0xe0) == 0xc0)
-            len = 2, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            len = 3, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            len = 4, cp = c & 0x07;
-        else
-            len = 0, cp = 0;
-        size_t i = 1;
-        for (; len && i < len; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                break;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-        bool ok =
-            len && i == len && cp >= min[len] && cp <= 0x10ffff &&
-            !(cp >= 0xd800 && cp <= 0xdfff) && !(cp >= 0x80 && cp < 0xa0) &&
-            !(cp >= 0x202a && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069);
-        if (ok) {
+        uint32_t cp = 0;
+        size_t len = stw_utf8_decode(p, (size_t)(end - p), &cp);
+        if (len && !stw_cp_unsafe(cp)) {
             fwrite(p, 1, len, out);
             p += len;
         } else {
+            /* One replacement for a sequence that is well formed but
+             * invalid (overlong, surrogate) or unsafe (C1, bidi). */
             fputs("\xef\xbf\xbd", out);
-            p += len && i == len ? len : 1;
+            p += stw_utf8_skip(p, (size_t)(end - p));
         }
     }
 }
@@ -96,17 +77,6 @@ static void put_size(FILE *out, int64_t n)
         fprintf(out, "%.1f MB", (double)n / 1e6);
     else
         fprintf(out, "%.2f GB", (double)n / 1e9);
-}
-
-/* Legacy builder prefix, as in the table. */
-static const char *created_by_text(const char *s)
-{
-    static const char nop[] = "/bin/sh -c #(nop) ";
-    if (!s)
-        return "";
-    if (strncmp(s, nop, sizeof(nop) - 1) == 0)
-        return s + sizeof(nop) - 1;
-    return s;
 }
 
 static const char css[] =
@@ -286,7 +256,7 @@ static void put_image(FILE *out, const stw_rules *rules, const stw_results *r,
         } else {
             const stw_rlayer *ly = &im->layers[l];
             fprintf(out, "<span class=\"idx\">%zu</span><code>", l);
-            html_text(out, created_by_text(ly->created_by));
+            html_text(out, stw_created_by_shown(ly->created_by));
             fputs("</code><span class=\"size\">", out);
             put_size(out, ly->size);
             if (ly->cached)
@@ -393,10 +363,5 @@ stw_status stw_report_html(const stw_results *r, const stw_rules *rules,
           out);
     fputs(script, out);
     fputs("</script>\n</body>\n</html>\n", out);
-    if (fflush(out) != 0 || ferror(out)) {
-        char buf[128];
-        return stw_fail(err, STW_ERR_IO, "writing report: %s",
-                        stw_strerror(errno, buf, sizeof(buf)));
-    }
-    return STW_OK;
+    return stw_report_finish(out, err);
 }

@@ -1,6 +1,7 @@
 /* report.h - renders the results of one scan for people (an 80-column
- * table) and for tools (the JSON report documented in docs/json-report.md,
- * and SARIF 2.1.0 for code scanning services, docs/ci.md).
+ * table, one HTML page) and for tools (the JSON report documented in
+ * docs/json-report.md, and SARIF 2.1.0 for code scanning services,
+ * docs/ci.md), and counts what --fail-on gates on.
  * Renderers only write to the FILE* they are given; they hold no state, so
  * the same results always render to the same bytes. */
 #ifndef STW_REPORT_H
@@ -110,6 +111,14 @@ void stw_report_remediation_line(const stw_rules *rules, const stw_rfinding *f,
  * Deterministic; fails like stw_report_json(). */
 stw_status stw_report_html(const stw_results *r, const stw_rules *rules,
                            FILE *out, stw_error *err);
+
+/* Writes r in format: the table with opt (borrowed, may be NULL, as for
+ * stw_report_table_ex()), or the JSON, SARIF or HTML report, which take
+ * only opt->rules for their rule titles and remediations. Fails like the
+ * renderer it calls. */
+stw_status stw_report_write(const stw_results *r, stw_report_format format,
+                            const stw_table_options *opt, FILE *out,
+                            stw_error *err);
 
 /* Number of findings in r with severity >= min, visible or not (a deleted
  * secret is still in the image): what --fail-on compares against. */

@@ -1,0 +1,99 @@
+/* report_internal.h - what the renderers of the report stage (table.c,
+ * json.c, sarif.c, html.c) share, and nothing outside scanner/report/ may
+ * use: UTF-8 handling of text from untrusted images, the history line as
+ * reports show it, error lines, rule titles and remediations, the JSON
+ * builders and the final check of the output. report.h stays the stage's
+ * API. */
+#ifndef STW_REPORT_INTERNAL_H
+#define STW_REPORT_INTERNAL_H
+
+#include "report.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* U+2026, the mark of a cut in every renderer. */
+#define STW_ELLIPSIS "\xe2\x80\xa6"
+
+/* ---- UTF-8 (text.c) ------------------------------------------------------
+ * Paths and history lines come from untrusted images and need not be UTF-8;
+ * every renderer must still produce valid text. */
+
+/* Decodes one code point at s (n > 0 bytes left). Returns its length, or 0
+ * for an invalid, overlong, surrogate or truncated sequence (*cp is then
+ * unspecified). */
+size_t stw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* The bytes one replacement character stands for at s (n > 0 bytes left):
+ * the length its lead byte announces when all its continuation bytes
+ * follow, whatever they encode (an overlong form, a surrogate), else 1. */
+size_t stw_utf8_skip(const unsigned char *s, size_t n);
+
+/* Code points that would let a file name rewrite the terminal or reorder
+ * what a reader sees: C0/C1 controls, DEL and the bidi overrides. */
+bool stw_cp_unsafe(uint32_t c);
+
+/* s (n bytes) as valid UTF-8: each invalid byte becomes U+FFFD. Transferred
+ * to the caller, NUL-terminated, length in *len; NULL when out of memory. */
+char *stw_utf8_fix(const char *s, size_t n, size_t *len);
+
+/* Byte offset of the col-th code point of valid UTF-8 s (its length when s
+ * has fewer). */
+size_t stw_utf8_at(const char *s, size_t col);
+
+/* ---- shared text (text.c) ------------------------------------------------ */
+
+/* A layer's history line as every report shows it: s (borrowed) without
+ * the legacy builder's "/bin/sh -c #(nop) " prefix, which only costs
+ * columns; "" for NULL. Points into s. */
+const char *stw_created_by_shown(const char *s);
+
+/* "target: message" for a scan error, or the message alone when it names
+ * the target already (most do). Transferred to the caller; NULL when out
+ * of memory. */
+char *stw_rerror_text(const stw_rerror *e);
+
+/* A rule's title: the rule set's (info may be NULL), else the built-in
+ * title of a metadata rule, else id. Never NULL. */
+const char *stw_rule_title(const stw_rule_info *info, const char *id);
+
+/* A rule's remediation: the rule set's (info may be NULL), else the
+ * built-in text of a metadata rule, else one by kind. Static or borrowed
+ * from info; never NULL. */
+const char *stw_rule_remedy(const stw_rule_info *info, const char *id,
+                            stw_kind kind);
+
+/* ---- JSON builders (json.c), for the JSON and SARIF reports ---------------
+ * Builders record the first failure (a NULL value means out of memory) in
+ * *ok instead of checking every call; jansson frees a NULL-safe value. */
+
+/* A JSON string for s; NULL becomes null. Invalid UTF-8 bytes become
+ * U+FFFD because jansson rejects them and the report must still be
+ * produced. NULL when out of memory. */
+json_t *stw_json_str(const char *s);
+/* Like stw_json_str(), but "" (unknown in stw_results) is null too. */
+json_t *stw_json_str_or_null(const char *s);
+json_t *stw_json_int_or_null(bool present, int64_t v);
+
+/* Sets obj[key] / appends to arr; v is consumed either way. */
+void stw_json_put(json_t *obj, const char *key, json_t *v, int *ok);
+void stw_json_push(json_t *arr, json_t *v, int *ok);
+
+/* Adds to o what the JSON and SARIF reports both say of image im: ref and
+ * the two digests and platform, in that order. */
+void stw_json_put_image_ids(json_t *o, const stw_rimage *im, int *ok);
+/* Adds "mode", "uid" and "gid" of f, null when f has no mode. */
+void stw_json_put_mode(json_t *o, const stw_rfinding *f, int *ok);
+
+/* Writes root (consumed) as indented JSON and a newline, and checks the
+ * output like stw_report_finish(). what ("JSON", "SARIF") names the report
+ * in messages. */
+stw_status stw_json_write(json_t *root, FILE *out, const char *what,
+                          stw_error *err);
+
+/* ---- output (report.c) --------------------------------------------------- */
+
+/* Flushes out and turns a failed write into STW_ERR_IO. */
+stw_status stw_report_finish(FILE *out, stw_error *err);
+
+#endif
