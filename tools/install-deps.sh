@@ -14,7 +14,8 @@ BUILD="build-essential cmake pkg-config libarchive-dev libpcre2-dev
 # real terminal, git, man and python3-yaml check the CI docs and the hook.
 TEST="umoci skopeo zstd gzip sqlite3 python3 python3-jsonschema
   openssl openssh-client docker-registry apache2-utils chromium tmux git
-  man-db python3-yaml"
+  man-db python3-yaml zip libcommons-lang3-java libguava-java
+  libcommons-io-java python3-pip-whl"
 pkgs="$BUILD"
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
 missing=""

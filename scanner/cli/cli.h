@@ -33,6 +33,10 @@ typedef struct cli_options {
     bool report_opts;
     const char *platform;
     int jobs;
+    /* files inside files: --max-depth (no_nested for 0), and the bounds */
+    bool no_nested;
+    unsigned max_depth;
+    uint64_t max_nested_bytes, max_nested_members;
     bool quiet;
     bool help;
     char **targets;

@@ -66,6 +66,11 @@ const char stw_cli_scan_help[] =
     "      --platform OS/ARCH  scan only this platform of a multi-platform\n"
     "                          image (e.g. linux/arm64)\n"
     "  -j, --jobs N            worker threads (default: number of cores)\n"
+    "      --max-depth N       open archives in layers (jar, zip, tar.gz...)\n"
+    "                          up to N deep (default 4, 0 = off)\n"
+    "      --max-nested-bytes N  stop opening archives inside one file\n"
+    "                          after N decompressed bytes (default 8 GiB)\n"
+    "      --max-nested-members N  ... after N members (default 1000000)\n"
     "      --rules FILE        add the rules of a YAML file (same id\n"
     "                          replaces a built-in rule); repeatable\n"
     "      --disable-rule ID   do not run rule ID; repeatable\n"
@@ -124,9 +129,34 @@ enum {
     OPT_SINCE,
     OPT_SHARD,
     OPT_PAGE_SIZE,
+    OPT_MAX_DEPTH,
+    OPT_MAX_NESTED_BYTES,
+    OPT_MAX_NESTED_MEMBERS,
 };
 
 /* "os/arch" or "os/arch/variant", each part non-empty. */
+/* Paths in messages come from the image: a control byte would reach the
+ * terminal as a command. */
+static void put_printable(const char *s, FILE *f)
+{
+    for (; s && *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+/* A decimal count no larger than max. */
+static bool parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return false;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (errno || end == s || *end || n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
 static bool valid_platform(const char *s)
 {
     const char *a = strchr(s, '/');
@@ -158,6 +188,9 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"since", required_argument, NULL, OPT_SINCE},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
+        {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+        {"max-nested-bytes", required_argument, NULL, OPT_MAX_NESTED_BYTES},
+        {"max-nested-members", required_argument, NULL, OPT_MAX_NESTED_MEMBERS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -249,6 +282,30 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
                 return cli_usage_error("%s", e.msg);
             break;
         }
+        case OPT_MAX_DEPTH: {
+            uint64_t n;
+            if (!parse_count(optarg, 64, &n))
+                return cli_usage_error("bad --max-depth '%s' (0 to 64; 0 "
+                                       "turns files inside files off)",
+                                       optarg);
+            o->no_nested = n == 0;
+            o->max_depth = (unsigned)n;
+            break;
+        }
+        case OPT_MAX_NESTED_BYTES:
+            if (!parse_count(optarg, UINT64_MAX / 2, &o->max_nested_bytes) ||
+                !o->max_nested_bytes)
+                return cli_usage_error("bad --max-nested-bytes '%s' (a "
+                                       "number of bytes, at least 1)",
+                                       optarg);
+            break;
+        case OPT_MAX_NESTED_MEMBERS:
+            if (!parse_count(optarg, UINT64_MAX / 2, &o->max_nested_members) ||
+                !o->max_nested_members)
+                return cli_usage_error("bad --max-nested-members '%s' (a "
+                                       "number, at least 1)",
+                                       optarg);
+            break;
         case OPT_SHOW_SECRETS:
             o->show_secrets = true;
             break;
@@ -321,6 +378,10 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
     stw_scan_options so = {0};
     so.platform = o->platform;
     so.jobs = o->jobs;
+    so.no_nested = o->no_nested;
+    so.max_depth = o->max_depth;
+    so.max_nested_bytes = o->max_nested_bytes;
+    so.max_nested_members = o->max_nested_members;
     so.repo_glob = o->repo_glob;
     so.ca_cert = o->ca_cert;
     if (o->show_secrets && o->secrets) {
@@ -523,6 +584,18 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_print_error(&err);
         goto done;
     }
+    /* What a scan skipped without failing (a bound of files inside files,
+     * a damaged inner archive) is in the report's errors; a report that
+     * is not the table on this terminal does not show it, so say it here:
+     * nothing is skipped silently. */
+    if (all_ok && (o->format != STW_REPORT_TABLE || out != stdout))
+        for (size_t i = 0; i < res->n_errors; i++) {
+            fputs("stowaway: warning: ", stderr);
+            put_printable(res->errors[i].target, stderr);
+            fputs(": ", stderr);
+            put_printable(res->errors[i].message, stderr);
+            fputc('\n', stderr);
+        }
     /* A failed target's one line is the last word on standard error: the
      * exit status is 2 whatever the counts say. */
     if (!o->quiet && all_ok)

@@ -196,9 +196,11 @@ static json_t *sarif_rule_json(const sarif_rule *ru, int *ok)
 }
 
 /* Percent-encodes a path from the image as a relative URI reference:
- * only unreserved characters and '/' stay, so spaces, '%', '#', '?', ':'
- * and bytes that are not UTF-8 cannot change what the URI means. Malloc'd;
- * NULL when out of memory. */
+ * only unreserved characters, '/' and '!' stay, so spaces, '%', '#', '?',
+ * ':' and bytes that are not UTF-8 cannot change what the URI means. '!'
+ * (a sub-delimiter, legal in a path) stays so that a member of an archive
+ * reads as the same "app.jar!/x.properties" chain as in every report.
+ * Malloc'd; NULL when out of memory. */
 static char *uri_encode(const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -213,7 +215,7 @@ static char *uri_encode(const char *path)
         unsigned char c = (unsigned char)path[i];
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
             (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-            c == '~' || c == '/') {
+            c == '~' || c == '/' || c == '!') {
             s[o++] = (char)c;
         } else {
             s[o++] = '%';

@@ -215,19 +215,10 @@ static int put_layer_header(FILE *out, const stw_rimage *im, int layer,
     return 1;
 }
 
-/* Narrows *w by up to over columns, not below floor; returns the cut. */
-static size_t shrink(size_t *w, size_t floor, size_t over)
-{
-    size_t cut = *w > floor ? *w - floor : 0;
-    cut = cut < over ? cut : over;
-    *w -= cut;
-    return cut;
-}
-
-/* One finding: "    severity  kind/rule  path[:line]  excerpt-or-mode",
- * shrunk to COLS (see below; the path is cut in the middle to keep the
- * file name); then the recoverable-deletion marker and the
- * detail on lines of their own. */
+/* One finding: "    severity  kind/rule  path[:line]  excerpt-or-mode"
+ * within COLS, or the path on a line of its own when that does not fit;
+ * then the recoverable-deletion marker and the detail on lines of their
+ * own. */
 static int put_finding(FILE *out, const style *st, const stw_rfinding *f)
 {
     char kr[256], extra[128], pathbuf[32];
@@ -265,32 +256,37 @@ static int put_finding(FILE *out, const style *st, const stw_rfinding *f)
     }
 
     size_t avail = COLS - FINDING_INDENT - 2 - (c.w ? 2 : 0);
-    size_t wa = a.w < 28 ? a.w : 28, wc = c.w < 24 ? c.w : 24, wb = b.w;
-    size_t total = wa + wb + wc;
-    if (total > avail) {
-        /* Cut the excerpt to 12, the rule to 16, then the path to 16 and
-         * the rule again: the path is what the reader acts on. 12 + 16 +
-         * 16 < avail, so the last step always suffices. */
-        size_t over = total - avail;
-        over -= shrink(&wc, 12, over);
-        over -= shrink(&wa, 16, over);
-        over -= shrink(&wb, 16, over);
-        shrink(&wa, 0, over);
+    /* One line when it fits. Otherwise the path and the rule id - what a
+     * reader greps for and acts on - are never cut: the path goes whole on
+     * a line of its own (longer than the terminal if it must be: a cut
+     * chain "app.jar!/…!/x" would be useless), and only the excerpt, a
+     * redacted hint, is shortened. */
+    bool one_line = a.w + b.w + c.w <= avail;
+    size_t wc = c.w;
+    if (!one_line) {
+        size_t room = COLS - FINDING_INDENT - 2 - a.w;
+        wc = c.w <= room ? c.w : room > 12 ? room : 12;
     }
-
     fputs("    ", out);
     sgr(out, st, severity_sgr(f->severity));
     fprintf(out, "%-8s", stw_severity_str(f->severity));
     sgr(out, st, "0");
     fputs("  ", out);
-    put_cell(out, &a, wa, 0);
-    fputs("  ", out);
-    put_cell(out, &b, wb, 1);
+    put_cell(out, &a, a.w, 0);
+    if (one_line) {
+        fputs("  ", out);
+        put_cell(out, &b, b.w, 0);
+    }
     if (c.w) {
         fputs("  ", out);
         put_cell(out, &c, wc, 0);
     }
     fputc('\n', out);
+    if (!one_line) {
+        fprintf(out, "%*s", FINDING_INDENT, "");
+        put_cell(out, &b, b.w, 0);
+        fputc('\n', out);
+    }
     cell_free(&a);
     cell_free(&b);
     cell_free(&c);

@@ -103,6 +103,11 @@ def fat_jar(root, work):
     sk = mint("stripe", 1)
     write(os.path.join(lib, "client.properties"), "stripe.api-key=%s\n" % sk)
     write(os.path.join(lib, "com/acme/Client.class"), "\xca\xfe\xba\xbe")
+    # Real jars are large: past the size from which archives are cached.
+    rnd = random.Random("stowaway-nested:class")
+    big = os.path.join(work, "bigres")
+    write(os.path.join(big, "BOOT-INF/resources/orders.bin"),
+          bytes(rnd.getrandbits(8) for _ in range(96 << 10)), "wb")
     os.makedirs(os.path.join(src, "BOOT-INF/lib"), exist_ok=True)
     sh("zip", "-qr", os.path.join(src, "BOOT-INF/lib/payments-client.jar"),
        ".", cwd=lib)
@@ -113,6 +118,7 @@ def fat_jar(root, work):
     sh("zip", "-q", jar, "META-INF/MANIFEST.MF", cwd=src)
     sh("zip", "-qr", jar, "BOOT-INF/classes", cwd=src)
     sh("zip", "-q0r", jar, "BOOT-INF/lib", cwd=src)
+    sh("zip", "-qr", jar, "BOOT-INF/resources", cwd=big)
 
 
 def war(root, work):

@@ -76,21 +76,28 @@ scan_json depth1 --no-db --max-depth 1 "$N/img"
 check "$WORKDIR/depth1.json" "$N/expected.tsv" depth 1 || fail "depth 1"
 
 note "nested: a byte bound is an error line, the rest stays reported"
-scan_json capped --no-db --max-nested-bytes 100 "$N/img"
+# app.jar: its manifest and application.properties come first (about 200
+# bytes), its nested jar after them.
+scan_json capped --no-db --max-nested-bytes 400 "$N/img"
 check "$WORKDIR/capped.json" "$N/expected.tsv" capped --max-nested-bytes ||
     fail "byte bound not reported"
 grep -q -e '--max-nested-bytes' "$WORKDIR/capped.err" ||
     fail "byte bound not on the terminal"
 cj has "$WORKDIR/capped.json" path=app/app.jar'!/BOOT-INF/classes/application.properties' ||
     fail "what was read before the bound is not reported"
+cj none "$WORKDIR/capped.json" rule=stripe-secret-key ||
+    fail "the nested jar past the bound was read"
 
 note "nested: bombs end in bounded time and memory, the rest is found"
 mkdir -p "$N/bl/opt"
 cp "$N/bombs/"* "$N/bl/opt/"
 cp "$SRCDIR/fixtures/keys/ec.pem" "$N/bl/opt/after.pem"
 tar -cf "$N/bombs.tar" -C "$N/bl" .
+SECONDS=0
 run "$WORKDIR/bombs.json" "$WORKDIR/bombs.err" scan --no-db --format json \
     "$N/bombs.tar"
+note "bombs: scanned in ${SECONDS} s"
+[ "$SECONDS" -le 60 ] || fail "bombs: ${SECONDS} s, not bounded"
 expect_rc 1 "bombs"
 rss=$(python3 -c 'import resource, subprocess, sys
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -100,8 +107,13 @@ note "bombs: peak RSS ${rss} MB"
 [ "$rss" -le 256 ] || fail "bombs: peak RSS ${rss} MB, want <= 256"
 cj has "$WORKDIR/bombs.json" path=opt/after.pem kind=private-key ||
     fail "bombs: the key beside them is lost"
-cj eval "$WORKDIR/bombs.json" 'sum(1 for e in r["errors"] if "deep42.zip" in e["message"]) == 1 and sum(1 for e in r["errors"] if "overlap.zip" in e["message"]) == 1' ||
-    fail "bombs: each bomb is one error line naming it"
+cj eval "$WORKDIR/bombs.json" 'sum(1 for e in r["errors"] if "deep42.zip" in e["message"] and "ratio" in e["message"]) == 1' ||
+    fail "bombs: deep42.zip is not one error line naming it and the ratio"
+# The overlapping bomb's 4000 entries share one local header: libarchive's
+# seekable zip reader keeps one entry per header, so its 16 MiB kernel is
+# inflated once, not 4000 times (64 GB): no bound is even reached.
+cj eval "$WORKDIR/bombs.json" 'not any("overlap.zip" in e["message"] for e in r["errors"])' ||
+    fail "bombs: overlap.zip inflated more than once"
 
 note "nested: the archive cache - a known jar is not inflated again"
 DB="$WORKDIR/n.db"
