@@ -560,6 +560,167 @@ START_TEST(test_gitrepo_object_cap_is_a_note)
 }
 END_TEST
 
+/* ---- through a layer ---------------------------------------------------- */
+
+typedef struct file_src {
+    FILE *f;
+    char buf[64 << 10];
+} file_src;
+
+static stw_status file_read(void *ctx, const void **buf, size_t *len,
+                            stw_error *err)
+{
+    (void)err;
+    file_src *s = ctx;
+    *len = fread(s->buf, 1, sizeof(s->buf), s->f);
+    *buf = s->buf;
+    return STW_OK;
+}
+
+/* A layer made by tar from what is under dir (members named as tar names
+ * them, e.g. "srv/app/.git/HEAD"), scanned with lo; TMPDIR points at an
+ * empty directory that must be empty again afterwards. */
+static void scan_layer(const char *dir, const char *members,
+                       const stw_layer_options *lo, stw_layer_result *res)
+{
+    char *tmp = tu_mkdtemp("git-layer-tmp");
+    char *tar = tu_path(tmp, "../layer.tar");
+    sh(dir, "tar -cf '%s' %s", tar, members);
+    char *old = getenv("TMPDIR") ? stw_strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", tmp, 1);
+    file_src *src = malloc(sizeof(*src));
+    src->f = fopen(tar, "rb");
+    ck_assert_ptr_nonnull(src->f);
+    stw_blob_options bo = {.name = "layer.tar"};
+    stw_error err = {0};
+    stw_layer_options o = lo ? *lo : (stw_layer_options){0};
+    o.keep_secrets = true;
+    ck_assert_msg(stw_layer_scan(matcher, file_read, src, &bo, &o, res, &err) ==
+                      STW_OK,
+                  "%s", err.msg);
+    fclose(src->f);
+    free(src);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    /* Every temporary copy is gone. */
+    sh(tmp, "test -z \"$(ls -A .)\"");
+    free(tar);
+    free(tmp);
+}
+
+static bool layer_note(const stw_layer_result *r, const char *needle)
+{
+    for (size_t i = 0; i < r->n_notes; i++)
+        if (strstr(r->notes[i], needle))
+            return true;
+    return false;
+}
+
+/* An image's /srv/app: a COPY . . of a checkout whose history holds a
+ * token that its work tree no longer has. */
+static char *app_tree(const char *tok, char **added)
+{
+    char *top = tu_mkdtemp("git-layer");
+    char *app = tu_path(top, "srv/app");
+    sh(top, "mkdir -p srv");
+    char *d = deleted_secret_repo("git-layer-src", tok, added);
+    sh(top, "cp -a '%s' srv/app", d);
+    sh(d, "rm -rf '%s'", d);
+    free(d);
+    free(app);
+    return top;
+}
+
+START_TEST(test_gitrepo_layer_history_finding_names_repository_and_commit)
+{
+    char *added;
+    char *top = app_tree(TOK_GC, &added);
+    sh(top, "cd srv/app && git gc -q --prune=now");
+    stw_layer_result res;
+    scan_layer(top, "srv", NULL, &res);
+    const stw_finding *f = only(res.findings, TOK_GC);
+    ck_assert_str_eq(f->path, "srv/app/.git");
+    ck_assert(f->is_dir);
+    expect(f, STW_GIT_BLOB, added, "config/deploy.env", true, false);
+    ck_assert_int_eq(f->line, 2);
+    ck_assert_msg(res.n_notes == 0, "%s", res.n_notes ? res.notes[0] : "");
+    stw_layer_result_clear(&res);
+    free(added);
+    free(top);
+}
+END_TEST
+
+START_TEST(test_gitrepo_layer_secret_in_worktree_and_history_is_one_finding)
+{
+    char *top = tu_mkdtemp("git-layer-wt");
+    sh(top, "mkdir -p srv/app && cd srv/app && git init -q -b main . && "
+            "printf 'GH_TOKEN=%%s\\n' " TOK_WORKTREE " > .env && "
+            "git add -A && git -c user.name=D -c user.email=d@e.invalid "
+            "commit -q -m env");
+    stw_layer_result res;
+    scan_layer(top, "srv", NULL, &res);
+    const stw_finding *f = only(res.findings, TOK_WORKTREE);
+    ck_assert_str_eq(f->path, "srv/app/.env");
+    ck_assert_int_eq(f->git.source, STW_GIT_NONE);
+    ck_assert(f->in_history);
+    stw_layer_result_clear(&res);
+    /* Without the work-tree file, history alone has it, and says the work
+     * tree does not. */
+    scan_layer(top, "--exclude=srv/app/.env srv", NULL, &res);
+    expect(only(res.findings, TOK_WORKTREE), STW_GIT_BLOB,
+           only(res.findings, TOK_WORKTREE)->git.commit, ".env", true, false);
+    stw_layer_result_clear(&res);
+    free(top);
+}
+END_TEST
+
+START_TEST(test_gitrepo_layer_bare_repository)
+{
+    char *added;
+    char *d = deleted_secret_repo("git-layer-bare-src", TOK_LOOSE, &added);
+    char *top = tu_mkdtemp("git-layer-bare");
+    sh(top, "mkdir -p srv && git clone -q --bare '%s' srv/mirror.git", d);
+    stw_layer_result res;
+    scan_layer(top, "srv", NULL, &res);
+    const stw_finding *f = only(res.findings, TOK_LOOSE);
+    ck_assert_str_eq(f->path, "srv/mirror.git");
+    expect(f, STW_GIT_BLOB, added, "config/deploy.env", true, false);
+    stw_layer_result_clear(&res);
+    free(top);
+    free(added);
+    free(d);
+}
+END_TEST
+
+START_TEST(test_gitrepo_layer_bounds_switch_and_gitdir_file)
+{
+    char *added;
+    char *top = app_tree(TOK_GC, &added);
+    stw_layer_result res;
+    stw_layer_options lo = {.max_git_bytes = 600};
+    scan_layer(top, "srv", &lo, &res);
+    ck_assert_msg(layer_note(&res, "srv/app/.git: git history over 600 bytes"),
+                  "%s", res.n_notes ? res.notes[0] : "no note");
+    stw_layer_result_clear(&res);
+    lo = (stw_layer_options){.git_off = true};
+    scan_layer(top, "srv", &lo, &res);
+    for (size_t i = 0; i < stw_finding_list_count(res.findings); i++)
+        ck_assert_int_eq(stw_finding_list_get(res.findings, i)->git.source,
+                         STW_GIT_NONE);
+    stw_layer_result_clear(&res);
+    sh(top, "mkdir -p srv/sub && echo 'gitdir: ../../.git/modules/sub' > "
+            "srv/sub/.git");
+    scan_layer(top, "srv/sub", NULL, &res);
+    ck_assert(layer_note(&res, "srv/sub/.git: a file, not a directory"));
+    stw_layer_result_clear(&res);
+    free(added);
+    free(top);
+}
+END_TEST
+
 static void setup(void)
 {
     stw_error err = {0};
@@ -600,6 +761,12 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gitrepo_corrupt_loose_object_is_a_note);
     tcase_add_test(tc, test_gitrepo_alternates_are_refused);
     tcase_add_test(tc, test_gitrepo_object_cap_is_a_note);
+    tcase_add_test(
+        tc, test_gitrepo_layer_history_finding_names_repository_and_commit);
+    tcase_add_test(
+        tc, test_gitrepo_layer_secret_in_worktree_and_history_is_one_finding);
+    tcase_add_test(tc, test_gitrepo_layer_bare_repository);
+    tcase_add_test(tc, test_gitrepo_layer_bounds_switch_and_gitdir_file);
     suite_add_tcase(s, tc);
     return s;
 }

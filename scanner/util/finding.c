@@ -172,7 +172,8 @@ static int kind_rank(stw_kind k)
     }
 }
 
-/* True if a should be kept over b (same path and secret). */
+/* True if a should be kept over b (same path and secret; both in the
+ * list's array, so their order is the order they were added). */
 static bool better(const stw_finding *a, const stw_finding *b)
 {
     /* A rule that knows the format (a JWT, a SonarQube token) says more
@@ -183,6 +184,10 @@ static bool better(const stw_finding *a, const stw_finding *b)
         return a->severity > b->severity;
     if (kind_rank(a->kind) != kind_rank(b->kind))
         return kind_rank(a->kind) < kind_rank(b->kind);
+    /* One repository's history arrives oldest first (gitrepo.h): the
+     * earlier finding names the commit that introduced the secret. */
+    if (a->git.source != STW_GIT_NONE && b->git.source != STW_GIT_NONE)
+        return a < b;
     if (a->offset != b->offset)
         return a->offset < b->offset;
     return strcmp(a->rule, b->rule) < 0;

@@ -157,6 +157,9 @@
 /* Tree entries visited per repository while finding each blob's oldest
  * commit (each distinct tree is read once). */
 #define STW_GIT_MAX_TREE_ENTRIES 100000000ull
+/* A loose ref or HEAD is one line (41 bytes); a bigger file of that name
+ * is not copied as one. */
+#define STW_GIT_MAX_REF_BYTES 4096u
 /* Annotated tags followed from one ref to what they tag (tags of tags). */
 #define STW_GIT_MAX_TAG_DEPTH 16u
 
