@@ -3,6 +3,7 @@
 #include "artifact.h"
 #include "feeder.h"
 #include "common.h"
+#include "gitcollect.h"
 #include "limits.h"
 #include "meta.h"
 
@@ -43,9 +44,19 @@ typedef struct walk {
     stw_feeder *feed;          /* content thread, or NULL to scan inline */
     stw_finding_list *content; /* the content thread's findings */
     stw_nested *nz;            /* files inside files, or NULL */
+    stw_gitcollect *gc;        /* git repositories, or NULL */
+    bool git_copy;             /* the current file is copied to gc */
     const stw_layer_options *lo;
     const char *name;
     char path[STW_MAX_PATH + 1];
+    /* The history being scanned: the repository's path in the layer, where
+     * the current blob or message is, the path the matcher sees
+     * ("srv/app/.git!/config/deploy.env") and the layer's pathset. */
+    const char *git_root;
+    stw_finding_git where;
+    char git_path[2 * STW_MAX_PATH + 4];
+    const void *paths;
+    size_t paths_len;
 } walk;
 
 /* Content goes to the matcher: through the feeder's thread when there is
@@ -73,6 +84,23 @@ static stw_status content_end(walk *w, stw_error *err)
     return stw_matcher_end(w->m, err);
 }
 
+/* The current entry's next block (len 0 at its end), copied on the way to
+ * the git collector when the entry is a repository's file. */
+static stw_status read_block(walk *w, const void **buf, size_t *len,
+                             stw_error *err)
+{
+    stw_status st = stw_tar_data(w->t, buf, len, err);
+    if (st == STW_OK && w->git_copy && *len)
+        st = stw_gitcollect_data(w->gc, *buf, *len, err);
+    return st;
+}
+
+static stw_status layer_read(void *ctx, const void **buf, size_t *len,
+                             stw_error *err)
+{
+    return read_block(ctx, buf, len, err);
+}
+
 static stw_status scan_content(walk *w, const char *path, uint64_t size,
                                bool art, stw_error *err)
 {
@@ -80,7 +108,7 @@ static stw_status scan_content(walk *w, const char *path, uint64_t size,
     while (st == STW_OK) {
         const void *buf;
         size_t len;
-        if ((st = stw_tar_data(w->t, &buf, &len, err)) != STW_OK)
+        if ((st = read_block(w, &buf, &len, err)) != STW_OK)
             return st;
         if (len == 0) {
             if (art && (st = stw_artifact_end_file(w->art)) != STW_OK)
@@ -151,7 +179,7 @@ static stw_status nz_note(void *ctx, const char *msg)
     if (w->res->n_notes >= STW_MAX_NOTES_PER_LAYER)
         return STW_OK;
     if (w->res->n_notes + 1 == STW_MAX_NOTES_PER_LAYER)
-        msg = "more notes about nested archives in this layer were dropped";
+        msg = "more notes about this layer were dropped";
     return push_str(&w->res->notes, &w->res->n_notes, msg);
 }
 
@@ -241,15 +269,120 @@ static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
                             size > 0 ? (uint64_t)size : 0, &art);
     if (st != STW_OK)
         return stw_fail(err, st, "%s: artifact detector failed", w->name);
+    if (w->gc) {
+        st = stw_gitcollect_entry(
+            w->gc, path, type == AE_IFDIR, type == AE_IFREG && !hardlink,
+            size > 0 ? (uint64_t)size : 0, &w->git_copy, err);
+        if (st != STW_OK) {
+            stw_error_prefix(err, w->name);
+            return st;
+        }
+    }
     if (type != AE_IFREG || hardlink || size <= 0)
         return STW_OK;
     if (w->nz && !art)
-        st = stw_nested_file(w->nz, path, (uint64_t)size, stw_tar_member_read,
-                             w->t, err);
+        st = stw_nested_file(w->nz, path, (uint64_t)size, layer_read, w, err);
     else
         st = scan_content(w, path, (uint64_t)size, art, err);
+    if (w->git_copy) {
+        stw_gitcollect_end(w->gc);
+        w->git_copy = false;
+    }
     if (st != STW_OK)
         stw_error_prefix(err, w->name);
+    return st;
+}
+
+/* ---- git history: the sink of gitrepo ----------------------------------- */
+
+/* A history finding: the repository's directory is its path, so it shares
+ * the directory's fate in later layers (a whiteout of .git makes it
+ * deleted but recoverable) and its fingerprint does not move when the
+ * repository grows. Path rules alone are no evidence in history (each
+ * version of an .npmrc would be one): only findings with a secret count. */
+static stw_status gh_finding(void *ctx, const stw_finding *f)
+{
+    walk *w = ctx;
+    if (!f->secret_sha256[0])
+        return STW_OK;
+    stw_finding c = *f;
+    c.path = w->git_root;
+    c.is_dir = true;
+    c.git = w->where;
+    return stw_finding_list_add(w->res->findings, &c);
+}
+
+static stw_status gh_begin(void *ctx, const stw_finding_git *g, uint64_t size,
+                           stw_error *err)
+{
+    walk *w = ctx;
+    /* The matcher's path rules see the path inside the repository, as
+     * they see a member's inside an archive. */
+    int k = snprintf(w->git_path, sizeof(w->git_path), "%s!/%s", w->git_root,
+                     g->path);
+    if (k < 0 || (size_t)k >= sizeof(w->git_path))
+        return stw_fail(err, STW_ERR_LIMIT, "%s: path too long", w->git_root);
+    w->where = *g;
+    w->where.path = w->git_path + strlen(w->git_root) + 2;
+    return stw_matcher_begin(w->m, w->git_path, size, gh_finding, w, err);
+}
+
+static stw_status gh_data(void *ctx, const void *p, size_t n, stw_error *err)
+{
+    walk *w = ctx;
+    return stw_matcher_feed(w->m, p, n, err);
+}
+
+static stw_status gh_end(void *ctx, stw_error *err)
+{
+    walk *w = ctx;
+    return stw_matcher_end(w->m, err);
+}
+
+/* Whether this layer holds the work-tree file next to the repository. */
+static bool gh_worktree_has(void *ctx, const char *path)
+{
+    walk *w = ctx;
+    const char *slash = strrchr(w->git_root, '/');
+    size_t dl = slash ? (size_t)(slash - w->git_root) : 0;
+    char p[2 * STW_MAX_PATH + 2];
+    int k = snprintf(p, sizeof(p), "%.*s%s%s", (int)dl, w->git_root,
+                     dl ? "/" : "", path);
+    if (k < 0 || (size_t)k >= sizeof(p))
+        return false;
+    return stw_pathset_hides(w->paths, w->paths_len, p, false);
+}
+
+/* Runs each collected repository's history through the matcher, on this
+ * thread: the content thread is done by now. A repository libgit2 cannot
+ * open is a note; only a sink's failure or memory fails the layer. */
+static stw_status scan_histories(walk *w, stw_error *err)
+{
+    stw_status st = stw_gitcollect_finish(w->gc, err);
+    stw_pathset_finish(w->res->pathset, &w->paths, &w->paths_len);
+    for (size_t i = 0; st == STW_OK && i < stw_gitcollect_count(w->gc); i++) {
+        const char *dir;
+        bool bare;
+        stw_gitcollect_get(w->gc, i, &w->git_root, &dir, &bare);
+        stw_gitrepo_sink sink = {
+            .ctx = w,
+            .begin = gh_begin,
+            .data = gh_data,
+            .end = gh_end,
+            .note = nz_note,
+            .worktree_has = bare ? NULL : gh_worktree_has,
+        };
+        stw_gitrepo *g;
+        stw_error gerr = {0};
+        st = stw_gitrepo_create(dir, w->git_root, &w->lo->git, &g, &gerr);
+        if (st == STW_OK)
+            st = stw_gitrepo_scan(g, &sink, NULL, err);
+        else if (st != STW_ERR_NOMEM)
+            st = nz_note(w, gerr.msg);
+        else
+            *err = gerr;
+        stw_gitrepo_destroy(g);
+    }
     return st;
 }
 
@@ -305,6 +438,9 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
     w->lo = lo;
     if (!lo->nested_off && (st = nested_create(w, err)) != STW_OK)
         goto out;
+    if (!lo->git_off && (st = stw_gitcollect_create(lo->max_git_bytes, nz_note,
+                                                    w, &w->gc, err)) != STW_OK)
+        goto out;
     if (lo->keep_secrets)
         stw_finding_list_keep_secrets(res->findings);
     if (lo->content_thread) {
@@ -343,7 +479,12 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         stw_fail(err, st, "%s: artifact detector failed", name);
         goto out;
     }
+    if (w->gc && (st = scan_histories(w, err)) != STW_OK) {
+        stw_error_prefix(err, name);
+        goto out;
+    }
     stw_finding_list_dedupe_secrets(res->findings);
+    stw_finding_list_fold_history(res->findings);
     if ((st = stw_blob_drain(b, err)) != STW_OK) {
         stw_error_prefix(err, name);
         goto out;
@@ -362,6 +503,7 @@ out:
         stw_finding_list_destroy(w->content);
         stw_artifact_destroy(w->art);
         stw_nested_destroy(w->nz);
+        stw_gitcollect_destroy(w->gc); /* the temporary copies go here */
     }
     free(w);
     if (st != STW_OK)

@@ -7,6 +7,7 @@
 
 #include "blob.h"
 #include "finding.h"
+#include "gitrepo.h"
 #include "matcher.h"
 #include "nested.h"
 #include "pathset.h"
@@ -48,7 +49,7 @@ typedef struct stw_layer_result {
  * the pathset encoding). A stored layer is reused only when both this and
  * the rules version match, so a change to a detector in code, not only to
  * a rule file, rescans. Bump it with any such change. */
-#define STW_DETECTORS_VERSION "4"
+#define STW_DETECTORS_VERSION "5"
 
 /* Looks an archive up in a cache of archive results by the hex sha256 of
  * its bytes: on a hit sets *hit and adds its findings to out with their
@@ -70,6 +71,16 @@ typedef struct stw_layer_options {
      * nested mean the defaults. */
     bool nested_off;
     stw_nested_limits nested;
+    /* Git history: the layer's .git directories and bare repositories are
+     * copied to a private temporary directory (gitcollect.h) and every
+     * object of their history is scanned at the end of the layer
+     * (gitrepo.h); off when git_off. max_git_bytes caps the bytes copied
+     * (0: STW_MAX_GIT_BYTES, --max-git-bytes); zeroes in git mean the
+     * defaults. A history finding's path is the repository's directory and
+     * its git field says where in history it is. */
+    bool git_off;
+    uint64_t max_git_bytes;
+    stw_gitrepo_limits git;
     /* Cache of archive results, or NULL. */
     stw_archive_lookup_fn archive_lookup;
     void *archive_ctx;

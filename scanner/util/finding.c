@@ -77,6 +77,7 @@ static void finding_free_strings(stw_finding *f)
     free((char *)f->path);
     free((char *)f->rule);
     free((char *)f->detail);
+    free((char *)f->git.path);
 }
 
 void stw_finding_list_destroy(stw_finding_list *l)
@@ -107,6 +108,9 @@ stw_status stw_finding_list_add(stw_finding_list *l, const stw_finding *f)
     c.path = stw_strdup(f->path ? f->path : "");
     c.rule = stw_strdup(f->rule ? f->rule : "");
     c.detail = stw_strdup(f->detail);
+    c.git.path = f->git.source != STW_GIT_NONE
+                     ? stw_strdup(f->git.path ? f->git.path : "")
+                     : NULL;
     c.secret = NULL;
     c.secret_n = 0;
     if (l->keep_secrets && f->secret && f->secret_n) {
@@ -118,7 +122,8 @@ stw_status stw_finding_list_add(stw_finding_list *l, const stw_finding *f)
             c.secret_n = f->secret_n;
         }
     }
-    if (!c.path || !c.rule || (f->detail && !c.detail)) {
+    if (!c.path || !c.rule || (f->detail && !c.detail) ||
+        (f->git.source != STW_GIT_NONE && !c.git.path)) {
         finding_free_strings(&c);
         return STW_ERR_NOMEM;
     }
@@ -167,7 +172,8 @@ static int kind_rank(stw_kind k)
     }
 }
 
-/* True if a should be kept over b (same path and secret). */
+/* True if a should be kept over b (same path and secret; both in the
+ * list's array, so their order is the order they were added). */
 static bool better(const stw_finding *a, const stw_finding *b)
 {
     /* A rule that knows the format (a JWT, a SonarQube token) says more
@@ -178,6 +184,10 @@ static bool better(const stw_finding *a, const stw_finding *b)
         return a->severity > b->severity;
     if (kind_rank(a->kind) != kind_rank(b->kind))
         return kind_rank(a->kind) < kind_rank(b->kind);
+    /* One repository's history arrives oldest first (gitrepo.h): the
+     * earlier finding names the commit that introduced the secret. */
+    if (a->git.source != STW_GIT_NONE && b->git.source != STW_GIT_NONE)
+        return a < b;
     if (a->offset != b->offset)
         return a->offset < b->offset;
     return strcmp(a->rule, b->rule) < 0;
@@ -191,6 +201,43 @@ static int cmp_secret_path(const void *x, const void *y)
     return c ? c : strcmp(a->path, b->path);
 }
 
+/* An index of the list's findings sorted by cmp, and a zeroed drop mark
+ * per finding (both transferred to the caller). false when out of memory. */
+static bool sorted_index(stw_finding_list *l,
+                         int (*cmp)(const void *, const void *),
+                         stw_finding ***ix_out, bool **drop_out)
+{
+    stw_finding **ix = malloc(l->n * sizeof(*ix));
+    bool *drop = calloc(l->n, sizeof(*drop));
+    if (!ix || !drop) {
+        free(ix);
+        free(drop);
+        return false;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        ix[i] = &l->items[i];
+    stw_sort(ix, l->n, sizeof(*ix), cmp);
+    *ix_out = ix;
+    *drop_out = drop;
+    return true;
+}
+
+/* Removes the findings marked in drop (one mark per finding), keeping the order
+ * of the rest, and frees drop. */
+static void compact(stw_finding_list *l, bool *drop)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (drop[i]) {
+            finding_free_strings(&l->items[i]);
+            continue;
+        }
+        l->items[w++] = l->items[i];
+    }
+    l->n = w;
+    free(drop);
+}
+
 void stw_finding_list_dedupe_secrets(stw_finding_list *l)
 {
     size_t n = l->n;
@@ -198,16 +245,10 @@ void stw_finding_list_dedupe_secrets(stw_finding_list *l)
         return;
     /* Group by (secret, path) through a sorted index, keep the best of each
      * group, then compact in the original order. */
-    stw_finding **ix = malloc(n * sizeof(*ix));
-    bool *drop = calloc(n, sizeof(*drop));
-    if (!ix || !drop) {
-        free(ix);
-        free(drop);
+    stw_finding **ix;
+    bool *drop;
+    if (!sorted_index(l, cmp_secret_path, &ix, &drop))
         return; /* keeping duplicates is better than losing findings */
-    }
-    for (size_t i = 0; i < n; i++)
-        ix[i] = &l->items[i];
-    stw_sort(ix, n, sizeof(*ix), cmp_secret_path);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && cmp_secret_path(&ix[i], &ix[j]) == 0)
@@ -224,14 +265,46 @@ void stw_finding_list_dedupe_secrets(stw_finding_list *l)
         i = j;
     }
     free(ix);
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (drop[i]) {
-            finding_free_strings(&l->items[i]);
-            continue;
+    compact(l, drop);
+}
+
+static int cmp_secret(const void *x, const void *y)
+{
+    const stw_finding *a = *(const stw_finding *const *)x;
+    const stw_finding *b = *(const stw_finding *const *)y;
+    return strcmp(a->secret_sha256, b->secret_sha256);
+}
+
+void stw_finding_list_fold_history(stw_finding_list *l)
+{
+    size_t n = l->n;
+    if (n < 2)
+        return;
+    stw_finding **ix;
+    bool *drop;
+    if (!sorted_index(l, cmp_secret, &ix, &drop))
+        return;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && cmp_secret(&ix[i], &ix[j]) == 0)
+            j++;
+        bool history = false, worktree = false;
+        for (size_t k = i; k < j; k++) {
+            if (ix[k]->git.source != STW_GIT_NONE)
+                history = true;
+            else
+                worktree = true;
         }
-        l->items[w++] = l->items[i];
+        if (ix[i]->secret_sha256[0] && history && worktree) {
+            for (size_t k = i; k < j; k++) {
+                if (ix[k]->git.source != STW_GIT_NONE)
+                    drop[ix[k] - l->items] = true;
+                else
+                    ix[k]->in_history = true;
+            }
+        }
+        i = j;
     }
-    l->n = w;
-    free(drop);
+    free(ix);
+    compact(l, drop);
 }

@@ -12,6 +12,37 @@
 
 #define STW_EXCERPT_MAX 96
 #define STW_SHA256_HEX  65 /* 64 hex digits + NUL */
+/* A git object id in hex: 40 digits (SHA-1) or 64 (SHA-256) + NUL. */
+#define STW_GIT_OID_HEX 65
+
+/* What part of a git repository's history a finding was made in. */
+typedef enum stw_git_source {
+    STW_GIT_NONE = 0,       /* not a history finding */
+    STW_GIT_BLOB,           /* a file's content as some commit holds it */
+    STW_GIT_COMMIT_MESSAGE, /* the message of a commit */
+    STW_GIT_TAG_MESSAGE     /* the message of an annotated tag */
+} stw_git_source;
+
+/* Where in the history of a copied repository (a .git directory or a bare
+ * repository in a layer) a finding was made. The finding's own path is the
+ * repository directory ("srv/app/.git"), so its fingerprint and its
+ * visibility follow the directory; this says where inside it. Author names
+ * and e-mails are never part of it. */
+typedef struct stw_finding_git {
+    stw_git_source source; /* STW_GIT_NONE: the rest is meaningless */
+    /* Hex id: for a blob, the oldest commit whose tree holds it (the oldest
+     * reachable one when any is); for a commit message, that commit; for a
+     * tag message, the tag object itself. "" when no commit holds the blob
+     * (a dangling blob, one only staged or tagged directly). */
+    char commit[STW_GIT_OID_HEX];
+    /* Borrowed; the blob's path inside the repository in that commit
+     * ("config/deploy.env"); "" for messages and blobs no tree names. */
+    const char *path;
+    bool reachable;   /* some ref, tag, HEAD or stash entry reaches it */
+    bool in_worktree; /* the work tree next to the repository still holds
+                         this very blob at path (HEAD's tree has it there
+                         and the layer has the file) */
+} stw_finding_git;
 
 typedef struct stw_finding {
     const char *path; /* borrowed; relative to image root, no "./" or "/" */
@@ -41,6 +72,12 @@ typedef struct stw_finding {
                               normalisation) in the scanned file or buffer;
                               -1 when the finding has no secret */
     int64_t secret_len;    /* its length in bytes; 0 when none */
+    /* A history finding says where in the history (git.source != NONE). */
+    stw_finding_git git;
+    /* A work-tree finding whose secret the history of a repository in the
+     * same layer holds too: its history finding was folded into this one
+     * (stw_finding_list_fold_history). */
+    bool in_history;
 } stw_finding;
 
 /* Receives findings. Returns STW_OK to continue; any other status aborts the
@@ -76,6 +113,13 @@ const stw_finding *stw_finding_list_get(const stw_finding_list *l, size_t i);
  * kind (private-key, secret, credential-file, ...), then the first. Findings
  * without a secret (metadata, artifacts) are kept as they are. */
 void stw_finding_list_dedupe_secrets(stw_finding_list *l);
+
+/* One finding per secret across a repository's history and the files of
+ * the layer: a history finding (git.source != STW_GIT_NONE) whose secret a
+ * finding outside history also has is dropped, and every such finding is
+ * marked in_history. Findings without a secret are kept as they are. On an
+ * allocation failure nothing is folded (duplicates beat lost findings). */
+void stw_finding_list_fold_history(stw_finding_list *l);
 
 /* stw_finding_fn adapter: ctx is a stw_finding_list. */
 stw_status stw_finding_list_sink(void *ctx, const stw_finding *f);
