@@ -298,25 +298,13 @@ START_TEST(test_json_has_every_documented_key_with_its_type)
 
     json_t *findings = json_object_get(root, "findings");
     ck_assert_uint_eq(json_array_size(findings), N_FINDINGS);
-    static const char *const fkeys[] = {"image",
-                                        "layer",
-                                        "layer_digest",
-                                        "path",
-                                        "kind",
-                                        "rule",
-                                        "severity",
-                                        "line",
-                                        "offset",
-                                        "visible",
-                                        "removed_in_layer",
-                                        "mode",
-                                        "uid",
-                                        "gid",
-                                        "fingerprint",
-                                        "secret_sha256",
-                                        "excerpt",
-                                        "validated",
-                                        "detail"};
+    static const char *const fkeys[] = {
+        "image",     "layer",     "layer_digest",     "path",
+        "kind",      "rule",      "severity",         "line",
+        "offset",    "visible",   "removed_in_layer", "mode",
+        "uid",       "gid",       "fingerprint",      "secret_sha256",
+        "excerpt",   "validated", "detail",           "git",
+        "in_history"};
     for (size_t i = 0; i < N_FINDINGS; i++) {
         json_t *f = json_array_get(findings, i);
         assert_keys(f, fkeys, sizeof(fkeys) / sizeof(fkeys[0]));
@@ -346,6 +334,8 @@ START_TEST(test_json_has_every_documented_key_with_its_type)
     assert_type(suid, "removed_in_layer", JSON_NULL);
     assert_type(suid, "visible", JSON_TRUE);
     assert_type(suid, "validated", JSON_FALSE);
+    assert_type(suid, "git", JSON_NULL);
+    assert_type(suid, "in_history", JSON_FALSE);
 
     json_t *key = json_array_get(findings, F_KEY);
     ck_assert_int_eq(json_integer_value(json_object_get(key, "layer")), 1);
@@ -585,6 +575,43 @@ START_TEST(test_table_long_fields_fit_80_columns_but_never_cut_path_or_rule)
         ck_assert(color ? strchr(t, '\033') != NULL : strchr(t, '\033') == 0);
         free(t);
     }
+}
+END_TEST
+
+START_TEST(test_git_history_finding_in_json_and_table)
+{
+    stw_results r = small_results();
+    stw_rfinding f[2] = {small_findings[F_AWS], small_findings[F_ENV]};
+    f[0].path = "srv/app/.git";
+    f[0].git_source = STW_GIT_BLOB;
+    f[0].git_commit = "3f2a9c1d5e6f708192a3b4c5d6e7f8091a2b3c4d";
+    f[0].git_path = "config/deploy.env";
+    f[0].git_reachable = false;
+    f[0].git_in_worktree = false;
+    f[1].in_history = true;
+    r.findings = f;
+    r.n_findings = 2;
+    json_t *root = render_json(&r);
+    json_t *g = json_object_get(
+        json_array_get(json_object_get(root, "findings"), 0), "git");
+    ck_assert(json_is_object(g));
+    ck_assert_str_eq(json_string_value(json_object_get(g, "commit")),
+                     f[0].git_commit);
+    ck_assert_str_eq(json_string_value(json_object_get(g, "path")),
+                     "config/deploy.env");
+    ck_assert_str_eq(json_string_value(json_object_get(g, "source")), "blob");
+    ck_assert(json_is_false(json_object_get(g, "reachable")));
+    ck_assert(json_is_false(json_object_get(g, "in_worktree")));
+    ck_assert(json_is_true(json_object_get(
+        json_array_get(json_object_get(root, "findings"), 1), "in_history")));
+    json_decref(root);
+    char *t = render(stw_report_table, &r, false);
+    ck_assert_ptr_nonnull(
+        strstr(t, "srv/app/.git  history 3f2a9c1: config/deploy.env "
+                  "(unreachable):"));
+    ck_assert_ptr_nonnull(strstr(t, "[only in git history]"));
+    ck_assert_ptr_nonnull(strstr(t, "[also in git history]"));
+    free(t);
 }
 END_TEST
 
@@ -1098,6 +1125,7 @@ static Suite *report_suite(void)
     tcase_add_test(
         tc, test_table_long_fields_fit_80_columns_but_never_cut_path_or_rule);
     tcase_add_test(tc, test_table_hostile_names_cannot_drive_the_terminal);
+    tcase_add_test(tc, test_git_history_finding_in_json_and_table);
     tcase_add_test(tc, test_table_empty_results_print_one_quiet_line);
     tcase_add_test(tc, test_table_shared_layers_counted_once);
     tcase_add_test(tc, test_write_error_is_reported);

@@ -141,6 +141,12 @@ typedef struct stw_scan_options {
     unsigned max_depth;
     uint64_t max_nested_bytes;
     uint64_t max_nested_members;
+    /* Git history: every object of a .git directory or bare repository in
+     * a layer is scanned (no_git_history turns it off); at most
+     * max_git_bytes of repository files are collected per layer (0 = the
+     * default); beyond it what fits is scanned and the report says so. */
+    bool no_git_history;
+    uint64_t max_git_bytes;
 } stw_scan_options;
 
 /* Scans one target (a path, or "-" for standard input) into the store as one

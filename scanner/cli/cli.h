@@ -37,6 +37,8 @@ typedef struct cli_options {
     bool no_nested;
     unsigned max_depth;
     uint64_t max_nested_bytes, max_nested_members;
+    bool no_git_history;
+    uint64_t max_git_bytes;
     bool quiet;
     bool help;
     char **targets;

@@ -71,6 +71,9 @@ const char stw_cli_scan_help[] =
     "      --max-nested-bytes N  stop opening archives inside one file\n"
     "                          after N decompressed bytes (default 8 GiB)\n"
     "      --max-nested-members N  ... after N members (default 1000000)\n"
+    "      --no-git-history    do not scan the history of .git directories\n"
+    "      --max-git-bytes N   collect at most N bytes of repositories per\n"
+    "                          layer for their history (default 4 GiB)\n"
     "      --rules FILE        add the rules of a YAML file (same id\n"
     "                          replaces a built-in rule); repeatable\n"
     "      --disable-rule ID   do not run rule ID; repeatable\n"
@@ -132,6 +135,8 @@ enum {
     OPT_MAX_DEPTH,
     OPT_MAX_NESTED_BYTES,
     OPT_MAX_NESTED_MEMBERS,
+    OPT_NO_GIT_HISTORY,
+    OPT_MAX_GIT_BYTES,
 };
 
 /* "os/arch" or "os/arch/variant", each part non-empty. */
@@ -191,6 +196,8 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
         {"max-nested-bytes", required_argument, NULL, OPT_MAX_NESTED_BYTES},
         {"max-nested-members", required_argument, NULL, OPT_MAX_NESTED_MEMBERS},
+        {"no-git-history", no_argument, NULL, OPT_NO_GIT_HISTORY},
+        {"max-git-bytes", required_argument, NULL, OPT_MAX_GIT_BYTES},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -306,6 +313,16 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
                                        "number, at least 1)",
                                        optarg);
             break;
+        case OPT_NO_GIT_HISTORY:
+            o->no_git_history = true;
+            break;
+        case OPT_MAX_GIT_BYTES:
+            if (!parse_count(optarg, UINT64_MAX / 2, &o->max_git_bytes) ||
+                !o->max_git_bytes)
+                return cli_usage_error("bad --max-git-bytes '%s' (a number "
+                                       "of bytes, at least 1)",
+                                       optarg);
+            break;
         case OPT_SHOW_SECRETS:
             o->show_secrets = true;
             break;
@@ -382,6 +399,8 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
     so.max_depth = o->max_depth;
     so.max_nested_bytes = o->max_nested_bytes;
     so.max_nested_members = o->max_nested_members;
+    so.no_git_history = o->no_git_history;
+    so.max_git_bytes = o->max_git_bytes;
     so.repo_glob = o->repo_glob;
     so.ca_cert = o->ca_cert;
     if (o->show_secrets && o->secrets) {

@@ -166,8 +166,19 @@ static void put_finding_row(FILE *out, const stw_rules *rules,
             "<td class=\"sev\">%s</td><td class=\"path\">",
             sev, kind, id, sev, kind, f->visible ? "true" : "false", sev);
     html_text(out, f->path);
+    char gw[STW_GIT_WHERE_MAX];
+    if (*stw_git_where(f, gw, sizeof(gw))) {
+        fputs(" <span class=\"git\">", out);
+        html_text(out, gw);
+        fputs("</span>", out);
+    }
     if (f->line > 0)
         fprintf(out, ":%lld", (long long)f->line);
+    if (f->git_source != STW_GIT_NONE || f->in_history)
+        fprintf(out, " <span class=\"deleted\">%s</span>",
+                f->in_history        ? "also in git history"
+                : f->git_in_worktree ? "in git history and the work tree"
+                                     : "only in git history");
     if (!f->visible) {
         fputs("<span class=\"deleted\" title=\"Removed from the final "
               "filesystem, but anyone who pulls the image can extract it "

@@ -66,6 +66,25 @@ void stw_json_put_mode(json_t *o, const stw_rfinding *f, int *ok)
     stw_json_put(o, "gid", stw_json_int_or_null(f->has_mode, f->gid), ok);
 }
 
+void stw_json_put_git(json_t *o, const stw_rfinding *f, int *ok)
+{
+    json_t *g = json_null();
+    if (f->git_source != STW_GIT_NONE) {
+        g = json_object();
+        if (g) {
+            stw_json_put(g, "source",
+                         json_string(stw_git_source_str(f->git_source)), ok);
+            stw_json_put(g, "commit", stw_json_str_or_null(f->git_commit), ok);
+            stw_json_put(g, "path", stw_json_str_or_null(f->git_path), ok);
+            stw_json_put(g, "in_worktree", json_boolean(f->git_in_worktree),
+                         ok);
+            stw_json_put(g, "reachable", json_boolean(f->git_reachable), ok);
+        }
+    }
+    stw_json_put(o, "git", g, ok);
+    stw_json_put(o, "in_history", json_boolean(f->in_history), ok);
+}
+
 stw_status stw_json_write(json_t *root, FILE *out, const char *what,
                           stw_error *err)
 {
@@ -146,6 +165,7 @@ static json_t *json_finding(const stw_rfinding *f, int *ok)
     stw_json_put(o, "excerpt", stw_json_str_or_null(f->excerpt), ok);
     stw_json_put(o, "validated", json_boolean(f->validated), ok);
     stw_json_put(o, "detail", stw_json_str_or_null(f->detail), ok);
+    stw_json_put_git(o, f, ok);
     return o;
 }
 

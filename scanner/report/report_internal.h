@@ -57,6 +57,13 @@ char *stw_rerror_text(const stw_rerror *e);
  * title of a metadata rule, else id. Never NULL. */
 const char *stw_rule_title(const stw_rule_info *info, const char *id);
 
+/* Where in a repository's history a finding was made, as a person reads it:
+ * "history 3f2a9c1: config/deploy.env", "history 3f2a9c1: commit message",
+ * "history: config/deploy.env (unreachable)"; "" for any other finding.
+ * Writes at most n bytes (NUL included) into buf and returns it. */
+const char *stw_git_where(const stw_rfinding *f, char *buf, size_t n);
+#define STW_GIT_WHERE_MAX 512
+
 /* A rule's remediation: the rule set's (info may be NULL), else the
  * built-in text of a metadata rule, else one by kind. Static or borrowed
  * from info; never NULL. */
@@ -84,6 +91,9 @@ void stw_json_push(json_t *arr, json_t *v, int *ok);
 void stw_json_put_image_ids(json_t *o, const stw_rimage *im, int *ok);
 /* Adds "mode", "uid" and "gid" of f, null when f has no mode. */
 void stw_json_put_mode(json_t *o, const stw_rfinding *f, int *ok);
+/* Adds "git" (null, or where in a repository's history f was made:
+ * source, commit, path, in_worktree, reachable) and "in_history". */
+void stw_json_put_git(json_t *o, const stw_rfinding *f, int *ok);
 
 /* Writes root (consumed) as indented JSON and a newline, and checks the
  * output like stw_report_finish(). what ("JSON", "SARIF") names the report

@@ -276,8 +276,10 @@ static char *sarif_message(const stw_rfinding *f, const char *title,
     else if (!f->visible)
         snprintf(hidden, sizeof(hidden), "; deleted but recoverable");
     const char *path = f->layer < 0 ? "image config" : f->path ? f->path : "";
-    const char *detail =
-        f->layer < 0 && f->detail && *f->detail ? f->detail : NULL;
+    char gw[STW_GIT_WHERE_MAX];
+    const char *detail = f->layer < 0 && f->detail && *f->detail ? f->detail
+                         : *stw_git_where(f, gw, sizeof(gw))     ? gw
+                                                                 : NULL;
     int n = snprintf(NULL, 0, "%s: %s%s%s%s%s of %s%s", title, path,
                      detail ? " (" : "", detail ? detail : "",
                      detail ? ")" : "", where, ref, hidden);
@@ -375,6 +377,7 @@ static json_t *sarif_result(const stw_results *r, const stw_rfinding *f,
     stw_json_put(props, "excerpt", stw_json_str_or_null(f->excerpt), ok);
     stw_json_put(props, "validated", json_boolean(f->validated), ok);
     stw_json_put(props, "detail", stw_json_str_or_null(f->detail), ok);
+    stw_json_put_git(props, f, ok);
     stw_json_put(o, "properties", props, ok);
     return o;
 }

@@ -238,13 +238,15 @@ static int put_finding(FILE *out, const style *st, const stw_rfinding *f)
         snprintf(pathbuf, sizeof(pathbuf), ":%lld", (long long)f->line);
 
     cell a = {0}, b = {0}, c = {0};
-    size_t plen = strlen(f->path ? f->path : "");
-    char *path = malloc(plen + sizeof(pathbuf));
+    /* A history finding: "srv/app/.git  history 3f2a9c1: config/x.env:2" */
+    char gw[STW_GIT_WHERE_MAX];
+    stw_git_where(f, gw, sizeof(gw));
+    size_t plen = strlen(f->path ? f->path : ""), glen = strlen(gw);
+    char *path = malloc(plen + 2 + glen + sizeof(pathbuf));
     int ok = path != NULL;
-    if (ok) {
-        memcpy(path, f->path ? f->path : "", plen);
-        memcpy(path + plen, pathbuf, strlen(pathbuf) + 1);
-    }
+    if (ok)
+        snprintf(path, plen + 2 + glen + sizeof(pathbuf), "%s%s%s%s",
+                 f->path ? f->path : "", glen ? "  " : "", gw, pathbuf);
     ok = ok && cell_make(&a, kr, 0) && cell_make(&b, path, 0) &&
          cell_make(&c, extra, 0);
     free(path);
@@ -291,6 +293,16 @@ static int put_finding(FILE *out, const style *st, const stw_rfinding *f)
     cell_free(&b);
     cell_free(&c);
 
+    if (f->git_source != STW_GIT_NONE || f->in_history) {
+        fprintf(out, "%*s", FINDING_INDENT, "");
+        sgr(out, st, "1;35");
+        fputs(f->in_history        ? "[also in git history]"
+              : f->git_in_worktree ? "[in git history and the work tree]"
+                                   : "[only in git history]",
+              out);
+        sgr(out, st, "0");
+        fputc('\n', out);
+    }
     if (!f->visible) {
         char mark[96];
         int n = snprintf(mark, sizeof(mark), "[deleted");

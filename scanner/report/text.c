@@ -297,3 +297,19 @@ void stw_report_remediation_line(const stw_rules *rules, const stw_rfinding *f,
     }
     short_remedy(f, buf, n);
 }
+
+const char *stw_git_where(const stw_rfinding *f, char *buf, size_t n)
+{
+    buf[0] = 0;
+    if (f->git_source == STW_GIT_NONE)
+        return buf;
+    const char *commit = f->git_commit ? f->git_commit : "";
+    const char *what = f->git_source == STW_GIT_COMMIT_MESSAGE
+                           ? "commit message"
+                       : f->git_source == STW_GIT_TAG_MESSAGE ? "tag message"
+                       : f->git_path && *f->git_path          ? f->git_path
+                                                     : "a blob no tree names";
+    snprintf(buf, n, "history%s%.7s: %s%s", *commit ? " " : "", commit, what,
+             f->git_reachable ? "" : " (unreachable)");
+    return buf;
+}

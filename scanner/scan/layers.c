@@ -105,6 +105,8 @@ stw_layer_options stw_scan_layer_opts(scan *s)
         .nested = {.max_depth = o ? o->max_depth : 0,
                    .max_bytes = o ? o->max_nested_bytes : 0,
                    .max_members = o ? o->max_nested_members : 0},
+        .git_off = o && o->no_git_history,
+        .max_git_bytes = o ? o->max_git_bytes : 0,
         .archive_lookup = archive_lookup,
         .archive_ctx = s,
     };

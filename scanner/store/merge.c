@@ -417,10 +417,14 @@ static stw_status merge_tx(stw_store *s, stw_merge_counts *c, stw_error *err)
             "IN (SELECT digest FROM temp.stw_merge_new) ORDER BY digest; "
             "INSERT OR IGNORE INTO main.findings (blob_digest, in_config, "
             "path, is_dir, kind, rule, severity, line, \"offset\", mode, uid, "
-            "gid, validated, fingerprint, secret_sha256, excerpt, detail) "
+            "gid, validated, fingerprint, secret_sha256, excerpt, detail, "
+            "git_source, git_commit, git_path, git_reachable, "
+            "git_in_worktree, in_history) "
             "SELECT blob_digest, in_config, path, is_dir, kind, rule, "
             "severity, line, \"offset\", mode, uid, gid, validated, "
-            "fingerprint, secret_sha256, excerpt, detail FROM src.findings "
+            "fingerprint, secret_sha256, excerpt, detail, git_source, "
+            "git_commit, git_path, git_reachable, git_in_worktree, in_history "
+            "FROM src.findings "
             "WHERE (in_config = 0 AND blob_digest IN (SELECT digest FROM "
             "temp.stw_merge_new)) OR in_config = 1 ORDER BY id;",
             err, "merge layers and findings");

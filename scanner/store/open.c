@@ -39,8 +39,10 @@ static const char *const query_sql[Q_COUNT_] = {
     [Q_FINDING_UPSERT] =
         "INSERT INTO findings (blob_digest, in_config, path, is_dir, kind, "
         "rule, severity, line, \"offset\", mode, uid, gid, validated, "
-        "fingerprint, secret_sha256, excerpt, detail) VALUES (?1, ?2, ?3, "
-        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+        "fingerprint, secret_sha256, excerpt, detail, git_source, git_commit, "
+        "git_path, git_reachable, git_in_worktree, in_history) VALUES (?1, "
+        "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+        "?17, ?18, ?19, ?20, ?21, ?22, ?23) "
         "ON CONFLICT (blob_digest, in_config, fingerprint) DO UPDATE SET "
         "path = excluded.path, is_dir = excluded.is_dir, "
         "kind = excluded.kind, rule = excluded.rule, "
@@ -49,7 +51,11 @@ static const char *const query_sql[Q_COUNT_] = {
         "uid = excluded.uid, gid = excluded.gid, "
         "validated = excluded.validated, "
         "secret_sha256 = excluded.secret_sha256, excerpt = excluded.excerpt, "
-        "detail = excluded.detail "
+        "detail = excluded.detail, git_source = excluded.git_source, "
+        "git_commit = excluded.git_commit, git_path = excluded.git_path, "
+        "git_reachable = excluded.git_reachable, "
+        "git_in_worktree = excluded.git_in_worktree, "
+        "in_history = excluded.in_history "
         "WHERE findings.id NOT IN (SELECT id FROM temp.stw_keep) "
         "RETURNING id",
     [Q_KEEP_INSERT] = "INSERT OR IGNORE INTO temp.stw_keep (id) VALUES (?1)",
@@ -87,7 +93,9 @@ static const char *const query_sql[Q_COUNT_] = {
         "SELECT x.layer_idx, f.blob_digest, f.path, f.kind, f.rule, "
         "f.severity, f.line, f.\"offset\", x.visible, x.removed_in_layer, "
         "f.mode, f.uid, f.gid, f.validated, f.fingerprint, f.secret_sha256, "
-        "f.excerpt, f.detail FROM image_findings x JOIN findings f "
+        "f.excerpt, f.detail, f.git_source, f.git_commit, f.git_path, "
+        "f.git_reachable, f.git_in_worktree, f.in_history "
+        "FROM image_findings x JOIN findings f "
         "ON f.id = x.finding_id WHERE x.image_id = ?1 ORDER BY "
         "x.layer_idx IS NULL, x.layer_idx, f.path, f.\"offset\", f.rule, "
         "f.fingerprint, f.id",

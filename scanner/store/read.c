@@ -69,6 +69,20 @@ static stw_status finding_row(stw_store *s, sqlite3_stmt *q, void *elem,
     if (!f->layer_digest || !f->path || !f->rule || !f->fingerprint ||
         !f->secret_sha256 || !f->excerpt || !f->detail)
         return stw_store_nomem(s, err);
+    const char *gs = (const char *)sqlite3_column_text(q, 18);
+    if (gs) {
+        if (stw_git_source_parse(gs, &f->git_source) != STW_OK)
+            return stw_fail(err, STW_ERR_DB,
+                            "%s: finding %s has unknown git source '%s'",
+                            s->name, f->rule, gs);
+        f->git_commit = stw_sql_column_dup(q, 19);
+        f->git_path = stw_sql_column_dup(q, 20);
+        if (!f->git_commit || !f->git_path)
+            return stw_store_nomem(s, err);
+        f->git_reachable = sqlite3_column_int(q, 21) != 0;
+        f->git_in_worktree = sqlite3_column_int(q, 22) != 0;
+    }
+    f->in_history = sqlite3_column_int(q, 23) != 0;
     const char *kind = (const char *)sqlite3_column_text(q, 3);
     const char *sev = (const char *)sqlite3_column_text(q, 5);
     if (stw_kind_parse(kind, &f->kind) != STW_OK ||

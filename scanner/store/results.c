@@ -32,6 +32,8 @@ static void rfinding_free(stw_rfinding *f)
     free(f->secret_sha256);
     free(f->excerpt);
     free(f->detail);
+    free(f->git_commit);
+    free(f->git_path);
 }
 
 void stw_results_destroy(stw_results *r)

@@ -4,6 +4,7 @@
 #ifndef STW_RESULTS_H
 #define STW_RESULTS_H
 
+#include "finding.h"
 #include "stowaway/stowaway.h"
 
 #include <stdbool.h>
@@ -48,6 +49,14 @@ typedef struct stw_rfinding {
     char *secret_sha256; /* "" when none */
     char *excerpt;       /* redacted */
     char *detail;        /* may be "" */
+    /* A finding in the history of a git repository in the layer (path is
+     * the repository directory): git_source != STW_GIT_NONE, and where. */
+    stw_git_source git_source;
+    char *git_commit; /* hex id, "" when no commit holds the blob; NULL
+                         when git_source is NONE, as git_path */
+    char *git_path;   /* inside the repository, "" for messages */
+    bool git_reachable, git_in_worktree;
+    bool in_history; /* a file's secret that the history holds too */
 } stw_rfinding;
 
 typedef struct stw_rerror {

@@ -119,6 +119,13 @@ static stw_status upsert_finding(stw_store *s, const char *blob, bool in_config,
     stw_sql_bind_text(q, 15, c.secret_sha256);
     stw_sql_bind_text(q, 16, c.excerpt);
     stw_sql_bind_text(q, 17, stw_sql_or_empty(c.detail));
+    bool git = c.git.source != STW_GIT_NONE;
+    stw_sql_bind_text(q, 18, git ? stw_git_source_str(c.git.source) : NULL);
+    stw_sql_bind_text(q, 19, git ? c.git.commit : NULL);
+    stw_sql_bind_text(q, 20, git ? stw_sql_or_empty(c.git.path) : NULL);
+    stw_sql_bind_int64_or_null(q, 21, git, c.git.reachable);
+    stw_sql_bind_int64_or_null(q, 22, git, c.git.in_worktree);
+    stw_sql_bind_int64(q, 23, c.in_history);
     bool row = false;
     stw_status st =
         stw_sql_step(s, q, &row, err, "store finding %s in %s", c.rule, blob);

@@ -308,3 +308,30 @@ void stw_finding_list_fold_history(stw_finding_list *l)
     free(ix);
     compact(l, drop);
 }
+
+const char *stw_git_source_str(stw_git_source s)
+{
+    switch (s) {
+    case STW_GIT_BLOB:
+        return "blob";
+    case STW_GIT_COMMIT_MESSAGE:
+        return "commit-message";
+    case STW_GIT_TAG_MESSAGE:
+        return "tag-message";
+    default:
+        return "";
+    }
+}
+
+stw_status stw_git_source_parse(const char *s, stw_git_source *out)
+{
+    static const stw_git_source all[] = {STW_GIT_BLOB, STW_GIT_COMMIT_MESSAGE,
+                                         STW_GIT_TAG_MESSAGE};
+    for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); i++) {
+        if (!strcmp(s, stw_git_source_str(all[i]))) {
+            *out = all[i];
+            return STW_OK;
+        }
+    }
+    return STW_ERR_USAGE;
+}

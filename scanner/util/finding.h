@@ -80,6 +80,11 @@ typedef struct stw_finding {
     bool in_history;
 } stw_finding;
 
+/* "blob", "commit-message", "tag-message" ("" for NONE), as stored and
+ * reported; parse is the inverse (STW_ERR_USAGE for anything else). */
+const char *stw_git_source_str(stw_git_source s);
+stw_status stw_git_source_parse(const char *s, stw_git_source *out);
+
 /* Receives findings. Returns STW_OK to continue; any other status aborts the
  * scan of the current input with that status. */
 typedef stw_status (*stw_finding_fn)(void *ctx, const stw_finding *f);

@@ -166,6 +166,15 @@ def check_schema(r):
             need(k in f, w + " missing " + k)
         if f.get("kind") in ("setuid", "setgid", "world-writable"):
             need(isinstance(f.get("mode"), int), w + " mode not an integer")
+        g = f.get("git", "missing")
+        need(g is None or (isinstance(g, dict) and
+                           g.get("source") in ("blob", "commit-message",
+                                               "tag-message") and
+                           isinstance(g.get("in_worktree"), bool) and
+                           isinstance(g.get("reachable"), bool) and
+                           "commit" in g and "path" in g),
+             w + " git %r" % (g,))
+        need(isinstance(f.get("in_history"), bool), w + " in_history")
         ex = f.get("excerpt")
         need(ex is None or (isinstance(ex, str) and len(ex) <= 96),
              w + " excerpt too long")
@@ -181,7 +190,7 @@ def check_schema(r):
 
 NORM_KEYS = ["image", "layer", "path", "kind", "rule", "severity", "line",
              "offset", "visible", "removed_in_layer", "mode", "uid", "gid",
-             "secret_sha256", "excerpt"]
+             "secret_sha256", "excerpt", "git", "in_history"]
 
 
 def norm(r, fingerprints, image_ref):

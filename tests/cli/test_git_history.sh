@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# test_git_history.sh - secrets that only a copied .git still holds, end to
+# end: repositories made with the real git CLI (a token committed, then
+# deleted and packed by git gc; a token in a commit message; a repository a
+# later layer deletes), an image built by umoci and converted by skopeo.
+# Each form and standard input report the history finding with its commit,
+# its path in the repository, reachability and "only in git history"; the
+# database gives them back on a cached re-scan; --no-git-history and the
+# byte bound do what they say. One Python process per report.
+# shellcheck disable=SC2002
+. "$(dirname "$0")/lib.sh"
+command -v umoci >/dev/null && command -v skopeo >/dev/null &&
+    command -v git >/dev/null || skip "umoci, skopeo and git are needed"
+
+G="$WORKDIR/git"
+mkdir -p "$G"
+cd "$G"
+ROOTLESS=()
+[ "$(id -u)" -eq 0 ] || ROOTLESS=(--rootless)
+q() { "$@" >>"$G/tools.log" 2>&1 || { cat "$G/tools.log" >&2; fail "$*"; }; }
+export GIT_AUTHOR_NAME="Dev One" GIT_AUTHOR_EMAIL="dev@example.invalid"
+export GIT_COMMITTER_NAME="Dev One" GIT_COMMITTER_EMAIL="dev@example.invalid"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+TOK1=$(python3 "$SRCDIR/bench/mint.py" ghp 101)
+TOK2=$(python3 "$SRCDIR/bench/mint.py" ghp 102)
+TOK3=$(python3 "$SRCDIR/bench/mint.py" ghp 103)
+
+# srv/app: the token is committed, deleted in the next commit, packed.
+mkdir -p app/config
+cd app
+q git init -q -b main
+echo "listen 8080" >config/app.conf
+echo "GITHUB_TOKEN=$TOK1" >config/deploy.env
+q git add -A
+q git commit -q -m "add deploy config"
+ADDED=$(git rev-parse HEAD)
+# The token of a commit message's body: the reflog keeps only subjects,
+# COMMIT_EDITMSG only the last message, so history alone holds it.
+q git commit -q --allow-empty -m "ci settings" -m "old token was $TOK2"
+MSG=$(git rev-parse HEAD)
+q git rm -q config/deploy.env
+q git commit -q -m "remove the token"
+q git gc -q
+cd "$G"
+# srv/old: a second repository, deleted by the next layer.
+mkdir -p old
+cd old
+q git init -q -b main
+echo "token: $TOK3" >notes.txt
+q git add -A
+q git commit -q -m "notes"
+OLD=$(git rev-parse HEAD)
+q git rm -q notes.txt
+q git commit -q -m "clean"
+cd "$G"
+
+q umoci init --layout img
+q umoci new --image img:v1
+q umoci unpack "${ROOTLESS[@]}" --image img:v1 b0
+mkdir -p b0/rootfs/srv
+cp -a app old b0/rootfs/srv/
+q umoci repack --image img:v1 --history.created_by 'COPY . /srv' b0
+q umoci unpack "${ROOTLESS[@]}" --image img:v1 b1
+rm -rf b1/rootfs/srv/old/.git
+q umoci repack --image img:v1 --history.created_by 'RUN rm -rf /srv/old/.git' b1
+q skopeo copy oci:img:v1 docker-archive:git.docker.tar:fixture/git:v1
+cd "$WORKDIR"
+
+CHECK='
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = {
+    "tok1": ("srv/app/.git", sys.argv[2], "config/deploy.env", "blob", True),
+    "tok2": ("srv/app/.git", sys.argv[3], None, "commit-message", True),
+    "tok3": ("srv/old/.git", sys.argv[4], "notes.txt", "blob", False),
+}
+import hashlib
+sha = {k: hashlib.sha256(v.encode()).hexdigest()
+       for k, v in zip(("tok1", "tok2", "tok3"), sys.argv[5:8])}
+errs = []
+for k, (path, commit, gpath, source, visible) in want.items():
+    got = [f for f in r["findings"] if f["secret_sha256"] == sha[k]]
+    if len(got) != 1:
+        errs.append("%s: %d findings" % (k, len(got)))
+        continue
+    f, g = got[0], got[0]["git"] or {}
+    if f["path"] != path or f["rule"] != "github-pat" or f["layer"] != 0:
+        errs.append("%s: %s %s layer %s" % (k, f["path"], f["rule"], f["layer"]))
+    if g.get("commit") != commit or g.get("path") != gpath or g.get("source") != source:
+        errs.append("%s: git %r" % (k, g))
+    if g.get("in_worktree") is not False or g.get("reachable") is not True:
+        errs.append("%s: in_worktree/reachable %r" % (k, g))
+    if f["visible"] != visible or (not visible and f["removed_in_layer"] != 1):
+        errs.append("%s: visible %s removed_in_layer %s" % (k, f["visible"], f["removed_in_layer"]))
+blob = json.dumps(r)
+for a in ("Dev One", "dev@example.invalid"):
+    if a in blob:
+        errs.append("author copied into the report: " + a)
+if errs:
+    sys.exit("\n".join(errs))
+'
+check() {
+    python3 -c "$CHECK" "$1" "$ADDED" "$MSG" "$OLD" "$TOK1" "$TOK2" "$TOK3" ||
+        fail "$2"
+}
+
+for t in img git.docker.tar; do
+    note "git history: $t"
+    scan_json "$t" --no-db "$G/$t"
+    check "$WORKDIR/$t.json" "$t"
+    check_no_plaintext "$WORKDIR/$t.json"
+    grep -q -F -e "$TOK1" -e "$TOK2" -e "$TOK3" "$WORKDIR/$t.json" &&
+        fail "$t: a token in full in the report"
+done
+same_findings "$WORKDIR/img.json" "$WORKDIR/git.docker.tar.json" "oci vs docker"
+
+note "git history: standard input"
+set +e
+cat "$G/git.docker.tar" | "$STOWAWAY" scan --no-db --format json - \
+    >"$WORKDIR/pipe.json" 2>"$WORKDIR/pipe.err"
+RC=$?
+set -e
+expect_rc 1 "stdin"
+check "$WORKDIR/pipe.json" "stdin"
+
+note "git history: the terminal says where in history"
+run "$WORKDIR/t.txt" "$WORKDIR/t.err" scan --no-db "$G/img"
+grep -q -F "srv/app/.git  history ${ADDED:0:7}: config/deploy.env:1" \
+    "$WORKDIR/t.txt" || { cat "$WORKDIR/t.txt" >&2; fail "table line"; }
+grep -q -F "[only in git history]" "$WORKDIR/t.txt" || fail "table marker"
+
+note "git history: stored and given back by a cached re-scan"
+scan_json c1 --db "$WORKDIR/g.db" "$G/img"
+scan_json c2 --db "$WORKDIR/g.db" "$G/img"
+cj eval "$WORKDIR/c2.json" 'all(l["cached"] for l in I[0]["layers"])' ||
+    fail "second scan not from the cache"
+check "$WORKDIR/c2.json" "cached re-scan"
+grep -q -F -e "$TOK1" -e "$TOK2" -e "$TOK3" "$WORKDIR/g.db"* &&
+    fail "a token in full in the database"
+
+note "git history: --no-git-history and --max-git-bytes"
+scan_json off --no-db --no-git-history "$G/img"
+cj none "$WORKDIR/off.json" rule=github-pat || fail "--no-git-history"
+scan_json small --no-db --max-git-bytes 1000 "$G/img"
+cj eval "$WORKDIR/small.json" 'any("git" in e["message"] for e in r["errors"])' ||
+    fail "--max-git-bytes: no error line"
+echo "git history: ok"
