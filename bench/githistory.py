@@ -20,6 +20,7 @@ Needs git and umoci. With --out, the report replaces the text between
 missing).
 """
 import argparse
+import base64
 import os
 import random
 import shutil
@@ -101,7 +102,6 @@ def build(work, min_mb):
                       "w") as f:
                 raw = rnd.getrandbits(8 * 768 * 1024).to_bytes(768 * 1024,
                                                                "little")
-                import base64
                 f.write(base64.encodebytes(raw).decode())
         if rounds >= 2:
             for i in range(4):
