@@ -43,7 +43,10 @@ struct stw_feeder {
     /* Consumer state, touched only by the consumer thread until joined. */
     stw_status st;
     stw_error err;
-    char path[STW_MAX_PATH + 1];
+    /* The current file's path: a member deep in archives or a PAX path
+     * may be long (up to STW_MAX_CHAIN_PATH), so it is sized per file. */
+    char *path;
+    size_t path_cap;
 };
 
 static void put_u32(unsigned char *p, uint32_t v)
@@ -92,6 +95,15 @@ static void consume(stw_feeder *f, const unsigned char *p, size_t len)
             uint64_t size;
             memcpy(&size, body, sizeof(size));
             size_t pl = n - sizeof(size);
+            if (pl + 1 > f->path_cap) {
+                char *np = realloc(f->path, pl + 1);
+                if (!np) {
+                    f->st = stw_fail(&f->err, STW_ERR_NOMEM, "out of memory");
+                    continue;
+                }
+                f->path = np;
+                f->path_cap = pl + 1;
+            }
             memcpy(f->path, body + sizeof(size), pl);
             f->path[pl] = 0;
             const unsigned char *whole;
@@ -210,7 +222,7 @@ static void put_record(slot *s, int type, const void *a, size_t an,
 stw_status stw_feeder_begin(stw_feeder *f, const char *path, uint64_t size)
 {
     size_t pl = strlen(path);
-    if (pl > STW_MAX_PATH)
+    if (pl > STW_MAX_CHAIN_PATH)
         return STW_ERR_LIMIT;
     slot *s = room(f, REC_HEADER + sizeof(size) + pl);
     put_record(s, REC_BEGIN, &size, sizeof(size), path, pl);
@@ -290,5 +302,6 @@ void stw_feeder_destroy(stw_feeder *f)
     }
     for (int i = 0; i < FEED_SLOTS; i++)
         free(f->slots[i].buf);
+    free(f->path);
     free(f);
 }

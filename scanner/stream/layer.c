@@ -48,7 +48,8 @@ typedef struct walk {
     bool git_copy;             /* the current file is copied to gc */
     const stw_layer_options *lo;
     const char *name;
-    char path[STW_MAX_PATH + 1];
+    char *path; /* the current entry's path, grown as needed */
+    size_t path_cap;
     /* The history being scanned: the repository's path in the layer, where
      * the current blob or message is, the path the matcher sees
      * ("srv/app/.git!/config/deploy.env") and the layer's pathset. */
@@ -64,8 +65,12 @@ typedef struct walk {
 static stw_status content_begin(walk *w, const char *path, uint64_t size,
                                 stw_error *err)
 {
-    if (w->feed)
-        return stw_feeder_begin(w->feed, path, size);
+    if (w->feed) {
+        stw_status st = stw_feeder_begin(w->feed, path, size);
+        return st == STW_OK
+                   ? st
+                   : stw_fail(err, st, "%.200s...: path too long", path);
+    }
     return stw_matcher_begin(w->m, path, size, stw_finding_list_sink,
                              w->res->findings, err);
 }
@@ -242,9 +247,29 @@ static bool is_whiteout(const char *path)
 static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
 {
     const char *raw = archive_entry_pathname(e);
-    if (!raw || strlen(raw) > STW_MAX_PATH)
-        return STW_OK; /* unnameable or absurd: nothing to report it as */
-    memcpy(w->path, raw, strlen(raw) + 1);
+    if (!raw)
+        raw = archive_entry_pathname_utf8(e);
+    /* Nothing is skipped silently: a layer whose key sits under an
+     * unnameable or absurdly long path must not look clean. */
+    if (!raw)
+        return nz_note(w, "an entry without a readable name was skipped");
+    size_t rlen = strlen(raw);
+    if (rlen > STW_MAX_ENTRY_PATH) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "an entry with a path of %zu bytes was skipped (longer than "
+                 "%u bytes)",
+                 rlen, STW_MAX_ENTRY_PATH);
+        return nz_note(w, msg);
+    }
+    if (rlen + 1 > w->path_cap) {
+        char *p = realloc(w->path, rlen + 1);
+        if (!p)
+            return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", w->name);
+        w->path = p;
+        w->path_cap = rlen + 1;
+    }
+    memcpy(w->path, raw, rlen + 1);
     char *path = stw_layer_normalize_path(w->path);
     if (!*path)
         return STW_OK;
@@ -502,6 +527,7 @@ out:
         stw_feeder_destroy(w->feed); /* stops the thread on a failure */
         stw_finding_list_destroy(w->content);
         stw_artifact_destroy(w->art);
+        free(w->path);
         stw_nested_destroy(w->nz);
         stw_gitcollect_destroy(w->gc); /* the temporary copies go here */
     }

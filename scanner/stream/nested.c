@@ -324,6 +324,11 @@ static struct archive *reader_for(stw_nest_kind kind)
     return a;
 }
 
+static stw_status member_path(stw_nested *n, struct archive *a,
+                              struct archive_entry *e, const char *apath,
+                              char *name, bool raw_format, unsigned depth,
+                              bool *damaged, stw_error *err);
+
 /* One member of an open archive: its path in the chain, the per-entry
  * detectors, and its content (recursing when it is an archive itself). */
 static stw_status scan_member(stw_nested *n, struct archive *a,
@@ -331,24 +336,49 @@ static stw_status scan_member(stw_nested *n, struct archive *a,
                               bool raw_format, unsigned depth, bool *damaged,
                               stw_error *err)
 {
-    char name[STW_MAX_PATH + 1];
     const char *raw = archive_entry_pathname(e);
+    if (!raw && !raw_format)
+        raw = archive_entry_pathname_utf8(e);
+    if (!raw_format && (!raw || strlen(raw) > STW_MAX_ENTRY_PATH))
+        return note(n, "%.300s: a member %s was skipped", apath,
+                    raw ? "with a name over 64 KiB"
+                        : "without a readable name");
+    size_t cap = raw_format ? strlen(apath) + 1 : strlen(raw) + 1;
+    char *name = malloc(cap);
+    if (!name)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     if (raw_format)
-        stream_name(apath, name, sizeof(name));
-    else if (!raw || strlen(raw) > STW_MAX_PATH) {
-        return note(n, "%s: member %s skipped: %s", apath,
-                    raw ? "with a name over 4096 bytes" : "without a name",
-                    raw ? "path too long" : "unnameable");
-    } else
-        memcpy(name, raw, strlen(raw) + 1);
+        stream_name(apath, name, cap);
+    else
+        memcpy(name, raw, cap);
+    stw_status st =
+        member_path(n, a, e, apath, name, raw_format, depth, damaged, err);
+    free(name);
+    return st;
+}
+
+/* scan_member's second half, once the member's own name is in name. */
+static stw_status member_path(stw_nested *n, struct archive *a,
+                              struct archive_entry *e, const char *apath,
+                              char *name, bool raw_format, unsigned depth,
+                              bool *damaged, stw_error *err)
+{
     char *rel = raw_format ? name : stw_layer_normalize_path(name);
     if (!*rel)
         return STW_OK;
-    size_t plen = strlen(apath) + 2 + strlen(rel) + 1;
+    size_t alen = strlen(apath), rlen = strlen(rel);
+    size_t plen = alen + 2 + rlen + 1;
+    if (plen > STW_MAX_CHAIN_PATH)
+        return note(n,
+                    "%.200s...: a member whose path through archives is "
+                    "over %u bytes was skipped",
+                    apath, STW_MAX_CHAIN_PATH);
     char *path = malloc(plen);
     if (!path)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    snprintf(path, plen, "%s!/%s", apath, rel);
+    memcpy(path, apath, alen);
+    memcpy(path + alen, "!/", 2);
+    memcpy(path + alen + 2, rel, rlen + 1);
     unsigned type = raw_format ? AE_IFREG : archive_entry_filetype(e);
     int64_t dsize = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
     uint64_t size = dsize > 0 ? (uint64_t)dsize : 0;

@@ -18,8 +18,15 @@
 #define STW_RATIO_GRACE (64ull << 20)
 /* Entries in one layer: node_modules trees reach ~10^5. */
 #define STW_MAX_ENTRIES 5000000ull
-/* Path length inside a layer (PATH_MAX-ish; longer are skipped). */
+/* Path length inside a layer (PATH_MAX-ish) for the detectors that keep
+ * paths in fixed buffers (artifact directories, git collection). */
 #define STW_MAX_PATH 4096
+/* A tar entry's path (a PAX header allows any length): scanned whole up
+ * to this; a longer one is skipped with a note in the report's errors. */
+#define STW_MAX_ENTRY_PATH (64u << 10)
+/* A path through archives inside a layer file ("a.jar!/lib/b.jar!/c"):
+ * a few entry paths long at most; a longer member is skipped with a note. */
+#define STW_MAX_CHAIN_PATH (4 * STW_MAX_ENTRY_PATH)
 /* Members of an outer archive (docker save / oci-archive) and layers of one
  * image. */
 #define STW_MAX_MEMBERS 100000
