@@ -586,6 +586,44 @@ START_TEST(test_checksum_validates_or_drops_github_tokens)
 }
 END_TEST
 
+/* composer dump-env writes APP_SECRET as 32 random hex digits, whose
+ * entropy falls under generic-secret's floor about one time in five: the
+ * credential-file rule must find every one (seeded, so a failure repeats). */
+START_TEST(test_symfony_app_secret_found_every_time)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    uint32_t seed = 13;
+    for (int round = 0; round < 500; round++) {
+        char hex[33];
+        for (int i = 0; i < 32; i++) {
+            seed = seed * 1103515245u + 12345u;
+            hex[i] = "0123456789abcdef"[(seed >> 16) & 15];
+        }
+        hex[32] = 0;
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "<?php\nreturn array (\n  'APP_ENV' => 'prod',\n"
+                 "  'APP_SECRET' => '%s',\n);\n",
+                 hex);
+        hits h;
+        scan(r, "srv/app/.env.local.php", text, &h);
+        ck_assert_msg(count_rule(&h, "symfony-dump-env-secret") == 1,
+                      "APP_SECRET %s missed", hex);
+    }
+    /* The HCL form of the Terraform CLI credentials. */
+    hits h;
+    scan(r, "root/.terraformrc",
+         "credentials \"app.terraform.io\" {\n  token = "
+         "\"eJM4rOBGBbSzhp.atlasv1.2YEnunmn2z35Qo4oE3HpQDsfzuaXRRlgFk784q\"\n}"
+         "\n",
+         &h);
+    ck_assert_uint_eq(count_rule(&h, "terraform-cli-credentials"), 1);
+    stw_rules_destroy(r);
+}
+END_TEST
+
 START_TEST(test_secret_offset_and_length_are_raw_positions)
 {
     stw_rules *r;
@@ -770,6 +808,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_keyword_next_gates_hits);
     tcase_add_test(tc, test_checksum_validates_or_drops_github_tokens);
     tcase_add_test(tc, test_secret_offset_and_length_are_raw_positions);
+    tcase_add_test(tc, test_symfony_app_secret_found_every_time);
     tcase_add_test(tc, test_generic_rule_yields_to_specific_rule);
     tcase_add_test(tc, test_known_test_key_lowered_by_hash_not_path);
     tcase_add_test(tc, test_user_token_rule_file_with_window_and_validator);
