@@ -573,9 +573,14 @@ START_TEST(test_checksum_validates_or_drops_github_tokens)
     for (size_t i = 0; i < h.n; i++)
         if (strcmp(h.v[i].rule, "github-pat") == 0)
             ck_assert(h.v[i].validated);
-    /* A wrong checksum is not a GitHub token: no finding of any rule. */
+    /* A wrong checksum is not a GitHub token: no finding of any rule, the
+     * generic ones included, in any of the shapes they read. */
     scan(r, "app/config.txt", "GITHUB_TOKEN=" GHP_BAD "\n", &h);
-    ck_assert_uint_eq(count_rule(&h, "github-pat"), 0);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "app/settings.py", "API_TOKEN = \"" GHP_BAD "\"\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "app/app.json", "{\"secret\": \"" GHP_BAD "\"}\n", &h);
+    ck_assert_uint_eq(h.n, 0);
     /* AWS key ids are structurally validated. */
     scan(r, "app/config.txt", "AWS_ACCESS_KEY_ID=AKIAZ7QXW3MNB4RT6YVP\n", &h);
     ck_assert_uint_eq(count_rule(&h, "aws-access-key-id"), 1);
@@ -684,6 +689,55 @@ START_TEST(test_generic_rule_yields_to_specific_rule)
     /* ...but not a placeholder. */
     scan(r, "app/settings.py", "API_TOKEN = \"your_api_token_here_123\"\n", &h);
     ck_assert_uint_eq(h.n, 0);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+static const hit *only_hit(const hits *h, const char *rule)
+{
+    ck_assert_uint_eq(h->n, 1);
+    ck_assert_str_eq(h->v[0].rule, rule);
+    return &h->v[0];
+}
+
+/* Generic rules cannot tell a test's credential from a real one by its
+ * format: a test tree or a value of test words makes them info (listed,
+ * with the reason), while a rule that knows the format keeps its severity
+ * in a test tree. */
+START_TEST(test_generic_finding_in_test_context_is_info)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    hits h;
+    const char *words = "FAKE_DB_PASSWORD = \"fake-password-for-tests\"\n";
+    const char *random = "DB_PASSWORD = \"Xq7vN2pL9sK4mT8w\"\n";
+    scan(r, "src/app/tests/fixtures/db.py", words, &h);
+    const hit *x = only_hit(&h, "generic-password");
+    ck_assert_int_eq(x->sev, STW_SEV_INFO);
+    ck_assert_msg(strstr(x->detail, "test fixture") != NULL, "%s", x->detail);
+    /* The words alone are enough... */
+    scan(r, "src/app/db.py", words, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
+    scan(r, "src/app/db.py", "password = \"TestSourcePassword\"\n", &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
+    /* ...and so is the directory. */
+    scan(r, "srv/testdata/db.py", random, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
+    /* A random value outside a test tree stays medium, "Test" inside a
+     * random string included; so does a file merely named test. */
+    scan(r, "src/app/db.py", random, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    ck_assert_str_eq(h.v[0].detail, "");
+    scan(r, "src/app/db.py", "password = \"x9TestKq2LmN8p\"\n", &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    scan(r, "src/app/test", random, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    /* A token of a known format in a test directory is still a token. */
+    scan(r, "src/tests/fixtures/env.py", "API_TOKEN = \"" GHP_OK "\"\n", &h);
+    x = only_hit(&h, "github-pat");
+    ck_assert_int_eq(x->sev, STW_SEV_HIGH);
+    ck_assert(x->validated);
     stw_rules_destroy(r);
 }
 END_TEST
@@ -810,6 +864,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_secret_offset_and_length_are_raw_positions);
     tcase_add_test(tc, test_symfony_app_secret_found_every_time);
     tcase_add_test(tc, test_generic_rule_yields_to_specific_rule);
+    tcase_add_test(tc, test_generic_finding_in_test_context_is_info);
     tcase_add_test(tc, test_known_test_key_lowered_by_hash_not_path);
     tcase_add_test(tc, test_user_token_rule_file_with_window_and_validator);
     suite_add_tcase(s, tc);

@@ -82,6 +82,8 @@ struct stw_matcher {
     stw_finding_fn fn;
     void *ctx;
     bool active;
+    bool fixture_path; /* the path is under a test tree: generic findings
+                          there are info */
     stw_status failed; /* sticky: a failed file accepts no more feeds */
 
     unsigned char *rule_on;  /* per rule: applies to the current path */
@@ -240,6 +242,7 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->nl_count = 0;
     m->failed = STW_OK;
     m->active = true;
+    m->fixture_path = stw_is_fixture_path(m->path);
     const stw_rules *rs = m->rules;
     size_t plen = strlen(m->path);
     if (rs->n_path_slots)
@@ -605,6 +608,17 @@ static void judge(stw_matcher *m, match *x)
     x->keep = x->validity != STW_VALID_NO;
 }
 
+/* Whether match o speaks for its secret over a generic rule: it passed
+ * every filter, or an issuer's checksum rejected it (a ghp_ string with a
+ * wrong CRC is no token, and a generic rule must not report it instead). */
+static bool claims_secret(const stw_matcher *m, const match *o)
+{
+    const stw_rule *r = &m->rules->rules[o->rule];
+    if (r->generic)
+        return false;
+    return o->keep || (r->checksum && o->validity == STW_VALID_NO);
+}
+
 /* A generic rule (password = "...") yields to a specific one that reports
  * an overlapping secret: one finding per secret, under its precise name.
  * found[] is sorted by match start and a generic match starts at its key
@@ -620,7 +634,7 @@ static void drop_generic_overlaps(stw_matcher *m)
         size_t hi = i + reach < m->n_found ? i + reach : m->n_found;
         for (size_t j = lo; j < hi; j++) {
             const match *o = &m->found[j];
-            if (j == i || !o->keep || m->rules->rules[o->rule].generic)
+            if (j == i || !claims_secret(m, o))
                 continue;
             if (o->sec_lo < g->sec_hi && g->sec_lo < o->sec_hi) {
                 g->keep = false;
@@ -661,6 +675,19 @@ static stw_status report(stw_matcher *m, const match *x, stw_error *err)
         if (k) {
             f.severity = STW_SEV_INFO;
             f.detail = k->detail;
+        }
+    }
+    /* A generic rule cannot tell a test's credential from a real one by
+     * its format, so a test tree or a value of test words makes it info
+     * (still listed). A validated match, and every rule that knows its
+     * format, keep their severity in a test tree too. */
+    if (r->generic && !f.validated && !f.detail) {
+        if (m->fixture_path) {
+            f.severity = STW_SEV_INFO;
+            f.detail = "test fixture: the path is in a test directory";
+        } else if (stw_is_fixture_value(sec, n)) {
+            f.severity = STW_SEV_INFO;
+            f.detail = "test fixture: the value is made of test words";
         }
     }
     return emit(m, &f, err);

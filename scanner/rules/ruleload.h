@@ -79,6 +79,9 @@ typedef struct stw_rule {
                             placeholder and entropy checks look at it */
     bool generic;        /* category "generic": yields to a specific rule
                             whose secret overlaps */
+    bool checksum;       /* the validator checks an issuer's checksum: a
+                            match it rejects still silences generic rules
+                            on the same secret */
     uint32_t path_slot;  /* path_re's slot in stw_rules.path_db; 0 = none */
     bool start_at_hit;   /* keywords and window-before: a match contains a
                             keyword and starts at most hit_before bytes

@@ -291,6 +291,7 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
     if (bg > 0 && (uint32_t)bg != r->secret_group)
         r->body_group = (uint32_t)bg;
     r->generic = strncmp(r->category, "generic", 7) == 0;
+    r->checksum = stw_validator_is_checksum(r->validator);
     if (r->window) {
         r->hit_before = r->hit_after = r->window;
     } else if (r->info.kind == STW_KIND_PRIVATE_KEY) {
