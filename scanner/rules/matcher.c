@@ -79,6 +79,11 @@ struct stw_matcher {
     uint64_t nl_count;  /* ... number this many */
 
     const char *path;
+    /* "/" + path: Trivy writes image paths with a leading slash, so a path
+     * regex is tried on both forms ("^/var/log/" and "^var/log/" both
+     * name var/log/x). */
+    char *spath;
+    size_t spath_cap;
     stw_finding_fn fn;
     void *ctx;
     bool active;
@@ -120,6 +125,7 @@ void stw_matcher_destroy(stw_matcher *m)
     free(m->touched);
     free(m->found);
     free(m->norm);
+    free(m->spath);
     free(m);
 }
 
@@ -171,14 +177,21 @@ static bool re_matches(stw_matcher *m, const pcre2_code *re, const char *s,
     return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, m->md, m->mctx) >= 0;
 }
 
-/* A path regex with a prefilter slot that the path did not report cannot
- * match: PCRE2 is skipped. */
+/* A path regex matches the path as written here or with a leading "/". */
+static bool path_re_matches(stw_matcher *m, const pcre2_code *re, size_t plen)
+{
+    return re_matches(m, re, m->path, plen) ||
+           re_matches(m, re, m->spath, plen + 1);
+}
+
+/* A path regex with a prefilter slot that neither form of the path
+ * reported cannot match: PCRE2 is skipped. */
 static bool path_matches(stw_matcher *m, const pcre2_code *re, uint32_t slot,
                          size_t plen)
 {
     if (slot && !m->path_hit[slot])
         return false;
-    return re_matches(m, re, m->path, plen);
+    return path_re_matches(m, re, plen);
 }
 
 /* An allow rule that has only a path suppresses its rule for the file. */
@@ -210,8 +223,10 @@ static void prefilter_path(stw_matcher *m, size_t plen)
     const stw_rules *rs = m->rules;
     if (!rs->n_path_slots)
         return;
-    if (!rs->path_db || plen == 0 || plen > UINT32_MAX ||
+    if (!rs->path_db || plen == 0 || plen >= UINT32_MAX ||
         hs_scan(rs->path_db, m->path, (unsigned)plen, 0, m->scratch,
+                on_path_hit, m) != HS_SUCCESS ||
+        hs_scan(rs->path_db, m->spath, (unsigned)plen + 1, 0, m->scratch,
                 on_path_hit, m) != HS_SUCCESS) {
         memset(m->path_hit, 1, rs->n_path_slots); /* PCRE2 decides all */
     }
@@ -245,6 +260,17 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->fixture_path = stw_is_fixture_path(m->path);
     const stw_rules *rs = m->rules;
     size_t plen = strlen(m->path);
+    if (plen + 2 > m->spath_cap) {
+        char *p = realloc(m->spath, plen + 2);
+        if (!p) {
+            m->active = false;
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        }
+        m->spath = p;
+        m->spath_cap = plen + 2;
+    }
+    m->spath[0] = '/';
+    memcpy(m->spath + 1, m->path, plen + 1);
     if (rs->n_path_slots)
         memcpy(m->path_hit, rs->path_always, rs->n_path_slots);
     prefilter_path(m, plen);
@@ -555,8 +581,7 @@ static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
     for (size_t i = 0; i < n; i++) {
         if (!a[i].re)
             continue;
-        if (a[i].path_re &&
-            !re_matches(m, a[i].path_re, m->path, strlen(m->path)))
+        if (a[i].path_re && !path_re_matches(m, a[i].path_re, strlen(m->path)))
             continue;
         size_t llo, lhi;
         line_around(m, x->start, &llo, &lhi);
@@ -565,6 +590,30 @@ static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
             re_matches(m, a[i].re, b + x->start, x->end - x->start) ||
             re_matches(m, a[i].re, b + llo, lhi - llo))
             return true;
+    }
+    return false;
+}
+
+/* Trivy's exclude-block: a secret inside a match of one of the regexes
+ * (a "--- ignore start --- ... --- ignore stop ---" block) is dropped.
+ * Blocks are searched in the scan window, so one that does not fit in
+ * STW_SCAN_OVERLAP bytes around the secret may not be seen whole. */
+static bool excluded(stw_matcher *m, pcre2_code *const *re, size_t n,
+                     const match *x)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t start = 0;
+        while (start <= x->sec_lo) {
+            if (pcre2_match(re[i], m->text, m->len, start, 0, m->md, m->mctx) <
+                0)
+                break;
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+            if (ov[0] > x->sec_lo)
+                break;
+            if (ov[1] >= x->sec_hi)
+                return true;
+            start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        }
     }
     return false;
 }
@@ -601,6 +650,9 @@ static void judge(stw_matcher *m, match *x)
         return;
     if (match_allowed(m, r->allows, r->n_allows, x) ||
         match_allowed(m, m->rules->allows, m->rules->n_allows, x))
+        return;
+    if (excluded(m, r->exclude_re, r->exclude_src.n, x) ||
+        excluded(m, m->rules->excludes, m->rules->n_excludes, x))
         return;
     /* The validator sees the secret again: normalise() shares one buffer. */
     sec = secret_of(m, x, &n);
