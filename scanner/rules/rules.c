@@ -925,6 +925,27 @@ static stw_status finish_known(stw_rules *rs, stw_error *err)
     return STW_OK;
 }
 
+/* Every rule trivy-ids: names must exist among the rules loaded so far (the
+ * built-in ones): a renamed rule would otherwise make a Trivy config's
+ * disable-rules silently keep it on. */
+static stw_status check_trivy_ids(const rule_vec *rv, stw_error *err)
+{
+    for (size_t i = 0; i < rv->n_trivy; i++) {
+        const stw_trivy_id *t = &rv->trivy[i];
+        for (size_t k = 0; k < t->rules.n; k++) {
+            size_t j = 0;
+            while (j < rv->n && strcmp(rv->v[j].id, t->rules.v[k]) != 0)
+                j++;
+            if (j == rv->n)
+                return stw_fail(err, STW_ERR_RULES,
+                                "trivy-ids: Trivy id '%s' names rule '%s', "
+                                "which does not exist",
+                                t->id, t->rules.v[k]);
+        }
+    }
+    return STW_OK;
+}
+
 stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
                             stw_error *err)
 {
@@ -940,6 +961,8 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
             free(text);
         }
     }
+    if (st == STW_OK)
+        st = check_trivy_ids(&rv, err);
     for (size_t i = 0; opt && st == STW_OK && i < opt->n_files; i++)
         st = load_path(&rv, opt->files[i], err);
     if (st == STW_OK)
