@@ -573,15 +573,58 @@ START_TEST(test_checksum_validates_or_drops_github_tokens)
     for (size_t i = 0; i < h.n; i++)
         if (strcmp(h.v[i].rule, "github-pat") == 0)
             ck_assert(h.v[i].validated);
-    /* A wrong checksum is not a GitHub token: no finding of any rule. */
+    /* A wrong checksum is not a GitHub token: no finding of any rule, the
+     * generic ones included, in any of the shapes they read. */
     scan(r, "app/config.txt", "GITHUB_TOKEN=" GHP_BAD "\n", &h);
-    ck_assert_uint_eq(count_rule(&h, "github-pat"), 0);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "app/settings.py", "API_TOKEN = \"" GHP_BAD "\"\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "app/app.json", "{\"secret\": \"" GHP_BAD "\"}\n", &h);
+    ck_assert_uint_eq(h.n, 0);
     /* AWS key ids are structurally validated. */
     scan(r, "app/config.txt", "AWS_ACCESS_KEY_ID=AKIAZ7QXW3MNB4RT6YVP\n", &h);
     ck_assert_uint_eq(count_rule(&h, "aws-access-key-id"), 1);
     for (size_t i = 0; i < h.n; i++)
         if (strcmp(h.v[i].rule, "aws-access-key-id") == 0)
             ck_assert(h.v[i].validated);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+/* composer dump-env writes APP_SECRET as 32 random hex digits, whose
+ * entropy falls under generic-secret's floor about one time in five: the
+ * credential-file rule must find every one (seeded, so a failure repeats). */
+START_TEST(test_symfony_app_secret_found_every_time)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    uint32_t seed = 13;
+    for (int round = 0; round < 500; round++) {
+        char hex[33];
+        for (int i = 0; i < 32; i++) {
+            seed = seed * 1103515245u + 12345u;
+            hex[i] = "0123456789abcdef"[(seed >> 16) & 15];
+        }
+        hex[32] = 0;
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "<?php\nreturn array (\n  'APP_ENV' => 'prod',\n"
+                 "  'APP_SECRET' => '%s',\n);\n",
+                 hex);
+        hits h;
+        scan(r, "srv/app/.env.local.php", text, &h);
+        ck_assert_msg(count_rule(&h, "symfony-dump-env-secret") == 1,
+                      "APP_SECRET %s missed", hex);
+    }
+    /* The HCL form of the Terraform CLI credentials. */
+    hits h;
+    scan(r, "root/.terraformrc",
+         "credentials \"app.terraform.io\" {\n  token = "
+         "\"eJM4rOBGBbSzhp.atlasv1.2YEnunmn2z35Qo4oE3HpQDsfzuaXRRlgFk784q\"\n}"
+         "\n",
+         &h);
+    ck_assert_uint_eq(count_rule(&h, "terraform-cli-credentials"), 1);
     stw_rules_destroy(r);
 }
 END_TEST
@@ -646,6 +689,55 @@ START_TEST(test_generic_rule_yields_to_specific_rule)
     /* ...but not a placeholder. */
     scan(r, "app/settings.py", "API_TOKEN = \"your_api_token_here_123\"\n", &h);
     ck_assert_uint_eq(h.n, 0);
+    stw_rules_destroy(r);
+}
+END_TEST
+
+static const hit *only_hit(const hits *h, const char *rule)
+{
+    ck_assert_uint_eq(h->n, 1);
+    ck_assert_str_eq(h->v[0].rule, rule);
+    return &h->v[0];
+}
+
+/* Generic rules cannot tell a test's credential from a real one by its
+ * format: a test tree or a value of test words makes them info (listed,
+ * with the reason), while a rule that knows the format keeps its severity
+ * in a test tree. */
+START_TEST(test_generic_finding_in_test_context_is_info)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    hits h;
+    const char *words = "FAKE_DB_PASSWORD = \"fake-password-for-tests\"\n";
+    const char *random = "DB_PASSWORD = \"Xq7vN2pL9sK4mT8w\"\n";
+    scan(r, "src/app/tests/fixtures/db.py", words, &h);
+    const hit *x = only_hit(&h, "generic-password");
+    ck_assert_int_eq(x->sev, STW_SEV_INFO);
+    ck_assert_msg(strstr(x->detail, "test fixture") != NULL, "%s", x->detail);
+    /* The words alone are enough... */
+    scan(r, "src/app/db.py", words, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
+    scan(r, "src/app/db.py", "password = \"TestSourcePassword\"\n", &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
+    /* ...and so is the directory. */
+    scan(r, "srv/testdata/db.py", random, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
+    /* A random value outside a test tree stays medium, "Test" inside a
+     * random string included; so does a file merely named test. */
+    scan(r, "src/app/db.py", random, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    ck_assert_str_eq(h.v[0].detail, "");
+    scan(r, "src/app/db.py", "password = \"x9TestKq2LmN8p\"\n", &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    scan(r, "src/app/test", random, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    /* A token of a known format in a test directory is still a token. */
+    scan(r, "src/tests/fixtures/env.py", "API_TOKEN = \"" GHP_OK "\"\n", &h);
+    x = only_hit(&h, "github-pat");
+    ck_assert_int_eq(x->sev, STW_SEV_HIGH);
+    ck_assert(x->validated);
     stw_rules_destroy(r);
 }
 END_TEST
@@ -749,6 +841,185 @@ START_TEST(test_user_token_rule_file_with_window_and_validator)
 }
 END_TEST
 
+/* ---- Trivy's secret config ---------------------------------------------- */
+
+/* Writes text to a fresh rule file and loads it after the built-in rules,
+ * as --rules does. */
+static stw_status load_over_builtin(const char *text, stw_rules **out,
+                                    stw_error *err)
+{
+    char *dir = tu_mkdtemp("trivy");
+    char *path = tu_path(dir, "trivy-secret.yaml");
+    tu_write_file(path, text, strlen(text));
+    const char *files[] = {path};
+    stw_rules_options opt = {.files = files, .n_files = 1};
+    stw_status st = stw_rules_create(&opt, out, err);
+    free(path);
+    free(dir);
+    return st;
+}
+
+/* A trivy-secret.yaml in the shape Trivy's documentation gives
+ * (docs/guide/scanner/secret.md: custom rules with path, keywords and
+ * secret-group-name, per-rule and global allow rules, exclude-block,
+ * enable-builtin-rules, disable-allow-rules, skip-patterns; upper-case
+ * severities), with the findings that documentation describes. */
+static const char *trivy_yaml =
+    "rules:\n"
+    "  - id: rule1\n"
+    "    category: general\n"
+    "    title: Generic Rule\n"
+    "    severity: HIGH\n"
+    "    path: .*\\.sh\n"
+    "    keywords:\n"
+    "      - secret\n"
+    "    regex: (?i)(?P<key>(secret))(=|:).{0,5}['\"](?P<secret>"
+    "[0-9a-zA-Z\\-_=]{8,64})['\"]\n"
+    "    secret-group-name: secret\n"
+    "    allow-rules:\n"
+    "      - id: skip-text\n"
+    "        description: skip text files\n"
+    "        path: .*\\.txt\n"
+    "    exclude-block:\n"
+    "      description: exclude blocks\n"
+    "      regexes:\n"
+    "        - --- ignore block start ---(.|\\s)*--- ignore block stop ---\n"
+    "  - id: AcmeToken\n"
+    "    category: Custom\n"
+    "    title: Acme token\n"
+    "    severity: CRITICAL\n"
+    "    regex: acme_[a-z0-9]{12}\n"
+    "  - id: SSN\n"
+    "    category: Custom\n"
+    "    title: Social security number\n"
+    "    severity: LOW\n"
+    "    regex: '[0-9]{3}-[0-9]{2}-[0-9]{4}'\n"
+    "allow-rules:\n"
+    "  - id: social-security-number\n"
+    "    description: skip social security number\n"
+    "    regex: 219-09-9999\n"
+    "  - id: log-dir\n"
+    "    description: skip log directory\n"
+    "    path: ^\\/var\\/log\\/\n"
+    "enable-builtin-rules:\n"
+    "  - aws-access-key-id\n"
+    "  - aws-account-id\n"
+    "  - aws-secret-access-key\n"
+    "disable-allow-rules:\n"
+    "  - markdown\n"
+    "skip-patterns:\n"
+    "  - \"**/vendor/**\"\n"
+    "  - \"**/*.lock\"\n";
+
+START_TEST(test_trivy_config_loads_as_trivy_defines_it)
+{
+    stw_rules *r = NULL;
+    stw_error err = {0};
+    ck_assert_msg(load_over_builtin(trivy_yaml, &r, &err) == STW_OK, "%s",
+                  err.msg);
+    const stw_rule_info *info = stw_rules_find(r, "AcmeToken");
+    ck_assert_ptr_nonnull(info);
+    ck_assert_int_eq(info->severity, STW_SEV_CRITICAL);
+    hits h;
+    /* rule1: in .sh files, the secret group is the secret. */
+    const char *sh = "#!/bin/sh\nexport SECRET='Xq7vN2pL9sK4'\n";
+    scan(r, "app/deploy.sh", sh, &h);
+    ck_assert_uint_eq(count_rule(&h, "rule1"), 1);
+    ck_assert_str_eq(h.v[0].excerpt, "Xq7v\xe2\x80\xa6(12 chars)");
+    scan(r, "app/deploy.py", sh, &h); /* path: .*\.sh */
+    ck_assert_uint_eq(count_rule(&h, "rule1"), 0);
+    scan(r, "app/deploy.sh.txt", sh, &h); /* allow rule skip-text */
+    ck_assert_uint_eq(count_rule(&h, "rule1"), 0);
+    /* exclude-block: a secret inside the block is not reported, one
+     * outside it is. */
+    scan(r, "app/deploy.sh",
+         "--- ignore block start ---\nsecret='Xq7vN2pL9sK4'\n"
+         "--- ignore block stop ---\nsecret='Zp4kQ9mX2vL7'\n",
+         &h);
+    ck_assert_uint_eq(count_rule(&h, "rule1"), 1);
+    ck_assert_str_eq(h.v[0].excerpt, "Zp4k\xe2\x80\xa6(12 chars)");
+    /* Custom rules apply everywhere, whatever enable-builtin-rules says. */
+    scan(r, "srv/app.conf", "key = acme_k3v9q2xm7wpz\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "AcmeToken"), 1);
+    /* Global allow rules: by regex (219-09-9999) and by a path written
+     * with Trivy's leading slash (^\/var\/log\/). */
+    scan(r, "srv/people.csv", "a,804-31-5527\nb,219-09-9999\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "SSN"), 1);
+    scan(r, "var/log/app.log", "key = acme_k3v9q2xm7wpz\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    /* skip-patterns: globs of files not searched. */
+    scan(r, "app/vendor/lib/x.conf", "key = acme_k3v9q2xm7wpz\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "app/composer.lock", "key = acme_k3v9q2xm7wpz\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    /* enable-builtin-rules: only the named built-in rules run (Trivy's ids
+     * resolve through signatures/trivy-ids.yaml). */
+    scan(r, "app/env", "AWS_ACCESS_KEY_ID=AKIAZ7QXW3MNB4RT6YVP\n", &h);
+    ck_assert_uint_eq(count_rule(&h, "aws-access-key-id"), 1);
+    scan(r, "app/env", "GITHUB_TOKEN=" GHP_OK "\n", &h);
+    ck_assert_uint_eq(h.n, 0);
+    ck_assert_ptr_null(stw_rules_find(r, "github-pat"));
+    ck_assert_ptr_null(stw_rules_find(r, "generic-secret"));
+    stw_rules_destroy(r);
+
+    /* disable-rules by Trivy id (its integration test's config): every rule
+     * that stands for it is off, the rest stay on. */
+    ck_assert_msg(load_over_builtin("rules:\n  - id: mysecret\n"
+                                    "    category: Custom\n"
+                                    "    title: My Secret\n"
+                                    "    severity: HIGH\n"
+                                    "    regex: mysecret\n"
+                                    "disable-rules:\n  - github-pat\n"
+                                    "  - slack-access-token\n",
+                                    &r, &err) == STW_OK,
+                  "%s", err.msg);
+    ck_assert_ptr_null(stw_rules_find(r, "github-pat"));
+    ck_assert_ptr_null(stw_rules_find(r, "slack-bot-token"));
+    ck_assert_ptr_nonnull(stw_rules_find(r, "aws-access-key-id"));
+    ck_assert_ptr_nonnull(stw_rules_find(r, "mysecret"));
+    stw_rules_destroy(r);
+
+    /* A name that is neither a rule nor a Trivy built-in id is a typo. */
+    ck_assert_int_eq(
+        load_over_builtin("disable-rules:\n  - github-pta\n", &r, &err),
+        STW_ERR_RULES);
+    ck_assert_msg(strstr(err.msg, "trivy-secret.yaml") &&
+                      strstr(err.msg, "disable-rules") &&
+                      strstr(err.msg, "github-pta"),
+                  "%s", err.msg);
+    ck_assert_int_eq(
+        load_over_builtin("enable-builtin-rules:\n  - aws-acess-key-id\n", &r,
+                          &err),
+        STW_ERR_RULES);
+    ck_assert_msg(strstr(err.msg, "enable-builtin-rules"), "%s", err.msg);
+    expect_load_error("exclude-block:\n  regex: x\n", "exclude-block",
+                      "unknown field 'regex'");
+}
+END_TEST
+
+/* Every Trivy built-in id names rules that exist, or says why none does. */
+START_TEST(test_trivy_ids_name_existing_rules)
+{
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    /* Disabling each Trivy id alone must load: an id naming a rule that
+     * does not exist would make the name select nothing. */
+    static const char *const ids[] = {"private-key", "jwt-token",
+                                      "dockerconfig-secret", "github-oauth"};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof(yaml), "disable-rules: [%s]\n", ids[i]);
+        stw_rules *d = NULL;
+        ck_assert_msg(load_over_builtin(yaml, &d, &err) == STW_OK, "%s",
+                      err.msg);
+        ck_assert_uint_lt(stw_rules_count(d), stw_rules_count(r));
+        stw_rules_destroy(d);
+    }
+    stw_rules_destroy(r);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -770,9 +1041,13 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_keyword_next_gates_hits);
     tcase_add_test(tc, test_checksum_validates_or_drops_github_tokens);
     tcase_add_test(tc, test_secret_offset_and_length_are_raw_positions);
+    tcase_add_test(tc, test_symfony_app_secret_found_every_time);
     tcase_add_test(tc, test_generic_rule_yields_to_specific_rule);
+    tcase_add_test(tc, test_generic_finding_in_test_context_is_info);
     tcase_add_test(tc, test_known_test_key_lowered_by_hash_not_path);
     tcase_add_test(tc, test_user_token_rule_file_with_window_and_validator);
+    tcase_add_test(tc, test_trivy_config_loads_as_trivy_defines_it);
+    tcase_add_test(tc, test_trivy_ids_name_existing_rules);
     suite_add_tcase(s, tc);
     return s;
 }

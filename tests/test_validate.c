@@ -195,6 +195,40 @@ START_TEST(test_real_looking_values_are_not_placeholders)
 }
 END_TEST
 
+static bool fixture(const char *s)
+{
+    return stw_is_fixture_value(s, strlen(s));
+}
+
+START_TEST(test_fixture_values_and_paths)
+{
+    static const char *const yes[] = {
+        "fake-password-for-tests", "TestSourcePassword", "dummy_key_2024",
+        "sampleClientSecret",      "mock.access.token",  "ExampleApiToken",
+    };
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        ck_assert_msg(fixture(yes[i]), "'%s' should be a fixture", yes[i]);
+    static const char *const no[] = {
+        "x9TestKq2LmN8p",                 /* "Test" inside a random value */
+        "q8Jf2KxZp9LmN3vT7wRb5YcH1gD4sE", /* random */
+        "correct-horse-battery-staple",   /* words, none a test word */
+        "test-9f3a7c1e8b2d4f60a5",        /* a test word, mostly random */
+        "",
+    };
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        ck_assert_msg(!fixture(no[i]), "'%s' should not be a fixture", no[i]);
+    ck_assert(stw_is_fixture_path("src/tests/app.py"));
+    ck_assert(stw_is_fixture_path("go/pkg/testdata/x.json"));
+    ck_assert(stw_is_fixture_path("Test/config.xml"));
+    ck_assert(stw_is_fixture_path("web/__tests__/api.test.js"));
+    ck_assert(stw_is_fixture_path("spec/fixtures/creds.yml"));
+    ck_assert(!stw_is_fixture_path("src/app/test")); /* a file */
+    ck_assert(!stw_is_fixture_path("src/latest/app.py"));
+    ck_assert(!stw_is_fixture_path("src/contests/app.py"));
+    ck_assert(!stw_is_fixture_path(""));
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
     Suite *s = suite_create("validate");
@@ -209,6 +243,7 @@ static Suite *validate_suite(void)
     tcase_add_test(tc, test_entropy);
     tcase_add_test(tc, test_placeholders_are_recognised);
     tcase_add_test(tc, test_real_looking_values_are_not_placeholders);
+    tcase_add_test(tc, test_fixture_values_and_paths);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -84,9 +84,16 @@ struct stw_matcher {
      * last "!/"), so application.properties or .npmrc rules match a member
      * as they match a layer file. Points into path. */
     const char *rpath;
+    /* "/" + rpath: Trivy writes image paths with a leading slash, so a
+     * path regex is tried on both forms ("^/var/log/" and "^var/log/" both
+     * name var/log/x). */
+    char *spath;
+    size_t spath_cap;
     stw_finding_fn fn;
     void *ctx;
     bool active;
+    bool fixture_path; /* the path is under a test tree: generic findings
+                          there are info */
     stw_status failed; /* sticky: a failed file accepts no more feeds */
 
     unsigned char *rule_on;  /* per rule: applies to the current path */
@@ -123,6 +130,7 @@ void stw_matcher_destroy(stw_matcher *m)
     free(m->touched);
     free(m->found);
     free(m->norm);
+    free(m->spath);
     free(m);
 }
 
@@ -174,14 +182,21 @@ static bool re_matches(stw_matcher *m, const pcre2_code *re, const char *s,
     return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, m->md, m->mctx) >= 0;
 }
 
-/* A path regex with a prefilter slot that the path did not report cannot
- * match: PCRE2 is skipped. */
+/* A path regex matches the path as written here or with a leading "/". */
+static bool path_re_matches(stw_matcher *m, const pcre2_code *re, size_t plen)
+{
+    return re_matches(m, re, m->rpath, plen) ||
+           re_matches(m, re, m->spath, plen + 1);
+}
+
+/* A path regex with a prefilter slot that neither form of the path
+ * reported cannot match: PCRE2 is skipped. */
 static bool path_matches(stw_matcher *m, const pcre2_code *re, uint32_t slot,
                          size_t plen)
 {
     if (slot && !m->path_hit[slot])
         return false;
-    return re_matches(m, re, m->rpath, plen);
+    return path_re_matches(m, re, plen);
 }
 
 /* An allow rule that has only a path suppresses its rule for the file. */
@@ -213,8 +228,10 @@ static void prefilter_path(stw_matcher *m, size_t plen)
     const stw_rules *rs = m->rules;
     if (!rs->n_path_slots)
         return;
-    if (!rs->path_db || plen == 0 || plen > UINT32_MAX ||
+    if (!rs->path_db || plen == 0 || plen >= UINT32_MAX ||
         hs_scan(rs->path_db, m->rpath, (unsigned)plen, 0, m->scratch,
+                on_path_hit, m) != HS_SUCCESS ||
+        hs_scan(rs->path_db, m->spath, (unsigned)plen + 1, 0, m->scratch,
                 on_path_hit, m) != HS_SUCCESS) {
         memset(m->path_hit, 1, rs->n_path_slots); /* PCRE2 decides all */
     }
@@ -248,8 +265,20 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->nl_count = 0;
     m->failed = STW_OK;
     m->active = true;
+    m->fixture_path = stw_is_fixture_path(m->path);
     const stw_rules *rs = m->rules;
     size_t plen = strlen(m->rpath);
+    if (plen + 2 > m->spath_cap) {
+        char *p = realloc(m->spath, plen + 2);
+        if (!p) {
+            m->active = false;
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        }
+        m->spath = p;
+        m->spath_cap = plen + 2;
+    }
+    m->spath[0] = '/';
+    memcpy(m->spath + 1, m->rpath, plen + 1);
     if (rs->n_path_slots)
         memcpy(m->path_hit, rs->path_always, rs->n_path_slots);
     prefilter_path(m, plen);
@@ -560,8 +589,7 @@ static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
     for (size_t i = 0; i < n; i++) {
         if (!a[i].re)
             continue;
-        if (a[i].path_re &&
-            !re_matches(m, a[i].path_re, m->rpath, strlen(m->rpath)))
+        if (a[i].path_re && !path_re_matches(m, a[i].path_re, strlen(m->rpath)))
             continue;
         size_t llo, lhi;
         line_around(m, x->start, &llo, &lhi);
@@ -570,6 +598,30 @@ static bool match_allowed(stw_matcher *m, const stw_allow *a, size_t n,
             re_matches(m, a[i].re, b + x->start, x->end - x->start) ||
             re_matches(m, a[i].re, b + llo, lhi - llo))
             return true;
+    }
+    return false;
+}
+
+/* Trivy's exclude-block: a secret inside a match of one of the regexes
+ * (a "--- ignore start --- ... --- ignore stop ---" block) is dropped.
+ * Blocks are searched in the scan window, so one that does not fit in
+ * STW_SCAN_OVERLAP bytes around the secret may not be seen whole. */
+static bool excluded(stw_matcher *m, pcre2_code *const *re, size_t n,
+                     const match *x)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t start = 0;
+        while (start <= x->sec_lo) {
+            if (pcre2_match(re[i], m->text, m->len, start, 0, m->md, m->mctx) <
+                0)
+                break;
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+            if (ov[0] > x->sec_lo)
+                break;
+            if (ov[1] >= x->sec_hi)
+                return true;
+            start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        }
     }
     return false;
 }
@@ -607,10 +659,24 @@ static void judge(stw_matcher *m, match *x)
     if (match_allowed(m, r->allows, r->n_allows, x) ||
         match_allowed(m, m->rules->allows, m->rules->n_allows, x))
         return;
+    if (excluded(m, r->exclude_re, r->exclude_src.n, x) ||
+        excluded(m, m->rules->excludes, m->rules->n_excludes, x))
+        return;
     /* The validator sees the secret again: normalise() shares one buffer. */
     sec = secret_of(m, x, &n);
     x->validity = r->validate ? r->validate(sec, n) : STW_VALID_UNKNOWN;
     x->keep = x->validity != STW_VALID_NO;
+}
+
+/* Whether match o speaks for its secret over a generic rule: it passed
+ * every filter, or an issuer's checksum rejected it (a ghp_ string with a
+ * wrong CRC is no token, and a generic rule must not report it instead). */
+static bool claims_secret(const stw_matcher *m, const match *o)
+{
+    const stw_rule *r = &m->rules->rules[o->rule];
+    if (r->generic)
+        return false;
+    return o->keep || (r->checksum && o->validity == STW_VALID_NO);
 }
 
 /* A generic rule (password = "...") yields to a specific one that reports
@@ -628,7 +694,7 @@ static void drop_generic_overlaps(stw_matcher *m)
         size_t hi = i + reach < m->n_found ? i + reach : m->n_found;
         for (size_t j = lo; j < hi; j++) {
             const match *o = &m->found[j];
-            if (j == i || !o->keep || m->rules->rules[o->rule].generic)
+            if (j == i || !claims_secret(m, o))
                 continue;
             if (o->sec_lo < g->sec_hi && g->sec_lo < o->sec_hi) {
                 g->keep = false;
@@ -669,6 +735,19 @@ static stw_status report(stw_matcher *m, const match *x, stw_error *err)
         if (k) {
             f.severity = STW_SEV_INFO;
             f.detail = k->detail;
+        }
+    }
+    /* A generic rule cannot tell a test's credential from a real one by
+     * its format, so a test tree or a value of test words makes it info
+     * (still listed). A validated match, and every rule that knows its
+     * format, keep their severity in a test tree too. */
+    if (r->generic && !f.validated && !f.detail) {
+        if (m->fixture_path) {
+            f.severity = STW_SEV_INFO;
+            f.detail = "test fixture: the path is in a test directory";
+        } else if (stw_is_fixture_value(sec, n)) {
+            f.severity = STW_SEV_INFO;
+            f.detail = "test fixture: the value is made of test words";
         }
     }
     return emit(m, &f, err);

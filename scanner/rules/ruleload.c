@@ -143,6 +143,25 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
+void stw_strlist_free(stw_strlist *l)
+{
+    if (!l)
+        return;
+    free_list(l->v, l->n);
+    l->v = NULL;
+    l->n = 0;
+}
+
+void stw_trivy_id_free(stw_trivy_id *t)
+{
+    if (!t)
+        return;
+    free(t->id);
+    stw_strlist_free(&t->rules);
+    free(t->reason);
+    memset(t, 0, sizeof(*t));
+}
+
 void stw_rule_free(stw_rule *r)
 {
     if (!r)
@@ -164,6 +183,10 @@ void stw_rule_free(stw_rule *r)
     free_list(r->tp, r->n_tp);
     free_list(r->fp, r->n_fp);
     free(r->example_path);
+    for (size_t i = 0; r->exclude_re && i < r->exclude_src.n; i++)
+        pcre2_code_free(r->exclude_re[i]);
+    free(r->exclude_re);
+    stw_strlist_free(&r->exclude_src);
     pcre2_code_free(r->re);
     pcre2_code_free(r->path_re);
     memset(r, 0, sizeof(*r));
@@ -218,6 +241,31 @@ static stw_status parse_allows(loader *ld, const yaml_node_t *n,
     return STW_OK;
 }
 
+/* Trivy's exclude-block: {description, regexes: [...]}; the regexes are
+ * appended to *out (transferred), the description is for people. */
+static stw_status parse_exclude_block(loader *ld, const yaml_node_t *n,
+                                      const char *where, stw_strlist *out)
+{
+    char w[160];
+    snprintf(w, sizeof(w), "%s: exclude-block", where);
+    stw_status st = expect_mapping(ld, n, w);
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+         st == STW_OK && p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = node_at(ld, p->key);
+        yaml_node_t *val = node_at(ld, p->value);
+        if (key_is(key, "description")) {
+            char *d = NULL;
+            st = scalar_dup(ld, val, w, "description", &d);
+            free(d);
+        } else if (key_is(key, "regexes")) {
+            st = string_list(ld, val, w, "regexes", &out->v, &out->n);
+        } else {
+            st = unknown_field(ld, w, key);
+        }
+    }
+    return st;
+}
+
 static stw_status parse_examples(loader *ld, const yaml_node_t *n,
                                  const char *where, stw_rule *r)
 {
@@ -269,7 +317,8 @@ static bool id_valid(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') ||
                   (i > 0 && (c == '-' || c == '_' || c == '.'));
         if (!ok)
             return false;
@@ -323,7 +372,7 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
     rule_label(r, line, where, sizeof(where));
     if (!id_valid(r->id))
         return stw_fail(ld->err, STW_ERR_RULES,
-                        "%s: %s: id must be 1-64 of [a-z0-9-_.], starting "
+                        "%s: %s: id must be 1-64 of [A-Za-z0-9-_.], starting "
                         "with a letter or digit",
                         ld->file, where);
 
@@ -371,6 +420,8 @@ static stw_status parse_rule(loader *ld, const yaml_node_t *n, stw_rule *r)
             st = scalar_dup(ld, val, where, "window", &window);
         else if (key_is(key, "window-before"))
             st = scalar_dup(ld, val, where, "window-before", &wbefore);
+        else if (key_is(key, "exclude-block"))
+            st = parse_exclude_block(ld, val, where, &r->exclude_src);
         else
             st = unknown_field(ld, where, key);
     }
@@ -531,6 +582,54 @@ static stw_status parse_known(loader *ld, const yaml_node_t *n,
     return STW_OK;
 }
 
+/* `trivy-ids:` - each Trivy built-in id with the rules that stand for it
+ * here (`rules`) or the reason none does (`reason`), exactly one. */
+static stw_status parse_trivy_ids(loader *ld, const yaml_node_t *n,
+                                  stw_rulefile *out)
+{
+    if (n->type != YAML_SEQUENCE_NODE)
+        return stw_fail(ld->err, STW_ERR_RULES,
+                        "%s: 'trivy-ids' must be a list (line %d)", ld->file,
+                        node_line(n));
+    size_t k =
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (k == 0)
+        return STW_OK;
+    stw_trivy_id *v = calloc(k, sizeof(*v));
+    if (!v)
+        return stw_fail(ld->err, STW_ERR_NOMEM, "out of memory");
+    out->trivy = v;
+    for (size_t i = 0; i < k; i++) {
+        out->n_trivy = i + 1;
+        yaml_node_t *tn = node_at(ld, n->data.sequence.items.start[i]);
+        char tw[96];
+        snprintf(tw, sizeof(tw), "trivy id %zu (line %d)", i + 1,
+                 node_line(tn));
+        stw_status st = expect_mapping(ld, tn, tw);
+        for (yaml_node_pair_t *p = tn->data.mapping.pairs.start;
+             st == STW_OK && p < tn->data.mapping.pairs.top; p++) {
+            yaml_node_t *key = node_at(ld, p->key);
+            yaml_node_t *val = node_at(ld, p->value);
+            if (key_is(key, "id"))
+                st = scalar_dup(ld, val, tw, "id", &v[i].id);
+            else if (key_is(key, "rules"))
+                st = string_list(ld, val, tw, "rules", &v[i].rules.v,
+                                 &v[i].rules.n);
+            else if (key_is(key, "reason"))
+                st = scalar_dup(ld, val, tw, "reason", &v[i].reason);
+            else
+                st = unknown_field(ld, tw, key);
+        }
+        if (st == STW_OK && (!v[i].id || !v[i].rules.n == !v[i].reason))
+            st = stw_fail(ld->err, STW_ERR_RULES,
+                          "%s: %s: needs 'id' and one of 'rules' or 'reason'",
+                          ld->file, tw);
+        if (st != STW_OK)
+            return st;
+    }
+    return STW_OK;
+}
+
 static stw_status parse_root(loader *ld, yaml_node_t *root, stw_rulefile *out)
 {
     stw_status st = expect_mapping(ld, root, "the top level");
@@ -547,6 +646,22 @@ static stw_status parse_root(loader *ld, yaml_node_t *root, stw_rulefile *out)
                               &out->n_allows);
         } else if (key_is(key, "known-test-keys")) {
             st = parse_known(ld, val, out);
+        } else if (key_is(key, "trivy-ids")) {
+            st = parse_trivy_ids(ld, val, out);
+        } else if (key_is(key, "enable-builtin-rules")) {
+            st = string_list(ld, val, "top level", "enable-builtin-rules",
+                             &out->enable_builtin.v, &out->enable_builtin.n);
+        } else if (key_is(key, "disable-rules")) {
+            st = string_list(ld, val, "top level", "disable-rules",
+                             &out->disable.v, &out->disable.n);
+        } else if (key_is(key, "disable-allow-rules")) {
+            st = string_list(ld, val, "top level", "disable-allow-rules",
+                             &out->disable_allows.v, &out->disable_allows.n);
+        } else if (key_is(key, "skip-patterns")) {
+            st = string_list(ld, val, "top level", "skip-patterns",
+                             &out->skip_patterns.v, &out->skip_patterns.n);
+        } else if (key_is(key, "exclude-block")) {
+            st = parse_exclude_block(ld, val, "top level", &out->exclude_src);
         } else if (key_is(key, "rules")) {
             if (val->type != YAML_SEQUENCE_NODE)
                 return stw_fail(ld->err, STW_ERR_RULES,
@@ -597,6 +712,14 @@ void stw_rulefile_free(stw_rulefile *f)
     for (size_t i = 0; i < f->n_known; i++)
         stw_known_key_free(&f->known[i]);
     free(f->known);
+    for (size_t i = 0; i < f->n_trivy; i++)
+        stw_trivy_id_free(&f->trivy[i]);
+    free(f->trivy);
+    stw_strlist_free(&f->enable_builtin);
+    stw_strlist_free(&f->disable);
+    stw_strlist_free(&f->disable_allows);
+    stw_strlist_free(&f->exclude_src);
+    stw_strlist_free(&f->skip_patterns);
     free(f->name);
     free(f->version);
     memset(f, 0, sizeof(*f));

@@ -36,6 +36,12 @@ typedef struct stw_allow {
     uint32_t path_slot; /* path_re's slot in stw_rules.path_db; 0 = none */
 } stw_allow;
 
+/* A list of strings, each owned by the list. */
+typedef struct stw_strlist {
+    char **v;
+    size_t n;
+} stw_strlist;
+
 /* One rule. info is the first member so &rule->info can be handed out as
  * the rule's public view. Every string is owned by the rule. */
 typedef struct stw_rule {
@@ -64,6 +70,11 @@ typedef struct stw_rule {
     uint32_t window_before;
     bool has_window_before;
 
+    /* Trivy's `exclude-block: {regexes: [...]}`: a secret inside a match
+     * of one of them is dropped. */
+    stw_strlist exclude_src;
+    bool builtin; /* from signatures/, not a --rules file */
+
     char **tp, **fp; /* examples: must match / must not match */
     size_t n_tp, n_fp;
     char *example_path; /* path the examples are scanned as; NULL = default */
@@ -75,15 +86,19 @@ typedef struct stw_rule {
     stw_validator_fn validate;
     stw_rule_mode mode;
     uint32_t hit_before, hit_after; /* confirmation window around a hit */
-    uint32_t body_group; /* group named "body" when it is not the secret:
-                            placeholder and entropy checks look at it */
-    bool generic;        /* category "generic": yields to a specific rule
-                            whose secret overlaps */
-    uint32_t path_slot;  /* path_re's slot in stw_rules.path_db; 0 = none */
-    bool start_at_hit;   /* keywords and window-before: a match contains a
-                            keyword and starts at most hit_before bytes
-                            before it, so a window bounds match starts to
-                            [hit - hit_before, hit] (PCRE2 offset limit) */
+    uint32_t body_group;     /* group named "body" when it is not the secret:
+                                placeholder and entropy checks look at it */
+    bool generic;            /* category "generic": yields to a specific rule
+                                whose secret overlaps */
+    bool checksum;           /* the validator checks an issuer's checksum: a
+                                match it rejects still silences generic rules
+                                on the same secret */
+    uint32_t path_slot;      /* path_re's slot in stw_rules.path_db; 0 = none */
+    pcre2_code **exclude_re; /* exclude_src.n programs */
+    bool start_at_hit;       /* keywords and window-before: a match contains a
+                                keyword and starts at most hit_before bytes
+                                before it, so a window bounds match starts to
+                                [hit - hit_before, hit] (PCRE2 offset limit) */
 } stw_rule;
 
 /* A published test key (known-test-keys: in a rule file): a finding whose
@@ -96,8 +111,18 @@ typedef struct stw_known_key {
     char *detail; /* "published test key: <source>", built by the compiler */
 } stw_known_key;
 
+/* One Trivy built-in rule id (`trivy-ids:` of a rule file) and the rules
+ * that stand for it here, or why none does; a Trivy config's
+ * enable-builtin-rules and disable-rules may name it. */
+typedef struct stw_trivy_id {
+    char *id;
+    stw_strlist rules; /* empty when reason is set */
+    char *reason;
+} stw_trivy_id;
+
 /* A parsed rule file: its rules and its file-wide allow rules (which apply
- * to every rule of the final set). */
+ * to every rule of the final set), and the parts of Trivy's secret config
+ * that select rules (they act on the rules loaded before the file). */
 typedef struct stw_rulefile {
     char *name;
     stw_rule *rules;
@@ -107,6 +132,13 @@ typedef struct stw_rulefile {
     char *version; /* the optional `version:` value, or NULL */
     stw_known_key *known;
     size_t n_known;
+    stw_trivy_id *trivy;
+    size_t n_trivy;
+    stw_strlist enable_builtin; /* enable-builtin-rules */
+    stw_strlist disable;        /* disable-rules */
+    stw_strlist disable_allows; /* disable-allow-rules */
+    stw_strlist exclude_src;    /* top-level exclude-block regexes */
+    stw_strlist skip_patterns;  /* skip-patterns (globs) */
 } stw_rulefile;
 
 /* One rule a vectorscan hit opens a confirmation window for. */
@@ -156,7 +188,10 @@ struct stw_rules {
     hs_database_t *path_db; /* NULL when there is no path regex */
     uint32_t n_path_slots;
     unsigned char *path_always;
-    stw_known_key *known; /* sorted by sha256 for bsearch */
+    pcre2_code **excludes; /* top-level exclude-block regexes */
+    size_t n_excludes;
+    stw_strlist exclude_src; /* their sources, for the version hash */
+    stw_known_key *known;    /* sorted by sha256 for bsearch */
     size_t n_known;
     char version[17];
 };
@@ -176,5 +211,9 @@ void stw_rule_free(stw_rule *r);
 void stw_allow_free(stw_allow *a);
 /* Frees one known key's strings (not the struct). */
 void stw_known_key_free(stw_known_key *k);
+/* Frees a list's strings and array and empties it. */
+void stw_strlist_free(stw_strlist *l);
+/* Frees one Trivy id entry's strings (not the struct). */
+void stw_trivy_id_free(stw_trivy_id *t);
 
 #endif

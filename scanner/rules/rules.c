@@ -26,6 +26,9 @@ typedef struct rule_vec {
     size_t n_allows, cap_allows;
     stw_known_key *known;
     size_t n_known, cap_known;
+    stw_trivy_id *trivy; /* Trivy built-in ids, from the built-in files */
+    size_t n_trivy;
+    stw_strlist excludes; /* top-level exclude-block regexes */
 } rule_vec;
 
 static stw_status vec_push(rule_vec *rv, stw_rule *r, stw_error *err)
@@ -70,8 +73,39 @@ static stw_status vec_push_known(rule_vec *rv, stw_known_key *k, stw_error *err)
     return STW_OK;
 }
 
+/* Appends the *sn elements of size `size` at *src to the *dn at *dst,
+ * moving them: *src is freed and emptied. Fails leaving both unchanged. */
+static stw_status append_move(void **dst, size_t *dn, void **src, size_t *sn,
+                              size_t size, stw_error *err)
+{
+    if (*sn == 0)
+        return STW_OK;
+    char *v = realloc(*dst, (*dn + *sn) * size);
+    if (!v)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    memcpy(v + *dn * size, *src, *sn * size);
+    *dst = v;
+    *dn += *sn;
+    free(*src);
+    *src = NULL;
+    *sn = 0;
+    return STW_OK;
+}
+
+/* Removes rule j from rv, keeping the order of the rest. */
+static void vec_remove(rule_vec *rv, size_t j)
+{
+    stw_rule_free(&rv->v[j]);
+    memmove(&rv->v[j], &rv->v[j + 1], (rv->n - j - 1) * sizeof(*rv->v));
+    rv->n--;
+}
+
 static void vec_free(rule_vec *rv)
 {
+    for (size_t i = 0; i < rv->n_trivy; i++)
+        stw_trivy_id_free(&rv->trivy[i]);
+    free(rv->trivy);
+    stw_strlist_free(&rv->excludes);
     for (size_t i = 0; i < rv->n_known; i++)
         stw_known_key_free(&rv->known[i]);
     free(rv->known);
@@ -83,14 +117,171 @@ static void vec_free(rule_vec *rv)
     free(rv->allows);
 }
 
+/* Whether the name in a Trivy config (a rule id, or a Trivy built-in id
+ * from trivy-ids:) selects rule r. */
+static bool names_rule(const rule_vec *rv, const char *name, const stw_rule *r)
+{
+    if (strcmp(name, r->id) == 0)
+        return true;
+    for (size_t i = 0; i < rv->n_trivy; i++) {
+        const stw_trivy_id *t = &rv->trivy[i];
+        if (strcmp(t->id, name) != 0)
+            continue;
+        for (size_t j = 0; j < t->rules.n; j++)
+            if (strcmp(t->rules.v[j], r->id) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* A name no rule answers to is a typo, unless it is a Trivy built-in id
+ * that nothing here stands for (its reason is in trivy-ids:). */
+static bool known_trivy_id(const rule_vec *rv, const char *name)
+{
+    for (size_t i = 0; i < rv->n_trivy; i++)
+        if (strcmp(rv->trivy[i].id, name) == 0)
+            return true;
+    return false;
+}
+
+/* Applies a file's enable-builtin-rules and disable-rules (Trivy's
+ * semantics: custom rules stay on whatever enable-builtin-rules says, and
+ * disable-rules wins over both) to the rules loaded so far. A name that
+ * selects nothing and is no Trivy built-in id is an error: a typo must
+ * not silently keep a rule on or switch the wanted one off. */
+static stw_status select_rules(rule_vec *rv, const stw_rulefile *f,
+                               stw_error *err)
+{
+    const stw_strlist *lists[] = {&f->enable_builtin, &f->disable};
+    const char *names[] = {"enable-builtin-rules", "disable-rules"};
+    for (size_t l = 0; l < 2; l++) {
+        for (size_t k = 0; k < lists[l]->n; k++) {
+            const char *name = lists[l]->v[k];
+            bool hit = known_trivy_id(rv, name);
+            for (size_t j = 0; j < rv->n && !hit; j++)
+                hit = names_rule(rv, name, &rv->v[j]);
+            if (!hit)
+                return stw_fail(err, STW_ERR_RULES,
+                                "%s: %s: no rule '%s' (neither a rule id nor "
+                                "a Trivy built-in rule id)",
+                                f->name, names[l], name);
+        }
+    }
+    for (size_t j = rv->n; j-- > 0;) {
+        const stw_rule *r = &rv->v[j];
+        bool off = f->enable_builtin.n > 0 && r->builtin;
+        for (size_t k = 0; off && k < f->enable_builtin.n; k++)
+            off = !names_rule(rv, f->enable_builtin.v[k], r);
+        for (size_t k = 0; !off && k < f->disable.n; k++)
+            off = names_rule(rv, f->disable.v[k], r);
+        if (off)
+            vec_remove(rv, j);
+    }
+    /* Trivy's built-in allow rules have no counterpart here (stowaway
+     * skips no directory or file type), so only ids of loaded top-level
+     * allow rules can match. */
+    for (size_t k = 0; k < f->disable_allows.n; k++) {
+        for (size_t j = rv->n_allows; j-- > 0;) {
+            if (!rv->allows[j].id ||
+                strcmp(rv->allows[j].id, f->disable_allows.v[k]) != 0)
+                continue;
+            stw_allow_free(&rv->allows[j]);
+            memmove(&rv->allows[j], &rv->allows[j + 1],
+                    (rv->n_allows - j - 1) * sizeof(*rv->allows));
+            rv->n_allows--;
+        }
+    }
+    return STW_OK;
+}
+
+/* Appends the regex for one doublestar glob of Trivy's skip-patterns
+ * (`**` any number of directories, `*` and `?` within one, `[...]`,
+ * `{a,b}`) to out, anchored at both ends. Transferred; NULL on no memory. */
+static char *glob_regex(const char *g)
+{
+    size_t n = strlen(g);
+    char *out = malloc(n * 12 + 8), *p = out;
+    if (!out)
+        return NULL;
+    int braces = 0;
+    *p++ = '^';
+    for (size_t i = 0; i < n; i++) {
+        char c = g[i];
+        if (c == '*' && g[i + 1] == '*') {
+            i++;
+            if (g[i + 1] == '/') {
+                i++;
+                p += sprintf(p, "(?:[^/]*/)*");
+            } else {
+                p += sprintf(p, ".*");
+            }
+        } else if (c == '*') {
+            p += sprintf(p, "[^/]*");
+        } else if (c == '?') {
+            p += sprintf(p, "[^/]");
+        } else if (c == '[') {
+            *p++ = '[';
+            if (g[i + 1] == '!' || g[i + 1] == '^') {
+                *p++ = '^';
+                i++;
+            }
+        } else if (c == ']') {
+            *p++ = ']';
+        } else if (c == '{') {
+            braces++;
+            p += sprintf(p, "(?:");
+        } else if (c == '}' && braces > 0) {
+            braces--;
+            *p++ = ')';
+        } else if (c == ',' && braces > 0) {
+            *p++ = '|';
+        } else if (c == '\\' && i + 1 < n) {
+            p += sprintf(p, "\\x%02x", (unsigned char)g[++i]);
+        } else if (strchr(".+()|^$}", c)) {
+            *p++ = '\\';
+            *p++ = c;
+        } else {
+            *p++ = c;
+        }
+    }
+    *p++ = '$';
+    *p = 0;
+    return out;
+}
+
+/* skip-patterns become top-level path-only allow rules: the files they
+ * name are not searched, as in Trivy. */
+static stw_status skip_allows(rule_vec *rv, const stw_rulefile *f,
+                              stw_error *err)
+{
+    for (size_t k = 0; k < f->skip_patterns.n; k++) {
+        stw_allow a = {0};
+        a.id = stw_strdup("skip-patterns");
+        a.description = stw_strdup(f->skip_patterns.v[k]);
+        a.path_src = glob_regex(f->skip_patterns.v[k]);
+        stw_status st = STW_OK;
+        if (!a.id || !a.description || !a.path_src)
+            st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        if (st == STW_OK)
+            st = vec_push_allow(rv, &a, err);
+        if (st != STW_OK) {
+            stw_allow_free(&a);
+            return st;
+        }
+    }
+    return STW_OK;
+}
+
 /* Moves a parsed file's rules into rv. Built-in files must not collide with
  * each other (that is a bug in signatures/); a user file's rule replaces an
- * earlier rule of the same id in place. */
+ * earlier rule of the same id in place. Then the file's Trivy settings act
+ * on everything loaded so far. */
 static stw_status merge_file(rule_vec *rv, stw_rulefile *f, bool user,
                              stw_error *err)
 {
     for (size_t i = 0; i < f->n_rules; i++) {
         stw_rule *r = &f->rules[i];
+        r->builtin = !user;
         size_t j = 0;
         while (j < rv->n && strcmp(rv->v[j].id, r->id) != 0)
             j++;
@@ -120,7 +311,18 @@ static stw_status merge_file(rule_vec *rv, stw_rulefile *f, bool user,
             return st;
         memset(&f->known[i], 0, sizeof(f->known[i]));
     }
-    return STW_OK;
+    stw_status st =
+        append_move((void **)&rv->trivy, &rv->n_trivy, (void **)&f->trivy,
+                    &f->n_trivy, sizeof(*f->trivy), err);
+    if (st == STW_OK)
+        st = append_move((void **)&rv->excludes.v, &rv->excludes.n,
+                         (void **)&f->exclude_src.v, &f->exclude_src.n,
+                         sizeof(char *), err);
+    if (st == STW_OK)
+        st = skip_allows(rv, f, err);
+    if (st == STW_OK)
+        st = select_rules(rv, f, err);
+    return st;
 }
 
 static stw_status load_text(rule_vec *rv, const char *name, const char *text,
@@ -250,6 +452,24 @@ static bool hs_accepts_prefilter(const char *src)
     return e == HS_SUCCESS;
 }
 
+/* Compiles exclude-block regexes into *out (n programs, transferred). */
+static stw_status compile_excludes(const stw_rule *r, const stw_strlist *src,
+                                   pcre2_code ***out, stw_error *err)
+{
+    if (src->n == 0)
+        return STW_OK;
+    *out = calloc(src->n, sizeof(**out));
+    if (!*out)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < src->n; i++) {
+        stw_status st =
+            compile_re(r, "exclude-block regex", src->v[i], 0, &(*out)[i], err);
+        if (st != STW_OK)
+            return st;
+    }
+    return STW_OK;
+}
+
 static stw_status compile_rule(stw_rule *r, stw_error *err)
 {
     stw_status st;
@@ -265,6 +485,9 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
                                         err)) != STW_OK)
         return st;
     if ((st = compile_allows(r, r->allows, r->n_allows, err)) != STW_OK)
+        return st;
+    if ((st = compile_excludes(r, &r->exclude_src, &r->exclude_re, err)) !=
+        STW_OK)
         return st;
     if (!r->regex_src) {
         r->mode = STW_MODE_PATH_ONLY;
@@ -291,6 +514,7 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
     if (bg > 0 && (uint32_t)bg != r->secret_group)
         r->body_group = (uint32_t)bg;
     r->generic = strncmp(r->category, "generic", 7) == 0;
+    r->checksum = stw_validator_is_checksum(r->validator);
     if (r->window) {
         r->hit_before = r->hit_after = r->window;
     } else if (r->info.kind == STW_KIND_PRIVATE_KEY) {
@@ -623,8 +847,13 @@ static stw_status compute_version(stw_rules *rs, stw_error *err)
         hash_str(h, r->keyword_next);
         stw_sha256_update(h, "\x1e", 1);
         hash_allows(h, r->allows, r->n_allows);
+        for (size_t j = 0; j < r->exclude_src.n; j++)
+            hash_str(h, r->exclude_src.v[j]);
+        stw_sha256_update(h, "\x1e", 1);
     }
     hash_allows(h, rs->allows, rs->n_allows);
+    for (size_t j = 0; j < rs->exclude_src.n; j++)
+        hash_str(h, rs->exclude_src.v[j]);
     for (size_t i = 0; i < rs->n_known; i++) {
         hash_str(h, rs->known[i].sha256);
         hash_str(h, rs->known[i].source);
@@ -655,9 +884,7 @@ static stw_status drop_disabled(rule_vec *rv, const stw_rules_options *opt,
                             "disabled rule '%s' does not exist",
                             opt->disabled[d]);
         }
-        stw_rule_free(&rv->v[j]);
-        memmove(&rv->v[j], &rv->v[j + 1], (rv->n - j - 1) * sizeof(*rv->v));
-        rv->n--;
+        vec_remove(rv, j);
     }
     return STW_OK;
 }
@@ -698,6 +925,27 @@ static stw_status finish_known(stw_rules *rs, stw_error *err)
     return STW_OK;
 }
 
+/* Every rule trivy-ids: names must exist among the rules loaded so far (the
+ * built-in ones): a renamed rule would otherwise make a Trivy config's
+ * disable-rules silently keep it on. */
+static stw_status check_trivy_ids(const rule_vec *rv, stw_error *err)
+{
+    for (size_t i = 0; i < rv->n_trivy; i++) {
+        const stw_trivy_id *t = &rv->trivy[i];
+        for (size_t k = 0; k < t->rules.n; k++) {
+            size_t j = 0;
+            while (j < rv->n && strcmp(rv->v[j].id, t->rules.v[k]) != 0)
+                j++;
+            if (j == rv->n)
+                return stw_fail(err, STW_ERR_RULES,
+                                "trivy-ids: Trivy id '%s' names rule '%s', "
+                                "which does not exist",
+                                t->id, t->rules.v[k]);
+        }
+    }
+    return STW_OK;
+}
+
 stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
                             stw_error *err)
 {
@@ -713,6 +961,8 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
             free(text);
         }
     }
+    if (st == STW_OK)
+        st = check_trivy_ids(&rv, err);
     for (size_t i = 0; opt && st == STW_OK && i < opt->n_files; i++)
         st = load_path(&rv, opt->files[i], err);
     if (st == STW_OK)
@@ -724,12 +974,27 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
         st = compile_allows(&fake, &rv.allows[i], 1, err);
     }
     stw_rules *rs = NULL;
+    pcre2_code **excludes = NULL;
+    if (st == STW_OK) {
+        stw_rule top = {.file = "(top level)", .id = "exclude-block"};
+        st = compile_excludes(&top, &rv.excludes, &excludes, err);
+    }
     if (st == STW_OK && !(rs = calloc(1, sizeof(*rs))))
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     if (st != STW_OK) {
+        for (size_t i = 0; excludes && i < rv.excludes.n; i++)
+            pcre2_code_free(excludes[i]);
+        free(excludes);
         vec_free(&rv);
         return st;
     }
+    rs->excludes = excludes;
+    rs->n_excludes = rv.excludes.n;
+    rs->exclude_src = rv.excludes;
+    rv.excludes = (stw_strlist){0};
+    for (size_t i = 0; i < rv.n_trivy; i++)
+        stw_trivy_id_free(&rv.trivy[i]);
+    free(rv.trivy);
     rs->rules = rv.v;
     rs->n_rules = rv.n;
     rs->allows = rv.allows;
@@ -778,6 +1043,10 @@ void stw_rules_destroy(stw_rules *r)
     for (size_t i = 0; i < r->n_known; i++)
         stw_known_key_free(&r->known[i]);
     free(r->known);
+    for (size_t i = 0; i < r->n_excludes; i++)
+        pcre2_code_free(r->excludes[i]);
+    free(r->excludes);
+    stw_strlist_free(&r->exclude_src);
     prefilter_free(&r->content);
     prefilter_free(&r->content_path);
     hs_free_database(r->path_db);

@@ -265,18 +265,21 @@ static stw_validity validate_base64(const char *s, size_t n)
     return STW_VALID_NO;
 }
 
+/* checksum: a NO from the validator proves the string is no token of the
+ * issuer's (see stw_validator_is_checksum). */
 static const struct {
     const char *name;
     stw_validator_fn fn;
+    bool checksum;
 } validators[] = {
-    {"none", NULL},
-    {"private-key", validate_private_key},
-    {"github-checksum", crc62_suffix},
-    {"npm-checksum", crc62_suffix},
-    {"jwt", validate_jwt},
-    {"base64-jwt", validate_b64_jwt},
-    {"aws-key-id", validate_aws_key_id},
-    {"base64", validate_base64},
+    {"none", NULL, false},
+    {"private-key", validate_private_key, false},
+    {"github-checksum", crc62_suffix, true},
+    {"npm-checksum", crc62_suffix, true},
+    {"jwt", validate_jwt, false},
+    {"base64-jwt", validate_b64_jwt, false},
+    {"aws-key-id", validate_aws_key_id, false},
+    {"base64", validate_base64, false},
 };
 
 bool stw_validator_lookup(const char *name, stw_validator_fn *fn)
@@ -289,6 +292,16 @@ bool stw_validator_lookup(const char *name, stw_validator_fn *fn)
             *fn = validators[i].fn;
             return true;
         }
+    }
+    return false;
+}
+
+bool stw_validator_is_checksum(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(validators) / sizeof(validators[0]);
+         i++) {
+        if (strcmp(name, validators[i].name) == 0)
+            return validators[i].checksum;
     }
     return false;
 }
@@ -474,4 +487,92 @@ bool stw_is_placeholder(const char *s, size_t n)
         all_same = v[i] == v[0];
     return all_same || is_sequential(v, k) || is_periodic(v, k) ||
            only_filler(v, k);
+}
+
+/* ---- test-fixture context ---------------------------------------------- */
+
+static bool is_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_upper(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+/* Whether [w, w + k) reads like a syllable: two or more letters, a vowel
+ * among them ("for", "Source"; not "Kq", "x"). */
+static bool wordlike(const char *w, size_t k)
+{
+    if (k < 2)
+        return false;
+    for (size_t i = 0; i < k; i++) {
+        if (strchr("aeiouyAEIOUY", w[i]))
+            return true;
+    }
+    return false;
+}
+
+static bool fixture_word(const char *w, size_t k)
+{
+    static const char *const words[] = {
+        "fake",     "fakes", "dummy",   "example", "examples",
+        "test",     "tests", "testing", "sample",  "samples",
+        "changeme", "mock",  "mocked",  "stub",    "fixture",
+        "fixtures", "bogus", "demo",    "sandbox", "placeholder",
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strlen(words[i]) == k && strncasecmp(w, words[i], k) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool stw_is_fixture_value(const char *s, size_t n)
+{
+    size_t letters = 0, others = 0, i = 0;
+    bool fixture = false;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (!is_alpha(c)) {
+            others += !is_sep(c);
+            i++;
+            continue;
+        }
+        /* One letter run up to a separator, a digit or a camelCase hump
+         * (a lower-case letter followed by an upper-case one). */
+        size_t j = i + 1;
+        while (j < n && is_alpha((unsigned char)s[j]) &&
+               !(is_upper((unsigned char)s[j]) &&
+                 !is_upper((unsigned char)s[j - 1])))
+            j++;
+        if (!wordlike(s + i, j - i))
+            return false;
+        fixture |= fixture_word(s + i, j - i);
+        letters += j - i;
+        i = j;
+    }
+    return fixture && letters * 10 >= (letters + others) * 6;
+}
+
+bool stw_is_fixture_path(const char *path)
+{
+    static const char *const dirs[] = {
+        "test",     "tests",   "testdata",  "test-data",    "test_data",
+        "fixtures", "fixture", "__tests__", "__fixtures__", "__mocks__",
+    };
+    const char *p = path;
+    while (*p) {
+        const char *e = strchr(p, '/');
+        if (!e)
+            break; /* the file name itself is not a directory */
+        size_t k = (size_t)(e - p);
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+            if (strlen(dirs[i]) == k && strncasecmp(p, dirs[i], k) == 0)
+                return true;
+        }
+        p = e + 1;
+    }
+    return false;
 }

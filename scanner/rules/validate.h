@@ -26,6 +26,12 @@ typedef stw_validity (*stw_validator_fn)(const char *s, size_t n);
  * false. */
 bool stw_validator_lookup(const char *name, stw_validator_fn *fn);
 
+/* True if the named validator checks a checksum the issuer always writes
+ * (github-checksum, npm-checksum): a string it rejects has the token's
+ * prefix and shape but is no token, so no other rule may report it
+ * either. False for structural checks and unknown names. */
+bool stw_validator_is_checksum(const char *name);
+
 /* Shannon entropy of the bytes, in bits per byte (0 for n == 0). */
 double stw_entropy(const char *s, size_t n);
 
@@ -36,5 +42,19 @@ double stw_entropy(const char *s, size_t n);
  * made only of filler words and digits ("test", "dummy-token-123"); a word
  * such as "test" inside an otherwise random value does not count. */
 bool stw_is_placeholder(const char *s, size_t n);
+
+/* True if the value is made of words and at least one says it was written
+ * for a test ("fake-password-for-tests", "TestSourcePassword",
+ * "dummy_key_2024"): every letter run (split at separators, digits and
+ * camelCase humps) is a syllable of two or more letters with a vowel, one
+ * of them is a word such as fake, dummy, example, test, sample, mock or
+ * changeme, and letters make most of the value. A random token that
+ * happens to contain "Test" ("x9TestKq2LmN8p") has runs that are no words
+ * and does not count. */
+bool stw_is_fixture_value(const char *s, size_t n);
+
+/* True if a component of the path (borrowed, NUL-terminated) names a test
+ * tree: test, tests, testdata, fixtures, __tests__, ... (any case). */
+bool stw_is_fixture_path(const char *path);
 
 #endif

@@ -8,7 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 
 IMG="$WORKDIR/copy-dot.docker.tar"
-TOKEN="ghp_Zq4T9wLm2Xc7Vb1Nh8Kd3Rf6Gp0Sj5Ya2Eu7"
+# A token with a valid checksum: a wrong one is no token, and no rule
+# (not even a generic one) reports it.
+TOKEN="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"
 
 python3 - "$IMG" "$TOKEN" <<'PY' || fail "image generator failed"
 import hashlib, io, json, sys, tarfile
