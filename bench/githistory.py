@@ -29,6 +29,8 @@ import subprocess
 import sys
 import time
 
+from section import replace_section
+
 SOURCES = ["/usr/lib/python3.11", "/usr/lib/python3/dist-packages"]
 
 
@@ -192,16 +194,7 @@ def main():
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:
-        old = open(a.out).read() if os.path.exists(a.out) else ""
-        b = old.find("<!-- githistory:begin -->")
-        e = old.find("<!-- githistory:end -->")
-        if b >= 0 and e > b:
-            old = old[:b] + text + old[e + len("<!-- githistory:end -->\n"):]
-        else:
-            old = old.rstrip("\n") + "\n\n" + text
-        with open(a.out, "w") as f:
-            f.write(old)
-
+        replace_section(a.out, "githistory", text)
 
 if __name__ == "__main__":
     sys.exit(main())

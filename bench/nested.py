@@ -26,6 +26,8 @@ import subprocess
 import sys
 import time
 
+from section import replace_section
+
 JAVA_PACKAGES = [
     "libbcprov-java", "libjetty9-java", "libxerces2-java", "libxalan2-java",
     "libecj-java", "libbatik-java", "libspring-core-java",
@@ -184,15 +186,7 @@ def main():
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:
-        old = open(a.out).read() if os.path.exists(a.out) else ""
-        b, e = old.find("<!-- nested:begin -->"), old.find("<!-- nested:end -->")
-        if b >= 0 and e > b:
-            old = old[:b] + text + old[e + len("<!-- nested:end -->\n"):]
-        else:
-            old = old.rstrip("\n") + "\n\n" + text
-        with open(a.out, "w") as f:
-            f.write(old)
-
+        replace_section(a.out, "nested", text)
 
 if __name__ == "__main__":
     sys.exit(main())
