@@ -144,4 +144,33 @@ cj none "$WORKDIR/off.json" rule=github-pat || fail "--no-git-history"
 scan_json small --no-db --max-git-bytes 1000 "$G/img"
 cj eval "$WORKDIR/small.json" 'any("git" in e["message"] for e in r["errors"])' ||
     fail "--max-git-bytes: no error line"
+note "git history: a zlib bomb and a lying size in loose objects"
+mkdir -p "$G/hostile"
+cd "$G/hostile"
+q git init -q -b main r
+echo hi >r/a
+q git -C r add a
+q git -C r commit -q -m a
+python3 - <<'PY'
+import hashlib, os, zlib
+def put(declared, inflated, name):
+    c = zlib.compressobj(9)
+    data = c.compress(b"blob %d\0" % declared)
+    for _ in range(inflated >> 20):
+        data += c.compress(bytes(1 << 20))
+    data += c.flush()
+    h = hashlib.sha1(name.encode()).hexdigest()
+    os.makedirs("r/.git/objects/" + h[:2], exist_ok=True)
+    with open("r/.git/objects/%s/%s" % (h[:2], h[2:]), "wb") as f:
+        f.write(data)
+put(100, 2048 << 20, "says 100 bytes, inflates to 2 GiB")
+put(99999999999, 1 << 20, "says 100 GB")
+PY
+tar -cf "$G/hostile.tar" r
+cd "$WORKDIR"
+SECONDS=0
+scan_json hostile --no-db "$G/hostile.tar"
+[ "$SECONDS" -le 30 ] || fail "hostile objects: ${SECONDS} s"
+cj eval "$WORKDIR/hostile.json" 'sum("git history" in e["message"] for e in r["errors"]) == 2' ||
+    fail "hostile objects: want one error line for each"
 echo "git history: ok"
