@@ -70,6 +70,8 @@ def build(work, min_mb):
     app = os.path.join(work, "app")
     if os.path.isdir(os.path.join(work, "img")):
         return app
+    if os.path.isdir(os.path.join(app, ".git")):
+        return image(work, app)
     env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_COMMITTER_NAME="bench",
                GIT_AUTHOR_EMAIL="bench@example.invalid",
                GIT_COMMITTER_EMAIL="bench@example.invalid",
@@ -122,7 +124,13 @@ def build(work, min_mb):
             sh("git", "gc", "-q", cwd=app, env=env)
             if pack_mb(app) >= min_mb:
                 break
-    sh("git", "gc", "-q", "--aggressive", "--window=10", cwd=app, env=env)
+    sh("git", "gc", "-q", cwd=app, env=env)
+    return image(work, app)
+
+
+def image(work, app):
+    """The OCI layout work/img: one layer holding the repository under
+    /srv/app."""
     img = os.path.join(work, "img")
     sh("umoci", "init", "--layout", img)
     sh("umoci", "new", "--image", img + ":v1")
