@@ -42,6 +42,15 @@ static void git_setup(void)
     /* Each blob is read once: caching them would only hold memory. */
     git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB,
                      (size_t)0);
+    /* libgit2's defaults suit a long-lived editor, not a scan with a
+     * memory bound: its object cache may grow to 256 MiB and its pack
+     * windows map up to 8 GiB; trees and commits are walked once each
+     * here, so small bounds cost little. */
+    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)STW_GIT_CACHE_BYTES);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE,
+                     (size_t)STW_GIT_MAPPED_BYTES / 4);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
+                     (size_t)STW_GIT_MAPPED_BYTES);
 }
 
 /* ---- objects by id ------------------------------------------------------ */

@@ -170,4 +170,9 @@
 /* Annotated tags followed from one ref to what they tag (tags of tags). */
 #define STW_GIT_MAX_TAG_DEPTH 16u
 
+/* libgit2's memory while a history is read (stream/gitrepo.c): its object
+ * cache and the pack windows it maps at once. */
+#define STW_GIT_CACHE_BYTES (16u << 20)
+#define STW_GIT_MAPPED_BYTES (64u << 20)
+
 #endif
