@@ -15,7 +15,7 @@ BUILD="build-essential cmake pkg-config libarchive-dev libpcre2-dev
 TEST="umoci skopeo zstd gzip sqlite3 python3 python3-jsonschema
   openssl openssh-client docker-registry apache2-utils chromium tmux git
   man-db python3-yaml zip libcommons-lang3-java libguava-java
-  libcommons-io-java python3-pip-whl"
+  libcommons-io-java libnetty-java python3-pip-whl"
 pkgs="$BUILD"
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
 missing=""
