@@ -144,6 +144,24 @@ cj none "$WORKDIR/off.json" rule=github-pat || fail "--no-git-history"
 scan_json small --no-db --max-git-bytes 1000 "$G/img"
 cj eval "$WORKDIR/small.json" 'any("git" in e["message"] for e in r["errors"])' ||
     fail "--max-git-bytes: no error line"
+note "git history: a clean repository of real sources gives no false alarm"
+SRC=$(python3 -c 'import email, os; print(os.path.dirname(email.__file__))')
+mkdir -p "$G/clean"
+cp -r "$SRC" "$G/clean/email"
+(
+    cd "$G/clean"
+    q git init -q -b main
+    q git add -A
+    q git commit -q -m "import the email package"
+    sed -i 's/^/# /' email/__init__.py
+    q git commit -q -am "comment out the package init"
+    q git gc -q
+)
+tar -cf "$G/clean.tar" -C "$G" clean
+scan_json clean --no-db "$G/clean.tar"
+cj eval "$WORKDIR/clean.json" 'not any(f["git"] for f in F)' || fail "a history finding in clean sources"
+cj eval "$WORKDIR/clean.json" 'not r["errors"]' || fail "errors on a clean repository"
+
 note "git history: a zlib bomb and a lying size in loose objects"
 mkdir -p "$G/hostile"
 cd "$G/hostile"
