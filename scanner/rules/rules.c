@@ -232,7 +232,7 @@ static char *hs_literal(const char *kw)
             (c >= '0' && c <= '9'))
             *p++ = (char)c;
         else
-            p += sprintf(p, "\\x%02x", c);
+            p += snprintf(p, 5, "\\x%02x", c);
     }
     *p = 0;
     return out;
