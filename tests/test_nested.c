@@ -279,6 +279,7 @@ START_TEST(test_nested_head_split_in_one_byte_pieces)
         ck_assert_uint_eq(r.content[0], 18);
         stw_nested_destroy(n);
     }
+    free(t);
     /* a plain tar, its magic at 257, read a byte at a time */
     build("tar", m, 1, &t, &tl);
     rec r = {0};
