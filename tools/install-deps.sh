@@ -11,11 +11,13 @@ BUILD="build-essential cmake pkg-config libarchive-dev libpcre2-dev
 # fixture generator and tests use (gzip, zstd, sqlite3, python3, openssl),
 # a real registry server (docker-registry) and htpasswd for its basic auth;
 # headless Chromium renders the HTML report, tmux gives the progress bar a
-# real terminal, git, man and python3-yaml check the CI docs and the hook.
+# real terminal, git, man and python3-yaml check the CI docs and the hook;
+# clang-format checks the C formatting (tools/check-format.sh) and clang
+# builds the libFuzzer targets (STW_FUZZ).
 TEST="umoci skopeo zstd gzip sqlite3 python3 python3-jsonschema
   openssl openssh-client docker-registry apache2-utils chromium tmux git
   man-db python3-yaml zip libcommons-lang3-java libguava-java
-  libcommons-io-java libnetty-java python3-pip-whl"
+  libcommons-io-java libnetty-java python3-pip-whl clang clang-format"
 pkgs="$BUILD"
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
 missing=""

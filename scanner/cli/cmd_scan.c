@@ -12,6 +12,7 @@
 #include "common.h"
 #include "limits.h"
 #include "progress.h"
+#include "scan_options.h"
 #include "store.h"
 
 #include <errno.h>

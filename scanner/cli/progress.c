@@ -1,5 +1,6 @@
 /* progress.c - the progress bar (progress.h). */
 #include "progress.h"
+#include "scan_options.h"
 
 #include <stdio.h>
 #include <string.h>

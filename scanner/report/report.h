@@ -30,16 +30,8 @@
  * commands can be kilobytes of shell, repeated in every result. */
 #define STW_REPORT_SARIF_CREATED_BY_MAX 200
 
-typedef enum stw_report_format {
-    STW_REPORT_TABLE = 0,
-    STW_REPORT_JSON = 1,
-    STW_REPORT_SARIF = 2,
-    STW_REPORT_HTML = 3
-} stw_report_format;
-
-/* Parses "table", "json", "sarif" or "html"; STW_ERR_USAGE for anything
- * else (out unchanged). */
-stw_status stw_report_format_parse(const char *s, stw_report_format *out);
+/* stw_report_format and stw_report_format_parse() are public
+ * (stowaway/stowaway.h). */
 
 /* Writes the JSON report of r to out, ending with a newline. r and out are
  * borrowed. Strings that are not valid UTF-8 (paths come from untrusted tar

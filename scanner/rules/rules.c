@@ -199,10 +199,13 @@ static stw_status select_rules(rule_vec *rv, const stw_rulefile *f,
  * `{a,b}`) to out, anchored at both ends. Transferred; NULL on no memory. */
 static char *glob_regex(const char *g)
 {
-    size_t n = strlen(g);
-    char *out = malloc(n * 12 + 8), *p = out;
+    size_t n = strlen(g), cap = n * 12 + 8;
+    char *out = malloc(cap), *p = out;
     if (!out)
         return NULL;
+        /* Every input byte becomes at most 11 output bytes (a doublestar with
+         * its slash), so cap always has room; snprintf keeps that checked. */
+#define PUT(...) (p += snprintf(p, cap - (size_t)(p - out), __VA_ARGS__))
     int braces = 0;
     *p++ = '^';
     for (size_t i = 0; i < n; i++) {
@@ -211,14 +214,14 @@ static char *glob_regex(const char *g)
             i++;
             if (g[i + 1] == '/') {
                 i++;
-                p += sprintf(p, "(?:[^/]*/)*");
+                PUT("(?:[^/]*/)*");
             } else {
-                p += sprintf(p, ".*");
+                PUT(".*");
             }
         } else if (c == '*') {
-            p += sprintf(p, "[^/]*");
+            PUT("[^/]*");
         } else if (c == '?') {
-            p += sprintf(p, "[^/]");
+            PUT("[^/]");
         } else if (c == '[') {
             *p++ = '[';
             if (g[i + 1] == '!' || g[i + 1] == '^') {
@@ -229,14 +232,14 @@ static char *glob_regex(const char *g)
             *p++ = ']';
         } else if (c == '{') {
             braces++;
-            p += sprintf(p, "(?:");
+            PUT("(?:");
         } else if (c == '}' && braces > 0) {
             braces--;
             *p++ = ')';
         } else if (c == ',' && braces > 0) {
             *p++ = '|';
         } else if (c == '\\' && i + 1 < n) {
-            p += sprintf(p, "\\x%02x", (unsigned char)g[++i]);
+            PUT("\\x%02x", (unsigned char)g[++i]);
         } else if (strchr(".+()|^$}", c)) {
             *p++ = '\\';
             *p++ = c;
@@ -244,6 +247,7 @@ static char *glob_regex(const char *g)
             *p++ = c;
         }
     }
+#undef PUT
     *p++ = '$';
     *p = 0;
     return out;
@@ -434,7 +438,7 @@ static char *hs_literal(const char *kw)
             (c >= '0' && c <= '9'))
             *p++ = (char)c;
         else
-            p += sprintf(p, "\\x%02x", c);
+            p += snprintf(p, 5, "\\x%02x", c);
     }
     *p = 0;
     return out;

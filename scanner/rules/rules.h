@@ -11,11 +11,11 @@
 #include <stddef.h>
 
 typedef struct stw_rules_options {
-    const char *const *files; /* extra rule files (YAML); borrowed */
-    size_t n_files;           /* a rule with an existing id overrides it */
+    const char *const *files;    /* extra rule files (YAML); borrowed */
+    size_t n_files;              /* a rule with an existing id overrides it */
     const char *const *disabled; /* rule ids to drop; borrowed */
     size_t n_disabled;
-    int no_builtin;           /* non-zero: skip the built-in rules */
+    int no_builtin; /* non-zero: skip the built-in rules */
 } stw_rules_options;
 
 /* Loads and compiles. On error names the file, the rule id and the problem

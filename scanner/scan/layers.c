@@ -119,7 +119,10 @@ stw_status stw_scan_layer(scan *s, stw_matcher *m, layer_job *j, stw_read_fn fn,
 {
     stw_layer_result r;
     stw_layer_options lo = stw_scan_layer_opts(s);
-    stw_status st = stw_layer_scan(m, fn, ctx, bo, &lo, &r, err);
+    if (stw_scan_cancelled(s, err))
+        return STW_ERR_CANCELLED;
+    stw_cancel_reader cr = {.s = s, .fn = fn, .ctx = ctx};
+    stw_status st = stw_layer_scan(m, stw_cancel_read, &cr, bo, &lo, &r, err);
     if (st == STW_OK) {
         snprintf(j->got_digest, sizeof(j->got_digest), "%s", r.digest);
         snprintf(j->got_diff_id, sizeof(j->got_diff_id), "%s", r.diff_id);

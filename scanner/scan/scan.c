@@ -38,6 +38,23 @@ stw_status stw_scan_record_error(scan *s, const stw_error *e)
     return e->status;
 }
 
+bool stw_scan_cancelled(const scan *s, stw_error *err)
+{
+    if (!s->opt || !s->opt->cancel || !s->opt->cancel(s->opt->cancel_ctx))
+        return false;
+    stw_fail(err, STW_ERR_CANCELLED, "%s: scan cancelled", s->target);
+    return true;
+}
+
+stw_status stw_cancel_read(void *ctx, const void **buf, size_t *len,
+                           stw_error *err)
+{
+    stw_cancel_reader *c = ctx;
+    if (stw_scan_cancelled(c->s, err))
+        return STW_ERR_CANCELLED;
+    return c->fn(c->ctx, buf, len, err);
+}
+
 void stw_scan_label(const scan *s, const char *name, char *out)
 {
     snprintf(out, STW_SCAN_LABEL_MAX, "%s: layer %s", s->target, name);
@@ -134,15 +151,18 @@ static void scan_free(scan *s)
     pthread_mutex_destroy(&s->lock);
 }
 
-stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
+/* What one call scans: a target named by the caller, or a caller's
+ * reader. */
+typedef struct scan_input {
+    stw_read_fn fn; /* NULL: the target, by what it is */
+    void *ctx;
+} scan_input;
+
+static stw_status scan_run(const stw_rules *rules, stw_store *store,
                            int64_t scan_id, const char *target,
-                           const stw_scan_options *opt, stw_error *err)
+                           const scan_input *in, const stw_scan_options *opt,
+                           stw_error *err)
 {
-    stw_error local = {0};
-    if (!err)
-        err = &local;
-    if (!rules || !store || !target)
-        return stw_fail(err, STW_ERR_USAGE, "stw_scan_target: NULL argument");
     scan s = {
         .rules = rules,
         .store = store,
@@ -157,8 +177,11 @@ stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
     stw_status st = stw_docset_create(STW_MAX_MEMBERS, target, &s.docs, err);
     if (st == STW_OK)
         st = stw_docset_create(STW_MAX_MEMBERS, target, &s.links, err);
+    if (st == STW_OK && stw_scan_cancelled(&s, err))
+        st = STW_ERR_CANCELLED;
     if (st == STW_OK)
-        st = scan_any(&s, err);
+        st = in->fn ? stw_scan_stream_fn(&s, in->fn, in->ctx, NULL, err)
+                    : scan_any(&s, err);
     if (st != STW_OK) {
         stw_error_prefix(err, target);
         /* stw_images_put records its own per-image errors. */
@@ -167,4 +190,30 @@ stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
     }
     scan_free(&s);
     return st;
+}
+
+stw_status stw_scan_target(const stw_rules *rules, stw_store *store,
+                           int64_t scan_id, const char *target,
+                           const stw_scan_options *opt, stw_error *err)
+{
+    stw_error local = {0};
+    if (!err)
+        err = &local;
+    if (!rules || !store || !target)
+        return stw_fail(err, STW_ERR_USAGE, "stw_scan_target: NULL argument");
+    scan_input in = {0};
+    return scan_run(rules, store, scan_id, target, &in, opt, err);
+}
+
+stw_status stw_scan_read(const stw_rules *rules, stw_store *store,
+                         int64_t scan_id, const char *name, stw_read_fn fn,
+                         void *ctx, const stw_scan_options *opt, stw_error *err)
+{
+    stw_error local = {0};
+    if (!err)
+        err = &local;
+    if (!rules || !store || !name || !fn)
+        return stw_fail(err, STW_ERR_USAGE, "stw_scan_read: NULL argument");
+    scan_input in = {.fn = fn, .ctx = ctx};
+    return scan_run(rules, store, scan_id, name, &in, opt, err);
 }

@@ -24,6 +24,7 @@
 #include "matcher.h"
 #include "registry.h"
 #include "rules.h"
+#include "scan_options.h"
 #include "store.h"
 
 #include <pthread.h>
@@ -85,6 +86,22 @@ typedef struct scan {
  * cached ones, scans the rest on the worker pool, stores the images. */
 stw_status stw_scan_planned(scan *s, stw_error *err);
 
+/* Has the caller's cancel callback asked the scan to stop? Then fills err
+ * with STW_ERR_CANCELLED. Any thread. */
+bool stw_scan_cancelled(const scan *s, stw_error *err);
+
+/* A reader with the scan's cancel check in front of fn/ctx (borrowed): a
+ * cancelled scan stops within one block of every stream being read. */
+typedef struct stw_cancel_reader {
+    const scan *s;
+    stw_read_fn fn;
+    void *ctx;
+} stw_cancel_reader;
+
+/* stw_read_fn over a stw_cancel_reader. */
+stw_status stw_cancel_read(void *ctx, const void **buf, size_t *len,
+                           stw_error *err);
+
 /* Stores e as an error of this scan (a failure to store it is dropped:
  * the caller is already failing). Returns e->status. */
 stw_status stw_scan_record_error(scan *s, const stw_error *e);
@@ -106,6 +123,9 @@ stw_status stw_scan_blob_file(scan *s, int fd, stw_error *err);
 /* Anything read once from fd (borrowed): an image archive or a layer,
  * whichever its first member says. expect: the blob's digest, or NULL. */
 stw_status stw_scan_stream(scan *s, int fd, const char *expect, stw_error *err);
+/* The same over a caller's reader (fn/ctx borrowed). */
+stw_status stw_scan_stream_fn(scan *s, stw_read_fn fn, void *ctx,
+                              const char *expect, stw_error *err);
 
 /* ---- docs.c ------------------------------------------------------------- */
 

@@ -137,18 +137,27 @@ static stw_status is_archive(const scan *s, struct archive_entry *e,
 
 stw_status stw_scan_stream(scan *s, int fd, const char *expect, stw_error *err)
 {
+    stw_fd_reader r;
+    stw_status st = stw_fd_reader_init(&r, fd, s->target, err);
+    if (st == STW_OK)
+        st = stw_scan_stream_fn(s, stw_fd_read, &r, expect, err);
+    stw_fd_reader_clear(&r);
+    return st;
+}
+
+stw_status stw_scan_stream_fn(scan *s, stw_read_fn fn, void *ctx,
+                              const char *expect, stw_error *err)
+{
     /* One pass, one layer at a time: every other core is spare. */
     s->spare_cores = stw_jobs_cores() > 1;
-    stw_fd_reader r;
+    stw_cancel_reader r = {.s = s, .fn = fn, .ctx = ctx};
     stw_blob *b = NULL;
     stw_tar *t = NULL;
     stw_matcher *m = NULL;
     struct archive_entry *e = NULL;
     stw_blob_options bo = stw_scan_blob_opts(s, s->target, expect, NULL);
     bool archive = false;
-    stw_status st = stw_fd_reader_init(&r, fd, s->target, err);
-    if (st == STW_OK)
-        st = stw_blob_create(stw_fd_read, &r, &bo, &b, err);
+    stw_status st = stw_blob_create(stw_cancel_read, &r, &bo, &b, err);
     if (st == STW_OK)
         st = stw_tar_open(b, s->target, &t, err);
     if (st == STW_OK)
@@ -165,6 +174,5 @@ stw_status stw_scan_stream(scan *s, int fd, const char *expect, stw_error *err)
     stw_matcher_destroy(m);
     stw_tar_close(t);
     stw_blob_destroy(b);
-    stw_fd_reader_clear(&r);
     return st;
 }

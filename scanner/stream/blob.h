@@ -22,18 +22,18 @@ typedef enum stw_compression {
     STW_COMP_ZSTD
 } stw_compression;
 
-/* Pulls the next piece of raw input. Sets *buf and *len to bytes the callee owns
- * and keeps valid until the next call; *len == 0 means end of input. Returns
- * a status; on error fills err. */
+/* Pulls the next piece of raw input. Sets *buf and *len to bytes the callee
+ * owns and keeps valid until the next call; *len == 0 means end of input.
+ * Returns a status; on error fills err. */
 typedef stw_status (*stw_read_fn)(void *ctx, const void **buf, size_t *len,
                                   stw_error *err);
 
 typedef struct stw_blob_options {
-    const char *name;       /* for messages, e.g. "blobs/sha256/ab12…"; copied */
-    const char *digest;     /* expected "sha256:<hex>" of raw bytes, or NULL */
-    const char *diff_id;    /* expected "sha256:<hex>" of output, or NULL */
-    uint64_t max_out;       /* 0 = STW_MAX_LAYER_BYTES */
-    double max_ratio;       /* 0 = STW_MAX_RATIO */
+    const char *name;    /* for messages, e.g. "blobs/sha256/ab12…"; copied */
+    const char *digest;  /* expected "sha256:<hex>" of raw bytes, or NULL */
+    const char *diff_id; /* expected "sha256:<hex>" of output, or NULL */
+    uint64_t max_out;    /* 0 = STW_MAX_LAYER_BYTES */
+    double max_ratio;    /* 0 = STW_MAX_RATIO */
 } stw_blob_options;
 
 typedef struct stw_blob stw_blob;

@@ -99,6 +99,8 @@ const char *stw_status_str(stw_status st)
         return "rules error";
     case STW_ERR_NOT_FOUND:
         return "not found";
+    case STW_ERR_CANCELLED:
+        return "cancelled";
     }
     return "unknown error";
 }

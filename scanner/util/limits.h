@@ -172,7 +172,7 @@
 
 /* libgit2's memory while a history is read (stream/gitrepo.c): its object
  * cache and the pack windows it maps at once. */
-#define STW_GIT_CACHE_BYTES (16u << 20)
+#define STW_GIT_CACHE_BYTES  (16u << 20)
 #define STW_GIT_MAPPED_BYTES (64u << 20)
 
 #endif

@@ -1,0 +1,54 @@
+/* scan_options.h - the layout behind the public, opaque stw_scan_options:
+ * read by the scan stage, filled by the setters of scanner/api/ (which
+ * keep the strings it points to) and, until it moves to those setters, by
+ * the CLI on its stack. Zero means the default everywhere. */
+#ifndef STW_SCAN_OPTIONS_H
+#define STW_SCAN_OPTIONS_H
+
+#include "stowaway/stowaway.h"
+
+struct stw_scan_options {
+    const char *platform;     /* "os/arch[/variant]" or NULL for every one */
+    int jobs;                 /* worker threads; <= 0 means number of cores */
+    uint64_t max_layer_bytes; /* uncompressed bytes per layer; 0 = default */
+    uint64_t max_entries;     /* tar entries per layer; 0 = default */
+    double max_ratio;         /* uncompressed/compressed; 0 = default */
+    /* Remote images (REGISTRY/REPO:TAG): a CA file trusted instead of the
+     * system store, and "host:port" entries reached over plain HTTP. */
+    const char *ca_cert;
+    const char *const *insecure_registries;
+    size_t n_insecure_registries;
+    /* Registry storage only: fnmatch globs on repository names and tags;
+     * NULL scans all. */
+    const char *repo_glob;
+    const char *tag_glob;
+    /* Progress (stw_scan_options_set_progress): both called on worker
+     * threads under the scan's lock, so never two at once. */
+    void (*on_layer_done)(void *ctx, const char *digest, uint64_t bytes,
+                          int cached);
+    void *progress_ctx;
+    void (*on_layers_planned)(void *ctx, size_t n_layers);
+    /* --show-secrets (stw_scan_options_set_secret_callback). */
+    void (*on_secret)(void *ctx, const char *fingerprint, const char *secret,
+                      size_t n);
+    void *secret_ctx;
+    /* --shard K/N (1 <= K <= N), docs/batch.md; shard_n <= 1 scans every
+     * layer. Streams read in one forward pass scan every layer. */
+    unsigned shard_k, shard_n;
+    /* Files inside files: no_nested turns it off (--max-depth 0); 0 in the
+     * others keeps the defaults of limits.h. */
+    bool no_nested;
+    unsigned max_depth;
+    uint64_t max_nested_bytes;
+    uint64_t max_nested_members;
+    /* Git history (stw_scan_options_set_git_history): off when
+     * no_git_history; 0 keeps the default bound. */
+    bool no_git_history;
+    uint64_t max_git_bytes;
+    /* Polled before each layer and each block read; non-zero stops the
+     * scan with STW_ERR_CANCELLED (stw_scan_options_set_cancel). */
+    int (*cancel)(void *ctx);
+    void *cancel_ctx;
+};
+
+#endif

@@ -1,0 +1,268 @@
+/* test_api.c - the public API (stowaway/stowaway.h) as an embedder uses
+ * it, on that header alone: options objects and their checks, scanning a
+ * caller's stream whose reader fails or is cancelled half-way, and
+ * accessors that stay safe past the end. The installed-library path is
+ * tests/install/; this one runs in seconds on every change. */
+#include "stowaway/stowaway.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEMO STW_SRCDIR "/fixtures/demo/demo.docker.tar"
+
+static stw_rules *rules;
+
+/* A stream over a file in memory, in pieces of 4 KiB; fails with
+ * STW_ERR_IO once fail_at bytes have been handed out (0: never). */
+typedef struct mem_stream {
+    char *data;
+    size_t n, at, fail_at;
+    int polls, cancel_after; /* the cancel callback's count and limit */
+} mem_stream;
+
+static stw_status mem_read(void *ctx, const void **buf, size_t *len,
+                           stw_error *err)
+{
+    mem_stream *m = ctx;
+    if (m->fail_at && m->at >= m->fail_at) {
+        err->status = STW_ERR_IO;
+        snprintf(err->msg, sizeof(err->msg), "upload: connection reset");
+        return STW_ERR_IO;
+    }
+    size_t k = m->n - m->at < 4096 ? m->n - m->at : 4096;
+    *buf = m->data + m->at;
+    *len = k;
+    m->at += k;
+    return STW_OK;
+}
+
+static int cancel_after(void *ctx)
+{
+    mem_stream *m = ctx;
+    return ++m->polls > m->cancel_after;
+}
+
+static void load_demo(mem_stream *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->data = tu_read_file(DEMO, &m->n);
+}
+
+/* Scans m into a fresh scan of store with opt; returns the status and
+ * the results (transferred). */
+static stw_status scan_stream(stw_store *store, mem_stream *m,
+                              const stw_scan_options *opt, stw_results **res,
+                              stw_error *err)
+{
+    int64_t id;
+    ck_assert_int_eq(stw_store_begin_scan(store, stw_version_string(),
+                                          stw_rules_version(rules), "t", &id,
+                                          err),
+                     STW_OK);
+    stw_status st =
+        stw_scan_read(rules, store, id, "upload", mem_read, m, opt, err);
+    stw_error e2 = {0};
+    ck_assert_int_eq(stw_store_end_scan(store, id, &e2), STW_OK);
+    ck_assert_int_eq(stw_store_load_scan(store, id, res, &e2), STW_OK);
+    return st;
+}
+
+START_TEST(test_version_macros_match_the_library)
+{
+    ck_assert_uint_eq(stw_version_number(), STW_VERSION_NUMBER);
+    ck_assert_str_eq(stw_version_string(), STW_VERSION);
+    ck_assert_int_eq(STW_VERSION_NUMBER, STW_VERSION_MAJOR * 10000 +
+                                             STW_VERSION_MINOR * 100 +
+                                             STW_VERSION_PATCH);
+}
+END_TEST
+
+START_TEST(test_stream_scan_finds_what_a_path_scan_finds)
+{
+    stw_store *store;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open(NULL, &store, &err), STW_OK);
+    mem_stream m;
+    load_demo(&m);
+    stw_results *res;
+    ck_assert_int_eq(scan_stream(store, &m, NULL, &res, &err), STW_OK);
+    ck_assert_uint_eq(stw_results_finding_count(res), 5);
+    ck_assert_str_eq(stw_result_image_ref(stw_results_image(res, 0)),
+                     "stowaway/demo:1");
+    const stw_result_finding *f = stw_results_finding(res, 0);
+    ck_assert_str_eq(stw_result_finding_rule(f), "setuid-file");
+    uint32_t mode = 0;
+    ck_assert(stw_result_finding_mode(f, &mode, NULL, NULL));
+    ck_assert(mode & 04000);
+    stw_results_destroy(res);
+    free(m.data);
+    stw_store_close(store);
+}
+END_TEST
+
+START_TEST(test_reader_failure_ends_scan_with_its_status_and_message)
+{
+    stw_store *store;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open(NULL, &store, &err), STW_OK);
+    mem_stream m;
+    load_demo(&m);
+    m.fail_at = 8192;
+    stw_results *res;
+    ck_assert_int_eq(scan_stream(store, &m, NULL, &res, &err), STW_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "connection reset"));
+    ck_assert_uint_eq(stw_results_error_count(res), 1);
+    const stw_result_error *e = stw_results_error(res, 0);
+    ck_assert_str_eq(stw_result_error_target(e), "upload");
+    ck_assert_ptr_nonnull(strstr(stw_result_error_message(e), "reset"));
+    ck_assert_ptr_null(stw_results_error(res, 1));
+    stw_results_destroy(res);
+    free(m.data);
+    stw_store_close(store);
+}
+END_TEST
+
+START_TEST(test_cancel_half_way_stops_with_cancelled)
+{
+    stw_store *store;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open(NULL, &store, &err), STW_OK);
+    mem_stream m;
+    load_demo(&m);
+    m.cancel_after = 3;
+    stw_scan_options *opt;
+    ck_assert_int_eq(stw_scan_options_create(&opt, &err), STW_OK);
+    stw_scan_options_set_cancel(opt, cancel_after, &m);
+    stw_results *res;
+    ck_assert_int_eq(scan_stream(store, &m, opt, &res, &err),
+                     STW_ERR_CANCELLED);
+    ck_assert_str_eq(stw_status_str(STW_ERR_CANCELLED), "cancelled");
+    ck_assert_uint_lt(m.at, m.n); /* stopped before the end */
+    ck_assert_uint_eq(stw_results_image_count(res), 0);
+    stw_results_destroy(res);
+    stw_scan_options_destroy(opt);
+    free(m.data);
+    stw_store_close(store);
+}
+END_TEST
+
+START_TEST(test_options_refuse_bad_values_at_the_setter)
+{
+    stw_error err = {0};
+    stw_scan_options *opt;
+    ck_assert_int_eq(stw_scan_options_create(&opt, &err), STW_OK);
+    ck_assert_int_eq(stw_scan_options_set_shard(opt, 3, 2, &err),
+                     STW_ERR_USAGE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "3/2"));
+    ck_assert_int_eq(stw_scan_options_set_shard(opt, 2, 2, &err), STW_OK);
+    ck_assert_int_eq(stw_scan_options_add_insecure_registry(opt, "", &err),
+                     STW_ERR_USAGE);
+    /* Strings are copied: the caller's buffer may change at once. */
+    char host[] = "localhost:5000";
+    ck_assert_int_eq(stw_scan_options_add_insecure_registry(opt, host, &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_scan_options_set_platform(opt, "linux/arm64", &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_scan_options_set_platform(opt, NULL, &err), STW_OK);
+    memset(host, 'x', sizeof(host) - 1);
+    stw_scan_options_destroy(opt);
+    stw_scan_options_destroy(NULL);
+
+    stw_rules_options *ro;
+    ck_assert_int_eq(stw_rules_options_create(&ro, &err), STW_OK);
+    ck_assert_int_eq(stw_rules_options_disable(ro, "no-such-rule", &err),
+                     STW_OK);
+    stw_rules *r = NULL;
+    ck_assert_int_ne(stw_rules_create(ro, &r, &err), STW_OK);
+    ck_assert_ptr_null(r);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no-such-rule"));
+    stw_rules_options_destroy(ro);
+}
+END_TEST
+
+START_TEST(test_rules_disable_and_accessors)
+{
+    stw_error err = {0};
+    const char *first = stw_rules_rule_id(rules, 0);
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_null(stw_rules_rule_id(rules, stw_rules_count(rules)));
+    stw_rules_options *ro;
+    ck_assert_int_eq(stw_rules_options_create(&ro, &err), STW_OK);
+    ck_assert_int_eq(stw_rules_options_disable(ro, first, &err), STW_OK);
+    stw_rules *r = NULL;
+    ck_assert_int_eq(stw_rules_create(ro, &r, &err), STW_OK);
+    ck_assert_uint_eq(stw_rules_count(r), stw_rules_count(rules) - 1);
+    ck_assert_str_ne(stw_rules_version(r), stw_rules_version(rules));
+    stw_rules_destroy(r);
+    stw_rules_options_destroy(ro);
+}
+END_TEST
+
+START_TEST(test_render_every_format_and_reject_unknown)
+{
+    stw_store *store;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open(NULL, &store, &err), STW_OK);
+    mem_stream m;
+    load_demo(&m);
+    stw_results *res;
+    ck_assert_int_eq(scan_stream(store, &m, NULL, &res, &err), STW_OK);
+    stw_report_options *ro;
+    ck_assert_int_eq(stw_report_options_create(&ro, &err), STW_OK);
+    stw_report_options_set_rules(ro, rules);
+    stw_report_options_set_remediation(ro, true);
+    const char *names[] = {"table", "json", "sarif", "html"};
+    for (size_t i = 0; i < 4; i++) {
+        stw_report_format f;
+        ck_assert_int_eq(stw_report_format_parse(names[i], &f), STW_OK);
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *out = open_memstream(&buf, &n);
+        ck_assert_int_eq(stw_report_render(res, f, ro, out, &err), STW_OK);
+        fclose(out);
+        ck_assert_ptr_nonnull(strstr(buf, "app/id_rsa"));
+        free(buf);
+    }
+    ck_assert_int_eq(
+        stw_report_render(res, (stw_report_format)9, ro, stdout, &err),
+        STW_ERR_USAGE);
+    stw_report_options_destroy(ro);
+    stw_results_destroy(res);
+    free(m.data);
+    stw_store_close(store);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+    Suite *s = suite_create("api");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_version_macros_match_the_library);
+    tcase_add_test(tc, test_stream_scan_finds_what_a_path_scan_finds);
+    tcase_add_test(tc,
+                   test_reader_failure_ends_scan_with_its_status_and_message);
+    tcase_add_test(tc, test_cancel_half_way_stops_with_cancelled);
+    tcase_add_test(tc, test_options_refuse_bad_values_at_the_setter);
+    tcase_add_test(tc, test_rules_disable_and_accessors);
+    tcase_add_test(tc, test_render_every_format_and_reject_unknown);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    stw_error err = {0};
+    if (stw_rules_create(NULL, &rules, &err) != STW_OK) {
+        fprintf(stderr, "test_api: %s\n", err.msg);
+        return EXIT_FAILURE;
+    }
+    SRunner *sr = srunner_create(api_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    stw_rules_destroy(rules);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
