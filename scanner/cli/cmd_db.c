@@ -258,9 +258,13 @@ int stw_cli_db(int argc, char **argv)
         cli_print_error(&err);
         return EXIT_ERROR;
     }
-    if (access(path, F_OK) != 0) {
+    /* stats only reads: it opens the file read-only, so it works for a
+     * user who may only read it and never creates or upgrades it. */
+    if (is_prune && access(path, F_OK) != 0) {
         fprintf(stderr, "stowaway: %s: no such database\n", path);
-    } else if (stw_store_open(path, &store, &err) != STW_OK) {
+    } else if ((is_prune
+                    ? stw_store_open(path, &store, &err)
+                    : stw_store_open_readonly(path, &store, &err)) != STW_OK) {
         cli_print_error(&err);
     } else {
         rc = is_prune ? prune(store, age, vacuum) : stats(store, path);

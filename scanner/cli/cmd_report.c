@@ -13,7 +13,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const char stw_cli_report_help[] =
     "Usage: stowaway report --db FILE [OPTIONS]\n"
@@ -207,14 +206,15 @@ static stw_status by_layer_json(const stw_leak_report *r, FILE *out,
     return STW_OK;
 }
 
-/* Reading must not create an empty database where a typo points: says so
- * when --db names no file. */
-static bool db_exists(const cli_options *o)
+/* Opens o->db read-only: a report never writes the database (a missing or
+ * empty one is an error). Prints the error and returns NULL on failure. */
+static stw_store *open_db(const cli_options *o)
 {
-    if (access(o->db, F_OK) == 0)
-        return true;
-    fprintf(stderr, "stowaway: %s: no such database\n", o->db);
-    return false;
+    stw_error err = {0};
+    stw_store *store = NULL;
+    if (stw_store_open_readonly(o->db, &store, &err) != STW_OK)
+        cli_print_error(&err);
+    return store;
 }
 
 /* report --by-layer: the leaking layers and who shares them. */
@@ -224,13 +224,14 @@ static int run_by_layer(const cli_options *o)
     stw_store *store = NULL;
     stw_leak_report *r = NULL;
     int rc = EXIT_ERROR;
-    if (!db_exists(o))
+    if (!(store = open_db(o)))
         return EXIT_ERROR;
     FILE *out = cli_open_output(o);
-    if (!out)
+    if (!out) {
+        stw_store_close(store);
         return EXIT_ERROR;
-    if (stw_store_open(o->db, &store, &err) != STW_OK ||
-        stw_store_leaks_by_layer(store, o->image_glob, o->min_severity, &r,
+    }
+    if (stw_store_leaks_by_layer(store, o->image_glob, o->min_severity, &r,
                                  &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
@@ -275,18 +276,20 @@ static int run(const cli_options *o)
     stw_suppress *sup = NULL;
     stw_suppress_counts counts = {0};
     int rc = EXIT_ERROR;
-    if (!db_exists(o))
+    if (!(store = open_db(o)))
         return EXIT_ERROR;
-    if (!cli_suppress_load(o, &sup))
+    if (!cli_suppress_load(o, &sup)) {
+        stw_store_close(store);
         return EXIT_ERROR;
+    }
     FILE *out = cli_open_output(o);
     if (!out) {
         stw_suppress_destroy(sup);
+        stw_store_close(store);
         return EXIT_ERROR;
     }
     /* Built-in rules give the table and SARIF their titles and fixes. */
     if (stw_rules_create(NULL, &rules, &err) != STW_OK ||
-        stw_store_open(o->db, &store, &err) != STW_OK ||
         stw_store_load_latest(store, o->image_glob, &res, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;

@@ -6,7 +6,9 @@
  *
  * Concurrency: WAL mode and a busy timeout, so two processes writing one file
  * both land. Inside a process the store is used by one writer thread; it is
- * not safe to call from two threads at once.
+ * not safe to call from two threads at once. The last writer to close puts
+ * the file back in rollback-journal mode, so that a reader who may not
+ * create files beside it (stw_store_open_readonly) needs no -shm.
  *
  * Transactions: stw_store_put_layer() and stw_store_put_image() are each one
  * transaction. A layer's findings are complete facts about that blob, so they
@@ -32,6 +34,16 @@
  * exist. A database from a newer stowaway (user_version above ours) is
  * refused with STW_ERR_DB. *out transferred. */
 stw_status stw_store_open(const char *path, stw_store **out, stw_error *err);
+
+/* Opens the existing database at path for reading only (report, db stats):
+ * nothing is created, migrated or changed, not even the journal mode, so
+ * it works for a user who may only read the file. A missing file is
+ * STW_ERR_NOT_FOUND; an empty file, another kind of database, or a schema
+ * older or newer than ours is STW_ERR_DB with a message saying so (an older
+ * one needs a scan to upgrade it). A writing function called on it fails
+ * with STW_ERR_DB and changes nothing. *out transferred. */
+stw_status stw_store_open_readonly(const char *path, stw_store **out,
+                                   stw_error *err);
 void stw_store_close(stw_store *s);
 
 /* Records the start of a scan; *scan_id identifies it. Strings copied. */

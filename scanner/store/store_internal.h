@@ -57,6 +57,8 @@ struct stw_store {
     char *name; /* the file name, for messages */
     sqlite3_stmt *q[Q_COUNT_];
     unsigned shard_k, shard_n; /* shard mode when shard_n > 1 */
+    bool read_only; /* stw_store_open_readonly: never changes the file */
+    bool on_disk;   /* a file, not ":memory:" */
 };
 
 /* ---- failing ------------------------------------------------------------ */
