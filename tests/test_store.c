@@ -297,6 +297,70 @@ START_TEST(test_open_readonly_never_writes)
 }
 END_TEST
 
+/* Two connections to one file, as a scan and `db prune` in two processes:
+ * prune removes neither a running scan's row nor the layers it wrote or
+ * found cached before its image refers to them. */
+START_TEST(test_prune_spares_a_running_scan)
+{
+    char *dir = tu_mkdtemp("store-prune-race");
+    char *db = tu_path(dir, "s.db");
+    stw_store *a = open_store(db), *pruner = open_store(db);
+    static const entry es[] = {{"etc/x", false}};
+    stw_error err = {0};
+    stw_prune_counts c;
+    /* Every scan started long ago: only activity tells a running one. */
+    const char *age_all = "UPDATE scans SET started_at = "
+                          "'2000-01-01T00:00:00.000Z'";
+
+    /* A scan that stored a layer and not yet its image. */
+    int64_t scan_a = begin_scan(a);
+    put_layer(a, "sha256:aaa", RULES, es, 1, NULL, 0);
+    raw_exec(db, age_all);
+    ck_assert_int_eq(stw_store_prune(pruner, 0, false, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans + c.layers, 0);
+    const char *la[] = {"sha256:aaa"};
+    ck_assert_int_eq(
+        put_image(a, scan_a, "a:1", "sha256:cfg", la, 1, NULL, &err), STW_OK);
+    ck_assert_int_eq(stw_store_end_scan(a, scan_a, &err), STW_OK);
+
+    /* A second scan finds the layer cached; the first scan, finished, is
+     * pruned, but the layer stays for the second's image. */
+    int64_t scan_b = begin_scan(a);
+    bool hit = false;
+    ck_assert_int_eq(stw_store_layer_cached(a, "sha256:aaa", RULES, &hit, &err),
+                     STW_OK);
+    ck_assert(hit);
+    raw_exec(db, age_all);
+    ck_assert_int_eq(stw_store_prune(pruner, 0, false, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans, 1);
+    ck_assert_int_eq(c.layers, 0);
+    ck_assert_int_eq(
+        put_image(a, scan_b, "a:1", "sha256:cfg", la, 1, NULL, &err), STW_OK);
+    ck_assert_int_eq(stw_store_end_scan(a, scan_b, &err), STW_OK);
+    ck_assert_int_eq(raw_int(db, "SELECT COUNT(*) FROM scan_layers"), 0);
+
+    /* Ended, it goes with everything only it used. */
+    raw_exec(db, age_all);
+    ck_assert_int_eq(stw_store_prune(pruner, 0, false, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans, 1);
+    ck_assert_int_eq(c.layers, 1);
+
+    /* A scan killed long ago (no activity for over a day) is pruned. */
+    int64_t dead = begin_scan(a);
+    put_layer(a, "sha256:ddd", RULES, es, 1, NULL, 0);
+    raw_exec(db, "UPDATE scans SET started_at = '2000-01-01T00:00:00.000Z', "
+                 "active_at = '2000-01-01T00:00:00.000Z'");
+    ck_assert_int_eq(stw_store_prune(pruner, 0, false, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans, 1);
+    ck_assert_int_eq(c.layers, 1);
+    ck_assert_int_eq(stw_store_end_scan(a, dead, &err), STW_ERR_NOT_FOUND);
+    stw_store_close(pruner);
+    stw_store_close(a);
+    free(db);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_open_error_names_the_file)
 {
     stw_store *s = NULL;
@@ -928,6 +992,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_migrations_apply_on_fresh_file_and_reopen);
     tcase_add_test(tc, test_open_refuses_newer_schema);
     tcase_add_test(tc, test_open_readonly_never_writes);
+    tcase_add_test(tc, test_prune_spares_a_running_scan);
     tcase_add_test(tc, test_open_error_names_the_file);
     tcase_add_test(tc, test_layer_cached_by_digest_and_rules_version);
     tcase_add_test(tc, test_put_layer_replaces_findings_of_that_blob_only);

@@ -437,8 +437,10 @@ static bool scan_base_images(const cli_options *o, const stw_rules *rules,
     }
     bool ok = scan_targets(o, rules, store, id, (char **)o->base_images,
                            o->n_base_images, pr);
-    if (ok && (stw_store_end_scan(store, id, &err) != STW_OK ||
-               stw_store_load_scan(store, id, &res, &err) != STW_OK)) {
+    /* Read back before the end: a `db prune` in another process may
+     * remove a finished scan at once, never a running one. */
+    if (ok && (stw_store_load_scan(store, id, &res, &err) != STW_OK ||
+               stw_store_end_scan(store, id, &err) != STW_OK)) {
         cli_print_error(&err);
         ok = false;
     }
@@ -548,8 +550,8 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     }
     bool all_ok =
         scan_targets(o, rules, store, scan_id, targets, n_targets, &pr);
-    if (stw_store_end_scan(store, scan_id, &err) != STW_OK ||
-        stw_store_load_scan(store, scan_id, &res, &err) != STW_OK) {
+    if (stw_store_load_scan(store, scan_id, &res, &err) != STW_OK ||
+        stw_store_end_scan(store, scan_id, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
     }

@@ -21,9 +21,14 @@
 /* The statements of store_internal.h's enum: the write path's, then the read
  * path's. */
 static const char *const query_sql[Q_COUNT_] = {
-    [Q_SCAN_INSERT] = "INSERT INTO scans (started_at, tool_version, "
-                      "rules_version, args) VALUES (" NOW_SQL ", ?1, ?2, ?3)",
+    [Q_SCAN_INSERT] = "INSERT INTO scans (started_at, active_at, "
+                      "tool_version, rules_version, args) VALUES (" NOW_SQL
+                      ", " NOW_SQL ", ?1, ?2, ?3)",
     [Q_SCAN_END] = "UPDATE scans SET finished_at = " NOW_SQL " WHERE id = ?1",
+    [Q_SCAN_TOUCH] = "UPDATE scans SET active_at = " NOW_SQL " WHERE id = ?1",
+    [Q_SCAN_RELEASE] = "DELETE FROM scan_layers WHERE scan_id = ?1",
+    [Q_LAYER_HOLD] = "INSERT OR IGNORE INTO scan_layers (scan_id, "
+                     "layer_digest) VALUES (?1, ?2)",
     [Q_LAYER_CACHED] = "SELECT 1 FROM layers WHERE digest = ?1 AND "
                        "rules_version = ?2",
     [Q_LAYER_UPSERT] =
