@@ -100,6 +100,10 @@ typedef struct stw_scan_options {
     const char *ca_cert;
     const char *const *insecure_registries;
     size_t n_insecure_registries;
+    /* Remote images: the connect timeout, the longest a manifest or token
+     * request may take, and the window over which a blob must arrive at
+     * the minimum rate, in seconds; 0 = the default (30). */
+    long registry_timeout_s;
     /* Registry storage only: fnmatch globs on repository names and tags;
      * NULL scans all. */
     const char *repo_glob;

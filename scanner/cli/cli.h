@@ -51,6 +51,8 @@ typedef struct cli_options {
     bool show_secrets;           /* --show-secrets: table on a terminal only */
     struct cli_secrets *secrets; /* plaintexts seen by this run */
     const char **insecure;       /* --insecure-registry HOST:PORT, repeatable */
+    long timeout_s;              /* --timeout SECONDS (remote images), 0 =
+                                    default */
     size_t n_insecure;
     /* Suppression (docs/cli.md#suppressing-findings). */
     const char *ignore_file;  /* --ignore-file FILE */

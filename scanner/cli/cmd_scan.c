@@ -81,6 +81,10 @@ const char stw_cli_scan_help[] =
     "      --insecure-registry HOST:PORT\n"
     "                          remote images: plain HTTP to this registry\n"
     "                          (loopback or a lab); repeatable\n"
+    "      --timeout SECONDS   remote images: connect timeout, the most a\n"
+    "                          manifest or token request may take, and the\n"
+    "                          window in which a blob must arrive at 16 KiB/s\n"
+    "                          or more (default 30)\n"
     "      --repo GLOB         registry storage: only matching repositories\n"
     "      --tag GLOB          registry storage: only matching tags\n"
     "      --since DATE        batch registry: only images created at or\n"
@@ -129,6 +133,7 @@ enum {
     OPT_SINCE,
     OPT_SHARD,
     OPT_PAGE_SIZE,
+    OPT_TIMEOUT,
     OPT_MAX_DEPTH,
     OPT_MAX_NESTED_BYTES,
     OPT_MAX_NESTED_MEMBERS,
@@ -152,6 +157,18 @@ static bool parse_count(const char *s, uint64_t max, uint64_t *out)
         return false;
     unsigned long long n = strtoull(s, &end, 10);
     if (errno || end == s || *end || n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
+/* A whole decimal number in [lo, hi] into *out. */
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (errno || end == s || *end || n < lo || n > hi)
         return false;
     *out = n;
     return true;
@@ -188,6 +205,7 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"since", required_argument, NULL, OPT_SINCE},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
         {"max-nested-bytes", required_argument, NULL, OPT_MAX_NESTED_BYTES},
         {"max-nested-members", required_argument, NULL, OPT_MAX_NESTED_MEMBERS},
@@ -220,10 +238,8 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             o->platform = optarg;
             break;
         case 'j': {
-            char *end;
-            errno = 0;
-            long n = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || n < 0 || n > CLI_MAX_JOBS)
+            long n = 0;
+            if (!parse_long(optarg, 0, CLI_MAX_JOBS, &n))
                 return cli_usage_error("bad --jobs '%s' (a number, 0 for one "
                                        "per core)",
                                        optarg);
@@ -262,15 +278,19 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             o->has_since = true;
             break;
         }
+        case OPT_TIMEOUT:
+            if (!parse_long(optarg, 1, STW_REGISTRY_MAX_TIMEOUT_S,
+                            &o->timeout_s))
+                return cli_usage_error("bad --timeout '%s' (seconds, 1 to "
+                                       "%d)",
+                                       optarg, STW_REGISTRY_MAX_TIMEOUT_S);
+            break;
         case OPT_PAGE_SIZE: {
-            char *end;
-            errno = 0;
-            long n = strtol(optarg, &end, 10);
+            long n = 0;
             if (!o->batch_registry)
                 return cli_usage_error("%s", "--page-size belongs to 'batch "
                                              "registry'");
-            if (errno || end == optarg || *end || n < 1 ||
-                n > STW_REGISTRY_PAGE_SIZE)
+            if (!parse_long(optarg, 1, STW_REGISTRY_PAGE_SIZE, &n))
                 return cli_usage_error("bad --page-size '%s' (1 to %d)", optarg,
                                        STW_REGISTRY_PAGE_SIZE);
             o->page_size = (int)n;
@@ -388,6 +408,7 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
         so.on_secret = cli_secrets_add;
         so.secret_ctx = o->secrets;
     }
+    so.registry_timeout_s = o->timeout_s;
     so.insecure_registries = o->insecure;
     so.n_insecure_registries = o->n_insecure;
     so.tag_glob = o->tag_glob;

@@ -14,7 +14,7 @@
 /* Decompression ratio beyond which a layer is a bomb. Real tar+gzip of
  * sparse files reaches ~1000; zeros compress ~1030x in gzip, far more in
  * zstd, so the ratio is only enforced past STW_RATIO_GRACE bytes. */
-#define STW_MAX_RATIO 2000.0
+#define STW_MAX_RATIO   2000.0
 #define STW_RATIO_GRACE (64ull << 20)
 /* Entries in one layer: node_modules trees reach ~10^5. */
 #define STW_MAX_ENTRIES 5000000ull
@@ -23,7 +23,7 @@
 /* Members of an outer archive (docker save / oci-archive) and layers of one
  * image. */
 #define STW_MAX_MEMBERS 100000
-#define STW_MAX_LAYERS 1000
+#define STW_MAX_LAYERS  1000
 /* Images in one archive or index. */
 #define STW_MAX_IMAGES 4096
 /* Findings kept per layer; beyond this they are counted, not stored. */
@@ -31,7 +31,7 @@
 /* Content scanning window: files are scanned in chunks of this size with
  * STW_SCAN_OVERLAP bytes carried over, so a match up to that long that
  * straddles two chunks is still seen whole. */
-#define STW_SCAN_CHUNK (1u << 20)
+#define STW_SCAN_CHUNK   (1u << 20)
 #define STW_SCAN_OVERLAP (64u << 10)
 
 /* zstd frames declare their window size; a hostile frame could make the
@@ -44,7 +44,7 @@
  * keyword must sit within BEFORE bytes of the match start and the match must
  * end within AFTER bytes of the keyword (a 4096-bit RSA PEM is ~3.3 KiB). */
 #define STW_SCAN_HIT_BEFORE (4u << 10)
-#define STW_SCAN_HIT_AFTER (16u << 10)
+#define STW_SCAN_HIT_AFTER  (16u << 10)
 /* Bytes before a chunk's first reportable offset kept as look-behind
  * context (\b, (?<=...)) for the regexes. Must be < STW_SCAN_OVERLAP. */
 #define STW_SCAN_CONTEXT 256u
@@ -66,25 +66,35 @@
 /* Registry client (registry.c). Attempts per request on 429, 5xx and
  * transport failures; a server's Retry-After is obeyed up to the cap, so a
  * hostile or confused registry cannot park a scan for hours. */
-#define STW_REGISTRY_TRIES 4
+#define STW_REGISTRY_TRIES             4
 #define STW_REGISTRY_MAX_RETRY_AFTER_S 60
-/* Default connect timeout and longest stall of a transfer (seconds). */
+/* Default --timeout (seconds): the connect timeout, the whole time a
+ * document request (manifest, index, config, token, listing page) may take,
+ * and the window over which a blob must keep up STW_REGISTRY_MIN_RATE. */
 #define STW_REGISTRY_TIMEOUT_S 30
+/* Largest --timeout accepted: an hour per window is already no deadline. */
+#define STW_REGISTRY_MAX_TIMEOUT_S 3600
+/* Bytes per second a blob download must average over every --timeout
+ * seconds the scanner waits for it (time it spends scanning, with the
+ * transfer paused, is not counted): its total time scales with its size,
+ * and a server dripping bytes fails within one window instead of holding
+ * a scan for months. Any real registry link is a hundred times faster. */
+#define STW_REGISTRY_MIN_RATE (16u << 10)
 /* Redirects followed per request (registry -> blob storage is one). */
 #define STW_REGISTRY_MAX_REDIRECTS 8
 /* Bytes kept of a response header value (WWW-Authenticate, Content-Type)
  * and of an error body (to name the registry's error code). */
-#define STW_REGISTRY_MAX_HEADER 4096u
+#define STW_REGISTRY_MAX_HEADER     4096u
 #define STW_REGISTRY_MAX_ERROR_BODY (16u << 10)
 /* A token endpoint's JSON answer (JWTs are a few KiB) and a credential
  * helper's output. */
-#define STW_REGISTRY_MAX_TOKEN_BYTES (1u << 20)
+#define STW_REGISTRY_MAX_TOKEN_BYTES  (1u << 20)
 #define STW_REGISTRY_MAX_HELPER_BYTES (64u << 10)
 
 /* Suppression files (suppress.c): an ignore file is written by hand, a few
  * hundred lines at most; a baseline lists every accepted finding of a
  * registry-sized scan. Both are read whole. */
-#define STW_MAX_IGNORE_BYTES (1u << 20)
+#define STW_MAX_IGNORE_BYTES   (1u << 20)
 #define STW_MAX_BASELINE_BYTES (256u << 20)
 
 /* Confirmation window of a token rule (any kind but private-key) without a
@@ -93,7 +103,7 @@
  * the narrow window keeps frequent keywords ("http://", "token") cheap. A
  * rule's `window: N` asks for [h - N, h + N], N <= STW_SCAN_HIT_AFTER. */
 #define STW_SCAN_TOKEN_HIT_BEFORE 512u
-#define STW_SCAN_TOKEN_HIT_AFTER 2048u
+#define STW_SCAN_TOKEN_HIT_AFTER  2048u
 
 /* Registry listing (registry.c catalog/tags, `batch registry`). Entries
  * asked for per page; the server may answer fewer. Repositories in a
@@ -102,7 +112,7 @@
  * (its Link header could point back to the same page for ever). */
 #define STW_REGISTRY_PAGE_SIZE 1000
 #define STW_REGISTRY_MAX_REPOS 1000000
-#define STW_REGISTRY_MAX_TAGS 100000
+#define STW_REGISTRY_MAX_TAGS  100000
 /* Pages followed for one listing: enough for the counts above at a page
  * size as small as 10 (some registries cap n far below what we ask). */
 #define STW_REGISTRY_MAX_PAGES 100000
@@ -131,7 +141,7 @@
 #define STW_NESTED_CACHE_MIN (64u << 10)
 /* Notes (skipped or cut-short files) kept per layer, and archives of one
  * layer remembered for the archive cache. */
-#define STW_MAX_NOTES_PER_LAYER 1000u
+#define STW_MAX_NOTES_PER_LAYER    1000u
 #define STW_MAX_ARCHIVES_PER_LAYER 100000u
 
 #endif
