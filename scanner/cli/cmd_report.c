@@ -226,8 +226,8 @@ static int run_by_layer(const cli_options *o)
     int rc = EXIT_ERROR;
     if (!(store = open_db(o)))
         return EXIT_ERROR;
-    FILE *out = cli_open_output(o);
-    if (!out) {
+    cli_output co;
+    if (!cli_open_output(o, &co)) {
         stw_store_close(store);
         return EXIT_ERROR;
     }
@@ -237,13 +237,14 @@ static int run_by_layer(const cli_options *o)
         goto done;
     }
     if (o->format == STW_REPORT_JSON) {
-        if (by_layer_json(r, out, &err) != STW_OK) {
+        if (by_layer_json(r, co.f, &err) != STW_OK) {
             cli_print_error(&err);
             goto done;
         }
     } else {
-        by_layer_table(r, out);
+        by_layer_table(r, co.f);
     }
+    co.complete = true;
     if (!o->quiet) {
         size_t shared = 0;
         for (size_t i = 0; i < r->n_layers; i++)
@@ -255,7 +256,7 @@ static int run_by_layer(const cli_options *o)
     }
     rc = EXIT_CLEAN;
 done:
-    rc = cli_close_output(o, out, rc);
+    rc = cli_close_output(o, &co, rc);
     stw_leak_report_destroy(r);
     stw_store_close(store);
     return rc;
@@ -282,8 +283,8 @@ static int run(const cli_options *o)
         stw_store_close(store);
         return EXIT_ERROR;
     }
-    FILE *out = cli_open_output(o);
-    if (!out) {
+    cli_output co;
+    if (!cli_open_output(o, &co)) {
         stw_suppress_destroy(sup);
         stw_store_close(store);
         return EXIT_ERROR;
@@ -302,15 +303,16 @@ static int run(const cli_options *o)
     if (o->rule_id)
         stw_results_retain(res, keep_rule, (void *)o->rule_id);
     stw_suppress_apply(sup, res, &counts);
-    if (cli_render(o, rules, res, out, &err) != STW_OK) {
+    if (cli_render(o, rules, res, co.f, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
     }
+    co.complete = true;
     if (!o->quiet)
         cli_print_stored_summary(o, res, &counts);
     rc = EXIT_CLEAN;
 done:
-    rc = cli_close_output(o, out, rc);
+    rc = cli_close_output(o, &co, rc);
     stw_results_destroy(res);
     stw_store_close(store);
     stw_rules_destroy(rules);

@@ -390,10 +390,11 @@ static void print_target_error(const char *target, const stw_error *e)
 }
 
 /* Scans targets[0..n) into scan_id; returns false if any failed (each
- * already printed and recorded in the store). */
+ * already printed and recorded in the store). *db_failed (may be NULL)
+ * tells whether one failed on the database itself (a full disk). */
 static bool scan_targets(const cli_options *o, const stw_rules *rules,
                          stw_store *store, int64_t scan_id, char **targets,
-                         size_t n, cli_progress *pr)
+                         size_t n, cli_progress *pr, bool *db_failed)
 {
     stw_scan_options so = {0};
     so.platform = o->platform;
@@ -435,6 +436,8 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
         if (st != STW_OK) {
             print_target_error(t, &err);
             all_ok = false;
+            if (db_failed && st == STW_ERR_DB)
+                *db_failed = true;
         }
     }
     return all_ok;
@@ -457,7 +460,7 @@ static bool scan_base_images(const cli_options *o, const stw_rules *rules,
         return false;
     }
     bool ok = scan_targets(o, rules, store, id, (char **)o->base_images,
-                           o->n_base_images, pr);
+                           o->n_base_images, pr, NULL);
     /* Read back before the end: a `db prune` in another process may
      * remove a finished scan at once, never a running one. */
     if (ok && (stw_store_load_scan(store, id, &res, &err) != STW_OK ||
@@ -516,8 +519,8 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_progress_destroy(&pr);
         return EXIT_ERROR;
     }
-    FILE *out = cli_open_output(o);
-    if (!out) {
+    cli_output co;
+    if (!cli_open_output(o, &co)) {
         stw_suppress_destroy(sup);
         cli_progress_destroy(&pr);
         return EXIT_ERROR;
@@ -569,20 +572,25 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         targets = batch_refs;
         n_targets = n_batch;
     }
-    bool all_ok =
-        scan_targets(o, rules, store, scan_id, targets, n_targets, &pr);
+    bool db_failed = false;
+    bool all_ok = scan_targets(o, rules, store, scan_id, targets, n_targets,
+                               &pr, &db_failed);
     if (stw_store_load_scan(store, scan_id, &res, &err) != STW_OK ||
         stw_store_end_scan(store, scan_id, &err) != STW_OK) {
-        cli_print_error(&err);
+        /* The database failing again (full) is the line already printed
+         * for the target: one failure, one line. */
+        if (!(db_failed && err.status == STW_ERR_DB))
+            cli_print_error(&err);
         goto done;
     }
     if (baseline) {
         if (!all_ok)
             goto done; /* a partial baseline would hide nothing it lacks */
-        if (stw_suppress_write_baseline(res, out, &err) != STW_OK) {
+        if (stw_suppress_write_baseline(res, co.f, &err) != STW_OK) {
             cli_print_error(&err);
             goto done;
         }
+        co.complete = true;
         if (!o->quiet)
             fprintf(stderr,
                     "stowaway: baseline of %zu finding%s in %zu "
@@ -603,15 +611,16 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     /* The store keeps every finding; what the team chose not to see is
      * left out of the report and of gating only. */
     stw_suppress_apply(sup, res, &counts);
-    if (cli_render(o, rules, res, out, &err) != STW_OK) {
+    if (cli_render(o, rules, res, co.f, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
     }
+    co.complete = true;
     /* What a scan skipped without failing (a bound of files inside files,
      * a damaged inner archive) is in the report's errors; a report that
      * is not the table on this terminal does not show it, so say it here:
      * nothing is skipped silently. */
-    if (all_ok && (o->format != STW_REPORT_TABLE || out != stdout))
+    if (all_ok && (o->format != STW_REPORT_TABLE || co.f != stdout))
         for (size_t i = 0; i < res->n_errors; i++) {
             fputs("stowaway: warning: ", stderr);
             put_printable(res->errors[i].target, stderr);
@@ -632,7 +641,7 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     else
         rc = EXIT_CLEAN;
 done:
-    rc = cli_close_output(o, out, rc);
+    rc = cli_close_output(o, &co, rc);
     stw_results_destroy(res);
     stw_store_close(store);
     stw_rules_destroy(rules);
