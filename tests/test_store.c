@@ -226,6 +226,7 @@ START_TEST(test_open_refuses_newer_schema)
     snprintf(sql, sizeof sql, "PRAGMA user_version = %ld",
              last_migration() + 1);
     raw_exec(db, sql);
+    raw_exec(db, "PRAGMA journal_mode = WAL");
 
     stw_store *s = NULL;
     stw_error err = {0};
@@ -233,8 +234,11 @@ START_TEST(test_open_refuses_newer_schema)
     ck_assert_ptr_null(s);
     ck_assert_msg(strstr(err.msg, db) && strstr(err.msg, "newer"), "%s",
                   err.msg);
-    /* Refused without touching it. */
+    /* Refused without touching it, its journal mode included. */
     ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), last_migration() + 1);
+    ck_assert_int_eq(raw_int(db, "SELECT journal_mode = 'wal' FROM "
+                                 "pragma_journal_mode"),
+                     1);
     free(db);
     free(dir);
 }

@@ -288,6 +288,7 @@ stw_status stw_store_open(const char *path, stw_store **out, stw_error *err)
      * last transactions, never corrupt). stw_store_close() turns the file
      * back to a rollback journal. */
     st = set_wal(s, err);
+    s->in_wal = !st;
     if (!st)
         st = stw_sql_exec(
             s,
@@ -417,7 +418,6 @@ stw_status stw_store_open_readonly(const char *path, stw_store **out,
     stw_status st = store_alloc(path, &s, err);
     if (st)
         return st;
-    s->read_only = true;
     long ours = 0;
     st = schema_version(s, &ours, err);
     if (!st)
@@ -459,7 +459,9 @@ stw_status stw_store_open_readonly(const char *path, stw_store **out,
  * does this. Best effort: the data is already committed either way. */
 static void rest_in_rollback_mode(stw_store *s)
 {
-    if (!s->db || s->read_only || !s->on_disk || !sqlite3_get_autocommit(s->db))
+    /* Not a file refused before any change (a newer schema), nor one
+     * only read. */
+    if (!s->db || !s->in_wal || !s->on_disk || !sqlite3_get_autocommit(s->db))
         return;
     sqlite3_busy_timeout(s->db, 0);
     sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);

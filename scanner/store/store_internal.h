@@ -64,8 +64,8 @@ struct stw_store {
      * none: the layers it writes or reuses are held for it against `db
      * prune` until it ends. */
     int64_t active_scan;
-    bool read_only; /* stw_store_open_readonly: never changes the file */
-    bool on_disk;   /* a file, not ":memory:" */
+    bool on_disk; /* a file, not ":memory:" */
+    bool in_wal;  /* this connection switched the file to WAL */
 };
 
 /* ---- failing ------------------------------------------------------------ */
