@@ -180,6 +180,9 @@ START_TEST(test_migrations_apply_on_fresh_file_and_reopen)
     char *db = tu_path(dir, "s.db");
     stw_store *s = open_store(db);
     int64_t scan = begin_scan(s);
+    ck_assert_int_eq(raw_int(db, "SELECT journal_mode = 'wal' FROM "
+                                 "pragma_journal_mode"),
+                     1);
     stw_store_close(s);
 
     ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), last_migration());
@@ -189,7 +192,8 @@ START_TEST(test_migrations_apply_on_fresh_file_and_reopen)
                                  "'image_layers', 'image_findings', "
                                  "'errors')"),
                      7);
-    ck_assert_int_eq(raw_int(db, "SELECT journal_mode = 'wal' FROM "
+    /* The last writer leaves a rollback journal: readers need no -shm. */
+    ck_assert_int_eq(raw_int(db, "SELECT journal_mode = 'delete' FROM "
                                  "pragma_journal_mode"),
                      1);
 
@@ -222,6 +226,7 @@ START_TEST(test_open_refuses_newer_schema)
     snprintf(sql, sizeof sql, "PRAGMA user_version = %ld",
              last_migration() + 1);
     raw_exec(db, sql);
+    raw_exec(db, "PRAGMA journal_mode = WAL");
 
     stw_store *s = NULL;
     stw_error err = {0};
@@ -229,8 +234,132 @@ START_TEST(test_open_refuses_newer_schema)
     ck_assert_ptr_null(s);
     ck_assert_msg(strstr(err.msg, db) && strstr(err.msg, "newer"), "%s",
                   err.msg);
-    /* Refused without touching it. */
+    /* Refused without touching it, its journal mode included. */
     ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), last_migration() + 1);
+    ck_assert_int_eq(raw_int(db, "SELECT journal_mode = 'wal' FROM "
+                                 "pragma_journal_mode"),
+                     1);
+    free(db);
+    free(dir);
+}
+END_TEST
+
+/* Opens db read-only, expecting want, with an error naming db and saying
+ * what. */
+static void readonly_refused(const char *db, stw_status want, const char *what)
+{
+    stw_store *s = NULL;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open_readonly(db, &s, &err), want);
+    ck_assert_ptr_null(s);
+    ck_assert_msg(strstr(err.msg, db) && strstr(err.msg, what), "%s", err.msg);
+}
+
+START_TEST(test_open_readonly_never_writes)
+{
+    char *dir = tu_mkdtemp("store-ro");
+    char *db = tu_path(dir, "s.db");
+    readonly_refused(db, STW_ERR_NOT_FOUND, "no such database");
+    ck_assert_int_eq(access(db, F_OK), -1);
+
+    raw_exec(db, "PRAGMA user_version = 0");
+    readonly_refused(db, STW_ERR_DB, "empty database");
+    raw_exec(db, "CREATE TABLE other (x)");
+    readonly_refused(db, STW_ERR_DB, "not a stowaway database");
+    raw_exec(db, "PRAGMA user_version = 1");
+    readonly_refused(db, STW_ERR_DB, "older");
+    ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+    unlink(db);
+
+    stw_store *s = open_store(db);
+    int64_t scan = begin_scan(s);
+    stw_store_close(s);
+    raw_exec(db, "PRAGMA journal_mode = DELETE");
+
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open_readonly(db, &s, &err), STW_OK);
+    stw_results *r = load(s, scan);
+    ck_assert_str_eq(r->rules_version, RULES);
+    stw_results_destroy(r);
+    /* A write is refused by SQLite itself, not half done. */
+    ck_assert_int_eq(stw_store_end_scan(s, scan, &err), STW_ERR_DB);
+    stw_store_close(s);
+    ck_assert_int_eq(raw_int(db, "SELECT COUNT(*) FROM scans WHERE "
+                                 "finished_at IS NULL"),
+                     1);
+    ck_assert_int_eq(raw_int(db, "SELECT journal_mode = 'delete' FROM "
+                                 "pragma_journal_mode"),
+                     1);
+
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %ld",
+             last_migration() + 1);
+    raw_exec(db, sql);
+    readonly_refused(db, STW_ERR_DB, "newer");
+    free(db);
+    free(dir);
+}
+END_TEST
+
+/* Two connections to one file, as a scan and `db prune` in two processes:
+ * prune removes neither a running scan's row nor the layers it wrote or
+ * found cached before its image refers to them. */
+START_TEST(test_prune_spares_a_running_scan)
+{
+    char *dir = tu_mkdtemp("store-prune-race");
+    char *db = tu_path(dir, "s.db");
+    stw_store *a = open_store(db), *pruner = open_store(db);
+    static const entry es[] = {{"etc/x", false}};
+    stw_error err = {0};
+    stw_prune_counts c;
+    /* Every scan started long ago: only activity tells a running one. */
+    const char *age_all = "UPDATE scans SET started_at = "
+                          "'2000-01-01T00:00:00.000Z'";
+
+    /* A scan that stored a layer and not yet its image. */
+    int64_t scan_a = begin_scan(a);
+    put_layer(a, "sha256:aaa", RULES, es, 1, NULL, 0);
+    raw_exec(db, age_all);
+    ck_assert_int_eq(stw_store_prune(pruner, 0, false, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans + c.layers, 0);
+    const char *la[] = {"sha256:aaa"};
+    ck_assert_int_eq(
+        put_image(a, scan_a, "a:1", "sha256:cfg", la, 1, NULL, &err), STW_OK);
+    ck_assert_int_eq(stw_store_end_scan(a, scan_a, &err), STW_OK);
+
+    /* A second scan finds the layer cached; the first scan, finished, is
+     * pruned, but the layer stays for the second's image. */
+    int64_t scan_b = begin_scan(a);
+    bool hit = false;
+    ck_assert_int_eq(stw_store_layer_cached(a, "sha256:aaa", RULES, &hit, &err),
+                     STW_OK);
+    ck_assert(hit);
+    raw_exec(db, age_all);
+    ck_assert_int_eq(stw_store_prune(pruner, 0, false, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans, 1);
+    ck_assert_int_eq(c.layers, 0);
+    ck_assert_int_eq(
+        put_image(a, scan_b, "a:1", "sha256:cfg", la, 1, NULL, &err), STW_OK);
+    ck_assert_int_eq(stw_store_end_scan(a, scan_b, &err), STW_OK);
+    ck_assert_int_eq(raw_int(db, "SELECT COUNT(*) FROM scan_layers"), 0);
+
+    /* Ended, it goes with everything only it used. */
+    raw_exec(db, age_all);
+    ck_assert_int_eq(stw_store_prune(pruner, 0, false, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans, 1);
+    ck_assert_int_eq(c.layers, 1);
+
+    /* A scan killed long ago (no activity for over a day) is pruned. */
+    int64_t dead = begin_scan(a);
+    put_layer(a, "sha256:ddd", RULES, es, 1, NULL, 0);
+    raw_exec(db, "UPDATE scans SET started_at = '2000-01-01T00:00:00.000Z', "
+                 "active_at = '2000-01-01T00:00:00.000Z'");
+    ck_assert_int_eq(stw_store_prune(pruner, 0, false, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans, 1);
+    ck_assert_int_eq(c.layers, 1);
+    ck_assert_int_eq(stw_store_end_scan(a, dead, &err), STW_ERR_NOT_FOUND);
+    stw_store_close(pruner);
+    stw_store_close(a);
     free(db);
     free(dir);
 }
@@ -866,6 +995,8 @@ static Suite *store_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_migrations_apply_on_fresh_file_and_reopen);
     tcase_add_test(tc, test_open_refuses_newer_schema);
+    tcase_add_test(tc, test_open_readonly_never_writes);
+    tcase_add_test(tc, test_prune_spares_a_running_scan);
     tcase_add_test(tc, test_open_error_names_the_file);
     tcase_add_test(tc, test_layer_cached_by_digest_and_rules_version);
     tcase_add_test(tc, test_put_layer_replaces_findings_of_that_blob_only);

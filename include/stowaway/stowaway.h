@@ -255,6 +255,11 @@ STW_API void stw_scan_options_set_nested(stw_scan_options *o,
  * initialises libgit2 once per process. */
 STW_API void stw_scan_options_set_git_history(stw_scan_options *o, bool on,
                                               uint64_t max_bytes);
+/* Registry targets: the connect timeout, the longest a manifest or token
+ * request may take, and the window over which a blob must keep arriving at
+ * a minimum rate, in seconds (0: the default, 30; at most 3600). */
+STW_API void stw_scan_options_set_registry_timeout(stw_scan_options *o,
+                                                   long seconds);
 /* Registry targets: a CA bundle trusted instead of the system's (copied;
  * NULL for the system's), and a "host:port" reached over plain HTTP
  * (copied; may be called several times). */

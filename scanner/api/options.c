@@ -156,6 +156,11 @@ void stw_scan_options_set_nested(stw_scan_options *o, unsigned max_depth,
     o->max_nested_members = max_members;
 }
 
+void stw_scan_options_set_registry_timeout(stw_scan_options *o, long seconds)
+{
+    o->registry_timeout_s = seconds > 0 ? seconds : 0;
+}
+
 void stw_scan_options_set_git_history(stw_scan_options *o, bool on,
                                       uint64_t max_bytes)
 {

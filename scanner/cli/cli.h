@@ -53,6 +53,8 @@ typedef struct cli_options {
     bool show_secrets;           /* --show-secrets: table on a terminal only */
     struct cli_secrets *secrets; /* plaintexts seen by this run */
     const char **insecure;       /* --insecure-registry HOST:PORT, repeatable */
+    long timeout_s;              /* --timeout SECONDS (remote images), 0 =
+                                    default */
     size_t n_insecure;
     /* Suppression (docs/cli.md#suppressing-findings). */
     const char *ignore_file;  /* --ignore-file FILE */
@@ -185,11 +187,24 @@ void cli_print_summary(const cli_options *o, const stw_results *res,
 void cli_print_stored_summary(const cli_options *o, const stw_results *res,
                               const stw_suppress_counts *sup);
 
-/* Opens -o FILE for writing (standard output without it); prints the error
- * and returns NULL on failure. */
-FILE *cli_open_output(const cli_options *o);
-/* Closes what cli_open_output() returned; returns rc, or EXIT_ERROR when
- * the close failed and rc did not already say error. */
-int cli_close_output(const cli_options *o, FILE *out, int rc);
+/* Where a report goes: standard output, or -o FILE written through a
+ * temporary file beside it (tmp, owned) that replaces FILE only once
+ * complete, so a failure never leaves an empty or cut-short report. */
+typedef struct cli_output {
+    FILE *f;
+    char *tmp;     /* NULL when writing FILE or standard output directly */
+    bool complete; /* set by the caller once the report is written whole */
+} cli_output;
+
+/* Opens -o FILE for writing (standard output without it) into *out; prints
+ * the error naming FILE and returns false on failure. A FILE that exists
+ * and is not a regular file (/dev/stdout, a pipe) is written directly. */
+bool cli_open_output(const cli_options *o, cli_output *out);
+/* Closes what cli_open_output() opened: the temporary file becomes FILE
+ * when out->complete and every write succeeded, else it is removed and
+ * FILE left as it was. Returns rc, or EXIT_ERROR after printing one line
+ * naming FILE when the close or the rename failed and rc did not already
+ * say error. */
+int cli_close_output(const cli_options *o, cli_output *out, int rc);
 
 #endif

@@ -359,7 +359,11 @@ stw_status cli_render(const cli_options *o, const stw_rules *rules,
             to.secret_ctx = o->secrets;
         }
     }
-    return stw_report_write(res, o->format, &to, out, err);
+    stw_status st = stw_report_write(res, o->format, &to, out, err);
+    /* "writing report: No space left on device" must say which file. */
+    if (st != STW_OK && o->output)
+        stw_error_prefix(err, o->output);
+    return st;
 }
 
 /* ": findings: 1 critical, ...; N hidden...; M suppressed (...)" and the
@@ -421,27 +425,92 @@ void cli_print_stored_summary(const cli_options *o, const stw_results *res,
     put_counts(o, res, sup);
 }
 
-FILE *cli_open_output(const cli_options *o)
+/* Prints "stowaway: FILE: <errno's text>". */
+static void print_file_error(const char *file, int e)
 {
-    if (!o->output)
-        return stdout;
-    FILE *out = fopen(o->output, "w");
-    if (!out) {
-        char buf[128];
-        fprintf(stderr, "stowaway: %s: %s\n", o->output,
-                stw_strerror(errno, buf, sizeof(buf)));
-    }
-    return out;
+    char buf[128];
+    fprintf(stderr, "stowaway: %s: %s\n", file,
+            stw_strerror(e, buf, sizeof buf));
 }
 
-int cli_close_output(const cli_options *o, FILE *out, int rc)
+/* A temporary file in the directory of path, with the mode path has (or
+ * would get from fopen). Returns its stream and *tmp (malloc'd), or NULL
+ * with errno set. */
+static FILE *open_beside(const char *path, char **tmp)
 {
-    if (!out || out == stdout)
+    struct stat sb;
+    mode_t mode;
+    if (stat(path, &sb) == 0) {
+        mode = sb.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    size_t n = strlen(path) + sizeof ".stowaway-XXXXXX";
+    char *t = malloc(n);
+    if (!t) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(t, n, "%s.stowaway-XXXXXX", path);
+    int fd = mkstemp(t);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f || fchmod(fd, mode) != 0) {
+        int e = errno;
+        if (f)
+            fclose(f);
+        else if (fd >= 0)
+            close(fd);
+        if (fd >= 0)
+            unlink(t);
+        free(t);
+        errno = e;
+        return NULL;
+    }
+    *tmp = t;
+    return f;
+}
+
+bool cli_open_output(const cli_options *o, cli_output *out)
+{
+    out->f = stdout;
+    out->tmp = NULL;
+    out->complete = false;
+    if (!o->output)
+        return true;
+    struct stat sb;
+    if (stat(o->output, &sb) == 0 && !S_ISREG(sb.st_mode))
+        out->f = fopen(o->output, "w");
+    else
+        out->f = open_beside(o->output, &out->tmp);
+    if (!out->f)
+        print_file_error(o->output, errno);
+    return out->f != NULL;
+}
+
+int cli_close_output(const cli_options *o, cli_output *out, int rc)
+{
+    if (!out->f || out->f == stdout)
         return rc;
-    if (fclose(out) != 0 && rc != EXIT_ERROR) {
-        char buf[128];
-        fprintf(stderr, "stowaway: %s: %s\n", o->output,
-                stw_strerror(errno, buf, sizeof(buf)));
+    bool failed = ferror(out->f) != 0;
+    int e = failed ? EIO : 0;
+    if (fclose(out->f) != 0 && !failed) {
+        failed = true;
+        e = errno;
+    }
+    out->f = NULL;
+    if (!failed && out->complete && out->tmp &&
+        rename(out->tmp, o->output) != 0) {
+        failed = true;
+        e = errno;
+    }
+    if (out->tmp && (failed || !out->complete))
+        unlink(out->tmp);
+    free(out->tmp);
+    out->tmp = NULL;
+    if (failed && rc != EXIT_ERROR) {
+        print_file_error(o->output, e);
         return EXIT_ERROR;
     }
     return rc;

@@ -36,7 +36,7 @@ const char stw_cli_batch_registry_help[] =
     "                          tag lists (default and most: 1000)\n"
     "      --shard K/N         this worker's share of the layers; see\n"
     "                          docs/batch.md and 'stowaway db merge'\n"
-    "      --insecure-registry HOST:PORT, --ca-cert FILE\n"
+    "      --insecure-registry HOST:PORT, --ca-cert FILE, --timeout SECONDS\n"
     "                          as for 'stowaway scan'\n"
     "\n"
     "Credentials come from $DOCKER_CONFIG/config.json or\n"
@@ -51,6 +51,7 @@ bool cli_batch_registry_refs(const cli_options *o, stw_store *store,
         .insecure = o->insecure,
         .n_insecure = o->n_insecure,
         .page_size = o->page_size,
+        .timeout_s = o->timeout_s,
     };
     char **v = NULL;
     size_t nv = 0;

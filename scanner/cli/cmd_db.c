@@ -26,7 +26,8 @@ const char stw_cli_db_help[] =
     "prune   removes scans started more than AGE ago (with their images),\n"
     "        then the layers and findings no remaining image uses. AGE is\n"
     "        a number and a unit: 30d, 12h, 2w, 90m, 45s. --vacuum then\n"
-    "        gives the freed space back to the file system.\n"
+    "        gives the freed space back to the file system. A scan still\n"
+    "        running keeps its row and its layers.\n"
     "merge   adds each IN.db to OUT.db (created if missing): layers and\n"
     "        findings deduplicated by digest and fingerprint, scans and\n"
     "        images matched so that merging again changes nothing. Images\n"
@@ -122,6 +123,18 @@ static bool same_file(const char *a, const char *b)
            sa.st_ino == sb.st_ino;
 }
 
+/* Removes the database file path with the journal files SQLite keeps
+ * beside it. */
+static void remove_db(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t k = 0; k < STW_ARRAY_LEN(suffixes); k++) {
+        char p[4096];
+        if (snprintf(p, sizeof p, "%s%s", path, suffixes[k]) < (int)sizeof p)
+            unlink(p);
+    }
+}
+
 /* `db merge [-q] OUT IN...`; argv[0] is "merge". */
 static int merge(int argc, char **argv)
 {
@@ -153,12 +166,16 @@ static int merge(int argc, char **argv)
     }
     stw_error err = {0};
     stw_store *out = NULL;
+    bool created = access(outp, F_OK) != 0;
     if (stw_store_open(outp, &out, &err) != STW_OK) {
         cli_print_error(&err);
+        if (created)
+            remove_db(outp);
         return EXIT_ERROR;
     }
     int rc = EXIT_CLEAN;
     int64_t waiting = 0;
+    bool merged = false;
     for (; i < argc; i++) {
         stw_merge_counts c;
         if (stw_store_merge(out, argv[i], &c, &err) != STW_OK) {
@@ -166,6 +183,7 @@ static int merge(int argc, char **argv)
             rc = EXIT_ERROR;
             continue;
         }
+        merged = true;
         waiting = c.deferred;
         if (!quiet)
             printf("merged %s: %lld new scan%s, %lld layer%s, %lld "
@@ -182,6 +200,10 @@ static int merge(int argc, char **argv)
                 "shard not merged yet\n",
                 outp, (long long)waiting, waiting == 1 ? "" : "s");
     stw_store_close(out);
+    /* Nothing merged into a file this run created: leave no empty
+     * database behind to be taken for a result. */
+    if (created && !merged)
+        remove_db(outp);
     return rc;
 }
 
@@ -258,9 +280,13 @@ int stw_cli_db(int argc, char **argv)
         cli_print_error(&err);
         return EXIT_ERROR;
     }
-    if (access(path, F_OK) != 0) {
+    /* stats only reads: it opens the file read-only, so it works for a
+     * user who may only read it and never creates or upgrades it. */
+    if (is_prune && access(path, F_OK) != 0) {
         fprintf(stderr, "stowaway: %s: no such database\n", path);
-    } else if (stw_store_open(path, &store, &err) != STW_OK) {
+    } else if ((is_prune
+                    ? stw_store_open(path, &store, &err)
+                    : stw_store_open_readonly(path, &store, &err)) != STW_OK) {
         cli_print_error(&err);
     } else {
         rc = is_prune ? prune(store, age, vacuum) : stats(store, path);

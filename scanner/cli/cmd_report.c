@@ -13,7 +13,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const char stw_cli_report_help[] =
     "Usage: stowaway report --db FILE [OPTIONS]\n"
@@ -207,14 +206,15 @@ static stw_status by_layer_json(const stw_leak_report *r, FILE *out,
     return STW_OK;
 }
 
-/* Reading must not create an empty database where a typo points: says so
- * when --db names no file. */
-static bool db_exists(const cli_options *o)
+/* Opens o->db read-only: a report never writes the database (a missing or
+ * empty one is an error). Prints the error and returns NULL on failure. */
+static stw_store *open_db(const cli_options *o)
 {
-    if (access(o->db, F_OK) == 0)
-        return true;
-    fprintf(stderr, "stowaway: %s: no such database\n", o->db);
-    return false;
+    stw_error err = {0};
+    stw_store *store = NULL;
+    if (stw_store_open_readonly(o->db, &store, &err) != STW_OK)
+        cli_print_error(&err);
+    return store;
 }
 
 /* report --by-layer: the leaking layers and who shares them. */
@@ -224,25 +224,27 @@ static int run_by_layer(const cli_options *o)
     stw_store *store = NULL;
     stw_leak_report *r = NULL;
     int rc = EXIT_ERROR;
-    if (!db_exists(o))
+    if (!(store = open_db(o)))
         return EXIT_ERROR;
-    FILE *out = cli_open_output(o);
-    if (!out)
+    cli_output co;
+    if (!cli_open_output(o, &co)) {
+        stw_store_close(store);
         return EXIT_ERROR;
-    if (stw_store_open(o->db, &store, &err) != STW_OK ||
-        stw_store_leaks_by_layer(store, o->image_glob, o->min_severity, &r,
+    }
+    if (stw_store_leaks_by_layer(store, o->image_glob, o->min_severity, &r,
                                  &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
     }
     if (o->format == STW_REPORT_JSON) {
-        if (by_layer_json(r, out, &err) != STW_OK) {
+        if (by_layer_json(r, co.f, &err) != STW_OK) {
             cli_print_error(&err);
             goto done;
         }
     } else {
-        by_layer_table(r, out);
+        by_layer_table(r, co.f);
     }
+    co.complete = true;
     if (!o->quiet) {
         size_t shared = 0;
         for (size_t i = 0; i < r->n_layers; i++)
@@ -254,7 +256,7 @@ static int run_by_layer(const cli_options *o)
     }
     rc = EXIT_CLEAN;
 done:
-    rc = cli_close_output(o, out, rc);
+    rc = cli_close_output(o, &co, rc);
     stw_leak_report_destroy(r);
     stw_store_close(store);
     return rc;
@@ -275,18 +277,20 @@ static int run(const cli_options *o)
     stw_suppress *sup = NULL;
     stw_suppress_counts counts = {0};
     int rc = EXIT_ERROR;
-    if (!db_exists(o))
+    if (!(store = open_db(o)))
         return EXIT_ERROR;
-    if (!cli_suppress_load(o, &sup))
+    if (!cli_suppress_load(o, &sup)) {
+        stw_store_close(store);
         return EXIT_ERROR;
-    FILE *out = cli_open_output(o);
-    if (!out) {
+    }
+    cli_output co;
+    if (!cli_open_output(o, &co)) {
         stw_suppress_destroy(sup);
+        stw_store_close(store);
         return EXIT_ERROR;
     }
     /* Built-in rules give the table and SARIF their titles and fixes. */
     if (stw_rules_create(NULL, &rules, &err) != STW_OK ||
-        stw_store_open(o->db, &store, &err) != STW_OK ||
         stw_store_load_latest(store, o->image_glob, &res, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
@@ -299,15 +303,16 @@ static int run(const cli_options *o)
     if (o->rule_id)
         stw_results_retain(res, keep_rule, (void *)o->rule_id);
     stw_suppress_apply(sup, res, &counts);
-    if (cli_render(o, rules, res, out, &err) != STW_OK) {
+    if (cli_render(o, rules, res, co.f, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
     }
+    co.complete = true;
     if (!o->quiet)
         cli_print_stored_summary(o, res, &counts);
     rc = EXIT_CLEAN;
 done:
-    rc = cli_close_output(o, out, rc);
+    rc = cli_close_output(o, &co, rc);
     stw_results_destroy(res);
     stw_store_close(store);
     stw_rules_destroy(rules);

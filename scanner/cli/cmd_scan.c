@@ -85,6 +85,10 @@ const char stw_cli_scan_help[] =
     "      --insecure-registry HOST:PORT\n"
     "                          remote images: plain HTTP to this registry\n"
     "                          (loopback or a lab); repeatable\n"
+    "      --timeout SECONDS   remote images: connect timeout, the most a\n"
+    "                          manifest or token request may take, and the\n"
+    "                          window in which a blob must arrive at 16 KiB/s\n"
+    "                          or more (default 30)\n"
     "      --repo GLOB         registry storage: only matching repositories\n"
     "      --tag GLOB          registry storage: only matching tags\n"
     "      --since DATE        batch registry: only images created at or\n"
@@ -133,6 +137,7 @@ enum {
     OPT_SINCE,
     OPT_SHARD,
     OPT_PAGE_SIZE,
+    OPT_TIMEOUT,
     OPT_MAX_DEPTH,
     OPT_MAX_NESTED_BYTES,
     OPT_MAX_NESTED_MEMBERS,
@@ -158,6 +163,18 @@ static bool parse_count(const char *s, uint64_t max, uint64_t *out)
         return false;
     unsigned long long n = strtoull(s, &end, 10);
     if (errno || end == s || *end || n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
+/* A whole decimal number in [lo, hi] into *out. */
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (errno || end == s || *end || n < lo || n > hi)
         return false;
     *out = n;
     return true;
@@ -194,6 +211,7 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"since", required_argument, NULL, OPT_SINCE},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
         {"max-nested-bytes", required_argument, NULL, OPT_MAX_NESTED_BYTES},
         {"max-nested-members", required_argument, NULL, OPT_MAX_NESTED_MEMBERS},
@@ -228,10 +246,8 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             o->platform = optarg;
             break;
         case 'j': {
-            char *end;
-            errno = 0;
-            long n = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || n < 0 || n > CLI_MAX_JOBS)
+            long n = 0;
+            if (!parse_long(optarg, 0, CLI_MAX_JOBS, &n))
                 return cli_usage_error("bad --jobs '%s' (a number, 0 for one "
                                        "per core)",
                                        optarg);
@@ -270,15 +286,19 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             o->has_since = true;
             break;
         }
+        case OPT_TIMEOUT:
+            if (!parse_long(optarg, 1, STW_REGISTRY_MAX_TIMEOUT_S,
+                            &o->timeout_s))
+                return cli_usage_error("bad --timeout '%s' (seconds, 1 to "
+                                       "%d)",
+                                       optarg, STW_REGISTRY_MAX_TIMEOUT_S);
+            break;
         case OPT_PAGE_SIZE: {
-            char *end;
-            errno = 0;
-            long n = strtol(optarg, &end, 10);
+            long n = 0;
             if (!o->batch_registry)
                 return cli_usage_error("%s", "--page-size belongs to 'batch "
                                              "registry'");
-            if (errno || end == optarg || *end || n < 1 ||
-                n > STW_REGISTRY_PAGE_SIZE)
+            if (!parse_long(optarg, 1, STW_REGISTRY_PAGE_SIZE, &n))
                 return cli_usage_error("bad --page-size '%s' (1 to %d)", optarg,
                                        STW_REGISTRY_PAGE_SIZE);
             o->page_size = (int)n;
@@ -388,10 +408,11 @@ static void print_target_error(const char *target, const stw_error *e)
 }
 
 /* Scans targets[0..n) into scan_id; returns false if any failed (each
- * already printed and recorded in the store). */
+ * already printed and recorded in the store). *db_failed (may be NULL)
+ * tells whether one failed on the database itself (a full disk). */
 static bool scan_targets(const cli_options *o, const stw_rules *rules,
                          stw_store *store, int64_t scan_id, char **targets,
-                         size_t n, cli_progress *pr)
+                         size_t n, cli_progress *pr, bool *db_failed)
 {
     stw_scan_options so = {0};
     so.platform = o->platform;
@@ -408,6 +429,7 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
         so.on_secret = cli_secrets_add;
         so.secret_ctx = o->secrets;
     }
+    so.registry_timeout_s = o->timeout_s;
     so.insecure_registries = o->insecure;
     so.n_insecure_registries = o->n_insecure;
     so.tag_glob = o->tag_glob;
@@ -434,6 +456,8 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
         if (st != STW_OK) {
             print_target_error(t, &err);
             all_ok = false;
+            if (db_failed && st == STW_ERR_DB)
+                *db_failed = true;
         }
     }
     return all_ok;
@@ -456,9 +480,11 @@ static bool scan_base_images(const cli_options *o, const stw_rules *rules,
         return false;
     }
     bool ok = scan_targets(o, rules, store, id, (char **)o->base_images,
-                           o->n_base_images, pr);
-    if (ok && (stw_store_end_scan(store, id, &err) != STW_OK ||
-               stw_store_load_scan(store, id, &res, &err) != STW_OK)) {
+                           o->n_base_images, pr, NULL);
+    /* Read back before the end: a `db prune` in another process may
+     * remove a finished scan at once, never a running one. */
+    if (ok && (stw_store_load_scan(store, id, &res, &err) != STW_OK ||
+               stw_store_end_scan(store, id, &err) != STW_OK)) {
         cli_print_error(&err);
         ok = false;
     }
@@ -513,8 +539,8 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_progress_destroy(&pr);
         return EXIT_ERROR;
     }
-    FILE *out = cli_open_output(o);
-    if (!out) {
+    cli_output co;
+    if (!cli_open_output(o, &co)) {
         stw_suppress_destroy(sup);
         cli_progress_destroy(&pr);
         return EXIT_ERROR;
@@ -566,20 +592,25 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         targets = batch_refs;
         n_targets = n_batch;
     }
-    bool all_ok =
-        scan_targets(o, rules, store, scan_id, targets, n_targets, &pr);
-    if (stw_store_end_scan(store, scan_id, &err) != STW_OK ||
-        stw_store_load_scan(store, scan_id, &res, &err) != STW_OK) {
-        cli_print_error(&err);
+    bool db_failed = false;
+    bool all_ok = scan_targets(o, rules, store, scan_id, targets, n_targets,
+                               &pr, &db_failed);
+    if (stw_store_load_scan(store, scan_id, &res, &err) != STW_OK ||
+        stw_store_end_scan(store, scan_id, &err) != STW_OK) {
+        /* The database failing again (full) is the line already printed
+         * for the target: one failure, one line. */
+        if (!(db_failed && err.status == STW_ERR_DB))
+            cli_print_error(&err);
         goto done;
     }
     if (baseline) {
         if (!all_ok)
             goto done; /* a partial baseline would hide nothing it lacks */
-        if (stw_suppress_write_baseline(res, out, &err) != STW_OK) {
+        if (stw_suppress_write_baseline(res, co.f, &err) != STW_OK) {
             cli_print_error(&err);
             goto done;
         }
+        co.complete = true;
         if (!o->quiet)
             fprintf(stderr,
                     "stowaway: baseline of %zu finding%s in %zu "
@@ -600,15 +631,16 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     /* The store keeps every finding; what the team chose not to see is
      * left out of the report and of gating only. */
     stw_suppress_apply(sup, res, &counts);
-    if (cli_render(o, rules, res, out, &err) != STW_OK) {
+    if (cli_render(o, rules, res, co.f, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
     }
+    co.complete = true;
     /* What a scan skipped without failing (a bound of files inside files,
      * a damaged inner archive) is in the report's errors; a report that
      * is not the table on this terminal does not show it, so say it here:
      * nothing is skipped silently. */
-    if (all_ok && (o->format != STW_REPORT_TABLE || out != stdout))
+    if (all_ok && (o->format != STW_REPORT_TABLE || co.f != stdout))
         for (size_t i = 0; i < res->n_errors; i++) {
             fputs("stowaway: warning: ", stderr);
             put_printable(res->errors[i].target, stderr);
@@ -629,7 +661,7 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     else
         rc = EXIT_CLEAN;
 done:
-    rc = cli_close_output(o, out, rc);
+    rc = cli_close_output(o, &co, rc);
     stw_results_destroy(res);
     stw_store_close(store);
     stw_rules_destroy(rules);

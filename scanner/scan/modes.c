@@ -69,6 +69,7 @@ stw_status stw_scan_registry(scan *s, stw_error *err)
         ro.ca_cert = s->opt->ca_cert;
         ro.insecure = s->opt->insecure_registries;
         ro.n_insecure = s->opt->n_insecure_registries;
+        ro.timeout_s = s->opt->registry_timeout_s;
     }
     stw_status st = stw_registry_open(s->target, &ro, &s->reg, err);
     if (st != STW_OK)

@@ -41,6 +41,11 @@ struct stw_scan_options {
     unsigned max_depth;
     uint64_t max_nested_bytes;
     uint64_t max_nested_members;
+    /* Remote images (stw_scan_options_set_registry_timeout): the connect
+     * timeout, the longest a manifest or token request may take, and the
+     * window over which a blob must arrive at the minimum rate, in
+     * seconds; 0 = the default (30). */
+    long registry_timeout_s;
     /* Git history (stw_scan_options_set_git_history): off when
      * no_git_history; 0 keeps the default bound. */
     bool no_git_history;

@@ -146,6 +146,8 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
     memcpy(x->buf + x->len, p, n);
     x->len += n;
     x->buf[x->len] = 0;
+    x->received += n;
+    x->window_bytes += n;
     return n;
 }
 
@@ -160,6 +162,7 @@ void stw_reg_xfer_free(stw_reg_xfer *x)
     }
     curl_slist_free_all(x->hdrs);
     free(x->buf);
+    free(x->url);
     free(x);
 }
 
@@ -172,12 +175,13 @@ static stw_status xfer_new(stw_registry *r, CURLM *multi, const stw_reg_req *q,
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     x->stream = q->stream;
     x->limit = q->limit;
+    x->url = stw_strdup(q->url);
     if (x->stream) {
         x->buf = malloc(STW_REG_STREAM_BUF + 1);
         x->cap = STW_REG_STREAM_BUF;
     }
     x->easy = curl_easy_init();
-    bool ok = x->easy && (!x->stream || x->buf);
+    bool ok = x->easy && x->url && (!x->stream || x->buf);
     const char *lines[] = {q->accept, authz};
     for (size_t i = 0; ok && i < STW_ARRAY_LEN(lines); i++) {
         if (!lines[i])
@@ -238,12 +242,48 @@ static stw_status xfer_new(stw_registry *r, CURLM *multi, const stw_reg_req *q,
     return STW_OK;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Counts ms more of waiting for x; fails when that misses its deadline. */
+static stw_status charge_wait(stw_registry *r, stw_reg_xfer *x, int64_t ms,
+                              stw_error *err)
+{
+    int64_t limit_ms = (int64_t)r->timeout_s * 1000;
+    x->waited_ms += ms;
+    x->window_ms += ms;
+    if (!x->stream && x->waited_ms > limit_ms)
+        return stw_fail(err, STW_ERR_IO,
+                        "%s: %s: no complete answer within %ld s (after "
+                        "%llu bytes; --timeout)",
+                        r->name, x->url, r->timeout_s,
+                        (unsigned long long)x->received);
+    if (x->stream && x->window_ms >= limit_ms) {
+        if (x->window_bytes < (uint64_t)STW_REGISTRY_MIN_RATE * r->timeout_s)
+            return stw_fail(err, STW_ERR_IO,
+                            "%s: %s: too slow: %llu bytes in %ld s, below "
+                            "%u bytes/s (after %llu bytes; --timeout)",
+                            r->name, x->url,
+                            (unsigned long long)x->window_bytes, r->timeout_s,
+                            STW_REGISTRY_MIN_RATE,
+                            (unsigned long long)x->received);
+        x->window_ms = 0;
+        x->window_bytes = 0;
+    }
+    return STW_OK;
+}
+
 stw_status stw_reg_xfer_run(stw_registry *r, stw_reg_xfer *x, size_t want,
                             stw_error *err)
 {
     for (;;) {
         if (x->done || (want && ok2xx(x) && (x->len >= want || x->paused)))
             return STW_OK;
+        int64_t t0 = now_ms();
         int running = 0;
         CURLMcode mc = curl_multi_perform(x->multi, &running);
         CURLMsg *m;
@@ -259,6 +299,9 @@ stw_status stw_reg_xfer_run(stw_registry *r, stw_reg_xfer *x, size_t want,
         if (mc != CURLM_OK)
             return stw_fail(err, STW_ERR_IO, "%s: curl: %s", r->name,
                             curl_multi_strerror(mc));
+        stw_status st = charge_wait(r, x, now_ms() - t0, err);
+        if (st != STW_OK)
+            return st;
     }
 }
 

@@ -258,6 +258,8 @@ stw_status stw_reg_setup(stw_registry *r, const char *ref,
     r->pass = stw_strdup(o->username ? (o->password ? o->password : "") : NULL);
     r->tries = o->tries > 0 ? o->tries : STW_REGISTRY_TRIES;
     r->timeout_s = o->timeout_s > 0 ? o->timeout_s : STW_REGISTRY_TIMEOUT_S;
+    if (r->timeout_s > STW_REGISTRY_MAX_TIMEOUT_S)
+        r->timeout_s = STW_REGISTRY_MAX_TIMEOUT_S;
     r->page_size = o->page_size > 0 && o->page_size <= STW_REGISTRY_PAGE_SIZE
                        ? o->page_size
                        : STW_REGISTRY_PAGE_SIZE;

@@ -112,8 +112,9 @@ typedef struct stw_registry_options {
                                   $HOME/.docker/config.json; "" = none */
     const char *username;      /* explicit credentials win over docker config */
     const char *password;
-    int tries;              /* attempts per request; 0 = STW_REGISTRY_TRIES */
-    long timeout_s;         /* connect timeout and longest stall; 0 = default */
+    int tries;      /* attempts per request; 0 = STW_REGISTRY_TRIES */
+    long timeout_s; /* connect timeout, deadline of a document, window of
+                       a blob's minimum rate (limits.h); 0 = default */
     const char *user_agent; /* NULL = "stowaway/<version>" */
     int page_size;          /* listings: entries asked per page (the n= of
                                _catalog and tags/list); 0 = STW_REGISTRY_PAGE_SIZE */

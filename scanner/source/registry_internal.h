@@ -121,6 +121,13 @@ typedef struct stw_reg_xfer {
     CURLcode result;
     char ebody[STW_REGISTRY_MAX_ERROR_BODY + 1];
     size_t elen;
+    /* Deadlines: the request's URL (copied) names it when one is missed;
+     * time is counted only while stw_reg_xfer_run waits for the server. */
+    char *url;
+    int64_t waited_ms;     /* in all, for a document's deadline */
+    int64_t window_ms;     /* in the current window, for a blob's rate */
+    uint64_t window_bytes; /* received in the current window */
+    uint64_t received;     /* body bytes received so far */
 } stw_reg_xfer;
 
 /* What one request needs; the strings are borrowed for the call. */
@@ -145,7 +152,10 @@ stw_status stw_reg_request(stw_registry *r, CURLM *multi, const stw_reg_req *q,
                            stw_reg_xfer **out, stw_error *err);
 
 /* Runs the transfer until it is done or, with want > 0, until a successful
- * response has want bytes buffered or is paused. */
+ * response has want bytes buffered or is paused. Fails with STW_ERR_IO,
+ * naming the URL, when the server misses its deadline: a document that
+ * takes longer than r->timeout_s in all, a stream that receives less than
+ * STW_REGISTRY_MIN_RATE bytes/s over r->timeout_s of waiting. */
 stw_status stw_reg_xfer_run(stw_registry *r, stw_reg_xfer *x, size_t want,
                             stw_error *err);
 void stw_reg_xfer_free(stw_reg_xfer *x);

@@ -10,6 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An unfinished scan that wrote nothing for this long was killed, not
+ * slow: every layer read and image stored marks it active, and a registry
+ * request has a deadline (limits.h), so a live scan writes far more often
+ * than once a day. */
+#define PRUNE_RUNNING_GRACE_S (24 * 3600)
+
 /* Copies the text of a one-value query into txt (len bytes). */
 static stw_status one_text(stw_store *s, const char *sql, char *txt, size_t len,
                            stw_error *err)
@@ -82,16 +88,22 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
     stw_prune_counts c = {0};
     if (older_than_s < 0)
         return stw_fail(err, STW_ERR_USAGE, "prune: negative age");
-    char mod[64];
+    char mod[64], grace[64];
     snprintf(mod, sizeof mod, "-%lld seconds", (long long)older_than_s);
+    snprintf(grace, sizeof grace, "-%d seconds", PRUNE_RUNNING_GRACE_S);
     /* Deleting a scan cascades to its images, their layer lists and
-     * finding links, and its errors (foreign_keys is on). */
+     * finding links, its errors and its hold on layers (foreign_keys is
+     * on). A scan that has not ended is running unless it has written
+     * nothing for PRUNE_RUNNING_GRACE_S: it keeps its row and the layers
+     * it holds, which its image will refer to once stored. */
     static const char *const steps[] = {
         "DELETE FROM scans WHERE started_at < strftime('%Y-%m-%dT%H:%M:%fZ', "
-        "'now', ?1)",
+        "'now', ?1) AND (finished_at IS NOT NULL OR COALESCE(active_at, "
+        "started_at) < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2))",
         "DELETE FROM layers WHERE digest NOT IN (SELECT layer_digest FROM "
         "image_layers) AND digest NOT IN (SELECT layer_digest FROM "
-        "deferred_image_layers)",
+        "deferred_image_layers) AND digest NOT IN (SELECT layer_digest FROM "
+        "scan_layers)",
         "DELETE FROM findings WHERE (in_config = 0 AND blob_digest NOT IN "
         "(SELECT digest FROM layers)) OR (in_config = 1 AND blob_digest NOT "
         "IN (SELECT config_digest FROM images) AND blob_digest NOT IN "
@@ -108,8 +120,10 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
         st = stw_sql_prepare(s, steps[i], &q, err, "prune");
         if (st)
             break;
-        if (i == 0)
+        if (i == 0) {
             stw_sql_bind_text(q, 1, mod);
+            stw_sql_bind_text(q, 2, grace);
+        }
         st = stw_sql_finish(s, q, err, "prune");
         if (!st)
             *counts[i] = sqlite3_changes(s->db);

@@ -29,7 +29,7 @@ stw_status stw_store_find_unfinished_scan(stw_store *s, const char *args,
     stw_sql_bind_text(q, 1, stw_sql_or_empty(args));
     st = stw_sql_step(s, q, found, err, "look for an unfinished scan");
     if (!st && *found)
-        *scan_id = sqlite3_column_int64(q, 0);
+        s->active_scan = *scan_id = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
     return st;
 }

@@ -8,6 +8,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 /* Long enough for a registry-wide batch scan to wait out another process's
  * image transaction, short enough that a stuck lock becomes an error. */
@@ -18,9 +21,14 @@
 /* The statements of store_internal.h's enum: the write path's, then the read
  * path's. */
 static const char *const query_sql[Q_COUNT_] = {
-    [Q_SCAN_INSERT] = "INSERT INTO scans (started_at, tool_version, "
-                      "rules_version, args) VALUES (" NOW_SQL ", ?1, ?2, ?3)",
+    [Q_SCAN_INSERT] = "INSERT INTO scans (started_at, active_at, "
+                      "tool_version, rules_version, args) VALUES (" NOW_SQL
+                      ", " NOW_SQL ", ?1, ?2, ?3)",
     [Q_SCAN_END] = "UPDATE scans SET finished_at = " NOW_SQL " WHERE id = ?1",
+    [Q_SCAN_TOUCH] = "UPDATE scans SET active_at = " NOW_SQL " WHERE id = ?1",
+    [Q_SCAN_RELEASE] = "DELETE FROM scan_layers WHERE scan_id = ?1",
+    [Q_LAYER_HOLD] = "INSERT OR IGNORE INTO scan_layers (scan_id, "
+                     "layer_digest) VALUES (?1, ?2)",
     [Q_LAYER_CACHED] = "SELECT 1 FROM layers WHERE digest = ?1 AND "
                        "rules_version = ?2",
     [Q_LAYER_UPSERT] =
@@ -214,6 +222,47 @@ newer:
                     s->name, have, ours);
 }
 
+/* The statements, once the schema is ours. A reader prepares the write
+ * statements too (their temp table lives in memory, not in the file), so
+ * a write on it fails with SQLite's own "readonly database" error. */
+static stw_status prepare(stw_store *s, stw_error *err)
+{
+    stw_status st = stw_sql_exec(s,
+                                 "CREATE TEMP TABLE IF NOT EXISTS stw_keep "
+                                 "(id INTEGER PRIMARY KEY)",
+                                 err, "create temp table");
+    for (int i = 0; !st && i < Q_COUNT_; i++)
+        if (sqlite3_prepare_v3(s->db, query_sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &s->q[i],
+                               NULL) != SQLITE_OK)
+            st = stw_sql_fail(s, err, "prepare %.60s", query_sql[i]);
+    return st;
+}
+
+static stw_status store_alloc(const char *path, stw_store **out, stw_error *err)
+{
+    stw_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->name = stw_strdup(path))) {
+        free(s);
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", path);
+    }
+    *out = s;
+    return STW_OK;
+}
+
+static stw_status open_connection(stw_store *s, const char *uri, int flags,
+                                  stw_error *err)
+{
+    int rc = sqlite3_open_v2(uri, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (s->db)
+            return stw_sql_fail(s, err, "open");
+        return stw_fail(err, STW_ERR_NOMEM, "%s: open: out of memory", s->name);
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    return STW_OK;
+}
+
 stw_status stw_store_open(const char *path, stw_store **out, stw_error *err)
 {
     if (!out)
@@ -222,23 +271,15 @@ stw_status stw_store_open(const char *path, stw_store **out, stw_error *err)
     if (!path)
         path = ":memory:";
 
-    stw_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->name = stw_strdup(path))) {
-        free(s);
-        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", path);
-    }
-
-    stw_status st;
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        if (s->db)
-            st = stw_sql_fail(s, err, "open");
-        else
-            st = stw_fail(err, STW_ERR_NOMEM, "%s: open: out of memory", path);
+    stw_store *s = NULL;
+    stw_status st = store_alloc(path, &s, err);
+    if (st)
+        return st;
+    s->on_disk = strcmp(path, ":memory:") != 0 && path[0] != 0;
+    st = open_connection(s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         err);
+    if (st)
         goto fail;
-    }
-    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 
     /* Refuse a newer database before changing anything in it. */
     long have = 0, ours = 0;
@@ -252,33 +293,22 @@ stw_status stw_store_open(const char *path, stw_store **out, stw_error *err)
 
     /* WAL lets readers and one writer from other processes proceed at
      * once; NORMAL is durable enough in WAL (a power loss can only drop the
-     * last transactions, never corrupt). */
+     * last transactions, never corrupt). stw_store_close() turns the file
+     * back to a rollback journal. */
     st = set_wal(s, err);
+    s->in_wal = !st;
     if (!st)
         st = stw_sql_exec(
             s,
             "PRAGMA synchronous = NORMAL; "
             "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
             err, "set pragmas");
+    if (!st)
+        st = migrate(s, have, ours, err);
+    if (!st)
+        st = prepare(s, err);
     if (st)
         goto fail;
-    st = migrate(s, have, ours, err);
-    if (st)
-        goto fail;
-    st = stw_sql_exec(s,
-                      "CREATE TEMP TABLE IF NOT EXISTS stw_keep "
-                      "(id INTEGER PRIMARY KEY)",
-                      err, "create temp table");
-    if (st)
-        goto fail;
-    for (int i = 0; i < Q_COUNT_; i++) {
-        if (sqlite3_prepare_v3(s->db, query_sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &s->q[i],
-                               NULL) != SQLITE_OK) {
-            st = stw_sql_fail(s, err, "prepare %.60s", query_sql[i]);
-            goto fail;
-        }
-    }
     *out = s;
     return STW_OK;
 
@@ -287,12 +317,175 @@ fail:
     return st;
 }
 
+/* path as a "file:" URI with immutable=1: '%', '?' and '#' escaped, the
+ * only characters a URI file name gives a meaning. Malloc'd, NULL when out
+ * of memory. */
+static char *immutable_uri(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path);
+    char *uri = malloc(3 * n + sizeof "file:?immutable=1");
+    if (!uri)
+        return NULL;
+    char *p = stpcpy(uri, "file:");
+    for (const char *c = path; *c; c++) {
+        if (*c == '%' || *c == '?' || *c == '#') {
+            *p++ = '%';
+            *p++ = hex[(unsigned char)*c >> 4];
+            *p++ = hex[(unsigned char)*c & 15];
+        } else {
+            *p++ = *c;
+        }
+    }
+    memcpy(p, "?immutable=1", sizeof "?immutable=1");
+    return uri;
+}
+
+/* True when nothing can change path: its file system is mounted read-only
+ * and no -wal holds transactions that immutable=1 would not read. */
+static bool cannot_change(const char *path)
+{
+    struct statvfs vfs;
+    if (statvfs(path, &vfs) != 0 || !(vfs.f_flag & ST_RDONLY))
+        return false;
+    size_t n = strlen(path) + sizeof "-wal";
+    char *wal = malloc(n);
+    if (!wal)
+        return false;
+    snprintf(wal, n, "%s-wal", path);
+    struct stat sb;
+    bool quiet = stat(wal, &sb) != 0 || sb.st_size == 0;
+    free(wal);
+    return quiet;
+}
+
+/* Reading a WAL database needs its -shm. Writers leave the file in
+ * rollback mode (stw_store_close), and a writer killed mid-way leaves its
+ * -shm and -wal, which a read-only connection can use; what remains is a
+ * file left in WAL mode by an older stowaway where the -shm cannot be
+ * created. On a read-only mount nothing can write the file, so it is read
+ * as immutable (no locks, no -shm); anywhere else a writer could still
+ * come, so that would risk reading a page mid-change and it stays an error
+ * saying what to do. */
+static stw_status reopen_immutable(stw_store *s, stw_error *err)
+{
+    char *uri = immutable_uri(s->name);
+    if (!uri)
+        return stw_store_nomem(s, err);
+    sqlite3_close(s->db);
+    s->db = NULL;
+    stw_status st =
+        open_connection(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err);
+    free(uri);
+    return st;
+}
+
+/* The schema check of a reader: ours exactly, or a message saying why
+ * reading cannot go on. */
+static stw_status check_readable(stw_store *s, long ours, stw_error *err)
+{
+    long have = 0;
+    int64_t tables = 0;
+    stw_status st = stw_sql_one_int64(s, "SELECT COUNT(*) FROM sqlite_master",
+                                      &tables, err, "read schema");
+    if (!st)
+        st = read_user_version(s, &have, err);
+    if (st)
+        return st;
+    if (tables == 0)
+        return stw_fail(err, STW_ERR_DB,
+                        "%s: empty database: nothing has been scanned into "
+                        "it",
+                        s->name);
+    if (have == 0)
+        return stw_fail(err, STW_ERR_DB, "%s: not a stowaway database",
+                        s->name);
+    if (have < ours)
+        return stw_fail(err, STW_ERR_DB,
+                        "%s: database schema version %ld is older than this "
+                        "stowaway's (%ld); readers never change it: a scan "
+                        "with --db %s upgrades it",
+                        s->name, have, ours, s->name);
+    if (have > ours)
+        return stw_fail(err, STW_ERR_DB,
+                        "%s: database schema version %ld is newer than this "
+                        "stowaway supports (%ld)",
+                        s->name, have, ours);
+    return STW_OK;
+}
+
+stw_status stw_store_open_readonly(const char *path, stw_store **out,
+                                   stw_error *err)
+{
+    if (!out || !path)
+        return stw_fail(err, STW_ERR_USAGE, "store_open_readonly: no path");
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return stw_fail(err, STW_ERR_NOT_FOUND, "%s: no such database", path);
+    if (!S_ISREG(sb.st_mode))
+        return stw_fail(err, STW_ERR_DB, "%s: not a database file", path);
+
+    stw_store *s = NULL;
+    stw_status st = store_alloc(path, &s, err);
+    if (st)
+        return st;
+    long ours = 0;
+    st = schema_version(s, &ours, err);
+    if (!st)
+        st = open_connection(s, path, SQLITE_OPEN_READONLY, err);
+    /* SQLite opens the file lazily: a WAL file whose -shm cannot be made
+     * fails at the first read. */
+    if (!st) {
+        st = check_readable(s, ours, err);
+        int rc = sqlite3_errcode(s->db);
+        if (st && rc == SQLITE_CANTOPEN && cannot_change(path)) {
+            st = reopen_immutable(s, err);
+            if (!st)
+                st = check_readable(s, ours, err);
+        } else if (st && rc == SQLITE_CANTOPEN) {
+            st = stw_fail(err, STW_ERR_DB,
+                          "%s: cannot read: the database is in WAL mode "
+                          "and its -shm file cannot be created here; any "
+                          "stowaway scan with --db %s returns it to a "
+                          "rollback journal",
+                          path, path);
+        }
+    }
+    if (!st)
+        st = stw_sql_exec(s, "PRAGMA temp_store = MEMORY", err, "set pragmas");
+    if (!st)
+        st = prepare(s, err);
+    if (st) {
+        stw_store_close(s);
+        return st;
+    }
+    *out = s;
+    return STW_OK;
+}
+
+/* Leaves the file in rollback-journal mode when this is the last
+ * connection, so that a reader who cannot create the -shm beside it (a
+ * directory it may not write, a read-only mount) can read it. Another
+ * connection still open keeps the lock and the WAL: the last one to close
+ * does this. Best effort: the data is already committed either way. */
+static void rest_in_rollback_mode(stw_store *s)
+{
+    /* Not a file refused before any change (a newer schema), nor one
+     * only read. */
+    if (!s->db || !s->in_wal || !s->on_disk || !sqlite3_get_autocommit(s->db))
+        return;
+    sqlite3_busy_timeout(s->db, 0);
+    sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+}
+
 void stw_store_close(stw_store *s)
 {
     if (!s)
         return;
     for (int i = 0; i < Q_COUNT_; i++)
         sqlite3_finalize(s->q[i]);
+    rest_in_rollback_mode(s);
     sqlite3_close(s->db);
     free(s->name);
     free(s);

@@ -6,7 +6,9 @@
  *
  * Concurrency: WAL mode and a busy timeout, so two processes writing one file
  * both land. Inside a process the store is used by one writer thread; it is
- * not safe to call from two threads at once.
+ * not safe to call from two threads at once. The last writer to close puts
+ * the file back in rollback-journal mode, so that a reader who may not
+ * create files beside it (stw_store_open_readonly) needs no -shm.
  *
  * Transactions: stw_store_put_layer() and stw_store_put_image() are each one
  * transaction. A layer's findings are complete facts about that blob, so they
@@ -32,12 +34,26 @@
  * exist. A database from a newer stowaway (user_version above ours) is
  * refused with STW_ERR_DB. *out transferred. */
 stw_status stw_store_open(const char *path, stw_store **out, stw_error *err);
+
+/* Opens the existing database at path for reading only (report, db stats):
+ * nothing is created, migrated or changed, not even the journal mode, so
+ * it works for a user who may only read the file. A missing file is
+ * STW_ERR_NOT_FOUND; an empty file, another kind of database, or a schema
+ * older or newer than ours is STW_ERR_DB with a message saying so (an older
+ * one needs a scan to upgrade it). A writing function called on it fails
+ * with STW_ERR_DB and changes nothing. *out transferred. */
+stw_status stw_store_open_readonly(const char *path, stw_store **out,
+                                   stw_error *err);
 void stw_store_close(stw_store *s);
 
-/* Records the start of a scan; *scan_id identifies it. Strings copied. */
+/* Records the start of a scan; *scan_id identifies it. Strings copied.
+ * Until it ends, the layers this store writes or finds cached are held
+ * for it, so that `db prune` in another process does not remove them
+ * before its images refer to them. */
 stw_status stw_store_begin_scan(stw_store *s, const char *tool_version,
                                 const char *rules_version, const char *args,
                                 int64_t *scan_id, stw_error *err);
+/* Marks the scan finished and releases the layers held for it. */
 stw_status stw_store_end_scan(stw_store *s, int64_t scan_id, stw_error *err);
 
 /* Is a layer with this blob digest stored, scanned with rules_version? */
@@ -159,8 +175,10 @@ typedef struct stw_prune_counts {
 } stw_prune_counts;
 
 /* In one transaction, removes the scans started more than older_than_s
- * seconds ago (with their images and errors), then the layers no remaining
- * image references and the findings of blobs nothing references any more.
+ * seconds ago (with their images and errors) - but not one still running:
+ * unfinished and active within a day - then the layers no remaining image
+ * references and no running scan holds, and the findings of blobs nothing
+ * references any more.
  * vacuum then rebuilds the file to give the space back. *out (may be NULL)
  * receives the counts. */
 stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
@@ -185,8 +203,9 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
 void stw_store_set_shard(stw_store *s, unsigned k, unsigned n);
 
 /* The most recent scan with exactly these args that never finished (a run
- * killed or interrupted), so that a batch run started again continues it;
- * *found false when there is none. */
+ * killed or interrupted), so that a batch run started again continues it
+ * (it becomes the scan this store holds layers for); *found false when
+ * there is none. */
 stw_status stw_store_find_unfinished_scan(stw_store *s, const char *args,
                                           int64_t *scan_id, bool *found,
                                           stw_error *err);

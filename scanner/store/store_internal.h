@@ -29,6 +29,9 @@ enum {
     /* write.c */
     Q_SCAN_INSERT,
     Q_SCAN_END,
+    Q_SCAN_TOUCH,
+    Q_SCAN_RELEASE,
+    Q_LAYER_HOLD,
     Q_LAYER_CACHED,
     Q_LAYER_UPSERT,
     Q_FINDING_UPSERT,
@@ -57,6 +60,12 @@ struct stw_store {
     char *name; /* the file name, for messages */
     sqlite3_stmt *q[Q_COUNT_];
     unsigned shard_k, shard_n; /* shard mode when shard_n > 1 */
+    /* The scan this connection runs (begun or resumed, not ended), 0 for
+     * none: the layers it writes or reuses are held for it against `db
+     * prune` until it ends. */
+    int64_t active_scan;
+    bool on_disk; /* a file, not ":memory:" */
+    bool in_wal;  /* this connection switched the file to WAL */
 };
 
 /* ---- failing ------------------------------------------------------------ */

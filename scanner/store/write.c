@@ -34,20 +34,51 @@ stw_status stw_store_begin_scan(stw_store *s, const char *tool_version,
     stw_sql_bind_text(q, 3, stw_sql_or_empty(args));
     stw_status st = stw_sql_run(s, q, err, "begin scan");
     if (!st)
-        *scan_id = sqlite3_last_insert_rowid(s->db);
+        s->active_scan = *scan_id = sqlite3_last_insert_rowid(s->db);
     return st;
+}
+
+/* Inside a write transaction: scan_id (0: none) is alive now, and holds
+ * layer digest (NULL: none) until it ends, so `db prune` leaves both. */
+static stw_status hold_for_scan(stw_store *s, int64_t scan_id,
+                                const char *digest, stw_error *err)
+{
+    if (!scan_id)
+        return STW_OK;
+    sqlite3_stmt *q = s->q[Q_SCAN_TOUCH];
+    stw_sql_bind_int64(q, 1, scan_id);
+    stw_status st = stw_sql_run(s, q, err, "record scan activity");
+    if (st || !digest)
+        return st;
+    q = s->q[Q_LAYER_HOLD];
+    stw_sql_bind_int64(q, 1, scan_id);
+    stw_sql_bind_text(q, 2, digest);
+    return stw_sql_run(s, q, err, "hold layer %.100s", digest);
 }
 
 stw_status stw_store_end_scan(stw_store *s, int64_t scan_id, stw_error *err)
 {
     if (!s)
         return stw_fail(err, STW_ERR_USAGE, "end_scan: store is NULL");
+    /* Its images now refer to what it needs: the hold on its layers goes
+     * with the scan's end, in one transaction. */
+    stw_status st = stw_sql_begin_write(s, err);
+    if (st)
+        return st;
     sqlite3_stmt *q = s->q[Q_SCAN_END];
     stw_sql_bind_int64(q, 1, scan_id);
-    stw_status st = stw_sql_run(s, q, err, "end scan");
+    st = stw_sql_run(s, q, err, "end scan");
     if (!st && sqlite3_changes(s->db) == 0)
         st = stw_fail(err, STW_ERR_NOT_FOUND, "%s: no scan %lld", s->name,
                       (long long)scan_id);
+    if (!st) {
+        q = s->q[Q_SCAN_RELEASE];
+        stw_sql_bind_int64(q, 1, scan_id);
+        st = stw_sql_run(s, q, err, "end scan");
+    }
+    st = stw_sql_end_write(s, st, err);
+    if (!st && s->active_scan == scan_id)
+        s->active_scan = 0;
     return st;
 }
 
@@ -66,20 +97,43 @@ stw_status stw_store_put_error(stw_store *s, int64_t scan_id,
 
 /* ---- layers and findings ------------------------------------------------ */
 
+/* Is digest stored, scanned with rules_version? */
+static stw_status layer_present(stw_store *s, const char *digest,
+                                const char *rules_version, bool *row,
+                                stw_error *err)
+{
+    sqlite3_stmt *q = s->q[Q_LAYER_CACHED];
+    stw_sql_bind_text(q, 1, digest);
+    stw_sql_bind_text(q, 2, rules_version);
+    stw_status st = stw_sql_step(s, q, row, err, "look up layer %s", digest);
+    stw_sql_reset(q);
+    return st;
+}
+
 stw_status stw_store_layer_cached(stw_store *s, const char *digest,
                                   const char *rules_version, bool *cached,
                                   stw_error *err)
 {
     if (!s || !digest || !rules_version || !cached)
         return stw_fail(err, STW_ERR_USAGE, "layer_cached: missing argument");
-    sqlite3_stmt *q = s->q[Q_LAYER_CACHED];
-    stw_sql_bind_text(q, 1, digest);
-    stw_sql_bind_text(q, 2, rules_version);
+    *cached = false;
     bool row = false;
-    stw_status st = stw_sql_step(s, q, &row, err, "look up layer %s", digest);
-    if (!st)
+    stw_status st = layer_present(s, digest, rules_version, &row, err);
+    if (st || !row || !s->active_scan) {
         *cached = row;
-    stw_sql_reset(q);
+        return st;
+    }
+    /* A hit is used only when the image is stored, at the end of the
+     * scan: look again under the write lock and hold the layer for the
+     * scan, so that a `db prune` in between cannot take it. */
+    st = stw_sql_begin_write(s, err);
+    if (st)
+        return st;
+    st = layer_present(s, digest, rules_version, &row, err);
+    if (!st && row)
+        st = hold_for_scan(s, s->active_scan, digest, err);
+    st = stw_sql_end_write(s, st, err);
+    *cached = !st && row;
     return st;
 }
 
@@ -187,6 +241,8 @@ stw_status stw_store_put_layer(stw_store *s, const stw_layer_record *layer,
         st = replace_findings(s, layer->digest, false, findings, err);
     if (!st)
         st = stw_store_put_layer_extras_tx(s, layer, findings, err);
+    if (!st)
+        st = hold_for_scan(s, s->active_scan, layer->digest, err);
     return stw_sql_end_write(s, st, err);
 }
 
@@ -463,6 +519,8 @@ stw_status stw_store_put_image(stw_store *s, int64_t scan_id,
                             i);
     int64_t id = 0;
     stw_status st = stw_sql_begin_write(s, err);
+    if (!st)
+        st = hold_for_scan(s, scan_id, NULL, err);
     if (!st) {
         st = deferred
                  ? put_deferred_tx(s, scan_id, img, config_findings, &id, err)

@@ -75,8 +75,18 @@
  * hostile or confused registry cannot park a scan for hours. */
 #define STW_REGISTRY_TRIES             4
 #define STW_REGISTRY_MAX_RETRY_AFTER_S 60
-/* Default connect timeout and longest stall of a transfer (seconds). */
+/* Default --timeout (seconds): the connect timeout, the whole time a
+ * document request (manifest, index, config, token, listing page) may take,
+ * and the window over which a blob must keep up STW_REGISTRY_MIN_RATE. */
 #define STW_REGISTRY_TIMEOUT_S 30
+/* Largest --timeout accepted: an hour per window is already no deadline. */
+#define STW_REGISTRY_MAX_TIMEOUT_S 3600
+/* Bytes per second a blob download must average over every --timeout
+ * seconds the scanner waits for it (time it spends scanning, with the
+ * transfer paused, is not counted): its total time scales with its size,
+ * and a server dripping bytes fails within one window instead of holding
+ * a scan for months. Any real registry link is a hundred times faster. */
+#define STW_REGISTRY_MIN_RATE (16u << 10)
 /* Redirects followed per request (registry -> blob storage is one). */
 #define STW_REGISTRY_MAX_REDIRECTS 8
 /* Bytes kept of a response header value (WWW-Authenticate, Content-Type)
