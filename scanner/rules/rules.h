@@ -10,12 +10,17 @@
 
 #include <stddef.h>
 
+/* How the detail of a finding of a published test key (known-test-keys:
+ * in a rule file) starts; the source of the key follows. Reports read it
+ * to tell such a finding from a leak: nothing to rotate. */
+#define STW_TEST_KEY_DETAIL "published test key: "
+
 typedef struct stw_rules_options {
-    const char *const *files; /* extra rule files (YAML); borrowed */
-    size_t n_files;           /* a rule with an existing id overrides it */
+    const char *const *files;    /* extra rule files (YAML); borrowed */
+    size_t n_files;              /* a rule with an existing id overrides it */
     const char *const *disabled; /* rule ids to drop; borrowed */
     size_t n_disabled;
-    int no_builtin;           /* non-zero: skip the built-in rules */
+    int no_builtin; /* non-zero: skip the built-in rules */
 } stw_rules_options;
 
 /* Loads and compiles. On error names the file, the rule id and the problem
