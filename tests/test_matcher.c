@@ -45,10 +45,7 @@ static stw_matcher *matcher;
 
 static void setup(void)
 {
-    stw_error err = {0};
-    ck_assert_msg(stw_rules_create(NULL, &rules, &err) == STW_OK, "%s",
-                  err.msg);
-    ck_assert_int_eq(stw_matcher_create(rules, &matcher, &err), STW_OK);
+    tu_builtin_matcher(&rules, &matcher);
 }
 
 static void teardown(void)

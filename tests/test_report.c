@@ -129,11 +129,12 @@ static stw_results small_results(void)
 typedef stw_status (*render_fn)(const stw_results *r, bool color, FILE *out,
                                 stw_error *err);
 
-static stw_status json_render(const stw_results *r, bool color, FILE *out,
+/* JSON, or with the flag set the HTML page: renderers without colour. */
+static stw_status json_render(const stw_results *r, bool html, FILE *out,
                               stw_error *err)
 {
-    (void)color;
-    return stw_report_json(r, out, err);
+    return html ? stw_report_html(r, NULL, out, err)
+                : stw_report_json(r, out, err);
 }
 
 /* Renders into a malloc'd string; the render must succeed. */
@@ -423,7 +424,7 @@ END_TEST
 /* ---- table ----------------------------------------------------------------
  */
 
-START_TEST(test_table_groups_findings_by_layer_with_history)
+START_TEST(test_table_orders_by_severity_then_layer_with_history)
 {
     stw_results r = small_results();
     char *t = render(stw_report_table, &r, false);
@@ -443,10 +444,14 @@ START_TEST(test_table_groups_findings_by_layer_with_history)
                          "/app");
     /* Nothing found in layer 2: no header for it. */
     ck_assert_ptr_null(strstr(t, "layer 2  sha256"));
-    /* Layer order, then config last. */
-    assert_before(strstr(t, "usr/bin/passwd"), strstr(t, "app/id_rsa"));
+    /* Most severe first; among equals layer order, config last; a layer's
+     * header above each run of its findings. */
+    assert_before(strstr(t, "app/id_rsa"), strstr(t, "app/.env:3"));
     assert_before(strstr(t, "app/.env:3"), strstr(t, "  image config\n"));
     assert_before(strstr(t, "  image config\n"), strstr(t, "ghp_…"));
+    assert_before(strstr(t, "ghp_…"), strstr(t, "  layer 0  "));
+    assert_before(strstr(t, "  layer 0  "), strstr(t, "usr/bin/passwd"));
+    ck_assert_ptr_null(strstr(strstr(t, "  layer 1  ") + 1, "  layer 1  "));
     char *aws = line_with(t, "app/.env");
     ck_assert_str_eq(aws, "    high      secret/aws-access-key-id  "
                           "app/.env:3  AKIA…(20 chars)");
@@ -456,6 +461,241 @@ START_TEST(test_table_groups_findings_by_layer_with_history)
     free(l1);
     free(aws);
     free(t);
+}
+END_TEST
+
+/* ---- folding what nobody acts on ------------------------------------------
+ */
+
+/* A stock setuid (or setgid) binary as detect/meta.c reports it: low. */
+static stw_rfinding stock(int layer, const char *path, stw_kind kind)
+{
+    stw_rfinding f = small_findings[F_SUID];
+    f.layer = layer;
+    f.layer_digest = small_layers[layer].digest;
+    f.path = (char *)path;
+    f.kind = kind;
+    f.rule = kind == STW_KIND_SETUID ? "setuid-file" : "setgid-file";
+    f.severity = STW_SEV_LOW;
+    return f;
+}
+
+/* A published test key: info, with the detail known-test-keys gives. */
+static stw_rfinding test_key(int layer, const char *path)
+{
+    stw_rfinding f = small_findings[F_KEY];
+    f.layer = layer;
+    f.layer_digest = small_layers[layer].digest;
+    f.path = (char *)path;
+    f.severity = STW_SEV_INFO;
+    f.visible = true;
+    f.removed_in_layer = -1;
+    f.detail = "published test key: GnuTLS lib/crypto-selftests-pk.c";
+    return f;
+}
+
+/* Layer 0: five stock binaries (one both setuid and setgid), a setuid
+ * helper that is no distribution's, two published test keys and a
+ * world-writable directory (info, but not folded); layer 1: one stock
+ * binary and the real key. */
+static stw_rfinding fold_findings[12];
+
+static stw_results fold_results(void)
+{
+    size_t k = 0;
+    fold_findings[k++] = stock(0, "usr/bin/su", STW_KIND_SETUID);
+    fold_findings[k++] = stock(0, "usr/bin/passwd", STW_KIND_SETUID);
+    fold_findings[k++] = stock(0, "bin/mount", STW_KIND_SETUID);
+    fold_findings[k++] = stock(0, "usr/bin/wall", STW_KIND_SETGID);
+    fold_findings[k++] = stock(0, "usr/bin/at", STW_KIND_SETUID);
+    fold_findings[k++] = stock(0, "usr/bin/at", STW_KIND_SETGID);
+    stw_rfinding helper = small_findings[F_SUID];
+    helper.path = "usr/local/bin/helper";
+    helper.rule = "setuid-file";
+    helper.severity = STW_SEV_HIGH;
+    fold_findings[k++] = helper;
+    fold_findings[k++] =
+        test_key(0, "usr/lib/x86_64-linux-gnu/libgnutls.so.30");
+    fold_findings[k++] =
+        test_key(0, "usr/lib/x86_64-linux-gnu/libgnutls.so.30");
+    stw_rfinding ww = small_findings[F_SUID];
+    ww.path = "var/bad";
+    ww.kind = STW_KIND_WORLD_WRITABLE;
+    ww.rule = "world-writable-dir";
+    ww.severity = STW_SEV_INFO;
+    fold_findings[k++] = ww;
+    fold_findings[k++] = stock(1, "usr/bin/newgrp", STW_KIND_SETUID);
+    fold_findings[k++] = small_findings[F_KEY];
+    stw_results r = small_results();
+    r.findings = fold_findings;
+    r.n_findings = k;
+    r.n_errors = 0;
+    return r;
+}
+
+/* A render_fn for the table as the CLI asks for it (fix lines); its flag
+ * is -v, not colour. */
+static stw_status table_cli(const stw_results *r, bool verbose, FILE *out,
+                            stw_error *err)
+{
+    stw_table_options o = {.verbose = verbose, .remediation = true};
+    return stw_report_table_ex(r, &o, out, err);
+}
+
+START_TEST(test_table_folds_stock_setuid_binaries_per_layer)
+{
+    stw_results r = fold_results();
+    char *t = render(table_cli, &r, false);
+    assert_lines_fit(t);
+    /* Distinct files counted (at is setuid and setgid), named by their
+     * last component in path order. */
+    char *l0 = line_with(t, "  layer 0: 5 ");
+    ck_assert_ptr_nonnull(l0);
+    /* The names that fit in 80 columns, then an ellipsis. */
+    ck_assert_str_eq(l0, "  layer 0: 5 setuid/setgid binaries (mount, at, "
+                         "passwd, su, \xe2\x80\xa6) - -v lists them");
+    char *l1 = line_with(t, "  layer 1: 1 ");
+    ck_assert_ptr_nonnull(l1);
+    ck_assert_str_eq(l1, "  layer 1: 1 setuid binary (newgrp) - -v lists "
+                         "them");
+    /* None of them on a line of its own; a setuid file no distribution
+     * ships, and an info finding that is no test key, still are. */
+    ck_assert_ptr_null(strstr(t, "usr/bin/passwd"));
+    ck_assert_ptr_null(strstr(t, "setgid-file"));
+    ck_assert_ptr_nonnull(strstr(t, "usr/local/bin/helper"));
+    ck_assert_ptr_nonnull(strstr(t, "var/bad"));
+    /* Folded lines come after every finding that matters, layer 0 first. */
+    assert_before(strstr(t, "var/bad"), l0 ? strstr(t, "  layer 0: 5 ") : NULL);
+    assert_before(strstr(t, "  layer 0: 5 "), strstr(t, "  layer 1: 1 "));
+    /* The summary still counts every finding. */
+    ck_assert_ptr_nonnull(strstr(t, ", 12 findings: "));
+    free(l0);
+    free(l1);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_table_folds_published_test_keys_per_layer)
+{
+    stw_results r = fold_results();
+    char *t = render(table_cli, &r, false);
+    char *l = line_with(t, "published test key");
+    ck_assert_ptr_nonnull(l);
+    ck_assert_str_eq(l, "  layer 0: 2 published test keys (libgnutls.so.30) "
+                        "- -v lists them");
+    /* A real key stays listed, most severe first, with its fix. */
+    assert_before(strstr(t, "critical  private-key/rsa-private-key"),
+                  strstr(t, "high      setuid/setuid-file"));
+    ck_assert_ptr_nonnull(strstr(t, "fix: remove the key"));
+    free(l);
+    free(t);
+
+    /* Listed (-v), a test key says there is nothing to rotate. */
+    r.findings = &fold_findings[7];
+    r.n_findings = 1;
+    t = render(table_cli, &r, true);
+    ck_assert_ptr_nonnull(
+        strstr(t, "\n              fix: published test key, nothing to "
+                  "rotate\n"));
+    ck_assert_ptr_null(strstr(t, "rotate it"));
+    ck_assert_ptr_null(strstr(t, "-v lists them"));
+    free(t);
+}
+END_TEST
+
+START_TEST(test_table_fold_line_cuts_names_to_80_columns)
+{
+    static const char *const names[] = {
+        "usr/bin/chfn",     "usr/bin/chsh",        "usr/bin/gpasswd",
+        "usr/bin/mount",    "usr/bin/newgrp",      "usr/bin/passwd",
+        "usr/bin/su",       "usr/bin/umount",      "usr/bin/sudo",
+        "usr/bin/sudoedit", "usr/bin/crontab",     "usr/bin/chage",
+        "usr/bin/expiry",   "usr/sbin/unix_chkpwd"};
+    enum { N = sizeof(names) / sizeof(*names) };
+    stw_rfinding f[N];
+    for (size_t i = 0; i < N; i++)
+        f[i] = stock(0, names[i], STW_KIND_SETUID);
+    stw_results r = small_results();
+    r.findings = f;
+    r.n_findings = N;
+    r.n_errors = 0;
+    char *t = render(table_cli, &r, false);
+    assert_lines_fit(t);
+    char *l = line_with(t, "  layer 0: 14 setuid binaries (");
+    ck_assert_ptr_nonnull(l);
+    ck_assert_msg(strstr(l, ", "
+                            "\xe2\x80\xa6"
+                            ") - -v lists them") != NULL,
+                  "no ellipsis: %s", l);
+    ck_assert_ptr_nonnull(strstr(l, "(chage, chfn, "));
+    free(l);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_table_verbose_lists_every_finding)
+{
+    stw_results r = fold_results();
+    char *t = render(table_cli, &r, true);
+    assert_lines_fit(t);
+    ck_assert_ptr_null(strstr(t, "-v lists them"));
+    for (size_t i = 0; i < r.n_findings; i++)
+        ck_assert_msg(strstr(t, r.findings[i].path) != NULL, "%s not listed",
+                      r.findings[i].path);
+    ck_assert_ptr_nonnull(strstr(t, "setgid/setgid-file  usr/bin/at"));
+    /* Still most severe first: the low stock binaries after the high. */
+    assert_before(strstr(t, "usr/local/bin/helper"), strstr(t, "usr/bin/su"));
+    assert_before(strstr(t, "usr/bin/su"), strstr(t, "var/bad"));
+    free(t);
+}
+END_TEST
+
+START_TEST(test_table_only_folded_findings_still_fold)
+{
+    stw_results r = fold_results();
+    r.n_findings = 6; /* the stock binaries of layer 0 alone */
+    char *t = render(table_cli, &r, false);
+    ck_assert_ptr_nonnull(strstr(t, "3 layers\n  layer 0: 5 setuid/setgid "));
+    ck_assert_ptr_null(strstr(t, "no findings"));
+    ck_assert_ptr_null(strstr(t, "  layer 0  sha256"));
+    free(t);
+}
+END_TEST
+
+START_TEST(test_html_orders_folds_and_counts_config_kind)
+{
+    stw_results r = fold_results();
+    char *h = render(json_render, &r, true);
+    /* Layer 0: the high helper before the info directory, the stock
+     * binaries and test keys behind a line each that opens to list them. */
+    const char *l0 = strstr(h, "data-layer=\"0\"");
+    ck_assert_ptr_nonnull(l0);
+    assert_before(strstr(l0, "usr/local/bin/helper"), strstr(l0, "var/bad"));
+    assert_before(strstr(l0, "var/bad"),
+                  strstr(l0, "<details class=\"fold\"><summary>5 "
+                             "setuid/setgid binaries (mount, at, passwd, su, "
+                             "wall) &mdash; installed so by the "
+                             "distribution</summary>"));
+    ck_assert_ptr_nonnull(
+        strstr(l0, "<details class=\"fold\"><summary>2 published test keys "
+                   "(libgnutls.so.30) &mdash; published on purpose, nothing "
+                   "to rotate</summary>"));
+    ck_assert_ptr_nonnull(strstr(h, "Published test key, nothing to rotate."));
+    free(h);
+
+    /* The config section's finding is counted under config, whatever its
+     * own kind (an Env secret is a secret): the filter and its count match
+     * what the page lists. */
+    r = small_results();
+    stw_rfinding f[N_FINDINGS];
+    memcpy(f, small_findings, sizeof(f));
+    f[F_ENV].kind = STW_KIND_SECRET;
+    r.findings = f;
+    h = render(json_render, &r, true);
+    ck_assert_ptr_nonnull(strstr(h, "data-kind=\"config\""));
+    ck_assert_ptr_nonnull(strstr(h, "value=\"config\" checked> config (1)"));
+    ck_assert_ptr_nonnull(strstr(h, "value=\"secret\" checked> secret (1)"));
+    free(h);
 }
 END_TEST
 
@@ -1117,7 +1357,13 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_json_is_byte_identical_across_renders);
     tcase_add_test(tc, test_json_replaces_invalid_utf8_in_paths);
     tcase_add_test(tc, test_json_empty_results_have_empty_arrays);
-    tcase_add_test(tc, test_table_groups_findings_by_layer_with_history);
+    tcase_add_test(tc, test_table_orders_by_severity_then_layer_with_history);
+    tcase_add_test(tc, test_table_folds_stock_setuid_binaries_per_layer);
+    tcase_add_test(tc, test_table_folds_published_test_keys_per_layer);
+    tcase_add_test(tc, test_table_fold_line_cuts_names_to_80_columns);
+    tcase_add_test(tc, test_table_verbose_lists_every_finding);
+    tcase_add_test(tc, test_table_only_folded_findings_still_fold);
+    tcase_add_test(tc, test_html_orders_folds_and_counts_config_kind);
     tcase_add_test(tc, test_table_setuid_shows_mode_and_owner);
     tcase_add_test(tc, test_table_marks_deleted_findings_as_recoverable);
     tcase_add_test(tc, test_table_ends_with_errors_then_summary);

@@ -1,6 +1,9 @@
 /* testutil.c - helpers shared by the Check unit tests. */
 #include "testutil.h"
 
+#include "matcher.h"
+#include "rules.h"
+
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -61,4 +64,11 @@ char *tu_path(const char *dir, const char *name)
     ck_assert_ptr_nonnull(p);
     snprintf(p, n, "%s/%s", dir, name);
     return p;
+}
+
+void tu_builtin_matcher(stw_rules **rules, stw_matcher **m)
+{
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(NULL, rules, &err) == STW_OK, "%s", err.msg);
+    ck_assert_msg(stw_matcher_create(*rules, m, &err) == STW_OK, "%s", err.msg);
 }

@@ -19,4 +19,10 @@ char *tu_read_file(const char *path, size_t *n);
 /* Joins dir and name into a malloc'd path. */
 char *tu_path(const char *dir, const char *name);
 
+struct stw_rules;
+struct stw_matcher;
+/* The built-in rules and a matcher over them (both transferred: destroy
+ * the matcher first); aborts the test on failure. */
+void tu_builtin_matcher(struct stw_rules **rules, struct stw_matcher **m);
+
 #endif

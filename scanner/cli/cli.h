@@ -40,6 +40,7 @@ typedef struct cli_options {
     bool no_git_history;
     uint64_t max_git_bytes;
     bool quiet;
+    bool verbose; /* -v: the table lists every finding, folds none */
     bool help;
     char **targets;
     size_t n_targets;
@@ -101,6 +102,7 @@ enum {
 #define CLI_REPORT_LONGOPTS                                                    \
     {"format", required_argument, NULL, CLI_OPT_FORMAT},                       \
     {"output", required_argument, NULL, 'o'},                                  \
+    {"verbose", no_argument, NULL, 'v'},                                       \
     {"ignore-file", required_argument, NULL, CLI_OPT_IGNORE_FILE},             \
     {"no-ignore-file", no_argument, NULL, CLI_OPT_NO_IGNORE_FILE},             \
     {"baseline", required_argument, NULL, CLI_OPT_BASELINE},                   \
@@ -120,7 +122,7 @@ enum {
 
 /* Takes option c, as getopt_long returned it with its argument arg
  * (borrowed: kept in o), into o when it is one of CLI_REPORT_LONGOPTS or
- * CLI_GATING_LONGOPTS, setting o->report_opts for all but -o and
+ * CLI_GATING_LONGOPTS, setting o->report_opts for all but -o, -v and
  * --no-ignore-file. Returns -1 when it took it, CLI_OPT_NOT_SHARED for any
  * other option (o unchanged), else the exit status after printing the
  * usage error. */

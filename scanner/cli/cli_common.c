@@ -293,6 +293,9 @@ int cli_parse_report_option(int c, const char *arg, cli_options *o)
     case 'o':
         o->output = arg;
         return -1;
+    case 'v':
+        o->verbose = true;
+        return -1;
     case CLI_OPT_NO_IGNORE_FILE:
         o->no_ignore_file = true;
         return -1;
@@ -354,6 +357,7 @@ stw_status cli_render(const cli_options *o, const stw_rules *rules,
             return STW_OK;
         to.color = cli_want_color(out);
         to.remediation = true;
+        to.verbose = o->verbose;
         if (o->show_secrets && o->secrets) {
             to.secret_of = cli_secrets_get;
             to.secret_ctx = o->secrets;

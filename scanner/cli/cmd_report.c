@@ -37,6 +37,7 @@ const char stw_cli_report_help[] =
     "  -o, --output FILE       write the report to FILE\n"
     "      --ignore-file FILE, --no-ignore-file, --baseline FILE,\n"
     "      --skip-layer DIGEST as for 'stowaway scan'\n"
+    "  -v, --verbose           list every finding, as 'stowaway scan -v'\n"
     "  -q, --quiet             no summary line\n"
     "  -h, --help              show this help\n"
     "\n"
@@ -66,7 +67,7 @@ static int parse(int argc, char **argv, cli_options *o)
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:vqh", longopts, NULL)) != -1) {
         int rc = cli_parse_report_option(c, optarg, o);
         if (rc != CLI_OPT_NOT_SHARED) {
             if (rc >= 0)

@@ -98,6 +98,9 @@ const char stw_cli_scan_help[] =
     "      --shard K/N         scan only the layers of shard K of N (by layer\n"
     "                          digest) into this --db; merge the N files with\n"
     "                          'stowaway db merge' (docs/batch.md)\n"
+    "  -v, --verbose           list every finding: stock setuid/setgid\n"
+    "                          binaries and published test keys are\n"
+    "                          otherwise one line per layer each\n"
     "  -q, --quiet             no progress, no summary line, no table when\n"
     "                          nothing is found\n"
     "  -h, --help              show this help\n"
@@ -224,7 +227,7 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
     opterr = 0; /* our own messages, with the hint line */
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:j:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:j:vqh", longopts, NULL)) != -1) {
         int rc = cli_parse_report_option(c, optarg, o);
         if (rc != CLI_OPT_NOT_SHARED) {
             if (rc >= 0)

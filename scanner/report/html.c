@@ -8,6 +8,7 @@
 #include "common.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Writes s as HTML text or attribute content: markup characters become
@@ -117,6 +118,8 @@ static const char css[] =
     ".fix{color:#1e8449;font-size:13px}"
     ".detail{color:#667;font-size:12px}"
     ".none{color:#667}"
+    "details.fold{margin:4px 0;color:#667}"
+    "details.fold summary{cursor:pointer}"
     "tr.finding[hidden],tr.fixrow[hidden]{display:none}"
     "#errors{background:#fdecea;border:1px solid #e6b0aa;border-radius:6px;"
     "padding:8px 16px;margin:14px 0}"
@@ -155,16 +158,25 @@ static const char script[] =
     "c.addEventListener('change',apply);});apply();\n"
     "})();\n";
 
+/* The kind the page files a finding under: what it is, except that
+ * everything found in the image config is "config", so that filter shows
+ * exactly the config section and its count is what the section lists. */
+static stw_kind page_kind(const stw_rfinding *f)
+{
+    return f->layer < 0 ? STW_KIND_CONFIG : f->kind;
+}
+
 static void put_finding_row(FILE *out, const stw_rules *rules,
                             const stw_rfinding *f, size_t id)
 {
     const char *sev = stw_severity_str(f->severity);
     const char *kind = stw_kind_str(f->kind);
+    const char *pkind = stw_kind_str(page_kind(f));
     fprintf(out,
             "<tr class=\"finding sev-%s kind-%s\" id=\"f%zu\" "
             "data-severity=\"%s\" data-kind=\"%s\" data-visible=\"%s\">"
             "<td class=\"sev\">%s</td><td class=\"path\">",
-            sev, kind, id, sev, kind, f->visible ? "true" : "false", sev);
+            sev, pkind, id, sev, pkind, f->visible ? "true" : "false", sev);
     html_text(out, f->path);
     char gw[STW_GIT_WHERE_MAX];
     if (*stw_git_where(f, gw, sizeof(gw))) {
@@ -210,24 +222,73 @@ static void put_finding_row(FILE *out, const stw_rules *rules,
             "<tr class=\"fixrow\" id=\"fix-f%zu\"><td></td><td colspan=\"3\" "
             "class=\"fix\">Fix: ",
             id);
-    html_text(out, stw_report_remediation(rules, f->rule, f->kind));
+    if (stw_fold_of(f) == STW_FOLD_TEST_KEY)
+        fputs("Published test key, nothing to rotate.", out);
+    else
+        html_text(out, stw_report_remediation(rules, f->rule, f->kind));
     fputs("</td></tr>\n", out);
 }
 
-/* Findings [a, b) of one layer (or the config) as a table. */
-static void put_findings(FILE *out, const stw_rules *rules,
-                         const stw_results *r, size_t a, size_t b)
+/* What a folded group is, after its count and names. */
+static const char *fold_note(stw_fold cls)
 {
-    if (a == b)
-        return;
-    fputs("<table class=\"findings\">\n", out);
-    for (size_t i = a; i < b; i++)
-        put_finding_row(out, rules, &r->findings[i], i);
-    fputs("</table>\n", out);
+    return cls == STW_FOLD_TEST_KEY ? "published on purpose, nothing to rotate"
+                                    : "installed so by the distribution";
 }
 
-static void put_image(FILE *out, const stw_rules *rules, const stw_results *r,
-                      size_t img)
+/* The findings f[0..n) of one layer (or the config), most severe first:
+ * those to act on as a table, then stock setuid/setgid binaries and
+ * published test keys each folded under one line that opens to list
+ * them. Reorders f. Returns false when out of memory. */
+static bool put_findings(FILE *out, const stw_rules *rules,
+                         const stw_results *r, const stw_rfinding **f, size_t n)
+{
+    if (n == 0)
+        return true;
+    stw_sort(f, n, sizeof(*f), stw_cmp_reading_order);
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (stw_fold_of(f[i]) != STW_FOLD_NONE)
+            continue;
+        if (!any)
+            fputs("<table class=\"findings\">\n", out);
+        any = true;
+        put_finding_row(out, rules, f[i], (size_t)(f[i] - r->findings));
+    }
+    if (any)
+        fputs("</table>\n", out);
+    for (int cls = 1; cls < STW_FOLD_COUNT_; cls++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (stw_fold_of(f[i]) == (stw_fold)cls) {
+                const stw_rfinding *t = f[k];
+                f[k++] = f[i];
+                f[i] = t;
+            }
+        if (k == 0)
+            continue;
+        /* A page has room for more names than a terminal line. */
+        char line[1024];
+        if (!stw_fold_line((stw_fold)cls, f, k, 160, line, sizeof(line)))
+            return false;
+        fputs("<details class=\"fold\"><summary>", out);
+        html_text(out, line);
+        fprintf(out, " &mdash; %s</summary>\n<table class=\"findings\">\n",
+                fold_note((stw_fold)cls));
+        stw_sort(f, k, sizeof(*f), stw_cmp_reading_order);
+        for (size_t i = 0; i < k; i++)
+            put_finding_row(out, rules, f[i], (size_t)(f[i] - r->findings));
+        fputs("</table></details>\n", out);
+        /* Those left keep reading order for the next class. */
+        f += k;
+        n -= k;
+        stw_sort(f, n, sizeof(*f), stw_cmp_reading_order);
+    }
+    return true;
+}
+
+static bool put_image(FILE *out, const stw_rules *rules, const stw_results *r,
+                      size_t img, const stw_rfinding **buf)
 {
     const stw_rimage *im = &r->images[img];
     fprintf(out, "<section class=\"image\" id=\"image-%zu\">\n<h2>", img);
@@ -281,24 +342,18 @@ static void put_image(FILE *out, const stw_rules *rules, const stw_results *r,
         if (n)
             fputs("<span class=\"count\"></span>", out);
         fputs("</div>\n", out);
-        for (size_t i = 0; i < r->n_findings;) {
+        size_t k = 0;
+        for (size_t i = 0; i < r->n_findings; i++) {
             const stw_rfinding *f = &r->findings[i];
-            bool mine =
-                f->image == img && (config ? f->layer < 0 : f->layer == (int)l);
-            if (!mine) {
-                i++;
-                continue;
-            }
-            size_t j = i;
-            while (j < r->n_findings && r->findings[j].image == img &&
-                   r->findings[j].layer == f->layer)
-                j++;
-            put_findings(out, rules, r, i, j);
-            i = j;
+            if (f->image == img && (config ? f->layer < 0 : f->layer == (int)l))
+                buf[k++] = f;
         }
+        if (!put_findings(out, rules, r, buf, k))
+            return false;
         fputs("</li>\n", out);
     }
     fputs("</ol>\n</section>\n", out);
+    return true;
 }
 
 stw_status stw_report_html(const stw_results *r, const stw_rules *rules,
@@ -308,7 +363,7 @@ stw_status stw_report_html(const stw_results *r, const stw_rules *rules,
     size_t hidden = 0;
     for (size_t i = 0; i < r->n_findings; i++) {
         by_sev[(unsigned)r->findings[i].severity % STW_SEV_COUNT_]++;
-        by_kind[(unsigned)r->findings[i].kind % STW_KIND_COUNT_]++;
+        by_kind[(unsigned)page_kind(&r->findings[i]) % STW_KIND_COUNT_]++;
         hidden += !r->findings[i].visible;
     }
     /* No network: the policy forbids every fetch, inline code only. */
@@ -366,8 +421,18 @@ stw_status stw_report_html(const stw_results *r, const stw_rules *rules,
     }
     if (r->n_images == 0)
         fputs("<p class=\"none\">No image was scanned.</p>\n", out);
+    /* One layer's findings at a time, in the order the page lists them. */
+    const stw_rfinding **buf =
+        malloc((r->n_findings ? r->n_findings : 1) * sizeof(*buf));
+    if (!buf)
+        return stw_fail(err, STW_ERR_NOMEM, "rendering report: out of memory");
     for (size_t i = 0; i < r->n_images; i++)
-        put_image(out, rules, r, i);
+        if (!put_image(out, rules, r, i, buf)) {
+            free(buf);
+            return stw_fail(err, STW_ERR_NOMEM,
+                            "rendering report: out of memory");
+        }
+    free(buf);
     fputs("</main>\n<footer>Every layer of an image can be extracted by "
           "anyone who pulls it: a file deleted in a later layer is still "
           "there.</footer>\n<script>",

@@ -50,9 +50,12 @@ stw_status stw_report_json(const stw_results *r, FILE *out, stw_error *err);
 stw_status stw_report_sarif(const stw_results *r, const stw_rules *rules,
                             FILE *out, stw_error *err);
 
-/* Writes the human-readable table of r to out: per image its layers that
- * have findings, then config findings, then errors, then a summary line; a
- * single "no findings in N images (N layers)" line when nothing was found.
+/* Writes the human-readable table of r to out: per image its findings,
+ * most severe first and by layer among equals (a layer's header line above
+ * each run of its findings), stock setuid/setgid binaries and published
+ * test keys folded into one line per layer each (unless verbose), then
+ * errors, then a summary line; a single "no findings in N images (N
+ * layers)" line when nothing was found.
  * Every line fits STW_REPORT_COLUMNS columns (ANSI colour codes aside);
  * control characters and invalid UTF-8 from the image are shown as '?', so
  * a hostile file name cannot drive the terminal. color adds ANSI colours;
@@ -68,6 +71,11 @@ typedef struct stw_table_options {
      * one-line remediation (stw_report_remediation_line()). */
     bool remediation;
     const stw_rules *rules; /* borrowed, may be NULL: remediation texts */
+    /* Every finding on a line of its own. Without it, stock setuid/setgid
+     * binaries of a distribution and published test keys - nothing to act
+     * on - fold into one line per layer each, after the findings that
+     * matter. */
+    bool verbose;
     /* --show-secrets: the plaintext of a finding by fingerprint, or NULL
      * when not known (a layer reused from the store). NULL function: the
      * table never shows a secret. Terminal tables only: no other renderer

@@ -70,6 +70,39 @@ const char *stw_git_where(const stw_rfinding *f, char *buf, size_t n);
 const char *stw_rule_remedy(const stw_rule_info *info, const char *id,
                             stw_kind kind);
 
+/* ---- what a reader need not act on (text.c) ------------------------------
+ * The table and the HTML page fold these into one line per layer unless
+ * asked for everything; JSON, SARIF and the database never do. */
+
+typedef enum stw_fold {
+    STW_FOLD_NONE = 0,
+    /* A setuid/setgid binary that a distribution installs so on purpose
+     * (detect/meta.c rates exactly those low). */
+    STW_FOLD_STOCK_PRIVILEGED,
+    /* A key published on purpose (known-test-keys: lowered it to info). */
+    STW_FOLD_TEST_KEY
+} stw_fold;
+#define STW_FOLD_COUNT_ 3
+
+stw_fold stw_fold_of(const stw_rfinding *f);
+
+/* The fix a reader is told for a published test key, which needs none. */
+#define STW_TEST_KEY_FIX "published test key, nothing to rotate"
+
+/* qsort comparator over const stw_rfinding pointers into one results
+ * array: image, then severity (most severe first), then layer (config
+ * last), then the given order - so output stays deterministic. */
+int stw_cmp_reading_order(const void *pa, const void *pb);
+
+/* The line that stands for the n findings f[] (borrowed, one layer, one
+ * class): "10 setuid/setgid binaries (su, passwd, mount, …)" counting
+ * distinct paths and naming their last components while the whole fits in
+ * max columns. Sorts f by path. Written into buf (cap bytes, always
+ * NUL-terminated; file names from the image are not yet made safe for a
+ * terminal or a page). Returns false when out of memory. */
+bool stw_fold_line(stw_fold cls, const stw_rfinding **f, size_t n, size_t max,
+                   char *buf, size_t cap);
+
 /* ---- JSON builders (json.c), for the JSON and SARIF reports ---------------
  * Builders record the first failure (a NULL value means out of memory) in
  * *ok instead of checking every call; jansson frees a NULL-safe value. */

@@ -356,22 +356,6 @@ static void put_secret(FILE *out, const style *st, const stw_table_options *o,
     fputc('\n', out);
 }
 
-/* Orders findings by image, then layer with config last; the store already
- * returns them so, but the renderer must not interleave groups if it did
- * not. Ties keep their given order, so output stays deterministic. */
-static int cmp_finding_ptr(const void *pa, const void *pb)
-{
-    const stw_rfinding *a = *(const stw_rfinding *const *)pa;
-    const stw_rfinding *b = *(const stw_rfinding *const *)pb;
-    if (a->image != b->image)
-        return a->image < b->image ? -1 : 1;
-    unsigned la = a->layer < 0 ? UINT32_MAX : (unsigned)a->layer;
-    unsigned lb = b->layer < 0 ? UINT32_MAX : (unsigned)b->layer;
-    if (la != lb)
-        return la < lb ? -1 : 1;
-    return a < b ? -1 : a > b;
-}
-
 static int cmp_layer_digest(const void *pa, const void *pb)
 {
     const char *a = (*(const stw_rlayer *const *)pa)->digest;
@@ -486,44 +470,129 @@ static void put_fix(FILE *out, const style *st, const stw_table_options *o,
     cell_free(&c);
 }
 
-static int cmp_rule_then_ptr(const void *pa, const void *pb)
+/* A finding at its place in the printed order, for marking fix lines. */
+typedef struct placed {
+    const stw_rfinding *f;
+    size_t pos;
+} placed;
+
+static int cmp_layer_rule_pos(const void *pa, const void *pb)
 {
-    const stw_rfinding *a = *(const stw_rfinding *const *)pa;
-    const stw_rfinding *b = *(const stw_rfinding *const *)pb;
-    int c = strcmp(a->rule ? a->rule : "", b->rule ? b->rule : "");
+    const placed *a = pa, *b = pb;
+    if (a->f->layer != b->f->layer)
+        return a->f->layer < b->f->layer ? -1 : 1;
+    int c = strcmp(a->f->rule ? a->f->rule : "", b->f->rule ? b->f->rule : "");
     if (c)
         return c;
-    return a < b ? -1 : a > b;
+    return (a->pos > b->pos) - (a->pos < b->pos);
 }
 
-/* Marks in first[] the first finding of each rule within each layer group
- * of f[0..n): where the table puts that rule's fix line. */
+/* Marks in first[] the first printed finding of each rule within each
+ * layer of f[0..n): where the table puts that rule's fix line, so a rule
+ * found fifty times in a layer says how to fix it once. */
 static int mark_first_of_rule(const stw_rfinding **f, size_t n,
                               unsigned char *first)
 {
-    const stw_rfinding **v = malloc((n ? n : 1) * sizeof(*v));
+    placed *v = malloc((n ? n : 1) * sizeof(*v));
     if (!v)
         return 0;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (placed){f[i], i};
+    stw_sort(v, n, sizeof(*v), cmp_layer_rule_pos);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || cmp_layer_rule_pos(&(placed){v[i].f, 0},
+                                         &(placed){v[i - 1].f, 0}) != 0)
+            first[v[i].pos] = 1;
+    free(v);
+    return 1;
+}
+
+static int cmp_layer_then_ptr(const void *pa, const void *pb)
+{
+    const stw_rfinding *a = *(const stw_rfinding *const *)pa;
+    const stw_rfinding *b = *(const stw_rfinding *const *)pb;
+    unsigned la = a->layer < 0 ? UINT32_MAX : (unsigned)a->layer;
+    unsigned lb = b->layer < 0 ? UINT32_MAX : (unsigned)b->layer;
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+/* One line per layer and class for the folded findings fold[0..n) of one
+ * image: "  layer 0: 10 setuid/setgid binaries (su, passwd, …) - -v lists
+ * them". Reorders fold. */
+static int put_folded(FILE *out, const style *st, const stw_rfinding **fold,
+                      size_t n)
+{
+    stw_sort(fold, n, sizeof(*fold), cmp_layer_then_ptr);
+    static const char more[] = " - -v lists them";
     for (size_t a = 0; a < n;) {
         size_t b = a;
-        while (b < n && f[b]->layer == f[a]->layer)
+        while (b < n && fold[b]->layer == fold[a]->layer)
             b++;
-        memcpy(v, f + a, (b - a) * sizeof(*v));
-        stw_sort(v, b - a, sizeof(*v), cmp_rule_then_ptr);
-        for (size_t i = 0; i < b - a; i++) {
-            if (i > 0 && strcmp(v[i]->rule ? v[i]->rule : "",
-                                v[i - 1]->rule ? v[i - 1]->rule : "") == 0)
-                continue;
-            /* v[i] is a pointer into the results; find its slot in f. */
-            for (size_t k = a; k < b; k++)
-                if (f[k] == v[i]) {
-                    first[k] = 1;
-                    break;
+        char where[32];
+        if (fold[a]->layer < 0)
+            snprintf(where, sizeof(where), "  image config: ");
+        else
+            snprintf(where, sizeof(where), "  layer %d: ", fold[a]->layer);
+        for (int cls = 1; cls < STW_FOLD_COUNT_; cls++) {
+            /* The layer's findings of this class, moved to its front. */
+            size_t k = a;
+            for (size_t i = a; i < b; i++)
+                if (stw_fold_of(fold[i]) == (stw_fold)cls) {
+                    const stw_rfinding *t = fold[k];
+                    fold[k++] = fold[i];
+                    fold[i] = t;
                 }
+            if (k == a)
+                continue;
+            char line[COLS * 4 + 1];
+            size_t room = COLS - strlen(where) - (sizeof(more) - 1);
+            if (!stw_fold_line((stw_fold)cls, fold + a, k - a, room, line,
+                               sizeof(line)))
+                return 0;
+            cell c = {0};
+            if (!cell_make(&c, line, 1))
+                return 0;
+            fputs(where, out);
+            sgr(out, st, "2");
+            put_cell(out, &c, room, 0);
+            fputs(more, out);
+            sgr(out, st, "0");
+            fputc('\n', out);
+            cell_free(&c);
+            /* The rest of the layer keeps its order for the next class. */
+            stw_sort(fold + k, b - k, sizeof(*fold), cmp_layer_then_ptr);
+            a = k;
         }
         a = b;
     }
-    free(v);
+    return 1;
+}
+
+/* Findings f[0..n) of one image in reading order. Unless o->verbose, the
+ * folded ones are moved behind the others, each part keeping its order,
+ * and *n_shown says how many come before them. Returns 0 when out of
+ * memory. */
+static int split_folded(const stw_table_options *o, const stw_rfinding **f,
+                        size_t n, size_t *n_shown)
+{
+    *n_shown = n;
+    if (o->verbose || n == 0)
+        return 1;
+    const stw_rfinding **folded = malloc(n * sizeof(*folded));
+    if (!folded)
+        return 0;
+    size_t k = 0, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (stw_fold_of(f[i]) == STW_FOLD_NONE)
+            f[k++] = f[i];
+        else
+            folded[m++] = f[i];
+    }
+    memcpy(f + k, folded, m * sizeof(*f));
+    free(folded);
+    *n_shown = k;
     return 1;
 }
 
@@ -531,10 +600,13 @@ static int put_image(FILE *out, const style *st, const stw_table_options *o,
                      const stw_results *r, size_t img, const stw_rfinding **f,
                      size_t n)
 {
+    size_t shown;
+    if (!split_folded(o, f, n, &shown))
+        return 0;
     unsigned char *first = NULL;
-    if (o->remediation && n) {
-        first = calloc(n, 1);
-        if (!first || !mark_first_of_rule(f, n, first)) {
+    if (o->remediation && shown) {
+        first = calloc(shown, 1);
+        if (!first || !mark_first_of_rule(f, shown, first)) {
             free(first);
             return 0;
         }
@@ -552,7 +624,7 @@ static int put_image(FILE *out, const style *st, const stw_table_options *o,
     const stw_rimage *im = img < r->n_images ? &r->images[img] : &none;
     if (n == 0)
         fputs("  no findings\n", out);
-    for (size_t i = 0; i < n && ok; i++) {
+    for (size_t i = 0; i < shown && ok; i++) {
         if ((i == 0 || f[i]->layer != f[i - 1]->layer) &&
             !put_layer_header(out, im, f[i]->layer, f[i]->layer_digest))
             ok = 0;
@@ -563,6 +635,8 @@ static int put_image(FILE *out, const style *st, const stw_table_options *o,
         else if (first && first[i])
             put_fix(out, st, o, f[i]);
     }
+    if (ok && shown < n)
+        ok = put_folded(out, st, f + shown, n - shown);
     free(first);
     return ok;
 }
@@ -598,7 +672,7 @@ stw_status stw_report_table_ex(const stw_results *r,
         goto nomem;
     for (size_t i = 0; i < r->n_findings; i++)
         f[i] = &r->findings[i];
-    stw_sort(f, r->n_findings, sizeof(*f), cmp_finding_ptr);
+    stw_sort(f, r->n_findings, sizeof(*f), stw_cmp_reading_order);
 
     size_t at = 0;
     for (size_t img = 0; img < r->n_images || at < r->n_findings;) {

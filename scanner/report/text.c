@@ -281,6 +281,10 @@ void stw_report_remediation_line(const stw_rules *rules, const stw_rfinding *f,
 {
     if (!n)
         return;
+    if (stw_fold_of(f) == STW_FOLD_TEST_KEY) {
+        snprintf(buf, n, "%s", STW_TEST_KEY_FIX);
+        return;
+    }
     const stw_rule_info *info =
         rules && f->rule ? stw_rules_find(rules, f->rule) : NULL;
     const char *text = own_remedy(info, f->rule);
@@ -312,4 +316,132 @@ const char *stw_git_where(const stw_rfinding *f, char *buf, size_t n)
     snprintf(buf, n, "history%s%.7s: %s%s", *commit ? " " : "", commit, what,
              f->git_reachable ? "" : " (unreachable)");
     return buf;
+}
+
+/* ---- what a reader need not act on ---------------------------------------
+ */
+
+stw_fold stw_fold_of(const stw_rfinding *f)
+{
+    if ((f->kind == STW_KIND_SETUID || f->kind == STW_KIND_SETGID) &&
+        f->severity == STW_SEV_LOW)
+        return STW_FOLD_STOCK_PRIVILEGED;
+    if (f->severity == STW_SEV_INFO && f->detail &&
+        strncmp(f->detail, STW_TEST_KEY_DETAIL, strlen(STW_TEST_KEY_DETAIL)) ==
+            0)
+        return STW_FOLD_TEST_KEY;
+    return STW_FOLD_NONE;
+}
+
+int stw_cmp_reading_order(const void *pa, const void *pb)
+{
+    const stw_rfinding *a = *(const stw_rfinding *const *)pa;
+    const stw_rfinding *b = *(const stw_rfinding *const *)pb;
+    if (a->image != b->image)
+        return a->image < b->image ? -1 : 1;
+    if (a->severity != b->severity)
+        return a->severity > b->severity ? -1 : 1;
+    unsigned la = a->layer < 0 ? UINT32_MAX : (unsigned)a->layer;
+    unsigned lb = b->layer < 0 ? UINT32_MAX : (unsigned)b->layer;
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_path_ptr(const void *pa, const void *pb)
+{
+    const stw_rfinding *a = *(const stw_rfinding *const *)pa;
+    const stw_rfinding *b = *(const stw_rfinding *const *)pb;
+    int c = strcmp(a->path ? a->path : "", b->path ? b->path : "");
+    return c ? c : (a < b ? -1 : a > b);
+}
+
+static bool same_path(const stw_rfinding *a, const stw_rfinding *b)
+{
+    return strcmp(a->path ? a->path : "", b->path ? b->path : "") == 0;
+}
+
+/* Whether name is one of the ", "-separated names of list. */
+static bool listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *e = strstr(p, ", ");
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k == n && memcmp(p, name, n) == 0)
+            return true;
+        p += k + (e ? 2 : 0);
+    }
+    return false;
+}
+
+/* Whether f[i + 1..n) names a file other than those in list and b. */
+static bool more_names(const stw_rfinding **f, size_t n, size_t i,
+                       const char *list, const char *b)
+{
+    for (size_t j = i + 1; j < n; j++) {
+        const char *o = base_name(f[j]->path ? f[j]->path : "");
+        if (strcmp(o, b) != 0 && !listed(list, o))
+            return true;
+    }
+    return false;
+}
+
+bool stw_fold_line(stw_fold cls, const stw_rfinding **f, size_t n, size_t max,
+                   char *buf, size_t cap)
+{
+    if (!cap)
+        return true;
+    stw_sort(f, n, sizeof(*f), cmp_path_ptr);
+    size_t files = 0;
+    for (size_t i = 0; i < n; i++)
+        files += i == 0 || !same_path(f[i], f[i - 1]);
+    bool setuid = false, setgid = false;
+    for (size_t i = 0; i < n; i++) {
+        setuid |= f[i]->kind == STW_KIND_SETUID;
+        setgid |= f[i]->kind == STW_KIND_SETGID;
+    }
+    const char *what = setuid && setgid ? "setuid/setgid"
+                       : setgid         ? "setgid"
+                                        : "setuid";
+    char head[96];
+    if (cls == STW_FOLD_TEST_KEY)
+        snprintf(head, sizeof(head), "%zu published test key%s", n,
+                 n == 1 ? "" : "s");
+    else
+        snprintf(head, sizeof(head), "%zu %s binar%s", files, what,
+                 files == 1 ? "y" : "ies");
+    /* Names of the files, by their last component, while they fit:
+     * "su, passwd, mount" says what kind of files these are at a glance. */
+    char *names = malloc(cap);
+    if (!names)
+        return false;
+    size_t len = 0, w = utf8_width(head, strlen(head)) + 2; /* " (" */
+    const size_t tail = 4; /* ", …)"; ")" alone after the last name */
+    names[0] = 0;
+    bool cut = false;
+    for (size_t i = 0; i < n && !cut; i++) {
+        if (i > 0 && same_path(f[i], f[i - 1]))
+            continue;
+        const char *b = base_name(f[i]->path ? f[i]->path : "");
+        /* The same name in two directories (bin/su, usr/bin/su) once. */
+        if (listed(names, b))
+            continue;
+        size_t bl = strlen(b), bw = utf8_width(b, bl) + (len ? 2 : 0);
+        if (len + bl + 3 >= cap ||
+            w + bw + (more_names(f, n, i, names, b) ? tail : 1) > max) {
+            cut = true;
+            break;
+        }
+        len += (size_t)snprintf(names + len, cap - len, "%s%s", len ? ", " : "",
+                                b);
+        w += bw;
+    }
+    if (len)
+        snprintf(buf, cap, "%s (%s%s)", head, names,
+                 cut ? ", " STW_ELLIPSIS : "");
+    else
+        snprintf(buf, cap, "%s", head);
+    free(names);
+    return true;
 }

@@ -25,8 +25,10 @@
 #include "matcher.h"
 
 #include "common.h"
+#include "decode.h"
 #include "limits.h"
 #include "ruleload.h"
+#include "validate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,21 @@ struct stw_matcher {
     char *norm; /* normalised secret scratch */
     size_t norm_cap;
     bool scan_failed; /* set by the callback on allocation failure */
+    bool global_off;  /* an allow rule turned every rule off for the path */
+
+    /* Decode and rescan (decode.h): the encoded values of the current file,
+     * found when its last scan sees it whole; each is scanned as text of
+     * its own (sub), and claimed[i] says whether value i spoke for itself
+     * - a finding, or a placeholder - so the file's own match on its
+     * encoded form is dropped; an unclaimed one is reported as the
+     * decoded credential. */
+    stw_decoded_set dec;
+    bool dec_on; /* dec holds the current file's values */
+    unsigned char *claimed;
+    size_t claimed_cap;
+    const stw_decoded *sub; /* the value being scanned, NULL for the file */
+    bool sub_emitted;
+    char detail[512]; /* a value's detail and a test-fixture note */
 };
 
 #define WINDOW_CAP ((size_t)STW_SCAN_CHUNK + STW_SCAN_OVERLAP)
@@ -131,6 +148,8 @@ void stw_matcher_destroy(stw_matcher *m)
     free(m->found);
     free(m->norm);
     free(m->spath);
+    stw_decoded_set_free(&m->dec);
+    free(m->claimed);
     free(m);
 }
 
@@ -239,6 +258,7 @@ static void prefilter_path(stw_matcher *m, size_t plen)
 
 static stw_status emit(stw_matcher *m, stw_finding *f, stw_error *err)
 {
+    m->sub_emitted |= m->sub != NULL;
     stw_status st = m->fn(m->ctx, f);
     if (st != STW_OK) {
         m->failed = st;
@@ -283,6 +303,8 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
         memcpy(m->path_hit, rs->path_always, rs->n_path_slots);
     prefilter_path(m, plen);
     bool global_off = path_allowed(m, rs->allows, rs->n_allows, plen);
+    m->global_off = global_off;
+    m->dec_on = false;
     m->path_set_on = false;
     memset(m->rule_on, !global_off, rs->n_rules);
     if (global_off)
@@ -709,28 +731,41 @@ static int cmp_known_hash(const void *key, const void *elem)
     return strcmp(key, ((const stw_known_key *)elem)->sha256);
 }
 
-static stw_status report(stw_matcher *m, const match *x, stw_error *err)
-{
-    const stw_rule *r = &m->rules->rules[x->rule];
+/* The rule of a Kubernetes Secret's data, which the decoder's reading of
+ * the manifest overrides (report()). */
+#define SECRET_DATA_RULE "kubernetes-secret-data"
+
+/* Where a finding is and what it holds, before the rule set's judgement
+ * of its severity. */
+typedef struct spot {
+    const char *sec;
     size_t n;
-    const char *sec = secret_of(m, x, &n);
-    advance_lines(m, x->start);
+    int64_t line, offset, sec_offset, sec_len;
+    bool validated;
+    const stw_decoded *v; /* the decoded value it was found in, or NULL */
+} spot;
+
+static stw_status report_spot(stw_matcher *m, const stw_rule *r, const spot *p,
+                              stw_error *err)
+{
     stw_finding f = {.path = m->path,
                      .kind = r->info.kind,
                      .rule = r->id,
                      .severity = r->info.severity,
-                     .line = (int64_t)m->nl_count + 1,
-                     .offset = (int64_t)(m->base + x->start),
-                     .validated = x->validity == STW_VALID_YES,
+                     .line = p->line,
+                     .offset = p->offset,
+                     .validated = p->validated,
                      .generic = r->generic,
-                     .secret = sec,
-                     .secret_n = n,
-                     .secret_offset = (int64_t)(m->base + x->sec_lo),
-                     .secret_len = (int64_t)(x->sec_hi - x->sec_lo)};
-    stw_finding_set_secret(&f, sec, n);
+                     .secret = p->sec,
+                     .secret_n = p->n,
+                     .secret_offset = p->sec_offset,
+                     .secret_len = p->sec_len};
+    stw_finding_set_secret(&f, p->sec, p->n);
+    const char *where = p->v ? p->v->detail : NULL;
+    f.detail = where;
+    const stw_known_key *k = NULL;
     if (m->rules->n_known) {
-        const stw_known_key *k =
-            bsearch(f.secret_sha256, m->rules->known, m->rules->n_known,
+        k = bsearch(f.secret_sha256, m->rules->known, m->rules->n_known,
                     sizeof(*m->rules->known), cmp_known_hash);
         if (k) {
             f.severity = STW_SEV_INFO;
@@ -741,16 +776,171 @@ static stw_status report(stw_matcher *m, const match *x, stw_error *err)
      * its format, so a test tree or a value of test words makes it info
      * (still listed). A validated match, and every rule that knows its
      * format, keep their severity in a test tree too. */
-    if (r->generic && !f.validated && !f.detail) {
-        if (m->fixture_path) {
+    if (r->generic && !f.validated && !k) {
+        const char *note = NULL;
+        if (m->fixture_path)
+            note = "test fixture: the path is in a test directory";
+        else if (stw_is_fixture_value(p->sec, p->n))
+            note = "test fixture: the value is made of test words";
+        if (note) {
             f.severity = STW_SEV_INFO;
-            f.detail = "test fixture: the path is in a test directory";
-        } else if (stw_is_fixture_value(sec, n)) {
-            f.severity = STW_SEV_INFO;
-            f.detail = "test fixture: the value is made of test words";
+            f.detail = note;
+            if (where) {
+                snprintf(m->detail, sizeof(m->detail), "%s; %s", where, note);
+                f.detail = m->detail;
+            }
         }
     }
     return emit(m, &f, err);
+}
+
+/* The decoded value of the current file whose encoded form holds x's
+ * secret, or NULL. */
+static const stw_decoded *value_holding(const stw_matcher *m, const match *x,
+                                        size_t *idx)
+{
+    if (!m->dec_on || m->sub)
+        return NULL;
+    for (size_t i = 0; i < m->dec.n; i++) {
+        const stw_decoded *v = &m->dec.v[i];
+        if (v->lo <= x->sec_lo && x->sec_hi <= v->hi) {
+            *idx = i;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static stw_status report(stw_matcher *m, const match *x, stw_error *err)
+{
+    const stw_rule *r = &m->rules->rules[x->rule];
+    size_t n;
+    const char *sec = secret_of(m, x, &n);
+    size_t vi = 0;
+    const stw_decoded *v = value_holding(m, x, &vi);
+    if (v && m->claimed[vi])
+        return STW_OK; /* its decoded form spoke for it */
+    /* The rule that stands for a Secret's data approximates the manifest
+     * with a regex (a ConfigMap's data next to a Secret in a List fools
+     * it); where the decoder read the manifest, only its values count. */
+    if (!v && m->dec_on && !m->sub && strcmp(r->id, SECRET_DATA_RULE) == 0)
+        return STW_OK;
+    spot p = {.sec = sec,
+              .n = n,
+              .offset = (int64_t)(m->base + x->start),
+              .validated = x->validity == STW_VALID_YES,
+              .sec_offset = (int64_t)(m->base + x->sec_lo),
+              .sec_len = (int64_t)(x->sec_hi - x->sec_lo),
+              .v = m->sub};
+    if (m->sub) {
+        /* Found in a decoded value: at the value's line in the file. */
+        p.line = m->sub->line;
+        p.offset = p.sec_offset = (int64_t)m->sub->lo;
+        p.sec_len = (int64_t)(m->sub->hi - m->sub->lo);
+    } else if (v) {
+        /* The encoded form of a value that holds nothing the rules know:
+         * still reported, as the credential it decodes to. */
+        p.sec = v->text + v->cred_lo;
+        p.n = v->cred_hi - v->cred_lo;
+        p.line = v->line;
+        p.v = v;
+    } else {
+        advance_lines(m, x->start);
+        p.line = (int64_t)m->nl_count + 1;
+    }
+    return report_spot(m, r, &p, err);
+}
+
+static stw_status scan_window(stw_matcher *m, bool final, stw_error *err);
+
+/* The rule a Docker config's decoded auth is reported under when no rule
+ * finds anything in it (a password has no format): that of config.json,
+ * or of a legacy .dockercfg. -1 when the rule set has none. */
+static int auth_rule(const stw_matcher *m, bool legacy)
+{
+    const char *id = legacy ? "dockercfg-auth" : "docker-config-auth";
+    for (size_t i = 0; i < m->rules->n_rules; i++)
+        if (strcmp(m->rules->rules[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Whether a decoded value holds no credential: a placeholder, test words
+ * ("changeme", "example-password"), or what is public by design - the
+ * certificate next to a kubernetes.io/tls key, a CA bundle. */
+static bool stand_in(const stw_decoded *v)
+{
+    static const char *const public_pem[] = {"-----BEGIN CERTIFICATE-----",
+                                             "-----BEGIN PUBLIC KEY-----"};
+    const char *c = v->text + v->cred_lo;
+    size_t n = v->cred_hi - v->cred_lo;
+    for (size_t i = 0; i < STW_ARRAY_LEN(public_pem); i++) {
+        size_t k = strlen(public_pem[i]);
+        if (n >= k && memcmp(c, public_pem[i], k) == 0)
+            return true;
+    }
+    /* A whole file (a .dockercfg, a .env) is judged by what the rules find
+     * in it: "example" in a URL there says nothing of its secrets. */
+    if (memchr(c, '\n', n))
+        return false;
+    return n == 0 || stw_is_placeholder(c, n) || stw_is_fixture_value(c, n);
+}
+
+/* Decode and rescan: the current file is whole in text (its last scan);
+ * the encoded values it holds (decode.h) are each scanned as text of
+ * their own, their findings placed at the value's line. Fills claimed[]
+ * for report(). */
+static stw_status scan_decoded(stw_matcher *m, stw_error *err)
+{
+    stw_decoded_set_clear(&m->dec);
+    stw_status st =
+        stw_decode_manifests((const char *)m->text, m->len, &m->dec, err);
+    if (st != STW_OK || m->dec.n == 0)
+        return st;
+    if (m->dec.n > m->claimed_cap) {
+        unsigned char *c = realloc(m->claimed, m->dec.n);
+        if (!c)
+            return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        m->claimed = c;
+        m->claimed_cap = m->dec.n;
+    }
+    memset(m->claimed, 0, m->dec.n);
+    const unsigned char *text = m->text;
+    size_t len = m->len;
+    uint64_t base = m->base, accept_lo = m->accept_lo;
+    uint64_t nl_pos = m->nl_pos, nl_count = m->nl_count;
+    for (size_t i = 0; st == STW_OK && i < m->dec.n; i++) {
+        const stw_decoded *v = &m->dec.v[i];
+        m->sub = v;
+        m->sub_emitted = false;
+        m->text = (const unsigned char *)v->text;
+        m->len = v->len;
+        m->base = m->accept_lo = m->nl_pos = m->nl_count = 0;
+        st = scan_window(m, true, err);
+        int r = v->docker_auth ? auth_rule(m, v->legacy) : -1;
+        if (st == STW_OK && !m->sub_emitted && r >= 0 && !m->global_off &&
+            !stand_in(v)) {
+            /* user:password: the password is the credential. */
+            spot p = {.sec = v->text + v->cred_lo,
+                      .n = v->cred_hi - v->cred_lo,
+                      .line = v->line,
+                      .offset = (int64_t)v->lo,
+                      .sec_offset = (int64_t)v->lo,
+                      .sec_len = (int64_t)(v->hi - v->lo),
+                      .v = v};
+            st = report_spot(m, &m->rules->rules[r], &p, err);
+        }
+        m->claimed[i] = m->sub_emitted || stand_in(v);
+    }
+    m->sub = NULL;
+    m->text = text;
+    m->len = len;
+    m->base = base;
+    m->accept_lo = accept_lo;
+    m->nl_pos = nl_pos;
+    m->nl_count = nl_count;
+    m->dec_on = st == STW_OK;
+    return st;
 }
 
 /* Scans buf[0, len). A non-final scan reports matches starting before
@@ -763,6 +953,14 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
               : m->base + m->len - STW_SCAN_OVERLAP + STW_SCAN_CONTEXT;
     if (m->len == 0)
         return STW_OK;
+    /* A file seen whole, which may hold encoded values: they go first, so
+     * that its own matches on their encoded form know what they held. */
+    if (final && m->base == 0 && !m->sub && !m->global_off &&
+        stw_decode_worth_trying((const char *)m->text, m->len)) {
+        stw_status st = scan_decoded(m, err);
+        if (st != STW_OK)
+            return st;
+    }
     m->n_touched = 0;
     m->n_found = 0;
     m->scan_failed = false;
@@ -797,6 +995,8 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
     }
     m->n_found = 0;
     m->accept_lo = accept_hi;
+    if (final && !m->sub)
+        m->dec_on = false;
     return st;
 }
 

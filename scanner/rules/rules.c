@@ -919,11 +919,11 @@ static stw_status finish_known(stw_rules *rs, stw_error *err)
     rs->n_known = k;
     stw_sort(rs->known, rs->n_known, sizeof(*rs->known), cmp_known);
     for (size_t i = 0; i < rs->n_known; i++) {
-        size_t n = strlen(rs->known[i].source) + 32;
+        size_t n = strlen(rs->known[i].source) + sizeof(STW_TEST_KEY_DETAIL);
         rs->known[i].detail = malloc(n);
         if (!rs->known[i].detail)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-        snprintf(rs->known[i].detail, n, "published test key: %s",
+        snprintf(rs->known[i].detail, n, STW_TEST_KEY_DETAIL "%s",
                  rs->known[i].source);
     }
     return STW_OK;

@@ -10,6 +10,11 @@
 
 #include <stddef.h>
 
+/* How the detail of a finding of a published test key (known-test-keys:
+ * in a rule file) starts; the source of the key follows. Reports read it
+ * to tell such a finding from a leak: nothing to rotate. */
+#define STW_TEST_KEY_DETAIL "published test key: "
+
 typedef struct stw_rules_options {
     const char *const *files;    /* extra rule files (YAML); borrowed */
     size_t n_files;              /* a rule with an existing id overrides it */

@@ -58,6 +58,13 @@
 /* PCRE2 match limit per confirmation window: hostile content cannot make a
  * regex backtrack for ever; a window that hits it is skipped. */
 #define STW_REGEX_MATCH_LIMIT 10000000u
+/* Decoded values of one file (rules/decode.c: a Kubernetes Secret's
+ * base64 data, a Docker config's auths) handed to the content rules. Real
+ * manifests hold a few KiB; a List of every Secret of a cluster some
+ * hundreds. Past it the rest are scanned in their encoded form only. Only
+ * files that fit one scan window (STW_SCAN_CHUNK + STW_SCAN_OVERLAP) are
+ * decoded at all. */
+#define STW_MAX_DECODED_BYTES (1u << 20)
 /* Size of one user rule file read from disk. */
 #define STW_MAX_RULEFILE_BYTES (16u << 20)
 

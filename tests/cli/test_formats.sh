@@ -77,7 +77,26 @@ run "$WORKDIR/table.txt" "$WORKDIR/table.err" scan --no-db --format table \
     "$FX/base.docker.tar"
 [ "$RC" -le 1 ] || fail "table: exit $RC"
 grep -q 'app/id_rsa' "$WORKDIR/table.txt" || fail "table lacks app/id_rsa"
-grep -q 'usr/bin/su' "$WORKDIR/table.txt" || fail "table lacks usr/bin/su"
+grep -q 'usr/bin/su' "$WORKDIR/table.txt" &&
+    fail "table lists the stock setuid binary usr/bin/su (folded without -v)"
+grep -q -x '  layer 0: 2 setuid/setgid binaries (su, wall) - -v lists them' \
+    "$WORKDIR/table.txt" || fail "table lacks the folded stock setuid line"
+# The folded line comes after every finding that matters.
+tail -n +2 "$WORKDIR/table.txt" | grep -n -E '^    |^  layer 0: 2' | tail -1 |
+    grep -q 'layer 0: 2 setuid' || fail "folded line is not after the findings"
+run "$WORKDIR/tablev.txt" "$WORKDIR/tablev.err" scan --no-db -v \
+    "$FX/base.docker.tar"
+[ "$RC" -le 1 ] || fail "table -v: exit $RC"
+grep -q -E '^    low       setuid/setuid-file  usr/bin/su  ' \
+    "$WORKDIR/tablev.txt" || fail "-v does not list usr/bin/su"
+grep -q -E '^    low       setgid/setgid-file  usr/bin/wall  ' \
+    "$WORKDIR/tablev.txt" || fail "-v does not list usr/bin/wall"
+grep -q 'lists them' "$WORKDIR/tablev.txt" && fail "-v still folds"
+# Most severe first: no critical after a high, no high after a low.
+awk '/^    (critical|high|medium|low|info) /{print $1}' "$WORKDIR/tablev.txt" |
+    awk 'BEGIN{r["critical"]=5;r["high"]=4;r["medium"]=3;r["low"]=2;r["info"]=1;p=9}
+         {if (r[$1] > p) bad=1; p=r[$1]} END{exit bad}' ||
+    fail "table not ordered by severity"
 check_no_plaintext "$WORKDIR/table.txt" "$WORKDIR/table.err" \
     "$WORKDIR/o.json"
 echo "PASS $TEST_NAME"

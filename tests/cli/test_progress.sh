@@ -78,7 +78,7 @@ capture color -e | grep -q $'\e\[[0-9;]*31m' || fail "no colour on a TTY"
 in_pane nocolor "NO_COLOR=1 \"\$STOWAWAY\" scan --no-db '$FX/base.docker.tar' 2>/dev/null"
 wait_for nocolor "@@DONE@@" 20 || fail "NO_COLOR scan did not finish"
 capture nocolor -e | grep -v '@@DONE@@' | grep -q $'\e\[[0-9;]*m' && fail "colour despite NO_COLOR"
-capture nocolor >"$WORKDIR/table.txt"
+capture nocolor -S - >"$WORKDIR/table.txt"
 python3 - "$WORKDIR/table.txt" <<'PY' || fail "table lines over 80 columns"
 import sys
 bad = [l for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if len(l) > 80]
