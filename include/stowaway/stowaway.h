@@ -147,6 +147,20 @@ typedef struct stw_scan_options {
      * default); beyond it what fits is scanned and the report says so. */
     bool no_git_history;
     uint64_t max_git_bytes;
+    /* Hashing: every blob read is checked against the manifest's digest.
+     * A compressed layer's diff_id (the SHA-256 of its tar, which costs as
+     * much as inflating it) is computed and checked against the config
+     * only with verify_diff_ids (--verify-diff-ids); otherwise it is stored
+     * and reported as unverified, and never used to find a layer in the
+     * store. An uncompressed layer's diff_id is its digest, always checked.
+     * A layer reused from the store whose blob is a local file (a layout,
+     * an archive, registry storage, standard input) is first hashed to the
+     * digest it is stored under, so changed bytes are never answered from
+     * the store; trust_cache (--trust-cache) skips that for digests given
+     * by a manifest or a blob's name. Blobs of a live registry are content
+     * addressed and never downloaded for the check. */
+    bool verify_diff_ids;
+    bool trust_cache;
 } stw_scan_options;
 
 /* Scans one target (a path, or "-" for standard input) into the store as one
