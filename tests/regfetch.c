@@ -60,8 +60,11 @@ static int scan_layers(stw_registry *reg, stw_matcher *m,
             if (stw_registry_blob_open(reg, l->digest ? l->digest : l->name, &b,
                                        &e) != STW_OK)
                 return die(&e);
-            stw_blob_options bo = {
-                .name = l->name, .digest = l->digest, .diff_id = l->diff_id};
+            /* The diff_ids are part of what this checks. */
+            stw_blob_options bo = {.name = l->name,
+                                   .digest = l->digest,
+                                   .diff_id = l->diff_id,
+                                   .hash_output = true};
             stw_layer_result res;
             stw_status st =
                 stw_layer_scan(m, stw_registry_blob_read, b, &bo, 0, &res, &e);

@@ -207,6 +207,10 @@ static unsigned char *concat(const void *a, size_t an, const void *b, size_t bn)
 
 #define DATA_LEN (1u << 20)
 
+/* A well-formed digest that nothing here hashes to. */
+#define ZERO_DIGEST                                                            \
+    "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
 /* Checks a compressed roundtrip for every piece size, with and without
  * expected digests. */
 static void check_roundtrip(const unsigned char *raw, size_t raw_n,
@@ -218,7 +222,7 @@ static void check_roundtrip(const unsigned char *raw, size_t raw_n,
     ref_digest(data, n, want_diff);
     enum piece_mode modes[] = {WHOLE, RANDOM, ONE_BYTE};
     for (size_t m = 0; m < STW_ARRAY_LEN(modes); m++) {
-        stw_blob_options opt = {.name = "blobs/sha256/rt"};
+        stw_blob_options opt = {.name = "blobs/sha256/rt", .hash_output = true};
         if (m != 0) {
             opt.digest = want_digest;
             opt.diff_id = want_diff;
@@ -602,11 +606,12 @@ START_TEST(test_blob_wrong_digest_and_diff_id_are_digest_errors)
     char good_d[STW_DIGEST_STR], good_id[STW_DIGEST_STR];
     ref_digest(g, gn, good_d);
     ref_digest(data, 70000, good_id);
-    const char *wrong = "sha256:00000000000000000000000000000000000000000000"
-                        "00000000000000000000";
+    const char *wrong = ZERO_DIGEST;
 
-    stw_blob_options opt = {
-        .name = "blobs/sha256/dd", .digest = wrong, .diff_id = good_id};
+    stw_blob_options opt = {.name = "blobs/sha256/dd",
+                            .digest = wrong,
+                            .diff_id = good_id,
+                            .hash_output = true};
     run_result r = run_blob(g, gn, RANDOM, &opt, 1);
     ck_assert_int_eq(r.st, STW_ERR_DIGEST);
     /* All output was delivered before the verdict at the end. */
@@ -645,6 +650,103 @@ START_TEST(test_blob_wrong_digest_and_diff_id_are_digest_errors)
 }
 END_TEST
 
+/* The default reads a compressed blob without hashing its output: the
+ * diff_id stays unknown ("") and an expected one is not checked, while the
+ * digest still is. A plain tar's diff_id is its digest, known for free. */
+START_TEST(test_blob_compressed_diff_id_only_when_asked)
+{
+    char *dir = tu_mkdtemp("blob-noid");
+    unsigned char *data = make_data(300000);
+    const char *wrong = ZERO_DIGEST;
+    char want_id[STW_DIGEST_STR];
+    ref_digest(data, 300000, want_id);
+    for (int c = 0; c < 2; c++) {
+        size_t n;
+        unsigned char *z =
+            c == 0 ? gz(dir, data, 300000, &n) : zst(dir, data, 300000, &n);
+        char want[STW_DIGEST_STR];
+        ref_digest(z, n, want);
+        stw_blob_options opt = {
+            .name = "blobs/sha256/noid", .digest = want, .diff_id = wrong};
+        run_result r = run_blob(z, n, RANDOM, &opt, 1);
+        ck_assert_msg(r.st == STW_OK, "%s", r.err.msg);
+        ck_assert_uint_eq(r.out_len, 300000);
+        ck_assert(memcmp(r.out, data, 300000) == 0);
+        ck_assert_str_eq(r.digest, want);
+        ck_assert_str_eq(r.diff_id, "");
+        run_free(&r);
+        /* Still a digest error when the compressed bytes are wrong. */
+        opt.digest = wrong;
+        r = run_blob(z, n, WHOLE, &opt, 0);
+        ck_assert_int_eq(r.st, STW_ERR_DIGEST);
+        run_free(&r);
+        /* Asked, the same blob yields its diff_id and checks it. */
+        opt.digest = want;
+        opt.hash_output = true;
+        r = run_blob(z, n, WHOLE, &opt, 0);
+        ck_assert_int_eq(r.st, STW_ERR_DIGEST);
+        ck_assert_ptr_nonnull(strstr(r.err.msg, "diff_id mismatch"));
+        run_free(&r);
+        opt.diff_id = want_id;
+        r = run_blob(z, n, ONE_BYTE, &opt, 0);
+        ck_assert_msg(r.st == STW_OK, "%s", r.err.msg);
+        ck_assert_str_eq(r.diff_id, want_id);
+        run_free(&r);
+        free(z);
+    }
+    stw_blob_options opt = {.name = "layer.tar", .diff_id = want_id};
+    run_result r = run_blob(data, 300000, RANDOM, &opt, 0);
+    ck_assert_int_eq(r.st, STW_OK);
+    ck_assert_str_eq(r.diff_id, want_id);
+    run_free(&r);
+    free(data);
+    free(dir);
+}
+END_TEST
+
+/* Checking a stored blob hashes its bytes as they are (no inflate) and
+ * fails a mismatch with the very message a streamed read gives. */
+START_TEST(test_blob_check_digest_matches_streamed_verdict)
+{
+    char *dir = tu_mkdtemp("blob-check");
+    unsigned char *data = make_data(200000);
+    size_t gn;
+    unsigned char *g = gz(dir, data, 200000, &gn);
+    char good[STW_DIGEST_STR];
+    ref_digest(g, gn, good);
+    const char *wrong = ZERO_DIGEST;
+    enum piece_mode modes[] = {WHOLE, RANDOM, ONE_BYTE};
+    for (size_t m = 0; m < STW_ARRAY_LEN(modes); m++) {
+        mem_reader mr = {.data = g, .len = gn, .mode = modes[m], .seed = 5};
+        stw_blob_options opt = {.name = "blobs/sha256/chk", .digest = good};
+        stw_error err = {0};
+        ck_assert_int_eq(stw_blob_check_digest(mem_read, &mr, &opt, &err),
+                         STW_OK);
+        mem_reader mr2 = {.data = g, .len = gn, .mode = modes[m], .seed = 5};
+        opt.digest = wrong;
+        ck_assert_int_eq(stw_blob_check_digest(mem_read, &mr2, &opt, &err),
+                         STW_ERR_DIGEST);
+        run_result r = run_blob(g, gn, modes[m], &opt, 0);
+        ck_assert_int_eq(r.st, STW_ERR_DIGEST);
+        ck_assert_str_eq(err.msg, r.err.msg);
+        run_free(&r);
+    }
+    /* A failing read is the reader's error, named. */
+    mem_reader fr = {.data = g, .len = gn, .mode = FAIL_AT, .fail_at = 100};
+    stw_blob_options opt = {.name = "layer.tar", .digest = good};
+    stw_error err = {0};
+    ck_assert_int_eq(stw_blob_check_digest(mem_read, &fr, &opt, &err),
+                     STW_ERR_IO);
+    ck_assert_str_eq(err.msg, "layer.tar: disk on fire");
+    opt.digest = NULL;
+    ck_assert_int_eq(stw_blob_check_digest(mem_read, &fr, &opt, &err),
+                     STW_ERR_USAGE);
+    free(g);
+    free(data);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_blob_drain_verifies_after_early_stop)
 {
     char *dir = tu_mkdtemp("blob-drain");
@@ -657,7 +759,8 @@ START_TEST(test_blob_drain_verifies_after_early_stop)
     for (int good = 0; good < 2; good++) {
         mem_reader r = {.data = z, .len = zn, .mode = RANDOM, .seed = 3};
         stw_blob_options opt = {.name = "blobs/sha256/drain",
-                                .digest = good ? want : want_id};
+                                .digest = good ? want : want_id,
+                                .hash_output = true};
         stw_blob *b;
         ck_assert_int_eq(stw_blob_create(mem_read, &r, &opt, &b, NULL), STW_OK);
         const void *p;
@@ -820,6 +923,8 @@ int main(void)
     tcase_add_test(tc, test_blob_corrupt_data_is_format_error);
     tcase_add_test(tc, test_blob_trailing_garbage_is_rejected);
     tcase_add_test(tc, test_blob_wrong_digest_and_diff_id_are_digest_errors);
+    tcase_add_test(tc, test_blob_compressed_diff_id_only_when_asked);
+    tcase_add_test(tc, test_blob_check_digest_matches_streamed_verdict);
     tcase_add_test(tc, test_blob_drain_verifies_after_early_stop);
     tcase_add_test(tc, test_blob_read_error_names_blob);
     tcase_add_test(tc, test_blob_gzip_bomb_stops_at_ratio_limit);

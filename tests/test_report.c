@@ -19,7 +19,7 @@
 static stw_rlayer small_layers[] = {
     {"sha256:1111111111111111111111111111111111111111111111111111111111111111",
      "sha256:aaaa", "application/vnd.oci.image.layer.v1.tar+gzip",
-     "debootstrap --variant=minbase bookworm", 63000000, true},
+     "debootstrap --variant=minbase bookworm", 63000000, true, true},
     {"sha256:2222222222222222222222222222222222222222222222222222222222222222",
      "", "", "/bin/sh -c #(nop) COPY dir:0123 in /app ", 4096, false},
     {"sha256:3333333333333333333333333333333333333333333333333333333333333333",
@@ -277,12 +277,12 @@ START_TEST(test_json_has_every_documented_key_with_its_type)
 
     json_t *layers = json_object_get(im, "layers");
     ck_assert_uint_eq(json_array_size(layers), 3);
-    static const char *const lkeys[] = {"index",      "digest", "diff_id",
-                                        "media_type", "size",   "created_by",
-                                        "cached"};
+    static const char *const lkeys[] = {
+        "index",      "digest", "diff_id",    "diff_id_verified",
+        "media_type", "size",   "created_by", "cached"};
     for (size_t i = 0; i < 3; i++) {
         json_t *l = json_array_get(layers, i);
-        assert_keys(l, lkeys, 7);
+        assert_keys(l, lkeys, 8);
         ck_assert_int_eq(json_integer_value(json_object_get(l, "index")),
                          (json_int_t)i);
         assert_type(l, "digest", JSON_STRING);
@@ -293,6 +293,8 @@ START_TEST(test_json_has_every_documented_key_with_its_type)
     assert_type(l0, "cached", JSON_TRUE);
     assert_type(l1, "cached", JSON_FALSE);
     assert_type(l1, "diff_id", JSON_NULL);
+    assert_type(l0, "diff_id_verified", JSON_TRUE);
+    assert_type(l2, "diff_id_verified", JSON_FALSE);
     assert_type(l1, "media_type", JSON_NULL);
     assert_type(l2, "created_by", JSON_NULL);
     assert_type(l2, "size", JSON_NULL);

@@ -4,6 +4,7 @@
 #include "embedded.h"
 #include "finding.h"
 #include "pathset.h"
+#include "sha256.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -404,6 +405,68 @@ START_TEST(test_layer_cached_by_digest_and_rules_version)
     ck_assert_int_eq(
         stw_store_layer_cached(s, "sha256:aaa", RULES, &cached, &err), STW_OK);
     ck_assert(!cached);
+    stw_store_close(s);
+}
+END_TEST
+
+/* A layer row holds only a diff_id computed from its bytes; what a config
+ * claims stays with the image that claims it, so a report shows each
+ * image's claim, verified only where it equals the computed one. */
+START_TEST(test_diff_id_claims_stay_with_their_image)
+{
+    static const char d1[] = "sha256:111111111111111111111111111111111111111111"
+                             "1111111111111111111111";
+    static const char d2[] = "sha256:222222222222222222222222222222222222222222"
+                             "2222222222222222222222";
+    stw_store *s = open_store(NULL);
+    stw_error err = {0};
+    stw_layer_record rec = {
+        .digest = "sha256:A", .diff_id = d1, .rules_version = RULES};
+    ck_assert_int_eq(stw_store_put_layer(s, &rec, NULL, &err), STW_OK);
+    rec.digest = "sha256:B";
+    rec.diff_id = NULL;
+    ck_assert_int_eq(stw_store_put_layer(s, &rec, NULL, &err), STW_OK);
+
+    bool hit = false;
+    char got[STW_DIGEST_STR] = "x";
+    ck_assert_int_eq(
+        stw_store_layer_lookup(s, "sha256:A", RULES, &hit, got, &err), STW_OK);
+    ck_assert(hit);
+    ck_assert_str_eq(got, d1);
+    ck_assert_int_eq(
+        stw_store_layer_lookup(s, "sha256:B", RULES, &hit, got, &err), STW_OK);
+    ck_assert(hit);
+    ck_assert_str_eq(got, ""); /* never computed: nothing to hand out */
+
+    int64_t scan = begin_scan(s), id;
+    stw_image_layer honest[] = {{.digest = "sha256:A", .diff_id = d1},
+                                {.digest = "sha256:B", .diff_id = d2}};
+    stw_image_layer liar[] = {{.digest = "sha256:A", .diff_id = d2},
+                              {.digest = "sha256:B"}};
+    stw_image_record img = {.ref = "honest:1",
+                            .config_digest = "sha256:c1",
+                            .layers = honest,
+                            .n_layers = 2};
+    ck_assert_int_eq(stw_store_put_image(s, scan, &img, NULL, &id, &err),
+                     STW_OK);
+    img = (stw_image_record){.ref = "liar:1",
+                             .config_digest = "sha256:c2",
+                             .layers = liar,
+                             .n_layers = 2};
+    ck_assert_int_eq(stw_store_put_image(s, scan, &img, NULL, &id, &err),
+                     STW_OK);
+    stw_results *r = load(s, scan);
+    ck_assert_uint_eq(r->n_images, 2);
+    const stw_rlayer *h = r->images[0].layers, *l = r->images[1].layers;
+    ck_assert_str_eq(h[0].diff_id, d1);
+    ck_assert(h[0].diff_id_verified);
+    ck_assert_str_eq(h[1].diff_id, d2);
+    ck_assert(!h[1].diff_id_verified);
+    ck_assert_str_eq(l[0].diff_id, d2);
+    ck_assert(!l[0].diff_id_verified);
+    ck_assert_str_eq(l[1].diff_id, "");
+    ck_assert(!l[1].diff_id_verified);
+    stw_results_destroy(r);
     stw_store_close(s);
 }
 END_TEST
@@ -999,6 +1062,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_prune_spares_a_running_scan);
     tcase_add_test(tc, test_open_error_names_the_file);
     tcase_add_test(tc, test_layer_cached_by_digest_and_rules_version);
+    tcase_add_test(tc, test_diff_id_claims_stay_with_their_image);
     tcase_add_test(tc, test_put_layer_replaces_findings_of_that_blob_only);
     tcase_add_test(tc, test_key_added_in_layer1_whiteout_in_layer2_is_hidden);
     tcase_add_test(tc,

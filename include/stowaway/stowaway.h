@@ -260,6 +260,13 @@ STW_API void stw_scan_options_set_git_history(stw_scan_options *o, bool on,
  * a minimum rate, in seconds (0: the default, 30; at most 3600). */
 STW_API void stw_scan_options_set_registry_timeout(stw_scan_options *o,
                                                    long seconds);
+/* What is hashed: verify_diff_ids computes every compressed layer's diff_id
+ * and checks it against the config (by default only the blob digest is, and
+ * an unverified diff_id never finds a layer in the store); trust_cache
+ * reuses a stored layer of a local file without hashing its blob first. */
+STW_API void stw_scan_options_set_hashing(stw_scan_options *o,
+                                          bool verify_diff_ids,
+                                          bool trust_cache);
 /* Registry targets: a CA bundle trusted instead of the system's (copied;
  * NULL for the system's), and a "host:port" reached over plain HTTP
  * (copied; may be called several times). */

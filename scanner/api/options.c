@@ -161,6 +161,13 @@ void stw_scan_options_set_registry_timeout(stw_scan_options *o, long seconds)
     o->registry_timeout_s = seconds > 0 ? seconds : 0;
 }
 
+void stw_scan_options_set_hashing(stw_scan_options *o, bool verify_diff_ids,
+                                  bool trust_cache)
+{
+    o->verify_diff_ids = verify_diff_ids;
+    o->trust_cache = trust_cache;
+}
+
 void stw_scan_options_set_git_history(stw_scan_options *o, bool on,
                                       uint64_t max_bytes)
 {

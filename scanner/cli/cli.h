@@ -39,6 +39,8 @@ typedef struct cli_options {
     uint64_t max_nested_bytes, max_nested_members;
     bool no_git_history;
     uint64_t max_git_bytes;
+    bool verify_diff_ids; /* --verify-diff-ids */
+    bool trust_cache;     /* --trust-cache */
     bool quiet;
     bool verbose; /* -v: the table lists every finding, folds none */
     bool help;

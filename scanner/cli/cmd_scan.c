@@ -75,6 +75,11 @@ const char stw_cli_scan_help[] =
     "      --no-git-history    do not scan the history of .git directories\n"
     "      --max-git-bytes N   collect at most N bytes of repositories per\n"
     "                          layer for their history (default 4 GiB)\n"
+    "      --verify-diff-ids   hash the uncompressed tar of every compressed\n"
+    "                          layer too and check the config's diff_ids\n"
+    "                          (default: only the blob digests are checked)\n"
+    "      --trust-cache       reuse stored layers of local files without\n"
+    "                          hashing their blobs to their digests first\n"
     "      --rules FILE        add the rules of a YAML file (same id\n"
     "                          replaces a built-in rule); repeatable\n"
     "      --disable-rule ID   do not run rule ID; repeatable\n"
@@ -146,6 +151,8 @@ enum {
     OPT_MAX_NESTED_MEMBERS,
     OPT_NO_GIT_HISTORY,
     OPT_MAX_GIT_BYTES,
+    OPT_VERIFY_DIFF_IDS,
+    OPT_TRUST_CACHE,
 };
 
 /* "os/arch" or "os/arch/variant", each part non-empty. */
@@ -220,6 +227,8 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"max-nested-members", required_argument, NULL, OPT_MAX_NESTED_MEMBERS},
         {"no-git-history", no_argument, NULL, OPT_NO_GIT_HISTORY},
         {"max-git-bytes", required_argument, NULL, OPT_MAX_GIT_BYTES},
+        {"verify-diff-ids", no_argument, NULL, OPT_VERIFY_DIFF_IDS},
+        {"trust-cache", no_argument, NULL, OPT_TRUST_CACHE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -340,6 +349,12 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         case OPT_NO_GIT_HISTORY:
             o->no_git_history = true;
             break;
+        case OPT_VERIFY_DIFF_IDS:
+            o->verify_diff_ids = true;
+            break;
+        case OPT_TRUST_CACHE:
+            o->trust_cache = true;
+            break;
         case OPT_MAX_GIT_BYTES:
             if (!parse_count(optarg, UINT64_MAX / 2, &o->max_git_bytes) ||
                 !o->max_git_bytes)
@@ -426,6 +441,8 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
     so.max_nested_members = o->max_nested_members;
     so.no_git_history = o->no_git_history;
     so.max_git_bytes = o->max_git_bytes;
+    so.verify_diff_ids = o->verify_diff_ids;
+    so.trust_cache = o->trust_cache;
     so.repo_glob = o->repo_glob;
     so.ca_cert = o->ca_cert;
     if (o->show_secrets && o->secrets) {

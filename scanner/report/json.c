@@ -112,6 +112,7 @@ static json_t *json_layer(const stw_rlayer *l, size_t index, int *ok)
     stw_json_put(o, "index", json_integer((json_int_t)index), ok);
     stw_json_put(o, "digest", stw_json_str(l->digest), ok);
     stw_json_put(o, "diff_id", stw_json_str_or_null(l->diff_id), ok);
+    stw_json_put(o, "diff_id_verified", json_boolean(l->diff_id_verified), ok);
     stw_json_put(o, "media_type", stw_json_str_or_null(l->media_type), ok);
     stw_json_put(o, "size", stw_json_int_or_null(l->size >= 0, l->size), ok);
     stw_json_put(o, "created_by", stw_json_str_or_null(l->created_by), ok);

@@ -82,7 +82,9 @@ static stw_status scan_config(stw_matcher *m, const stw_image_desc *d,
 }
 
 /* Fills ls (one per layer of d) from the jobs: the stored digest of each
- * layer, which must have been scanned, or reused, and match its diff_id. */
+ * layer, which must have been scanned, or reused, and match its diff_id
+ * wherever that is known (computed by this scan, or verified when it was
+ * stored); an unknown one is kept as the config's unverified claim. */
 static stw_status image_layers(scan *s, const stw_image_desc *d,
                                stw_image_layer *ls, stw_error *err)
 {
@@ -97,7 +99,7 @@ static stw_status image_layers(scan *s, const stw_image_desc *d,
         } else if (j->st != STW_OK) {
             *err = j->err;
             st = j->st;
-        } else if (!j->cached && l->diff_id &&
+        } else if (l->diff_id && j->got_diff_id[0] &&
                    strcmp(l->diff_id, j->got_diff_id) != 0) {
             st = stw_fail(err, STW_ERR_DIGEST,
                           "%s: layer %s: diff_id mismatch: config says %s, "
@@ -107,6 +109,7 @@ static stw_status image_layers(scan *s, const stw_image_desc *d,
         ls[k].digest = j ? j->got_digest : NULL;
         ls[k].created_by = l->created_by;
         ls[k].cached = j && j->cached;
+        ls[k].diff_id = l->diff_id;
     }
     return st;
 }

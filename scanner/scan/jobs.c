@@ -5,6 +5,7 @@
 
 #include "bytesrc.h"
 #include "common.h"
+#include "sha256.h"
 #include "shard.h"
 
 #include <archive.h>
@@ -107,29 +108,52 @@ stw_status stw_jobs_bind(scan *s, stw_error *err)
 
 /* The digest a layer is cached under before it is read: its blob digest
  * when the manifest or member name gives one; for a legacy docker save
- * layer.tar (uncompressed, so the blob is the tar) its diff_id. */
+ * layer.tar (uncompressed, so the blob is the tar) the diff_id its config
+ * claims, which counts only once the bytes hash to it. */
 static const char *cache_key(const layer_job *j)
 {
     return j->digest ? j->digest : j->diff_id;
 }
 
-stw_status stw_jobs_try_cache(scan *s, layer_job *j, const char *digest,
-                              bool *hit, stw_error *err)
+stw_status stw_jobs_lookup(scan *s, layer_job *j, const char *digest, bool *hit,
+                           stw_error *err)
 {
-    *hit = false;
-    stw_status st =
-        stw_store_layer_cached(s->store, digest, s->cache_version, hit, err);
-    if (st != STW_OK || !*hit)
+    char diff_id[STW_DIGEST_STR];
+    stw_status st = stw_store_layer_lookup(s->store, digest, s->cache_version,
+                                           hit, diff_id, err);
+    if (st != STW_OK)
         return st;
-    /* What the layer's own scan skipped is still skipped: say so again. */
-    if ((st = stw_store_put_layer_notes(s->store, s->scan_id, s->target, digest,
-                                        err)) != STW_OK)
-        return st;
-    if (j)
-        stw_job_settle(j, digest, true);
-    if (s->opt && s->opt->on_layer_done)
-        s->opt->on_layer_done(s->opt->progress_ctx, digest, 0, 1);
+    /* --verify-diff-ids: a layer stored without its diff_id computed cannot
+     * answer for one; it is scanned again. */
+    if (*hit && !diff_id[0] && s->opt && s->opt->verify_diff_ids)
+        *hit = false;
+    if (*hit && j)
+        snprintf(j->got_diff_id, sizeof(j->got_diff_id), "%s", diff_id);
     return STW_OK;
+}
+
+stw_status stw_jobs_settle_cached(scan *s, layer_job *j, const char *digest,
+                                  bool lock, stw_error *err)
+{
+    if (lock)
+        pthread_mutex_lock(&s->lock);
+    /* What the layer's own scan skipped is still skipped: say so again. */
+    stw_status st =
+        stw_store_put_layer_notes(s->store, s->scan_id, s->target, digest, err);
+    if (st == STW_OK && j)
+        stw_job_settle(j, digest, true);
+    if (st == STW_OK && s->opt && s->opt->on_layer_done)
+        s->opt->on_layer_done(s->opt->progress_ctx, digest, 0, 1);
+    if (lock)
+        pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+bool stw_jobs_hit_needs_check(const scan *s, bool key_is_diff_id)
+{
+    if (s->reg)
+        return false; /* content addressed by the registry that served it */
+    return key_is_diff_id || !(s->opt && s->opt->trust_cache);
 }
 
 /* --shard K/N: a layer whose blob digest belongs to another shard is left
@@ -163,7 +187,11 @@ stw_status stw_jobs_check_cached(scan *s, stw_error *err)
         if (j->done || !cache_key(j))
             continue;
         bool hit;
-        stw_status st = stw_jobs_try_cache(s, j, cache_key(j), &hit, err);
+        stw_status st = stw_jobs_lookup(s, j, cache_key(j), &hit, err);
+        if (st == STW_OK && hit && stw_jobs_hit_needs_check(s, !j->digest))
+            j->unchecked_hit = true; /* hashed by a worker, in parallel */
+        else if (st == STW_OK && hit)
+            st = stw_jobs_settle_cached(s, j, cache_key(j), false, err);
         if (st != STW_OK)
             return st;
     }
@@ -181,11 +209,17 @@ static const char *job_media_type(const scan *s, const layer_job *j)
     return NULL;
 }
 
-/* Scans j through fn/ctx with the digests its image expects. */
+/* Scans j through fn/ctx with the digests its image expects; or, with no
+ * matcher, only hashes its bytes to the digest it is stored under (a cache
+ * hit to check). */
 static stw_status run_reader(scan *s, stw_matcher *m, layer_job *j,
                              stw_read_fn fn, void *ctx, const char *label)
 {
     stw_blob_options bo = stw_scan_blob_opts(s, label, j->digest, j->diff_id);
+    if (!m) {
+        bo.digest = cache_key(j);
+        return stw_blob_check_digest(fn, ctx, &bo, &j->err);
+    }
     return stw_scan_layer(s, m, j, fn, ctx, &bo, job_media_type(s, j), &j->err);
 }
 
@@ -244,6 +278,23 @@ static stw_status run_registry_job(scan *s, stw_matcher *m, layer_job *j,
     return st;
 }
 
+/* A stored layer of a local file: used if the blob's bytes still hash to
+ * the digest it is stored under. Otherwise (changed, missing, unreadable)
+ * false, and the job is scanned as if nothing were stored, so it fails, or
+ * not, exactly as it would without a store. */
+static bool use_checked_hit(scan *s, layer_job *j, const char *label)
+{
+    stw_status st = s->dir ? run_file_job(s, NULL, j, label)
+                           : run_member_job(s, NULL, j, label);
+    if (st == STW_OK)
+        st = stw_jobs_settle_cached(s, j, cache_key(j), true, &j->err);
+    if (st == STW_OK)
+        return true;
+    j->err = (stw_error){0};
+    j->got_diff_id[0] = 0;
+    return false;
+}
+
 /* ---- the worker pool ---------------------------------------------------- */
 
 static layer_job *next_pending(scan *s)
@@ -273,6 +324,8 @@ static void *worker(void *arg)
         if (mst != STW_OK) {
             j->st = mst;
             j->err = merr;
+        } else if (j->unchecked_hit && use_checked_hit(s, j, label)) {
+            continue;
         } else if (s->reg) {
             j->st = run_registry_job(s, m, j, label);
         } else if (s->dir) {

@@ -3,6 +3,7 @@
  * single layer blob file, which needs no documents at all. */
 #include "scan_internal.h"
 
+#include "bytesrc.h"
 #include "common.h"
 #include "members.h"
 #include "storage.h"
@@ -78,17 +79,35 @@ stw_status stw_scan_registry(scan *s, stw_error *err)
     return scan_images(s, err);
 }
 
-/* Reused from the store when the path gives a digest that is stored, else
- * streamed (and verified against that digest). */
+/* Whether the file on fd (read from its start, left at its start) hashes
+ * to digest. */
+static bool blob_file_matches(scan *s, int fd, const char *digest)
+{
+    stw_fd_reader r;
+    stw_error ignored;
+    stw_blob_options bo = {.name = s->target, .digest = digest};
+    bool ok = stw_fd_reader_init(&r, fd, s->target, &ignored) == STW_OK &&
+              stw_blob_check_digest(stw_fd_read, &r, &bo, &ignored) == STW_OK;
+    stw_fd_reader_clear(&r);
+    return lseek(fd, 0, SEEK_SET) == 0 && ok;
+}
+
+/* Reused from the store when the path gives a digest that is stored (and
+ * the bytes still hash to it), else streamed and verified against that
+ * digest - which fails a changed file as it would without a store. */
 stw_status stw_scan_blob_file(scan *s, int fd, stw_error *err)
 {
     char dg[72];
     bool named = stw_member_digest_from_path(s->target, dg);
     bool hit = false;
-    stw_status st = named ? stw_jobs_try_cache(s, NULL, dg, &hit, err) : STW_OK;
+    stw_status st = named ? stw_jobs_lookup(s, NULL, dg, &hit, err) : STW_OK;
     if (st != STW_OK)
         return st;
+    if (hit && stw_jobs_hit_needs_check(s, false))
+        hit = blob_file_matches(s, fd, dg);
+    if (hit && (st = stw_jobs_settle_cached(s, NULL, dg, false, err)) == STW_OK)
+        st = stw_images_put_single_layer(s, dg, true, err);
     if (hit)
-        return stw_images_put_single_layer(s, dg, true, err);
+        return st;
     return stw_scan_stream(s, fd, named ? dg : NULL, err);
 }

@@ -47,9 +47,15 @@ typedef struct layer_job {
     int64_t size;
     int64_t member; /* index in the outer archive, -1 for files */
     bool done, cached;
+    /* Stored already, but its blob is a local file whose bytes must hash to
+     * the stored digest before the stored results are used: a worker does
+     * that, and scans it after all if they do not. */
+    bool unchecked_hit;
     stw_status st;
     stw_error err;
     char got_digest[80];
+    /* Computed by this scan, or the verified one of the stored layer; ""
+     * when never computed. */
     char got_diff_id[80];
 } layer_job;
 
@@ -174,10 +180,23 @@ stw_status stw_jobs_plan(scan *s, stw_error *err);
  * so they are never read. */
 stw_status stw_jobs_bind(scan *s, stw_error *err);
 
-/* If a layer with this digest is stored, scanned with our rules, marks j
- * (when not NULL) as settled from the store and sets *hit. */
-stw_status stw_jobs_try_cache(scan *s, layer_job *j, const char *digest,
-                              bool *hit, stw_error *err);
+/* Sets *hit if a layer with this digest is stored, scanned with our rules
+ * (and, under --verify-diff-ids, with its diff_id computed); then j (when
+ * not NULL) gets that diff_id, or "". Settles nothing. */
+stw_status stw_jobs_lookup(scan *s, layer_job *j, const char *digest, bool *hit,
+                           stw_error *err);
+
+/* Settles j (when not NULL) from the layer stored under digest, found by
+ * stw_jobs_lookup: its notes replayed, its progress reported. Takes
+ * s->lock around the store when workers may run (lock). */
+stw_status stw_jobs_settle_cached(scan *s, layer_job *j, const char *digest,
+                                  bool lock, stw_error *err);
+
+/* Whether a stored layer found under digest may be used only once the
+ * blob's bytes hash to it: always for a local file, unless --trust-cache
+ * and digest is the blob digest given by a manifest or a blob's name. A
+ * config's diff_id (key_is_diff_id) is a claim, never trusted unhashed. */
+bool stw_jobs_hit_needs_check(const scan *s, bool key_is_diff_id);
 
 /* Tells the progress display how many layers follow, then settles those
  * of another shard and those the store already has. */

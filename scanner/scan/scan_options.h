@@ -50,6 +50,21 @@ struct stw_scan_options {
      * no_git_history; 0 keeps the default bound. */
     bool no_git_history;
     uint64_t max_git_bytes;
+    /* Hashing: every blob read is checked against the manifest's digest.
+     * A compressed layer's diff_id (the SHA-256 of its tar, which costs as
+     * much as inflating it) is computed and checked against the config
+     * only with verify_diff_ids (--verify-diff-ids,
+     * stw_scan_options_set_hashing); otherwise it is stored and reported as
+     * unverified, and never used to find a layer in the store. An uncompressed
+     * layer's diff_id is its digest, always checked. A layer reused from the
+     * store whose blob is a local file (a layout, an archive, registry storage,
+     * standard input) is first hashed to the digest it is stored under, so
+     * changed bytes are never answered from the store; trust_cache
+     * (--trust-cache) skips that for digests given by a manifest or a blob's
+     * name. Blobs of a live registry are content addressed and never downloaded
+     * for the check. */
+    bool verify_diff_ids;
+    bool trust_cache;
     /* Polled before each layer and each block read; non-zero stops the
      * scan with STW_ERR_CANCELLED (stw_scan_options_set_cancel). */
     int (*cancel)(void *ctx);

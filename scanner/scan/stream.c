@@ -14,7 +14,8 @@
 #include <stdlib.h>
 
 /* A layer member met on the way: reused if its name gives a stored
- * digest (the next header skips its data), else scanned now. */
+ * digest (its data hashed to that digest on the way past, unless
+ * --trust-cache, when the next header skips it), else scanned now. */
 static stw_status stream_layer_member(scan *s, stw_matcher *m,
                                       struct archive *a, const char *name,
                                       const void *first, size_t n,
@@ -27,14 +28,27 @@ static stw_status stream_layer_member(scan *s, stw_matcher *m,
     char dg[72];
     bool named = stw_image_digest_from_name(name, dg);
     bool hit = false;
-    if (named && (st = stw_jobs_try_cache(s, j, dg, &hit, err)) != STW_OK)
+    if (named && (st = stw_jobs_lookup(s, j, dg, &hit, err)) != STW_OK)
         return st;
-    if (hit)
-        return STW_OK;
     char label[STW_SCAN_LABEL_MAX];
     stw_scan_label(s, name, label);
     stw_outer_reader mr = {
         .a = a, .name = label, .pending = first, .pending_len = n};
+    if (hit && stw_jobs_hit_needs_check(s, false)) {
+        /* A stream is read once, so changed bytes cannot be scanned after
+         * all: they fail as the digest mismatch they are. */
+        stw_blob_options bo = {.name = label, .digest = dg};
+        st = stw_blob_check_digest(stw_outer_read, &mr, &bo, err);
+    }
+    if (hit && st == STW_OK)
+        st = stw_jobs_settle_cached(s, j, dg, false, err);
+    if (hit) {
+        j->done = true;
+        j->st = st;
+        if (st != STW_OK)
+            j->err = *err;
+        return st;
+    }
     /* The digest in a blob's name is checked while it streams; diff_ids are
      * checked against the config once it has arrived. */
     stw_blob_options bo = stw_scan_blob_opts(s, label, named ? dg : NULL, NULL);

@@ -74,7 +74,7 @@ static void deferred_rows_free(deferred_row *v, size_t n)
 }
 
 /* Reads the ordered layers of deferred image d into *ls (*n of them);
- * their strings go to *strs (2 * *n, the caller frees them and both
+ * their strings go to *strs (3 * *n, the caller frees them and both
  * arrays, also on failure). */
 static stw_status read_deferred_layers(stw_store *s, const deferred_row *d,
                                        stw_image_layer **ls, char ***strs,
@@ -83,7 +83,7 @@ static stw_status read_deferred_layers(stw_store *s, const deferred_row *d,
     sqlite3_stmt *q = NULL;
     stw_status st =
         stw_sql_prepare(s,
-                        "SELECT layer_digest, created_by, cached "
+                        "SELECT layer_digest, created_by, cached, diff_id "
                         "FROM deferred_image_layers WHERE "
                         "image_id = ?1 ORDER BY idx",
                         &q, err, "read layers of deferred image %s", d->ref);
@@ -101,18 +101,19 @@ static stw_status read_deferred_layers(stw_store *s, const deferred_row *d,
                           s->name, d->ref, STW_MAX_LAYERS);
             break;
         }
-        /* Room for strings 2n and 2n + 1. */
+        /* Room for strings 3n to 3n + 2. */
         if (!stw_store_grow((void **)ls, &cap, *n, sizeof **ls) ||
-            !stw_store_grow((void **)strs, &scap, 2 * *n + 1, sizeof **strs)) {
+            !stw_store_grow((void **)strs, &scap, 3 * *n + 2, sizeof **strs)) {
             st = stw_store_nomem(s, err);
             break;
         }
-        char **str = &(*strs)[2 * *n];
+        char **str = &(*strs)[3 * *n];
         stw_image_layer *l = &(*ls)[(*n)++];
         l->digest = str[0] = stw_sql_column_dup(q, 0);
         l->created_by = str[1] = stw_sql_column_dup(q, 1);
         l->cached = sqlite3_column_int(q, 2) != 0;
-        if (!str[0] || !str[1])
+        l->diff_id = str[2] = stw_sql_column_dup(q, 3);
+        if (!str[0] || !str[1] || !str[2])
             st = stw_store_nomem(s, err);
     }
     sqlite3_finalize(q);
@@ -141,7 +142,7 @@ static stw_status complete_deferred(stw_store *s, const deferred_row *d,
         st = stw_store_put_image_tx(s, d->scan_id, &rec, NULL, true,
                                     d->position, &id, err);
     }
-    for (size_t i = 0; i < 2 * n; i++)
+    for (size_t i = 0; i < 3 * n; i++)
         free(strs[i]);
     free(strs);
     free(ls);
@@ -353,13 +354,14 @@ static stw_status merge_image(stw_store *s, sqlite3_stmt *q, stw_error *err)
         st = stw_sql_prepare(
             s,
             deferred ? "INSERT INTO main.deferred_image_layers (image_id, "
-                       "idx, layer_digest, created_by, cached) SELECT ?1, "
-                       "idx, layer_digest, created_by, cached FROM "
-                       "src.deferred_image_layers WHERE image_id = ?2"
+                       "idx, layer_digest, created_by, cached, diff_id) "
+                       "SELECT ?1, idx, layer_digest, created_by, cached, "
+                       "diff_id FROM src.deferred_image_layers WHERE "
+                       "image_id = ?2"
                      : "INSERT INTO main.deferred_image_layers (image_id, "
-                       "idx, layer_digest, created_by, cached) SELECT ?1, "
-                       "idx, layer_digest, created_by, cached FROM "
-                       "src.image_layers WHERE image_id = ?2",
+                       "idx, layer_digest, created_by, cached, diff_id) "
+                       "SELECT ?1, idx, layer_digest, created_by, cached, "
+                       "diff_id FROM src.image_layers WHERE image_id = ?2",
             &f, err, "copy image layers");
     if (!st) {
         stw_sql_bind_int64(f, 1, id);
@@ -411,9 +413,11 @@ static stw_status merge_tx(stw_store *s, stw_merge_counts *c, stw_error *err)
             "INSERT INTO temp.stw_merge_new SELECT digest FROM src.layers "
             "WHERE digest NOT IN (SELECT digest FROM main.layers); "
             "INSERT INTO main.layers (digest, diff_id, media_type, size, "
-            "uncompressed, entries, pathset, rules_version, scanned_at) "
+            "uncompressed, entries, pathset, rules_version, scanned_at, "
+            "diff_id_verified) "
             "SELECT digest, diff_id, media_type, size, uncompressed, entries, "
-            "pathset, rules_version, scanned_at FROM src.layers WHERE digest "
+            "pathset, rules_version, scanned_at, diff_id_verified FROM "
+            "src.layers WHERE digest "
             "IN (SELECT digest FROM temp.stw_merge_new) ORDER BY digest; "
             "INSERT OR IGNORE INTO main.findings (blob_digest, in_config, "
             "path, is_dir, kind, rule, severity, line, \"offset\", mode, uid, "

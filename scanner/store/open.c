@@ -29,13 +29,17 @@ static const char *const query_sql[Q_COUNT_] = {
     [Q_SCAN_RELEASE] = "DELETE FROM scan_layers WHERE scan_id = ?1",
     [Q_LAYER_HOLD] = "INSERT OR IGNORE INTO scan_layers (scan_id, "
                      "layer_digest) VALUES (?1, ?2)",
-    [Q_LAYER_CACHED] = "SELECT 1 FROM layers WHERE digest = ?1 AND "
+    [Q_LAYER_CACHED] = "SELECT CASE WHEN diff_id_verified THEN diff_id "
+                       "ELSE '' END FROM layers WHERE digest = ?1 AND "
                        "rules_version = ?2",
     [Q_LAYER_UPSERT] =
         "INSERT INTO layers (digest, diff_id, media_type, size, uncompressed, "
-        "entries, pathset, rules_version, scanned_at) VALUES (?1, ?2, ?3, ?4, "
-        "?5, ?6, ?7, ?8, " NOW_SQL ") ON CONFLICT (digest) DO UPDATE SET "
-        "diff_id = excluded.diff_id, media_type = excluded.media_type, "
+        "entries, pathset, rules_version, scanned_at, diff_id_verified) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " NOW_SQL ", ?9) "
+        "ON CONFLICT (digest) DO UPDATE SET "
+        "diff_id = excluded.diff_id, "
+        "diff_id_verified = excluded.diff_id_verified, "
+        "media_type = excluded.media_type, "
         "size = excluded.size, uncompressed = excluded.uncompressed, "
         "entries = excluded.entries, pathset = excluded.pathset, "
         "rules_version = excluded.rules_version, "
@@ -80,8 +84,8 @@ static const char *const query_sql[Q_COUNT_] = {
                        "config_digest, platform, position) VALUES (?1, ?2, "
                        "?3, ?4, ?5, ?6)",
     [Q_IMAGE_LAYER_INSERT] = "INSERT INTO image_layers (image_id, idx, "
-                             "layer_digest, created_by, cached) VALUES (?1, "
-                             "?2, ?3, ?4, ?5)",
+                             "layer_digest, created_by, cached, diff_id) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_IMAGE_FINDING_INSERT] =
         "INSERT INTO image_findings (image_id, finding_id, layer_idx, "
         "visible, removed_in_layer) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -91,9 +95,15 @@ static const char *const query_sql[Q_COUNT_] = {
     [Q_LOAD_IMAGES] = "SELECT id, ref, manifest_digest, config_digest, "
                       "platform FROM images WHERE scan_id = ?1 "
                       "ORDER BY position, id",
+    /* The diff_id shown is the image's own claim (the layer's computed one
+     * when the image has no config); it is verified when the layer's was
+     * computed and the claim agrees. */
     [Q_LOAD_LAYERS] =
-        "SELECT il.layer_digest, l.diff_id, l.media_type, il.created_by, "
-        "l.size, il.cached FROM image_layers il JOIN layers l "
+        "SELECT il.layer_digest, COALESCE(NULLIF(il.diff_id, ''), l.diff_id), "
+        "l.media_type, il.created_by, l.size, il.cached, "
+        "l.diff_id_verified AND l.diff_id <> '' AND "
+        "COALESCE(NULLIF(il.diff_id, ''), l.diff_id) = l.diff_id "
+        "FROM image_layers il JOIN layers l "
         "ON l.digest = il.layer_digest WHERE il.image_id = ?1 ORDER BY il.idx",
     /* Config findings (layer_idx NULL) last; fingerprint and id only break
      * ties so two loads of one scan always agree. */

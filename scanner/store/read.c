@@ -20,6 +20,7 @@ static stw_status layer_row(stw_store *s, sqlite3_stmt *q, void *elem,
     l->created_by = stw_sql_column_dup(q, 3);
     l->size = sqlite3_column_int64(q, 4);
     l->cached = sqlite3_column_int(q, 5) != 0;
+    l->diff_id_verified = sqlite3_column_int(q, 6) != 0;
     if (!l->digest || !l->diff_id || !l->media_type || !l->created_by)
         return stw_store_nomem(s, err);
     return STW_OK;

@@ -12,12 +12,17 @@
 #include <stdint.h>
 
 typedef struct stw_rlayer {
-    char *digest;     /* "sha256:…" */
-    char *diff_id;    /* may be "" */
+    char *digest; /* "sha256:…" */
+    /* What the image's config claims (the computed one for an image without
+     * a config); may be "". Verified only when diff_id_verified says so. */
+    char *diff_id;
     char *media_type; /* may be "" */
     char *created_by; /* history entry that made the layer, may be "" */
     int64_t size;     /* compressed bytes, -1 unknown */
     bool cached;      /* this scan reused stored results for it */
+    /* diff_id was computed from the layer's bytes and the claim agrees.
+     * Nothing should rely on an unverified one: a config can claim any. */
+    bool diff_id_verified;
 } stw_rlayer;
 
 typedef struct stw_rimage {

@@ -61,9 +61,19 @@ stw_status stw_store_layer_cached(stw_store *s, const char *digest,
                                   const char *rules_version, bool *cached,
                                   stw_error *err);
 
+/* As stw_store_layer_cached, and when it is, copies the layer's diff_id to
+ * diff_id (STW_DIGEST_STR bytes) if it was computed from its bytes, else
+ * "": an unverified diff_id is never handed out. */
+stw_status stw_store_layer_lookup(stw_store *s, const char *digest,
+                                  const char *rules_version, bool *cached,
+                                  char *diff_id, stw_error *err);
+
 typedef struct stw_layer_record {
-    const char *digest;     /* "sha256:…" of the blob as stored */
-    const char *diff_id;    /* "sha256:…" of the uncompressed tar, or NULL */
+    const char *digest; /* "sha256:…" of the blob as stored */
+    /* "sha256:…" of the uncompressed tar as computed from the blob, or NULL
+     * (or "") when it was not computed: the row then says the layer's
+     * diff_id is unverified. Never a config's claim. */
+    const char *diff_id;
     const char *media_type; /* may be NULL */
     int64_t size;           /* blob bytes */
     int64_t uncompressed;   /* tar bytes */
@@ -116,6 +126,10 @@ typedef struct stw_image_layer {
     const char *digest;     /* must already be stored by put_layer */
     const char *created_by; /* history entry, may be NULL */
     bool cached;            /* results reused by this scan */
+    /* The diff_id the image's config claims for the layer, may be NULL: kept
+     * with the image, shown in its report, verified there only when it
+     * equals the one computed for the layer. */
+    const char *diff_id;
 } stw_image_layer;
 
 typedef struct stw_image_record {

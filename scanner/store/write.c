@@ -7,8 +7,10 @@
 #include "common.h"
 #include "limits.h"
 #include "pathset.h"
+#include "sha256.h"
 #include "shard.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,28 +99,36 @@ stw_status stw_store_put_error(stw_store *s, int64_t scan_id,
 
 /* ---- layers and findings ------------------------------------------------ */
 
-/* Is digest stored, scanned with rules_version? */
+/* Is digest stored, scanned with rules_version? When it is and diff_id is
+ * not NULL, copies its diff_id there if it was computed from the layer's
+ * bytes, else "": an unverified diff_id is never handed out. */
 static stw_status layer_present(stw_store *s, const char *digest,
                                 const char *rules_version, bool *row,
-                                stw_error *err)
+                                char *diff_id, stw_error *err)
 {
     sqlite3_stmt *q = s->q[Q_LAYER_CACHED];
     stw_sql_bind_text(q, 1, digest);
     stw_sql_bind_text(q, 2, rules_version);
     stw_status st = stw_sql_step(s, q, row, err, "look up layer %s", digest);
+    if (diff_id) {
+        const char *d =
+            !st && *row ? (const char *)sqlite3_column_text(q, 0) : NULL;
+        snprintf(diff_id, STW_DIGEST_STR, "%s",
+                 d && stw_sha256_digest_valid(d) ? d : "");
+    }
     stw_sql_reset(q);
     return st;
 }
 
-stw_status stw_store_layer_cached(stw_store *s, const char *digest,
+stw_status stw_store_layer_lookup(stw_store *s, const char *digest,
                                   const char *rules_version, bool *cached,
-                                  stw_error *err)
+                                  char *diff_id, stw_error *err)
 {
     if (!s || !digest || !rules_version || !cached)
         return stw_fail(err, STW_ERR_USAGE, "layer_cached: missing argument");
     *cached = false;
     bool row = false;
-    stw_status st = layer_present(s, digest, rules_version, &row, err);
+    stw_status st = layer_present(s, digest, rules_version, &row, diff_id, err);
     if (st || !row || !s->active_scan) {
         *cached = row;
         return st;
@@ -129,12 +139,19 @@ stw_status stw_store_layer_cached(stw_store *s, const char *digest,
     st = stw_sql_begin_write(s, err);
     if (st)
         return st;
-    st = layer_present(s, digest, rules_version, &row, err);
+    st = layer_present(s, digest, rules_version, &row, diff_id, err);
     if (!st && row)
         st = hold_for_scan(s, s->active_scan, digest, err);
     st = stw_sql_end_write(s, st, err);
     *cached = !st && row;
     return st;
+}
+
+stw_status stw_store_layer_cached(stw_store *s, const char *digest,
+                                  const char *rules_version, bool *cached,
+                                  stw_error *err)
+{
+    return stw_store_layer_lookup(s, digest, rules_version, cached, NULL, err);
 }
 
 /* Upserts one finding of blob and marks its row as kept. */
@@ -236,6 +253,7 @@ stw_status stw_store_put_layer(stw_store *s, const stw_layer_record *layer,
     stw_sql_bind_int64(q, 6, layer->entries);
     stw_sql_bind_blob(q, 7, layer->pathset, layer->pathset_len);
     stw_sql_bind_text(q, 8, layer->rules_version);
+    stw_sql_bind_int64(q, 9, layer->diff_id && *layer->diff_id);
     st = stw_sql_run(s, q, err, "store layer %.100s", layer->digest);
     if (!st)
         st = replace_findings(s, layer->digest, false, findings, err);
@@ -337,7 +355,7 @@ static void bind_image(sqlite3_stmt *q, int64_t scan_id,
 }
 
 /* Binds the columns shared by image_layers and deferred_image_layers:
- * image_id, idx, layer_digest, created_by, cached (?1 to ?5). */
+ * image_id, idx, layer_digest, created_by, cached, diff_id (?1 to ?6). */
 static void bind_image_layer(sqlite3_stmt *q, int64_t image_id, size_t idx,
                              const stw_image_layer *l)
 {
@@ -346,6 +364,7 @@ static void bind_image_layer(sqlite3_stmt *q, int64_t image_id, size_t idx,
     stw_sql_bind_text(q, 3, l->digest);
     stw_sql_bind_text(q, 4, stw_sql_or_empty(l->created_by));
     stw_sql_bind_int64(q, 5, l->cached);
+    stw_sql_bind_text(q, 6, l->diff_id && *l->diff_id ? l->diff_id : NULL);
 }
 
 /* Sets *position to the one after the last image of scan_id, as q
@@ -468,8 +487,8 @@ static stw_status put_deferred_tx(stw_store *s, int64_t scan_id,
     if (!st)
         st = stw_sql_prepare(s,
                              "INSERT INTO deferred_image_layers (image_id, "
-                             "idx, layer_digest, created_by, cached) VALUES "
-                             "(?1, ?2, ?3, ?4, ?5)",
+                             "idx, layer_digest, created_by, cached, diff_id) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                              &q, err, "record image layer for merge");
     if (!st) {
         for (size_t i = 0; i < img->n_layers && !st; i++) {

@@ -1,7 +1,8 @@
 /* blob.c - a layer blob as a verified, decompressed byte stream: raw bytes
  * are pulled through the caller's read callback, hashed, inflated with ISA-L
- * (gzip) or libzstd into reused buffers, and the output hashed, the hashing
- * overlapped with inflate on a helper thread. */
+ * (gzip) or libzstd into reused buffers, and the output hashed when the
+ * diff_id is wanted, the hashing overlapped with inflate on a helper
+ * thread. */
 #include "blob.h"
 #include "common.h"
 #include "limits.h"
@@ -148,6 +149,7 @@ struct stw_blob {
     char want_diff_id[STW_DIGEST_STR]; /* "" = not checked */
     uint64_t max_out;
     double max_ratio;
+    bool hash_out; /* hash the output of a compressed blob (the diff_id) */
 
     enum phase phase;
     stw_error fail; /* sticky: every call after a failure repeats it */
@@ -170,9 +172,11 @@ struct stw_blob {
     const unsigned char *rest;
     size_t rest_len;
 
-    /* Compressed input only: bufs holds one BLOB_OUT_SIZE buffer, or
-     * BLOB_RING when the hasher thread runs; out is the one being filled. */
+    /* Compressed input only: bufs holds ring BLOB_OUT_SIZE buffers (one
+     * unless the hasher thread reads the output); out is the one being
+     * filled. */
     unsigned char *bufs;
+    unsigned ring;
     unsigned char *out;
     hasher hs;
     bool hs_on;
@@ -267,6 +271,7 @@ stw_status stw_blob_create(stw_read_fn fn, void *ctx,
     b->ctx = ctx;
     b->max_out = opt->max_out ? opt->max_out : STW_MAX_LAYER_BYTES;
     b->max_ratio = opt->max_ratio > 0 ? opt->max_ratio : STW_MAX_RATIO;
+    b->hash_out = opt->hash_output;
     b->phase = PH_START;
     b->name = stw_strdup(name);
     stw_status st = STW_ERR_NOMEM;
@@ -422,14 +427,17 @@ static stw_status blob_start(stw_blob *b, stw_error *err)
     }
 
     if (b->comp != STW_COMP_NONE) {
-        b->bufs = malloc(BLOB_RING * (size_t)BLOB_OUT_SIZE);
-        if (b->bufs)
-            b->hs_on = hasher_start(&b->hs);
-        else
+        /* A buffer waits in the ring only while the hasher reads it. */
+        b->ring = b->hash_out ? BLOB_RING : 1;
+        b->bufs = malloc(b->ring * (size_t)BLOB_OUT_SIZE);
+        if (!b->bufs && b->ring > 1) {
+            b->ring = 1;
             b->bufs = malloc(BLOB_OUT_SIZE);
+        }
         if (!b->bufs)
             return blob_fail(b, err, STW_ERR_NOMEM, "out of memory");
         b->out = b->bufs;
+        b->hs_on = hasher_start(&b->hs);
     }
     if (b->comp == STW_COMP_GZIP) {
         b->gz = malloc(sizeof(*b->gz));
@@ -630,30 +638,52 @@ static stw_status account(stw_blob *b, const void *p, size_t n, stw_error *err)
                          (unsigned long long)b->out_bytes,
                          (unsigned long long)b->raw_bytes, b->max_ratio);
     /* Uncompressed output is the raw input, already hashed. */
+    if (b->comp == STW_COMP_NONE || !b->hash_out)
+        return STW_OK;
     if (b->hs_on) {
         b->out_job[b->cur] = hasher_submit(&b->hs, b->out_hash, p, n);
         b->out_job_on[b->cur] = true;
-    } else if (b->comp != STW_COMP_NONE)
+    } else {
         stw_sha256_update(b->out_hash, p, n);
+    }
     return STW_OK;
 }
 
-/* End of stream: computes both digests and checks them. */
-static stw_status blob_finish(stw_blob *b, stw_error *err)
+/* End of the raw bytes: computes the digest. */
+static stw_status blob_final_digest(stw_blob *b, stw_error *err)
 {
     stw_error e = {0};
     blob_stop_hashing(b);
     if (stw_sha256_final(b->raw_hash, b->digest, &e) != STW_OK)
         return blob_fail(b, err, e.status, "%s", e.msg);
-    if (b->comp == STW_COMP_NONE)
-        memcpy(b->diff_id, b->digest, sizeof(b->diff_id));
-    else if (stw_sha256_final(b->out_hash, b->diff_id, &e) != STW_OK)
-        return blob_fail(b, err, e.status, "%s", e.msg);
+    return STW_OK;
+}
+
+static stw_status blob_check_digest(stw_blob *b, stw_error *err)
+{
     if (b->want_digest[0] && strcmp(b->want_digest, b->digest) != 0)
         return blob_fail(b, err, STW_ERR_DIGEST,
                          "digest mismatch: expected %s got %s", b->want_digest,
                          b->digest);
-    if (b->want_diff_id[0] && strcmp(b->want_diff_id, b->diff_id) != 0)
+    return STW_OK;
+}
+
+/* End of stream: computes the digests and checks them. */
+static stw_status blob_finish(stw_blob *b, stw_error *err)
+{
+    stw_error e = {0};
+    stw_status st = blob_final_digest(b, err);
+    if (st != STW_OK)
+        return st;
+    if (b->comp == STW_COMP_NONE)
+        memcpy(b->diff_id, b->digest, sizeof(b->diff_id));
+    else if (b->hash_out &&
+             stw_sha256_final(b->out_hash, b->diff_id, &e) != STW_OK)
+        return blob_fail(b, err, e.status, "%s", e.msg);
+    if ((st = blob_check_digest(b, err)) != STW_OK)
+        return st;
+    if (b->want_diff_id[0] && b->diff_id[0] &&
+        strcmp(b->want_diff_id, b->diff_id) != 0)
         return blob_fail(b, err, STW_ERR_DIGEST,
                          "diff_id mismatch: expected %s got %s",
                          b->want_diff_id, b->diff_id);
@@ -677,7 +707,7 @@ stw_status stw_blob_read(stw_blob *b, const void **buf, size_t *len,
     if (b->hs_on) {
         /* Round the ring; the buffer about to be filled must be hashed (and
          * libarchive let go of it at the callback BLOB_RING - 1 ago). */
-        b->cur = (b->cur + 1) % BLOB_RING;
+        b->cur = (b->cur + 1) % b->ring;
         if (b->out_job_on[b->cur]) {
             hasher_wait(&b->hs, b->out_job[b->cur]);
             b->out_job_on[b->cur] = false;
@@ -719,6 +749,25 @@ stw_status stw_blob_drain(stw_blob *b, stw_error *err)
         if (st != STW_OK || n == 0)
             return st;
     }
+}
+
+stw_status stw_blob_check_digest(stw_read_fn fn, void *ctx,
+                                 const stw_blob_options *opt, stw_error *err)
+{
+    if (!opt || !opt->digest)
+        return stw_fail(err, STW_ERR_USAGE, "%s: no digest to check",
+                        opt && opt->name ? opt->name : "blob");
+    stw_blob_options o = {.name = opt->name, .digest = opt->digest};
+    stw_blob *b;
+    stw_status st = stw_blob_create(fn, ctx, &o, &b, err);
+    while (st == STW_OK && !b->eof)
+        st = pull(b, err);
+    if (st == STW_OK)
+        st = blob_final_digest(b, err);
+    if (st == STW_OK)
+        st = blob_check_digest(b, err);
+    stw_blob_destroy(b);
+    return st;
 }
 
 stw_compression stw_blob_compression(const stw_blob *b)

@@ -3,9 +3,12 @@
  * A layer blob arrives as raw bytes (from a file range, another archive's
  * member, or a pipe). stw_blob pulls them through a read callback, hashes
  * them (sha256 -> the blob digest), recognises the compression by magic
- * bytes (gzip, zstd, or none), inflates (ISA-L for gzip, libzstd streaming
- * for zstd) and hashes the output (sha256 -> the diff_id). At end of input it
- * compares both against the expected values given at creation.
+ * bytes (gzip, zstd, or none) and inflates (ISA-L for gzip, libzstd
+ * streaming for zstd). The output of a compressed blob is hashed (sha256 ->
+ * the diff_id) only when asked: that costs about as much as inflate, and
+ * the blob digest already pins the bytes. An uncompressed blob's diff_id is
+ * its digest, so it is always known. At end of input it compares what was
+ * computed against the expected values given at creation.
  *
  * Hostile input: truncated streams, trailing garbage inside a compressed
  * stream, output beyond max_out, and ratio beyond max_ratio are errors. */
@@ -14,6 +17,7 @@
 
 #include "stowaway/stowaway.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef enum stw_compression {
@@ -29,11 +33,14 @@ typedef stw_status (*stw_read_fn)(void *ctx, const void **buf, size_t *len,
                                   stw_error *err);
 
 typedef struct stw_blob_options {
-    const char *name;    /* for messages, e.g. "blobs/sha256/ab12…"; copied */
-    const char *digest;  /* expected "sha256:<hex>" of raw bytes, or NULL */
-    const char *diff_id; /* expected "sha256:<hex>" of output, or NULL */
-    uint64_t max_out;    /* 0 = STW_MAX_LAYER_BYTES */
-    double max_ratio;    /* 0 = STW_MAX_RATIO */
+    const char *name;   /* for messages, e.g. "blobs/sha256/ab12…"; copied */
+    const char *digest; /* expected "sha256:<hex>" of raw bytes, or NULL */
+    /* expected "sha256:<hex>" of output, or NULL; checked only when the
+     * diff_id is computed (uncompressed, or hash_output) */
+    const char *diff_id;
+    bool hash_output; /* compute the diff_id of a compressed blob too */
+    uint64_t max_out; /* 0 = STW_MAX_LAYER_BYTES */
+    double max_ratio; /* 0 = STW_MAX_RATIO */
 } stw_blob_options;
 
 typedef struct stw_blob stw_blob;
@@ -58,11 +65,20 @@ stw_status stw_blob_drain(stw_blob *b, stw_error *err);
 /* Valid after the first stw_blob_read. */
 stw_compression stw_blob_compression(const stw_blob *b);
 /* "sha256:<hex>" of raw / decompressed bytes; valid after end of stream,
- * "" before. Borrowed from the blob. */
+ * "" before. The diff_id of a compressed blob read without hash_output
+ * stays "": it was never computed. Borrowed from the blob. */
 const char *stw_blob_digest(const stw_blob *b);
 const char *stw_blob_diff_id(const stw_blob *b);
 uint64_t stw_blob_raw_bytes(const stw_blob *b);
 uint64_t stw_blob_out_bytes(const stw_blob *b);
+
+/* Pulls the raw bytes of a blob through fn/ctx (borrowed) to their end and
+ * checks them against opt->digest, without decompressing: what a cached
+ * layer of a local file costs to trust. A mismatch is STW_ERR_DIGEST with
+ * the message stw_blob_read gives for one. Only name and digest of opt are
+ * used; digest is required. */
+stw_status stw_blob_check_digest(stw_read_fn fn, void *ctx,
+                                 const stw_blob_options *opt, stw_error *err);
 
 /* Recognises a compression from the first bytes of a blob (n >= 4 bytes
  * needed for a decision; fewer gives STW_COMP_NONE). */

@@ -129,6 +129,8 @@ def check_schema(r):
                  w + ".diff_id")
             need(isinstance(lay.get("size"), int), w + ".size")
             need(isinstance(lay.get("cached"), bool), w + ".cached")
+            need(isinstance(lay.get("diff_id_verified"), bool),
+                 w + ".diff_id_verified")
             need("media_type" in lay and "created_by" in lay,
                  w + ".media_type/created_by")
     finds = r.get("findings")
