@@ -22,6 +22,9 @@ typedef struct repo {
     char *root; /* path in the layer */
     char *dir;  /* its copy */
     bool bare, has_head, has_objects, over_cap;
+    /* Files of the repository that could not be copied (a ref too big to
+     * be one, a name too long or clashing with a directory): said once. */
+    uint64_t skipped;
 } repo;
 
 struct stw_gitcollect {
@@ -300,20 +303,26 @@ stw_status stw_gitcollect_entry(stw_gitcollect *c, const char *path,
     if (st != STW_OK || !r || !*rel)
         return st;
     /* A ref or HEAD is a line; anything bigger is not one. */
-    if (!object && strcmp(rel, "packed-refs") && size > STW_GIT_MAX_REF_BYTES)
+    if (!object && strcmp(rel, "packed-refs") && size > STW_GIT_MAX_REF_BYTES) {
+        r->skipped++;
         return STW_OK;
+    }
     if (c->bytes + size > c->max_bytes) {
         r->over_cap = true;
         return STW_OK;
     }
     int k = snprintf(c->cur, sizeof(c->cur), "%s/%s", r->dir, rel);
-    if (k < 0 || (size_t)k >= sizeof(c->cur))
+    if (k < 0 || (size_t)k >= sizeof(c->cur)) {
+        r->skipped++;
         return STW_OK;
+    }
     make_parents(c->cur, strlen(r->dir));
     c->fd = open(c->cur, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
                  0600);
-    if (c->fd < 0)
-        return STW_OK; /* a name that clashes with a directory: skipped */
+    if (c->fd < 0) {
+        r->skipped++; /* a name that clashes with a directory */
+        return STW_OK;
+    }
     c->bytes += size;
     c->size = size;
     c->written = 0;
@@ -384,6 +393,13 @@ stw_status stw_gitcollect_finish(stw_gitcollect *c, stw_error *err)
                      "%s: git history over %llu bytes (--max-git-bytes); "
                      "scanned what fits",
                      r.root, (unsigned long long)c->max_bytes);
+        if (st == STW_OK && r.skipped)
+            st = say(c,
+                     "%s: %llu repository files not copied for its history "
+                     "(a ref over %u bytes, or an unusable name); the rest "
+                     "is read",
+                     r.root, (unsigned long long)r.skipped,
+                     STW_GIT_MAX_REF_BYTES);
         /* A bare candidate needs both to be one; a ".git" with no object
          * copied has no history to read. */
         if (st == STW_OK && (!r.has_objects || (r.bare && !r.has_head))) {

@@ -184,6 +184,8 @@ def put(declared, inflated, name):
 put(100, 2048 << 20, "says 100 bytes, inflates to 2 GiB")
 put(99999999999, 1 << 20, "says 100 GB")
 PY
+# A "ref" far too big to be one is not copied, and the report says so.
+head -c 100000 /dev/zero | tr '\0' 'a' >r/.git/refs/heads/huge
 tar -cf "$G/hostile.tar" r
 cd "$WORKDIR"
 SECONDS=0
@@ -191,4 +193,6 @@ scan_json hostile --no-db "$G/hostile.tar"
 [ "$SECONDS" -le 30 ] || fail "hostile objects: ${SECONDS} s"
 cj eval "$WORKDIR/hostile.json" 'sum("git history" in e["message"] for e in r["errors"]) == 2' ||
     fail "hostile objects: want one error line for each"
+cj eval "$WORKDIR/hostile.json" 'sum("1 repository files not copied" in e["message"] for e in r["errors"]) == 1' ||
+    fail "the over-long ref is skipped silently"
 echo "git history: ok"
