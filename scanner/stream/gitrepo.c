@@ -258,6 +258,73 @@ static bool read_tail(const char *path, off_t from_end, unsigned char out[20])
 /* A pack ends with the checksum of its bytes, and its index repeats it:
  * a pack cut short or replaced no longer matches, and the note can name
  * the file (libgit2 only says an object is missing). Not a full hash. */
+/* Rebuilds the index of one pack with libgit2's own indexer, and replaces
+ * the image's .idx (and .pack) by what it wrote. The image's index is
+ * untrusted: a crafted one can make two deltas each other's base, and
+ * libgit2's readers then follow that loop for ever. The indexer resolves
+ * deltas from their bases up and computes every object id from content,
+ * so a loop, a delta without a base or a lying index ends in an error
+ * here, and the pack is then left out. Returns true when the pack is
+ * usable; *why says otherwise. */
+static bool reindex_pack(const char *dir, const char *pack, char *why,
+                         size_t whylen)
+{
+    char out[STW_MAX_PATH + 96];
+    snprintf(out, sizeof(out), "%s/reindex", dir);
+    if (mkdir(out, 0700) != 0) {
+        snprintf(why, whylen, "cannot make a scratch directory");
+        return false;
+    }
+    git_indexer *ix = NULL;
+    git_indexer_options io = GIT_INDEXER_OPTIONS_INIT;
+    git_indexer_progress stats = {0};
+    int fd = open(pack, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int rc = fd < 0 ? -1 : git_indexer_new(&ix, out, 0600, NULL, &io);
+    static const size_t chunk = 256u << 10;
+    char *buf = rc == 0 ? malloc(chunk) : NULL;
+    for (ssize_t n; rc == 0;) {
+        if (!buf || (n = read(fd, buf, chunk)) < 0) {
+            rc = -1;
+            break;
+        }
+        if (n == 0) {
+            rc = git_indexer_commit(ix, &stats);
+            break;
+        }
+        rc = git_indexer_append(ix, buf, (size_t)n, &stats);
+    }
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    bool ok = rc == 0;
+    if (!ok) {
+        const git_error *e = git_error_last();
+        snprintf(why, whylen, "%s",
+                 e && e->message ? e->message : "unreadable");
+    }
+    /* Replace the image's pack and index by the indexer's (same objects,
+     * named by their checksum), or drop the pack when it failed. */
+    char idx[STW_MAX_PATH + 400];
+    snprintf(idx, sizeof(idx), "%.*s.idx", (int)(strlen(pack) - 5), pack);
+    unlink(idx);
+    unlink(pack);
+    DIR *d = opendir(out);
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char from[STW_MAX_PATH + 400], to[STW_MAX_PATH + 400];
+        snprintf(from, sizeof(from), "%s/%s", out, e->d_name);
+        snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
+        if (!ok || rename(from, to) != 0)
+            unlink(from);
+    }
+    if (d)
+        closedir(d);
+    rmdir(out);
+    git_indexer_free(ix);
+    return ok;
+}
+
 static stw_status check_packs(stw_gitrepo *g)
 {
     char dir[STW_MAX_PATH + 64];
@@ -267,6 +334,8 @@ static stw_status check_packs(stw_gitrepo *g)
         return STW_OK;
     stw_status st = STW_OK;
     struct dirent *e;
+    char packs[STW_GIT_MAX_PACKS][STW_MAX_PATH + 400];
+    size_t n_packs = 0;
     while (st == STW_OK && (e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
         if (l < 5 || strcmp(e->d_name + l - 4, ".idx") || l > 255)
@@ -286,8 +355,26 @@ static stw_status check_packs(stw_gitrepo *g)
                       "objects/pack/%.*s.pack: truncated or damaged (its "
                       "checksum is not the one its index names)",
                       (int)(l - 4), e->d_name);
+        else if (n_packs < STW_ARRAY_LEN(packs))
+            snprintf(packs[n_packs++], sizeof(packs[0]), "%s", pack);
+        else {
+            /* Unindexed, its index could not be trusted: left out. */
+            unlink(idx);
+            unlink(pack);
+            st = note(g, "objects/pack/%s: more than %d packs; not read",
+                      e->d_name, STW_GIT_MAX_PACKS);
+        }
     }
     closedir(d);
+    /* Indexed after the directory walk: the indexer writes into it. */
+    for (size_t i = 0; st == STW_OK && i < n_packs; i++) {
+        char why[256];
+        if (!reindex_pack(dir, packs[i], why, sizeof(why)))
+            st = note(g,
+                      "objects/pack/%s: not a usable pack (%s); its "
+                      "objects are not read",
+                      strrchr(packs[i], '/') + 1, why);
+    }
     return st;
 }
 
@@ -298,6 +385,22 @@ static bool too_big(stw_gitrepo *g, const obj *o)
     g->n_big++;
     g->st.skipped++;
     return true;
+}
+
+/* Opens (or opens again) the repository and its object database. Bare:
+ * the config is not read at open (and never trusted), and no parent
+ * directory is searched. */
+static int open_repo(stw_gitrepo *g)
+{
+    git_odb_free(g->odb);
+    git_repository_free(g->repo);
+    g->odb = NULL;
+    g->repo = NULL;
+    unsigned flags = GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE |
+                     GIT_REPOSITORY_OPEN_NO_DOTGIT;
+    if (git_repository_open_ext(&g->repo, g->dir, flags, NULL) < 0)
+        return -1;
+    return git_repository_odb(&g->odb, g->repo);
 }
 
 stw_status stw_gitrepo_create(const char *dir, const char *name,
@@ -334,12 +437,7 @@ stw_status stw_gitrepo_create(const char *dir, const char *name,
         g->lim.max_scan_bytes = STW_GIT_MAX_SCAN_BYTES;
     if (!g->lim.max_tree_entries)
         g->lim.max_tree_entries = STW_GIT_MAX_TREE_ENTRIES;
-    /* Bare: the config is not read at open (and never trusted), and no
-     * parent directory is searched. */
-    unsigned flags = GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE |
-                     GIT_REPOSITORY_OPEN_NO_DOTGIT;
-    if (git_repository_open_ext(&g->repo, dir, flags, NULL) < 0 ||
-        git_repository_odb(&g->odb, g->repo) < 0) {
+    if (open_repo(g) < 0) {
         char why[STW_ERROR_MAX / 2];
         git_message(g, why, sizeof(why));
         stw_gitrepo_destroy(g);
@@ -393,6 +491,13 @@ static stw_status collect(stw_gitrepo *g, stw_error *err)
     stw_status st = check_packs(g);
     if (st != STW_OK)
         return st;
+    /* The packs on disk changed under the open object database (each one
+     * re-indexed or left out): open it again. */
+    if (open_repo(g) < 0) {
+        char why[STW_ERROR_MAX / 2];
+        git_message(g, why, sizeof(why));
+        return note(g, "not readable after its packs were checked: %s", why);
+    }
     int rc = git_odb_foreach(g->odb, on_object, g);
     if (g->nomem)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");

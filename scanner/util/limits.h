@@ -189,6 +189,9 @@
 
 /* libgit2's memory while a history is read (stream/gitrepo.c): its object
  * cache and the pack windows it maps at once. */
+/* Packs of one repository whose index is rebuilt by libgit2's indexer
+ * before anything is read (a real repository has a handful). */
+#define STW_GIT_MAX_PACKS    16
 #define STW_GIT_CACHE_BYTES  (16u << 20)
 #define STW_GIT_MAPPED_BYTES (64u << 20)
 

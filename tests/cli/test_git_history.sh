@@ -195,4 +195,57 @@ cj eval "$WORKDIR/hostile.json" 'sum("git history" in e["message"] for e in r["e
     fail "hostile objects: want one error line for each"
 cj eval "$WORKDIR/hostile.json" 'sum("1 repository files not copied" in e["message"] for e in r["errors"]) == 1' ||
     fail "the over-long ref is skipped silently"
+note "git history: a pack whose two deltas are each other's base"
+mkdir -p "$G/loop"
+cd "$G/loop"
+q git init -q -b main r
+echo hi >r/a
+q git -C r add a
+q git -C r commit -q -m a
+# Pack and index laid out by hand (git would never write them): object A
+# is a delta on B and B a delta on A. libgit2's readers would follow that
+# loop for ever; stowaway rebuilds every index with libgit2's indexer first.
+python3 - <<'PY'
+import hashlib, struct, zlib
+def hdr(t, size):
+    b, size, out = (t << 4) | (size & 15), size >> 4, bytearray()
+    while size:
+        out.append(b | 0x80)
+        b, size = size & 0x7f, size >> 7
+    out.append(b)
+    return bytes(out)
+delta = bytes([4, 4, 0x91, 0, 4])  # base 4 bytes, result 4: copy 0..4
+a, b = hashlib.sha1(b"loop-a").digest(), hashlib.sha1(b"loop-b").digest()
+pack, offs = bytearray(b"PACK" + struct.pack(">II", 2, 2)), {}
+for oid, base in ((a, b), (b, a)):
+    offs[oid] = len(pack)
+    pack += hdr(7, len(delta)) + base + zlib.compress(delta)
+ends = sorted(offs.values()) + [len(pack)]
+pack += hashlib.sha1(pack).digest()
+ids = sorted(offs)
+idx = bytearray(b"\xfftOc" + struct.pack(">I", 2))
+for i in range(256):
+    idx += struct.pack(">I", sum(1 for x in ids if x[0] <= i))
+for x in ids:
+    idx += x
+for x in ids:
+    s = offs[x]
+    idx += struct.pack(">I", zlib.crc32(bytes(pack[s:ends[ends.index(s) + 1]])))
+for x in ids:
+    idx += struct.pack(">I", offs[x])
+idx += pack[-20:]
+idx += hashlib.sha1(idx).digest()
+name = "r/.git/objects/pack/pack-" + pack[-20:].hex()
+open(name + ".pack", "wb").write(pack)
+open(name + ".idx", "wb").write(idx)
+PY
+tar -cf "$G/loop.tar" r
+cd "$WORKDIR"
+SECONDS=0
+run "$WORKDIR/loop.json" "$WORKDIR/loop.err" scan --no-db --format json \
+    "$G/loop.tar"
+[ "$SECONDS" -le 30 ] || fail "delta loop: ${SECONDS} s"
+expect_rc 0 "delta loop (only the .git directory itself, medium)"
+cj eval "$WORKDIR/loop.json" 'sum("not a usable pack" in e["message"] for e in r["errors"]) == 1' ||
+    fail "delta loop: want one error line naming the pack"
 echo "git history: ok"
