@@ -10,7 +10,7 @@ the same layer blobs.
 
 usage: bench/nested.py --bin STOWAWAY [--runs N] [--work DIR] [--out FILE]
 
-Needs umoci, zip and igzip (isal); the jars come from the lib*-java packages
+Needs umoci, zip and igzip (Debian's isal); the jars come from the lib*-java packages
 listed in JAVA_PACKAGES (installed with apt-get when missing, as root). The
 report is printed and, with --out, written between the markers
 <!-- nested:begin --> and <!-- nested:end --> of that file (appended when
@@ -142,7 +142,7 @@ def main():
     db = os.path.join(a.work, "bench.db")
     stw = [a.bin, "scan", "--exit-zero", "-j1"]
     cases = {
-        "igzip -dc (floor)": lambda: measure(["igzip", "-dc"], blobs),
+        "igzip -dc (floor)": lambda: measure(["igzip", "-dc"] + blobs),
         "nested off (--max-depth 0)":
             lambda: measure(stw + ["--no-db", "--max-depth", "0", img]),
         "nested on (default)": lambda: measure(stw + ["--no-db", img]),
