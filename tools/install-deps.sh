@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Build: compiler, cmake, pkg-config and the libraries (see README).
 BUILD="build-essential cmake pkg-config libarchive-dev libpcre2-dev
   libzstd-dev libsqlite3-dev libjansson-dev libyaml-dev libvectorscan-dev
-  libisal-dev libssl-dev libcurl4-openssl-dev libgit2-dev check"
+  libisal-dev libssl-dev libcurl4-openssl-dev libgit2-dev zlib1g-dev check"
 # Tests: the Check framework, real image tools (umoci, skopeo), the CLIs the
 # fixture generator and tests use (gzip, zstd, sqlite3, python3, openssl),
 # a real registry server (docker-registry) and htpasswd for its basic auth;

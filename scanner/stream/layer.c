@@ -48,7 +48,8 @@ typedef struct walk {
     bool git_copy;             /* the current file is copied to gc */
     const stw_layer_options *lo;
     const char *name;
-    char *path; /* the current entry's path, grown as needed */
+    uint64_t unnamed; /* entries skipped for want of a readable name */
+    char *path;       /* the current entry's path, grown as needed */
     size_t path_cap;
     /* The history being scanned: the repository's path in the layer, where
      * the current blob or message is, the path the matcher sees
@@ -251,8 +252,10 @@ static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
         raw = archive_entry_pathname_utf8(e);
     /* Nothing is skipped silently: a layer whose key sits under an
      * unnameable or absurdly long path must not look clean. */
-    if (!raw)
-        return nz_note(w, "an entry without a readable name was skipped");
+    if (!raw) {
+        w->unnamed++; /* said once, at the end of the layer */
+        return STW_OK;
+    }
     size_t rlen = strlen(raw);
     if (rlen > STW_MAX_ENTRY_PATH) {
         char msg[160];
@@ -507,6 +510,16 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
     if (w->gc && (st = scan_histories(w, err)) != STW_OK) {
         stw_error_prefix(err, name);
         goto out;
+    }
+    if (w->unnamed) {
+        char msg[128];
+        snprintf(msg, sizeof(msg),
+                 "%llu entries without a readable name were skipped",
+                 (unsigned long long)w->unnamed);
+        if ((st = nz_note(w, msg)) != STW_OK) {
+            stw_fail(err, st, "%s: out of memory", name);
+            goto out;
+        }
     }
     stw_finding_list_dedupe_secrets(res->findings);
     stw_finding_list_fold_history(res->findings);

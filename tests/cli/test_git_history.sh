@@ -183,6 +183,13 @@ def put(declared, inflated, name):
         f.write(data)
 put(100, 2048 << 20, "says 100 bytes, inflates to 2 GiB")
 put(99999999999, 1 << 20, "says 100 GB")
+# Found by fuzz_layer: a stream that goes on past the size its header
+# declares made libgit2 abort or spin; such objects are checked first.
+data = zlib.compress(b"blob 3\0" + b"longer than it says " * 5)
+h = hashlib.sha1(b"liar").hexdigest()
+os.makedirs("r/.git/objects/" + h[:2], exist_ok=True)
+with open("r/.git/objects/%s/%s" % (h[:2], h[2:]), "wb") as f:
+    f.write(data)
 PY
 # A "ref" far too big to be one is not copied, and the report says so.
 head -c 100000 /dev/zero | tr '\0' 'a' >r/.git/refs/heads/huge
@@ -191,8 +198,8 @@ cd "$WORKDIR"
 SECONDS=0
 scan_json hostile --no-db "$G/hostile.tar"
 [ "$SECONDS" -le 30 ] || fail "hostile objects: ${SECONDS} s"
-cj eval "$WORKDIR/hostile.json" 'sum("git history" in e["message"] for e in r["errors"]) == 2' ||
-    fail "hostile objects: want one error line for each"
+cj eval "$WORKDIR/hostile.json" 'sum("3 loose objects unreadable" in e["message"] for e in r["errors"]) == 1' ||
+    fail "hostile objects: want one error line counting the three"
 cj eval "$WORKDIR/hostile.json" 'sum("1 repository files not copied" in e["message"] for e in r["errors"]) == 1' ||
     fail "the over-long ref is skipped silently"
 note "git history: a pack whose two deltas are each other's base"
