@@ -56,8 +56,14 @@
  * context (\b, (?<=...)) for the regexes. Must be < STW_SCAN_OVERLAP. */
 #define STW_SCAN_CONTEXT 256u
 /* PCRE2 match limit per confirmation window: hostile content cannot make a
- * regex backtrack for ever; a window that hits it is skipped. */
+ * regex backtrack for ever; a window that hits it is narrowed (matcher.c's
+ * confirm()), and what stays undecided is named in the report's errors. */
 #define STW_REGEX_MATCH_LIMIT 10000000u
+/* Extra regex runs, each bounded by the match limit, spent per file to
+ * narrow a window that hit it (find the hostile start offset, skip it, go
+ * on): enough for a few hostile spots in one file; past it the rest of a
+ * window is left unchecked and the file named in the report's errors. */
+#define STW_REGEX_RETRY_PROBES 64u
 /* Decoded values of one file (rules/decode.c: a Kubernetes Secret's
  * base64 data, a Docker config's auths) handed to the content rules. Real
  * manifests hold a few KiB; a List of every Secret of a cluster some
