@@ -73,6 +73,13 @@
 #define STW_MAX_DECODED_BYTES (1u << 20)
 /* Size of one user rule file read from disk. */
 #define STW_MAX_RULEFILE_BYTES (16u << 20)
+/* Rules in one rule set, built-in ones included (306 today): compile
+ * time and memory grow with the count, so a huge generated rule file is
+ * refused with its name instead of compiling for minutes. */
+#define STW_MAX_RULES 10000u
+/* Bytes of the compiled rule set: PCRE2 programs plus the vectorscan
+ * databases (hs_database_size); the built-in rules take ~2 MiB. */
+#define STW_MAX_COMPILED_BYTES (256u << 20)
 
 /* COPY-artifact detector (artifact.c): distinct artifact directories
  * (.git/, .github/...) remembered per layer for one-finding-per-directory.
