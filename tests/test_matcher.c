@@ -403,6 +403,150 @@ START_TEST(test_sink_error_aborts_file)
 }
 END_TEST
 
+/* ---- the regex match limit --------------------------------------------- */
+
+/* A test-only rule whose regex backtracks exponentially on "tok=aaa...":
+ * (a|aa)+ splits a run of n a's in fib(n) ways before the missing "b"
+ * fails it. Its second branch is a GitHub token, optionally followed by
+ * the same hostile group, so a token can sit after hostile text or at it. */
+static const char backtrack_yaml[] =
+    "rules:\n  - id: test-backtrack\n    title: backtracking test rule\n"
+    "    category: vcs\n    severity: high\n    keywords: ['tok=', 'ghp_']\n"
+    "    regex: 'tok=(?:a|aa)+b|ghp_[A-Za-z0-9]{36}(?:x(?:a|aa)+b)?'\n";
+
+/* A valid GitHub token (bench/mint.py ghp 1: CRC included). */
+#define GHP_REAL "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"
+
+/* Fixture: rules and matcher hold the backtracking rule alone. */
+static void setup_backtrack(void)
+{
+    stw_rules **r = &rules;
+    stw_matcher **m = &matcher;
+    char *dir = tu_mkdtemp("backtrack");
+    char *path = tu_path(dir, "bt.yaml");
+    tu_write_file(path, backtrack_yaml, strlen(backtrack_yaml));
+    const char *files[] = {path};
+    stw_rules_options opt = {.files = files, .n_files = 1, .no_builtin = 1};
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(&opt, r, &err) == STW_OK, "%s", err.msg);
+    ck_assert_int_eq(stw_matcher_create(*r, m, &err), STW_OK);
+    free(path);
+    free(dir);
+}
+
+static char *run_of(char c, size_t n)
+{
+    char *s = malloc(n + 1);
+    memset(s, c, n);
+    s[n] = 0;
+    return s;
+}
+
+/* Scans pre + a run of 60 a's + post as a file at path into h; returns
+ * the matcher's note count and checks the first names path and rule. */
+static size_t scan_hostile(stw_matcher *m, const char *path, const char *pre,
+                           const char *post, char *text, size_t cap, hits *h)
+{
+    char *run = run_of('a', 60);
+    snprintf(text, cap, "%s%s%s", pre, run, post);
+    free(run);
+    stw_error err = {0};
+    ck_assert_int_eq(
+        stw_matcher_scan_buffer(m, path, text, strlen(text), collect, h, &err),
+        STW_OK);
+    const char *const *notes;
+    size_t n = stw_matcher_notes(m, &notes);
+    if (n) {
+        ck_assert_ptr_nonnull(strstr(notes[0], path));
+        ck_assert_ptr_nonnull(strstr(notes[0], "test-backtrack"));
+        ck_assert_ptr_nonnull(strstr(notes[0], "match limit"));
+    }
+    return n;
+}
+
+/* Hostile text right before a real token: the window is narrowed around
+ * the offset that hits the limit and the token is still found; the one
+ * offset left undecided is named in a note with the file and the rule. */
+START_TEST(test_match_limit_secret_after_hostile_text_found)
+{
+    stw_matcher *m = matcher;
+    char text[256];
+    hits h = {0};
+    stw_error err = {0};
+    ck_assert_uint_eq(scan_hostile(m, "etc/app.env",
+                                   "x tok=", "\nT=" GHP_REAL "\n", text,
+                                   sizeof(text), &h),
+                      1);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_str_eq(h.v[0].rule, "test-backtrack");
+    ck_assert_int_eq(h.v[0].secret_offset,
+                     (int64_t)(strstr(text, "ghp_") - text));
+    const char *const *notes;
+    stw_matcher_clear_notes(m);
+    ck_assert_uint_eq(stw_matcher_notes(m, &notes), 0);
+    /* Streamed in pieces: the same finding. */
+    hits h2 = {0};
+    ck_assert_int_eq(
+        stw_matcher_begin(m, "etc/app.env", strlen(text), collect, &h2, &err),
+        STW_OK);
+    for (size_t i = 0; text[i]; i++)
+        ck_assert_int_eq(stw_matcher_feed(m, text + i, 1, &err), STW_OK);
+    ck_assert_int_eq(stw_matcher_end(m, &err), STW_OK);
+    assert_same(&h, &h2, "bytewise");
+    ck_assert_uint_eq(stw_matcher_notes(m, &notes), 1);
+}
+END_TEST
+
+/* A token whose own start offset hits the limit cannot be decided: it is
+ * not reported, but the file and rule are, never silently dropped. A file
+ * without hostile text gets no note. */
+START_TEST(test_match_limit_undecidable_offset_noted)
+{
+    stw_matcher *m = matcher;
+    char text[256];
+    hits h = {0};
+    stw_error err = {0};
+    ck_assert_uint_eq(scan_hostile(m, "srv/hostile.txt", "T=" GHP_REAL "x",
+                                   "\n", text, sizeof(text), &h),
+                      1);
+    ck_assert_uint_eq(h.n, 0);
+    const char *const *notes;
+    stw_matcher_clear_notes(m);
+    const char clean[] = "T=" GHP_REAL "\n";
+    hits h2 = {0};
+    ck_assert_int_eq(stw_matcher_scan_buffer(m, "srv/clean.txt", clean,
+                                             strlen(clean), collect, &h2, &err),
+                     STW_OK);
+    ck_assert_uint_eq(h2.n, 1);
+    ck_assert_uint_eq(stw_matcher_notes(m, &notes), 0);
+}
+END_TEST
+
+/* Many hostile offsets in one file: the retries stop at the file's budget
+ * (bounded time), the file is noted, and a token in a later window of the
+ * same file that needs no retry is still found. */
+START_TEST(test_match_limit_budget_bounded_and_noted)
+{
+    stw_matcher *m = matcher;
+    size_t n = 200 * 1024;
+    char *text = run_of(' ', n);
+    for (size_t k = 0; k < 100; k++)
+        memcpy(text + k * 8, "tok=aaaa", 8); /* keywords, in one window */
+    memset(text + 800, 'a', 200);            /* hostile at many offsets */
+    memcpy(text + n - 100, GHP_REAL, strlen(GHP_REAL));
+    hits h = {0};
+    stw_error err = {0};
+    ck_assert_int_eq(
+        stw_matcher_scan_buffer(m, "big.txt", text, n, collect, &h, &err),
+        STW_OK);
+    ck_assert_uint_eq(h.n, 1);
+    const char *const *notes;
+    ck_assert_uint_eq(stw_matcher_notes(m, &notes), 1);
+    ck_assert_ptr_nonnull(strstr(notes[0], "big.txt"));
+    free(text);
+}
+END_TEST
+
 static Suite *matcher_suite(void)
 {
     Suite *s = suite_create("matcher");
@@ -417,6 +561,13 @@ static Suite *matcher_suite(void)
     tcase_add_test(tc, test_key_inside_binary_content);
     tcase_add_test(tc, test_sink_error_aborts_file);
     suite_add_tcase(s, tc);
+    TCase *lim = tcase_create("match_limit");
+    tcase_add_checked_fixture(lim, setup_backtrack, teardown);
+    tcase_set_timeout(lim, 120);
+    tcase_add_test(lim, test_match_limit_secret_after_hostile_text_found);
+    tcase_add_test(lim, test_match_limit_undecidable_offset_noted);
+    tcase_add_test(lim, test_match_limit_budget_bounded_and_noted);
+    suite_add_tcase(s, lim);
     return s;
 }
 

@@ -2,6 +2,7 @@
  * disabling, versions), the engine's modes (keyword, prefilter, PCRE2
  * fallback, path rules, allow rules, entropy), and every built-in rule's
  * own tp/fp examples run through the real matcher. */
+#include "limits.h"
 #include "matcher.h"
 #include "rules.h"
 #include "testutil.h"
@@ -841,6 +842,92 @@ START_TEST(test_user_token_rule_file_with_window_and_validator)
 }
 END_TEST
 
+/* ---- bounded rule loading ---------------------------------------------- */
+
+/* A generated rule file of n keyword rules, each with its own regex. */
+static char *generated_rules(size_t n, size_t *len)
+{
+    size_t cap = 64 + n * 96, k = 0;
+    char *s = malloc(cap);
+    ck_assert_ptr_nonnull(s);
+    k += (size_t)snprintf(s, cap, "rules:\n");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(s + k, cap - k,
+                              "  - id: gen-%zu\n    severity: low\n"
+                              "    keywords: ['gk%zu_']\n"
+                              "    regex: 'gk%zu_[A-Z0-9]{20}'\n",
+                              i, i, i);
+    *len = k;
+    return s;
+}
+
+/* Loads a generated file of n rules alone with the given caps. */
+static stw_status load_generated(size_t n, size_t max_rules, size_t max_bytes,
+                                 stw_error *err)
+{
+    char *dir = tu_mkdtemp("genrules");
+    char *path = tu_path(dir, "generated.yaml");
+    size_t len;
+    char *text = generated_rules(n, &len);
+    tu_write_file(path, text, len);
+    const char *files[] = {path};
+    stw_rules_options opt = {.files = files,
+                             .n_files = 1,
+                             .no_builtin = 1,
+                             .max_rules = max_rules,
+                             .max_compiled_bytes = max_bytes};
+    stw_rules *r = NULL;
+    stw_status st = stw_rules_create(&opt, &r, err);
+    stw_rules_destroy(r);
+    free(text);
+    free(path);
+    free(dir);
+    return st;
+}
+
+/* One rule past STW_MAX_RULES is refused before anything compiles, with
+ * the file named; the same file at the cap loads. */
+START_TEST(test_rule_file_over_rule_count_cap_refused)
+{
+    stw_error err = {0};
+    ck_assert_int_eq(load_generated(STW_MAX_RULES + 1, 0, 0, &err),
+                     STW_ERR_LIMIT);
+    ck_assert_msg(strstr(err.msg, "generated.yaml") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "more than 10000 rules") != NULL, "%s",
+                  err.msg);
+    err = (stw_error){0};
+    ck_assert_int_eq(load_generated(50, 50, 0, &err), STW_OK);
+    ck_assert_int_eq(load_generated(51, 50, 0, &err), STW_ERR_LIMIT);
+}
+END_TEST
+
+/* Compiled size: the regexes are counted rule by rule (the error names the
+ * rule that crosses the cap), then the prefilter databases with them. */
+START_TEST(test_rule_file_over_compiled_size_cap_refused)
+{
+    stw_error err = {0};
+    ck_assert_int_eq(load_generated(200, 0, 4096, &err), STW_ERR_LIMIT);
+    ck_assert_msg(strstr(err.msg, "generated.yaml: rule 'gen-") != NULL, "%s",
+                  err.msg);
+    ck_assert_msg(strstr(err.msg, "compiled rules exceed 4096") != NULL, "%s",
+                  err.msg);
+    /* 200 small regexes and their prefilter database take ~126 KiB; the
+     * regexes alone fit in 96 KiB, the database then does not. */
+    err = (stw_error){0};
+    ck_assert_msg(load_generated(200, 0, 256u << 10, &err) == STW_OK, "%s",
+                  err.msg);
+    stw_status st = load_generated(200, 0, 96u << 10, &err);
+    ck_assert_int_eq(st, STW_ERR_LIMIT);
+    ck_assert_msg(strstr(err.msg, "generated.yaml: compiled rules and "
+                                  "prefilter databases take") != NULL,
+                  "%s", err.msg);
+    /* The built-in rules load under the default caps. */
+    stw_rules *r;
+    ck_assert_int_eq(stw_rules_create(NULL, &r, &err), STW_OK);
+    stw_rules_destroy(r);
+}
+END_TEST
+
 /* ---- Trivy's secret config ---------------------------------------------- */
 
 /* Writes text to a fresh rule file and loads it after the built-in rules,
@@ -1046,6 +1133,8 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_generic_finding_in_test_context_is_info);
     tcase_add_test(tc, test_known_test_key_lowered_by_hash_not_path);
     tcase_add_test(tc, test_user_token_rule_file_with_window_and_validator);
+    tcase_add_test(tc, test_rule_file_over_rule_count_cap_refused);
+    tcase_add_test(tc, test_rule_file_over_compiled_size_cap_refused);
     tcase_add_test(tc, test_trivy_config_loads_as_trivy_defines_it);
     tcase_add_test(tc, test_trivy_ids_name_existing_rules);
     suite_add_tcase(s, tc);

@@ -123,6 +123,17 @@ struct stw_matcher {
     const stw_decoded *sub; /* the value being scanned, NULL for the file */
     bool sub_emitted;
     char detail[512]; /* a value's detail and a test-fixture note */
+
+    /* Regex match limit (confirm()): per rule, the regex compiled again
+     * with PCRE2_USE_OFFSET_LIMIT, on first need, to find where a window
+     * that hit the limit turns hostile; NULL until then. */
+    pcre2_code **retry_re;
+    pcre2_match_context *mctx_probe; /* mctx plus a moving offset limit */
+    size_t probes_left;              /* per file: STW_REGEX_RETRY_PROBES */
+    size_t lim_starts;               /* per file: start offsets not decided */
+    uint32_t lim_rule;               /* the first rule that hit the limit */
+    char **notes;                    /* one per file that hit it */
+    size_t n_notes, notes_dropped;
 };
 
 #define WINDOW_CAP ((size_t)STW_SCAN_CHUNK + STW_SCAN_OVERLAP)
@@ -150,7 +161,61 @@ void stw_matcher_destroy(stw_matcher *m)
     free(m->spath);
     stw_decoded_set_free(&m->dec);
     free(m->claimed);
+    if (m->retry_re) {
+        for (size_t i = 0; i < m->rules->n_rules; i++)
+            pcre2_code_free(m->retry_re[i]);
+    }
+    free(m->retry_re);
+    pcre2_match_context_free(m->mctx_probe);
+    stw_matcher_clear_notes(m);
     free(m);
+}
+
+void stw_matcher_clear_notes(stw_matcher *m)
+{
+    for (size_t i = 0; i < m->n_notes; i++)
+        free(m->notes[i]);
+    free(m->notes);
+    m->notes = NULL;
+    m->n_notes = 0;
+    m->notes_dropped = 0;
+}
+
+size_t stw_matcher_notes(const stw_matcher *m, const char *const **notes)
+{
+    *notes = (const char *const *)m->notes;
+    return m->n_notes;
+}
+
+/* Turns the current file's undecided start offsets into its note. A note
+ * that cannot be kept (memory, the cap) is counted: the last note kept
+ * says how many were lost, so the report never looks complete when it is
+ * not. */
+static void note_file(stw_matcher *m)
+{
+    if (m->lim_starts == 0)
+        return;
+    const stw_rule *r = &m->rules->rules[m->lim_rule];
+    size_t n = m->lim_starts;
+    m->lim_starts = 0;
+    if (m->n_notes >= STW_MAX_NOTES_PER_LAYER) {
+        m->notes_dropped++;
+        return;
+    }
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "%.300s: rule '%.64s': the regex hit its match limit; matches "
+             "starting at %zu offset(s) were not checked",
+             m->path, r->id, n);
+    char **v = realloc(m->notes, (m->n_notes + 1) * sizeof(*v));
+    char *c = v ? stw_strdup(msg) : NULL;
+    if (v)
+        m->notes = v;
+    if (!c) {
+        m->notes_dropped++;
+        return;
+    }
+    m->notes[m->n_notes++] = c;
 }
 
 stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
@@ -171,9 +236,12 @@ stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
     m->md = pcre2_match_data_create(rules->max_captures + 1, NULL);
     m->mctx = pcre2_match_context_create(NULL);
     m->mctx_lim = pcre2_match_context_create(NULL);
+    m->mctx_probe = pcre2_match_context_create(NULL);
+    m->retry_re = calloc(n, sizeof(*m->retry_re));
     m->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
     if (!m->buf || !m->rule_on || !m->path_hit || !m->hits || !m->touched ||
-        !m->md || !m->mctx || !m->mctx_lim || !m->jit) {
+        !m->md || !m->mctx || !m->mctx_lim || !m->mctx_probe || !m->retry_re ||
+        !m->jit) {
         stw_matcher_destroy(m);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     }
@@ -181,6 +249,8 @@ stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
     pcre2_set_match_limit(m->mctx, STW_REGEX_MATCH_LIMIT);
     pcre2_jit_stack_assign(m->mctx_lim, NULL, m->jit);
     pcre2_set_match_limit(m->mctx_lim, STW_REGEX_MATCH_LIMIT);
+    pcre2_jit_stack_assign(m->mctx_probe, NULL, m->jit);
+    pcre2_set_match_limit(m->mctx_probe, STW_REGEX_MATCH_LIMIT);
     if ((rules->content.db &&
          hs_alloc_scratch(rules->content.db, &m->scratch) != HS_SUCCESS) ||
         (rules->content_path.db &&
@@ -285,6 +355,8 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->nl_count = 0;
     m->failed = STW_OK;
     m->active = true;
+    m->probes_left = STW_REGEX_RETRY_PROBES;
+    m->lim_starts = 0;
     m->fixture_path = stw_is_fixture_path(m->path);
     const stw_rules *rs = m->rules;
     size_t plen = strlen(m->rpath);
@@ -483,7 +555,94 @@ static stw_status push_match(stw_matcher *m, const match *x, stw_error *err)
     return STW_OK;
 }
 
-/* Runs rule r's regex over its merged windows. */
+/* Whether pcre2_match gave up rather than answered. */
+static bool limit_hit(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+           rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+/* Rule ri's regex able to take an offset limit: its own for a start_at_hit
+ * rule, else compiled again by this matcher on first need (the shared rule
+ * set stays as it is, and rules that never hit the limit never pay for
+ * the option). NULL if that compile fails (memory). */
+static const pcre2_code *probe_re(stw_matcher *m, uint32_t ri)
+{
+    const stw_rule *r = &m->rules->rules[ri];
+    if (r->start_at_hit)
+        return r->re;
+    if (!m->retry_re[ri]) {
+        int code;
+        PCRE2_SIZE off;
+        pcre2_code *re =
+            pcre2_compile((PCRE2_SPTR)r->regex_src, PCRE2_ZERO_TERMINATED,
+                          PCRE2_USE_OFFSET_LIMIT, &code, &off, NULL);
+        if (re)
+            pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+        m->retry_re[ri] = re;
+    }
+    return m->retry_re[ri];
+}
+
+#define GAVE_UP SIZE_MAX
+
+/* Rule ri's regex hit the match limit on text[0, hi) trying the start
+ * offsets start..last. pcre2_match tries them in order, so the offsets
+ * before the first hostile one p hold no match: p is found by bisection
+ * over an offset limit, probing `start` itself first (a hostile run is met
+ * one offset after the other). Returns a match's rc (md filled) if a probe
+ * finds one, else a negative rc with *p the hostile offset, or GAVE_UP
+ * when the file's probes are spent or the probing regex is missing. */
+static int locate(stw_matcher *m, uint32_t ri, size_t hi, size_t start,
+                  size_t last, uint32_t opts, size_t *p)
+{
+    const pcre2_code *re = probe_re(m, ri);
+    *p = GAVE_UP;
+    if (!re)
+        return PCRE2_ERROR_MATCHLIMIT;
+    size_t ok = start, bad = last; /* starts < ok are clean; bad is not */
+    size_t mid = start;
+    while (ok < bad) {
+        if (m->probes_left == 0)
+            return PCRE2_ERROR_MATCHLIMIT;
+        m->probes_left--;
+        pcre2_set_offset_limit(m->mctx_probe, mid);
+        int rc =
+            pcre2_match(re, m->text, hi, start, opts, m->md, m->mctx_probe);
+        if (rc >= 0)
+            return rc;
+        if (limit_hit(rc))
+            bad = mid;
+        else
+            ok = mid + 1;
+        mid = ok + (bad - ok) / 2;
+    }
+    *p = bad;
+    return PCRE2_ERROR_MATCHLIMIT;
+}
+
+/* Counts the start offsets [lo, hi] this scan owns among those a limit
+ * left undecided: the file's note says how many. */
+static void undecided(stw_matcher *m, uint32_t ri, size_t lo, size_t hi,
+                      bool final, uint64_t accept_hi)
+{
+    uint64_t a = m->base + lo, b = m->base + hi + 1;
+    if (a < m->accept_lo)
+        a = m->accept_lo;
+    if (!final && b > accept_hi)
+        b = accept_hi;
+    if (a >= b)
+        return;
+    if (m->lim_starts == 0)
+        m->lim_rule = ri;
+    m->lim_starts += (size_t)(b - a);
+}
+
+/* Runs rule r's regex over its merged windows. A window whose regex hits
+ * the match limit is narrowed, not dropped: the offset where it turns
+ * hostile is found and skipped, and the rest of the window tried again.
+ * What stays undecided (that offset; the whole rest once the file's
+ * STW_REGEX_RETRY_PROBES are spent) is counted for the file's note. */
 static stw_status confirm(stw_matcher *m, uint32_t ri, bool final,
                           uint64_t accept_hi, stw_error *err)
 {
@@ -505,8 +664,21 @@ static stw_status confirm(stw_matcher *m, uint32_t ri, bool final,
         }
         while (start <= last && start < hi) {
             int rc = pcre2_match(r->re, m->text, hi, start, opts, m->md, mc);
+            if (limit_hit(rc)) {
+                size_t lim = last < hi ? last : hi - 1, p;
+                rc = locate(m, ri, hi, start, lim, opts, &p);
+                if (rc < 0 && p == GAVE_UP) {
+                    undecided(m, ri, start, lim, final, accept_hi);
+                    break;
+                }
+                if (rc < 0) {
+                    undecided(m, ri, p, p, final, accept_hi);
+                    start = p + 1;
+                    continue;
+                }
+            }
             if (rc < 0)
-                break; /* no match, or a limit hit: skip the window */
+                break; /* no match in the window */
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
             size_t s = ov[0], e = ov[1];
             if (e <= s) {
@@ -995,8 +1167,10 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
     }
     m->n_found = 0;
     m->accept_lo = accept_hi;
-    if (final && !m->sub)
+    if (final && !m->sub) {
         m->dec_on = false;
+        note_file(m);
+    }
     return st;
 }
 

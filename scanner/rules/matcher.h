@@ -38,4 +38,14 @@ stw_status stw_matcher_scan_buffer(stw_matcher *m, const char *path,
                                    stw_finding_fn fn, void *ctx,
                                    stw_error *err);
 
+/* Files whose scan left start offsets undecided because a rule's regex
+ * hit its match limit (STW_REGEX_MATCH_LIMIT) even after the window was
+ * narrowed: one line per file, naming it and the rule, in scan order since
+ * the last stw_matcher_clear_notes (at most STW_MAX_NOTES_PER_LAYER). The
+ * matcher never drops such a window silently; the caller turns these into
+ * the report's errors. *notes borrowed until the next scan or clear.
+ * Returns the count. */
+size_t stw_matcher_notes(const stw_matcher *m, const char *const **notes);
+void stw_matcher_clear_notes(stw_matcher *m);
+
 #endif

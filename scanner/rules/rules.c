@@ -29,6 +29,8 @@ typedef struct rule_vec {
     stw_trivy_id *trivy; /* Trivy built-in ids, from the built-in files */
     size_t n_trivy;
     stw_strlist excludes; /* top-level exclude-block regexes */
+    size_t max_rules;     /* STW_MAX_RULES unless the options say */
+    size_t max_compiled;  /* STW_MAX_COMPILED_BYTES unless the options say */
 } rule_vec;
 
 static stw_status vec_push(rule_vec *rv, stw_rule *r, stw_error *err)
@@ -276,6 +278,50 @@ static stw_status skip_allows(rule_vec *rv, const stw_rulefile *f,
     return STW_OK;
 }
 
+/* Adds the size of rule r's compiled regexes to *total; past
+ * STW_MAX_COMPILED_BYTES names the rule and its file. */
+static stw_status count_compiled(const stw_rule *r, size_t max, size_t *total,
+                                 stw_error *err)
+{
+    size_t sz = 0;
+    if (r->re && pcre2_pattern_info(r->re, PCRE2_INFO_SIZE, &sz) == 0)
+        *total += sz;
+    if (r->path_re && pcre2_pattern_info(r->path_re, PCRE2_INFO_SIZE, &sz) == 0)
+        *total += sz;
+    if (*total > max)
+        return stw_fail(err, STW_ERR_LIMIT,
+                        "%s: rule '%s': compiled rules exceed %zu bytes (the "
+                        "limit)",
+                        r->file, r->id, max);
+    return STW_OK;
+}
+
+static size_t db_size(const hs_database_t *db)
+{
+    size_t sz = 0;
+    if (db && hs_database_size(db, &sz) != HS_SUCCESS)
+        sz = 0;
+    return sz;
+}
+
+/* The regexes (pcre_bytes) and the vectorscan databases together stay
+ * under STW_MAX_COMPILED_BYTES. The databases cannot be split by rule:
+ * the error names the file of the last rule loaded (a user file, if any,
+ * is loaded last). */
+static stw_status check_db_size(const stw_rules *rs, size_t pcre_bytes,
+                                size_t max, stw_error *err)
+{
+    size_t total = pcre_bytes + db_size(rs->content.db) +
+                   db_size(rs->content_path.db) + db_size(rs->path_db);
+    if (total <= max)
+        return STW_OK;
+    const char *file = rs->n_rules ? rs->rules[rs->n_rules - 1].file : "rules";
+    return stw_fail(err, STW_ERR_LIMIT,
+                    "%s: compiled rules and prefilter databases take %zu "
+                    "bytes, more than %zu (the limit)",
+                    file, total, max);
+}
+
 /* Moves a parsed file's rules into rv. Built-in files must not collide with
  * each other (that is a bug in signatures/); a user file's rule replaces an
  * earlier rule of the same id in place. Then the file's Trivy settings act
@@ -297,6 +343,13 @@ static stw_status merge_file(rule_vec *rv, stw_rulefile *f, bool user,
             stw_rule_free(&rv->v[j]);
             rv->v[j] = *r;
         } else {
+            /* Counted before anything compiles: compile time and memory
+             * grow with the rule count. */
+            if (rv->n >= rv->max_rules)
+                return stw_fail(err, STW_ERR_LIMIT,
+                                "%s: rule '%s': more than %zu rules in all "
+                                "(the limit)",
+                                f->name, r->id, rv->max_rules);
             stw_status st = vec_push(rv, r, err);
             if (st != STW_OK)
                 return st;
@@ -955,6 +1008,10 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
 {
     *out = NULL;
     rule_vec rv = {0};
+    rv.max_rules = opt && opt->max_rules ? opt->max_rules : STW_MAX_RULES;
+    rv.max_compiled = opt && opt->max_compiled_bytes ? opt->max_compiled_bytes
+                                                     : STW_MAX_COMPILED_BYTES;
+    size_t max_compiled = rv.max_compiled;
     stw_status st = STW_OK;
     if (!opt || !opt->no_builtin) {
         for (const struct stw_embedded *e = stw_embedded_rules;
@@ -971,8 +1028,12 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
         st = load_path(&rv, opt->files[i], err);
     if (st == STW_OK)
         st = drop_disabled(&rv, opt, err);
-    for (size_t i = 0; st == STW_OK && i < rv.n; i++)
+    size_t compiled = 0;
+    for (size_t i = 0; st == STW_OK && i < rv.n; i++) {
         st = compile_rule(&rv.v[i], err);
+        if (st == STW_OK)
+            st = count_compiled(&rv.v[i], rv.max_compiled, &compiled, err);
+    }
     for (size_t i = 0; st == STW_OK && i < rv.n_allows; i++) {
         stw_rule fake = {.file = "(top level)", .id = "allow-rules"};
         st = compile_allows(&fake, &rv.allows[i], 1, err);
@@ -1017,6 +1078,8 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
         st = build_db(rs, err);
     if (st == STW_OK)
         st = build_path_db(rs, err);
+    if (st == STW_OK)
+        st = check_db_size(rs, compiled, max_compiled, err);
     if (st == STW_OK)
         st = compute_version(rs, err);
     if (st != STW_OK) {

@@ -21,6 +21,11 @@ typedef struct stw_rules_options {
     const char *const *disabled; /* rule ids to drop; borrowed */
     size_t n_disabled;
     int no_builtin; /* non-zero: skip the built-in rules */
+    /* Caps (0: STW_MAX_RULES, STW_MAX_COMPILED_BYTES): rules in all, and
+     * bytes of compiled regexes plus prefilter databases. Past either,
+     * stw_rules_create fails with STW_ERR_LIMIT naming the rule file. */
+    size_t max_rules;
+    size_t max_compiled_bytes;
 } stw_rules_options;
 
 /* Loads and compiles. On error names the file, the rule id and the problem

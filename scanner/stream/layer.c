@@ -429,6 +429,19 @@ void stw_layer_result_clear(stw_layer_result *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Moves the matcher's notes (files a regex's match limit left partly
+ * unchecked) into the result's. Called when no other thread uses it. */
+static stw_status matcher_notes(walk *w)
+{
+    const char *const *v;
+    size_t n = stw_matcher_notes(w->m, &v);
+    stw_status st = STW_OK;
+    for (size_t i = 0; st == STW_OK && i < n; i++)
+        st = nz_note(w, v[i]);
+    stw_matcher_clear_notes(w->m);
+    return st;
+}
+
 /* Waits for the content thread and moves its findings into the result. */
 static stw_status join_content(walk *w, stw_error *err)
 {
@@ -460,6 +473,7 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         goto out;
     }
     w->m = m;
+    stw_matcher_clear_notes(m);
     w->t = t;
     w->res = res;
     w->name = name;
@@ -503,6 +517,10 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         stw_error_prefix(err, name);
         goto out;
     }
+    if ((st = matcher_notes(w)) != STW_OK) {
+        stw_fail(err, st, "%s: out of memory", name);
+        goto out;
+    }
     if ((st = stw_artifact_finish(w->art)) != STW_OK) {
         stw_fail(err, st, "%s: artifact detector failed", name);
         goto out;
@@ -520,6 +538,10 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
             stw_fail(err, st, "%s: out of memory", name);
             goto out;
         }
+    }
+    if ((st = matcher_notes(w)) != STW_OK) {
+        stw_fail(err, st, "%s: out of memory", name);
+        goto out;
     }
     stw_finding_list_dedupe_secrets(res->findings);
     stw_finding_list_fold_history(res->findings);

@@ -56,8 +56,14 @@
  * context (\b, (?<=...)) for the regexes. Must be < STW_SCAN_OVERLAP. */
 #define STW_SCAN_CONTEXT 256u
 /* PCRE2 match limit per confirmation window: hostile content cannot make a
- * regex backtrack for ever; a window that hits it is skipped. */
+ * regex backtrack for ever; a window that hits it is narrowed (matcher.c's
+ * confirm()), and what stays undecided is named in the report's errors. */
 #define STW_REGEX_MATCH_LIMIT 10000000u
+/* Extra regex runs, each bounded by the match limit, spent per file to
+ * narrow a window that hit it (find the hostile start offset, skip it, go
+ * on): enough for a few hostile spots in one file; past it the rest of a
+ * window is left unchecked and the file named in the report's errors. */
+#define STW_REGEX_RETRY_PROBES 64u
 /* Decoded values of one file (rules/decode.c: a Kubernetes Secret's
  * base64 data, a Docker config's auths) handed to the content rules. Real
  * manifests hold a few KiB; a List of every Secret of a cluster some
@@ -67,6 +73,13 @@
 #define STW_MAX_DECODED_BYTES (1u << 20)
 /* Size of one user rule file read from disk. */
 #define STW_MAX_RULEFILE_BYTES (16u << 20)
+/* Rules in one rule set, built-in ones included (306 today): compile
+ * time and memory grow with the count, so a huge generated rule file is
+ * refused with its name instead of compiling for minutes. */
+#define STW_MAX_RULES 10000u
+/* Bytes of the compiled rule set: PCRE2 programs plus the vectorscan
+ * databases (hs_database_size); the built-in rules take ~2 MiB. */
+#define STW_MAX_COMPILED_BYTES (256u << 20)
 
 /* COPY-artifact detector (artifact.c): distinct artifact directories
  * (.git/, .github/...) remembered per layer for one-finding-per-directory.
