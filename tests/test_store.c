@@ -926,6 +926,44 @@ START_TEST(test_archive_findings_reused_under_a_new_path_and_notes_replayed)
 }
 END_TEST
 
+START_TEST(test_prune_drops_old_archive_results_only)
+{
+    char *dir = tu_mkdtemp("store-prune-archives");
+    char *db = tu_path(dir, "s.db");
+    stw_store *s = open_store(db);
+    stw_finding fs[] = {make_finding("a.jar!/x.properties", "generic-password",
+                                     1, "hunter2hunter2")};
+    stw_finding_list *l = list_of(fs, 1);
+    stw_archive_record ar[] = {{.sha256 = "old1", .path = "a.jar", .size = 1},
+                               {.sha256 = "new1", .path = "a.jar", .size = 1}};
+    stw_layer_record rec = {.digest = "sha256:l1",
+                            .rules_version = RULES,
+                            .archives = ar,
+                            .n_archives = 2};
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_put_layer(s, &rec, l, &err), STW_OK);
+    stw_finding_list_destroy(l);
+    stw_store_close(s);
+    raw_exec(db, "UPDATE archives SET scanned_at = '2020-01-01T00:00:00Z' "
+                 "WHERE sha256 = 'old1'");
+    s = open_store(db);
+    stw_prune_counts c;
+    ck_assert_int_eq(stw_store_prune(s, 3600, false, &c, &err), STW_OK);
+    stw_store_close(s);
+    ck_assert_int_eq(raw_int(db, "SELECT COUNT(*) FROM archives"), 1);
+    ck_assert_int_eq(
+        raw_int(db, "SELECT COUNT(*) FROM archives WHERE sha256 = 'new1'"), 1);
+    ck_assert_int_eq(raw_int(db, "SELECT COUNT(*) FROM archive_findings "
+                                 "WHERE sha256 = 'old1'"),
+                     0);
+    ck_assert_int_eq(raw_int(db, "SELECT COUNT(*) FROM archive_findings "
+                                 "WHERE sha256 = 'new1'"),
+                     1);
+    free(db);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_load_scan_order_and_fields)
 {
     stw_store *s = open_store(NULL);
@@ -1074,6 +1112,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_two_processes_writing_one_file_both_land);
     tcase_add_test(tc, test_database_never_holds_the_plaintext_secret);
     tcase_add_test(tc, test_load_scan_order_and_fields);
+    tcase_add_test(tc, test_prune_drops_old_archive_results_only);
     tcase_add_test(
         tc, test_archive_findings_reused_under_a_new_path_and_notes_replayed);
     suite_add_tcase(su, tc);

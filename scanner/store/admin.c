@@ -108,8 +108,14 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
         "(SELECT digest FROM layers)) OR (in_config = 1 AND blob_digest NOT "
         "IN (SELECT config_digest FROM images) AND blob_digest NOT IN "
         "(SELECT config_digest FROM deferred_images))",
+        /* Archives inside layers are a cache by content: an entry older
+         * than the cut-off costs at most one inflate when its jar is met
+         * again (their findings go with them, ON DELETE CASCADE). */
+        "DELETE FROM archives WHERE scanned_at < "
+        "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
     };
-    int64_t *counts[] = {&c.scans, &c.layers, &c.findings};
+    int64_t archives = 0;
+    int64_t *counts[] = {&c.scans, &c.layers, &c.findings, &archives};
     int64_t images_before = 0, images_after = 0;
     stw_status st = stw_sql_begin_write(s, err);
     if (!st)
@@ -123,6 +129,8 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
         if (i == 0) {
             stw_sql_bind_text(q, 1, mod);
             stw_sql_bind_text(q, 2, grace);
+        } else if (i == 3) {
+            stw_sql_bind_text(q, 1, mod);
         }
         st = stw_sql_finish(s, q, err, "prune");
         if (!st)

@@ -192,7 +192,8 @@ typedef struct stw_prune_counts {
  * seconds ago (with their images and errors) - but not one still running:
  * unfinished and active within a day - then the layers no remaining image
  * references and no running scan holds, and the findings of blobs nothing
- * references any more.
+ * references any more, and the archive results (files inside files) stored
+ * before the cut-off.
  * vacuum then rebuilds the file to give the space back. *out (may be NULL)
  * receives the counts. */
 stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
