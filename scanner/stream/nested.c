@@ -666,9 +666,9 @@ static stw_status scan_file(stw_nested *n, const char *path, uint64_t size,
                             unsigned depth, bool want_raw, stw_read_fn fn,
                             void *ctx, stw_error *err)
 {
-    head *h = malloc(sizeof(*h));
-    if (!h)
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    /* On the stack: this runs for every regular file of every layer, and
+     * recursion is bounded by max_depth. */
+    head hd, *h = &hd;
     stw_status st = read_head(fn, ctx, h, err);
     if (st == STW_OK) {
         stw_nest_kind kind = head_kind(h);
@@ -681,7 +681,6 @@ static stw_status scan_file(stw_nested *n, const char *path, uint64_t size,
         else
             st = scan_archive(n, path, kind, depth, h, fn, ctx, err);
     }
-    free(h);
     return st;
 }
 
