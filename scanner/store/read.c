@@ -26,17 +26,29 @@ static stw_status layer_row(stw_store *s, sqlite3_stmt *q, void *elem,
     return STW_OK;
 }
 
+/* Runs the statement prepared at open as q_index for one id (bound as
+ * ?1), appending a row-filled element per row to *arr (see
+ * stw_sql_collect); what names the rows in a message ("layers of image"). */
+static stw_status collect_by_id(stw_store *s, int q_index, int64_t id,
+                                void **arr, size_t *n, size_t *cap, size_t elem,
+                                stw_sql_row_fn row, const char *what,
+                                stw_error *err)
+{
+    sqlite3_stmt *q = s->q[q_index];
+    stw_sql_bind_int64(q, 1, id);
+    stw_status st = stw_sql_collect(s, q, arr, n, cap, elem, row, err,
+                                    "read %s %lld", what, (long long)id);
+    stw_sql_reset(q);
+    return st;
+}
+
 static stw_status load_layers(stw_store *s, int64_t image_id, stw_rimage *im,
                               stw_error *err)
 {
-    sqlite3_stmt *q = s->q[Q_LOAD_LAYERS];
-    stw_sql_bind_int64(q, 1, image_id);
     size_t cap = 0;
-    stw_status st = stw_sql_collect(
-        s, q, (void **)&im->layers, &im->n_layers, &cap, sizeof *im->layers,
-        layer_row, err, "read layers of image %lld", (long long)image_id);
-    stw_sql_reset(q);
-    return st;
+    return collect_by_id(s, Q_LOAD_LAYERS, image_id, (void **)&im->layers,
+                         &im->n_layers, &cap, sizeof *im->layers, layer_row,
+                         "layers of image", err);
 }
 
 /* Copies the finding of q's current row (see Q_LOAD_FINDINGS). */
@@ -101,13 +113,10 @@ static stw_status finding_row(stw_store *s, sqlite3_stmt *q, void *elem,
 static stw_status load_findings(stw_store *s, int64_t image_id, size_t image,
                                 stw_results *r, size_t *cap, stw_error *err)
 {
-    sqlite3_stmt *q = s->q[Q_LOAD_FINDINGS];
-    stw_sql_bind_int64(q, 1, image_id);
     size_t first = r->n_findings;
-    stw_status st = stw_sql_collect(
-        s, q, (void **)&r->findings, &r->n_findings, cap, sizeof *r->findings,
-        finding_row, err, "read findings of image %lld", (long long)image_id);
-    stw_sql_reset(q);
+    stw_status st = collect_by_id(
+        s, Q_LOAD_FINDINGS, image_id, (void **)&r->findings, &r->n_findings,
+        cap, sizeof *r->findings, finding_row, "findings of image", err);
     for (size_t i = first; i < r->n_findings; i++)
         r->findings[i].image = image;
     return st;
@@ -182,14 +191,10 @@ static stw_status error_row(stw_store *s, sqlite3_stmt *q, void *elem,
 static stw_status load_errors(stw_store *s, int64_t scan_id, stw_results *r,
                               stw_error *err)
 {
-    sqlite3_stmt *q = s->q[Q_LOAD_ERRORS];
-    stw_sql_bind_int64(q, 1, scan_id);
     size_t cap = 0;
-    stw_status st = stw_sql_collect(
-        s, q, (void **)&r->errors, &r->n_errors, &cap, sizeof *r->errors,
-        error_row, err, "read errors of scan %lld", (long long)scan_id);
-    stw_sql_reset(q);
-    return st;
+    return collect_by_id(s, Q_LOAD_ERRORS, scan_id, (void **)&r->errors,
+                         &r->n_errors, &cap, sizeof *r->errors, error_row,
+                         "errors of scan", err);
 }
 
 /* Reads the scan row and the layer counts. */
