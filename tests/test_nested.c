@@ -435,6 +435,37 @@ START_TEST(test_nested_large_archive_spills_to_a_temporary_file)
 }
 END_TEST
 
+START_TEST(test_nested_spill_failure_names_the_directory)
+{
+    /* An archive over the in-memory bound with nowhere to spill: the
+     * file's scan fails with an I/O error naming the directory. */
+    size_t big = STW_NESTED_MEM_MAX + (1u << 20);
+    unsigned char *zeros = calloc(1, big);
+    member m[] = {{"blob.bin", zeros, big}};
+    unsigned char *z;
+    size_t zl;
+    build("zip-stored", m, 1, &z, &zl);
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TMPDIR", "/nonexistent-stowaway-tmp", 1);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    src sr = {z, zl, 0, 1 << 20};
+    stw_error err = {0};
+    stw_status st = stw_nested_file(n, "big.zip", zl, src_read, &sr, &err);
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    ck_assert_int_eq(st, STW_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent-stowaway-tmp"));
+    stw_nested_destroy(n);
+    free(z);
+    free(zeros);
+}
+END_TEST
+
 START_TEST(test_nested_cache_hit_skips_the_archive)
 {
     member m[] = {{"x.properties", "a=b\n", 4}};
@@ -468,6 +499,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_member_bound);
     tcase_add_test(tc, test_nested_damaged_and_fake_archives);
     tcase_add_test(tc, test_nested_large_archive_spills_to_a_temporary_file);
+    tcase_add_test(tc, test_nested_spill_failure_names_the_directory);
     tcase_add_test(tc, test_nested_cache_hit_skips_the_archive);
     suite_add_tcase(s, tc);
     return s;
