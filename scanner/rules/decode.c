@@ -494,22 +494,61 @@ static int cmp_decoded(const void *a, const void *b)
     return (x->hi > y->hi) - (x->hi < y->hi);
 }
 
-/* Whether text holds the NUL-terminated word w (memmem is a GNU
- * extension). */
-static bool holds(const char *text, size_t len, const char *w)
+static bool is_word_char(char c)
 {
-    size_t wl = strlen(w);
-    for (const char *p = text, *end = text + len;
-         (p = memchr(p, w[0], (size_t)(end - p))) != NULL; p++)
-        if ((size_t)(end - p) >= wl && memcmp(p, w, wl) == 0)
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+}
+
+/* "kind" then up to 8 of [ \t"':] then the word "Secret": a Secret's own
+ * kind line, in YAML or JSON ("Secret" alone is everywhere in code). */
+static bool has_secret_kind(const char *text, size_t len)
+{
+    const char *end = text + len;
+    for (const char *p = text; (p = memchr(p, 'S', (size_t)(end - p))); p++) {
+        if ((size_t)(end - p) < 6 || memcmp(p, "Secret", 6) ||
+            (p + 6 < end && is_word_char(p[6])))
+            continue;
+        const char *q = p;
+        for (int k = 0; k < 8 && q > text && strchr(" \t\"':", q[-1]); k++)
+            q--;
+        if (q - text >= 4 && !memcmp(q - 4, "kind", 4))
             return true;
+    }
     return false;
 }
 
+/* A JSON key "auth" whose value is a quoted base64 string of 8 or more
+ * characters: a Docker config's credential. */
+static bool has_docker_auth(const char *text, size_t len)
+{
+    const char *end = text + len;
+    for (const char *p = text; (p = memchr(p, 'h', (size_t)(end - p))); p++) {
+        if (p - text < 4 || memcmp(p - 4, "\"aut", 4) || p + 1 >= end ||
+            p[1] != '"')
+            continue;
+        const char *q = p + 2;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == ':'))
+            q++;
+        if (q >= end || *q++ != '"')
+            continue;
+        size_t b = 0;
+        while (
+            q + b < end &&
+            (is_word_char(q[b]) || q[b] == '+' || q[b] == '/' || q[b] == '=') &&
+            q[b] != '_')
+            b++;
+        if (b >= 8 && q + b < end && q[b] == '"')
+            return true;
+    }
+    return false;
+}
+
+/* Cheap enough for every whole file: one memchr-driven pass each, for
+ * the two shapes decoding can do something with. */
 bool stw_decode_worth_trying(const char *text, size_t len)
 {
-    return (holds(text, len, "Secret") && holds(text, len, "kind")) ||
-           holds(text, len, "\"auth\"");
+    return has_secret_kind(text, len) || has_docker_auth(text, len);
 }
 
 stw_status stw_decode_manifests(const char *text, size_t len,
