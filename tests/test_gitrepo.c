@@ -402,6 +402,23 @@ START_TEST(test_gitrepo_secret_in_commit_message)
 }
 END_TEST
 
+START_TEST(test_gitrepo_secret_in_tag_message)
+{
+    char *d = new_repo("git-tag-message");
+    put(d, "ci.yml", "steps: []\n");
+    commit_at(d, 10, "ci");
+    sh(d, "git tag -a v1 -m 'release, deploy token %s'", TOK_MESSAGE);
+    char *t = rev(d, "v1"); /* the annotated tag object, not its commit */
+    history h;
+    scan_worktree_repo(d, &h);
+    expect(only(h.found, TOK_MESSAGE), STW_GIT_TAG_MESSAGE, t, "", true,
+           false);
+    history_free(&h);
+    free(t);
+    free(d);
+}
+END_TEST
+
 START_TEST(test_gitrepo_bare_clone_has_the_history)
 {
     char *added;
@@ -754,6 +771,7 @@ static Suite *suite(void)
     tcase_add_test(tc,
                    test_gitrepo_secret_only_in_amended_commit_is_unreachable);
     tcase_add_test(tc, test_gitrepo_secret_in_commit_message);
+    tcase_add_test(tc, test_gitrepo_secret_in_tag_message);
     tcase_add_test(tc, test_gitrepo_bare_clone_has_the_history);
     tcase_add_test(tc, test_gitrepo_secret_still_in_worktree_says_so);
     tcase_add_test(tc, test_gitrepo_clean_repository_gives_nothing);

@@ -195,6 +195,14 @@ def backup(root, work, key_file):
     os.makedirs(os.path.join(src, "etc/ssh"), exist_ok=True)
     shutil.copy(key_file, os.path.join(src, "etc/ssh/ssh_host_ed25519_key"))
     write(os.path.join(src, "etc/hostname"), "db1\n")
+    # An anchored path rule (^etc/shadow$) fires inside the archive only
+    # because path rules see the member's own path.
+    r = random.Random("stowaway-nested:shadow")
+    crypt = "$6$" + "".join(r.choice(AN) for _ in range(16)) + "$" + \
+        "".join(r.choice(AN + "./") for _ in range(86))
+    write(os.path.join(src, "etc/shadow"),
+          "root:%s:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\n" % crypt)
+    plant("opt/backup.tar.gz!/etc/shadow", "shadow-password-hash", crypt)
     out = os.path.join(root, "opt/backup.tar.gz")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     sh("tar", "-czf", out, "--owner=0", "--group=0", "etc", cwd=src)

@@ -59,7 +59,7 @@ expect_rc 1 "stdin"
 check "$WORKDIR/pipe.json" "$N/expected.tsv" all || fail "stdin"
 same_findings "$WORKDIR/img.json" "$WORKDIR/pipe.json" "oci vs stdin"
 
-note "nested: the terminal and SARIF name the whole chain"
+note "nested: the terminal, SARIF and HTML name the whole chain"
 run "$WORKDIR/table.txt" "$WORKDIR/table.err" scan --no-db "$N/img"
 expect_rc 1 "table"
 grep -q -F 'BOOT-INF/lib/payments-client.jar!/client.properties' \
@@ -68,6 +68,10 @@ run "$WORKDIR/n.sarif" "$WORKDIR/sarif.err" scan --no-db --format sarif \
     "$N/img"
 grep -q -F 'opt/bundle.zip!/config-bundle.zip!/config/payments.yml' \
     "$WORKDIR/n.sarif" || fail "SARIF artifact location lacks the chain"
+run "$WORKDIR/html.out" "$WORKDIR/html.err" scan --no-db --format html \
+    -o "$WORKDIR/n.html" "$N/img"
+grep -q -F 'opt/bundle.zip!/config-bundle.zip!/config/payments.yml' \
+    "$WORKDIR/n.html" || fail "HTML report lacks the chain"
 
 note "nested: --max-depth"
 scan_json depth0 --no-db --max-depth 0 "$N/img"
