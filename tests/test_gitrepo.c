@@ -411,8 +411,7 @@ START_TEST(test_gitrepo_secret_in_tag_message)
     char *t = rev(d, "v1"); /* the annotated tag object, not its commit */
     history h;
     scan_worktree_repo(d, &h);
-    expect(only(h.found, TOK_MESSAGE), STW_GIT_TAG_MESSAGE, t, "", true,
-           false);
+    expect(only(h.found, TOK_MESSAGE), STW_GIT_TAG_MESSAGE, t, "", true, false);
     history_free(&h);
     free(t);
     free(d);
