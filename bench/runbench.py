@@ -747,6 +747,16 @@ def main():
     text = "\n".join(L)
     print(text)
     if a.out:
+        # The other benchmarks (nested.py, githistory.py) keep their own
+        # marked sections of the same file: carry them over.
+        kept = []
+        if os.path.exists(a.out):
+            old = open(a.out).read()
+            for m in re.finditer(r"<!-- (\w+):begin -->.*?<!-- \1:end -->\n?",
+                                 old, re.S):
+                kept.append(m.group(0).rstrip("\n"))
+        if kept:
+            text = text.rstrip("\n") + "\n\n" + "\n\n".join(kept) + "\n"
         with open(a.out, "w") as f:
             f.write(text)
         log("wrote " + a.out)
