@@ -128,6 +128,19 @@ run "$WORKDIR/t.txt" "$WORKDIR/t.err" scan --no-db "$G/img"
 grep -q -F "srv/app/.git  history ${ADDED:0:7}: config/deploy.env:1" \
     "$WORKDIR/t.txt" || { cat "$WORKDIR/t.txt" >&2; fail "table line"; }
 grep -q -F "[only in git history]" "$WORKDIR/t.txt" || fail "table marker"
+run "$WORKDIR/g.sarif" "$WORKDIR/s.err" scan --no-db --format sarif "$G/img"
+python3 - "$WORKDIR/g.sarif" "$ADDED" <<'PY' || fail "SARIF lacks the history"
+import json, sys
+r = json.load(open(sys.argv[1]))["runs"][0]["results"]
+g = [x for x in r if (x.get("properties") or {}).get("git")]
+assert any(x["properties"]["git"]["commit"] == sys.argv[2] and
+           "history " + sys.argv[2][:7] in x["message"]["text"] for x in g), g
+PY
+run "$WORKDIR/h.out" "$WORKDIR/h.err" scan --no-db --format html \
+    -o "$WORKDIR/g.html" "$G/img"
+grep -q -F "history ${ADDED:0:7}: config/deploy.env" "$WORKDIR/g.html" &&
+    grep -q -F "only in git history" "$WORKDIR/g.html" ||
+    fail "HTML lacks the history"
 
 note "git history: stored and given back by a cached re-scan"
 scan_json c1 --db "$WORKDIR/g.db" "$G/img"
