@@ -93,20 +93,16 @@ cj eval "$WORKDIR/plain.json" 'r["errors"] == []' ||
     fail "a regex that never hits the limit gave errors"
 
 note "rules test: an example that hits the limit fails, by name"
-cat >"$WORKDIR/bt-examples.yaml" <<YAML
-rules:
-  - id: test-backtrack
-    title: backtracking test rule
-    category: vcs
-    severity: high
-    keywords: ['tok=', 'stwbt_']
-    regex: 'tok=(?:a|aa)+b|stwbt_[A-Za-z0-9]{36}(?:x(?:a|aa)+b)?'
+{
+    cat "$WORKDIR/bt.yaml"
+    cat <<YAML
     examples:
       tp:
         - "T=stwbt_9wLLh7UkAIpRVOys4wlnWl2UMmbEa611X0Xj"
       fp:
         - "x tok=$(printf 'a%.0s' $(seq 60))"
 YAML
+} >"$WORKDIR/bt-examples.yaml"
 run "$WORKDIR/rt.out" "$WORKDIR/rt.err" rules test "$WORKDIR/bt-examples.yaml"
 expect_rc 1 "rules test with a hostile example"
 grep -q "FAIL test-backtrack: fp example 1: <config>\|FAIL test-backtrack: fp example 1: .*rule 'test-backtrack': the regex hit its match limit" \
