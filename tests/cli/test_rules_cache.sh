@@ -66,6 +66,32 @@ cmp -s "$WORKDIR/first.norm" "$WORKDIR/second.norm" ||
 run "$WORKDIR/q.out" "$WORKDIR/q.err" scan --no-db "$DEMO"
 grep -q 'the cache\|rules cache' "$WORKDIR/q.err" && fail "the cache line shows without -v"
 
+note "two scans at once on an empty cache: both right, one whole entry"
+rm -rf "$RULES_DIR"
+set +e
+"$STOWAWAY" scan --no-db --format json "$DEMO" >"$WORKDIR/p1.json" \
+    2>"$WORKDIR/p1.err" &
+p1=$!
+"$STOWAWAY" scan --no-db --format json "$DEMO" >"$WORKDIR/p2.json" \
+    2>"$WORKDIR/p2.err" &
+p2=$!
+wait "$p1"; r1=$?
+wait "$p2"; r2=$?
+set -e
+[ "$r1" -eq 1 ] && [ "$r2" -eq 1 ] ||
+    { cat "$WORKDIR/p1.err" "$WORKDIR/p2.err" >&2; fail "concurrent scans: exit $r1 $r2"; }
+for p in p1 p2; do
+    cj norm "$WORKDIR/$p.json" --fingerprints >"$WORKDIR/$p.norm"
+    cmp -s "$WORKDIR/first.norm" "$WORKDIR/$p.norm" ||
+        fail "concurrent scan $p: findings differ"
+done
+[ "$(entries)" -eq 1 ] || fail "concurrent scans: want one entry"
+[ -z "$(find "$RULES_DIR" -name '.tmp-*')" ] ||
+    fail "concurrent scans left temporary files"
+scan_both after_race "$DEMO"
+grep -q 'loaded from the cache' "$WORKDIR/after_race.err" ||
+    fail "the entry two scans wrote at once is not usable"
+
 note "--no-rules-cache neither reads nor writes"
 rm -rf "$RULES_DIR"
 run "$WORKDIR/off.out" "$WORKDIR/off.err" scan -v --no-db --no-rules-cache \
