@@ -152,7 +152,7 @@ typedef struct stw_rules stw_rules;
 typedef struct stw_rules_options stw_rules_options;
 
 /* A fresh options object: the built-in rules, no extra files, none
- * disabled. *out transferred (stw_rules_options_destroy). */
+ * disabled, no cache. *out transferred (stw_rules_options_destroy). */
 STW_API stw_status stw_rules_options_create(stw_rules_options **out,
                                             stw_error *err);
 STW_API void stw_rules_options_destroy(stw_rules_options *o);
