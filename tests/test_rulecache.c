@@ -401,11 +401,17 @@ START_TEST(test_unwritable_cache_dir_same_findings)
     char *rules = tu_path(cache_dir, "rules");
     tu_write_file(rules, "x", 1);
     ck_assert_int_eq(load_check(cache_dir, NULL), STW_RULES_CACHE_FAILED);
-    /* A cache directory others may write is not used either. */
+    /* A rules/ others may write is not written to; the directory above
+     * it is the caller's business. */
     unlink(rules);
-    chmod(cache_dir, 0777);
+    ck_assert_int_eq(mkdir(rules, 0700), 0);
+    chmod(rules, 0777);
     ck_assert_int_eq(load_check(cache_dir, NULL), STW_RULES_CACHE_FAILED);
     ck_assert_uint_eq(count_entries(), 0);
+    chmod(rules, 0700);
+    chmod(cache_dir, 0777);
+    ck_assert_int_eq(load_check(cache_dir, NULL), STW_RULES_CACHE_STORED);
+    ck_assert_int_eq(load_check(cache_dir, NULL), STW_RULES_CACHE_LOADED);
     free(rules);
     free(under);
     free(file);

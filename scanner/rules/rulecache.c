@@ -338,22 +338,27 @@ bool stw_rulecache_load(const char *dir,
 
 /* ---- storing ----------------------------------------------------------- */
 
-/* Makes dir (one level) mode 0700 if missing; an existing one must be a
- * directory of this user that nobody else may write. */
-static bool own_dir(const char *dir, char *why, size_t why_len)
+/* Makes dir (one level) mode 0700 if missing. With strict, an existing
+ * one must be a directory of this user that nobody else may write, not a
+ * symlink: rules/, where entries are made. The caller's directory only
+ * has to be a directory (it may be reached through a symlink, like a
+ * ~/.cache on another disk); what is read from it is checked anyway. */
+static bool own_dir(const char *dir, bool strict, char *why, size_t why_len)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         say(why, why_len, dir, errno, NULL);
         return false;
     }
     struct stat sb;
-    if (lstat(dir, &sb) != 0) {
+    if ((strict ? lstat(dir, &sb) : stat(dir, &sb)) != 0) {
         say(why, why_len, dir, errno, NULL);
         return false;
     }
-    if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022)) {
+    if (!S_ISDIR(sb.st_mode) ||
+        (strict && (sb.st_uid != geteuid() || (sb.st_mode & 022)))) {
         say(why, why_len, dir, 0,
-            "not a directory of this user closed to others");
+            strict ? "not a directory of this user closed to others"
+                   : "not a directory");
         return false;
     }
     return true;
@@ -502,7 +507,8 @@ bool stw_rulecache_store(const char *dir,
         say(why, why_len, dir, 0, "path too long");
         return false;
     }
-    if (!own_dir(dir, why, why_len) || !own_dir(rdir, why, why_len))
+    if (!own_dir(dir, false, why, why_len) ||
+        !own_dir(rdir, true, why, why_len))
         return false;
     unsigned char *payload = NULL, hdr[HDR_LEN];
     size_t n = 0;
