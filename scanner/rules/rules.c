@@ -4,7 +4,9 @@
  * candidate windows: literal keywords (caseless) for rules that have them,
  * the regex itself in HS_FLAG_PREFILTER mode for rules that do not. A rule
  * whose regex vectorscan refuses even as a prefilter is run by PCRE2 over
- * the whole chunk (STW_MODE_FULL): slower, never skipped. */
+ * the whole chunk (STW_MODE_FULL): slower, never skipped. The vectorscan
+ * part, most of the compile time, comes from the caller's cache directory
+ * when an entry for these rules is there (rulecache.h). */
 #include "ruleload.h"
 #include "rulecache.h"
 
