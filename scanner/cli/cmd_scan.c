@@ -83,6 +83,9 @@ const char stw_cli_scan_help[] =
     "      --rules FILE        add the rules of a YAML file (same id\n"
     "                          replaces a built-in rule); repeatable\n"
     "      --disable-rule ID   do not run rule ID; repeatable\n"
+    "      --no-rules-cache    compile the rules' prefilter afresh, without\n"
+    "                          reading or writing the rules cache (default:\n"
+    "                          rules/ in the directory of the default --db)\n"
     "      --ca-cert FILE      remote images: trust this CA (PEM) instead of\n"
     "                          the system store\n"
     "      --show-secrets      print each secret found in full under its\n"
@@ -105,7 +108,8 @@ const char stw_cli_scan_help[] =
     "                          'stowaway db merge' (docs/batch.md)\n"
     "  -v, --verbose           list every finding: stock setuid/setgid\n"
     "                          binaries and published test keys are\n"
-    "                          otherwise one line per layer each\n"
+    "                          otherwise one line per layer each; and say\n"
+    "                          whether the rules came from the rules cache\n"
     "  -q, --quiet             no progress, no summary line, no table when\n"
     "                          nothing is found\n"
     "  -h, --help              show this help\n"
@@ -153,6 +157,7 @@ enum {
     OPT_MAX_GIT_BYTES,
     OPT_VERIFY_DIFF_IDS,
     OPT_TRUST_CACHE,
+    OPT_NO_RULES_CACHE,
 };
 
 /* "os/arch" or "os/arch/variant", each part non-empty. */
@@ -229,6 +234,7 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"max-git-bytes", required_argument, NULL, OPT_MAX_GIT_BYTES},
         {"verify-diff-ids", no_argument, NULL, OPT_VERIFY_DIFF_IDS},
         {"trust-cache", no_argument, NULL, OPT_TRUST_CACHE},
+        {"no-rules-cache", no_argument, NULL, OPT_NO_RULES_CACHE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -354,6 +360,9 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             break;
         case OPT_TRUST_CACHE:
             o->trust_cache = true;
+            break;
+        case OPT_NO_RULES_CACHE:
+            o->no_rules_cache = true;
             break;
         case OPT_MAX_GIT_BYTES:
             if (!parse_count(optarg, UINT64_MAX / 2, &o->max_git_bytes) ||
@@ -542,7 +551,7 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     stw_store *store = NULL;
     stw_results *res = NULL;
     stw_suppress *sup = NULL;
-    char *db = NULL, *args = NULL;
+    char *db = NULL, *args = NULL, *rules_cache = NULL;
     char **batch_refs = NULL;
     size_t n_batch = 0;
     int rc = EXIT_ERROR;
@@ -565,11 +574,13 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_progress_destroy(&pr);
         return EXIT_ERROR;
     }
+    rules_cache = o->no_rules_cache ? NULL : cli_cache_dir();
     stw_rules_options ro = {
         .files = o->rule_files,
         .n_files = o->n_rule_files,
         .disabled = o->disabled,
         .n_disabled = o->n_disabled,
+        .cache_dir = rules_cache,
     };
     if (stw_rules_create(&ro, &rules, &err) != STW_OK ||
         !cli_resolve_db(o, &db, &err) ||
@@ -577,6 +588,8 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_print_error(&err);
         goto done;
     }
+    if (o->verbose && !o->quiet)
+        cli_print_rules_cache(rules);
     args = cli_join_args(argc, argv);
     if (!args) {
         stw_fail(&err, STW_ERR_NOMEM, "out of memory");
@@ -690,6 +703,7 @@ done:
     stw_batch_refs_free(batch_refs, n_batch);
     free(db);
     free(args);
+    free(rules_cache);
     return rc;
 }
 
