@@ -544,11 +544,28 @@ static bool has_docker_auth(const char *text, size_t len)
     return false;
 }
 
-/* Cheap enough for every whole file: one memchr-driven pass each, for
- * the two shapes decoding can do something with. */
+/* One memchr-driven pass each, for the two shapes decoding can do
+ * something with. */
 bool stw_decode_worth_trying(const char *text, size_t len)
 {
     return has_secret_kind(text, len) || has_docker_auth(text, len);
+}
+
+/* has_secret_kind's walk back stops at the first byte outside [ \t"':],
+ * which "kind" ends with, so its test is this expression plus the word
+ * boundary after "Secret" (stw_decode_gate_hit); has_docker_auth's runs
+ * are maximal and '"' ends each, so its test is the expression alone. */
+const char *const stw_decode_gate_expr[STW_DECODE_GATES] = {
+    "kind[ \\t\"':]{0,8}Secret",
+    "\"auth\"[ \\t:]*\"[A-Za-z0-9+/=]{8,}\"",
+};
+
+bool stw_decode_gate_hit(unsigned gate, const char *text, size_t len,
+                         size_t end)
+{
+    if (gate == 0)
+        return end >= len || !is_word_char(text[end]);
+    return gate == 1;
 }
 
 stw_status stw_decode_manifests(const char *text, size_t len,
