@@ -449,6 +449,11 @@ static stw_status blob_start(stw_blob *b, stw_error *err)
                              "truncated zstd stream");
     }
 
+    /* An uncompressed blob is handed out as it is read: with a second
+     * core, its hash (the digest and the diff_id at once, as costly as
+     * inflate) runs on the hasher while the caller walks each piece. */
+    if (b->comp == STW_COMP_NONE && b->want_inflater)
+        b->hs_on = hasher_start(&b->hs);
     if (b->comp != STW_COMP_NONE) {
         /* A buffer waits in the ring only while the hasher reads it. */
         b->ring = b->hash_out || b->want_inflater ? BLOB_RING : 1;
@@ -722,7 +727,7 @@ static stw_status blob_finish(stw_blob *b, stw_error *err)
 static stw_status blob_fill(stw_blob *b, int slot, const void **buf,
                             size_t *len, stw_error *err)
 {
-    if (slot >= 0 || b->hs_on) {
+    if (slot >= 0 || (b->hs_on && b->comp != STW_COMP_NONE)) {
         /* The buffer about to be filled must be hashed (and libarchive let
          * go of it at the callback BLOB_RING - 1 ago). */
         b->cur = slot >= 0 ? (unsigned)slot : (b->cur + 1) % b->ring;
