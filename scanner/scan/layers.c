@@ -75,7 +75,7 @@ stw_blob_options stw_scan_blob_opts(const scan *s, const char *name,
         .max_out = s->opt ? s->opt->max_layer_bytes : 0,
         .max_ratio = s->opt ? s->opt->max_ratio : 0,
         .hash_output = s->opt && s->opt->verify_diff_ids,
-        .inflate_thread = s->spare_cores,
+        .inflate_thread = s->spare_cores && !s->caller_reader,
     };
     return bo;
 }

@@ -79,7 +79,10 @@ typedef struct scan {
     bool has_manifest, has_index;
     pthread_mutex_t lock; /* store writes and job hand-out */
     bool spare_cores;     /* a second core: each layer a pipeline */
-    bool known_layer;     /* the index showed the tar is a layer */
+    /* stw_scan_read: the caller's read callback is promised to run on the
+     * caller's thread, so no blob reads ahead on a thread of its own. */
+    bool caller_reader;
+    bool known_layer; /* the index showed the tar is a layer */
     /* What a stored layer must have been scanned with to be reused: the
      * rules version and the layer walker's detectors version. */
     char cache_version[96];
