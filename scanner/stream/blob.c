@@ -874,7 +874,10 @@ stw_status stw_blob_read(stw_blob *b, const void **buf, size_t *len,
     if (b->phase == PH_START) {
         if ((st = blob_start(b, err)) != STW_OK)
             return st;
-        if (b->want_inflater && b->comp != STW_COMP_NONE) {
+        /* The thread fills every slot of the ring: not with the one-buffer
+         * ring left after a failed allocation. */
+        if (b->want_inflater && b->comp != STW_COMP_NONE &&
+            b->ring == BLOB_RING) {
             inflater_start(b);
             if (b->inf_on)
                 return inflater_take(b, buf, len, err);
