@@ -7,6 +7,8 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +22,17 @@ typedef struct mem_stream {
     char *data;
     size_t n, at, fail_at;
     int polls, cancel_after; /* the cancel callback's count and limit */
+    bool check_thread;       /* count calls from a thread but caller */
+    pthread_t caller;
+    int foreign;
 } mem_stream;
 
 static stw_status mem_read(void *ctx, const void **buf, size_t *len,
                            stw_error *err)
 {
     mem_stream *m = ctx;
+    if (m->check_thread && !pthread_equal(pthread_self(), m->caller))
+        m->foreign++;
     if (m->fail_at && m->at >= m->fail_at) {
         err->status = STW_ERR_IO;
         snprintf(err->msg, sizeof(err->msg), "upload: connection reset");
@@ -99,6 +106,32 @@ START_TEST(test_stream_scan_finds_what_a_path_scan_finds)
     stw_results_destroy(res);
     free(m.data);
     stw_store_close(store);
+}
+END_TEST
+
+/* The header promises the reader runs on the calling thread, even where
+ * the scan decompresses on threads of its own: a gzip'd docker save. */
+START_TEST(test_stream_reader_runs_on_the_calling_thread)
+{
+    char *dir = tu_mkdtemp("api-gz");
+    char *gz = tu_path(dir, "demo.tar.gz");
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "gzip -c '%s' > '%s'", DEMO, gz);
+    ck_assert_int_eq(system(cmd), 0);
+    stw_store *store;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open(NULL, &store, &err), STW_OK);
+    mem_stream m = {.check_thread = true, .caller = pthread_self()};
+    m.data = tu_read_file(gz, &m.n);
+    stw_results *res;
+    ck_assert_int_eq(scan_stream(store, &m, NULL, &res, &err), STW_OK);
+    ck_assert_uint_eq(stw_results_finding_count(res), 5);
+    ck_assert_int_eq(m.foreign, 0);
+    stw_results_destroy(res);
+    free(m.data);
+    stw_store_close(store);
+    free(gz);
+    free(dir);
 }
 END_TEST
 
@@ -276,6 +309,7 @@ static Suite *api_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_version_macros_match_the_library);
     tcase_add_test(tc, test_stream_scan_finds_what_a_path_scan_finds);
+    tcase_add_test(tc, test_stream_reader_runs_on_the_calling_thread);
     tcase_add_test(tc,
                    test_reader_failure_ends_scan_with_its_status_and_message);
     tcase_add_test(tc, test_cancel_half_way_stops_with_cancelled);

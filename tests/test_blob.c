@@ -79,8 +79,9 @@ static void run_free(run_result *r)
 
 /* Streams data through a blob, collecting the output (unless keep is false:
  * big inputs), then reads once more to check the end is sticky. */
-static run_result run_blob(const void *data, size_t len, enum piece_mode mode,
-                           const stw_blob_options *opt, int keep)
+static run_result run_blob_once(const void *data, size_t len,
+                                enum piece_mode mode,
+                                const stw_blob_options *opt, int keep)
 {
     run_result res = {0};
     mem_reader r = {.data = data, .len = len, .mode = mode, .seed = 7};
@@ -130,6 +131,30 @@ static run_result run_blob(const void *data, size_t len, enum piece_mode mode,
     res.out_bytes = stw_blob_out_bytes(b);
     stw_blob_destroy(b);
     return res;
+}
+
+/* Every case runs twice: decoded on the caller's thread, and on the
+ * blob's own inflater thread; the outcome must not tell them apart. */
+static run_result run_blob(const void *data, size_t len, enum piece_mode mode,
+                           const stw_blob_options *opt, int keep)
+{
+    stw_blob_options o = opt ? *opt : (stw_blob_options){0};
+    o.inflate_thread = false;
+    run_result a = run_blob_once(data, len, mode, &o, keep);
+    o.inflate_thread = true;
+    run_result t = run_blob_once(data, len, mode, &o, keep);
+    ck_assert_int_eq(t.st, a.st);
+    ck_assert_str_eq(t.err.msg, a.err.msg);
+    ck_assert_uint_eq(t.out_len, a.out_len);
+    if (keep && a.out_len)
+        ck_assert_mem_eq(t.out, a.out, a.out_len);
+    ck_assert_int_eq(t.comp, a.comp);
+    ck_assert_str_eq(t.digest, a.digest);
+    ck_assert_str_eq(t.diff_id, a.diff_id);
+    ck_assert_uint_eq(t.raw_bytes, a.raw_bytes);
+    ck_assert_uint_eq(t.out_bytes, a.out_bytes);
+    run_free(&t);
+    return a;
 }
 
 /* sha256 by a code path independent of the module: OpenSSL one-shot. */

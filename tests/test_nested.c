@@ -243,13 +243,32 @@ START_TEST(test_nested_sniff_by_bytes_not_name)
 }
 END_TEST
 
+/* Bytes that do not compress, so an archive holding them is as big as
+ * they are: archives below STW_NESTED_CACHE_MIN are neither looked up in
+ * nor written to the archive cache. */
+static char *incompressible(size_t n)
+{
+    char *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    unsigned x = 12345;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        p[i] = (char)(x >> 16);
+    }
+    return p;
+}
+
 START_TEST(test_nested_zip_members_get_chain_paths)
 {
+    size_t big = STW_NESTED_CACHE_MIN + 4096;
+    char *junk = incompressible(big);
     member m[] = {{"BOOT-INF/classes/application.properties", "pw=x\n", 5},
-                  {"./META-INF/MANIFEST.MF", "M: 1\n", 5}};
+                  {"./META-INF/MANIFEST.MF", "M: 1\n", 5},
+                  {"lib/native.bin", junk, big}};
     unsigned char *z;
     size_t zl;
-    build("zip", m, 2, &z, &zl);
+    build("zip", m, 3, &z, &zl);
+    free(junk);
     rec r = {0};
     stw_nested *n = make(&r, NULL);
     scan(n, "app/app.jar", z, zl, 1 << 20);
@@ -468,10 +487,13 @@ END_TEST
 
 START_TEST(test_nested_cache_hit_skips_the_archive)
 {
-    member m[] = {{"x.properties", "a=b\n", 4}};
+    size_t big = STW_NESTED_CACHE_MIN + 4096;
+    char *junk = incompressible(big);
+    member m[] = {{"x.properties", "a=b\n", 4}, {"x.bin", junk, big}};
     unsigned char *z;
     size_t zl;
-    build("zip", m, 1, &z, &zl);
+    build("zip", m, 2, &z, &zl);
+    free(junk);
     rec r = {.hit_all = true};
     stw_nested *n = make(&r, NULL);
     scan(n, "lib/x.jar", z, zl, 1 << 20);
@@ -484,6 +506,24 @@ START_TEST(test_nested_cache_hit_skips_the_archive)
 }
 END_TEST
 
+START_TEST(test_nested_small_archive_is_never_cached)
+{
+    member m[] = {{"x.properties", "a=b\n", 4}};
+    unsigned char *z;
+    size_t zl;
+    build("zip", m, 1, &z, &zl);
+    ck_assert_uint_lt(zl, STW_NESTED_CACHE_MIN);
+    rec r = {.hit_all = true};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "lib/x.jar", z, zl, 1 << 20);
+    ck_assert_uint_eq(r.lookups, 0); /* not hashed, not asked */
+    ck_assert(has_file(&r, "lib/x.jar!/x.properties"));
+    ck_assert_uint_eq(r.scanned, 0); /* and not remembered */
+    stw_nested_destroy(n);
+    free(z);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nested");
@@ -491,6 +531,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_nested_sniff_by_bytes_not_name);
     tcase_add_test(tc, test_nested_zip_members_get_chain_paths);
+    tcase_add_test(tc, test_nested_small_archive_is_never_cached);
     tcase_add_test(tc, test_nested_head_split_in_one_byte_pieces);
     tcase_add_test(tc, test_nested_single_gzip_stream_is_its_content);
     tcase_add_test(tc, test_nested_zip_in_zip_and_depth_bound);

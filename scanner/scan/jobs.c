@@ -339,6 +339,12 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static void *worker_thread(void *arg)
+{
+    stw_thread_name("stw-layer");
+    return worker(arg);
+}
+
 static int job_cmp_size_desc(const void *a, const void *b)
 {
     const layer_job *x = a, *y = b;
@@ -351,14 +357,24 @@ int stw_jobs_cores(void)
     return n > 0 ? (int)n : 1;
 }
 
-/* Largest first, so the longest layer is not the one started last. */
+int stw_jobs_default(void)
+{
+    int n = stw_jobs_cores() / 2;
+    return n > 1 ? n : 1;
+}
+
+/* Largest first, so the longest layer is not the one started last. Every
+ * layer runs as a pipeline whenever there is a second core, even with as
+ * many workers as cores: its stages wait on bounded queues, so threads
+ * beyond the cores only take turns, while a layer left alone at the end
+ * (the largest, usually) still has every core it can use. */
 void stw_jobs_run(scan *s)
 {
     stw_sort(s->jobs, s->n_jobs, sizeof(*s->jobs), job_cmp_size_desc);
-    int n = s->opt && s->opt->jobs > 0 ? s->opt->jobs : stw_jobs_cores();
+    int n = s->opt && s->opt->jobs > 0 ? s->opt->jobs : stw_jobs_default();
     if ((size_t)n > s->n_jobs)
         n = (int)s->n_jobs;
-    s->spare_cores = n < stw_jobs_cores();
+    s->spare_cores = stw_jobs_cores() > 1;
     if (n <= 1) {
         worker(s);
         return;
@@ -366,7 +382,7 @@ void stw_jobs_run(scan *s)
     pthread_t *t = calloc((size_t)n, sizeof(*t));
     int started = 0;
     for (; t && started < n; started++)
-        if (pthread_create(&t[started], NULL, worker, s) != 0)
+        if (pthread_create(&t[started], NULL, worker_thread, s) != 0)
             break;
     if (started == 0)
         worker(s); /* no threads to be had: do it here */

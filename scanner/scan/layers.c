@@ -75,6 +75,7 @@ stw_blob_options stw_scan_blob_opts(const scan *s, const char *name,
         .max_out = s->opt ? s->opt->max_layer_bytes : 0,
         .max_ratio = s->opt ? s->opt->max_ratio : 0,
         .hash_output = s->opt && s->opt->verify_diff_ids,
+        .inflate_thread = s->spare_cores && !s->caller_reader,
     };
     return bo;
 }
@@ -93,8 +94,9 @@ static stw_status archive_lookup(void *ctx, const char *sha256,
     return st;
 }
 
-/* A content thread pays off only when cores would otherwise idle: fewer
- * layer workers than cores (-j1 on two cores, or one stream). */
+/* With a second core every layer is a pipeline: inflate and hashing on
+ * one thread (blob.c), the tar walk on the worker, content matching on a
+ * third (feeder.c). */
 stw_layer_options stw_scan_layer_opts(scan *s)
 {
     const stw_scan_options *o = s->opt;

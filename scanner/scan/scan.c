@@ -169,6 +169,7 @@ static stw_status scan_run(const stw_rules *rules, stw_store *store,
         .scan_id = scan_id,
         .target = target,
         .opt = opt,
+        .caller_reader = in->fn != NULL,
     };
     pthread_mutex_init(&s.lock, NULL);
     snprintf(s.cache_version, sizeof(s.cache_version), "%s+d%s",

@@ -78,8 +78,11 @@ typedef struct scan {
     bool image_archive; /* saw manifest.json / index.json / blobs */
     bool has_manifest, has_index;
     pthread_mutex_t lock; /* store writes and job hand-out */
-    bool spare_cores;     /* more cores than layer workers */
-    bool known_layer;     /* the index showed the tar is a layer */
+    bool spare_cores;     /* a second core: each layer a pipeline */
+    /* stw_scan_read: the caller's read callback is promised to run on the
+     * caller's thread, so no blob reads ahead on a thread of its own. */
+    bool caller_reader;
+    bool known_layer; /* the index showed the tar is a layer */
     /* What a stored layer must have been scanned with to be reused: the
      * rules version and the layer walker's detectors version. */
     char cache_version[96];
@@ -208,6 +211,11 @@ void stw_jobs_run(scan *s);
 
 /* The number of cores online (at least 1). */
 int stw_jobs_cores(void);
+
+/* Layers scanned at once when -j is not given: one per two cores, since
+ * each layer is a pipeline of three threads (inflate and hash, tar walk,
+ * content matching) whose work adds up to about two cores' worth. */
+int stw_jobs_default(void);
 
 /* ---- layers.c ----------------------------------------------------------- */
 

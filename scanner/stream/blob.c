@@ -63,6 +63,7 @@ typedef struct hasher {
 static void *hasher_main(void *arg)
 {
     hasher *hs = arg;
+    stw_thread_name("stw-hash");
     pthread_mutex_lock(&hs->mu);
     for (;;) {
         while (hs->done == hs->submitted && !hs->quit)
@@ -150,6 +151,7 @@ struct stw_blob {
     uint64_t max_out;
     double max_ratio;
     bool hash_out; /* hash the output of a compressed blob (the diff_id) */
+    bool want_inflater;
 
     enum phase phase;
     stw_error fail; /* sticky: every call after a failure repeats it */
@@ -188,7 +190,25 @@ struct stw_blob {
     uint64_t gz_members; /* members finished */
     ZSTD_DCtx *zs;
     size_t zs_hint; /* last ZSTD_decompressStream result; 0 = frame done */
+
+    /* The inflater thread (want_inflater, compressed blobs): it owns every
+     * field above from its start until it reports done; the caller sees
+     * the filled buffers of the ring through these, under inf_mu. */
+    bool inf_on;
+    pthread_t inf_tid;
+    pthread_mutex_t inf_mu;
+    pthread_cond_t inf_cv;
+    size_t inf_len[BLOB_RING];
+    uint64_t inf_made;     /* buffers filled */
+    uint64_t inf_taken;    /* buffers handed to the caller */
+    uint64_t inf_released; /* buffers the caller let go of */
+    bool inf_done;         /* the thread ended: at the end or failed */
+    bool inf_quit;         /* the caller gives up: stop filling */
+    stw_status inf_st;
+    uint64_t inf_raw, inf_out; /* raw_bytes, out_bytes as published */
 };
+
+static void inflater_stop(stw_blob *b);
 
 /* After a failure the caller may free its input before destroying the
  * blob: no job may still read it. */
@@ -272,6 +292,7 @@ stw_status stw_blob_create(stw_read_fn fn, void *ctx,
     b->max_out = opt->max_out ? opt->max_out : STW_MAX_LAYER_BYTES;
     b->max_ratio = opt->max_ratio > 0 ? opt->max_ratio : STW_MAX_RATIO;
     b->hash_out = opt->hash_output;
+    b->want_inflater = opt->inflate_thread;
     b->phase = PH_START;
     b->name = stw_strdup(name);
     stw_status st = STW_ERR_NOMEM;
@@ -298,6 +319,8 @@ void stw_blob_destroy(stw_blob *b)
 {
     if (!b)
         return;
+    if (b->inf_on)
+        inflater_stop(b); /* it may still read, inflate and hash */
     if (b->hs_on)
         hasher_stop(&b->hs); /* before the hashes and buffers go */
     stw_sha256_destroy(b->raw_hash);
@@ -426,9 +449,14 @@ static stw_status blob_start(stw_blob *b, stw_error *err)
                              "truncated zstd stream");
     }
 
+    /* An uncompressed blob is handed out as it is read: with a second
+     * core, its hash (the digest and the diff_id at once, as costly as
+     * inflate) runs on the hasher while the caller walks each piece. */
+    if (b->comp == STW_COMP_NONE && b->want_inflater)
+        b->hs_on = hasher_start(&b->hs);
     if (b->comp != STW_COMP_NONE) {
         /* A buffer waits in the ring only while the hasher reads it. */
-        b->ring = b->hash_out ? BLOB_RING : 1;
+        b->ring = b->hash_out || b->want_inflater ? BLOB_RING : 1;
         b->bufs = malloc(b->ring * (size_t)BLOB_OUT_SIZE);
         if (!b->bufs && b->ring > 1) {
             b->ring = 1;
@@ -437,7 +465,10 @@ static stw_status blob_start(stw_blob *b, stw_error *err)
         if (!b->bufs)
             return blob_fail(b, err, STW_ERR_NOMEM, "out of memory");
         b->out = b->bufs;
-        b->hs_on = hasher_start(&b->hs);
+        /* With an inflater thread, raw pieces are hashed there, between
+         * inflate calls; a hasher then only pays for the diff_id. */
+        if (!b->want_inflater || b->hash_out)
+            b->hs_on = hasher_start(&b->hs);
     }
     if (b->comp == STW_COMP_GZIP) {
         b->gz = malloc(sizeof(*b->gz));
@@ -691,23 +722,15 @@ static stw_status blob_finish(stw_blob *b, stw_error *err)
     return STW_OK;
 }
 
-stw_status stw_blob_read(stw_blob *b, const void **buf, size_t *len,
-                         stw_error *err)
+/* Decodes the next output buffer into bufs[slot] (the ring's next slot
+ * when slot is -1): its bytes and length, 0 at the checked end. */
+static stw_status blob_fill(stw_blob *b, int slot, const void **buf,
+                            size_t *len, stw_error *err)
 {
-    *buf = NULL;
-    *len = 0;
-    if (b->phase == PH_FAILED)
-        return blob_repeat_fail(b, err);
-    if (b->phase == PH_END)
-        return STW_OK;
-    stw_status st;
-    if (b->phase == PH_START && (st = blob_start(b, err)) != STW_OK)
-        return st;
-
-    if (b->hs_on) {
-        /* Round the ring; the buffer about to be filled must be hashed (and
-         * libarchive let go of it at the callback BLOB_RING - 1 ago). */
-        b->cur = (b->cur + 1) % b->ring;
+    if (slot >= 0 || (b->hs_on && b->comp != STW_COMP_NONE)) {
+        /* The buffer about to be filled must be hashed (and libarchive let
+         * go of it at the callback BLOB_RING - 1 ago). */
+        b->cur = slot >= 0 ? (unsigned)slot : (b->cur + 1) % b->ring;
         if (b->out_job_on[b->cur]) {
             hasher_wait(&b->hs, b->out_job[b->cur]);
             b->out_job_on[b->cur] = false;
@@ -716,6 +739,7 @@ stw_status stw_blob_read(stw_blob *b, const void **buf, size_t *len,
     }
     const void *p = b->out;
     size_t n = 0;
+    stw_status st;
     switch (b->comp) {
     case STW_COMP_NONE:
         st = read_none(b, &p, &n, err);
@@ -738,6 +762,128 @@ stw_status stw_blob_read(stw_blob *b, const void **buf, size_t *len,
     *buf = p;
     *len = n;
     return STW_OK;
+}
+
+/* ---- the inflater thread ------------------------------------------------ */
+
+/* Fills the ring ahead of the caller until the end, a failure, or the
+ * caller quits. A slot is refilled only once the caller released it. */
+static void *inflater_main(void *arg)
+{
+    stw_blob *b = arg;
+    stw_thread_name("stw-inflate");
+    stw_status st = STW_OK;
+    for (uint64_t i = 0;; i++) {
+        pthread_mutex_lock(&b->inf_mu);
+        while (i - b->inf_released >= BLOB_RING && !b->inf_quit)
+            pthread_cond_wait(&b->inf_cv, &b->inf_mu);
+        bool quit = b->inf_quit;
+        pthread_mutex_unlock(&b->inf_mu);
+        if (quit)
+            break;
+        const void *p;
+        size_t n = 0;
+        unsigned slot = (unsigned)(i % BLOB_RING);
+        st = blob_fill(b, (int)slot, &p, &n, NULL);
+        if (st != STW_OK || n == 0)
+            break;
+        pthread_mutex_lock(&b->inf_mu);
+        b->inf_len[slot] = n;
+        b->inf_made++;
+        b->inf_raw = b->raw_bytes;
+        b->inf_out = b->out_bytes;
+        pthread_cond_broadcast(&b->inf_cv);
+        pthread_mutex_unlock(&b->inf_mu);
+    }
+    pthread_mutex_lock(&b->inf_mu);
+    b->inf_st = st;
+    b->inf_done = true;
+    b->inf_raw = b->raw_bytes;
+    b->inf_out = b->out_bytes;
+    pthread_cond_broadcast(&b->inf_cv);
+    pthread_mutex_unlock(&b->inf_mu);
+    return NULL;
+}
+
+static void inflater_start(stw_blob *b)
+{
+    if (pthread_mutex_init(&b->inf_mu, NULL) != 0)
+        return;
+    if (pthread_cond_init(&b->inf_cv, NULL) != 0) {
+        pthread_mutex_destroy(&b->inf_mu);
+        return;
+    }
+    if (pthread_create(&b->inf_tid, NULL, inflater_main, b) != 0) {
+        pthread_cond_destroy(&b->inf_cv);
+        pthread_mutex_destroy(&b->inf_mu);
+        return; /* inflate on the caller's thread instead */
+    }
+    b->inf_on = true;
+}
+
+static void inflater_stop(stw_blob *b)
+{
+    pthread_mutex_lock(&b->inf_mu);
+    b->inf_quit = true;
+    pthread_cond_broadcast(&b->inf_cv);
+    pthread_mutex_unlock(&b->inf_mu);
+    pthread_join(b->inf_tid, NULL);
+    pthread_cond_destroy(&b->inf_cv);
+    pthread_mutex_destroy(&b->inf_mu);
+    b->inf_on = false;
+}
+
+/* The caller's side: lets go of the buffer it had, takes the next one the
+ * thread filled, or, once the thread is done and the ring empty, its
+ * outcome (the end, or the failure stored on the blob). */
+static stw_status inflater_take(stw_blob *b, const void **buf, size_t *len,
+                                stw_error *err)
+{
+    pthread_mutex_lock(&b->inf_mu);
+    if (b->inf_released < b->inf_taken) {
+        b->inf_released++;
+        pthread_cond_broadcast(&b->inf_cv);
+    }
+    while (b->inf_taken == b->inf_made && !b->inf_done)
+        pthread_cond_wait(&b->inf_cv, &b->inf_mu);
+    stw_status st = STW_OK;
+    if (b->inf_taken < b->inf_made) {
+        unsigned slot = (unsigned)(b->inf_taken % BLOB_RING);
+        *buf = b->bufs + slot * (size_t)BLOB_OUT_SIZE;
+        *len = b->inf_len[slot];
+        b->inf_taken++;
+    } else if ((st = b->inf_st) != STW_OK && err) {
+        *err = b->fail;
+    }
+    pthread_mutex_unlock(&b->inf_mu);
+    return st;
+}
+
+stw_status stw_blob_read(stw_blob *b, const void **buf, size_t *len,
+                         stw_error *err)
+{
+    *buf = NULL;
+    *len = 0;
+    if (b->inf_on)
+        return inflater_take(b, buf, len, err);
+    if (b->phase == PH_FAILED)
+        return blob_repeat_fail(b, err);
+    if (b->phase == PH_END)
+        return STW_OK;
+    stw_status st;
+    if (b->phase == PH_START) {
+        if ((st = blob_start(b, err)) != STW_OK)
+            return st;
+        /* The thread fills every slot of the ring: not with the one-buffer
+         * ring left after a failed allocation. */
+        if (b->want_inflater && b->comp != STW_COMP_NONE &&
+            b->ring == BLOB_RING) {
+            inflater_start(b);
+            if (b->inf_on)
+                return inflater_take(b, buf, len, err);
+        }
+    }
+    return blob_fill(b, -1, buf, len, err);
 }
 
 stw_status stw_blob_drain(stw_blob *b, stw_error *err)
@@ -785,12 +931,22 @@ const char *stw_blob_diff_id(const stw_blob *b)
     return b->diff_id;
 }
 
+/* While an inflater thread runs, the counts it last published. */
+static uint64_t published(const stw_blob *b, bool raw)
+{
+    stw_blob *m = (stw_blob *)b; /* the lock, not the blob, changes */
+    pthread_mutex_lock(&m->inf_mu);
+    uint64_t v = raw ? b->inf_raw : b->inf_out;
+    pthread_mutex_unlock(&m->inf_mu);
+    return v;
+}
+
 uint64_t stw_blob_raw_bytes(const stw_blob *b)
 {
-    return b->raw_bytes;
+    return b->inf_on ? published(b, true) : b->raw_bytes;
 }
 
 uint64_t stw_blob_out_bytes(const stw_blob *b)
 {
-    return b->out_bytes;
+    return b->inf_on ? published(b, false) : b->out_bytes;
 }

@@ -129,6 +129,7 @@ static void consume(stw_feeder *f, const unsigned char *p, size_t len)
 static void *consumer_main(void *arg)
 {
     stw_feeder *f = arg;
+    stw_thread_name("stw-match");
     pthread_mutex_lock(&f->mu);
     for (;;) {
         while (f->tail == f->head && !f->closing)

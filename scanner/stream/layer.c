@@ -194,7 +194,8 @@ static stw_status nz_lookup(void *ctx, const char *sha256, const char *path,
 {
     walk *w = ctx;
     *hit = false;
-    if (!w->lo->archive_lookup || size < STW_NESTED_CACHE_MIN)
+    (void)size; /* nested.c asks only about archives worth caching */
+    if (!w->lo->archive_lookup)
         return STW_OK;
     return w->lo->archive_lookup(w->lo->archive_ctx, sha256, path,
                                  w->res->findings, hit, err);
@@ -205,8 +206,7 @@ static stw_status nz_scanned(void *ctx, const char *sha256, const char *path,
 {
     walk *w = ctx;
     stw_layer_result *r = w->res;
-    if (!complete || size < STW_NESTED_CACHE_MIN ||
-        r->n_archives >= STW_MAX_ARCHIVES_PER_LAYER)
+    if (!complete || r->n_archives >= STW_MAX_ARCHIVES_PER_LAYER)
         return STW_OK;
     stw_layer_archive *v =
         realloc(r->archives, (r->n_archives + 1) * sizeof(*v));

@@ -100,11 +100,14 @@ static stw_status write_all(int fd, const void *p, size_t n, stw_error *err)
     return STW_OK;
 }
 
+/* Bytes in memory are hashed only at the end, and only for an archive big
+ * enough for the cache: most spooled archives are small (a man page's
+ * .gz) and never looked up. What goes to a file is hashed on the way. */
 static stw_status spool_write(spool *s, const void *p, size_t n, stw_error *err)
 {
-    stw_sha256_update(s->sha, p, n);
     s->size += n;
     if (s->fd < 0 && s->len + n > STW_NESTED_MEM_MAX) {
+        stw_sha256_update(s->sha, s->mem, s->len);
         stw_status st = spool_spill(s, err);
         if (st == STW_OK)
             st = write_all(s->fd, s->mem, s->len, err);
@@ -114,8 +117,10 @@ static stw_status spool_write(spool *s, const void *p, size_t n, stw_error *err)
         if (st != STW_OK)
             return st;
     }
-    if (s->fd >= 0)
+    if (s->fd >= 0) {
+        stw_sha256_update(s->sha, p, n);
         return write_all(s->fd, p, n, err);
+    }
     if (s->len + n > s->cap) {
         size_t cap = s->cap ? s->cap : 64u << 10;
         while (cap < s->len + n)
@@ -537,17 +542,23 @@ static stw_status scan_archive(stw_nested *n, const char *path,
     if (st == STW_OK)
         st = drain(h, fn, ctx, spool_piece, &sp, err);
     unsigned char md[STW_SHA256_LEN];
-    char hex[65];
-    if (st == STW_OK)
+    char hex[65] = "";
+    bool cacheable = sp.size >= STW_NESTED_CACHE_MIN;
+    if (st == STW_OK && cacheable) {
+        if (sp.fd < 0)
+            stw_sha256_update(sp.sha, sp.mem, sp.len);
         st = stw_sha256_final_raw(sp.sha, md, err);
+    }
     if (st != STW_OK) {
         spool_clear(&sp);
         return st;
     }
-    stw_hex(md, sizeof(md), hex);
+    if (cacheable)
+        stw_hex(md, sizeof(md), hex);
     bool hit = false;
-    if (n->sink.lookup && (st = n->sink.lookup(n->sink.ctx, hex, path, sp.size,
-                                               &hit, err)) != STW_OK) {
+    if (cacheable && n->sink.lookup &&
+        (st = n->sink.lookup(n->sink.ctx, hex, path, sp.size, &hit, err)) !=
+            STW_OK) {
         spool_clear(&sp);
         return st;
     }
@@ -557,7 +568,7 @@ static stw_status scan_archive(stw_nested *n, const char *path,
                           err);
         if (st == STW_OK && !opened)
             st = spool_as_content(n, &sp, path, err);
-        else if (st == STW_OK && n->sink.scanned)
+        else if (st == STW_OK && cacheable && n->sink.scanned)
             st =
                 n->sink.scanned(n->sink.ctx, hex, path, sp.size, complete, err);
     }

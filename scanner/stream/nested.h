@@ -72,12 +72,15 @@ typedef struct stw_nested_sink {
     stw_status (*end)(void *ctx, stw_error *err);
     /* Something was skipped or cut short: msg names the file and why. */
     stw_status (*note)(void *ctx, const char *msg);
-    /* The archive at path whose bytes hash to sha256 (64 hex) is about to
-     * be opened: *hit set to true means the sink already has its results
-     * (from a cache) and the archive is not opened. May be NULL. */
+    /* Only for archives of at least STW_NESTED_CACHE_MIN bytes (smaller
+     * ones are not hashed). The archive at path whose bytes hash to
+     * sha256 (64 hex) is about to be opened: *hit set to true means the sink
+     * already has its results (from a cache) and the archive is not opened. May
+     * be NULL. */
     stw_status (*lookup)(void *ctx, const char *sha256, const char *path,
                          uint64_t size, bool *hit, stw_error *err);
-    /* The archive at path was scanned; complete is false when a bound or a
+    /* The archive at path (at least STW_NESTED_CACHE_MIN bytes) was
+     * scanned; complete is false when a bound or a
      * malformed member cut it short (its results must not be reused). May
      * be NULL. */
     stw_status (*scanned)(void *ctx, const char *sha256, const char *path,

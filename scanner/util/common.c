@@ -8,6 +8,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 stw_status stw_fail(stw_error *err, stw_status st, const char *fmt, ...)
@@ -209,4 +212,13 @@ bool stw_is_hex64(const char *p)
         if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
             return false;
     return true;
+}
+
+void stw_thread_name(const char *name)
+{
+#ifdef __linux__
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+#else
+    (void)name;
+#endif
 }

@@ -45,4 +45,8 @@ bool stw_is_hex64(const char *p);
 /* Thread-safe strerror: writes into buf and returns it. */
 const char *stw_strerror(int errnum, char *buf, size_t len);
 
+/* Names the calling thread (at most 15 bytes are kept) so profiles and
+ * top -H tell the pipeline's stages apart; a no-op where unsupported. */
+void stw_thread_name(const char *name);
+
 #endif
