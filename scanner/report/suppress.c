@@ -46,7 +46,7 @@ static bool grow(void **v, size_t *cap, size_t n, size_t elem)
     if (n < *cap)
         return true;
     size_t nc = *cap ? *cap * 2 : 16;
-    void *p = realloc(*v, nc * elem);
+    void *p = stw_realloc(*v, nc * elem);
     if (!p)
         return false;
     *v = p;
@@ -89,7 +89,7 @@ static void strset_free(strset *s)
 
 stw_status stw_suppress_create(stw_suppress **out, stw_error *err)
 {
-    *out = calloc(1, sizeof(**out));
+    *out = stw_calloc(1, sizeof(**out));
     if (!*out)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     return STW_OK;
@@ -322,7 +322,7 @@ stw_status stw_suppress_parse_ignore(stw_suppress *s, const char *name,
         if (memchr(text + at, 0, n))
             return stw_fail(err, STW_ERR_FORMAT, "%s:%zu: NUL byte", name,
                             lineno);
-        char *line = malloc(n + 1);
+        char *line = stw_malloc(n + 1);
         if (!line)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         memcpy(line, text + at, n);
@@ -601,7 +601,7 @@ stw_status stw_suppress_write_baseline(const stw_results *r, FILE *out,
                                        stw_error *err)
 {
     const stw_rfinding **v =
-        malloc((r->n_findings ? r->n_findings : 1) * sizeof(*v));
+        stw_malloc((r->n_findings ? r->n_findings : 1) * sizeof(*v));
     json_t *root = json_object(), *arr = json_array();
     if (!v || !root || !arr) {
         free(v);

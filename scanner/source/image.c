@@ -80,7 +80,7 @@ static char *blob_name(const char *digest)
     if (!stw_sha256_digest_valid(digest))
         return NULL;
     size_t n = strlen(digest) + 16;
-    char *p = malloc(n);
+    char *p = stw_malloc(n);
     if (p)
         snprintf(p, n, "blobs/sha256/%s", digest + 7);
     return p;
@@ -98,7 +98,7 @@ static char *platform_string(const char *os, const char *arch,
     if (!os || !arch)
         return NULL;
     size_t n = strlen(os) + strlen(arch) + (variant ? strlen(variant) : 0) + 3;
-    char *p = malloc(n);
+    char *p = stw_malloc(n);
     if (p)
         snprintf(p, n, variant && *variant ? "%s/%s/%s" : "%s/%s", os, arch,
                  variant ? variant : "");
@@ -156,7 +156,7 @@ static stw_status list_push(stw_image_list *list, stw_image_desc *d,
         return stw_fail(err, STW_ERR_LIMIT, "%s: more than %d images", target,
                         STW_MAX_IMAGES);
     }
-    stw_image_desc *v = realloc(list->v, (list->n + 1) * sizeof(*v));
+    stw_image_desc *v = stw_realloc(list->v, (list->n + 1) * sizeof(*v));
     if (!v) {
         image_desc_free(d);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -175,7 +175,7 @@ static stw_status apply_config(const stw_image_source *src, json_t *cfg,
     if (!json_is_object(cfg))
         return stw_fail(err, STW_ERR_FORMAT,
                         "%s: image config is not an object", src->target);
-    if (!(d->config = malloc(rawlen + 1)))
+    if (!(d->config = stw_malloc(rawlen + 1)))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     memcpy(d->config, raw, rawlen);
     d->config[rawlen] = 0;
@@ -252,7 +252,7 @@ static stw_status from_manifest(const stw_image_source *src, const char *digest,
     d.manifest_digest = stw_strdup(digest);
     d.config_digest = stw_strdup(cdig);
     d.platform = stw_strdup(platform);
-    d.layers = calloc(json_array_size(layers) + 1, sizeof(*d.layers));
+    d.layers = stw_calloc(json_array_size(layers) + 1, sizeof(*d.layers));
     if (!d.ref || !d.manifest_digest || !d.config_digest || !d.layers) {
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
         goto out;
@@ -316,7 +316,7 @@ static char *make_ref(const char *target, const char *ann)
     const char *base = strrchr(target, '/');
     base = base && base[1] ? base + 1 : target;
     size_t n = strlen(base) + (ann ? strlen(ann) : 0) + 2;
-    char *p = malloc(n);
+    char *p = stw_malloc(n);
     if (p)
         snprintf(p, n, ann ? "%s:%s" : "%s", base, ann ? ann : "");
     return p;
@@ -460,7 +460,7 @@ static stw_status from_docker_entry(const stw_image_source *src, json_t *e,
         json_string_value(json_array_get(json_object_get(e, "RepoTags"), 0));
     char cd[STW_DIGEST_STR];
     d.ref = tag ? stw_strdup(tag) : make_ref(src->target, NULL);
-    d.layers = calloc(json_array_size(layers) + 1, sizeof(*d.layers));
+    d.layers = stw_calloc(json_array_size(layers) + 1, sizeof(*d.layers));
     if (!d.ref || !d.layers) {
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
         goto out;

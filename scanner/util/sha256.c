@@ -23,7 +23,7 @@ static bool sha256_reset(stw_sha256 *h)
 stw_status stw_sha256_create(stw_sha256 **out, stw_error *err)
 {
     *out = NULL;
-    stw_sha256 *h = calloc(1, sizeof(*h));
+    stw_sha256 *h = stw_calloc(1, sizeof(*h));
     if (!h)
         return stw_fail(err, STW_ERR_NOMEM, "sha256: out of memory");
     h->ctx = EVP_MD_CTX_new();
