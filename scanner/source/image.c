@@ -273,8 +273,12 @@ static stw_status from_manifest(const stw_image_source *src, const char *digest,
                           digest);
             goto out;
         }
-        ldesc->digest = stw_strdup(ld);
-        ldesc->media_type = stw_strdup(mt);
+        /* A layer without its digest would be read unverified. */
+        if (!(ldesc->digest = stw_strdup(ld)) ||
+            (mt && !(ldesc->media_type = stw_strdup(mt)))) {
+            st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+            goto out;
+        }
         json_t *sz = json_object_get(l, "size");
         ldesc->size = json_is_integer(sz) ? json_integer_value(sz) : -1;
     }
