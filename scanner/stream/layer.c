@@ -450,7 +450,7 @@ static stw_status join_content(walk *w, stw_error *err)
     for (size_t i = 0; st == STW_OK && i < n; i++)
         st = stw_finding_list_add(w->res->findings,
                                   stw_finding_list_get(w->content, i));
-    return st;
+    return st == STW_OK ? st : stw_fail(err, st, "%s", stw_status_str(st));
 }
 
 stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,

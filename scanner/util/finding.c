@@ -122,7 +122,9 @@ stw_status stw_finding_list_add(stw_finding_list *l, const stw_finding *f)
             c.secret_n = f->secret_n;
         }
     }
+    /* A secret asked for but not copied would go missing silently. */
     if (!c.path || !c.rule || (f->detail && !c.detail) ||
+        (l->keep_secrets && f->secret && f->secret_n && !c.secret) ||
         (f->git.source != STW_GIT_NONE && !c.git.path)) {
         finding_free_strings(&c);
         return STW_ERR_NOMEM;
