@@ -160,7 +160,8 @@ stw_status stw_config_scan(stw_matcher *m, const stw_config_strings *c,
         if (st == STW_OK && cs.n > 0)
             st = redactions_add(red, s, &cs, err);
     }
-    stw_finding_list_dedupe_secrets(out);
+    if (st == STW_OK && (st = stw_finding_list_dedupe_secrets(out)) != STW_OK)
+        stw_fail(err, st, "out of memory");
     if (st != STW_OK) {
         stw_config_redactions_destroy(*red);
         *red = NULL;

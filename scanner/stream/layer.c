@@ -543,8 +543,11 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         stw_fail(err, st, "%s: out of memory", name);
         goto out;
     }
-    stw_finding_list_dedupe_secrets(res->findings);
-    stw_finding_list_fold_history(res->findings);
+    if ((st = stw_finding_list_dedupe_secrets(res->findings)) != STW_OK ||
+        (st = stw_finding_list_fold_history(res->findings)) != STW_OK) {
+        stw_fail(err, st, "%s: out of memory", name);
+        goto out;
+    }
     if ((st = stw_blob_drain(b, err)) != STW_OK) {
         stw_error_prefix(err, name);
         goto out;

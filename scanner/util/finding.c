@@ -240,17 +240,17 @@ static void compact(stw_finding_list *l, bool *drop)
     free(drop);
 }
 
-void stw_finding_list_dedupe_secrets(stw_finding_list *l)
+stw_status stw_finding_list_dedupe_secrets(stw_finding_list *l)
 {
     size_t n = l->n;
     if (n < 2)
-        return;
+        return STW_OK;
     /* Group by (secret, path) through a sorted index, keep the best of each
      * group, then compact in the original order. */
     stw_finding **ix;
     bool *drop;
     if (!sorted_index(l, cmp_secret_path, &ix, &drop))
-        return; /* keeping duplicates is better than losing findings */
+        return STW_ERR_NOMEM;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && cmp_secret_path(&ix[i], &ix[j]) == 0)
@@ -268,6 +268,7 @@ void stw_finding_list_dedupe_secrets(stw_finding_list *l)
     }
     free(ix);
     compact(l, drop);
+    return STW_OK;
 }
 
 static int cmp_secret(const void *x, const void *y)
@@ -277,15 +278,15 @@ static int cmp_secret(const void *x, const void *y)
     return strcmp(a->secret_sha256, b->secret_sha256);
 }
 
-void stw_finding_list_fold_history(stw_finding_list *l)
+stw_status stw_finding_list_fold_history(stw_finding_list *l)
 {
     size_t n = l->n;
     if (n < 2)
-        return;
+        return STW_OK;
     stw_finding **ix;
     bool *drop;
     if (!sorted_index(l, cmp_secret, &ix, &drop))
-        return;
+        return STW_ERR_NOMEM;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && cmp_secret(&ix[i], &ix[j]) == 0)
@@ -309,6 +310,7 @@ void stw_finding_list_fold_history(stw_finding_list *l)
     }
     free(ix);
     compact(l, drop);
+    return STW_OK;
 }
 
 const char *stw_git_source_str(stw_git_source s)
