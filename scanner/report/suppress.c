@@ -382,20 +382,15 @@ stw_status stw_suppress_rebuild_key(const char *rule, const char *path,
                                     const char *secret_sha256, char out[33],
                                     stw_error *err)
 {
-    stw_sha256 *h;
-    stw_status st = stw_sha256_create(&h, err);
-    if (st != STW_OK)
-        return st;
+    /* Without an allocation of ours: stw_suppress_match, which cannot
+     * fail, computes one per finding against a baseline. */
     const char *parts[] = {rule ? rule : "", path ? path : "",
                            secret_sha256 ? secret_sha256 : ""};
-    for (size_t i = 0; i < STW_ARRAY_LEN(parts); i++)
-        stw_sha256_update(h, parts[i], strlen(parts[i]) + 1);
     unsigned char md[STW_SHA256_LEN];
-    st = stw_sha256_final_raw(h, md, err);
-    stw_sha256_destroy(h);
-    if (st == STW_OK)
-        stw_hex(md, STW_REBUILD_KEY_HEX / 2, out);
-    return st;
+    if (stw_sha256_strings(parts, STW_ARRAY_LEN(parts), md) != STW_OK)
+        return stw_fail(err, STW_ERR_NOMEM, "sha256: out of memory");
+    stw_hex(md, STW_REBUILD_KEY_HEX / 2, out);
+    return STW_OK;
 }
 
 stw_status stw_suppress_load_baseline(stw_suppress *s, const char *path,
