@@ -451,16 +451,16 @@ static int put_errors(FILE *out, const style *st, const stw_results *r)
     return 1;
 }
 
-/* Under a finding: "fix: ..." cut to the line. */
-static void put_fix(FILE *out, const style *st, const stw_table_options *o,
-                    const stw_rfinding *f)
+/* Under a finding: "fix: ..." cut to the line. 0 when out of memory. */
+static int put_fix(FILE *out, const style *st, const stw_table_options *o,
+                   const stw_rfinding *f)
 {
     char buf[256];
     size_t room = COLS - FINDING_INDENT - 5;
     stw_report_remediation_line(o->rules, f, room, buf, sizeof(buf));
     cell c = {0};
     if (!cell_make(&c, buf, 1))
-        return;
+        return 0;
     fprintf(out, "%*s", FINDING_INDENT, "");
     sgr(out, st, "32");
     fputs("fix: ", out);
@@ -468,6 +468,7 @@ static void put_fix(FILE *out, const style *st, const stw_table_options *o,
     put_cell(out, &c, room, 0);
     fputc('\n', out);
     cell_free(&c);
+    return 1;
 }
 
 /* A finding at its place in the printed order, for marking fix lines. */
@@ -632,8 +633,8 @@ static int put_image(FILE *out, const style *st, const stw_table_options *o,
             ok = 0;
         else if (o->secret_of)
             put_secret(out, st, o, f[i]);
-        else if (first && first[i])
-            put_fix(out, st, o, f[i]);
+        else if (first && first[i] && !put_fix(out, st, o, f[i]))
+            ok = 0;
     }
     if (ok && shown < n)
         ok = put_folded(out, st, f + shown, n - shown);
