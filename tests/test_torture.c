@@ -8,11 +8,13 @@
  * watch for crashes and leaks. Both failure modes run: from N on (cleanup
  * paths) and N alone (recovery paths).
  *
- * N is dense up to TORTURE_DENSE, then steps by about 1/TORTURE_STRIDE of
- * itself, so a scenario of many thousand allocations still runs in
- * seconds; STW_TORTURE_FULL=1 in the environment tries every N. A failing
- * case is replayed alone with STW_TORTURE_ONLY=<scenario> and
- * STW_TORTURE_N=<n>. */
+ * N is dense up to TORTURE_DENSE (every image scenario, whole), then
+ * steps by about 1/TORTURE_STRIDE of itself (the built-in rules, some
+ * 6800 allocations); the database scenario, whose runs wait for fsyncs,
+ * goes sparse after 64 allocations, in steps of N/8; STW_TORTURE_FULL=1 in the
+ * environment tries every N. A failing case is replayed alone with
+ * STW_TORTURE_ONLY=<scenario>, STW_TORTURE_N=<n> and
+ * STW_TORTURE_MODE=from|only. */
 #include "alloc_test.h"
 #include "sha256.h"
 #include "image.h"
@@ -449,20 +451,25 @@ typedef struct scenario {
      * allocation was failed: checks what the run left behind. */
     void (*check)(void *ctx, stw_status st, bool touched);
     void (*teardown)(void *ctx);
+    /* Every N up to dense, then steps of N/stride (0: the defaults): the
+     * database scenario's runs wait for fsyncs. */
+    unsigned long dense, stride;
 } scenario;
 
 typedef struct tally {
     unsigned long k, runs;
 } tally;
 
-static unsigned long next_n(unsigned long n)
+static unsigned long next_n(const scenario *s, unsigned long n)
 {
     static int full = -1;
     if (full < 0)
         full = getenv("STW_TORTURE_FULL") != NULL;
-    if (full || n < TORTURE_DENSE)
+    unsigned long dense = s->dense ? s->dense : TORTURE_DENSE;
+    unsigned long stride = s->stride ? s->stride : TORTURE_STRIDE;
+    if (full || n < dense || n < stride)
         return n + 1;
-    return n + n / TORTURE_STRIDE;
+    return n + n / stride;
 }
 
 static const char *mode_name(stw_alloc_fail_mode m)
@@ -470,16 +477,23 @@ static const char *mode_name(stw_alloc_fail_mode m)
     return m == STW_ALLOC_FAIL_FROM ? "from" : "only";
 }
 
+static double t_setup, t_body;
 static bool run_once(const scenario *s, unsigned long n,
                      stw_alloc_fail_mode mode, unsigned long *calls)
 {
     void *ctx = NULL;
+    struct timespec a, b, c;
+    clock_gettime(CLOCK_MONOTONIC, &a);
     if (s->setup)
         s->setup(&ctx);
     stw_error err = {0};
+    clock_gettime(CLOCK_MONOTONIC, &b);
     stw_alloc_fail_arm(n, mode);
     stw_status st = s->body(ctx, &err);
     unsigned long failed = stw_alloc_fail_disarm(calls);
+    clock_gettime(CLOCK_MONOTONIC, &c);
+    t_setup += (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+    t_body += (c.tv_sec - b.tv_sec) + (c.tv_nsec - b.tv_nsec) / 1e9;
     if (failed == 0)
         ck_assert_msg(st == STW_OK, "%s untouched: %s (%s)", s->name,
                       stw_status_str(st), err.msg);
@@ -490,8 +504,10 @@ static bool run_once(const scenario *s, unsigned long n,
                       s->name, n, mode_name(mode), stw_status_str(st), err.msg);
     if (st != STW_OK)
         ck_assert_msg(err.status == st && err.msg[0],
-                      "%s, allocation %lu failing (%s): no message", s->name, n,
-                      mode_name(mode));
+                      "%s, allocation %lu failing (%s): %s but the error says "
+                      "%s, '%s'",
+                      s->name, n, mode_name(mode), stw_status_str(st),
+                      stw_status_str(err.status), err.msg);
     if (s->check)
         s->check(ctx, st, failed > 0);
     if (s->teardown)
@@ -513,10 +529,13 @@ static void torture(const scenario *s)
     unsigned long calls = 0;
     run_once(s, 0, STW_ALLOC_FAIL_FROM, &calls); /* a reference, untouched */
     tally t[2] = {{0}};
+    const char *mode = getenv("STW_TORTURE_MODE");
     for (int m = 0; m < 2; m++) {
         cur_mode = m ? STW_ALLOC_FAIL_ONLY : STW_ALLOC_FAIL_FROM;
+        if (mode && strcmp(mode, mode_name(cur_mode)))
+            continue;
         unsigned long n = one ? strtoul(one, NULL, 10) : 1;
-        for (;; n = next_n(n)) {
+        for (;; n = next_n(s, n)) {
             cur_n = (int)n;
             unsigned long c;
             t[m].runs++;
@@ -531,6 +550,7 @@ static void torture(const scenario *s)
            t[0].k, t[0].runs, t[1].runs,
            (double)(t1.tv_sec - t0.tv_sec) +
                (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    printf("setup %.1f body %.1f\n", t_setup, t_body);
     fflush(stdout);
 }
 
@@ -1124,7 +1144,7 @@ static void db_check(void *ctx, stw_status st, bool touched)
 
 START_TEST(test_torture_database)
 {
-    scenario s = {"database", db_setup, db_body, db_check, NULL};
+    scenario s = {"database", db_setup, db_body, db_check, NULL, 64, 8};
     torture(&s);
 }
 END_TEST
