@@ -228,8 +228,18 @@ static void make_oci(void)
         lsz[i] = n;
         free(b);
     }
-    const member *cfg = demo_member("f45034e35e2130a8cd19c6e2915c6cb2e976fdf901"
-                                    "1d12a85bb235db2ae25dad.json");
+    /* The demo's config with a key in a history entry, which reports show
+     * redacted (issue 15's first defect was in that redaction). */
+    const member *dcfg = demo_member("f45034e35e2130a8cd19c6e2915c6cb2e976fdf9"
+                                     "011d12a85bb235db2ae25dad.json");
+    const char *rm = "RUN rm /app/id_rsa";
+    char *at = strstr(dcfg->data, rm);
+    ck_assert_ptr_nonnull(at);
+    char *cfgtext =
+        print("%.*s%s && echo AWS_ACCESS_KEY_ID=AKIAJB4ROR7HTTSADB5E"
+              " >>/etc/environment%s",
+              (int)(at - dcfg->data), dcfg->data, rm, at + strlen(rm));
+    const member cfgm = {"config", cfgtext, strlen(cfgtext)}, *cfg = &cfgm;
     char cd[STW_DIGEST_STR];
     snprintf(cd, sizeof(cd), "%s", put_blob(fx.oci_dir, cfg->data, cfg->len));
     char *man = print(
@@ -282,6 +292,7 @@ static void make_oci(void)
     }
     free(man);
     free(idx);
+    free(cfgtext);
 }
 
 /* A layer with the demo's .env and key, and a gzip'd tar holding the .env
@@ -709,7 +720,9 @@ static void scan_teardown(void *ctx)
     free(c);
 }
 
-#define SCAN_SCENARIO(fn, slot, label, path)                                   \
+/* expect: a piece of the untouched run's results that shows the scenario
+ * reaches what it is there for. */
+#define SCAN_SCENARIO(fn, slot, label, path, expect)                           \
     static void fn##_setup(void **out)                                         \
     {                                                                          \
         scan_setup(out, path);                                                 \
@@ -720,15 +733,22 @@ static void scan_teardown(void *ctx)
         scenario s = {label, fn##_setup, scan_body, scan_check,                \
                       scan_teardown};                                          \
         torture(&s);                                                           \
+        ck_assert_msg(!scan_ref[slot] || strstr(scan_ref[slot], expect),       \
+                      "%s: no %s in\n%s", label, expect, scan_ref[slot]);      \
     }                                                                          \
     END_TEST
 
-SCAN_SCENARIO(test_torture_docker_archive, 0, "docker-archive", fx.docker_tar)
-SCAN_SCENARIO(test_torture_oci_layout, 1, "oci-layout", fx.oci_dir)
-SCAN_SCENARIO(test_torture_oci_archive, 2, "oci-archive", fx.oci_archive)
-SCAN_SCENARIO(test_torture_gzip_layer, 3, "gzip-layer", fx.gz_layer)
-SCAN_SCENARIO(test_torture_zstd_layer, 4, "zstd-layer", fx.zst_layer)
-SCAN_SCENARIO(test_torture_stream, 5, "stream", NULL)
+#define REDACTED "echo AWS_ACCESS_KEY_ID=AKIA…(20 chars)"
+SCAN_SCENARIO(test_torture_docker_archive, 0, "docker-archive", fx.docker_tar,
+              "usr/bin/su setuid-file")
+SCAN_SCENARIO(test_torture_oci_layout, 1, "oci-layout", fx.oci_dir, REDACTED)
+SCAN_SCENARIO(test_torture_oci_archive, 2, "oci-archive", fx.oci_archive,
+              REDACTED)
+SCAN_SCENARIO(test_torture_gzip_layer, 3, "gzip-layer", fx.gz_layer,
+              "app/bundle.tar.gz!/conf/.env")
+SCAN_SCENARIO(test_torture_zstd_layer, 4, "zstd-layer", fx.zst_layer,
+              "app/bundle.tar.gz!/conf/.env")
+SCAN_SCENARIO(test_torture_stream, 5, "stream", NULL, "<config> github-pat")
 
 /* ---- a registry's documents --------------------------------------------- */
 
