@@ -943,7 +943,7 @@ static void store_cached(stw_rules *rs, const char *dir,
                          const unsigned char key[STW_RULECACHE_KEY_LEN])
 {
     stw_hs_parts p = {
-        .modes = malloc(rs->n_rules ? rs->n_rules : 1),
+        .modes = stw_malloc(rs->n_rules ? rs->n_rules : 1),
         .n_rules = rs->n_rules,
         .path_always = rs->path_always, /* borrowed, like the databases */
         .n_path_slots = rs->n_path_slots,
