@@ -15,7 +15,7 @@
 /* Appends a copy of s to the string array *v of *n entries. */
 static stw_status strv_add(char ***v, size_t *n, const char *s, stw_error *err)
 {
-    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+    char **nv = stw_realloc(*v, (*n + 1) * sizeof(**v));
     if (!nv)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     *v = nv;
@@ -53,7 +53,7 @@ typedef struct rules_box {
 
 stw_status stw_rules_options_create(stw_rules_options **out, stw_error *err)
 {
-    rules_box *b = calloc(1, sizeof(*b));
+    rules_box *b = stw_calloc(1, sizeof(*b));
     *out = b ? &b->o : NULL;
     return b ? STW_OK : stw_fail(err, STW_ERR_NOMEM, "out of memory");
 }
@@ -124,7 +124,7 @@ typedef struct scan_box {
 
 stw_status stw_scan_options_create(stw_scan_options **out, stw_error *err)
 {
-    scan_box *b = calloc(1, sizeof(*b));
+    scan_box *b = stw_calloc(1, sizeof(*b));
     *out = b ? &b->o : NULL;
     return b ? STW_OK : stw_fail(err, STW_ERR_NOMEM, "out of memory");
 }
@@ -275,7 +275,7 @@ struct stw_report_options {
 
 stw_status stw_report_options_create(stw_report_options **out, stw_error *err)
 {
-    *out = calloc(1, sizeof(**out));
+    *out = stw_calloc(1, sizeof(**out));
     return *out ? STW_OK : stw_fail(err, STW_ERR_NOMEM, "out of memory");
 }
 

@@ -136,13 +136,13 @@ void stw_artifact_destroy(stw_artifact *a)
 stw_status stw_artifact_create(stw_finding_fn fn, void *ctx, stw_artifact **out)
 {
     *out = NULL;
-    stw_artifact *a = calloc(1, sizeof(*a));
+    stw_artifact *a = stw_calloc(1, sizeof(*a));
     if (!a)
         return STW_ERR_NOMEM;
     a->fn = fn;
     a->ctx = ctx;
-    a->cur_path = malloc(STW_MAX_PATH + 1);
-    a->buf = malloc(STW_MAX_ARTIFACT_READ);
+    a->cur_path = stw_malloc(STW_MAX_PATH + 1);
+    a->buf = stw_malloc(STW_MAX_ARTIFACT_READ);
     if (!a->cur_path || !a->buf) {
         stw_artifact_destroy(a);
         return STW_ERR_NOMEM;
@@ -181,7 +181,7 @@ static size_t find_slot(const stw_artifact *a, const char *dir, size_t n)
 static bool grow_slots(stw_artifact *a)
 {
     size_t n = a->n_slots ? a->n_slots * 2 : 64;
-    uint32_t *s = calloc(n, sizeof(*s));
+    uint32_t *s = stw_calloc(n, sizeof(*s));
     if (!s)
         return false;
     free(a->slots);
@@ -237,7 +237,8 @@ static stw_status note_dir(stw_artifact *a, const char *dir, size_t n,
         if (a->overflow_last && strncmp(a->overflow_last, dir, n) == 0 &&
             a->overflow_last[n] == 0)
             return STW_OK;
-        rec r = {.dir = strndup(dir, n), .type = type, .third_party = third};
+        rec r = {
+            .dir = stw_strndup(dir, n), .type = type, .third_party = third};
         if (!r.dir)
             return STW_ERR_NOMEM;
         free(a->overflow_last);
@@ -248,7 +249,7 @@ static stw_status note_dir(stw_artifact *a, const char *dir, size_t n,
         return STW_ERR_NOMEM;
     if (a->n_recs == a->cap_recs) {
         size_t cap = a->cap_recs ? a->cap_recs * 2 : 16;
-        rec *v = realloc(a->recs, cap * sizeof(*v));
+        rec *v = stw_realloc(a->recs, cap * sizeof(*v));
         if (!v)
             return STW_ERR_NOMEM;
         a->recs = v;
@@ -256,7 +257,7 @@ static stw_status note_dir(stw_artifact *a, const char *dir, size_t n,
     }
     rec *r = &a->recs[a->n_recs];
     memset(r, 0, sizeof(*r));
-    r->dir = strndup(dir, n);
+    r->dir = stw_strndup(dir, n);
     if (!r->dir)
         return STW_ERR_NOMEM;
     r->type = type;
@@ -691,7 +692,7 @@ static void read_repo_config(stw_artifact *a, rec *r, bool hg)
     } else {
         snprintf(d + o, sizeof(d) - o, "; add %s to .dockerignore", what);
     }
-    char *copy = strdup(d);
+    char *copy = stw_strdup(d);
     if (copy) { /* without memory the finding keeps its generic detail */
         free(r->detail);
         r->detail = copy;

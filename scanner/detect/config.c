@@ -49,7 +49,7 @@ static char *redact(const char *text, const config_sink *c)
 {
     size_t n = strlen(text);
     /* An excerpt is at most about 24 bytes longer than its secret. */
-    char *out = malloc(n + (size_t)c->n * 24 + 1);
+    char *out = stw_malloc(n + (size_t)c->n * 24 + 1);
     if (!out)
         return NULL;
     size_t w = 0;
@@ -82,10 +82,10 @@ static char *redact(const char *text, const config_sink *c)
 static stw_status redactions_add(stw_config_redactions **red, const char *text,
                                  const config_sink *c, stw_error *err)
 {
-    if (!*red && !(*red = calloc(1, sizeof(**red))))
+    if (!*red && !(*red = stw_calloc(1, sizeof(**red))))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     stw_config_redactions *r = *red;
-    redaction *v = realloc(r->v, (r->n + 1) * sizeof(*v));
+    redaction *v = stw_realloc(r->v, (r->n + 1) * sizeof(*v));
     if (!v)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     r->v = v;
@@ -160,7 +160,8 @@ stw_status stw_config_scan(stw_matcher *m, const stw_config_strings *c,
         if (st == STW_OK && cs.n > 0)
             st = redactions_add(red, s, &cs, err);
     }
-    stw_finding_list_dedupe_secrets(out);
+    if (st == STW_OK && (st = stw_finding_list_dedupe_secrets(out)) != STW_OK)
+        stw_fail(err, st, "out of memory");
     if (st != STW_OK) {
         stw_config_redactions_destroy(*red);
         *red = NULL;

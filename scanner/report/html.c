@@ -423,7 +423,7 @@ stw_status stw_report_html(const stw_results *r, const stw_rules *rules,
         fputs("<p class=\"none\">No image was scanned.</p>\n", out);
     /* One layer's findings at a time, in the order the page lists them. */
     const stw_rfinding **buf =
-        malloc((r->n_findings ? r->n_findings : 1) * sizeof(*buf));
+        stw_malloc((r->n_findings ? r->n_findings : 1) * sizeof(*buf));
     if (!buf)
         return stw_fail(err, STW_ERR_NOMEM, "rendering report: out of memory");
     for (size_t i = 0; i < r->n_images; i++)

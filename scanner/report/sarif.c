@@ -119,7 +119,7 @@ static json_t *sarif_text(const char *s, int *ok)
  * an identifier. Malloc'd. */
 static char *rule_name(const char *id)
 {
-    char *s = malloc(strlen(id) + 1);
+    char *s = stw_malloc(strlen(id) + 1);
     if (!s)
         return NULL;
     size_t o = 0;
@@ -160,7 +160,7 @@ static json_t *sarif_rule_json(const sarif_rule *ru, int *ok)
                        "it; a file a later layer deleted or replaced is still "
                        "in the image for anyone who pulls it.";
     size_t n = strlen(title) + strlen(what) + strlen(tail) + 4;
-    char *full = malloc(n);
+    char *full = stw_malloc(n);
     if (full)
         snprintf(full, n, "%s. %s%s", title, what, tail);
     else
@@ -207,7 +207,7 @@ static char *uri_encode(const char *path)
     size_t n = strlen(path);
     if (n == 0)
         return stw_strdup(".");
-    char *s = malloc(3 * n + 1);
+    char *s = stw_malloc(3 * n + 1);
     if (!s)
         return NULL;
     size_t o = 0;
@@ -246,7 +246,7 @@ static json_t *created_by_json(const char *s, size_t max)
         /* max - 1 code points and the ellipsis; stw_utf8_at() stops on a code
          * point boundary. */
         size_t at = stw_utf8_at(buf, max - 1);
-        char *cut = malloc(at + sizeof(STW_ELLIPSIS));
+        char *cut = stw_malloc(at + sizeof(STW_ELLIPSIS));
         v = NULL;
         if (cut) {
             memcpy(cut, buf, at);
@@ -283,7 +283,7 @@ static char *sarif_message(const stw_rfinding *f, const char *title,
     int n = snprintf(NULL, 0, "%s: %s%s%s%s%s of %s%s", title, path,
                      detail ? " (" : "", detail ? detail : "",
                      detail ? ")" : "", where, ref, hidden);
-    char *s = malloc((size_t)n + 1);
+    char *s = stw_malloc((size_t)n + 1);
     if (s)
         snprintf(s, (size_t)n + 1, "%s: %s%s%s%s%s of %s%s", title, path,
                  detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
@@ -416,7 +416,8 @@ static int sarif_collect_rules(const stw_results *r, const stw_rules *rules,
                                size_t *n_out)
 {
     size_t n = 0;
-    sarif_rule *v = malloc((r->n_findings ? r->n_findings : 1) * sizeof(*v));
+    sarif_rule *v =
+        stw_malloc((r->n_findings ? r->n_findings : 1) * sizeof(*v));
     if (!v)
         return 0;
     for (size_t i = 0; i < r->n_findings; i++) {
@@ -525,7 +526,7 @@ static json_t *sarif_images(const stw_results *r, int *ok)
 
 static json_t *sarif_log(const stw_results *r, const stw_rules *rules, int *ok)
 {
-    unsigned char *keep = malloc(r->n_findings ? r->n_findings : 1);
+    unsigned char *keep = stw_malloc(r->n_findings ? r->n_findings : 1);
     if (!keep) {
         *ok = 0;
         return NULL;

@@ -29,7 +29,7 @@ static int cell_make(cell *c, const char *s, int squash)
     if (!s)
         s = "";
     size_t n = strlen(s);
-    c->s = malloc(n + 1);
+    c->s = stw_malloc(n + 1);
     c->w = 0;
     if (!c->s)
         return 0;
@@ -242,7 +242,7 @@ static int put_finding(FILE *out, const style *st, const stw_rfinding *f)
     char gw[STW_GIT_WHERE_MAX];
     stw_git_where(f, gw, sizeof(gw));
     size_t plen = strlen(f->path ? f->path : ""), glen = strlen(gw);
-    char *path = malloc(plen + 2 + glen + sizeof(pathbuf));
+    char *path = stw_malloc(plen + 2 + glen + sizeof(pathbuf));
     int ok = path != NULL;
     if (ok)
         snprintf(path, plen + 2 + glen + sizeof(pathbuf), "%s%s%s%s",
@@ -373,7 +373,7 @@ static int count_layers(const stw_results *r, size_t *layers, size_t *cached)
     *layers = *cached = 0;
     if (n == 0)
         return 1;
-    const stw_rlayer **v = malloc(n * sizeof(*v));
+    const stw_rlayer **v = stw_malloc(n * sizeof(*v));
     if (!v)
         return 0;
     size_t k = 0;
@@ -451,16 +451,16 @@ static int put_errors(FILE *out, const style *st, const stw_results *r)
     return 1;
 }
 
-/* Under a finding: "fix: ..." cut to the line. */
-static void put_fix(FILE *out, const style *st, const stw_table_options *o,
-                    const stw_rfinding *f)
+/* Under a finding: "fix: ..." cut to the line. 0 when out of memory. */
+static int put_fix(FILE *out, const style *st, const stw_table_options *o,
+                   const stw_rfinding *f)
 {
     char buf[256];
     size_t room = COLS - FINDING_INDENT - 5;
     stw_report_remediation_line(o->rules, f, room, buf, sizeof(buf));
     cell c = {0};
     if (!cell_make(&c, buf, 1))
-        return;
+        return 0;
     fprintf(out, "%*s", FINDING_INDENT, "");
     sgr(out, st, "32");
     fputs("fix: ", out);
@@ -468,6 +468,7 @@ static void put_fix(FILE *out, const style *st, const stw_table_options *o,
     put_cell(out, &c, room, 0);
     fputc('\n', out);
     cell_free(&c);
+    return 1;
 }
 
 /* A finding at its place in the printed order, for marking fix lines. */
@@ -493,7 +494,7 @@ static int cmp_layer_rule_pos(const void *pa, const void *pb)
 static int mark_first_of_rule(const stw_rfinding **f, size_t n,
                               unsigned char *first)
 {
-    placed *v = malloc((n ? n : 1) * sizeof(*v));
+    placed *v = stw_malloc((n ? n : 1) * sizeof(*v));
     if (!v)
         return 0;
     for (size_t i = 0; i < n; i++)
@@ -580,7 +581,7 @@ static int split_folded(const stw_table_options *o, const stw_rfinding **f,
     *n_shown = n;
     if (o->verbose || n == 0)
         return 1;
-    const stw_rfinding **folded = malloc(n * sizeof(*folded));
+    const stw_rfinding **folded = stw_malloc(n * sizeof(*folded));
     if (!folded)
         return 0;
     size_t k = 0, m = 0;
@@ -605,7 +606,7 @@ static int put_image(FILE *out, const style *st, const stw_table_options *o,
         return 0;
     unsigned char *first = NULL;
     if (o->remediation && shown) {
-        first = calloc(shown, 1);
+        first = stw_calloc(shown, 1);
         if (!first || !mark_first_of_rule(f, shown, first)) {
             free(first);
             return 0;
@@ -632,8 +633,8 @@ static int put_image(FILE *out, const style *st, const stw_table_options *o,
             ok = 0;
         else if (o->secret_of)
             put_secret(out, st, o, f[i]);
-        else if (first && first[i])
-            put_fix(out, st, o, f[i]);
+        else if (first && first[i] && !put_fix(out, st, o, f[i]))
+            ok = 0;
     }
     if (ok && shown < n)
         ok = put_folded(out, st, f + shown, n - shown);
@@ -667,7 +668,7 @@ stw_status stw_report_table_ex(const stw_results *r,
         return stw_report_finish(out, err);
     }
 
-    f = malloc(r->n_findings * sizeof(*f));
+    f = stw_malloc(r->n_findings * sizeof(*f));
     if (!f)
         goto nomem;
     for (size_t i = 0; i < r->n_findings; i++)

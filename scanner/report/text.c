@@ -70,7 +70,7 @@ bool stw_cp_unsafe(uint32_t c)
 char *stw_utf8_fix(const char *s, size_t n, size_t *len)
 {
     /* Each invalid byte grows to at most 3 bytes. */
-    char *buf = malloc(3 * n + 1);
+    char *buf = stw_malloc(3 * n + 1);
     if (!buf)
         return NULL;
     const unsigned char *p = (const unsigned char *)s;
@@ -131,7 +131,7 @@ char *stw_rerror_text(const stw_rerror *e)
     size_t tl = strlen(t);
     bool named = tl == 0 || strncmp(m, t, tl) == 0;
     size_t n = tl + strlen(m) + 3;
-    char *text = malloc(n);
+    char *text = stw_malloc(n);
     if (text)
         snprintf(text, n, "%s%s%s", named ? "" : t, named ? "" : ": ", m);
     return text;
@@ -413,7 +413,7 @@ bool stw_fold_line(stw_fold cls, const stw_rfinding **f, size_t n, size_t max,
                  files == 1 ? "y" : "ies");
     /* Names of the files, by their last component, while they fit:
      * "su, passwd, mount" says what kind of files these are at a glance. */
-    char *names = malloc(cap);
+    char *names = stw_malloc(cap);
     if (!names)
         return false;
     size_t len = 0, w = utf8_width(head, strlen(head)) + 2; /* " (" */

@@ -61,7 +61,7 @@ static size_t tree_add(tree *t, int type, const yaml_mark_t *a,
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
-        node *v = realloc(t->v, cap * sizeof(*v));
+        node *v = stw_realloc(t->v, cap * sizeof(*v));
         if (!v)
             return SIZE_MAX;
         t->v = v;
@@ -114,7 +114,7 @@ static size_t byte_at(ctx *c, size_t line, size_t col)
         size_t n = 1;
         for (size_t i = 0; i < c->len; i++)
             n += c->text[i] == '\n';
-        c->line_at = malloc(n * sizeof(*c->line_at));
+        c->line_at = stw_malloc(n * sizeof(*c->line_at));
         if (!c->line_at) {
             c->nomem = true;
             return 0;
@@ -156,7 +156,7 @@ static int b64_val(unsigned char ch)
  * optional. NULL when s is not base64, is empty, or out of memory. */
 static char *b64_decode(const char *s, size_t n, size_t *out_n)
 {
-    char *o = malloc(n / 4 * 3 + 4);
+    char *o = stw_malloc(n / 4 * 3 + 4);
     if (!o)
         return NULL;
     uint32_t acc = 0;
@@ -204,7 +204,7 @@ static void add_value(ctx *c, const node *at, char *detail, char *text,
     }
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
-        stw_decoded *v = realloc(s->v, cap * sizeof(*v));
+        stw_decoded *v = stw_realloc(s->v, cap * sizeof(*v));
         if (!v) {
             c->nomem = true;
             free(detail);
@@ -241,7 +241,7 @@ static char *join_detail(const char *a, const char *b, const char *sep,
 {
     size_t la = strlen(a), lb = strlen(b), ls = strlen(sep), lt = strlen(tail);
     size_t lc = strnlen(c, 200);
-    char *s = malloc(la + lb + ls + lc + lt + 1);
+    char *s = stw_malloc(la + lb + ls + lc + lt + 1);
     if (!s)
         return NULL;
     char *p = s;
@@ -290,7 +290,7 @@ static char *with_key(const char *key, char *v, size_t *len, size_t *cred_lo)
     if (memchr(v, '\n', *len))
         return v;
     size_t kl = strnlen(key, DETAIL_KEY_MAX);
-    char *s = malloc(kl + 2 + *len + 1);
+    char *s = stw_malloc(kl + 2 + *len + 1);
     if (s) {
         memcpy(s, key, kl);
         memcpy(s + kl, ": ", 2);
@@ -322,7 +322,8 @@ static void secret_values(ctx *c, const tree *t, const node *s,
             if (key->type != N_SCALAR || val->type != N_SCALAR || !val->slen)
                 continue;
             size_t n = val->slen, cred_lo;
-            char *dec = f == 0 ? b64_decode(val->s, n, &n) : strndup(val->s, n);
+            char *dec =
+                f == 0 ? b64_decode(val->s, n, &n) : stw_strndup(val->s, n);
             if (!dec)
                 continue;
             char *detail = join_detail(prefix, fields[f], ".", key->s,
@@ -466,11 +467,11 @@ static void search_doc(ctx *c, int depth)
             }
             if (ev.type == YAML_SCALAR_EVENT) {
                 t.v[id].slen = ev.data.scalar.length;
-                t.v[id].s = strndup((const char *)ev.data.scalar.value,
-                                    ev.data.scalar.length);
+                t.v[id].s = stw_strndup((const char *)ev.data.scalar.value,
+                                        ev.data.scalar.length);
                 c->nomem |= t.v[id].s == NULL;
             } else {
-                t.v[id].s = strdup("");
+                t.v[id].s = stw_strdup("");
                 c->nomem |= t.v[id].s == NULL;
             }
             if (depth_now)

@@ -210,7 +210,7 @@ static void note_file(stw_matcher *m)
              "%.300s: rule '%.64s': the regex hit its match limit; matches "
              "starting at %zu offset(s) were not checked",
              m->path, r->id, n);
-    char **v = realloc(m->notes, (m->n_notes + 1) * sizeof(*v));
+    char **v = stw_realloc(m->notes, (m->n_notes + 1) * sizeof(*v));
     char *c = v ? stw_strdup(msg) : NULL;
     if (v)
         m->notes = v;
@@ -225,22 +225,22 @@ stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
                               stw_error *err)
 {
     *out = NULL;
-    stw_matcher *m = calloc(1, sizeof(*m));
+    stw_matcher *m = stw_calloc(1, sizeof(*m));
     if (!m)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     m->rules = rules;
     size_t n = rules->n_rules ? rules->n_rules : 1;
-    m->buf = malloc(WINDOW_CAP);
+    m->buf = stw_malloc(WINDOW_CAP);
     m->text = m->buf;
-    m->rule_on = calloc(n, 1);
-    m->path_hit = calloc(rules->n_path_slots ? rules->n_path_slots : 1, 1);
-    m->hits = calloc(n, sizeof(*m->hits));
-    m->touched = calloc(n, sizeof(*m->touched));
+    m->rule_on = stw_calloc(n, 1);
+    m->path_hit = stw_calloc(rules->n_path_slots ? rules->n_path_slots : 1, 1);
+    m->hits = stw_calloc(n, sizeof(*m->hits));
+    m->touched = stw_calloc(n, sizeof(*m->touched));
     m->md = pcre2_match_data_create(rules->max_captures + 1, NULL);
     m->mctx = pcre2_match_context_create(NULL);
     m->mctx_lim = pcre2_match_context_create(NULL);
     m->mctx_probe = pcre2_match_context_create(NULL);
-    m->retry_re = calloc(n, sizeof(*m->retry_re));
+    m->retry_re = stw_calloc(n, sizeof(*m->retry_re));
     m->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
     if (!m->buf || !m->rule_on || !m->path_hit || !m->hits || !m->touched ||
         !m->md || !m->mctx || !m->mctx_lim || !m->mctx_probe || !m->retry_re ||
@@ -364,7 +364,7 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     const stw_rules *rs = m->rules;
     size_t plen = strlen(m->rpath);
     if (plen + 2 > m->spath_cap) {
-        char *p = realloc(m->spath, plen + 2);
+        char *p = stw_realloc(m->spath, plen + 2);
         if (!p) {
             m->active = false;
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -471,7 +471,7 @@ static int add_window(stw_matcher *m, uint32_t r, size_t lo, size_t smax,
     }
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 8;
-        interval *v = realloc(h->v, cap * sizeof(*v));
+        interval *v = stw_realloc(h->v, cap * sizeof(*v));
         if (!v) {
             m->scan_failed = true;
             return 1; /* stops the vectorscan scan */
@@ -555,7 +555,7 @@ static stw_status push_match(stw_matcher *m, const match *x, stw_error *err)
 {
     if (m->n_found == m->cap_found) {
         size_t cap = m->cap_found ? m->cap_found * 2 : 16;
-        match *v = realloc(m->found, cap * sizeof(*v));
+        match *v = stw_realloc(m->found, cap * sizeof(*v));
         if (!v)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         m->found = v;
@@ -768,7 +768,7 @@ static void advance_lines(stw_matcher *m, size_t pos)
 static const char *normalise(stw_matcher *m, const char *s, size_t *n)
 {
     if (*n > m->norm_cap) {
-        char *p = realloc(m->norm, *n);
+        char *p = stw_realloc(m->norm, *n);
         if (!p)
             return s; /* hash the raw form rather than fail the file */
         m->norm = p;
@@ -1098,7 +1098,7 @@ static stw_status scan_decoded(stw_matcher *m, stw_error *err)
     if (st != STW_OK || m->dec.n == 0)
         return st;
     if (m->dec.n > m->claimed_cap) {
-        unsigned char *c = realloc(m->claimed, m->dec.n);
+        unsigned char *c = stw_realloc(m->claimed, m->dec.n);
         if (!c)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         m->claimed = c;

@@ -214,7 +214,7 @@ static bool take_bytes(cursor *c, size_t n, unsigned char **out)
         return false;
     if (n == 0)
         return true;
-    if (!(*out = malloc(n)))
+    if (!(*out = stw_malloc(n)))
         return false;
     memcpy(*out, at, n);
     return true;
@@ -242,7 +242,7 @@ static bool take_db(cursor *c, hs_database_t **out)
  * HDR_LEN + max_bytes. */
 static unsigned char *read_all(int fd, size_t size)
 {
-    unsigned char *buf = malloc(size ? size : 1);
+    unsigned char *buf = stw_malloc(size ? size : 1);
     size_t got = 0;
     while (buf && got < size) {
         ssize_t n = read(fd, buf + got, size - got);
@@ -424,7 +424,7 @@ static void prune(const char *rdir)
         }
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 16;
-            entry_age *nv = realloc(v, nc * sizeof(*nv));
+            entry_age *nv = stw_realloc(v, nc * sizeof(*nv));
             if (!nv)
                 break;
             v = nv;
@@ -475,7 +475,7 @@ static bool build_payload(const stw_hs_parts *p, unsigned char **out,
         ok = serialise(dbs[i], &ser[i], &sl[i]);
     size_t n =
         4 + p->n_rules + 4 + p->n_path_slots + 3 * 8 + sl[0] + sl[1] + sl[2];
-    unsigned char *b = ok ? malloc(n) : NULL, *w = b;
+    unsigned char *b = ok ? stw_malloc(n) : NULL, *w = b;
     if (b) {
         put_u32(w, (uint32_t)p->n_rules);
         w += 4;

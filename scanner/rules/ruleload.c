@@ -51,7 +51,7 @@ static stw_status scalar_dup(loader *ld, const yaml_node_t *n,
         return stw_fail(ld->err, STW_ERR_RULES,
                         "%s: %s: field '%s' contains a NUL byte", ld->file,
                         where, field);
-    char *s = malloc(len + 1);
+    char *s = stw_malloc(len + 1);
     if (!s)
         return stw_fail(ld->err, STW_ERR_NOMEM, "out of memory");
     memcpy(s, n->data.scalar.value, len);
@@ -79,7 +79,7 @@ static stw_status string_list(loader *ld, const yaml_node_t *n,
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
         return STW_OK;
-    char **v = calloc(k, sizeof(*v));
+    char **v = stw_calloc(k, sizeof(*v));
     if (!v)
         return stw_fail(ld->err, STW_ERR_NOMEM, "out of memory");
     *out = v;
@@ -205,7 +205,7 @@ static stw_status parse_allows(loader *ld, const yaml_node_t *n,
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
         return STW_OK;
-    stw_allow *v = calloc(k, sizeof(*v));
+    stw_allow *v = stw_calloc(k, sizeof(*v));
     if (!v)
         return stw_fail(ld->err, STW_ERR_NOMEM, "out of memory");
     *out = v;
@@ -533,7 +533,7 @@ static stw_status parse_known(loader *ld, const yaml_node_t *n,
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
         return STW_OK;
-    stw_known_key *v = calloc(k, sizeof(*v));
+    stw_known_key *v = stw_calloc(k, sizeof(*v));
     if (!v)
         return stw_fail(ld->err, STW_ERR_NOMEM, "out of memory");
     out->known = v;
@@ -595,7 +595,7 @@ static stw_status parse_trivy_ids(loader *ld, const yaml_node_t *n,
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
         return STW_OK;
-    stw_trivy_id *v = calloc(k, sizeof(*v));
+    stw_trivy_id *v = stw_calloc(k, sizeof(*v));
     if (!v)
         return stw_fail(ld->err, STW_ERR_NOMEM, "out of memory");
     out->trivy = v;
@@ -671,7 +671,7 @@ static stw_status parse_root(loader *ld, yaml_node_t *root, stw_rulefile *out)
                                 val->data.sequence.items.start);
             if (k == 0)
                 continue;
-            stw_rule *v = calloc(k, sizeof(*v));
+            stw_rule *v = stw_calloc(k, sizeof(*v));
             if (!v)
                 return stw_fail(ld->err, STW_ERR_NOMEM, "out of memory");
             out->rules = v;

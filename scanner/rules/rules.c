@@ -41,7 +41,7 @@ static stw_status vec_push(rule_vec *rv, stw_rule *r, stw_error *err)
 {
     if (rv->n == rv->cap) {
         size_t cap = rv->cap ? rv->cap * 2 : 32;
-        stw_rule *v = realloc(rv->v, cap * sizeof(*v));
+        stw_rule *v = stw_realloc(rv->v, cap * sizeof(*v));
         if (!v)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         rv->v = v;
@@ -55,7 +55,7 @@ static stw_status vec_push_allow(rule_vec *rv, stw_allow *a, stw_error *err)
 {
     if (rv->n_allows == rv->cap_allows) {
         size_t cap = rv->cap_allows ? rv->cap_allows * 2 : 8;
-        stw_allow *v = realloc(rv->allows, cap * sizeof(*v));
+        stw_allow *v = stw_realloc(rv->allows, cap * sizeof(*v));
         if (!v)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         rv->allows = v;
@@ -69,7 +69,7 @@ static stw_status vec_push_known(rule_vec *rv, stw_known_key *k, stw_error *err)
 {
     if (rv->n_known == rv->cap_known) {
         size_t cap = rv->cap_known ? rv->cap_known * 2 : 16;
-        stw_known_key *v = realloc(rv->known, cap * sizeof(*v));
+        stw_known_key *v = stw_realloc(rv->known, cap * sizeof(*v));
         if (!v)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         rv->known = v;
@@ -86,7 +86,7 @@ static stw_status append_move(void **dst, size_t *dn, void **src, size_t *sn,
 {
     if (*sn == 0)
         return STW_OK;
-    char *v = realloc(*dst, (*dn + *sn) * size);
+    char *v = stw_realloc(*dst, (*dn + *sn) * size);
     if (!v)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     memcpy(v + *dn * size, *src, *sn * size);
@@ -206,7 +206,7 @@ static stw_status select_rules(rule_vec *rv, const stw_rulefile *f,
 static char *glob_regex(const char *g)
 {
     size_t n = strlen(g), cap = n * 12 + 8;
-    char *out = malloc(cap), *p = out;
+    char *out = stw_malloc(cap), *p = out;
     if (!out)
         return NULL;
         /* Every input byte becomes at most 11 output bytes (a doublestar with
@@ -406,7 +406,7 @@ static stw_status load_path(rule_vec *rv, const char *path, stw_error *err)
         return stw_fail(err, STW_ERR_IO, "%s: %s", path,
                         stw_strerror(errno, eb, sizeof(eb)));
     size_t cap = 1 << 14, len = 0;
-    char *buf = malloc(cap);
+    char *buf = stw_malloc(cap);
     stw_status st =
         buf ? STW_OK : stw_fail(err, STW_ERR_NOMEM, "out of memory");
     while (st == STW_OK) {
@@ -417,7 +417,7 @@ static stw_status load_path(rule_vec *rv, const char *path, stw_error *err)
                               STW_MAX_RULEFILE_BYTES);
                 break;
             }
-            char *nb = realloc(buf, cap * 2);
+            char *nb = stw_realloc(buf, cap * 2);
             if (!nb) {
                 st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
                 break;
@@ -485,7 +485,7 @@ static stw_status compile_allows(const stw_rule *r, stw_allow *a, size_t n,
 static char *hs_literal(const char *kw)
 {
     size_t n = strlen(kw);
-    char *out = malloc(n * 4 + 1);
+    char *out = stw_malloc(n * 4 + 1);
     if (!out)
         return NULL;
     char *p = out;
@@ -519,7 +519,7 @@ static stw_status compile_excludes(const stw_rule *r, const stw_strlist *src,
 {
     if (src->n == 0)
         return STW_OK;
-    *out = calloc(src->n, sizeof(**out));
+    *out = stw_calloc(src->n, sizeof(**out));
     if (!*out)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < src->n; i++) {
@@ -646,7 +646,7 @@ static char *hs_keyword(const char *kw, const char *next)
     if (!lit || !next)
         return lit;
     size_t a = strlen(lit), b = strlen(next);
-    char *out = realloc(lit, a + b + 1);
+    char *out = stw_realloc(lit, a + b + 1);
     if (!out) {
         free(lit);
         return NULL;
@@ -672,17 +672,17 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
         return STW_OK; /* the matcher runs the gates' own pass instead */
     /* Pattern id: kw[id] and next[id] for a keyword, src[id] for a regex.
      * Each target is collected with its pattern id, then grouped by id. */
-    const char **kw = calloc(n_targets, sizeof(*kw));
-    const char **next = calloc(n_targets, sizeof(*next));
-    const char **src = calloc(n_targets, sizeof(*src));
-    size_t *of = calloc(n_targets, sizeof(*of));
-    stw_pattern *t = calloc(n_targets, sizeof(*t));
-    uint32_t *at = calloc(n_targets, sizeof(*at)); /* next slot per id */
-    pf->targets = calloc(n_targets, sizeof(*pf->targets));
-    pf->first = calloc(n_targets + 1, sizeof(*pf->first));
-    char **exprs = calloc(n_targets + n_gates, sizeof(*exprs));
-    unsigned *flags = calloc(n_targets + n_gates, sizeof(*flags));
-    unsigned *ids = calloc(n_targets + n_gates, sizeof(*ids));
+    const char **kw = stw_calloc(n_targets, sizeof(*kw));
+    const char **next = stw_calloc(n_targets, sizeof(*next));
+    const char **src = stw_calloc(n_targets, sizeof(*src));
+    size_t *of = stw_calloc(n_targets, sizeof(*of));
+    stw_pattern *t = stw_calloc(n_targets, sizeof(*t));
+    uint32_t *at = stw_calloc(n_targets, sizeof(*at)); /* next slot per id */
+    pf->targets = stw_calloc(n_targets, sizeof(*pf->targets));
+    pf->first = stw_calloc(n_targets + 1, sizeof(*pf->first));
+    char **exprs = stw_calloc(n_targets + n_gates, sizeof(*exprs));
+    unsigned *flags = stw_calloc(n_targets + n_gates, sizeof(*flags));
+    unsigned *ids = stw_calloc(n_targets + n_gates, sizeof(*ids));
     stw_status st = STW_OK;
     if (!kw || !next || !src || !of || !t || !at || !pf->targets ||
         !pf->first || !exprs || !flags || !ids) {
@@ -791,7 +791,7 @@ static stw_status build_db(stw_rules *rs, stw_error *err)
     for (size_t i = 0; i < rs->n_rules; i++)
         rs->n_full_rules += rs->rules[i].mode == STW_MODE_FULL;
     if (rs->n_full_rules) {
-        rs->full_rules = calloc(rs->n_full_rules, sizeof(*rs->full_rules));
+        rs->full_rules = stw_calloc(rs->n_full_rules, sizeof(*rs->full_rules));
         if (!rs->full_rules)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         size_t k = 0;
@@ -802,7 +802,7 @@ static stw_status build_db(stw_rules *rs, stw_error *err)
     for (size_t i = 0; i < rs->n_rules; i++)
         rs->n_path_rules += path_dependent(&rs->rules[i]);
     if (rs->n_path_rules) {
-        rs->path_rules = calloc(rs->n_path_rules, sizeof(*rs->path_rules));
+        rs->path_rules = stw_calloc(rs->n_path_rules, sizeof(*rs->path_rules));
         if (!rs->path_rules)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         size_t k = 0;
@@ -859,10 +859,10 @@ static stw_status build_path_db(stw_rules *rs, const unsigned char *cached,
     size_t n = count_path_slots(rs);
     if (n == 1)
         return STW_OK;
-    const char **exprs = calloc(n, sizeof(*exprs));
-    unsigned *flags = calloc(n, sizeof(*flags));
-    unsigned *ids = calloc(n, sizeof(*ids));
-    rs->path_always = calloc(n, 1);
+    const char **exprs = stw_calloc(n, sizeof(*exprs));
+    unsigned *flags = stw_calloc(n, sizeof(*flags));
+    unsigned *ids = stw_calloc(n, sizeof(*ids));
+    rs->path_always = stw_calloc(n, 1);
     stw_status st = STW_OK;
     if (!exprs || !flags || !ids || !rs->path_always)
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -954,7 +954,7 @@ static void store_cached(stw_rules *rs, const char *dir,
                          const unsigned char key[STW_RULECACHE_KEY_LEN])
 {
     stw_hs_parts p = {
-        .modes = malloc(rs->n_rules ? rs->n_rules : 1),
+        .modes = stw_malloc(rs->n_rules ? rs->n_rules : 1),
         .n_rules = rs->n_rules,
         .path_always = rs->path_always, /* borrowed, like the databases */
         .n_path_slots = rs->n_path_slots,
@@ -1087,7 +1087,7 @@ static stw_status finish_known(stw_rules *rs, stw_error *err)
     stw_sort(rs->known, rs->n_known, sizeof(*rs->known), cmp_known);
     for (size_t i = 0; i < rs->n_known; i++) {
         size_t n = strlen(rs->known[i].source) + sizeof(STW_TEST_KEY_DETAIL);
-        rs->known[i].detail = malloc(n);
+        rs->known[i].detail = stw_malloc(n);
         if (!rs->known[i].detail)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         snprintf(rs->known[i].detail, n, STW_TEST_KEY_DETAIL "%s",
@@ -1158,7 +1158,7 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
         stw_rule top = {.file = "(top level)", .id = "exclude-block"};
         st = compile_excludes(&top, &rv.excludes, &excludes, err);
     }
-    if (st == STW_OK && !(rs = calloc(1, sizeof(*rs))))
+    if (st == STW_OK && !(rs = stw_calloc(1, sizeof(*rs))))
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     if (st != STW_OK) {
         for (size_t i = 0; excludes && i < rv.excludes.n; i++)

@@ -17,7 +17,7 @@
 stw_status stw_fd_reader_init(stw_fd_reader *r, int fd, const char *name,
                               stw_error *err)
 {
-    *r = (stw_fd_reader){.fd = fd, .name = name, .buf = malloc(READ_BUF)};
+    *r = (stw_fd_reader){.fd = fd, .name = name, .buf = stw_malloc(READ_BUF)};
     if (!r->buf)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     return STW_OK;
@@ -100,7 +100,7 @@ stw_status stw_outer_slurp(struct archive *a, const char *target,
                            char **out, size_t *len, stw_error *err)
 {
     size_t cap = n + 4096, used = 0;
-    char *buf = malloc(cap + 1);
+    char *buf = stw_malloc(cap + 1);
     if (!buf)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     const void *blk = first;
@@ -114,7 +114,7 @@ stw_status stw_outer_slurp(struct archive *a, const char *target,
         }
         if (used + bl > cap) {
             cap = (used + bl) * 2;
-            char *nb = realloc(buf, cap + 1);
+            char *nb = stw_realloc(buf, cap + 1);
             if (!nb) {
                 free(buf);
                 return stw_fail(err, STW_ERR_NOMEM, "out of memory");

@@ -81,7 +81,7 @@ static stw_status scan_config(scan *s, stw_matcher *m, const stw_image_desc *d,
     json_t *hist = json_object_get(cfg, "history");
     size_t n_env = json_array_size(env), n_hist = json_array_size(hist);
     /* Borrowed from cfg; a non-string is NULL, which the detector skips. */
-    const char **v = calloc(n_env + n_hist + 1, sizeof(*v));
+    const char **v = stw_calloc(n_env + n_hist + 1, sizeof(*v));
     if (!v) {
         json_decref(cfg);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -140,7 +140,7 @@ static stw_status image_layers(scan *s, const stw_image_desc *d,
 static stw_status put_image(scan *s, stw_matcher *m, const stw_image_desc *d,
                             stw_error *err)
 {
-    stw_image_layer *ls = calloc(d->n_layers + 1, sizeof(*ls));
+    stw_image_layer *ls = stw_calloc(d->n_layers + 1, sizeof(*ls));
     stw_finding_list *cf = NULL;
     stw_status st = ls ? stw_finding_list_create(&cf) : STW_ERR_NOMEM;
     if (st != STW_OK) {

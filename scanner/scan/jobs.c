@@ -21,7 +21,7 @@
 stw_status stw_job_add(scan *s, const char *name, layer_job **out,
                        stw_error *err)
 {
-    layer_job *v = realloc(s->jobs, (s->n_jobs + 1) * sizeof(*v));
+    layer_job *v = stw_realloc(s->jobs, (s->n_jobs + 1) * sizeof(*v));
     if (!v)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     s->jobs = v;
@@ -83,7 +83,7 @@ stw_status stw_jobs_plan(scan *s, stw_error *err)
 
 stw_status stw_jobs_bind(scan *s, stw_error *err)
 {
-    bool *used = calloc(s->n_jobs + 1, sizeof(*used));
+    bool *used = stw_calloc(s->n_jobs + 1, sizeof(*used));
     if (!used)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < s->images.n; i++) {
@@ -379,7 +379,7 @@ void stw_jobs_run(scan *s)
         worker(s);
         return;
     }
-    pthread_t *t = calloc((size_t)n, sizeof(*t));
+    pthread_t *t = stw_calloc((size_t)n, sizeof(*t));
     int started = 0;
     for (; t && started < n; started++)
         if (pthread_create(&t[started], NULL, worker_thread, s) != 0)

@@ -30,7 +30,7 @@ stw_status stw_scan_store_layer(scan *s, const stw_layer_result *r,
     size_t pslen;
     stw_pathset_finish(r->pathset, &ps, &pslen);
     stw_archive_record *ar = NULL;
-    if (r->n_archives && !(ar = calloc(r->n_archives, sizeof(*ar))))
+    if (r->n_archives && !(ar = stw_calloc(r->n_archives, sizeof(*ar))))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < r->n_archives; i++)
         ar[i] = (stw_archive_record){.sha256 = r->archives[i].sha256,

@@ -102,7 +102,7 @@ stw_status stw_member_resolve_link(const char *name, const char *target,
 {
     *out = NULL;
     size_t n = strlen(name) + strlen(target) + 2;
-    char *buf = malloc(n), *res = malloc(n);
+    char *buf = stw_malloc(n), *res = stw_malloc(n);
     if (!buf || !res) {
         free(buf);
         free(res);

@@ -25,9 +25,9 @@ struct stw_reg_token {
 static char *basic_header(const char *user, const char *pass)
 {
     size_t ul = strlen(user), pl = strlen(pass), n = ul + pl + 1;
-    char *plain = malloc(n + 1);
+    char *plain = stw_malloc(n + 1);
     size_t enc = 4 * ((n + 2) / 3) + 1;
-    char *h = malloc(enc + 32);
+    char *h = stw_malloc(enc + 32);
     if (!plain || !h) {
         free(plain);
         free(h);
@@ -51,7 +51,7 @@ static char *auth_header(stw_registry *r, const char *scope)
         if (strcmp(r->tokens[i].scope, scope) == 0 &&
             r->tokens[i].expires > now) {
             size_t n = strlen(r->tokens[i].value) + 32;
-            if ((h = malloc(n)))
+            if ((h = stw_malloc(n)))
                 snprintf(h, n, "Authorization: Bearer %s", r->tokens[i].value);
             break;
         }
@@ -116,7 +116,7 @@ static stw_status fetch_token(stw_registry *r, CURLM *multi,
     char *scp = e ? curl_easy_escape(e, scope, 0) : NULL;
     size_t n =
         strlen(realm) + (svc ? strlen(svc) : 0) + (scp ? strlen(scp) : 0) + 32;
-    char *url = malloc(n);
+    char *url = stw_malloc(n);
     if (url && svc && scp)
         snprintf(url, n, "%s%cservice=%s&scope=%s", realm,
                  strchr(realm, '?') ? '&' : '?', svc, scp);
@@ -168,7 +168,8 @@ static stw_status fetch_token(stw_registry *r, CURLM *multi,
         if (strcmp(r->tokens[i].scope, scope) == 0)
             break;
     if (i == r->n_tokens) {
-        stw_reg_token *t = realloc(r->tokens, (r->n_tokens + 1) * sizeof(*t));
+        stw_reg_token *t =
+            stw_realloc(r->tokens, (r->n_tokens + 1) * sizeof(*t));
         if (t) {
             r->tokens = t;
             t[i] = (stw_reg_token){sc, val, exp};

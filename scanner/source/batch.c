@@ -103,7 +103,7 @@ static stw_status push(char ***v, size_t *n, size_t *cap, char *s,
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
-        char **nv = realloc(*v, nc * sizeof(*nv));
+        char **nv = stw_realloc(*v, nc * sizeof(*nv));
         if (!nv) {
             free(s);
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -132,7 +132,7 @@ static stw_status on_tag(void *ctx, const char *name, stw_error *err)
         return stw_fail(err, STW_ERR_LIMIT, "%s: more than %u images listed",
                         l->host, STW_MAX_IMAGES_LISTED);
     size_t n = strlen(l->host) + strlen(l->repo) + strlen(name) + 3;
-    char *ref = malloc(n);
+    char *ref = stw_malloc(n);
     if (ref)
         snprintf(ref, n, "%s/%s:%s", l->host, l->repo, name);
     return push(&l->refs, &l->n_refs, &l->cap, ref, err);

@@ -50,8 +50,8 @@ static char *b64_decode(const char *in, size_t *outlen)
 {
     size_t n = strlen(in);
     size_t padded = (n + 3) / 4 * 4;
-    char *tmp = malloc(padded + 1);
-    unsigned char *out = malloc(padded / 4 * 3 + 1);
+    char *tmp = stw_malloc(padded + 1);
+    unsigned char *out = stw_malloc(padded / 4 * 3 + 1);
     if (!tmp || !out || n % 4 == 1) {
         free(tmp);
         free(out);
@@ -102,7 +102,7 @@ static stw_status set_pair(stw_registry_cred *out, const char *u, size_t ul,
 {
     free(out->username);
     stw_reg_wipe_free(out->password);
-    out->username = malloc(ul + 1);
+    out->username = stw_malloc(ul + 1);
     out->password = stw_strdup(pw);
     if (!out->username || !out->password)
         return STW_ERR_NOMEM;
@@ -262,7 +262,7 @@ static stw_status run_helper(const stw_registry *r, const char *name,
                         stw_strerror(rc, eb, sizeof(eb)));
     }
     *ran = true;
-    char *buf = malloc(STW_REGISTRY_MAX_HELPER_BYTES + 1);
+    char *buf = stw_malloc(STW_REGISTRY_MAX_HELPER_BYTES + 1);
     size_t len = 0;
     bool timed_out = false, too_big = false;
     time_t deadline = time(NULL) + r->timeout_s;

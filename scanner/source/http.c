@@ -119,7 +119,7 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
         /* curl hands over at most what it buffered while paused; take a
          * piece larger than the buffer whole rather than stall. */
         if (n > x->cap) {
-            unsigned char *nb = realloc(x->buf, n + 1);
+            unsigned char *nb = stw_realloc(x->buf, n + 1);
             if (!nb)
                 return 0;
             x->buf = nb;
@@ -136,7 +136,7 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
                 cap = 4096;
             if (cap > x->limit)
                 cap = x->limit;
-            unsigned char *nb = realloc(x->buf, cap + 1);
+            unsigned char *nb = stw_realloc(x->buf, cap + 1);
             if (!nb)
                 return 0;
             x->buf = nb;
@@ -170,14 +170,14 @@ static stw_status xfer_new(stw_registry *r, CURLM *multi, const stw_reg_req *q,
                            const char *authz, stw_reg_xfer **out,
                            stw_error *err)
 {
-    stw_reg_xfer *x = calloc(1, sizeof(*x));
+    stw_reg_xfer *x = stw_calloc(1, sizeof(*x));
     if (!x)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     x->stream = q->stream;
     x->limit = q->limit;
     x->url = stw_strdup(q->url);
     if (x->stream) {
-        x->buf = malloc(STW_REG_STREAM_BUF + 1);
+        x->buf = stw_malloc(STW_REG_STREAM_BUF + 1);
         x->cap = STW_REG_STREAM_BUF;
     }
     x->easy = curl_easy_init();

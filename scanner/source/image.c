@@ -75,15 +75,21 @@ int stw_image_digest_from_name(const char *name, char out[72])
     return 1;
 }
 
-static char *blob_name(const char *digest)
+/* "blobs/sha256/<hex>" for digest into *out (transferred). A digest
+ * that is not one (NULL included) is STW_ERR_FORMAT with "what" in the
+ * message. */
+static stw_status blob_name(const stw_image_source *src, const char *digest,
+                            const char *what, char **out, stw_error *err)
 {
-    if (!stw_sha256_digest_valid(digest))
-        return NULL;
+    *out = NULL;
+    if (!digest || !stw_sha256_digest_valid(digest))
+        return stw_fail(err, STW_ERR_FORMAT, "%s: bad %s '%s'", src->target,
+                        what, digest ? digest : "");
     size_t n = strlen(digest) + 16;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "blobs/sha256/%s", digest + 7);
-    return p;
+    if (!(*out = stw_malloc(n)))
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    snprintf(*out, n, "blobs/sha256/%s", digest + 7);
+    return STW_OK;
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -92,17 +98,21 @@ static const char *jstr(json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static char *platform_string(const char *os, const char *arch,
-                             const char *variant)
+/* "os/arch[/variant]" into *out (transferred), NULL when os or arch is
+ * missing. Fails only with STW_ERR_NOMEM. */
+static stw_status platform_string(const char *os, const char *arch,
+                                  const char *variant, char **out,
+                                  stw_error *err)
 {
+    *out = NULL;
     if (!os || !arch)
-        return NULL;
+        return STW_OK;
     size_t n = strlen(os) + strlen(arch) + (variant ? strlen(variant) : 0) + 3;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, variant && *variant ? "%s/%s/%s" : "%s/%s", os, arch,
-                 variant ? variant : "");
-    return p;
+    if (!(*out = stw_malloc(n)))
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    snprintf(*out, n, variant && *variant ? "%s/%s/%s" : "%s/%s", os, arch,
+             variant ? variant : "");
+    return STW_OK;
 }
 
 /* "linux/arm64" matches "linux/arm64/v8"; a filter with a variant must
@@ -156,7 +166,7 @@ static stw_status list_push(stw_image_list *list, stw_image_desc *d,
         return stw_fail(err, STW_ERR_LIMIT, "%s: more than %d images", target,
                         STW_MAX_IMAGES);
     }
-    stw_image_desc *v = realloc(list->v, (list->n + 1) * sizeof(*v));
+    stw_image_desc *v = stw_realloc(list->v, (list->n + 1) * sizeof(*v));
     if (!v) {
         image_desc_free(d);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -175,14 +185,17 @@ static stw_status apply_config(const stw_image_source *src, json_t *cfg,
     if (!json_is_object(cfg))
         return stw_fail(err, STW_ERR_FORMAT,
                         "%s: image config is not an object", src->target);
-    if (!(d->config = malloc(rawlen + 1)))
+    if (!(d->config = stw_malloc(rawlen + 1)))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     memcpy(d->config, raw, rawlen);
     d->config[rawlen] = 0;
     d->config_len = rawlen;
-    if (!d->platform)
-        d->platform = platform_string(
-            jstr(cfg, "os"), jstr(cfg, "architecture"), jstr(cfg, "variant"));
+    stw_status st;
+    if (!d->platform &&
+        (st = platform_string(jstr(cfg, "os"), jstr(cfg, "architecture"),
+                              jstr(cfg, "variant"), &d->platform, err)) !=
+            STW_OK)
+        return st;
     json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
     if (json_is_array(ids) && json_array_size(ids) != d->n_layers)
         return stw_fail(err, STW_ERR_FORMAT,
@@ -225,13 +238,13 @@ static stw_status from_manifest(const stw_image_source *src, const char *digest,
                                 const char *ref, const char *platform,
                                 stw_image_list *list, stw_error *err)
 {
-    char *name = blob_name(digest);
-    if (!name)
-        return stw_fail(err, STW_ERR_FORMAT, "%s: bad manifest digest '%s'",
-                        src->target, digest);
+    char *name;
+    stw_status st = blob_name(src, digest, "manifest digest", &name, err);
+    if (st != STW_OK)
+        return st;
     json_t *m = NULL, *cfg = NULL;
     stw_image_desc d = {0};
-    stw_status st = fetch_json(src, name, digest, &m, NULL, NULL, err);
+    st = fetch_json(src, name, digest, &m, NULL, NULL, err);
     free(name);
     if (st != STW_OK)
         return st;
@@ -252,8 +265,9 @@ static stw_status from_manifest(const stw_image_source *src, const char *digest,
     d.manifest_digest = stw_strdup(digest);
     d.config_digest = stw_strdup(cdig);
     d.platform = stw_strdup(platform);
-    d.layers = calloc(json_array_size(layers) + 1, sizeof(*d.layers));
-    if (!d.ref || !d.manifest_digest || !d.config_digest || !d.layers) {
+    d.layers = stw_calloc(json_array_size(layers) + 1, sizeof(*d.layers));
+    if (!d.ref || !d.manifest_digest || !d.config_digest || !d.layers ||
+        (platform && !d.platform)) {
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -266,24 +280,24 @@ static stw_status from_manifest(const stw_image_source *src, const char *digest,
         if (!is_layer_media_type(mt))
             continue;
         stw_layer_desc *ldesc = &d.layers[d.n_layers++];
-        ldesc->name = ld ? blob_name(ld) : NULL;
-        if (!ldesc->name) {
-            st = stw_fail(err, STW_ERR_FORMAT,
-                          "%s: manifest %s: bad layer digest", src->target,
-                          digest);
+        if ((st = blob_name(src, ld, "layer digest", &ldesc->name, err)) !=
+            STW_OK)
+            goto out;
+        /* A layer without its digest would be read unverified. */
+        if (!(ldesc->digest = stw_strdup(ld)) ||
+            (mt && !(ldesc->media_type = stw_strdup(mt)))) {
+            st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
             goto out;
         }
-        ldesc->digest = stw_strdup(ld);
-        ldesc->media_type = stw_strdup(mt);
         json_t *sz = json_object_get(l, "size");
         ldesc->size = json_is_integer(sz) ? json_integer_value(sz) : -1;
     }
-    char *cname = blob_name(cdig);
+    char *cname;
     const char *raw;
     size_t rawlen;
-    st = cname ? fetch_json(src, cname, cdig, &cfg, &raw, &rawlen, err)
-               : stw_fail(err, STW_ERR_FORMAT, "%s: bad config digest",
-                          src->target);
+    st = blob_name(src, cdig, "config digest", &cname, err);
+    if (st == STW_OK)
+        st = fetch_json(src, cname, cdig, &cfg, &raw, &rawlen, err);
     free(cname);
     if (st == STW_OK)
         st = apply_config(src, cfg, raw, rawlen, &d, err);
@@ -316,7 +330,7 @@ static char *make_ref(const char *target, const char *ann)
     const char *base = strrchr(target, '/');
     base = base && base[1] ? base + 1 : target;
     size_t n = strlen(base) + (ann ? strlen(ann) : 0) + 2;
-    char *p = malloc(n);
+    char *p = stw_malloc(n);
     if (p)
         snprintf(p, n, ann ? "%s:%s" : "%s", base, ann ? ann : "");
     return p;
@@ -351,24 +365,23 @@ static stw_status from_index(const stw_image_source *src, json_t *idx,
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         stw_status st;
         if (mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST))) {
-            char *name = blob_name(dig);
+            char *name = NULL;
             json_t *child = NULL;
             if (depth >= MAX_INDEX_DEPTH)
                 st = stw_fail(err, STW_ERR_LIMIT,
                               "%s: image indexes nested too deep", src->target);
-            else if (!name)
-                st = stw_fail(err, STW_ERR_FORMAT, "%s: bad digest '%s'",
-                              src->target, dig);
-            else
+            else if ((st = blob_name(src, dig, "digest", &name, err)) == STW_OK)
                 st = fetch_json(src, name, dig, &child, NULL, NULL, err);
             if (st == STW_OK)
                 st = from_index(src, child, r, depth + 1, list, err);
             json_decref(child);
             free(name);
         } else {
-            char *p = platform_string(os, jstr(plat, "architecture"),
-                                      jstr(plat, "variant"));
-            st = from_manifest(src, dig, r, p, list, err);
+            char *p;
+            st = platform_string(os, jstr(plat, "architecture"),
+                                 jstr(plat, "variant"), &p, err);
+            if (st == STW_OK)
+                st = from_manifest(src, dig, r, p, list, err);
             free(p);
         }
         free(r);
@@ -380,8 +393,9 @@ static stw_status from_index(const stw_image_source *src, json_t *idx,
 
 /* Docker 25+ writes both index.json and manifest.json; the latter holds the
  * RepoTags people know the image by. */
-static void refs_from_docker_manifest(const stw_image_source *src,
-                                      stw_image_list *list, size_t first)
+static stw_status refs_from_docker_manifest(const stw_image_source *src,
+                                            stw_image_list *list, size_t first,
+                                            stw_error *err)
 {
     const char *data;
     size_t len;
@@ -390,7 +404,7 @@ static void refs_from_docker_manifest(const stw_image_source *src,
     if (src->fetch(src->ctx, "manifest.json", &data, &len, &ignored) !=
             STW_OK ||
         parse_json(data, len, "manifest.json", &m, &ignored) != STW_OK)
-        return;
+        return STW_OK;
     size_t i;
     json_t *e;
     json_array_foreach(m, i, e)
@@ -405,13 +419,16 @@ static void refs_from_docker_manifest(const stw_image_source *src,
             if (strcmp(list->v[k].config_digest, cd) != 0)
                 continue;
             char *t = stw_strdup(tag);
-            if (t) {
-                free(list->v[k].ref);
-                list->v[k].ref = t;
+            if (!t) {
+                json_decref(m);
+                return stw_fail(err, STW_ERR_NOMEM, "out of memory");
             }
+            free(list->v[k].ref);
+            list->v[k].ref = t;
         }
     }
     json_decref(m);
+    return STW_OK;
 }
 
 stw_status stw_image_from_oci(const stw_image_source *src, stw_image_list *list,
@@ -428,7 +445,7 @@ stw_status stw_image_from_oci(const stw_image_source *src, stw_image_list *list,
     free(ref);
     json_decref(idx);
     if (st == STW_OK)
-        refs_from_docker_manifest(src, list, first);
+        st = refs_from_docker_manifest(src, list, first, err);
     return st;
 }
 
@@ -460,7 +477,7 @@ static stw_status from_docker_entry(const stw_image_source *src, json_t *e,
         json_string_value(json_array_get(json_object_get(e, "RepoTags"), 0));
     char cd[STW_DIGEST_STR];
     d.ref = tag ? stw_strdup(tag) : make_ref(src->target, NULL);
-    d.layers = calloc(json_array_size(layers) + 1, sizeof(*d.layers));
+    d.layers = stw_calloc(json_array_size(layers) + 1, sizeof(*d.layers));
     if (!d.ref || !d.layers) {
         st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
         goto out;

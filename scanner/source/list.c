@@ -25,7 +25,7 @@ stw_status stw_registry_connect(const char *host, const stw_registry_options *o,
     size_t hl = strlen(h);
     while (hl && h[hl - 1] == '/')
         hl--;
-    stw_registry *r = calloc(1, sizeof(*r));
+    stw_registry *r = stw_calloc(1, sizeof(*r));
     if (!r)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     if (hl == 0 || hl >= sizeof(r->ref.registry)) {

@@ -51,7 +51,7 @@ static stw_status add_mdigest(stw_registry *r, const char *digest,
 {
     if (is_mdigest(r, digest))
         return STW_OK;
-    char **v = realloc(r->mdigests, (r->n_mdigests + 1) * sizeof(*v));
+    char **v = stw_realloc(r->mdigests, (r->n_mdigests + 1) * sizeof(*v));
     if (v)
         r->mdigests = v;
     if (!v || !(v[r->n_mdigests] = stw_strdup(digest)))
@@ -152,7 +152,7 @@ static stw_status fetch_doc(stw_registry *r, const char *ref_or_digest,
         char *data = (char *)x->buf;
         size_t len = x->len;
         x->buf = NULL;
-        if (!data && !(data = calloc(1, 1)))
+        if (!data && !(data = stw_calloc(1, 1)))
             st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
         if (st == STW_OK)
             st = stw_docset_add(r->docs, name, data, len, err);
@@ -263,7 +263,7 @@ stw_status stw_reg_setup(stw_registry *r, const char *ref,
     r->page_size = o->page_size > 0 && o->page_size <= STW_REGISTRY_PAGE_SIZE
                        ? o->page_size
                        : STW_REGISTRY_PAGE_SIZE;
-    r->insecure = calloc(o->n_insecure + 1, sizeof(char *));
+    r->insecure = stw_calloc(o->n_insecure + 1, sizeof(char *));
     bool nomem = !r->user_agent || !r->insecure ||
                  (o->ca_cert && !r->ca_cert) ||
                  (o->docker_config && !r->docker_config) ||
@@ -302,7 +302,7 @@ stw_status stw_registry_open(const char *ref, const stw_registry_options *o,
     *out = NULL;
     if (!o)
         o = &none;
-    stw_registry *r = calloc(1, sizeof(*r));
+    stw_registry *r = stw_calloc(1, sizeof(*r));
     if (!r)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     stw_status st = stw_registry_parse_ref(ref, &r->ref, err);
@@ -400,7 +400,7 @@ stw_status stw_registry_blob_open(stw_registry *r, const char *digest,
     if (!stw_sha256_digest_valid(d) ||
         (strncmp(digest, "blobs/", 6) == 0 && strlen(digest) != 77))
         return stw_fail(err, STW_ERR_USAGE, "%s: bad blob digest", r->name);
-    stw_registry_blob *b = calloc(1, sizeof(*b));
+    stw_registry_blob *b = stw_calloc(1, sizeof(*b));
     if (!b || !(b->multi = curl_multi_init())) {
         free(b);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");

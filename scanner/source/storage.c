@@ -104,7 +104,7 @@ static stw_status add_tag(walk *w, const char *repo, const char *tag,
         free(link);
         return stw_fail(err, STW_ERR_FORMAT, "%s: not a sha256 digest", path);
     }
-    tag_entry *v = realloc(w->v, (w->n + 1) * sizeof(*v));
+    tag_entry *v = stw_realloc(w->v, (w->n + 1) * sizeof(*v));
     if (!v) {
         free(link);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -115,7 +115,7 @@ static stw_status add_tag(walk *w, const char *repo, const char *tag,
     snprintf(e->digest, sizeof(e->digest), "%s", link);
     free(link);
     size_t rl = strlen(repo) + strlen(tag) + 2;
-    if (!(e->ref = malloc(rl)))
+    if (!(e->ref = stw_malloc(rl)))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     snprintf(e->ref, rl, "%s:%s", repo, tag);
     w->n++;

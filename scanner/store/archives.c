@@ -132,7 +132,7 @@ static stw_status add_row(stw_store *s, sqlite3_stmt *q, const char *prefix,
     snprintf(f.excerpt, sizeof(f.excerpt), "%s",
              (const char *)sqlite3_column_text(q, 10));
     size_t n = strlen(prefix) + 2 + strlen(rel) + 1;
-    char *path = malloc(n);
+    char *path = stw_malloc(n);
     if (!path)
         return stw_store_nomem(s, err);
     snprintf(path, n, "%s!/%s", prefix, rel);

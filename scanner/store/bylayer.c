@@ -67,7 +67,7 @@ static stw_status leak_image_row(stw_store *s, sqlite3_stmt *q,
     stw_leak_layer *l =
         leak_layer(r, cap, (const char *)sqlite3_column_text(q, 0));
     if (l && *icap_n < *cap) {
-        size_t *ni = realloc(*icap, *cap * sizeof *ni);
+        size_t *ni = stw_realloc(*icap, *cap * sizeof *ni);
         if (ni) {
             memset(ni + *icap_n, 0, (*cap - *icap_n) * sizeof *ni);
             *icap = ni;
@@ -184,7 +184,7 @@ stw_status stw_store_leaks_by_layer(stw_store *s, const char *image_glob,
     if (!s || !out)
         return stw_fail(err, STW_ERR_USAGE, "leaks_by_layer: missing argument");
     *out = NULL;
-    stw_leak_report *r = calloc(1, sizeof *r);
+    stw_leak_report *r = stw_calloc(1, sizeof *r);
     if (!r)
         return stw_store_nomem(s, err);
     stw_status st = stw_sql_begin_read(s, err);

@@ -251,7 +251,7 @@ static stw_status prepare(stw_store *s, stw_error *err)
 
 static stw_status store_alloc(const char *path, stw_store **out, stw_error *err)
 {
-    stw_store *s = calloc(1, sizeof *s);
+    stw_store *s = stw_calloc(1, sizeof *s);
     if (!s || !(s->name = stw_strdup(path))) {
         free(s);
         return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", path);
@@ -334,7 +334,7 @@ static char *immutable_uri(const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(path);
-    char *uri = malloc(3 * n + sizeof "file:?immutable=1");
+    char *uri = stw_malloc(3 * n + sizeof "file:?immutable=1");
     if (!uri)
         return NULL;
     char *p = stpcpy(uri, "file:");
@@ -359,7 +359,7 @@ static bool cannot_change(const char *path)
     if (statvfs(path, &vfs) != 0 || !(vfs.f_flag & ST_RDONLY))
         return false;
     size_t n = strlen(path) + sizeof "-wal";
-    char *wal = malloc(n);
+    char *wal = stw_malloc(n);
     if (!wal)
         return false;
     snprintf(wal, n, "%s-wal", path);

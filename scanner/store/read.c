@@ -248,7 +248,7 @@ stw_status stw_store_load_scan(stw_store *s, int64_t scan_id, stw_results **out,
     if (!s || !out)
         return stw_fail(err, STW_ERR_USAGE, "load_scan: missing argument");
     *out = NULL;
-    stw_results *r = calloc(1, sizeof *r);
+    stw_results *r = stw_calloc(1, sizeof *r);
     if (!r)
         return stw_store_nomem(s, err);
     int64_t *ids = NULL;
@@ -278,7 +278,7 @@ stw_status stw_store_load_latest(stw_store *s, const char *image_glob,
     if (!s || !out)
         return stw_fail(err, STW_ERR_USAGE, "load_latest: missing argument");
     *out = NULL;
-    stw_results *r = calloc(1, sizeof *r);
+    stw_results *r = stw_calloc(1, sizeof *r);
     if (!r)
         return stw_store_nomem(s, err);
     int64_t *ids = NULL;

@@ -250,7 +250,7 @@ bool stw_store_grow(void **arr, size_t *cap, size_t n, size_t elem)
     if (n < *cap)
         return true;
     size_t nc = *cap ? *cap * 2 : 8;
-    void *p = realloc(*arr, nc * elem);
+    void *p = stw_realloc(*arr, nc * elem);
     if (!p)
         return false;
     memset((char *)p + *cap * elem, 0, (nc - *cap) * elem);

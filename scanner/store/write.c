@@ -282,7 +282,7 @@ static stw_status load_pathset(stw_store *s, const char *digest,
         const void *b = sqlite3_column_blob(q, 0);
         size_t n = (size_t)sqlite3_column_bytes(q, 0);
         if (b && n) {
-            if (!(out->blob = malloc(n))) {
+            if (!(out->blob = stw_malloc(n))) {
                 st = stw_store_nomem(s, err);
             } else {
                 memcpy(out->blob, b, n);
@@ -435,7 +435,8 @@ stw_status stw_store_put_image_tx(stw_store *s, int64_t scan_id,
                                   bool config_stored, int64_t position,
                                   int64_t *image_id, stw_error *err)
 {
-    layer_pathset *ps = calloc(img->n_layers ? img->n_layers : 1, sizeof *ps);
+    layer_pathset *ps =
+        stw_calloc(img->n_layers ? img->n_layers : 1, sizeof *ps);
     if (!ps)
         return stw_store_nomem(s, err);
     stw_status st = put_image_rows(s, scan_id, img, config_findings,

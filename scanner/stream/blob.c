@@ -284,7 +284,7 @@ stw_status stw_blob_create(stw_read_fn fn, void *ctx,
     if (!(opt->max_ratio >= 0)) /* also rejects NaN */
         return stw_fail(err, STW_ERR_USAGE, "%s: invalid max_ratio", name);
 
-    stw_blob *b = calloc(1, sizeof(*b));
+    stw_blob *b = stw_calloc(1, sizeof(*b));
     if (!b)
         return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
     b->fn = fn;
@@ -457,10 +457,10 @@ static stw_status blob_start(stw_blob *b, stw_error *err)
     if (b->comp != STW_COMP_NONE) {
         /* A buffer waits in the ring only while the hasher reads it. */
         b->ring = b->hash_out || b->want_inflater ? BLOB_RING : 1;
-        b->bufs = malloc(b->ring * (size_t)BLOB_OUT_SIZE);
+        b->bufs = stw_malloc(b->ring * (size_t)BLOB_OUT_SIZE);
         if (!b->bufs && b->ring > 1) {
             b->ring = 1;
-            b->bufs = malloc(BLOB_OUT_SIZE);
+            b->bufs = stw_malloc(BLOB_OUT_SIZE);
         }
         if (!b->bufs)
             return blob_fail(b, err, STW_ERR_NOMEM, "out of memory");
@@ -471,7 +471,7 @@ static stw_status blob_start(stw_blob *b, stw_error *err)
             b->hs_on = hasher_start(&b->hs);
     }
     if (b->comp == STW_COMP_GZIP) {
-        b->gz = malloc(sizeof(*b->gz));
+        b->gz = stw_malloc(sizeof(*b->gz));
         if (!b->gz)
             return blob_fail(b, err, STW_ERR_NOMEM, "out of memory");
         isal_inflate_init(b->gz);

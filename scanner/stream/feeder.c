@@ -96,7 +96,7 @@ static void consume(stw_feeder *f, const unsigned char *p, size_t len)
             memcpy(&size, body, sizeof(size));
             size_t pl = n - sizeof(size);
             if (pl + 1 > f->path_cap) {
-                char *np = realloc(f->path, pl + 1);
+                char *np = stw_realloc(f->path, pl + 1);
                 if (!np) {
                     f->st = stw_fail(&f->err, STW_ERR_NOMEM, "out of memory");
                     continue;
@@ -154,14 +154,14 @@ stw_status stw_feeder_create(stw_matcher *m, stw_finding_list *out,
                              stw_feeder **fp, stw_error *err)
 {
     *fp = NULL;
-    stw_feeder *f = calloc(1, sizeof(*f));
+    stw_feeder *f = stw_calloc(1, sizeof(*f));
     if (!f)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     f->m = m;
     f->out = out;
     f->open_data = SIZE_MAX;
     for (int i = 0; i < FEED_SLOTS; i++) {
-        if (!(f->slots[i].buf = malloc(FEED_SLOT_SIZE))) {
+        if (!(f->slots[i].buf = stw_malloc(FEED_SLOT_SIZE))) {
             stw_feeder_destroy(f);
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         }

@@ -45,7 +45,7 @@ stw_status stw_gitcollect_create(uint64_t max_bytes,
                                  stw_gitcollect_note_fn note, void *ctx,
                                  stw_gitcollect **out, stw_error *err)
 {
-    stw_gitcollect *c = calloc(1, sizeof(*c));
+    stw_gitcollect *c = stw_calloc(1, sizeof(*c));
     if (!c)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     c->max_bytes = max_bytes ? max_bytes : STW_MAX_GIT_BYTES;
@@ -240,7 +240,7 @@ static stw_status find_repo(stw_gitcollect *c, const char *path,
     stw_status st;
     if (!c->tmp && (st = make_tmp(c, err)) != STW_OK)
         return st;
-    repo *v = realloc(c->repos, (c->n + 1) * sizeof(*v));
+    repo *v = stw_realloc(c->repos, (c->n + 1) * sizeof(*v));
     if (!v)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     c->repos = v;
@@ -248,7 +248,7 @@ static stw_status find_repo(stw_gitcollect *c, const char *path,
     memset(r, 0, sizeof(*r));
     char d[STW_MAX_PATH];
     snprintf(d, sizeof(d), "%s/%zu", c->tmp, c->n);
-    r->root = malloc(root_len + 1);
+    r->root = stw_malloc(root_len + 1);
     r->dir = stw_strdup(d);
     if (!r->root || !r->dir) {
         free(r->root);

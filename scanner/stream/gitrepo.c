@@ -126,7 +126,7 @@ static bool table_add(table *t, const git_oid *id)
         size_t cap = t->cap ? t->cap * 2 : 1024;
         obj *old = t->slots;
         size_t ocap = t->cap;
-        if (!(t->slots = calloc(cap, sizeof(*t->slots)))) {
+        if (!(t->slots = stw_calloc(cap, sizeof(*t->slots)))) {
             t->slots = old;
             return false;
         }
@@ -282,7 +282,7 @@ static bool reindex_pack(const char *dir, const char *pack, char *why,
     int fd = open(pack, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     int rc = fd < 0 ? -1 : git_indexer_new(&ix, out, 0600, NULL, &io);
     static const size_t chunk = 256u << 10;
-    char *buf = rc == 0 ? malloc(chunk) : NULL;
+    char *buf = rc == 0 ? stw_malloc(chunk) : NULL;
     for (ssize_t n; rc == 0;) {
         if (!buf || (n = read(fd, buf, chunk)) < 0) {
             rc = -1;
@@ -505,7 +505,7 @@ stw_status stw_gitrepo_create(const char *dir, const char *name,
                         "%s: objects/info/alternates names object stores "
                         "outside the repository; not read",
                         name);
-    stw_gitrepo *g = calloc(1, sizeof(*g));
+    stw_gitrepo *g = stw_calloc(1, sizeof(*g));
     if (!g || !(g->dir = stw_strdup(dir)) || !(g->name = stw_strdup(name))) {
         stw_gitrepo_destroy(g);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -633,8 +633,8 @@ static stw_status read_commits(stw_gitrepo *g, stw_error *err)
     }
     if (!n)
         return STW_OK;
-    if (!(g->commits = calloc(n, sizeof(*g->commits))) ||
-        !(g->order = malloc(n * sizeof(*g->order))))
+    if (!(g->commits = stw_calloc(n, sizeof(*g->commits))) ||
+        !(g->order = stw_malloc(n * sizeof(*g->order))))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < g->t.cap; i++) {
         obj *o = &g->t.slots[i];
@@ -664,7 +664,7 @@ static stw_status read_commits(stw_gitrepo *g, stw_error *err)
                 continue; /* a shallow clone's boundary, or missing */
             if (g->n_parents == cap_par) {
                 size_t nc = cap_par ? cap_par * 2 : 1024;
-                size_t *v = realloc(g->parents, nc * sizeof(*v));
+                size_t *v = stw_realloc(g->parents, nc * sizeof(*v));
                 if (!v) {
                     git_commit_free(gc);
                     return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -685,7 +685,7 @@ static stw_status add_root(stw_gitrepo *g, obj *o, stw_error *err)
 {
     if (g->n_roots == g->cap_roots) {
         size_t nc = g->cap_roots ? g->cap_roots * 2 : 16;
-        obj **v = realloc(g->roots, nc * sizeof(*v));
+        obj **v = stw_realloc(g->roots, nc * sizeof(*v));
         if (!v)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         g->roots = v;
@@ -731,7 +731,7 @@ static stw_status mark_ref_target(stw_gitrepo *g, const git_oid *id,
  * pushed, so the stack never holds more than n_commits. */
 static stw_status mark_reachable(stw_gitrepo *g, stw_error *err)
 {
-    size_t *stack = malloc((g->n_commits + 1) * sizeof(*stack));
+    size_t *stack = stw_malloc((g->n_commits + 1) * sizeof(*stack));
     if (!stack)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     size_t sp = 0;
@@ -786,8 +786,8 @@ static stw_status correct_times(stw_gitrepo *g, stw_error *err)
 {
     size_t n = g->n_commits;
     size_t cap = n + g->n_parents + 1;
-    size_t *stack = malloc(cap * sizeof(*stack));
-    uint8_t *state = calloc(n ? n : 1, 1); /* 0 new, 1 open, 2 done */
+    size_t *stack = stw_malloc(cap * sizeof(*stack));
+    uint8_t *state = stw_calloc(n ? n : 1, 1); /* 0 new, 1 open, 2 done */
     if (!stack || !state) {
         free(stack);
         free(state);
@@ -1069,7 +1069,7 @@ static stw_status scan_all(stw_gitrepo *g, stw_error *err)
         if (live(o, GIT_OBJECT_BLOB))
             n++;
     }
-    unit *u = malloc((n ? n : 1) * sizeof(*u));
+    unit *u = stw_malloc((n ? n : 1) * sizeof(*u));
     if (!u)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     size_t k = 0;

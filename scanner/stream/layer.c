@@ -167,7 +167,7 @@ static stw_status nz_end(void *ctx, stw_error *err)
 
 static stw_status push_str(char ***v, size_t *n, const char *s)
 {
-    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+    char **nv = stw_realloc(*v, (*n + 1) * sizeof(**v));
     if (!nv)
         return STW_ERR_NOMEM;
     *v = nv;
@@ -209,7 +209,7 @@ static stw_status nz_scanned(void *ctx, const char *sha256, const char *path,
     if (!complete || r->n_archives >= STW_MAX_ARCHIVES_PER_LAYER)
         return STW_OK;
     stw_layer_archive *v =
-        realloc(r->archives, (r->n_archives + 1) * sizeof(*v));
+        stw_realloc(r->archives, (r->n_archives + 1) * sizeof(*v));
     if (!v)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     r->archives = v;
@@ -266,7 +266,7 @@ static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
         return nz_note(w, msg);
     }
     if (rlen + 1 > w->path_cap) {
-        char *p = realloc(w->path, rlen + 1);
+        char *p = stw_realloc(w->path, rlen + 1);
         if (!p)
             return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", w->name);
         w->path = p;
@@ -450,7 +450,7 @@ static stw_status join_content(walk *w, stw_error *err)
     for (size_t i = 0; st == STW_OK && i < n; i++)
         st = stw_finding_list_add(w->res->findings,
                                   stw_finding_list_get(w->content, i));
-    return st;
+    return st == STW_OK ? st : stw_fail(err, st, "%s", stw_status_str(st));
 }
 
 stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
@@ -463,7 +463,7 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         lo = &defaults;
     uint64_t max_entries = lo->max_entries;
     memset(res, 0, sizeof(*res));
-    walk *w = calloc(1, sizeof(*w));
+    walk *w = stw_calloc(1, sizeof(*w));
     stw_status st;
     if (!w || stw_finding_list_create(&res->findings) != STW_OK ||
         stw_pathset_create(&res->pathset) != STW_OK ||
@@ -543,8 +543,11 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         stw_fail(err, st, "%s: out of memory", name);
         goto out;
     }
-    stw_finding_list_dedupe_secrets(res->findings);
-    stw_finding_list_fold_history(res->findings);
+    if ((st = stw_finding_list_dedupe_secrets(res->findings)) != STW_OK ||
+        (st = stw_finding_list_fold_history(res->findings)) != STW_OK) {
+        stw_fail(err, st, "%s: out of memory", name);
+        goto out;
+    }
     if ((st = stw_blob_drain(b, err)) != STW_OK) {
         stw_error_prefix(err, name);
         goto out;

@@ -125,7 +125,7 @@ static stw_status spool_write(spool *s, const void *p, size_t n, stw_error *err)
         size_t cap = s->cap ? s->cap : 64u << 10;
         while (cap < s->len + n)
             cap *= 2;
-        unsigned char *m = realloc(s->mem, cap);
+        unsigned char *m = stw_realloc(s->mem, cap);
         if (!m)
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");
         s->mem = m;
@@ -153,7 +153,7 @@ stw_status stw_nested_create(const stw_nested_sink *sink,
                              const stw_nested_limits *lim, stw_nested **out,
                              stw_error *err)
 {
-    stw_nested *n = calloc(1, sizeof(*n));
+    stw_nested *n = stw_calloc(1, sizeof(*n));
     if (!n)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     n->sink = *sink;
@@ -349,7 +349,7 @@ static stw_status scan_member(stw_nested *n, struct archive *a,
                     raw ? "with a name over 64 KiB"
                         : "without a readable name");
     size_t cap = raw_format ? strlen(apath) + 1 : strlen(raw) + 1;
-    char *name = malloc(cap);
+    char *name = stw_malloc(cap);
     if (!name)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     if (raw_format)
@@ -378,7 +378,7 @@ static stw_status member_path(stw_nested *n, struct archive *a,
                     "%.200s...: a member whose path through archives is "
                     "over %u bytes was skipped",
                     apath, STW_MAX_CHAIN_PATH);
-    char *path = malloc(plen);
+    char *path = stw_malloc(plen);
     if (!path)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     memcpy(path, apath, alen);
@@ -502,7 +502,7 @@ static stw_status spool_as_content(stw_nested *n, spool *sp, const char *path,
         return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
                         path);
     static const size_t chunk = 256u << 10;
-    unsigned char *buf = malloc(chunk);
+    unsigned char *buf = stw_malloc(chunk);
     if (!buf)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (;;) {

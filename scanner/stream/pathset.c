@@ -31,7 +31,7 @@ static uint64_t path_hash(const char *p, size_t n)
 
 stw_status stw_pathset_create(stw_pathset **out)
 {
-    *out = calloc(1, sizeof(**out));
+    *out = stw_calloc(1, sizeof(**out));
     return *out ? STW_OK : STW_ERR_NOMEM;
 }
 
@@ -75,7 +75,7 @@ static stw_status push(stw_pathset *ps, uint64_t x)
 {
     if (ps->n == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 256;
-        uint64_t *v = realloc(ps->v, cap * sizeof(*v));
+        uint64_t *v = stw_realloc(ps->v, cap * sizeof(*v));
         if (!v)
             return STW_ERR_NOMEM;
         ps->v = v;
@@ -88,7 +88,7 @@ static stw_status push(stw_pathset *ps, uint64_t x)
 stw_status stw_pathset_add_entry(stw_pathset *ps, const char *path, bool is_dir)
 {
     size_t len = strlen(path);
-    char *buf = malloc(len + 2);
+    char *buf = stw_malloc(len + 2);
     if (!buf)
         return STW_ERR_NOMEM;
     stw_path_type t = stw_pathset_classify(path, buf, len + 2);

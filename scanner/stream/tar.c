@@ -55,7 +55,7 @@ stw_status stw_tar_open(stw_blob *b, const char *name, stw_tar **out,
                         stw_error *err)
 {
     *out = NULL;
-    stw_tar *t = calloc(1, sizeof(*t));
+    stw_tar *t = stw_calloc(1, sizeof(*t));
     if (!t || !(t->a = archive_read_new())) {
         free(t);
         return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);

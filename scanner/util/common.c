@@ -46,17 +46,6 @@ void stw_error_prefix(stw_error *err, const char *prefix)
     memcpy(err->msg, tmp, n + 1);
 }
 
-char *stw_strdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 void stw_hex(const unsigned char *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -178,7 +167,7 @@ stw_status stw_read_small_file(const char *path, const char *label, size_t max,
                         label, (long long)sb.st_size, max);
     }
     size_t size = (size_t)sb.st_size, got = 0;
-    char *buf = malloc(size + 1);
+    char *buf = stw_malloc(size + 1);
     while (buf && got < size) {
         ssize_t n = read(fd, buf + got, size - got);
         if (n < 0 && errno == EINTR)

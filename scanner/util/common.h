@@ -1,8 +1,10 @@
 /* common.h - helpers every library module shares: error reporting into a
- * caller's stw_error, and small string utilities. No state. */
+ * caller's stw_error, and small string utilities (and, through alloc.h,
+ * the allocation wrappers). No state. */
 #ifndef STW_COMMON_H
 #define STW_COMMON_H
 
+#include "alloc.h"
 #include "stowaway/stowaway.h"
 
 #include <stdarg.h>
@@ -18,9 +20,6 @@ stw_status stw_fail(stw_error *err, stw_status st, const char *fmt, ...)
 /* Prefixes err->msg with "prefix: " (e.g. the target name) if it does not
  * already start with it. */
 void stw_error_prefix(stw_error *err, const char *prefix);
-
-/* strdup that returns NULL on NULL input. Result transferred to caller. */
-char *stw_strdup(const char *s);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void stw_hex(const unsigned char *in, size_t n, char *out);

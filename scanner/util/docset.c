@@ -21,7 +21,7 @@ struct stw_docset {
 stw_status stw_docset_create(size_t max, const char *label, stw_docset **out,
                              stw_error *err)
 {
-    stw_docset *d = calloc(1, sizeof(*d));
+    stw_docset *d = stw_calloc(1, sizeof(*d));
     if (!d || !(d->label = stw_strdup(label ? label : ""))) {
         free(d);
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
@@ -53,7 +53,7 @@ stw_status stw_docset_add(stw_docset *d, const char *name, char *data,
     }
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
-        doc *v = realloc(d->v, cap * sizeof(*v));
+        doc *v = stw_realloc(d->v, cap * sizeof(*v));
         if (!v) {
             free(data);
             return stw_fail(err, STW_ERR_NOMEM, "out of memory");

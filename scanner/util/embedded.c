@@ -1,12 +1,13 @@
 /* embedded.c - decoding of data files compiled into the binary. */
 #include "embedded.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 char *stw_embedded_text(const struct stw_embedded *e)
 {
-    char *t = malloc(e->len + 1);
+    char *t = stw_malloc(e->len + 1);
     if (!t)
         return NULL;
     const unsigned char *p = (const unsigned char *)e->data;

@@ -41,7 +41,7 @@ void stw_finding_fingerprint(const stw_finding *f, const char *blob_digest,
     /* Unit separators keep ("a","bc") and ("ab","c") apart. */
     size_t n = strlen(f->rule) + strlen(blob_digest) + strlen(f->path) +
                strlen(f->secret_sha256) + 4;
-    char *buf = malloc(n);
+    char *buf = stw_malloc(n);
     char hex[STW_SHA256_HEX];
     if (!buf) {
         out[0] = 0;
@@ -64,7 +64,7 @@ struct stw_finding_list {
 
 stw_status stw_finding_list_create(stw_finding_list **out)
 {
-    *out = calloc(1, sizeof(**out));
+    *out = stw_calloc(1, sizeof(**out));
     return *out ? STW_OK : STW_ERR_NOMEM;
 }
 
@@ -98,7 +98,7 @@ stw_status stw_finding_list_add(stw_finding_list *l, const stw_finding *f)
     }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
-        stw_finding *p = realloc(l->items, cap * sizeof(*p));
+        stw_finding *p = stw_realloc(l->items, cap * sizeof(*p));
         if (!p)
             return STW_ERR_NOMEM;
         l->items = p;
@@ -114,7 +114,7 @@ stw_status stw_finding_list_add(stw_finding_list *l, const stw_finding *f)
     c.secret = NULL;
     c.secret_n = 0;
     if (l->keep_secrets && f->secret && f->secret_n) {
-        char *sec = malloc(f->secret_n + 1);
+        char *sec = stw_malloc(f->secret_n + 1);
         if (sec) {
             memcpy(sec, f->secret, f->secret_n);
             sec[f->secret_n] = 0;
@@ -122,7 +122,9 @@ stw_status stw_finding_list_add(stw_finding_list *l, const stw_finding *f)
             c.secret_n = f->secret_n;
         }
     }
+    /* A secret asked for but not copied would go missing silently. */
     if (!c.path || !c.rule || (f->detail && !c.detail) ||
+        (l->keep_secrets && f->secret && f->secret_n && !c.secret) ||
         (f->git.source != STW_GIT_NONE && !c.git.path)) {
         finding_free_strings(&c);
         return STW_ERR_NOMEM;
@@ -207,8 +209,8 @@ static bool sorted_index(stw_finding_list *l,
                          int (*cmp)(const void *, const void *),
                          stw_finding ***ix_out, bool **drop_out)
 {
-    stw_finding **ix = malloc(l->n * sizeof(*ix));
-    bool *drop = calloc(l->n, sizeof(*drop));
+    stw_finding **ix = stw_malloc(l->n * sizeof(*ix));
+    bool *drop = stw_calloc(l->n, sizeof(*drop));
     if (!ix || !drop) {
         free(ix);
         free(drop);
@@ -238,17 +240,17 @@ static void compact(stw_finding_list *l, bool *drop)
     free(drop);
 }
 
-void stw_finding_list_dedupe_secrets(stw_finding_list *l)
+stw_status stw_finding_list_dedupe_secrets(stw_finding_list *l)
 {
     size_t n = l->n;
     if (n < 2)
-        return;
+        return STW_OK;
     /* Group by (secret, path) through a sorted index, keep the best of each
      * group, then compact in the original order. */
     stw_finding **ix;
     bool *drop;
     if (!sorted_index(l, cmp_secret_path, &ix, &drop))
-        return; /* keeping duplicates is better than losing findings */
+        return STW_ERR_NOMEM;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && cmp_secret_path(&ix[i], &ix[j]) == 0)
@@ -266,6 +268,7 @@ void stw_finding_list_dedupe_secrets(stw_finding_list *l)
     }
     free(ix);
     compact(l, drop);
+    return STW_OK;
 }
 
 static int cmp_secret(const void *x, const void *y)
@@ -275,15 +278,15 @@ static int cmp_secret(const void *x, const void *y)
     return strcmp(a->secret_sha256, b->secret_sha256);
 }
 
-void stw_finding_list_fold_history(stw_finding_list *l)
+stw_status stw_finding_list_fold_history(stw_finding_list *l)
 {
     size_t n = l->n;
     if (n < 2)
-        return;
+        return STW_OK;
     stw_finding **ix;
     bool *drop;
     if (!sorted_index(l, cmp_secret, &ix, &drop))
-        return;
+        return STW_ERR_NOMEM;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && cmp_secret(&ix[i], &ix[j]) == 0)
@@ -307,6 +310,7 @@ void stw_finding_list_fold_history(stw_finding_list *l)
     }
     free(ix);
     compact(l, drop);
+    return STW_OK;
 }
 
 const char *stw_git_source_str(stw_git_source s)

@@ -117,14 +117,16 @@ const stw_finding *stw_finding_list_get(const stw_finding_list *l, size_t i);
  * maybe part of a key pair), keeps the most severe, then the most specific
  * kind (private-key, secret, credential-file, ...), then the first. Findings
  * without a secret (metadata, artifacts) are kept as they are. */
-void stw_finding_list_dedupe_secrets(stw_finding_list *l);
+stw_status stw_finding_list_dedupe_secrets(stw_finding_list *l);
 
 /* One finding per secret across a repository's history and the files of
  * the layer: a history finding (git.source != STW_GIT_NONE) whose secret a
  * finding outside history also has is dropped, and every such finding is
- * marked in_history. Findings without a secret are kept as they are. On an
- * allocation failure nothing is folded (duplicates beat lost findings). */
-void stw_finding_list_fold_history(stw_finding_list *l);
+ * marked in_history. Findings without a secret are kept as they are.
+ * Both fail only with STW_ERR_NOMEM, leaving l unchanged: a list kept
+ * undeduplicated would be stored as if complete, with findings a
+ * successful scan never reports. */
+stw_status stw_finding_list_fold_history(stw_finding_list *l);
 
 /* stw_finding_fn adapter: ctx is a stw_finding_list. */
 stw_status stw_finding_list_sink(void *ctx, const stw_finding *f);

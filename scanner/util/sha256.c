@@ -23,7 +23,7 @@ static bool sha256_reset(stw_sha256 *h)
 stw_status stw_sha256_create(stw_sha256 **out, stw_error *err)
 {
     *out = NULL;
-    stw_sha256 *h = calloc(1, sizeof(*h));
+    stw_sha256 *h = stw_calloc(1, sizeof(*h));
     if (!h)
         return stw_fail(err, STW_ERR_NOMEM, "sha256: out of memory");
     h->ctx = EVP_MD_CTX_new();
@@ -33,6 +33,19 @@ stw_status stw_sha256_create(stw_sha256 **out, stw_error *err)
     }
     *out = h;
     return STW_OK;
+}
+
+stw_status stw_sha256_strings(const char *const *s, size_t n,
+                              unsigned char md[STW_SHA256_LEN])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    bool ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = EVP_DigestUpdate(c, s[i], strlen(s[i]) + 1) == 1;
+    unsigned int len = 0;
+    ok = ok && EVP_DigestFinal_ex(c, md, &len) == 1 && len == STW_SHA256_LEN;
+    EVP_MD_CTX_free(c);
+    return ok ? STW_OK : STW_ERR_NOMEM;
 }
 
 void stw_sha256_destroy(stw_sha256 *h)

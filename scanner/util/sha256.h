@@ -40,6 +40,13 @@ stw_status stw_sha256_final(stw_sha256 *h, char out[STW_DIGEST_STR],
 stw_status stw_sha256_digest(const void *p, size_t n, char out[STW_DIGEST_STR],
                              stw_error *err);
 
+/* One shot over n NUL-terminated strings (borrowed), each hashed with its
+ * NUL, into md. Takes no memory of ours (OpenSSL's context aside), for
+ * callers that cannot report a failure, such as suppression matching.
+ * STW_ERR_NOMEM (err untouched) when OpenSSL fails. */
+stw_status stw_sha256_strings(const char *const *s, size_t n,
+                              unsigned char md[STW_SHA256_LEN]);
+
 /* True if s is exactly "sha256:" followed by 64 lowercase hex digits, the
  * only form the OCI spec allows for sha256 digests. */
 bool stw_sha256_digest_valid(const char *s);

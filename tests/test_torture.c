@@ -1,0 +1,1218 @@
+/* test_torture.c - allocation torture: a dozen scenarios through the real
+ * code (every image format, a registry's index and manifest documents,
+ * rules, suppressions, the database and reports), each replayed with the
+ * Nth library allocation failing (alloc_test.h) for N = 1, 2, ... until a
+ * run makes fewer than N allocations. Every run must end in STW_ERR_NOMEM
+ * with a message, or in success with exactly what an untouched run gives;
+ * a database must hold no image but whole ones; ASan and LeakSanitizer
+ * watch for crashes and leaks. Both failure modes run: from N on (cleanup
+ * paths) and N alone (recovery paths).
+ *
+ * N is dense up to TORTURE_DENSE (every image scenario, whole), then
+ * steps by about 1/TORTURE_STRIDE of itself (the built-in rules, some
+ * 6800 allocations); the database scenario, whose runs wait for fsyncs,
+ * goes sparse after 64 allocations, in steps of N/8; STW_TORTURE_FULL=1 in the
+ * environment tries every N. A failing case is replayed alone with
+ * STW_TORTURE_ONLY=<scenario>, STW_TORTURE_N=<n> and
+ * STW_TORTURE_MODE=from|only. */
+#include "alloc_test.h"
+#include "sha256.h"
+#include "image.h"
+#include "stowaway/stowaway.h"
+#include "testutil.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define DEMO           STW_SRCDIR "/fixtures/demo/demo.docker.tar"
+#define TORTURE_DENSE  400
+#define TORTURE_STRIDE 48
+
+/* ---- fixtures, built once from the committed demo image ---------------- */
+
+typedef struct member {
+    char *name, *data;
+    size_t len;
+} member;
+
+typedef struct fixtures {
+    char *dir;
+    char *docker_tar, *oci_dir, *oci_archive, *gz_layer, *zst_layer;
+    char *rules_yaml, *ignore, *baseline;
+    char *demo;
+    size_t demo_len;
+    member m[32];
+    int n_m;
+    /* in-memory registry documents: name -> bytes */
+    member docs[16];
+    int n_docs;
+} fixtures;
+
+static fixtures fx;
+static stw_rules *builtin;
+
+static const member *demo_member(const char *suffix)
+{
+    size_t sl = strlen(suffix);
+    for (int i = 0; i < fx.n_m; i++) {
+        size_t nl = strlen(fx.m[i].name);
+        if (nl >= sl && !strcmp(fx.m[i].name + nl - sl, suffix))
+            return &fx.m[i];
+    }
+    ck_abort_msg("demo has no %s", suffix);
+    return NULL;
+}
+
+static void read_demo(void)
+{
+    fx.demo = tu_read_file(DEMO, &fx.demo_len);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    ck_assert_int_eq(archive_read_open_memory(a, fx.demo, fx.demo_len),
+                     ARCHIVE_OK);
+    struct archive_entry *e;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        if (archive_entry_filetype(e) != AE_IFREG)
+            continue;
+        member *m = &fx.m[fx.n_m++];
+        m->name = strdup(archive_entry_pathname(e));
+        m->len = (size_t)archive_entry_size(e);
+        m->data = malloc(m->len + 1);
+        ck_assert_int_eq(archive_read_data(a, m->data, m->len),
+                         (la_ssize_t)m->len);
+        m->data[m->len] = 0;
+    }
+    archive_read_free(a);
+}
+
+/* The file at path inside the tar m, malloc'd into out. */
+static void tar_file(const member *m, const char *path, member *out)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    ck_assert_int_eq(archive_read_open_memory(a, m->data, m->len), ARCHIVE_OK);
+    struct archive_entry *e;
+    out->data = NULL;
+    while (!out->data && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        if (strcmp(archive_entry_pathname(e), path))
+            continue;
+        out->len = (size_t)archive_entry_size(e);
+        out->data = malloc(out->len + 1);
+        ck_assert_int_eq(archive_read_data(a, out->data, out->len),
+                         (la_ssize_t)out->len);
+    }
+    archive_read_free(a);
+    ck_assert_msg(out->data != NULL, "demo layer has no %s", path);
+    out->name = strdup(path);
+}
+
+/* A tar (pax) of n files in memory; *len its length, result malloc'd. */
+static char *make_tar(const member *files, int n, size_t *len)
+{
+    size_t cap = 1 << 20;
+    char *buf = malloc(cap);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_set_bytes_in_last_block(a, 1);
+    ck_assert_int_eq(archive_write_open_memory(a, buf, cap, len), ARCHIVE_OK);
+    for (int i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, files[i].name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_mtime(e, 1700000000, 0);
+        archive_entry_set_size(e, (la_int64_t)files[i].len);
+        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_data(a, files[i].data, files[i].len),
+                         (la_ssize_t)files[i].len);
+        archive_entry_free(e);
+    }
+    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    return buf;
+}
+
+static char *gzip(const char *in, size_t n, size_t *len)
+{
+    z_stream z = {0};
+    ck_assert_int_eq(
+        deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, n) + 64;
+    char *out = malloc(cap);
+    z.next_in = (unsigned char *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = (unsigned char *)out;
+    z.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *len = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static char *zstd(const char *in, size_t n, size_t *len)
+{
+    size_t cap = ZSTD_compressBound(n);
+    char *out = malloc(cap);
+    *len = ZSTD_compress(out, cap, in, n, 3);
+    ck_assert(!ZSTD_isError(*len));
+    return out;
+}
+
+/* Writes data under dir/blobs/sha256/ and returns its digest (static
+ * storage, one slot per call, 16 calls at most). */
+static const char *put_blob(const char *dir, const char *data, size_t n)
+{
+    static char dg[16][STW_DIGEST_STR];
+    static int next;
+    char *d = dg[next++ % 16];
+    ck_assert_int_eq(stw_sha256_digest(data, n, d, NULL), STW_OK);
+    char rel[128];
+    snprintf(rel, sizeof(rel), "blobs/sha256/%s", d + 7);
+    char *p = tu_path(dir, rel);
+    tu_write_file(p, data, n);
+    free(p);
+    return d;
+}
+
+static char *print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *print(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+#define MT "application/vnd.oci.image."
+
+/* An OCI layout of the demo image with its three layers stored plain, as
+ * gzip and as zstd, and an oci-archive tar of the same files. */
+static void make_oci(void)
+{
+    fx.oci_dir = tu_path(fx.dir, "demo.oci");
+    char *sub[] = {"", "/blobs", "/blobs/sha256"};
+    for (int i = 0; i < 3; i++) {
+        char *p = print("%s%s", fx.oci_dir, sub[i]);
+        ck_assert_int_eq(mkdir(p, 0755), 0);
+        free(p);
+    }
+    const char *lt[3] = {"a2c4d8d7c889031790fc87333dcc1735a651520995076cc4d9b"
+                         "50b2ce4d9cf27/layer.tar",
+                         "f250165c0a057365a857aa5e124328144d1c149c9d5494b104b"
+                         "86236e9243087/layer.tar",
+                         "a4b1710c51219d6e4c704734ad7131336ceafb850f9f39327e9"
+                         "0bd0fbb43f1ea/layer.tar"};
+    char ld[3][STW_DIGEST_STR];
+    size_t lsz[3];
+    for (int i = 0; i < 3; i++) {
+        const member *m = demo_member(lt[i]);
+        size_t n = m->len;
+        char *b = i == 0   ? memcpy(malloc(n), m->data, n)
+                  : i == 1 ? gzip(m->data, m->len, &n)
+                           : zstd(m->data, m->len, &n);
+        snprintf(ld[i], sizeof(ld[i]), "%s", put_blob(fx.oci_dir, b, n));
+        lsz[i] = n;
+        free(b);
+    }
+    /* The demo's config with a key in a history entry, which reports show
+     * redacted (issue 15's first defect was in that redaction). */
+    const member *dcfg = demo_member("f45034e35e2130a8cd19c6e2915c6cb2e976fdf9"
+                                     "011d12a85bb235db2ae25dad.json");
+    const char *rm = "RUN rm /app/id_rsa";
+    char *at = strstr(dcfg->data, rm);
+    ck_assert_ptr_nonnull(at);
+    char *cfgtext =
+        print("%.*s%s && echo AWS_ACCESS_KEY_ID=AKIAJB4ROR7HTTSADB5E"
+              " >>/etc/environment%s",
+              (int)(at - dcfg->data), dcfg->data, rm, at + strlen(rm));
+    const member cfgm = {"config", cfgtext, strlen(cfgtext)}, *cfg = &cfgm;
+    char cd[STW_DIGEST_STR];
+    snprintf(cd, sizeof(cd), "%s", put_blob(fx.oci_dir, cfg->data, cfg->len));
+    char *man = print(
+        "{\"schemaVersion\":2,\"mediaType\":\"" MT "manifest.v1+json\","
+        "\"config\":{\"mediaType\":\"" MT "config.v1+json\",\"digest\":\"%s\","
+        "\"size\":%zu},\"layers\":["
+        "{\"mediaType\":\"" MT "layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu},"
+        "{\"mediaType\":\"" MT "layer.v1.tar+gzip\",\"digest\":\"%s\","
+        "\"size\":%zu},{\"mediaType\":\"" MT "layer.v1.tar+zstd\","
+        "\"digest\":\"%s\",\"size\":%zu}]}",
+        cd, cfg->len, ld[0], lsz[0], ld[1], lsz[1], ld[2], lsz[2]);
+    char md[STW_DIGEST_STR];
+    snprintf(md, sizeof(md), "%s", put_blob(fx.oci_dir, man, strlen(man)));
+    char *idx = print(
+        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT
+        "manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
+        "\"annotations\":{\"org.opencontainers.image.ref.name\":\"2\"}}]}",
+        md, strlen(man));
+    member files[8];
+    int nf = 0;
+    files[nf++] =
+        (member){"oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30};
+    files[nf++] = (member){"index.json", idx, strlen(idx)};
+    char *p = tu_path(fx.oci_dir, "oci-layout");
+    tu_write_file(p, files[0].data, files[0].len);
+    free(p);
+    p = tu_path(fx.oci_dir, "index.json");
+    tu_write_file(p, idx, strlen(idx));
+    free(p);
+    /* The archive: the same files, blobs read back from the directory. */
+    char *blobs[5];
+    const char *dgs[5] = {ld[0], ld[1], ld[2], cd, md};
+    for (int i = 0; i < 5; i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "blobs/sha256/%s", dgs[i] + 7);
+        char *bp = tu_path(fx.oci_dir, rel);
+        files[nf].data = blobs[i] = tu_read_file(bp, &files[nf].len);
+        files[nf].name = blobs[i] == NULL ? NULL : strdup(rel);
+        nf++;
+        free(bp);
+    }
+    size_t n;
+    char *tar = make_tar(files, nf, &n);
+    fx.oci_archive = tu_path(fx.dir, "demo.oci.tar");
+    tu_write_file(fx.oci_archive, tar, n);
+    free(tar);
+    for (int i = 0; i < 5; i++) {
+        free(blobs[i]);
+        free(files[2 + i].name);
+    }
+    free(man);
+    free(idx);
+    free(cfgtext);
+}
+
+/* A layer with the demo's .env and key, and a gzip'd tar holding the .env
+ * again (files inside files), stored alone as .tar.gz and as .tar.zst. */
+static void make_layers(void)
+{
+    const member *l2 = demo_member("f250165c0a057365a857aa5e124328144d1c149c9d5"
+                                   "494b104b86236e9243087/layer.tar");
+    member envm, keym;
+    tar_file(l2, "app/.env", &envm);
+    tar_file(l2, "app/id_rsa", &keym);
+    const member *env = &envm, *key = &keym;
+    member inner[] = {{"conf/.env", env->data, env->len}};
+    size_t in, gn;
+    char *itar = make_tar(inner, 1, &in);
+    char *igz = gzip(itar, in, &gn);
+    member outer[] = {{"app/.env", env->data, env->len},
+                      {"app/id_rsa", key->data, key->len},
+                      {"app/bundle.tar.gz", igz, gn}};
+    size_t on, cn;
+    char *otar = make_tar(outer, 3, &on);
+    char *c = gzip(otar, on, &cn);
+    fx.gz_layer = tu_path(fx.dir, "layer.tar.gz");
+    tu_write_file(fx.gz_layer, c, cn);
+    free(c);
+    c = zstd(otar, on, &cn);
+    fx.zst_layer = tu_path(fx.dir, "layer.tar.zst");
+    tu_write_file(fx.zst_layer, c, cn);
+    free(c);
+    free(otar);
+    free(igz);
+    free(itar);
+    free(envm.name);
+    free(envm.data);
+    free(keym.name);
+    free(keym.data);
+}
+
+/* A registry's documents: a multi-platform index whose arm64 entry is a
+ * nested index, manifests and configs with history, served from memory. */
+static void put_doc(const char *name, char *data)
+{
+    fx.docs[fx.n_docs++] = (member){strdup(name), data, strlen(data)};
+}
+
+static const char *put_doc_blob(char *data)
+{
+    static char dg[16][STW_DIGEST_STR];
+    char *d = dg[fx.n_docs % 16];
+    ck_assert_int_eq(stw_sha256_digest(data, strlen(data), d, NULL), STW_OK);
+    char name[128];
+    snprintf(name, sizeof(name), "blobs/sha256/%s", d + 7);
+    put_doc(name, data);
+    return d;
+}
+
+#define D1                                                                     \
+    "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D2                                                                     \
+    "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+static const char *doc_image(const char *arch)
+{
+    const char *cd = put_doc_blob(print(
+        "{\"os\":\"linux\",\"architecture\":\"%s\",\"config\":{\"Env\":[\"A=b"
+        "\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]},"
+        "\"history\":[{\"created_by\":\"ADD rootfs\"},{\"created_by\":\"ENV "
+        "X=1\",\"empty_layer\":true},{\"created_by\":\"COPY . /app\"}]}",
+        arch, D1, D2));
+    return put_doc_blob(print(
+        "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" MT
+        "config.v1+json\",\"digest\":\"%s\",\"size\":1},\"layers\":[{"
+        "\"mediaType\":\"" MT "layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":"
+        "10},{\"mediaType\":\"" MT "layer.v1.tar+zstd\",\"digest\":\"%s\","
+        "\"size\":20}]}",
+        cd, D1, D2));
+}
+
+static void make_docs(void)
+{
+    char amd[STW_DIGEST_STR], arm[STW_DIGEST_STR];
+    snprintf(amd, sizeof(amd), "%s", doc_image("amd64"));
+    snprintf(arm, sizeof(arm), "%s", doc_image("arm64"));
+    const char *nested = put_doc_blob(print(
+        "{\"schemaVersion\":2,\"mediaType\":\"" MT "index.v1+json\","
+        "\"manifests\":[{\"mediaType\":\"" MT "manifest.v1+json\",\"digest\":"
+        "\"%s\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":"
+        "\"arm64\",\"variant\":\"v8\"}}]}",
+        arm));
+    put_doc("index.json",
+            print("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT
+                  "manifest.v1+json\",\"digest\":\"%s\",\"size\":1,"
+                  "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"},"
+                  "\"annotations\":{\"org.opencontainers.image.ref.name\":"
+                  "\"app:1\"}},{\"mediaType\":\"" MT "index.v1+json\","
+                  "\"digest\":\"%s\",\"size\":1}]}",
+                  amd, nested));
+}
+
+static stw_status doc_fetch(void *ctx, const char *name, const char **data,
+                            size_t *len, stw_error *err)
+{
+    (void)ctx;
+    for (int i = 0; i < fx.n_docs; i++)
+        if (!strcmp(fx.docs[i].name, name)) {
+            *data = fx.docs[i].data;
+            *len = fx.docs[i].len;
+            return STW_OK;
+        }
+    err->status = STW_ERR_NOT_FOUND;
+    snprintf(err->msg, sizeof(err->msg), "%s: not found", name);
+    return STW_ERR_NOT_FOUND;
+}
+
+static void write_text(char **path, const char *name, const char *text)
+{
+    *path = tu_path(fx.dir, name);
+    tu_write_file(*path, text, strlen(text));
+}
+
+static void make_fixtures(void)
+{
+    fx.dir = tu_mkdtemp("torture");
+    read_demo();
+    fx.docker_tar = strdup(DEMO);
+    make_oci();
+    make_layers();
+    make_docs();
+    write_text(&fx.rules_yaml, "rules.yaml",
+               "version: 1\n"
+               "allow-rules:\n"
+               "  - id: top-allow\n    description: everywhere\n"
+               "    regex: 'dtok_f{16}'\n"
+               "known-test-keys:\n"
+               "  - sha256: 0123456789abcdef0123456789abcdef0123456789abcdef"
+               "0123456789abcdef\n    source: a test\n    reason: a test\n"
+               "rules:\n"
+               "  - id: demo-token\n    title: Demo token\n"
+               "    category: demo\n    severity: high\n"
+               "    keywords: ['dtok_']\n"
+               "    regex: '(?<secret>dtok_[0-9a-f]{16})'\n"
+               "    secret-group-name: secret\n    entropy: 2.0\n"
+               "    allow-rules:\n"
+               "      - id: zeros\n        description: a placeholder\n"
+               "        regex: '^dtok_0{16}$'\n"
+               "    remediation: 'Rotate it.'\n"
+               "    examples:\n"
+               "      tp:\n        - 'key = dtok_3f9a0c1b2d4e5f67'\n"
+               "      fp:\n        - 'key = dtok_0000000000000000'\n"
+               "  - id: demo-file\n    title: Demo credential file\n"
+               "    kind: credential-file\n    severity: medium\n"
+               "    path: '(^|/)demo\\.cred$'\n");
+    write_text(&fx.ignore, "ignore",
+               "# accepted\nrule=setuid-file reason=the base image's su\n"
+               "fingerprint=0123456789abcdef0123456789abcdef image=x/*\n"
+               "path=\"app/old/\" expires=2001-01-01 reason=expired\n");
+}
+
+/* ---- the harness -------------------------------------------------------- */
+
+/* One scenario: setup and check run unarmed, body under the hook. */
+typedef struct scenario {
+    const char *name;
+    void (*setup)(void **ctx);
+    stw_status (*body)(void *ctx, stw_error *err);
+    /* Called after every run with its status (OK or NOMEM) and whether an
+     * allocation was failed: checks what the run left behind. */
+    void (*check)(void *ctx, stw_status st, bool touched);
+    void (*teardown)(void *ctx);
+    /* Every N up to dense, then steps of N/stride (0: the defaults): the
+     * database scenario's runs wait for fsyncs. */
+    unsigned long dense, stride;
+} scenario;
+
+typedef struct tally {
+    unsigned long k, runs;
+} tally;
+
+static unsigned long next_n(const scenario *s, unsigned long n)
+{
+    static int full = -1;
+    if (full < 0)
+        full = getenv("STW_TORTURE_FULL") != NULL;
+    unsigned long dense = s->dense ? s->dense : TORTURE_DENSE;
+    unsigned long stride = s->stride ? s->stride : TORTURE_STRIDE;
+    if (full || n < dense || n < stride)
+        return n + 1;
+    return n + n / stride;
+}
+
+static const char *mode_name(stw_alloc_fail_mode m)
+{
+    return m == STW_ALLOC_FAIL_FROM ? "from" : "only";
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Seconds spent under the hook, per scenario: the rest is set-up and
+ * checking. */
+static double t_body;
+
+static bool run_once(const scenario *s, unsigned long n,
+                     stw_alloc_fail_mode mode, unsigned long *calls)
+{
+    void *ctx = NULL;
+    if (s->setup)
+        s->setup(&ctx);
+    stw_error err = {0};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    stw_alloc_fail_arm(n, mode);
+    stw_status st = s->body(ctx, &err);
+    unsigned long failed = stw_alloc_fail_disarm(calls);
+    t_body += seconds_since(&t0);
+    if (failed == 0)
+        ck_assert_msg(st == STW_OK, "%s untouched: %s (%s)", s->name,
+                      stw_status_str(st), err.msg);
+    else
+        ck_assert_msg(st == STW_OK || st == STW_ERR_NOMEM,
+                      "%s, allocation %lu failing (%s): %s, not out of "
+                      "memory: %s",
+                      s->name, n, mode_name(mode), stw_status_str(st), err.msg);
+    if (st != STW_OK)
+        ck_assert_msg(err.status == st && err.msg[0],
+                      "%s, allocation %lu failing (%s): %s but the error says "
+                      "%s, '%s'",
+                      s->name, n, mode_name(mode), stw_status_str(st),
+                      stw_status_str(err.status), err.msg);
+    if (s->check)
+        s->check(ctx, st, failed > 0);
+    if (s->teardown)
+        s->teardown(ctx);
+    return failed > 0;
+}
+
+static int cur_n;
+static stw_alloc_fail_mode cur_mode;
+
+static void torture(const scenario *s)
+{
+    const char *only = getenv("STW_TORTURE_ONLY");
+    if (only && strcmp(only, s->name))
+        return;
+    const char *one = getenv("STW_TORTURE_N");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t_body = 0;
+    unsigned long calls = 0;
+    run_once(s, 0, STW_ALLOC_FAIL_FROM, &calls); /* a reference, untouched */
+    tally t[2] = {{0}};
+    const char *mode = getenv("STW_TORTURE_MODE");
+    for (int m = 0; m < 2; m++) {
+        cur_mode = m ? STW_ALLOC_FAIL_ONLY : STW_ALLOC_FAIL_FROM;
+        if (mode && strcmp(mode, mode_name(cur_mode)))
+            continue;
+        unsigned long n = one ? strtoul(one, NULL, 10) : 1;
+        for (;; n = next_n(s, n)) {
+            cur_n = (int)n;
+            unsigned long c;
+            t[m].runs++;
+            if (!run_once(s, n, cur_mode, &c) || one) {
+                t[m].k = c;
+                break;
+            }
+        }
+    }
+    printf("torture %-14s k=%-6lu runs from=%lu only=%lu  %.1f s (%.1f s "
+           "under the hook)\n",
+           s->name, t[0].k, t[0].runs, t[1].runs, seconds_since(&t0), t_body);
+    fflush(stdout);
+}
+
+/* ---- what results look like, to compare a run with the reference ------ */
+
+/* One line per image with its layers and findings: what a reader of the
+ * database sees of it. malloc'd. */
+static char *image_sig(const stw_results *r, size_t im)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    const stw_result_image *i = stw_results_image(r, im);
+    fprintf(f, "%s|%s|%s|%s|", stw_result_image_ref(i),
+            stw_result_image_manifest_digest(i),
+            stw_result_image_config_digest(i), stw_result_image_platform(i));
+    for (size_t l = 0; l < stw_result_image_layer_count(i); l++) {
+        const stw_result_layer *y = stw_result_image_layer(i, l);
+        fprintf(f, "[%s %s %s %s %lld]", stw_result_layer_digest(y),
+                stw_result_layer_diff_id(y), stw_result_layer_media_type(y),
+                stw_result_layer_created_by(y),
+                (long long)stw_result_layer_size(y));
+    }
+    for (size_t k = 0; k < stw_results_finding_count(r); k++) {
+        const stw_result_finding *x = stw_results_finding(r, k);
+        if (stw_result_finding_image(x) != im)
+            continue;
+        fprintf(f, "{%d %s %s %lld %d %s %s}", stw_result_finding_layer(x),
+                stw_result_finding_path(x), stw_result_finding_rule(x),
+                (long long)stw_result_finding_offset(x),
+                stw_result_finding_visible(x),
+                stw_result_finding_fingerprint(x),
+                stw_result_finding_excerpt(x));
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Everything: images, findings and errors. malloc'd. */
+static char *results_sig(const stw_results *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    for (size_t i = 0; i < stw_results_image_count(r); i++) {
+        char *s = image_sig(r, i);
+        fprintf(f, "%s\n", s);
+        free(s);
+    }
+    for (size_t i = 0; i < stw_results_error_count(r); i++) {
+        const stw_result_error *e = stw_results_error(r, i);
+        fprintf(f, "error %s: %s\n", stw_result_error_target(e),
+                stw_result_error_message(e));
+    }
+    fclose(f);
+    return buf;
+}
+
+/* ---- scanning scenarios ------------------------------------------------- */
+
+typedef struct scan_ctx {
+    const char *target; /* a path, or NULL for the demo as a stream */
+    stw_store *store;
+    stw_scan_options *opt;
+    int64_t id;
+    size_t at; /* stream position */
+} scan_ctx;
+
+static char *scan_ref[8]; /* the untouched run's results, per scenario */
+static int scan_slot;
+
+static void scan_setup(void **out, const char *target)
+{
+    scan_ctx *c = calloc(1, sizeof(*c));
+    stw_error err = {0};
+    c->target = target;
+    ck_assert_int_eq(stw_store_open(NULL, &c->store, &err), STW_OK);
+    ck_assert_int_eq(stw_scan_options_create(&c->opt, &err), STW_OK);
+    stw_scan_options_set_jobs(c->opt, 1); /* the Nth call the same each run */
+    ck_assert_int_eq(stw_store_begin_scan(c->store, "t",
+                                          stw_rules_version(builtin), "t",
+                                          &c->id, &err),
+                     STW_OK);
+    *out = c;
+}
+
+static stw_status mem_read(void *ctx, const void **buf, size_t *len,
+                           stw_error *err)
+{
+    (void)err;
+    scan_ctx *c = ctx;
+    size_t k = fx.demo_len - c->at < 3000 ? fx.demo_len - c->at : 3000;
+    *buf = fx.demo + c->at;
+    *len = k;
+    c->at += k;
+    return STW_OK;
+}
+
+static stw_status scan_body(void *ctx, stw_error *err)
+{
+    scan_ctx *c = ctx;
+    if (!c->target)
+        return stw_scan_read(builtin, c->store, c->id, "upload", mem_read, c,
+                             c->opt, err);
+    return stw_scan_target(builtin, c->store, c->id, c->target, c->opt, err);
+}
+
+/* Whatever a run stored: on success exactly the reference; after a failure
+ * only whole images, each as the reference has it. */
+static void check_stored(stw_store *store, int64_t id, stw_status st,
+                         bool touched, char **ref, const char *name)
+{
+    stw_error err = {0};
+    stw_results *r;
+    ck_assert_int_eq(stw_store_end_scan(store, id, &err), STW_OK);
+    ck_assert_msg(stw_store_load_scan(store, id, &r, &err) == STW_OK, "%s",
+                  err.msg);
+    char *sig = results_sig(r);
+    if (!*ref) {
+        ck_assert(!touched);
+        *ref = sig;
+        stw_results_destroy(r);
+        return;
+    }
+    if (st == STW_OK) {
+        ck_assert_msg(!strcmp(sig, *ref),
+                      "%s: allocation %d failing (%s) succeeded with "
+                      "results that differ:\n%s\nexpected:\n%s",
+                      name, cur_n, mode_name(cur_mode), sig, *ref);
+    } else {
+        for (size_t i = 0; i < stw_results_image_count(r); i++) {
+            char *is = image_sig(r, i);
+            ck_assert_msg(strstr(*ref, is) != NULL,
+                          "%s: allocation %d failing (%s) stored a partial "
+                          "image:\n%s\nexpected one of:\n%s",
+                          name, cur_n, mode_name(cur_mode), is, *ref);
+            free(is);
+        }
+    }
+    free(sig);
+    stw_results_destroy(r);
+}
+
+static void scan_check(void *ctx, stw_status st, bool touched)
+{
+    scan_ctx *c = ctx;
+    check_stored(c->store, c->id, st, touched, &scan_ref[scan_slot],
+                 c->target ? c->target : "stream");
+}
+
+static void scan_teardown(void *ctx)
+{
+    scan_ctx *c = ctx;
+    stw_scan_options_destroy(c->opt);
+    stw_store_close(c->store);
+    free(c);
+}
+
+/* expect: a piece of the untouched run's results that shows the scenario
+ * reaches what it is there for. */
+#define SCAN_SCENARIO(fn, slot, label, path, expect)                           \
+    static void fn##_setup(void **out)                                         \
+    {                                                                          \
+        scan_setup(out, path);                                                 \
+    }                                                                          \
+    START_TEST(fn)                                                             \
+    {                                                                          \
+        scan_slot = slot;                                                      \
+        scenario s = {label, fn##_setup, scan_body, scan_check,                \
+                      scan_teardown};                                          \
+        torture(&s);                                                           \
+        ck_assert_msg(!scan_ref[slot] || strstr(scan_ref[slot], expect),       \
+                      "%s: no %s in\n%s", label, expect, scan_ref[slot]);      \
+    }                                                                          \
+    END_TEST
+
+#define REDACTED "echo AWS_ACCESS_KEY_ID=AKIA…(20 chars)"
+SCAN_SCENARIO(test_torture_docker_archive, 0, "docker-archive", fx.docker_tar,
+              "usr/bin/su setuid-file")
+SCAN_SCENARIO(test_torture_oci_layout, 1, "oci-layout", fx.oci_dir, REDACTED)
+SCAN_SCENARIO(test_torture_oci_archive, 2, "oci-archive", fx.oci_archive,
+              REDACTED)
+SCAN_SCENARIO(test_torture_gzip_layer, 3, "gzip-layer", fx.gz_layer,
+              "app/bundle.tar.gz!/conf/.env")
+SCAN_SCENARIO(test_torture_zstd_layer, 4, "zstd-layer", fx.zst_layer,
+              "app/bundle.tar.gz!/conf/.env")
+SCAN_SCENARIO(test_torture_stream, 5, "stream", NULL, "<config> github-pat")
+
+/* ---- a registry's documents --------------------------------------------- */
+
+static char *docs_ref[2];
+
+static char *list_sig(const stw_image_list *l)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    for (size_t i = 0; i < l->n; i++) {
+        const stw_image_desc *d = &l->v[i];
+        fprintf(f, "%s %s %s %s %zu\n", d->ref, d->manifest_digest,
+                d->config_digest, d->platform ? d->platform : "-",
+                d->config_len);
+        for (size_t k = 0; k < d->n_layers; k++) {
+            const stw_layer_desc *y = &d->layers[k];
+            fprintf(f, "  %s %s %s %s %lld %s\n", y->name,
+                    y->digest ? y->digest : "-", y->diff_id ? y->diff_id : "-",
+                    y->media_type ? y->media_type : "-", (long long)y->size,
+                    y->created_by ? y->created_by : "-");
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+typedef struct docs_ctx {
+    const char *platform;
+    int slot;
+    stw_image_list list;
+} docs_ctx;
+
+static stw_status docs_body(void *ctx, stw_error *err)
+{
+    docs_ctx *c = ctx;
+    stw_image_source src = {doc_fetch, NULL, "registry.example/app",
+                            c->platform};
+    return stw_image_from_oci(&src, &c->list, err);
+}
+
+static void docs_check(void *ctx, stw_status st, bool touched)
+{
+    docs_ctx *c = ctx;
+    char *sig = list_sig(&c->list);
+    if (!docs_ref[c->slot]) {
+        ck_assert(!touched && st == STW_OK);
+        docs_ref[c->slot] = sig;
+    } else {
+        if (st == STW_OK)
+            ck_assert_msg(!strcmp(sig, docs_ref[c->slot]),
+                          "registry documents: allocation %d failing (%s) "
+                          "succeeded with:\n%s\nexpected:\n%s",
+                          cur_n, mode_name(cur_mode), sig, docs_ref[c->slot]);
+        free(sig);
+    }
+    stw_image_list_clear(&c->list);
+    free(c);
+}
+
+static void docs_all_setup(void **out)
+{
+    docs_ctx *c = calloc(1, sizeof(*c));
+    *out = c;
+}
+
+static void docs_arm_setup(void **out)
+{
+    docs_ctx *c = calloc(1, sizeof(*c));
+    c->platform = "linux/arm64";
+    c->slot = 1;
+    *out = c;
+}
+
+START_TEST(test_torture_registry_documents)
+{
+    scenario all = {"registry-docs", docs_all_setup, docs_body, docs_check,
+                    NULL};
+    torture(&all);
+    scenario arm = {"registry-arm64", docs_arm_setup, docs_body, docs_check,
+                    NULL};
+    torture(&arm);
+}
+END_TEST
+
+/* ---- rules --------------------------------------------------------------- */
+
+typedef struct rules_ctx {
+    bool with_builtin;
+    stw_rules *rules;
+} rules_ctx;
+
+static size_t rules_ref[2];
+
+static stw_status rules_body(void *ctx, stw_error *err)
+{
+    rules_ctx *c = ctx;
+    stw_rules_options *o;
+    stw_status st = stw_rules_options_create(&o, err);
+    if (st != STW_OK)
+        return st;
+    stw_rules_options_set_builtin(o, c->with_builtin);
+    if ((st = stw_rules_options_add_file(o, fx.rules_yaml, err)) == STW_OK &&
+        c->with_builtin)
+        st = stw_rules_options_disable(o, "rsa-private-key", err);
+    if (st == STW_OK)
+        st = stw_rules_create(o, &c->rules, err);
+    stw_rules_options_destroy(o);
+    return st;
+}
+
+static void rules_check(void *ctx, stw_status st, bool touched)
+{
+    rules_ctx *c = ctx;
+    size_t *ref = &rules_ref[c->with_builtin];
+    if (st == STW_OK) {
+        size_t n = stw_rules_count(c->rules);
+        ck_assert_msg(!touched || n == *ref,
+                      "rules: allocation %d failing (%s) gave %zu rules, not "
+                      "%zu",
+                      cur_n, mode_name(cur_mode), n, *ref);
+        *ref = n;
+        ck_assert_ptr_nonnull(stw_rules_version(c->rules));
+    }
+    stw_rules_destroy(c->rules);
+    free(c);
+}
+
+static void rules_file_setup(void **out)
+{
+    *out = calloc(1, sizeof(rules_ctx));
+}
+
+static void rules_builtin_setup(void **out)
+{
+    rules_ctx *c = calloc(1, sizeof(*c));
+    c->with_builtin = true;
+    *out = c;
+}
+
+START_TEST(test_torture_rules_file)
+{
+    scenario s = {"rules-file", rules_file_setup, rules_body, rules_check,
+                  NULL};
+    torture(&s);
+}
+END_TEST
+
+START_TEST(test_torture_rules_builtin)
+{
+    scenario s = {"rules-builtin", rules_builtin_setup, rules_body, rules_check,
+                  NULL};
+    torture(&s);
+}
+END_TEST
+
+/* ---- suppressions, reports and the database ----------------------------- */
+
+/* The demo scanned once, untouched; loaded again for each run that
+ * changes what it loads. */
+static stw_store *demo_store;
+static int64_t demo_id;
+
+static stw_results *demo_results(void)
+{
+    stw_error err = {0};
+    stw_results *r;
+    ck_assert_int_eq(stw_store_load_scan(demo_store, demo_id, &r, &err),
+                     STW_OK);
+    return r;
+}
+
+typedef struct supp_ctx {
+    stw_results *r;
+    size_t kept, warnings;
+} supp_ctx;
+
+static size_t supp_ref[2] = {(size_t)-1, (size_t)-1};
+
+static void supp_setup(void **out)
+{
+    supp_ctx *c = calloc(1, sizeof(*c));
+    c->r = demo_results();
+    *out = c;
+}
+
+static stw_status supp_body(void *ctx, stw_error *err)
+{
+    supp_ctx *c = ctx;
+    stw_suppress *s;
+    stw_status st = stw_suppress_create(&s, err);
+    if (st != STW_OK)
+        return st;
+    if ((st = stw_suppress_load_ignore(s, fx.ignore, "2026-01-01", err)) ==
+            STW_OK &&
+        (st = stw_suppress_load_baseline(s, fx.baseline, err)) == STW_OK &&
+        (st = stw_suppress_add_layer(s, D1, err)) == STW_OK) {
+        stw_results_suppress(c->r, s, NULL, NULL, NULL);
+        c->kept = stw_results_finding_count(c->r);
+        c->warnings = stw_suppress_warning_count(s);
+    }
+    stw_suppress_destroy(s);
+    return st;
+}
+
+static void supp_check(void *ctx, stw_status st, bool touched)
+{
+    supp_ctx *c = ctx;
+    if (st == STW_OK && supp_ref[0] == (size_t)-1) {
+        ck_assert(!touched);
+        supp_ref[0] = c->kept;
+        supp_ref[1] = c->warnings;
+    } else if (st == STW_OK) {
+        ck_assert_msg(c->kept == supp_ref[0] && c->warnings == supp_ref[1],
+                      "suppressions: allocation %d failing (%s) kept %zu "
+                      "findings and %zu warnings, not %zu and %zu",
+                      cur_n, mode_name(cur_mode), c->kept, c->warnings,
+                      supp_ref[0], supp_ref[1]);
+    }
+    stw_results_destroy(c->r);
+    free(c);
+}
+
+START_TEST(test_torture_suppressions)
+{
+    /* The baseline: the single layer's findings, which the demo has too
+     * in another layer, so they match by rule, path and secret hash. */
+    stw_store *s;
+    stw_error err = {0};
+    int64_t id;
+    stw_results *r;
+    ck_assert_int_eq(stw_store_open(NULL, &s, &err), STW_OK);
+    ck_assert_int_eq(stw_store_begin_scan(s, "t", stw_rules_version(builtin),
+                                          "t", &id, &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_scan_target(builtin, s, id, fx.gz_layer, NULL, &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_store_load_scan(s, id, &r, &err), STW_OK);
+    fx.baseline = tu_path(fx.dir, "baseline.json");
+    FILE *f = fopen(fx.baseline, "w");
+    ck_assert_int_eq(stw_suppress_write_baseline(r, f, &err), STW_OK);
+    fclose(f);
+    stw_results_destroy(r);
+    stw_store_close(s);
+    scenario sc = {"suppressions", supp_setup, supp_body, supp_check, NULL};
+    torture(&sc);
+    /* What the scenario proves only if it suppresses something and keeps
+     * something: the su by rule, .env and the key by baseline. */
+    if (supp_ref[0] != (size_t)-1) {
+        ck_assert_uint_eq(supp_ref[0], 1);
+        ck_assert_uint_eq(supp_ref[1], 1);
+    }
+}
+END_TEST
+
+/* Every report format of the demo's results, with the rules' texts, and a
+ * baseline; on success the same bytes as untouched. */
+typedef struct report_ctx {
+    char *buf;
+    size_t len;
+    FILE *out;
+} report_ctx;
+
+static stw_results *report_results;
+static char *report_ref;
+
+static void report_setup(void **out)
+{
+    report_ctx *c = calloc(1, sizeof(*c));
+    c->out = open_memstream(&c->buf, &c->len);
+    *out = c;
+}
+
+static stw_status report_body(void *ctx, stw_error *err)
+{
+    report_ctx *c = ctx;
+    stw_report_options *o;
+    stw_status st = stw_report_options_create(&o, err);
+    if (st != STW_OK)
+        return st;
+    stw_report_options_set_rules(o, builtin);
+    stw_report_options_set_remediation(o, true);
+    for (int f = STW_REPORT_TABLE; f <= STW_REPORT_HTML && st == STW_OK; f++)
+        st = stw_report_render(report_results, (stw_report_format)f, o, c->out,
+                               err);
+    if (st == STW_OK)
+        st = stw_suppress_write_baseline(report_results, c->out, err);
+    stw_report_options_destroy(o);
+    return st;
+}
+
+static void report_check(void *ctx, stw_status st, bool touched)
+{
+    report_ctx *c = ctx;
+    fclose(c->out);
+    if (!report_ref) {
+        ck_assert(!touched && st == STW_OK);
+        report_ref = c->buf;
+    } else {
+        if (st == STW_OK)
+            ck_assert_msg(!strcmp(c->buf, report_ref),
+                          "reports: allocation %d failing (%s) rendered "
+                          "other bytes",
+                          cur_n, mode_name(cur_mode));
+        free(c->buf);
+    }
+    free(c);
+}
+
+START_TEST(test_torture_reports)
+{
+    report_results = demo_results();
+    scenario s = {"reports", report_setup, report_body, report_check, NULL};
+    torture(&s);
+    stw_results_destroy(report_results);
+}
+END_TEST
+
+/* The whole of a CLI scan on a database file: open (create, migrate),
+ * scan, end, read back, close, all under the hook; then, untouched, the
+ * file must open and hold only whole images. */
+typedef struct db_ctx {
+    char *path;
+} db_ctx;
+
+static char *db_ref;
+static int db_runs;
+
+static void db_setup(void **out)
+{
+    db_ctx *c = calloc(1, sizeof(*c));
+    char name[64];
+    snprintf(name, sizeof(name), "db%d.sqlite", db_runs++);
+    c->path = tu_path(fx.dir, name);
+    *out = c;
+}
+
+static stw_status db_body(void *ctx, stw_error *err)
+{
+    db_ctx *c = ctx;
+    stw_store *s;
+    int64_t id;
+    stw_results *r = NULL;
+    stw_status st = stw_store_open(c->path, &s, err);
+    if (st != STW_OK)
+        return st;
+    st =
+        stw_store_begin_scan(s, "t", stw_rules_version(builtin), "t", &id, err);
+    if (st == STW_OK) {
+        stw_scan_options *o;
+        if ((st = stw_scan_options_create(&o, err)) == STW_OK) {
+            stw_scan_options_set_jobs(o, 1);
+            st = stw_scan_target(builtin, s, id, fx.oci_archive, o, err);
+            stw_scan_options_destroy(o);
+        }
+        stw_error e2 = {0};
+        stw_status st2 = stw_store_end_scan(s, id, &e2);
+        if (st == STW_OK && st2 != STW_OK) {
+            st = st2;
+            *err = e2;
+        }
+    }
+    if (st == STW_OK)
+        st = stw_store_load_scan(s, id, &r, err);
+    stw_results_destroy(r);
+    stw_store_close(s);
+    return st;
+}
+
+static void db_check(void *ctx, stw_status st, bool touched)
+{
+    db_ctx *c = ctx;
+    stw_store *s;
+    stw_error err = {0};
+    FILE *probe = fopen(c->path, "r");
+    if (probe) {
+        fclose(probe);
+        ck_assert_msg(stw_store_open(c->path, &s, &err) == STW_OK,
+                      "database: allocation %d failing (%s) left a file that "
+                      "does not open: %s",
+                      cur_n, mode_name(cur_mode), err.msg);
+        stw_results *r;
+        ck_assert_int_eq(stw_store_load_latest(s, NULL, &r, &err), STW_OK);
+        char *sig = results_sig(r);
+        if (!db_ref) {
+            ck_assert(!touched && st == STW_OK);
+            db_ref = sig;
+        } else {
+            if (st == STW_OK)
+                ck_assert_msg(!strcmp(sig, db_ref),
+                              "database: allocation %d failing (%s) "
+                              "succeeded with:\n%s\nexpected:\n%s",
+                              cur_n, mode_name(cur_mode), sig, db_ref);
+            for (size_t i = 0; i < stw_results_image_count(r); i++) {
+                char *is = image_sig(r, i);
+                ck_assert_msg(strstr(db_ref, is) != NULL,
+                              "database: allocation %d failing (%s) stored a "
+                              "partial image:\n%s",
+                              cur_n, mode_name(cur_mode), is);
+                free(is);
+            }
+            free(sig);
+        }
+        stw_results_destroy(r);
+        stw_store_close(s);
+    } else {
+        ck_assert(st != STW_OK);
+    }
+    remove(c->path);
+    free(c->path);
+    free(c);
+}
+
+START_TEST(test_torture_database)
+{
+    scenario s = {"database", db_setup, db_body, db_check, NULL, 64, 8};
+    torture(&s);
+}
+END_TEST
+
+static void setup_all(void)
+{
+    make_fixtures();
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(NULL, &builtin, &err) == STW_OK, "%s",
+                  err.msg);
+    ck_assert_int_eq(stw_store_open(NULL, &demo_store, &err), STW_OK);
+    ck_assert_int_eq(stw_store_begin_scan(demo_store, "t",
+                                          stw_rules_version(builtin), "t",
+                                          &demo_id, &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_scan_target(builtin, demo_store, demo_id,
+                                     fx.docker_tar, NULL, &err),
+                     STW_OK);
+}
+
+int main(void)
+{
+    Suite *s = suite_create("torture");
+    TCase *tc = tcase_create("torture");
+    tcase_set_timeout(tc, 0);
+    tcase_add_unchecked_fixture(tc, setup_all, NULL);
+    tcase_add_test(tc, test_torture_docker_archive);
+    tcase_add_test(tc, test_torture_oci_layout);
+    tcase_add_test(tc, test_torture_oci_archive);
+    tcase_add_test(tc, test_torture_gzip_layer);
+    tcase_add_test(tc, test_torture_zstd_layer);
+    tcase_add_test(tc, test_torture_stream);
+    tcase_add_test(tc, test_torture_registry_documents);
+    tcase_add_test(tc, test_torture_rules_file);
+    tcase_add_test(tc, test_torture_rules_builtin);
+    tcase_add_test(tc, test_torture_suppressions);
+    tcase_add_test(tc, test_torture_reports);
+    tcase_add_test(tc, test_torture_database);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
