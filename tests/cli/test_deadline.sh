@@ -9,7 +9,7 @@ gen_fixtures
 cd "$WORKDIR"
 command -v python3 >/dev/null || skip "python3 is not installed"
 PIDS=""
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null || true; done' EXIT
+at_exit 'for p in $PIDS; do kill "$p" 2>/dev/null || true; done'
 
 # serve MODE: starts the drip server; sets PORT.
 serve() {

@@ -24,7 +24,7 @@ PY
 STREAM="$FX/base-stream.docker.tar"
 SOCK="stw-test-$$"
 TMUX_CMD=(tmux -L "$SOCK" -f /dev/null)
-trap '"${TMUX_CMD[@]}" kill-server 2>/dev/null || true' EXIT
+at_exit '"${TMUX_CMD[@]}" kill-server 2>/dev/null || true'
 
 # in_pane NAME COMMAND: runs COMMAND in a fresh 100x40 pane; it ends by
 # printing "@@DONE@@" and then waits, so the pane can still be read.

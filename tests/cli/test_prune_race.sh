@@ -39,7 +39,7 @@ rm -f "$WORKDIR/stop"
     echo "$n" >"$WORKDIR/prunes"
 ) &
 PRUNER=$!
-trap 'touch "$WORKDIR/stop"; wait "$PRUNER" 2>/dev/null || true' EXIT
+at_exit 'touch "$WORKDIR/stop"; wait "$PRUNER" 2>/dev/null || true'
 
 for r in $(seq 1 "$ROUNDS"); do
     i=$((r % ${#IMAGES[@]}))
@@ -50,7 +50,6 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 touch "$WORKDIR/stop"
 wait "$PRUNER"
-trap - EXIT
 [ ! -e "$WORKDIR/prune.failed" ] || fail "a prune failed: $(cat "$WORKDIR/prune.failed")"
 note "$ROUNDS scans alongside $(cat "$WORKDIR/prunes") prunes"
 [ "$(cat "$WORKDIR/prunes")" -ge 2 ] || fail "premise: prunes ran during the scans"
