@@ -172,16 +172,18 @@ EOF
     diff -u "$a.norm" "$b.norm" >&2 || fail "$ctx: findings differ"
 }
 
-# Findings every full scan of the base image must contain (see
-# fixtures/README.md). Image index defaults to 0.
+# check_base_findings REPORT [IMAGE]: findings every full scan of the base
+# image must contain (see fixtures/README.md). IMAGE is the image's index
+# (default 0) or a condition naming it (ref=fixture/base:1).
 check_base_findings() {
     local r=$1 img=${2:-0}
+    case $img in *=*) ;; *) img="image=$img" ;; esac
     local k keys=""
     for k in ec.pem openssh pkcs8.pem enc.pem dsa.pem pgp.asc putty.ppk; do
         keys+="has path=app/keys/$k kind=private-key layer=1 visible=true"
         keys+=" # private key app/keys/$k"$'\n'
     done
-    cj_all "$r" "image=$img" <<EOF
+    cj_all "$r" "$img" <<EOF
 # L0 metadata
 has path=usr/bin/su kind=setuid rule=setuid-file layer=0 visible=true uid=0 \\
     # setuid usr/bin/su
