@@ -21,15 +21,21 @@ the findings involved on stderr) when it does not.
       for OCI formats, media types) recorded for FORMAT in the generator's
       expected.json, and so does the config digest.
   check_json.py eval REPORT EXPR
-      Python expression over r (the report), F (findings), I (images);
-      fails unless truthy.
+      Python expression over r (the report), F (findings), I (images),
+      REPORT (its path); fails unless truthy.
+  check_json.py print REPORT EXPR
+      Prints what EXPR (as for eval) gives, a line; fails if it raises.
   check_json.py table REPORT [COND...] < TABLE
       Every assertion of TABLE, one a line, in one process: "schema",
       "has COND...", "none COND...", "count N COND...", "eval EXPR",
+      "print EXPR" (to stdout, for a test to read a value),
       "layers EXPECTED FORMAT [IMAGE]", "norm OUT [--fingerprints]
       [--image-ref]" (writes what the norm command prints to the file OUT)
-      and "report PATH" (later lines are about that report). CONDs given
-      on the command line are added to every has/none/count line. Words
+      and "report PATH" (later lines are about that report; a relative
+      PATH is in the directory of the first report). CONDs given
+      on the command line, or by the last "with COND..." line (which
+      replaces them; "with" alone drops them), are added to every
+      has/none/count line. Words
       are split as the shell does (quotes, backslashes); an eval
       expression is taken as written. A line ending in a backslash goes on
       on the next one; " # " outside quotes starts the message printed when
@@ -42,6 +48,7 @@ the findings involved on stderr) when it does not.
       The schema check of every REPORT, each failure reported.
 """
 import json
+import os
 import re
 import shlex
 import sys
@@ -236,7 +243,7 @@ def norm(r, fingerprints, image_ref):
     return sorted(rows)
 
 
-def check(cmd, r, args, out):
+def check(cmd, r, args, out, path=None):
     """Runs one command on the report r (args: the words after REPORT);
     raises Failed when the assertion does not hold. norm writes to out."""
     finds = r.get("findings", []) if isinstance(r, dict) else []
@@ -283,16 +290,18 @@ def check(cmd, r, args, out):
         if img.get("config_digest") != exp["config_digest"]:
             die("config_digest %r, want %r" % (img.get("config_digest"),
                                                exp["config_digest"]))
-    elif cmd == "eval":
+    elif cmd in ("eval", "print"):
         if len(args) != 1:
-            die("eval takes one expression")
+            die(cmd + " takes one expression")
         env = {"r": r, "F": finds, "I": r.get("images", []),
-               "SEV": SEVERITIES}
+               "SEV": SEVERITIES, "REPORT": path}
         try:
             ok = eval(args[0], env)  # noqa: S307 - test helper, our input
         except Exception as e:  # the expression is the assertion
-            die("eval %r raised %r" % (args[0], e))
-        if not ok:
+            die("%s %r raised %r" % (cmd, args[0], e))
+        if cmd == "print":
+            out.write("%s\n" % (ok,))
+        elif not ok:
             die("eval failed: %s\nimages: %s" %
                 (args[0], json.dumps(r.get("images"), sort_keys=True)[:3000]))
     else:
@@ -340,6 +349,7 @@ def table(report, extra, lines):
     pend = [a[len("--schema="):] for a in extra if a.startswith("--schema=")]
     extra = [a for a in extra if not a.startswith("--schema=")]
     early = schemas(pend)
+    base = os.path.dirname(report)
     # Join continued lines, remembering where each assertion starts.
     rows, cur, start = [], None, 0
     for n, raw in enumerate(lines, 1):
@@ -372,17 +382,22 @@ def table(report, extra, lines):
         body, msg = split_message(text)
         cmd, _, rest = body.strip().partition(" ")
         try:
-            if cmd == "eval":
+            if cmd in ("eval", "print"):
                 args = [rest.strip()]
             else:
                 try:
                     args = shlex.split(rest)
                 except ValueError as e:
                     die("cannot split %r: %s" % (rest, e))
+            if cmd == "with":
+                for c in args:
+                    parse_cond(c)
+                extra = args
+                continue
             if cmd == "report":
                 if len(args) != 1:
                     die("report takes one path")
-                report = args[0]
+                report = os.path.join(base, args[0])
                 continue
             checked += 1
             if cmd in ("has", "none"):
@@ -396,7 +411,7 @@ def table(report, extra, lines):
                 with open(args[0], "w") as out:
                     check(cmd, r, args[1:], out)
             else:
-                check(cmd, get(report), args, sys.stdout)
+                check(cmd, get(report), args, sys.stdout, report)
         except Failed as e:
             failed += 1
             sys.stderr.write("check_json: %s line %d: %s%s\n  %s" %

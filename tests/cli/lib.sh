@@ -132,6 +132,7 @@ cj_flush() {
 # cj_all REPORT [COND...] <<'EOF' ... EOF: every assertion of the table on
 # stdin, one a line, checked in one python3 process (check_json.py table:
 # "has COND...", "none COND...", "count N COND...", "eval EXPR", "schema",
+# "print EXPR" (a value for the test: V=$(cj_all R <<'EOF' ...)),
 # "layers EXP FORMAT [IMAGE]", "norm OUT [FLAGS]", "report PATH"; words
 # split as the shell does; " # MESSAGE" says what a failure means). CONDs
 # on the command line are added to every has/none/count line. Every
@@ -168,22 +169,37 @@ norm $(printf %q "$a.norm")$f
 report $(printf %q "$b")
 norm $(printf %q "$b.norm")$f
 EOF
-    [ -s "$a.norm" ] || fail "$ctx: no findings at all in $a"
-    diff -u "$a.norm" "$b.norm" >&2 || fail "$ctx: findings differ"
+    norm_diff "$a.norm" "$b.norm" "$ctx"
+}
+
+# norm_diff A.norm B.norm CONTEXT: the rest of same_findings, for norm
+# files written by a cj_all table ("norm OUT"): A holds findings, and B
+# the same ones.
+norm_diff() {
+    [ -s "$1" ] || fail "$3: no findings at all in $1"
+    diff -u "$1" "$2" >&2 || fail "$3: findings differ"
 }
 
 # check_base_findings REPORT [IMAGE]: findings every full scan of the base
 # image must contain (see fixtures/README.md). IMAGE is the image's index
 # (default 0) or a condition naming it (ref=fixture/base:1).
 check_base_findings() {
-    local r=$1 img=${2:-0}
+    cj_all "$1" < <(base_findings_table "${2:-0}")
+}
+
+# base_findings_table [IMAGE]: check_base_findings' assertions as cj_all
+# table lines, to check them along with others in one process. Ends with
+# a "with" line that drops the image condition again.
+base_findings_table() {
+    local img=${1:-0}
     case $img in *=*) ;; *) img="image=$img" ;; esac
     local k keys=""
     for k in ec.pem openssh pkcs8.pem enc.pem dsa.pem pgp.asc putty.ppk; do
         keys+="has path=app/keys/$k kind=private-key layer=1 visible=true"
         keys+=" # private key app/keys/$k"$'\n'
     done
-    cj_all "$r" "$img" <<EOF
+    cat <<EOF
+with $img
 # L0 metadata
 has path=usr/bin/su kind=setuid rule=setuid-file layer=0 visible=true uid=0 \\
     # setuid usr/bin/su
@@ -220,6 +236,7 @@ none layer=2 'kind~^(private-key|secret)\$' \\
 none 'path~\.wh\.' # whiteout marker reported as path
 # Config Env carries a GitHub token: a config finding, layer null
 has layer=null path='<config>' # config Env token
+with
 EOF
 }
 
@@ -237,12 +254,15 @@ check_no_plaintext() {
     done
 }
 
-# db_snapshot DB OUT: every row of every table, as JSON lines "table\trow",
-# without INTEGER PRIMARY KEY columns (rowids may be reassigned).
+# db_snapshot DB OUT [--integrity]: every row of every table, as JSON lines
+# "table\trow", without INTEGER PRIMARY KEY columns (rowids may be
+# reassigned). --integrity: print what PRAGMA integrity_check says first.
 db_snapshot() {
-    python3 - "$1" "$2" <<'PY'
+    python3 - "$@" <<'PY'
 import json, sqlite3, sys
 db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+if "--integrity" in sys.argv[3:]:
+    print(db.execute("PRAGMA integrity_check").fetchone()[0])
 out = []
 for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table' "
                        "AND name NOT LIKE 'sqlite_%' ORDER BY name"):
@@ -265,12 +285,12 @@ PY
 # database is sound, and no image row was added.
 db_still_has() {
     local db=$1 snap=$2 ctx=$3
-    db_snapshot "$db" "$snap.after"
-    local missing
+    local missing integrity
+    integrity=$(db_snapshot "$db" "$snap.after" --integrity)
     missing=$(comm -23 "$snap" "$snap.after" | head -5)
     [ -z "$missing" ] || fail "$ctx: earlier rows lost or changed: $missing"
-    [ "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' "$db")" = ok ] ||
-        fail "$ctx: database integrity_check failed"
+    [ "$integrity" = ok ] ||
+        fail "$ctx: database integrity_check failed: $integrity"
     local t
     for t in $(cut -f1 "$snap" | sort -u | grep -x -E 'images?'); do
         [ "$(grep -c "^$t	" "$snap")" -eq "$(grep -c "^$t	" "$snap.after")" ] ||
