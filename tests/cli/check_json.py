@@ -31,8 +31,8 @@ the findings involved on stderr) when it does not.
       "print EXPR" (to stdout, for a test to read a value),
       "layers EXPECTED FORMAT [IMAGE]", "norm OUT [--fingerprints]
       [--image-ref]" (writes what the norm command prints to the file OUT)
-      and "report PATH" (later lines are about that report; a relative
-      PATH is in the directory of the first report). CONDs given
+      and "report PATH" (later lines are about that report). A relative
+      PATH or OUT is in the directory of the first report. CONDs given
       on the command line, or by the last "with COND..." line (which
       replaces them; "with" alone drops them), are added to every
       has/none/count line. Words
@@ -408,7 +408,7 @@ def table(report, extra, lines):
                 if not args:
                     die("norm needs an output file")
                 r = get(report)
-                with open(args[0], "w") as out:
+                with open(os.path.join(base, args[0]), "w") as out:
                     check(cmd, r, args[1:], out)
             else:
                 check(cmd, get(report), args, sys.stdout, report)
