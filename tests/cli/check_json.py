@@ -28,22 +28,21 @@ the findings involved on stderr) when it does not.
   check_json.py table REPORT [COND...] < TABLE
       Every assertion of TABLE, one a line, in one process: "schema",
       "has COND...", "none COND...", "count N COND...", "eval EXPR",
-      "print EXPR" (to stdout, for a test to read a value),
-      "layers EXPECTED FORMAT [IMAGE]", "norm OUT [--fingerprints]
-      [--image-ref]" (writes what the norm command prints to the file OUT)
-      and "report PATH" (later lines are about that report). A relative
-      PATH or OUT is in the directory of the first report. CONDs given
-      on the command line, or by the last "with COND..." line (which
-      replaces them; "with" alone drops them), are added to every
-      has/none/count line. Words
-      are split as the shell does (quotes, backslashes); an eval
+      "print EXPR" (to stdout, for a test to read a value), "layers
+      EXPECTED FORMAT [IMAGE]", "norm OUT [--fingerprints] [--image-ref]"
+      (writes what the norm command prints to the file OUT) and "report
+      PATH" (later lines are about that report). A relative PATH or OUT
+      is in the directory of the first report. CONDs given on the command
+      line, or by the last "with COND..." line (which replaces them; "with"
+      alone drops them), are added to every has/none/count line. Words are
+      split as the shell does (quotes, backslashes); an eval or print
       expression is taken as written. A line ending in a backslash goes on
-      on the next one; " # " outside quotes starts the message printed when
-      the line fails; blank lines and lines starting with "#" are skipped.
-      Every line is checked; each failing one is reported with its line
-      number, its message and the findings involved; exits 1 if any did.
-      --schema=PATH arguments (before the CONDs) add a schema check of
-      that report (lib.sh's scan_json defers its check to here).
+      on the next one; " # " outside quotes starts the message printed
+      when the line fails; blank lines and lines starting with "#" are
+      skipped. Every line is checked; each failing one is reported with
+      its line number, its message and the findings involved; exits 1 if
+      any did. --schema=PATH arguments (before the CONDs) add a schema
+      check of that report (lib.sh's scan_json defers its check to here).
   check_json.py schemas REPORT...
       The schema check of every REPORT, each failure reported.
 """
