@@ -21,11 +21,35 @@ the findings involved on stderr) when it does not.
       for OCI formats, media types) recorded for FORMAT in the generator's
       expected.json, and so does the config digest.
   check_json.py eval REPORT EXPR
-      Python expression over r (the report), F (findings), I (images);
-      fails unless truthy.
+      Python expression over r (the report), F (findings), I (images),
+      REPORT (its path); fails unless truthy.
+  check_json.py print REPORT EXPR
+      Prints what EXPR (as for eval) gives, a line; fails if it raises.
+  check_json.py table REPORT [COND...] < TABLE
+      Every assertion of TABLE, one a line, in one process: "schema",
+      "has COND...", "none COND...", "count N COND...", "eval EXPR",
+      "print EXPR" (to stdout, for a test to read a value), "layers
+      EXPECTED FORMAT [IMAGE]", "norm OUT [--fingerprints] [--image-ref]"
+      (writes what the norm command prints to the file OUT) and "report
+      PATH" (later lines are about that report). A relative PATH or OUT
+      is in the directory of the first report. CONDs given on the command
+      line, or by the last "with COND..." line (which replaces them; "with"
+      alone drops them), are added to every has/none/count line. Words are
+      split as the shell does (quotes, backslashes); an eval or print
+      expression is taken as written. A line ending in a backslash goes on
+      on the next one; " # " outside quotes starts the message printed
+      when the line fails; blank lines and lines starting with "#" are
+      skipped. Every line is checked; each failing one is reported with
+      its line number, its message and the findings involved; exits 1 if
+      any did. --schema=PATH arguments (before the CONDs) add a schema
+      check of that report (lib.sh's scan_json defers its check to here).
+  check_json.py schemas REPORT...
+      The schema check of every REPORT, each failure reported.
 """
 import json
+import os
 import re
+import shlex
 import sys
 
 KINDS = {"secret", "private-key", "credential-file", "artifact", "setuid",
@@ -34,11 +58,21 @@ SEVERITIES = ["info", "low", "medium", "high", "critical"]
 SHA256_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
+class Failed(Exception):
+    """One assertion does not hold: the reason and the findings involved."""
+
+    def __init__(self, msg, items=None):
+        super().__init__(msg)
+        self.msg, self.items = msg, items or []
+
+    def text(self):
+        return "".join([self.msg + "\n"] +
+                       ["  " + json.dumps(it, sort_keys=True) + "\n"
+                        for it in self.items[:40]])
+
+
 def die(msg, items=None):
-    sys.stderr.write("check_json: " + msg + "\n")
-    for it in (items or [])[:40]:
-        sys.stderr.write("  " + json.dumps(it, sort_keys=True) + "\n")
-    sys.exit(1)
+    raise Failed(msg, items)
 
 
 def load(path):
@@ -208,17 +242,17 @@ def norm(r, fingerprints, image_ref):
     return sorted(rows)
 
 
-def main(argv):
-    if len(argv) < 3:
-        die(__doc__)
-    cmd, r = argv[1], load(argv[2])
+def check(cmd, r, args, out, path=None):
+    """Runs one command on the report r (args: the words after REPORT);
+    raises Failed when the assertion does not hold. norm writes to out."""
     finds = r.get("findings", []) if isinstance(r, dict) else []
     if cmd == "schema":
         check_schema(r)
     elif cmd in ("has", "none", "count"):
-        args = argv[3:]
         want_n = None
         if cmd == "count":
+            if not args:
+                die("count needs N")
             want_n, args = int(args[0]), args[1:]
         conds = [parse_cond(c) for c in args]
         hit = [f for f in finds if matches(r, f, conds)]
@@ -231,11 +265,13 @@ def main(argv):
             die("%d finding(s) with %s, want %d:" % (len(hit), desc, want_n),
                 hit or finds)
     elif cmd == "norm":
-        rows = norm(r, "--fingerprints" in argv, "--image-ref" in argv)
-        sys.stdout.write("".join(x + "\n" for x in rows))
+        rows = norm(r, "--fingerprints" in args, "--image-ref" in args)
+        out.write("".join(x + "\n" for x in rows))
     elif cmd == "layers":
-        exp = load(argv[3])["formats"][argv[4]]
-        n = int(argv[5]) if len(argv) > 5 else 0
+        if len(args) < 2:
+            die("layers needs EXPECTED FORMAT [IMAGE]")
+        exp = load(args[0])["formats"][args[1]]
+        n = int(args[2]) if len(args) > 2 else 0
         imgs = r.get("images", [])
         if n >= len(imgs):
             die("no image %d in report" % n)
@@ -244,7 +280,7 @@ def main(argv):
         if len(got) != len(exp["layers"]):
             die("%d layers, want %d" % (len(got), len(exp["layers"])), got)
         keys = ["digest", "diff_id", "created_by"]
-        if argv[4].startswith("oci"):
+        if args[1].startswith("oci"):
             keys.append("media_type")
         for i, (g, e) in enumerate(zip(got, exp["layers"])):
             for k in keys:
@@ -253,18 +289,155 @@ def main(argv):
         if img.get("config_digest") != exp["config_digest"]:
             die("config_digest %r, want %r" % (img.get("config_digest"),
                                                exp["config_digest"]))
-    elif cmd == "eval":
+    elif cmd in ("eval", "print"):
+        if len(args) != 1:
+            die(cmd + " takes one expression")
         env = {"r": r, "F": finds, "I": r.get("images", []),
-               "SEV": SEVERITIES}
+               "SEV": SEVERITIES, "REPORT": path}
         try:
-            ok = eval(argv[3], env)  # noqa: S307 - test helper, our input
+            ok = eval(args[0], env)  # noqa: S307 - test helper, our input
         except Exception as e:  # the expression is the assertion
-            die("eval %r raised %r" % (argv[3], e))
-        if not ok:
+            die("%s %r raised %r" % (cmd, args[0], e))
+        if cmd == "print":
+            out.write("%s\n" % (ok,))
+        elif not ok:
             die("eval failed: %s\nimages: %s" %
-                (argv[3], json.dumps(r.get("images"), sort_keys=True)[:3000]))
+                (args[0], json.dumps(r.get("images"), sort_keys=True)[:3000]))
     else:
         die("unknown command " + cmd)
+
+
+def split_message(line):
+    """(assertion, message): the message follows the first " # " outside
+    quotes."""
+    q = None
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if q:
+            if c == "\\" and q == '"':
+                i += 1
+            elif c == q:
+                q = None
+        elif c == "\\":
+            i += 1
+        elif c in "'\"":
+            q = c
+        elif c == "#" and (i == 0 or line[i - 1] in " \t") and \
+                (i + 1 == len(line) or line[i + 1] in " \t"):
+            return line[:i].rstrip(), line[i + 1:].strip()
+        i += 1
+    return line.strip(), ""
+
+
+def schemas(paths):
+    """The schema check of every report in paths; returns how many failed."""
+    failed = 0
+    for p in paths:
+        try:
+            check_schema(load(p))
+        except Failed as e:
+            failed += 1
+            sys.stderr.write("check_json: %s (checked after scan_json): %s" %
+                             (p, e.text()))
+    return failed
+
+
+def table(report, extra, lines):
+    """Checks every line of the table; returns the number that failed."""
+    pend = [a[len("--schema="):] for a in extra if a.startswith("--schema=")]
+    extra = [a for a in extra if not a.startswith("--schema=")]
+    early = schemas(pend)
+    base = os.path.dirname(report)
+    # Join continued lines, remembering where each assertion starts.
+    rows, cur, start = [], None, 0
+    for n, raw in enumerate(lines, 1):
+        raw = raw.rstrip("\n")
+        if cur is None:
+            cur, start = "", n
+        cont = raw.endswith("\\") and not raw.endswith("\\\\")
+        cur += (raw[:-1] + " ") if cont else raw
+        if not cont:
+            rows.append((start, cur))
+            cur = None
+    if cur is not None:
+        rows.append((start, cur))
+    cache = {}
+
+    def get(path):
+        if path not in cache:
+            try:
+                cache[path] = load(path)
+            except Failed as e:
+                cache[path] = e
+        if isinstance(cache[path], Failed):
+            raise cache[path]
+        return cache[path]
+
+    failed = checked = 0
+    for n, text in rows:
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        body, msg = split_message(text)
+        cmd, _, rest = body.strip().partition(" ")
+        try:
+            if cmd in ("eval", "print"):
+                args = [rest.strip()]
+            else:
+                try:
+                    args = shlex.split(rest)
+                except ValueError as e:
+                    die("cannot split %r: %s" % (rest, e))
+            if cmd == "with":
+                for c in args:
+                    parse_cond(c)
+                extra = args
+                continue
+            if cmd == "report":
+                if len(args) != 1:
+                    die("report takes one path")
+                report = os.path.join(base, args[0])
+                continue
+            checked += 1
+            if cmd in ("has", "none"):
+                args = extra + args
+            elif cmd == "count" and args:
+                args = args[:1] + extra + args[1:]
+            if cmd == "norm":
+                if not args:
+                    die("norm needs an output file")
+                r = get(report)
+                with open(os.path.join(base, args[0]), "w") as out:
+                    check(cmd, r, args[1:], out)
+            else:
+                check(cmd, get(report), args, sys.stdout, report)
+        except Failed as e:
+            failed += 1
+            sys.stderr.write("check_json: %s line %d: %s%s\n  %s" %
+                             (report, n, body.strip(),
+                              (" # " + msg) if msg else "",
+                              e.text().replace("\n", "\n  ").rstrip(" ")))
+    if checked == 0:
+        sys.stderr.write("check_json: an empty table checks nothing\n")
+        return 1
+    if failed:
+        sys.stderr.write("check_json: %d of %d assertion(s) failed\n" %
+                         (failed, checked))
+    return failed + early
+
+
+def main(argv):
+    try:
+        if len(argv) < 3:
+            die(__doc__)
+        if argv[1] == "table":
+            return 1 if table(argv[2], argv[3:], sys.stdin) else 0
+        if argv[1] == "schemas":
+            return 1 if schemas(argv[2:]) else 0
+        check(argv[1], load(argv[2]), argv[3:], sys.stdout)
+    except Failed as e:
+        sys.stderr.write("check_json: " + e.text())
+        return 1
     return 0
 
 

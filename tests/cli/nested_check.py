@@ -3,7 +3,9 @@
 fixture, in one process (a Python start per assertion is what made the CLI
 suite slow).
 
-usage: nested_check.py REPORT EXPECTED.tsv MODE [ARG]
+usage: nested_check.py REPORT EXPECTED.tsv MODE [ARG] [+ REPORT EXPECTED.tsv
+                       MODE [ARG]]...
+(each group separated by "+" is checked; one process for them all)
 
 MODE
   all              every planted secret is found once, at its '!/' path,
@@ -30,8 +32,24 @@ def load_expected(path):
 
 
 def main():
-    report, expected, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-    arg = sys.argv[4] if len(sys.argv) > 4 else None
+    groups, cur = [], []
+    for a in sys.argv[1:] + ["+"]:
+        if a == "+":
+            if len(cur) not in (3, 4):
+                sys.stderr.write(__doc__)
+                sys.exit(2)
+            groups.append(cur)
+            cur = []
+        else:
+            cur.append(a)
+    bad = 0
+    for g in groups:
+        bad += check(g[0], g[1], g[2], g[3] if len(g) > 3 else None)
+    sys.exit(1 if bad else 0)
+
+
+def check(report, expected, mode, arg):
+    """Checks one report; returns 1 (errors written to stderr) or 0."""
     r = json.load(open(report))
     exp = load_expected(expected)
     F = r["findings"]
@@ -88,7 +106,7 @@ def main():
         errs.append("unknown mode " + mode)
     for e in errs:
         sys.stderr.write("nested_check: %s: %s\n" % (report, e))
-    sys.exit(1 if errs else 0)
+    return 1 if errs else 0
 
 
 if __name__ == "__main__":

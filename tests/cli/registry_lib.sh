@@ -16,7 +16,7 @@ reg_cleanup() {
         wait "$p" 2>/dev/null || true
     done
 }
-trap reg_cleanup EXIT
+at_exit reg_cleanup
 
 # reg_require: skips the test (77) when the real tools are missing.
 reg_require() {

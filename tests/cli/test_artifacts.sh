@@ -113,56 +113,61 @@ with tarfile.open(out, "w") as t:
         t.addfile(ti, io.BytesIO(data))
 PY
 
+# What check_report checks, as a cj_all table.
+report_table() {
+    cat <<'EOF'
+# The stock layer is quiet: shadow without hashes, CA certificates and
+# trust stores, packages' .github/ and Dockerfile.
+none layer=0 # the stock base layer produced findings
+
+# COPY-artifacts
+count 1 path=app/.git # want one finding for app/.git
+has path=app/.git kind=artifact rule=git-directory severity=high \
+    layer=1 visible=false removed_in_layer=2 \
+    # app/.git must be high, from layer 1, deleted in layer 2
+has path=app/.git \
+    'detail~remote origin https://deploy:\*\*\*\*@git\.example\.com/acme/app\.git' \
+    # app/.git detail must carry the redacted remote
+has path=app/.git 'excerpt~^ghp_' \
+    # app/.git must carry the credential's redacted excerpt
+# Files inside .git are not artifacts of their own; the token in
+# .git/config is still a secret of its own (what Gitleaks would report).
+none 'path~^app/\.git/.' kind=artifact \
+    # a file inside .git reported as an artifact
+has path=app/.git/config kind=secret 'excerpt~^ghp_' \
+    # the token in app/.git/config must be a secret finding
+count 1 path=app/.github kind=artifact rule=github-directory \
+    severity=low visible=true # app/.github once, low
+has path=app/.vscode rule=vscode-directory severity=low # app/.vscode
+has path=app/Dockerfile rule=dockerfile severity=low # app/Dockerfile
+has path=app/.dockerignore rule=dockerignore-file # app/.dockerignore
+has path=app/.gitlab-ci.yml rule=gitlab-ci-file # app/.gitlab-ci.yml
+has path=app/certs/client.p12 rule=keystore-file severity=high \
+    # PKCS#12 key store by name
+has path=app/node_modules/left-pad/.git severity=info \
+    # a package's .git is info
+none 'path~node_modules/left-pad/\.github' \
+    # a package's .github must stay quiet
+
+# credential files
+has path=app/.env rule=env-file-secret kind=credential-file visible=true \
+    # app/.env
+none path=app/.env.example # .env.example fired
+has path=root/.docker/config.json rule=docker-config-auth \
+    # docker config auth
+has path=root/.npmrc rule=npmrc-auth-token # .npmrc
+has path=root/.bash_history rule=history-mysql-password \
+    # mysql -p in bash history
+count 1 path=etc/shadow rule=shadow-password-hash layer=1 \
+    # one hashed shadow entry, in layer 1
+EOF
+}
+
+# check_report REPORT [LINE]: report_table and LINE (one more table line)
+# in one cj_all, and no secret in full in REPORT.
 check_report() {
     local r=$1
-    # The stock layer is quiet: shadow without hashes, CA certificates and
-    # trust stores, packages' .github/ and Dockerfile.
-    cj none "$r" layer=0 || fail "$r: the stock base layer produced findings"
-
-    note "COPY-artifacts"
-    cj count "$r" 1 path=app/.git || fail "$r: want one finding for app/.git"
-    cj has "$r" path=app/.git kind=artifact rule=git-directory severity=high \
-        layer=1 visible=false removed_in_layer=2 ||
-        fail "$r: app/.git must be high, from layer 1, deleted in layer 2"
-    cj has "$r" path=app/.git \
-        'detail~remote origin https://deploy:\*\*\*\*@git\.example\.com/acme/app\.git' ||
-        fail "$r: app/.git detail must carry the redacted remote"
-    cj has "$r" path=app/.git 'excerpt~^ghp_' ||
-        fail "$r: app/.git must carry the credential's redacted excerpt"
-    # Files inside .git are not artifacts of their own; the token in
-    # .git/config is still a secret of its own (what Gitleaks would report).
-    cj none "$r" 'path~^app/\.git/.' kind=artifact ||
-        fail "$r: a file inside .git reported as an artifact"
-    cj has "$r" path=app/.git/config kind=secret 'excerpt~^ghp_' ||
-        fail "$r: the token in app/.git/config must be a secret finding"
-    cj count "$r" 1 path=app/.github kind=artifact rule=github-directory \
-        severity=low visible=true || fail "$r: app/.github once, low"
-    cj has "$r" path=app/.vscode rule=vscode-directory severity=low ||
-        fail "$r: app/.vscode"
-    cj has "$r" path=app/Dockerfile rule=dockerfile severity=low ||
-        fail "$r: app/Dockerfile"
-    cj has "$r" path=app/.dockerignore rule=dockerignore-file ||
-        fail "$r: app/.dockerignore"
-    cj has "$r" path=app/.gitlab-ci.yml rule=gitlab-ci-file ||
-        fail "$r: app/.gitlab-ci.yml"
-    cj has "$r" path=app/certs/client.p12 rule=keystore-file severity=high ||
-        fail "$r: PKCS#12 key store by name"
-    cj has "$r" path=app/node_modules/left-pad/.git severity=info ||
-        fail "$r: a package's .git is info"
-    cj none "$r" 'path~node_modules/left-pad/\.github' ||
-        fail "$r: a package's .github must stay quiet"
-
-    note "credential files"
-    cj has "$r" path=app/.env rule=env-file-secret kind=credential-file \
-        visible=true || fail "$r: app/.env"
-    cj none "$r" path=app/.env.example || fail "$r: .env.example fired"
-    cj has "$r" path=root/.docker/config.json rule=docker-config-auth ||
-        fail "$r: docker config auth"
-    cj has "$r" path=root/.npmrc rule=npmrc-auth-token || fail "$r: .npmrc"
-    cj has "$r" path=root/.bash_history rule=history-mysql-password ||
-        fail "$r: mysql -p in bash history"
-    cj count "$r" 1 path=etc/shadow rule=shadow-password-hash layer=1 ||
-        fail "$r: one hashed shadow entry, in layer 1"
+    cj_all "$r" < <(report_table; [ -z "${2-}" ] || printf '%s\n' "$2")
 
     grep -q -F -e "$TOKEN" -e "K9v2QxL7" -e "Vq8zM3kX7pLw2" "$r" &&
         fail "$r: a secret appears in full"
@@ -174,9 +179,8 @@ check_report "$WORKDIR/fresh.json"
 
 note "again, from the layer cache"
 scan_json cached "$IMG"
-cj eval "$WORKDIR/cached.json" 'all(l["cached"] for l in I[0]["layers"])' ||
-    fail "second scan did not use the cache"
-check_report "$WORKDIR/cached.json"
+check_report "$WORKDIR/cached.json" \
+    'eval all(l["cached"] for l in I[0]["layers"]) # second scan did not use the cache'
 same_findings "$WORKDIR/fresh.json" "$WORKDIR/cached.json" \
     "fresh vs cached" --fingerprints
 note "ok"

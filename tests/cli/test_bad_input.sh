@@ -48,8 +48,10 @@ expect_rc 2 "good + truncated"
 one_line_naming "$WORKDIR/tt.err" "$FX/bad/truncated.docker.tar" \
     "good + truncated"
 scan_json again --db "$DB2" "$FX/base.docker.tar"
-cj eval "$WORKDIR/again.json" 'all(l["cached"] for l in I[0]["layers"])' ||
-    fail "image scanned before the failing target was not kept"
+cj_all "$WORKDIR/again.json" <<'EOF'
+eval all(l["cached"] for l in I[0]["layers"]) \
+    # image scanned before the failing target was not kept
+EOF
 
 note "a blob that fails its digest does not poison the cache"
 # (A blob already cached under its digest is not read again, so this needs
@@ -59,8 +61,9 @@ run "$WORKDIR/bd.json" "$WORKDIR/bd.err" scan --db "$DB3" --format json \
     "$FX/bad/bad-digest.oci"
 expect_rc 2 "bad-digest into a fresh database"
 scan_json afterbad --db "$DB3" "$FX/base.oci"
-cj eval "$WORKDIR/afterbad.json" 'not I[0]["layers"][0]["cached"]' ||
-    fail "the blob that failed its digest was cached"
+cj_all "$WORKDIR/afterbad.json" <<'EOF'
+eval not I[0]["layers"][0]["cached"] # the blob that failed its digest was cached
+EOF
 check_base_findings "$WORKDIR/afterbad.json"
 
 note "usage errors"
@@ -83,11 +86,13 @@ sleep 1
     "$FX/bad/traversal.tar" >"$WORKDIR/trav.json" 2>"$WORKDIR/trav.err") &&
     RC=0 || RC=$?
 [ "$RC" -le 1 ] || { cat "$WORKDIR/trav.err" >&2; fail "traversal.tar: exit $RC"; }
-cj schema "$WORKDIR/trav.json" || fail "traversal.tar: report shape"
-cj has "$WORKDIR/trav.json" 'path~(^|/)etc/passwd$' kind=setuid ||
-    fail "traversal.tar: setuid ../../etc/passwd not reported"
-cj has "$WORKDIR/trav.json" path=usr/bin/abs-suid kind=setuid ||
-    fail "traversal.tar: absolute path not reported relative"
+cj_all "$WORKDIR/trav.json" <<'EOF'
+schema # traversal.tar: report shape
+has 'path~(^|/)etc/passwd$' kind=setuid \
+    # traversal.tar: setuid ../../etc/passwd not reported
+has path=usr/bin/abs-suid kind=setuid \
+    # traversal.tar: absolute path not reported relative
+EOF
 [ ! -e "$WORKDIR/sandbox/etc" ] && [ ! -e "$WORKDIR/etc" ] ||
     fail "traversal.tar: something was written outside the cwd"
 [ ! -e /tmp/stowaway-traversal-canary ] ||

@@ -17,7 +17,8 @@ expect_rc 0 "baseline"
 grep -q -E '^stowaway: baseline of [0-9]+ findings in 1 image$' "$WORKDIR/b.err" ||
     { cat "$WORKDIR/b.err" >&2; fail "baseline summary line"; }
 scan_json base --no-db "$BASE"
-python3 - "$BL" "$WORKDIR/base.json" <<'PY' || fail "baseline content"
+# Prints base.json's finding count and layer 0 digest, used below.
+BASE_FACTS=$(python3 - "$BL" "$WORKDIR/base.json" <<'PY'
 import json, sys
 bl, rep = (json.load(open(p)) for p in sys.argv[1:])
 assert bl["stowaway_baseline"] == 1, bl.keys()
@@ -27,7 +28,10 @@ for e in bl["findings"]:
     assert set(e) == {"fingerprint", "key", "rule", "kind", "severity", "path",
                       "image", "layer_digest"}, e
     assert len(e["key"]) == 32
+print(len(rep["findings"]), rep["images"][0]["layers"][0]["digest"])
 PY
+) || fail "baseline content"
+read -r N L0 <<<"$BASE_FACTS"
 check_no_plaintext "$BL"
 grep -q -e 'excerpt' -e 'secret_sha256' -e '(40 chars)' "$BL" &&
     fail "the baseline holds excerpts or secret hashes"
@@ -36,24 +40,28 @@ note "scan --baseline: nothing new in the same image"
 run "$WORKDIR/s.out" "$WORKDIR/s.err" scan --no-db --baseline "$BL" "$BASE"
 expect_rc 0 "same image against its baseline"
 grep -q '^no findings in 1 image' "$WORKDIR/s.out" || fail "table should be clean"
-N=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$WORKDIR/base.json")
 grep -q -E "; $N suppressed \($N by baseline\)\$" "$WORKDIR/s.err" ||
     { cat "$WORKDIR/s.err" >&2; fail "summary: $N suppressed by baseline"; }
 
 note "rebuilt layers (gzip OCI layout: other blob digests) still match"
 scan_json oci --no-db "$FX/base.oci"
-python3 -c 'import json,sys
+# Prints oci.json's layer 0 diff_id, used below.
+D0=$(python3 -c 'import json,sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
-assert not {f["fingerprint"] for f in a["findings"]} & {f["fingerprint"] for f in b["findings"] if f["layer"] is not None}' \
-    "$WORKDIR/base.json" "$WORKDIR/oci.json" || fail "premise: OCI layout has other layer digests"
+assert not {f["fingerprint"] for f in a["findings"]} & {f["fingerprint"] for f in b["findings"] if f["layer"] is not None}
+print(b["images"][0]["layers"][0]["diff_id"])' \
+    "$WORKDIR/base.json" "$WORKDIR/oci.json") || fail "premise: OCI layout has other layer digests"
 scan_json ocib --no-db --baseline "$BL" "$FX/base.oci"
-cj eval "$WORKDIR/ocib.json" 'len(F) == 0' || fail "rebuild key did not match"
 
 note "a second image: only what is new is reported"
 scan_json two --no-db --baseline "$BL" "$TWO"
-cj eval "$WORKDIR/two.json" 'len(F) == 1' || fail "want exactly the new finding"
-cj has "$WORKDIR/two.json" ref=fixture/other:2 path=srv/other/suid kind=setuid ||
-    fail "srv/other/suid must be new"
+cj_all "$WORKDIR/ocib.json" <<'EOF'
+eval len(F) == 0 # rebuild key did not match
+report two.json
+eval len(F) == 1 # want exactly the new finding
+has ref=fixture/other:2 path=srv/other/suid kind=setuid \
+    # srv/other/suid must be new
+EOF
 
 note "a new secret at a baselined path is reported"
 python3 - "$BL" "$WORKDIR/bl-nokey.json" <<'PY'
@@ -63,9 +71,10 @@ bl["findings"] = [f for f in bl["findings"] if f["path"] != "app/id_rsa"]
 json.dump(bl, open(sys.argv[2], "w"))
 PY
 scan_json nokey --no-db --baseline "$WORKDIR/bl-nokey.json" "$BASE"
-cj has "$WORKDIR/nokey.json" path=app/id_rsa visible=false || fail "removed entry"
-cj eval "$WORKDIR/nokey.json" 'all(f["path"] == "app/id_rsa" for f in F)' ||
-    fail "only app/id_rsa should be reported"
+cj_all "$WORKDIR/nokey.json" <<'EOF'
+has path=app/id_rsa visible=false # removed entry
+eval all(f["path"] == "app/id_rsa" for f in F) # only app/id_rsa should be reported
+EOF
 
 note "bad baselines"
 echo '{"findings": []}' >"$WORKDIR/notbl.json"
@@ -79,14 +88,15 @@ expect_rc 2 "baseline with a bad target"
 [ -s "$WORKDIR/partial.json" ] && fail "a failed baseline must not write a partial file"
 
 note "--skip-layer by blob digest and by diff_id"
-L0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["images"][0]["layers"][0]["digest"])' "$WORKDIR/base.json")
 scan_json skip --no-db --skip-layer "$L0" "$BASE"
-cj none "$WORKDIR/skip.json" layer=0 || fail "--skip-layer left layer 0 findings"
-cj has "$WORKDIR/skip.json" layer=1 || fail "--skip-layer removed layer 1"
-cj has "$WORKDIR/skip.json" layer=null || fail "--skip-layer removed the config finding"
-D0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["images"][0]["layers"][0]["diff_id"])' "$WORKDIR/oci.json")
 scan_json skipd --no-db --skip-layer "$D0" "$FX/base.oci"
-cj none "$WORKDIR/skipd.json" layer=0 || fail "--skip-layer by diff_id"
+cj_all "$WORKDIR/skip.json" <<'EOF'
+none layer=0 # --skip-layer left layer 0 findings
+has layer=1 # --skip-layer removed layer 1
+has layer=null # --skip-layer removed the config finding
+report skipd.json
+none layer=0 # --skip-layer by diff_id
+EOF
 run "$WORKDIR/k.out" "$WORKDIR/k.err" scan --no-db --skip-layer "$L0" "$BASE"
 grep -q -E '; [0-9]+ suppressed \([0-9]+ in skipped layers\)$' "$WORKDIR/k.err" ||
     { cat "$WORKDIR/k.err" >&2; fail "summary: skipped layers"; }
@@ -94,11 +104,11 @@ grep -q -E '; [0-9]+ suppressed \([0-9]+ in skipped layers\)$' "$WORKDIR/k.err" 
 note "--base-image: its layers and findings are baseline"
 # other:2 is base's layer 0 plus srv/other/suid; base:1 is entirely base.
 scan_json based --db "$WORKDIR/b.db" --base-image "$BASE" "$TWO"
-cj eval "$WORKDIR/based.json" 'len(F) == 1' || fail "--base-image: want one finding"
-cj has "$WORKDIR/based.json" ref=fixture/other:2 path=srv/other/suid ||
-    fail "--base-image: srv/other/suid"
-cj eval "$WORKDIR/based.json" 'len(I) == 2' ||
-    fail "--base-image must not add the base to the report's images"
+cj_all "$WORKDIR/based.json" <<'EOF'
+eval len(F) == 1 # --base-image: want one finding
+has ref=fixture/other:2 path=srv/other/suid # --base-image: srv/other/suid
+eval len(I) == 2 # --base-image must not add the base to the report's images
+EOF
 N_SCANS=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM scans").fetchone()[0])' "$WORKDIR/b.db")
 [ "$N_SCANS" -eq 2 ] || fail "--base-image: want 2 scans in the database, got $N_SCANS"
 run "$WORKDIR/e.out" "$WORKDIR/e.err" scan --no-db --base-image "$FX/bad/empty.tar" "$TWO"

@@ -52,7 +52,13 @@ m=$(log_mark)
 run "$WORKDIR/full.json" "$WORKDIR/full.err" batch registry "${REG[@]}" \
     --page-size 3 --db "$WORKDIR/full.db" --format json -j 2 "$REG_ADDR"
 expect_rc 1 "batch registry over 50 images with keys"
-cj schema "$WORKDIR/full.json" || fail "bad report shape"
+cj_all "$WORKDIR/full.json" <<'EOF'
+schema # bad report shape
+eval len(I) == 50 # report images
+has path=root/.ssh/id_rsa kind=private-key visible=false removed_in_layer=1 \
+    # deleted key not reported hidden
+has path=root/.ssh/id_rsa visible=true # visible key not reported
+EOF
 every_layer_once "$m" "single process"
 # distribution 2.8 pages the catalog (its tag lists come whole).
 tail -n +"$((m + 1))" "$REG_LOG" >"$WORKDIR/full.log"
@@ -62,11 +68,6 @@ grep -q 'GET /v2/_catalog?last=' "$WORKDIR/full.log" ||
     fail "want 50 images"
 [ "$(sq "$WORKDIR/full.db" 'SELECT COUNT(*) FROM layers')" -eq 55 ] ||
     fail "want 55 layers"
-cj eval "$WORKDIR/full.json" 'len(I) == 50' || fail "report images"
-cj has "$WORKDIR/full.json" path=root/.ssh/id_rsa kind=private-key \
-    visible=false removed_in_layer=1 || fail "deleted key not reported hidden"
-cj has "$WORKDIR/full.json" path=root/.ssh/id_rsa visible=true ||
-    fail "visible key not reported"
 check_no_plaintext "$WORKDIR/full.json" "$WORKDIR/full.db"
 
 # --- report --by-layer: the key of base 0 is one fix for 10 images --------

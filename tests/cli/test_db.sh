@@ -8,6 +8,21 @@ gen_fixtures
 cd "$WORKDIR"
 DB="$WORKDIR/d.db"
 sql() { python3 -c 'import sqlite3,sys; c = sqlite3.connect(sys.argv[1]); r = c.execute(sys.argv[2]).fetchall(); c.commit(); print("\n".join("|".join(map(str, x)) for x in r))' "$DB" "$1"; }
+# sqls VAR QUERY...: every QUERY in one python3 process, in order (then a
+# commit); VAR[i] is what QUERY i gives, rows joined by " / ", columns by
+# "|".
+sqls() {
+    local var=$1 out
+    shift
+    out=$(python3 -c 'import sqlite3,sys
+c = sqlite3.connect(sys.argv[1])
+for q in sys.argv[2:]:
+    r = c.execute(q).fetchall()
+    print(" / ".join("|".join(map(str, x)) for x in r))
+c.commit()
+print("end")' "$DB" "$@") || fail "sqls: $*"
+    mapfile -t "$var" < <(printf %s "${out%end}")
+}
 
 run "$WORKDIR/1.out" "$WORKDIR/1.err" scan --db "$DB" "$FX/two.docker.tar"
 run "$WORKDIR/2.out" "$WORKDIR/2.err" scan --db "$DB" "$SRCDIR/fixtures/demo/demo.docker.tar"
@@ -19,38 +34,50 @@ expect_rc 0 "db stats"
 cat "$WORKDIR/s.out"
 grep -q -x "scans:     3 (.* to .*)" "$WORKDIR/s.out" || fail "stats: scans"
 grep -q -x "images:    4 (3 distinct refs)" "$WORKDIR/s.out" || fail "stats: images"
-grep -q -x "layers:    $(sql 'SELECT COUNT(*) FROM layers')" "$WORKDIR/s.out" || fail "stats: layers"
-SEV=$(python3 -c 'import sqlite3,sys; c = sqlite3.connect(sys.argv[1])
-n = dict(c.execute("SELECT severity, COUNT(*) FROM findings GROUP BY severity").fetchall())
-t = sum(n.values())
-print("findings:  %d (%s)" % (t, ", ".join("%d %s" % (n.get(s, 0), s) for s in ["critical", "high", "medium", "low", "info"])))' "$DB")
+# The findings line as stats should print it, from the database itself.
+n() { echo "CAST(TOTAL(severity = '$1') AS INTEGER) || ' $1'"; }
+SEVQ="SELECT 'findings:  ' || COUNT(*) || ' (' || $(n critical) || ', ' ||
+    $(n high) || ', ' || $(n medium) || ', ' || $(n low) || ', ' ||
+    $(n info) || ')' FROM findings"
+sqls Q 'SELECT COUNT(*) FROM layers' "$SEVQ" \
+    'SELECT (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size())'
+grep -q -x "layers:    ${Q[0]}" "$WORKDIR/s.out" || fail "stats: layers"
+SEV=${Q[1]}
 grep -q -x -F "$SEV" "$WORKDIR/s.out" || fail "stats: findings by severity (want: $SEV)"
-SIZE=$(sql 'SELECT (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size())')
+SIZE=${Q[2]}
 grep -q "^size:      $SIZE bytes" "$WORKDIR/s.out" || fail "stats: size $SIZE"
 
 note "prune: only the demo scan is old"
-DEMO_SCAN=$(sql "SELECT scan_id FROM images WHERE ref = 'stowaway/demo:1'")
-sql "UPDATE scans SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-40 days') WHERE id = $DEMO_SCAN" >/dev/null
-DEMO_LAYERS=$(sql "SELECT COUNT(*) FROM image_layers il JOIN images i ON i.id = il.image_id WHERE i.ref = 'stowaway/demo:1' AND il.layer_digest NOT IN (SELECT layer_digest FROM image_layers il2 JOIN images i2 ON i2.id = il2.image_id WHERE i2.ref != 'stowaway/demo:1')")
+sqls Q "UPDATE scans SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-40 days') WHERE id = (SELECT scan_id FROM images WHERE ref = 'stowaway/demo:1')" \
+    "SELECT changes()" \
+    "SELECT COUNT(*) FROM image_layers il JOIN images i ON i.id = il.image_id WHERE i.ref = 'stowaway/demo:1' AND il.layer_digest NOT IN (SELECT layer_digest FROM image_layers il2 JOIN images i2 ON i2.id = il2.image_id WHERE i2.ref != 'stowaway/demo:1')" \
+    'SELECT COUNT(*) FROM layers'
+[ "${Q[1]}" -eq 1 ] || fail "premise: one demo scan made old (${Q[1]})"
+DEMO_LAYERS=${Q[2]}
 [ "$DEMO_LAYERS" -ge 2 ] || fail "premise: demo has layers of its own ($DEMO_LAYERS)"
-LAYERS_BEFORE=$(sql 'SELECT COUNT(*) FROM layers')
+LAYERS_BEFORE=${Q[3]}
 run "$WORKDIR/p.out" "$WORKDIR/p.err" db prune --db "$DB" --older-than 30d
 expect_rc 0 "prune 30d"
 grep -q -x "pruned 1 scan, 1 image, $DEMO_LAYERS layers, [1-9][0-9]* findings" "$WORKDIR/p.out" ||
     { cat "$WORKDIR/p.out" >&2; fail "prune counts"; }
-[ "$(sql "SELECT COUNT(*) FROM images WHERE ref = 'stowaway/demo:1'")" -eq 0 ] || fail "demo image kept"
-[ "$(sql 'SELECT COUNT(*) FROM layers')" -eq $((LAYERS_BEFORE - DEMO_LAYERS)) ] || fail "layer count after prune"
-[ "$(sql 'SELECT COUNT(*) FROM findings WHERE blob_digest NOT IN (SELECT digest FROM layers) AND blob_digest NOT IN (SELECT config_digest FROM images)')" -eq 0 ] ||
-    fail "findings of pruned blobs kept"
-[ "$(sql 'SELECT COUNT(*) FROM image_findings x LEFT JOIN findings f ON f.id = x.finding_id WHERE f.id IS NULL')" -eq 0 ] ||
-    fail "dangling image_findings"
-[ "$(sql 'PRAGMA integrity_check')" = ok ] || fail "integrity_check"
-[ -z "$(sql 'PRAGMA foreign_key_check')" ] || fail "foreign_key_check"
+sqls Q "SELECT COUNT(*) FROM images WHERE ref = 'stowaway/demo:1'" \
+    'SELECT COUNT(*) FROM layers' \
+    'SELECT COUNT(*) FROM findings WHERE blob_digest NOT IN (SELECT digest FROM layers) AND blob_digest NOT IN (SELECT config_digest FROM images)' \
+    'SELECT COUNT(*) FROM image_findings x LEFT JOIN findings f ON f.id = x.finding_id WHERE f.id IS NULL' \
+    'PRAGMA integrity_check' 'PRAGMA foreign_key_check'
+[ "${Q[0]}" -eq 0 ] || fail "demo image kept"
+[ "${Q[1]}" -eq $((LAYERS_BEFORE - DEMO_LAYERS)) ] || fail "layer count after prune"
+[ "${Q[2]}" -eq 0 ] || fail "findings of pruned blobs kept"
+[ "${Q[3]}" -eq 0 ] || fail "dangling image_findings"
+[ "${Q[4]}" = ok ] || fail "integrity_check"
+[ "${#Q[@]}" -eq 6 ] && [ -z "${Q[5]}" ] || fail "foreign_key_check"
 run "$WORKDIR/r.json" "$WORKDIR/r.err" report --db "$DB" --format json
 expect_rc 0 "report after prune"
-cj eval "$WORKDIR/r.json" '[i["ref"] for i in I] == ["fixture/base:1", "fixture/other:2"]' ||
-    fail "report after prune: the remaining images"
-cj has "$WORKDIR/r.json" ref=fixture/base:1 path=app/id_rsa || fail "base:1 findings kept"
+cj_all "$WORKDIR/r.json" <<'EOF'
+eval [i["ref"] for i in I] == ["fixture/base:1", "fixture/other:2"] \
+    # report after prune: the remaining images
+has ref=fixture/base:1 path=app/id_rsa # base:1 findings kept
+EOF
 
 note "prune 30d again removes nothing; a scan reuses the cache"
 run "$WORKDIR/p2.out" "$WORKDIR/p2.err" db prune --db "$DB" --older-than 30d

@@ -22,9 +22,11 @@ expect_rc 0 "clean.tar default"
 
 note "one info finding (world-writable dir)"
 scan_json info --no-db "$FX/info-only.tar"
-cj count "$WORKDIR/info.json" 1 || fail "info-only.tar: want one finding"
-cj has "$WORKDIR/info.json" path=var/bad severity=info \
-    rule=world-writable-dir || fail "info-only.tar: var/bad info finding"
+cj_all "$WORKDIR/info.json" <<'EOF'
+count 1 # info-only.tar: want one finding
+has path=var/bad severity=info rule=world-writable-dir \
+    # info-only.tar: var/bad info finding
+EOF
 expect_rc 0 "info-only.tar default (--fail-on high)"
 rc_for "$FX/info-only.tar" --fail-on info
 expect_rc 1 "info-only.tar --fail-on info"
@@ -33,17 +35,22 @@ expect_rc 0 "info-only.tar --fail-on low"
 
 note "base image: exit follows the most severe finding"
 scan_json base --no-db "$FX/base.docker.tar"
-cj has "$WORKDIR/base.json" path=app/keys/ec.pem kind=private-key \
-    'severity~^(high|critical)$' ||
-    fail "an unencrypted private key must be high or critical"
 expect_rc 1 "base default (--fail-on high)"
+# The exit code --fail-on SEVERITY should give, for each severity in turn:
+# 1 if a finding is at or above it.
+WANTS=$(cj_all "$WORKDIR/base.json" <<'EOF'
+has path=app/keys/ec.pem kind=private-key 'severity~^(high|critical)$' \
+    # an unencrypted private key must be high or critical
+print " ".join(str(int(any(SEV.index(f["severity"]) >= SEV.index(s) \
+    for f in F))) for s in ["info", "low", "medium", "high", "critical"])
+EOF
+)
+read -r -a WANT <<<"$WANTS"
+[ "${#WANT[@]}" -eq 5 ] || fail "want 5 exit codes, got: $WANTS"
+i=0
 for s in info low medium high critical; do
-    want=$(python3 -c '
-import json, sys
-S = ["info", "low", "medium", "high", "critical"]
-r = json.load(open(sys.argv[1]))
-print(int(any(S.index(f["severity"]) >= S.index(sys.argv[2]) for f in r["findings"])))' \
-        "$WORKDIR/base.json" "$s")
+    want=${WANT[$i]}
+    i=$((i + 1))
     rc_for "$FX/base.docker.tar" --fail-on "$s"
     expect_rc "$want" "base --fail-on $s"
     rc_for "$FX/base.docker.tar" --fail-on "$s" --format table -q

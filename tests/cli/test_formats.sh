@@ -15,53 +15,59 @@ declare -A FILE=(
     [oci-zstd]=base-zstd.oci
     [oci-archive]=base.oci.tar
 )
-for fmt in docker-legacy docker-stream docker-oci oci-gzip oci-zstd oci-archive; do
-    note "format $fmt (${FILE[$fmt]})"
+# One table for every format: its own checks, then the base findings;
+# norm files (plain and with fingerprints) for the comparisons below.
+FORMATS="docker-legacy docker-stream docker-oci oci-gzip oci-zstd oci-archive"
+for fmt in $FORMATS; do
+    note "format $fmt (${FILE[$fmt]})" >&2
     scan_json "$fmt" --no-db "$FX/${FILE[$fmt]}"
-    r="$WORKDIR/$fmt.json"
-    cj eval "$r" 'len(I) == 1' || fail "$fmt: want exactly one image"
-    cj layers "$r" "$EXP" "$fmt" || fail "$fmt: layer digests/history"
-    check_base_findings "$r"
-    check_no_plaintext "$r"
-done
-for fmt in docker-legacy docker-stream docker-oci; do
-    cj eval "$WORKDIR/$fmt.json" 'I[0]["ref"] == "fixture/base:1"' ||
-        fail "$fmt: ref is not the RepoTag"
-done
+    check_no_plaintext "$WORKDIR/$fmt.json"
+    printf 'report %s.json\n' "$fmt"
+    printf 'eval len(I) == 1 # %s: want exactly one image\n' "$fmt"
+    printf 'layers %q %s # %s: layer digests/history\n' "$EXP" "$fmt" "$fmt"
+    case $fmt in docker-*)
+        printf 'eval I[0]["ref"] == "fixture/base:1" # %s: ref is not the RepoTag\n' "$fmt"
+    esac
+    printf 'norm %s.norm\nnorm %s.fpnorm --fingerprints\n' "$fmt" "$fmt"
+    base_findings_table
+done >"$WORKDIR/formats.table"
+cat >>"$WORKDIR/formats.table" <<'EOF'
+report docker-legacy.json
+eval len({f["fingerprint"] for f in F}) == len(F) # fingerprints are not unique
+EOF
+cj_all "$WORKDIR/docker-legacy.json" <"$WORKDIR/formats.table"
+W=$WORKDIR
 for fmt in docker-stream docker-oci oci-gzip oci-zstd oci-archive; do
-    same_findings "$WORKDIR/docker-legacy.json" "$WORKDIR/$fmt.json" \
-        "docker-legacy vs $fmt"
+    norm_diff "$W/docker-legacy.norm" "$W/$fmt.norm" "docker-legacy vs $fmt"
 done
 # Same blobs, so even fingerprints (rule, blob digest, path, secret) agree.
-same_findings "$WORKDIR/docker-legacy.json" "$WORKDIR/docker-oci.json" \
-    "fingerprints docker-legacy vs docker-oci" --fingerprints
-same_findings "$WORKDIR/oci-gzip.json" "$WORKDIR/oci-archive.json" \
-    "fingerprints oci-gzip vs oci-archive" --fingerprints
-cj eval "$WORKDIR/docker-legacy.json" \
-    'len({f["fingerprint"] for f in F}) == len(F)' ||
-    fail "fingerprints are not unique"
+norm_diff "$W/docker-legacy.fpnorm" "$W/docker-oci.fpnorm" \
+    "fingerprints docker-legacy vs docker-oci"
+norm_diff "$W/oci-gzip.fpnorm" "$W/oci-archive.fpnorm" \
+    "fingerprints oci-gzip vs oci-archive"
 
 note "single layer blobs"
 for ext in tar tar.gz tar.zst; do
     scan_json "blob-$ext" --no-db "$FX/layer1.$ext"
-    r="$WORKDIR/blob-$ext.json"
-    cj eval "$r" 'len(I) == 1 and len(I[0]["layers"]) == 1' ||
-        fail "layer1.$ext: want one image of one layer"
-    cj has "$r" path=app/id_rsa kind=private-key layer=0 visible=true ||
-        fail "layer1.$ext: app/id_rsa"
-    cj has "$r" path=app/keep/key.pem kind=private-key layer=0 \
-        visible=true || fail "layer1.$ext: app/keep/key.pem"
-    cj has "$r" path=app/data/x kind=setuid layer=0 visible=true ||
-        fail "layer1.$ext: app/data/x"
-    cj has "$r" path=app/big.bin kind=private-key 'offset>=1047876' \
-        'offset<=1047940' || fail "layer1.$ext: big.bin key"
-    cj none "$r" visible=false || fail "layer1.$ext: nothing can be hidden"
-done
-cj eval "$WORKDIR/blob-tar.gz.json" "I[0]['layers'][0]['digest'] == \
-$(python3 -c 'import json,sys; print(repr(json.load(open(sys.argv[1]))["layer_blob"]["digest_gzip"]))' "$EXP")" ||
-    fail "layer1.tar.gz: digest is not the blob's sha256"
-same_findings "$WORKDIR/blob-tar.json" "$WORKDIR/blob-tar.gz.json" "tar vs gz"
-same_findings "$WORKDIR/blob-tar.json" "$WORKDIR/blob-tar.zst.json" "tar vs zst"
+    printf 'report blob-%s.json\nnorm blob-%s.norm\n' "$ext" "$ext"
+    cat <<'EOF'
+eval len(I) == 1 and len(I[0]["layers"]) == 1 # want one image of one layer
+has path=app/id_rsa kind=private-key layer=0 visible=true # app/id_rsa
+has path=app/keep/key.pem kind=private-key layer=0 visible=true \
+    # app/keep/key.pem
+has path=app/data/x kind=setuid layer=0 visible=true # app/data/x
+has path=app/big.bin kind=private-key 'offset>=1047876' 'offset<=1047940' \
+    # big.bin key
+none visible=false # nothing can be hidden
+EOF
+done >"$WORKDIR/blobs.table"
+printf 'report blob-tar.gz.json\neval I[0]["layers"][0]["digest"] == %s%s\n' \
+    "__import__('json').load(open('$EXP'))" \
+    '["layer_blob"]["digest_gzip"] # layer1.tar.gz: digest is not the blob'"'"'s sha256' \
+    >>"$WORKDIR/blobs.table"
+cj_all "$WORKDIR/blob-tar.json" <"$WORKDIR/blobs.table"
+norm_diff "$W/blob-tar.norm" "$W/blob-tar.gz.norm" "tar vs gz"
+norm_diff "$W/blob-tar.norm" "$W/blob-tar.zst.norm" "tar vs zst"
 
 note "-o FILE, -j, table"
 run "$WORKDIR/o.stdout" "$WORKDIR/o.err" scan --no-db --format json \

@@ -21,9 +21,15 @@ q() { "$@" >>"$G/tools.log" 2>&1 || { cat "$G/tools.log" >&2; fail "$*"; }; }
 export GIT_AUTHOR_NAME="Dev One" GIT_AUTHOR_EMAIL="dev@example.invalid"
 export GIT_COMMITTER_NAME="Dev One" GIT_COMMITTER_EMAIL="dev@example.invalid"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-TOK1=$(python3 "$SRCDIR/bench/mint.py" ghp 101)
-TOK2=$(python3 "$SRCDIR/bench/mint.py" ghp 102)
-TOK3=$(python3 "$SRCDIR/bench/mint.py" ghp 103)
+# Three tokens from bench/mint.py (ghp 101, 102, 103), and where Python's
+# email package is (real sources for the no-false-alarm check below).
+FACTS=$(python3 -c 'import email, os, sys
+sys.path.insert(0, sys.argv[1])
+from mint import mint
+print(*(mint("ghp", s) for s in ("101", "102", "103")))
+print(os.path.dirname(email.__file__))' "$SRCDIR/bench")
+{ read -r TOK1 TOK2 TOK3 && read -r SRC; } <<<"$FACTS"
+[ -n "$TOK3" ] && [ -d "$SRC" ] || fail "tokens or email sources: $FACTS"
 
 # srv/app: the token is committed, deleted in the next commit, packed.
 mkdir -p app/config
@@ -68,46 +74,51 @@ cd "$WORKDIR"
 
 CHECK='
 import json, sys
-r = json.load(open(sys.argv[1]))
 want = {
-    "tok1": ("srv/app/.git", sys.argv[2], "config/deploy.env", "blob", True),
-    "tok2": ("srv/app/.git", sys.argv[3], None, "commit-message", True),
-    "tok3": ("srv/old/.git", sys.argv[4], "notes.txt", "blob", False),
+    "tok1": ("srv/app/.git", sys.argv[1], "config/deploy.env", "blob", True),
+    "tok2": ("srv/app/.git", sys.argv[2], None, "commit-message", True),
+    "tok3": ("srv/old/.git", sys.argv[3], "notes.txt", "blob", False),
 }
 import hashlib
 sha = {k: hashlib.sha256(v.encode()).hexdigest()
-       for k, v in zip(("tok1", "tok2", "tok3"), sys.argv[5:8])}
+       for k, v in zip(("tok1", "tok2", "tok3"), sys.argv[4:7])}
 errs = []
-for k, (path, commit, gpath, source, visible) in want.items():
-    got = [f for f in r["findings"] if f["secret_sha256"] == sha[k]]
-    if len(got) != 1:
-        errs.append("%s: %d findings" % (k, len(got)))
-        continue
-    f, g = got[0], got[0]["git"] or {}
-    if f["path"] != path or f["rule"] != "github-pat" or f["layer"] != 0:
-        errs.append("%s: %s %s layer %s" % (k, f["path"], f["rule"], f["layer"]))
-    if g.get("commit") != commit or g.get("path") != gpath or g.get("source") != source:
-        errs.append("%s: git %r" % (k, g))
-    if g.get("in_worktree") is not False or g.get("reachable") is not True:
-        errs.append("%s: in_worktree/reachable %r" % (k, g))
-    if f["visible"] != visible or (not visible and f["removed_in_layer"] != 1):
-        errs.append("%s: visible %s removed_in_layer %s" % (k, f["visible"], f["removed_in_layer"]))
-blob = json.dumps(r)
-for a in ("Dev One", "dev@example.invalid"):
-    if a in blob:
-        errs.append("author copied into the report: " + a)
+for rep in sys.argv[7:]:
+    r = json.load(open(rep))
+    e0 = len(errs)
+    for k, (path, commit, gpath, source, visible) in want.items():
+        got = [f for f in r["findings"] if f["secret_sha256"] == sha[k]]
+        if len(got) != 1:
+            errs.append("%s: %d findings" % (k, len(got)))
+            continue
+        f, g = got[0], got[0]["git"] or {}
+        if f["path"] != path or f["rule"] != "github-pat" or f["layer"] != 0:
+            errs.append("%s: %s %s layer %s" % (k, f["path"], f["rule"], f["layer"]))
+        if g.get("commit") != commit or g.get("path") != gpath or g.get("source") != source:
+            errs.append("%s: git %r" % (k, g))
+        if g.get("in_worktree") is not False or g.get("reachable") is not True:
+            errs.append("%s: in_worktree/reachable %r" % (k, g))
+        if f["visible"] != visible or (not visible and f["removed_in_layer"] != 1):
+            errs.append("%s: visible %s removed_in_layer %s" % (k, f["visible"], f["removed_in_layer"]))
+    blob = json.dumps(r)
+    for a in ("Dev One", "dev@example.invalid"):
+        if a in blob:
+            errs.append("author copied into the report: " + a)
+    errs[e0:] = [rep + ": " + e for e in errs[e0:]]
 if errs:
     sys.exit("\n".join(errs))
 '
+# check CONTEXT REPORT...: CHECK on every REPORT, in one python3.
 check() {
-    python3 -c "$CHECK" "$1" "$ADDED" "$MSG" "$OLD" "$TOK1" "$TOK2" "$TOK3" ||
-        fail "$2"
+    local ctx=$1
+    shift
+    python3 -c "$CHECK" "$ADDED" "$MSG" "$OLD" "$TOK1" "$TOK2" "$TOK3" "$@" ||
+        fail "$ctx"
 }
 
 for t in img git.docker.tar; do
     note "git history: $t"
     scan_json "$t" --no-db "$G/$t"
-    check "$WORKDIR/$t.json" "$t"
     check_no_plaintext "$WORKDIR/$t.json"
     grep -q -F -e "$TOK1" -e "$TOK2" -e "$TOK3" "$WORKDIR/$t.json" &&
         fail "$t: a token in full in the report"
@@ -121,7 +132,8 @@ cat "$G/git.docker.tar" | "$STOWAWAY" scan --no-db --format json - \
 RC=$?
 set -e
 expect_rc 1 "stdin"
-check "$WORKDIR/pipe.json" "stdin"
+check "img, git.docker.tar or stdin (see above)" "$WORKDIR/img.json" \
+    "$WORKDIR/git.docker.tar.json" "$WORKDIR/pipe.json"
 
 note "git history: the terminal says where in history"
 run "$WORKDIR/t.txt" "$WORKDIR/t.err" scan --no-db "$G/img"
@@ -145,20 +157,22 @@ grep -q -F "history ${ADDED:0:7}: config/deploy.env" "$WORKDIR/g.html" &&
 note "git history: stored and given back by a cached re-scan"
 scan_json c1 --db "$WORKDIR/g.db" "$G/img"
 scan_json c2 --db "$WORKDIR/g.db" "$G/img"
-cj eval "$WORKDIR/c2.json" 'all(l["cached"] for l in I[0]["layers"])' ||
-    fail "second scan not from the cache"
-check "$WORKDIR/c2.json" "cached re-scan"
+cj_all "$WORKDIR/c2.json" <<'EOF'
+eval all(l["cached"] for l in I[0]["layers"]) # second scan not from the cache
+EOF
+check "cached re-scan" "$WORKDIR/c2.json"
 grep -q -F -e "$TOK1" -e "$TOK2" -e "$TOK3" "$WORKDIR/g.db"* &&
     fail "a token in full in the database"
 
 note "git history: --no-git-history and --max-git-bytes"
 scan_json off --no-db --no-git-history "$G/img"
-cj none "$WORKDIR/off.json" rule=github-pat || fail "--no-git-history"
 scan_json small --no-db --max-git-bytes 1000 "$G/img"
-cj eval "$WORKDIR/small.json" 'any("git" in e["message"] for e in r["errors"])' ||
-    fail "--max-git-bytes: no error line"
+cj_all "$WORKDIR/off.json" <<'EOF'
+none rule=github-pat # --no-git-history
+report small.json
+eval any("git" in e["message"] for e in r["errors"]) # --max-git-bytes: no error line
+EOF
 note "git history: a clean repository of real sources gives no false alarm"
-SRC=$(python3 -c 'import email, os; print(os.path.dirname(email.__file__))')
 mkdir -p "$G/clean"
 cp -r "$SRC" "$G/clean/email"
 (
@@ -172,8 +186,7 @@ cp -r "$SRC" "$G/clean/email"
 )
 tar -cf "$G/clean.tar" -C "$G" clean
 scan_json clean --no-db "$G/clean.tar"
-cj eval "$WORKDIR/clean.json" 'not any(f["git"] for f in F)' || fail "a history finding in clean sources"
-cj eval "$WORKDIR/clean.json" 'not r["errors"]' || fail "errors on a clean repository"
+# (clean.json is checked at the end, with hostile.json and loop.json)
 
 note "git history: a zlib bomb and a lying size in loose objects"
 mkdir -p "$G/hostile"
@@ -211,10 +224,6 @@ cd "$WORKDIR"
 SECONDS=0
 scan_json hostile --no-db "$G/hostile.tar"
 [ "$SECONDS" -le 30 ] || fail "hostile objects: ${SECONDS} s"
-cj eval "$WORKDIR/hostile.json" 'sum("3 loose objects unreadable" in e["message"] for e in r["errors"]) == 1' ||
-    fail "hostile objects: want one error line counting the three"
-cj eval "$WORKDIR/hostile.json" 'sum("1 repository files not copied" in e["message"] for e in r["errors"]) == 1' ||
-    fail "the over-long ref is skipped silently"
 note "git history: a pack whose two deltas are each other's base"
 mkdir -p "$G/loop"
 cd "$G/loop"
@@ -266,6 +275,16 @@ run "$WORKDIR/loop.json" "$WORKDIR/loop.err" scan --no-db --format json \
     "$G/loop.tar"
 [ "$SECONDS" -le 30 ] || fail "delta loop: ${SECONDS} s"
 expect_rc 0 "delta loop (only the .git directory itself, medium)"
-cj eval "$WORKDIR/loop.json" 'sum("not a usable pack" in e["message"] for e in r["errors"]) == 1' ||
-    fail "delta loop: want one error line naming the pack"
+cj_all "$WORKDIR/clean.json" <<'EOF'
+eval not any(f["git"] for f in F) # a history finding in clean sources
+eval not r["errors"] # errors on a clean repository
+report hostile.json
+eval sum("3 loose objects unreadable" in e["message"] for e in r["errors"]) == 1 \
+    # hostile objects: want one error line counting the three
+eval sum("1 repository files not copied" in e["message"] for e in r["errors"]) == 1 \
+    # the over-long ref is skipped silently
+report loop.json
+eval sum("not a usable pack" in e["message"] for e in r["errors"]) == 1 \
+    # delta loop: want one error line naming the pack
+EOF
 echo "git history: ok"

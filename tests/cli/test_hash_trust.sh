@@ -95,25 +95,31 @@ SECRET=$(cat "$IMG/secret.digest")
 note "a gzip layer's diff_id is the config's claim, unverified by default"
 scan_json honest --no-db "$IMG/honest.oci"
 expect_rc 1 "honest image with a key"
-cj has "$WORKDIR/honest.json" path=app/id_rsa kind=private-key layer=0 ||
-    fail "honest: the key in layer 0 is not found"
-cj eval "$WORKDIR/honest.json" \
-    'all(l["diff_id_verified"] is False and l["diff_id"] for l in I[0]["layers"])' ||
-    fail "default scan: gzip layers must show their claimed, unverified diff_id"
 scan_json honestv --no-db --verify-diff-ids "$IMG/honest.oci"
-cj eval "$WORKDIR/honestv.json" \
-    'all(l["diff_id_verified"] is True for l in I[0]["layers"])' ||
-    fail "--verify-diff-ids: the diff_ids must be verified"
-same_findings "$WORKDIR/honest.json" "$WORKDIR/honestv.json" \
-    "default vs --verify-diff-ids" --fingerprints
 scan_json clean --no-db "$IMG/clean.docker.tar"
-cj eval "$WORKDIR/clean.json" 'I[0]["layers"][0]["diff_id_verified"] is True' ||
-    fail "legacy docker save: layer.tar's diff_id is its digest, verified"
 
 note "--verify-diff-ids catches a lying diff_id"
 scan_json liar --no-db "$IMG/liar.oci"
-cj eval "$WORKDIR/liar.json" 'I[0]["layers"][0]["diff_id_verified"] is False' ||
-    fail "liar: its claim must be unverified"
+cj_all "$WORKDIR/honest.json" <<'EOF'
+has path=app/id_rsa kind=private-key layer=0 \
+    # honest: the key in layer 0 is not found
+eval all(l["diff_id_verified"] is False and l["diff_id"] \
+    for l in I[0]["layers"]) \
+    # default scan: gzip layers must show their claimed, unverified diff_id
+norm honest.fpnorm --fingerprints
+report honestv.json
+eval all(l["diff_id_verified"] is True for l in I[0]["layers"]) \
+    # --verify-diff-ids: the diff_ids must be verified
+norm honestv.fpnorm --fingerprints
+report clean.json
+eval I[0]["layers"][0]["diff_id_verified"] is True \
+    # legacy docker save: layer.tar's diff_id is its digest, verified
+report liar.json
+eval I[0]["layers"][0]["diff_id_verified"] is False \
+    # liar: its claim must be unverified
+EOF
+norm_diff "$WORKDIR/honest.fpnorm" "$WORKDIR/honestv.fpnorm" \
+    "default vs --verify-diff-ids"
 run "$WORKDIR/liarv.out" "$WORKDIR/liarv.err" scan --no-db --verify-diff-ids "$IMG/liar.oci"
 expect_rc 2 "--verify-diff-ids on a lying config"
 grep -q "diff_id mismatch" "$WORKDIR/liarv.err" ||
@@ -132,10 +138,12 @@ DBL="$WORKDIR/liar-first.db"
 rm -f "$DBL"
 scan_json liarfirst --db "$DBL" "$IMG/liar.oci"
 scan_json honest2 --db "$DBL" "$IMG/honest.oci"
-cj eval "$WORKDIR/honest2.json" 'I[0]["layers"][0]["cached"]' ||
-    fail "the shared layer was not reused"
-same_findings "$WORKDIR/honest.json" "$WORKDIR/honest2.json" \
-    "honest alone vs after the liar" --fingerprints
+cj_all "$WORKDIR/honest2.json" <<'EOF'
+eval I[0]["layers"][0]["cached"] # the shared layer was not reused
+norm honest2.fpnorm --fingerprints
+EOF
+norm_diff "$WORKDIR/honest.fpnorm" "$WORKDIR/honest2.fpnorm" \
+    "honest alone vs after the liar"
 python3 - "$WORKDIR/honest.json" "$WORKDIR/honest2.json" <<'PY' ||
 import json, sys
 a, b = (json.load(open(p))["images"][0]["layers"] for p in sys.argv[1:])
@@ -177,9 +185,14 @@ for j in 1 2; do
 done
 # The bad bytes stored nothing: the original still answers, while intact.
 scan_json again --db "$DBT" "$IMG/honest.oci"
-cj eval "$WORKDIR/again.json" 'all(l["cached"] for l in I[0]["layers"])' ||
-    fail "the intact layout is no longer answered from the database"
-same_findings "$WORKDIR/good.json" "$WORKDIR/again.json" "before vs after" --fingerprints
+cj_all "$WORKDIR/again.json" <<'EOF'
+eval all(l["cached"] for l in I[0]["layers"]) \
+    # the intact layout is no longer answered from the database
+norm again.fpnorm --fingerprints
+report good.json
+norm good.fpnorm --fingerprints
+EOF
+norm_diff "$WORKDIR/good.fpnorm" "$WORKDIR/again.fpnorm" "before vs after"
 # A blob file named by its digest, and standard input, are checked too.
 run "$WORKDIR/blob.out" "$WORKDIR/blob.err" scan --db "$DBT" "$IMG/tampered.oci/blobs/sha256/$SECRET"
 expect_rc 2 "tampered blob file after a good scan"
@@ -193,6 +206,8 @@ expect_rc 2 "tampered image on standard input after a good scan"
 grep -q "digest mismatch" "$WORKDIR/stdin.err" || fail "stdin: no digest mismatch line"
 # --trust-cache believes the stored layer without hashing it.
 scan_json trusted --db "$DBT" --trust-cache "$IMG/tampered.oci"
-cj eval "$WORKDIR/trusted.json" 'all(l["cached"] for l in I[0]["layers"])' ||
-    fail "--trust-cache: the stored layers were not reused"
+cj_all "$WORKDIR/trusted.json" <<'EOF'
+eval all(l["cached"] for l in I[0]["layers"]) \
+    # --trust-cache: the stored layers were not reused
+EOF
 echo "ok"

@@ -30,16 +30,19 @@ with open(out + "/deep.len", "w") as f:
 PY
 for j in 1 2; do
     scan_json long$j --no-db -j$j "$WORKDIR/long.tar"
-    r="$WORKDIR/long$j.json"
-    cj eval "$r" 'any(f["kind"] == "private-key" and f["path"].startswith("app/ddd") and len(f["path"]) == '"$(cat "$WORKDIR/deep.len")"' for f in F)' ||
-        fail "-j$j: the key under a 5000-byte path is not reported whole"
-    cj eval "$r" 'any(f["kind"] == "setuid" and len(f["path"]) == 5008 for f in F)' ||
-        fail "-j$j: the setuid binary under a long path"
-    cj eval "$r" 'any(f["kind"] == "private-key" and f["path"].startswith("opt/keys.zip!/zzz") for f in F)' ||
-        fail "-j$j: the key under a long path inside a zip"
-    cj has "$r" path=etc/after.pem kind=private-key || fail "-j$j: the entry after"
-    cj eval "$r" 'sum("path of 70002 bytes was skipped" in e["message"] for e in r["errors"]) == 1' ||
-        fail "-j$j: the over-long entry is not one error line"
+    cj_all "$WORKDIR/long$j.json" <<EOF
+eval any(f["kind"] == "private-key" and f["path"].startswith("app/ddd") \\
+    and len(f["path"]) == $(cat "$WORKDIR/deep.len") for f in F) \\
+    # -j$j: the key under a 5000-byte path is not reported whole
+eval any(f["kind"] == "setuid" and len(f["path"]) == 5008 for f in F) \\
+    # -j$j: the setuid binary under a long path
+eval any(f["kind"] == "private-key" and \\
+    f["path"].startswith("opt/keys.zip!/zzz") for f in F) \\
+    # -j$j: the key under a long path inside a zip
+has path=etc/after.pem kind=private-key # -j$j: the entry after
+eval sum("path of 70002 bytes was skipped" in e["message"] \\
+    for e in r["errors"]) == 1 # -j$j: the over-long entry is not one error line
+EOF
     grep -q "70002 bytes was skipped" "$WORKDIR/long$j.err" ||
         fail "-j$j: no warning on the terminal"
 done

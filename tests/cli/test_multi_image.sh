@@ -8,48 +8,50 @@ gen_fixtures
 note "two images in one docker-save tarball"
 scan_json two --no-db "$FX/two.docker.tar"
 r="$WORKDIR/two.json"
-cj eval "$r" 'sorted(i["ref"] for i in I) == ["fixture/base:1", "fixture/other:2"]' ||
-    fail "two.docker.tar: want fixture/base:1 and fixture/other:2"
-b=$(python3 -c 'import json,sys; print([i["ref"] for i in json.load(open(sys.argv[1]))["images"]].index("fixture/base:1"))' "$r")
-check_base_findings "$r" "$b"
-cj has "$r" ref=fixture/other:2 path=srv/other/suid kind=setuid layer=1 \
-    visible=true || fail "other: srv/other/suid"
-cj has "$r" ref=fixture/other:2 path=usr/bin/su kind=setuid layer=0 \
-    visible=true || fail "other: shared L0 findings belong to it too"
-cj none "$r" ref=fixture/other:2 'path~^app/' ||
-    fail "other: findings of base's layers leaked into it"
-cj none "$r" ref=fixture/base:1 'path~^srv/' ||
-    fail "base: findings of other's layer leaked into it"
+check_base_findings "$r" ref=fixture/base:1
+cj_all "$r" <<'EOF'
+eval sorted(i["ref"] for i in I) == ["fixture/base:1", "fixture/other:2"] \
+    # two.docker.tar: want fixture/base:1 and fixture/other:2
+has ref=fixture/other:2 path=srv/other/suid kind=setuid layer=1 visible=true \
+    # other: srv/other/suid
+has ref=fixture/other:2 path=usr/bin/su kind=setuid layer=0 visible=true \
+    # other: shared L0 findings belong to it too
+none ref=fixture/other:2 'path~^app/' \
+    # other: findings of base's layers leaked into it
+none ref=fixture/base:1 'path~^srv/' \
+    # base: findings of other's layer leaked into it
+EOF
 
 for layout in multi.oci multi-flat.oci; do
     note "multi-platform $layout"
     scan_json "all-$layout" --no-db "$FX/$layout"
-    r="$WORKDIR/all-$layout.json"
-    cj eval "$r" 'sorted(i["platform"] for i in I) == ["linux/amd64", "linux/arm64"]' ||
-        fail "$layout: want both platforms without --platform"
-    cj has "$r" path=opt/amd64/tool kind=setuid layer=1 ||
-        fail "$layout: amd64 finding"
-    cj has "$r" path=opt/arm64/tool kind=setgid layer=1 ||
-        fail "$layout: arm64 finding"
-    cj eval "$r" 'all(I[f["image"]]["platform"] == "linux/amd64" for f in F if f["path"] == "opt/amd64/tool")' ||
-        fail "$layout: amd64 finding attributed to the wrong image"
+    cj_all "$WORKDIR/all-$layout.json" <<'EOF'
+eval sorted(i["platform"] for i in I) == ["linux/amd64", "linux/arm64"] \
+    # want both platforms without --platform
+has path=opt/amd64/tool kind=setuid layer=1 # amd64 finding
+has path=opt/arm64/tool kind=setgid layer=1 # arm64 finding
+eval all(I[f["image"]]["platform"] == "linux/amd64" for f in F \
+    if f["path"] == "opt/amd64/tool") \
+    # amd64 finding attributed to the wrong image
+EOF
 
     scan_json "arm-$layout" --no-db --platform linux/arm64 "$FX/$layout"
-    r="$WORKDIR/arm-$layout.json"
-    cj eval "$r" 'len(I) == 1 and I[0]["platform"] == "linux/arm64"' ||
-        fail "$layout: --platform linux/arm64 must select one image"
-    cj has "$r" path=opt/arm64/tool kind=setgid layer=1 visible=true \
-        gid=5 || fail "$layout --platform arm64: arm64 finding"
-    cj none "$r" 'path~amd64' || fail "$layout: amd64 content in arm64 scan"
-    cj has "$r" path=usr/bin/su kind=setuid layer=0 ||
-        fail "$layout: shared base layer not scanned"
+    cj_all "$WORKDIR/arm-$layout.json" <<'EOF'
+eval len(I) == 1 and I[0]["platform"] == "linux/arm64" \
+    # --platform linux/arm64 must select one image
+has path=opt/arm64/tool kind=setgid layer=1 visible=true gid=5 \
+    # --platform arm64: arm64 finding
+none 'path~amd64' # amd64 content in arm64 scan
+has path=usr/bin/su kind=setuid layer=0 # shared base layer not scanned
+EOF
 
     scan_json "amd-$layout" --no-db --platform linux/amd64 "$FX/$layout"
-    r="$WORKDIR/amd-$layout.json"
-    cj eval "$r" 'len(I) == 1 and I[0]["platform"] == "linux/amd64"' ||
-        fail "$layout: --platform linux/amd64 must select one image"
-    cj has "$r" path=opt/amd64/tool kind=setuid || fail "$layout: amd64"
-    cj none "$r" 'path~arm64' || fail "$layout: arm64 content in amd64 scan"
+    cj_all "$WORKDIR/amd-$layout.json" <<'EOF'
+eval len(I) == 1 and I[0]["platform"] == "linux/amd64" \
+    # --platform linux/amd64 must select one image
+has path=opt/amd64/tool kind=setuid # amd64
+none 'path~arm64' # arm64 content in amd64 scan
+EOF
 done
 same_findings "$WORKDIR/arm-multi.oci.json" "$WORKDIR/arm-multi-flat.oci.json" \
     "nested vs flat index" --fingerprints

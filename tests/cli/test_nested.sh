@@ -39,14 +39,11 @@ q skopeo copy oci:img:v1 oci-archive:nested.oci.tar:v1
 q skopeo copy --dest-compress-format zstd oci:img:v1 oci:zimg:v1
 cd "$WORKDIR"
 
-for t in img nested.docker.tar nested.oci.tar zimg; do
+FORMS=(img nested.docker.tar nested.oci.tar zimg)
+for t in "${FORMS[@]}"; do
     note "nested: $t"
     scan_json "$t" --no-db "$N/$t"
-    check "$WORKDIR/$t.json" "$N/expected.tsv" all || fail "$t"
     check_no_plaintext "$WORKDIR/$t.json"
-done
-for t in nested.docker.tar nested.oci.tar zimg; do
-    same_findings "$WORKDIR/img.json" "$WORKDIR/$t.json" "oci vs $t"
 done
 
 note "nested: docker-archive from standard input"
@@ -56,8 +53,18 @@ cat "$N/nested.docker.tar" | "$STOWAWAY" scan --no-db --format json - \
 RC=$?
 set -e
 expect_rc 1 "stdin"
-check "$WORKDIR/pipe.json" "$N/expected.tsv" all || fail "stdin"
-same_findings "$WORKDIR/img.json" "$WORKDIR/pipe.json" "oci vs stdin"
+# Every form and stdin (pipe): all the planted secrets, and the same
+# findings (what same_findings checks, one process for all).
+args=() table=""
+for t in "${FORMS[@]}" pipe; do
+    args+=(+ "$WORKDIR/$t.json" "$N/expected.tsv" all)
+    table+="report $t.json"$'\n'"norm $t.norm"$'\n'
+done
+check "${args[@]:1}" || fail "planted secrets (see above)"
+cj_all "$WORKDIR/img.json" <<<"$table"
+for t in nested.docker.tar nested.oci.tar zimg pipe; do
+    norm_diff "$WORKDIR/img.norm" "$WORKDIR/$t.norm" "oci vs $t"
+done
 
 note "nested: the terminal, SARIF and HTML name the whole chain"
 run "$WORKDIR/table.txt" "$WORKDIR/table.err" scan --no-db "$N/img"
@@ -75,22 +82,24 @@ grep -q -F 'opt/bundle.zip!/config-bundle.zip!/config/payments.yml' \
 
 note "nested: --max-depth"
 scan_json depth0 --no-db --max-depth 0 "$N/img"
-check "$WORKDIR/depth0.json" "$N/expected.tsv" depth 0 || fail "depth 0"
 scan_json depth1 --no-db --max-depth 1 "$N/img"
-check "$WORKDIR/depth1.json" "$N/expected.tsv" depth 1 || fail "depth 1"
 
 note "nested: a byte bound is an error line, the rest stays reported"
 # app.jar: its manifest and application.properties come first (about 200
 # bytes), its nested jar after them.
 scan_json capped --no-db --max-nested-bytes 400 "$N/img"
-check "$WORKDIR/capped.json" "$N/expected.tsv" capped --max-nested-bytes ||
-    fail "byte bound not reported"
+# depth 0, depth 1, and the byte bound reported (see the messages)
+check "$WORKDIR/depth0.json" "$N/expected.tsv" depth 0 + \
+    "$WORKDIR/depth1.json" "$N/expected.tsv" depth 1 + \
+    "$WORKDIR/capped.json" "$N/expected.tsv" capped --max-nested-bytes ||
+    fail "--max-depth 0 or 1, or the byte bound (see above)"
 grep -q -e '--max-nested-bytes' "$WORKDIR/capped.err" ||
     fail "byte bound not on the terminal"
-cj has "$WORKDIR/capped.json" path=app/app.jar'!/BOOT-INF/classes/application.properties' ||
-    fail "what was read before the bound is not reported"
-cj none "$WORKDIR/capped.json" rule=stripe-secret-key ||
-    fail "the nested jar past the bound was read"
+cj_all "$WORKDIR/capped.json" <<'EOF'
+has path='app/app.jar!/BOOT-INF/classes/application.properties' \
+    # what was read before the bound is not reported
+none rule=stripe-secret-key # the nested jar past the bound was read
+EOF
 
 note "nested: bombs end in bounded time and memory, the rest is found"
 mkdir -p "$N/bl/opt"
@@ -110,15 +119,17 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' \
     "$STOWAWAY" scan --no-db --exit-zero "$N/bombs.tar")
 note "bombs: peak RSS ${rss} MB"
 [ "$rss" -le 256 ] || fail "bombs: peak RSS ${rss} MB, want <= 256"
-cj has "$WORKDIR/bombs.json" path=opt/after.pem kind=private-key ||
-    fail "bombs: the key beside them is lost"
-cj eval "$WORKDIR/bombs.json" 'sum(1 for e in r["errors"] if "deep42.zip" in e["message"] and "ratio" in e["message"]) == 1' ||
-    fail "bombs: deep42.zip is not one error line naming it and the ratio"
+cj_all "$WORKDIR/bombs.json" <<'EOF'
+has path=opt/after.pem kind=private-key # bombs: the key beside them is lost
+eval sum(1 for e in r["errors"] if "deep42.zip" in e["message"] \
+    and "ratio" in e["message"]) == 1 \
+    # bombs: deep42.zip is not one error line naming it and the ratio
 # The overlapping bomb's 4000 entries share one local header: libarchive's
 # seekable zip reader keeps one entry per header, so its 16 MiB kernel is
 # inflated once, not 4000 times (64 GB): no bound is even reached.
-cj eval "$WORKDIR/bombs.json" 'not any("overlap.zip" in e["message"] for e in r["errors"])' ||
-    fail "bombs: overlap.zip inflated more than once"
+eval not any("overlap.zip" in e["message"] for e in r["errors"]) \
+    # bombs: overlap.zip inflated more than once
+EOF
 
 note "nested: the archive cache - a known jar is not inflated again"
 DB="$WORKDIR/n.db"
@@ -128,11 +139,11 @@ mkdir -p "$N/again/srv"
 cp "$N/tree/app/app.jar" "$N/again/srv/orders.jar"
 tar -cf "$N/again.tar" -C "$N/again" .
 scan_json c2 --db "$DB" --max-nested-bytes 100 "$N/again.tar"
-cj has "$WORKDIR/c2.json" \
-    path='srv/orders.jar!/BOOT-INF/lib/payments-client.jar!/client.properties' \
-    rule=stripe-secret-key || fail "cached archive findings not reused"
-cj eval "$WORKDIR/c2.json" 'not r["errors"]' ||
-    fail "a cached archive was inflated again (the byte bound fired)"
+cj_all "$WORKDIR/c2.json" <<'EOF'
+has path='srv/orders.jar!/BOOT-INF/lib/payments-client.jar!/client.properties' \
+    rule=stripe-secret-key # cached archive findings not reused
+eval not r["errors"] # a cached archive was inflated again (the byte bound fired)
+EOF
 
 note "nested: Debian's jars and wheels give no false alarm"
 if ls /usr/share/java/*.jar >/dev/null 2>&1 &&
@@ -141,10 +152,11 @@ if ls /usr/share/java/*.jar >/dev/null 2>&1 &&
     cp -rL /usr/share/java /usr/share/python-wheels "$N/deb/usr/share/"
     tar -cf "$N/deb.tar" -C "$N/deb" .
     scan_json deb --no-db "$N/deb.tar"
-    cj none "$WORKDIR/deb.json" 'severity~^(low|medium|high|critical)$' ||
-        fail "false alarm in Debian's jars or wheels"
-    cj eval "$WORKDIR/deb.json" 'not r["errors"]' ||
-        fail "Debian's jars or wheels gave errors"
+    cj_all "$WORKDIR/deb.json" <<'EOF'
+none 'severity~^(low|medium|high|critical)$' \
+    # false alarm in Debian's jars or wheels
+eval not r["errors"] # Debian's jars or wheels gave errors
+EOF
 else
     fail "Debian jars and wheels missing (tools/install-deps.sh --test)"
 fi

@@ -263,7 +263,9 @@ PY
 done
 
 # ---- through the CLI, once `stowaway scan` knows registries -------------------
-if "$STOWAWAY" help scan 2>/dev/null | grep -q -- '--insecure-registry'; then
+# grep without -q reads the whole help: with pipefail, -q stopping early
+# could kill the writer with SIGPIPE and skip this part unseen.
+if "$STOWAWAY" help scan 2>/dev/null | grep -- '--insecure-registry' >/dev/null; then
     note "stowaway scan REGISTRY/REPO:TAG"
     scan_json cli_anon --no-db --insecure-registry "$ANON" "$ANON/fixture/base:1"
     check_base_findings "$WORKDIR/cli_anon.json"
@@ -287,13 +289,11 @@ if "$STOWAWAY" help scan 2>/dev/null | grep -q -- '--insecure-registry'; then
     # Only the config blob is fetched again (it is not a layer).
     [ $((second - first)) -eq 1 ] ||
         fail "re-scan fetched $((second - first)) blobs, want 1 (the config)"
-    python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert all(l["cached"] for l in r["images"][0]["layers"]), r["images"][0]
-' "$WORKDIR/cli_db2.json" || fail "re-scan layers not marked cached"
+    cj_all "$WORKDIR/cli_db2.json" <<'EOF'
+eval all(l["cached"] for l in I[0]["layers"]) # re-scan layers not marked cached
+EOF
     same_findings "$WORKDIR/cli_db1.json" "$WORKDIR/cli_db2.json" "fresh vs cached"
 else
-    note "stowaway scan does not take registry references yet: CLI part skipped"
+    skip_part "stowaway scan does not take registry references: the CLI part"
 fi
 note "ok"

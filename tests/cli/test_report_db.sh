@@ -21,11 +21,13 @@ db_snapshot "$DB" "$SNAP"
 note "default: latest scan of every image, same findings as the scans"
 run "$WORKDIR/all.json" "$WORKDIR/all.err" report --db "$DB" --format json
 expect_rc 0 "report json"
-cj schema "$WORKDIR/all.json" || fail "report: bad JSON shape"
-cj eval "$WORKDIR/all.json" '[i["ref"] for i in I] == ["fixture/base:1", "fixture/other:2", "stowaway/demo:1"]' ||
-    fail "want each image once, ordered by ref"
-cj has "$WORKDIR/all.json" ref=fixture/base:1 rule=rsa-private-key path=app/id_rsa ||
-    fail "the latest scan of base:1 has the rsa findings"
+cj_all "$WORKDIR/all.json" <<'EOF'
+schema # report: bad JSON shape
+eval [i["ref"] for i in I] == ["fixture/base:1", "fixture/other:2", \
+    "stowaway/demo:1"] # want each image once, ordered by ref
+has ref=fixture/base:1 rule=rsa-private-key path=app/id_rsa \
+    # the latest scan of base:1 has the rsa findings
+EOF
 python3 - "$WORKDIR/all.json" "$WORKDIR/two.json" "$WORKDIR/demo.json" <<'PY' || fail "report differs from the scans"
 import json, sys
 rep, two, demo = (json.load(open(p)) for p in sys.argv[1:])
@@ -49,11 +51,14 @@ cmp "$SNAP" "$SNAP.after" || fail "report wrote to the database"
 
 note "--image glob and --rule"
 run "$WORKDIR/img.json" "$WORKDIR/img.err" report --db "$DB" --format json --image 'fixture/*'
-cj eval "$WORKDIR/img.json" '[i["ref"] for i in I] == ["fixture/base:1", "fixture/other:2"]' ||
-    fail "--image fixture/*"
 run "$WORKDIR/one.json" "$WORKDIR/one.err" report --db "$DB" --format json --image stowaway/demo:1 --rule aws-access-key-id
-cj eval "$WORKDIR/one.json" 'len(I) == 1 and len(F) >= 1 and all(f["rule"] == "aws-access-key-id" for f in F)' ||
-    fail "--image REF --rule ID"
+cj_all "$WORKDIR/img.json" <<'EOF'
+eval [i["ref"] for i in I] == ["fixture/base:1", "fixture/other:2"] \
+    # --image fixture/*
+report one.json
+eval len(I) == 1 and len(F) >= 1 and \
+    all(f["rule"] == "aws-access-key-id" for f in F) # --image REF --rule ID
+EOF
 run "$WORKDIR/no.out" "$WORKDIR/no.err" report --db "$DB" --image 'nothing/*'
 expect_rc 2 "--image that matches nothing"
 one_line_naming "$WORKDIR/no.err" "r.db" "--image that matches nothing"

@@ -16,15 +16,10 @@ printf 'root:x:0:0:root:/root:/bin/bash\nstowaway:x:10001:10001::/home/stowaway:
 printf 'root:x:0:\nstowaway:x:10001:\n' >"$ROOT/etc/group"
 tar --numeric-owner --owner=0 --group=0 -C "$ROOT" -cf "$WORKDIR/runtime.tar" etc usr home
 run "$WORKDIR/self.json" "$WORKDIR/self.err" scan --no-db --format json "$WORKDIR/runtime.tar"
-cj schema "$WORKDIR/self.json" || fail "bad report"
-python3 - "$WORKDIR/self.json" <<'PY' || fail "stowaway's own runtime layer has findings at or above high (see above)"
-import collections, json, sys
-F = json.load(open(sys.argv[1]))["findings"]
-bad = [f for f in F if f["severity"] in ("high", "critical")]
-c = collections.Counter((f["path"], f["rule"]) for f in bad)
-for (p, r), n in c.most_common(10):
-    sys.stderr.write("  %s  %s  x%d\n" % (p, r, n))
-sys.exit(1 if bad else 0)
-PY
+cj_all "$WORKDIR/self.json" <<'EOF'
+schema # bad report
+none 'severity~^(high|critical)$' \
+    # stowaway's own runtime layer has findings at or above high
+EOF
 expect_rc 0 "scan of stowaway's own runtime layer"
 echo "PASS $TEST_NAME"
