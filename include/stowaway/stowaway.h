@@ -4,8 +4,10 @@
  * compile a rule set once, open a store (SQLite), scan targets (paths,
  * registry references, or a byte stream you supply) into it, load the
  * results of a scan, walk them with accessor functions, drop what a team
- * has suppressed, and render a report. The `stowaway` command is written on
- * this library; see docs/embedding.md for a complete example.
+ * has suppressed, and render a report; stowaway/db.h and stowaway/batch.h,
+ * included at the end, look after a store and run registry-wide batch
+ * scans. The `stowaway` command is written on these headers alone; see
+ * docs/embedding.md for a complete example.
  *
  *   stw_rules    compiled signatures; immutable once created, so one set is
  *                shared by every scan and thread (yara's compiled rules).
@@ -35,9 +37,11 @@
  * one thread at a time. A scan runs worker threads of its own; callbacks
  * say on which thread they are called.
  *
- * Process-wide side effects, all from scanning, none at load time:
+ * Process-wide side effects, all from scanning (and from listing a
+ * registry, stowaway/batch.h), none at load time:
  *   - A registry reference (host/repo:tag) makes the scan call
- *     curl_global_init(), which libcurl before 7.84 does not make
+ *     curl_global_init(), as stw_registry_list and
+ *     stw_registry_image_created do, which libcurl before 7.84 does not make
  *     thread-safe: a program that scans registries from several threads, or
  *     uses libcurl itself, should call curl_global_init() once first.
  *   - Environment read: DOCKER_CONFIG and HOME (registry credentials in
