@@ -3,12 +3,13 @@
 # a debootstrap Debian root with extra packages installed in a chroot, two real
 # node_modules trees of popular pinned npm packages, and planted fake secrets.
 #
-# Usage:  bench/make-image.sh [OUTDIR] [--no-scale] [--huge] [--huge-gb N] [--huge-only]
+# Usage:  bench/make-image.sh [OUTDIR] [--no-scale] [--huge] [--huge-gb N] [--huge-only] [--node-only]
 #   OUTDIR      default ${TMPDIR:-/tmp}/stw-bench
 #   --no-scale  skip the 1/4, 1/2 and 2x images of the scaling series
 #   --huge      also build huge.oci: one layer of ~10 GB of large files (peak RSS check)
 #   --huge-gb N size of that layer in GiB (default 10)
 #   --huge-only build huge.oci only
+#   --node-only build node.oci only (no debootstrap: the npm trees alone)
 # Needs:  Debian 12 and root (debootstrap, chroot, setuid files, ownership).
 #         Missing tools are installed with apt-get; the npm trees come from the
 #         npm registry. The Debian mirror is taken from the host's apt sources.
@@ -22,6 +23,7 @@
 #   full.docker.tar    the same image as a docker-save tarball (skopeo copy)
 #   scale-0.25.oci/ scale-0.5.oci/ scale-2.oci/   the same layers with a hashed
 #                      1/4 and 1/2 of their files, or every file twice (gzip)
+#   node.oci/          the node_modules-heavy image: L2 and L3 alone (gzip)
 #   huge.oci/          (--huge) one gzip layer of a few multi-GB files
 #   IMAGES.md          what is in each layer, including the planted secrets
 #
@@ -42,12 +44,13 @@ usage() {
   exit 2
 }
 
-OUT="" SCALE=1 HUGE=0 HUGE_GB=10 HUGE_ONLY=0
+OUT="" SCALE=1 HUGE=0 HUGE_GB=10 HUGE_ONLY=0 NODE_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --no-scale) SCALE=0 ;;
   --huge) HUGE=1 ;;
   --huge-only) HUGE=1 HUGE_ONLY=1 ;;
+  --node-only) NODE_ONLY=1 SCALE=0 ;;
   --huge-gb)
     [ $# -ge 2 ] || usage
     HUGE=1 HUGE_GB=$2
@@ -103,7 +106,7 @@ need_gb() { # DIR GB
     exit 1
   fi
 }
-if [ "$HUGE_ONLY" = 0 ]; then
+if [ "$HUGE_ONLY" = 0 ] && [ "$NODE_ONLY" = 0 ]; then
   need_gb "$CACHE" $((SCALE ? 12 : 6))
   need_gb "$OUT" $((SCALE ? 6 : 4))
 fi
@@ -148,6 +151,7 @@ mirror() {
   echo "$m"
 }
 
+if [ "$NODE_ONLY" = 0 ]; then
 # ---- L1 source: debootstrap + packages installed in a chroot (cached)
 ROOTFS=$CACHE/rootfs
 if [ ! -e "$CACHE/rootfs.ok" ]; then
@@ -183,6 +187,7 @@ if [ ! -e "$CACHE/rootfs.ok" ]; then
   touch "$CACHE/rootfs.ok"
   done_step
 fi
+fi # NODE_ONLY
 
 # ---- L2/L3 sources: npm trees (cached)
 npm_tree() { # NAME PKG...
@@ -204,6 +209,22 @@ npm_tree() { # NAME PKG...
 }
 npm_tree buildtools "${NPM_TOOLS[@]}"
 npm_tree app "${NPM_APP[@]}"
+
+# node.oci: the node_modules-heavy image of issue 14's targets (L2 and L3 alone)
+build_node() {
+  local L=$OUT/node.oci t=$CACHE/layer.tar
+  step "node.oci (umoci, gzip layers)"
+  rm -rf "$L"
+  umoci init --layout "$L"
+  umoci new --image "$L:v1"
+  layer_tar "$t" "$CACHE/buildtools" opt/buildtools 1
+  umoci raw add-layer --image "$L:v1" --history.created_by "npm install ${NPM_TOOLS[*]}" "$t"
+  layer_tar "$t" "$CACHE/app" app 1
+  umoci raw add-layer --image "$L:v1" --history.created_by "npm install ${NPM_APP[*]}" "$t"
+  rm -f "$t"
+  umoci gc --layout "$L"
+  done_step
+}
 
 # ---- L4 source: planted fake secrets (values are fixed by mint.py seeds)
 [ -s "$CACHE/id_rsa" ] || ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C bench@example.com -f "$CACHE/id_rsa"
@@ -286,9 +307,14 @@ build_image() {
   umoci gc --layout "$L"
 }
 
+if [ "$NODE_ONLY" = 1 ]; then
+  build_node
+  exit 0
+fi
 step "full.oci (umoci, gzip layers)"
 build_image "$OUT/full.oci" 1
 done_step
+build_node
 step "full-zstd.oci and full.docker.tar (skopeo copy)"
 rm -rf "$OUT/full-zstd.oci" "$OUT/full.docker.tar"
 skopeo copy -q --dest-compress-format zstd "oci:$OUT/full.oci:v1" "oci:$OUT/full-zstd.oci:v1"
@@ -320,7 +346,7 @@ layer_rows() { # LAYOUT
   echo "an RSA private key (PEM) in deploy/id_rsa, deleted by a whiteout in L5;"
   echo "a GitHub token ${GHP:0:4}... (valid CRC32) in the remote URL of .git/config."
   [ "$HUGE" = 0 ] || echo "huge.oci: a GitHub token ghp_... straddles the 1 GiB mark of srv/data/part-01.log."
-  for img in full.oci full-zstd.oci scale-0.25.oci scale-0.5.oci scale-2.oci huge.oci; do
+  for img in full.oci full-zstd.oci node.oci scale-0.25.oci scale-0.5.oci scale-2.oci huge.oci; do
     [ -d "$OUT/$img" ] || continue
     echo
     echo "## $img ($(du -sh "$OUT/$img" | cut -f1))"

@@ -128,7 +128,9 @@ def measure(cmd, stdin_files=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
+    ap.add_argument("--bin", help="stowaway binary (required unless --build-only)")
+    ap.add_argument("--build-only", action="store_true",
+                    help="only build the images in --work (bench/run.sh's java.oci)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", default=os.path.join(
         os.environ.get("TMPDIR", "/tmp"), "stw-bench-nested"))
@@ -136,6 +138,10 @@ def main():
     a = ap.parse_args()
     ensure_packages()
     build(a.work)
+    if a.build_only:
+        return 0
+    if not a.bin:
+        ap.error("--bin is required")
     img, img2 = os.path.join(a.work, "img"), os.path.join(a.work, "img2")
     blobs = layer_blobs(img)
     comp = sum(os.path.getsize(b) for b in blobs)

@@ -234,6 +234,34 @@ def best_two_core(times):
     return best
 
 
+def ideal_schedule(per_layer_dec, blob_sha):
+    """Issue 14's ideal default-j wall time on NCPU cores: the largest layer's
+    inflate, or all inflate plus the blob hashing spread over the cores,
+    whichever is longer."""
+    return max(max(per_layer_dec), (sum(per_layer_dec) + blob_sha) / NCPU)
+
+
+def target_rows(name, j1, jd, dec, sha, per_dec):
+    """The re-based throughput targets (issue 14) for one image and format:
+    j1/jd are stowaway's -j1 and default -j cases, dec the decompressor of
+    every layer, sha the SHA-256 of every blob, per_dec its per-layer times."""
+    tool = "`igzip -dc`" if "igzip" in dec.label else "`zstd -dc`" if "zstd" in dec.label else "`cat`"
+    r_dec = dec.median / j1.median
+    floor_cpu = dec.cpu + sha.cpu
+    r_cpu = j1.cpu / floor_cpu
+    ideal = ideal_schedule(per_dec, sha.median)
+    r_ideal = ideal / jd.median
+    peak = max(j1.rss, jd.rss)
+    return [
+        row("%s: -j1 >= 0.9x %s" % (name, tool), "%.2fx" % r_dec, yes(r_dec >= 0.9)),
+        row("%s: -j1 CPU <= 1.5x (inflate + blob SHA-256) CPU" % name,
+            "%.2fx (%s s vs %s s)" % (r_cpu, fmt_s(j1.cpu), fmt_s(floor_cpu)), yes(r_cpu <= 1.5)),
+        row("%s: default -j >= 0.75x ideal %d-core schedule" % (name, NCPU),
+            "%.2fx (%s s vs ideal %s s)" % (r_ideal, fmt_s(jd.median), fmt_s(ideal)), yes(r_ideal >= 0.75)),
+        row("%s: peak RSS <= 256 MB" % name, "%.0f MB" % (peak / MB), yes(peak <= 256 * MB)),
+    ]
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -304,6 +332,8 @@ def main():
     ap.add_argument("--wait-idle", type=float, default=60,
                     help="before each round, wait up to this many seconds for other load to stop")
     ap.add_argument("--out", default="")
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=LAYOUT",
+                    help="another OCI layout to hold to the same targets (repeatable)")
     a = ap.parse_args()
     skip = set(s for s in a.skip.split(",") if s)
     WAIT_IDLE[0] = a.wait_idle
@@ -355,15 +385,17 @@ def main():
         dock_layers = [os.path.join(outer, p) for p in json.load(f)[0]["Layers"]]
 
     def stw_case(key, label, target, jobs):
-        return Case(key, label, [{"cmd": [stw, "scan", "--no-db", "-j%d" % jobs, "-q", target]}], ok=ok_stw)
+        # jobs 0: the default -j (one worker per core), which the targets are about
+        j = ["-j%d" % jobs] if jobs else []
+        return Case(key, label, [{"cmd": [stw, "scan", "--no-db"] + j + ["-q", target]}], ok=ok_stw)
 
     cases = [
         stw_case("j1_gz", "stowaway -j1, OCI gzip", full, 1),
-        stw_case("j2_gz", "stowaway -j2, OCI gzip", full, 2),
+        stw_case("j2_gz", "stowaway default -j (%d), OCI gzip" % NCPU, full, 0),
         stw_case("j1_zs", "stowaway -j1, OCI zstd", zst, 1),
-        stw_case("j2_zs", "stowaway -j2, OCI zstd", zst, 2),
+        stw_case("j2_zs", "stowaway default -j (%d), OCI zstd" % NCPU, zst, 0),
         stw_case("j1_dk", "stowaway -j1, docker-save tar", dock, 1),
-        stw_case("j2_dk", "stowaway -j2, docker-save tar", dock, 2),
+        stw_case("j2_dk", "stowaway default -j (%d), docker-save tar" % NCPU, dock, 0),
         Case("igzip", "igzip -dc, each gzip layer", [{"cmd": ["igzip", "-dc", b]} for b, _, _ in gz_layers]),
         Case("gzip", "gzip -dc, each gzip layer", [{"cmd": ["gzip", "-dc", b]} for b, _, _ in gz_layers]),
         Case("zstd", "zstd -dc, each zstd layer", [{"cmd": ["zstd", "-dcq", b]} for b, _, _ in zs_layers]),
@@ -389,6 +421,28 @@ def main():
     log(">> main block: %d cases x %d rounds" % (len(cases), N))
     alternate(cases, N, "main")
     shutil.rmtree(os.path.join(scratch_x, "o2"), ignore_errors=True)
+
+    # ---- the other images of issue 14 (node_modules-heavy, Java with jars)
+    extra = []
+    for spec in a.extra:
+        name, _, path = spec.partition("=")
+        if not os.path.isfile(os.path.join(path, "index.json")):
+            log("   (no %s at %s: skipped)" % (name, path))
+            continue
+        ls = oci_layers(path)
+        warm([path])
+        x = {"name": name, "layers": ls,
+             "bytes": sum(uncompressed_size(b, mt) for b, mt, _ in ls),
+             "comp": sum(sz for _, _, sz in ls),
+             "j1": stw_case("x_j1_" + name, "stowaway -j1, " + name, path, 1),
+             "jd": stw_case("x_jd_" + name, "stowaway default -j (%d), %s" % (NCPU, name), path, 0),
+             "dec": Case("x_dec_" + name, "%s, each layer of %s" % (
+                 " ".join(decomp_cmd(ls[0][1])), name), [{"cmd": decomp_cmd(mt) + [b]} for b, mt, _ in ls]),
+             "sha": Case("x_sha_" + name, "SHA-256 of each blob of " + name,
+                         [{"cmd": ["openssl", "dgst", "-sha256", b]} for b, _, _ in ls])}
+        log(">> %s: %d layers" % (name, len(ls)))
+        alternate([x["j1"], x["jd"], x["dec"], x["sha"]], N, name)
+        extra.append(x)
 
     # ---- secretlint on the extracted tree (all layers, whiteouts not applied)
     sl = None
@@ -495,8 +549,8 @@ def main():
     igz, gz, zs = by["igzip"], by["gzip"], by["zstd"]
     per_igz = [igz.part_median(i) for i in range(len(gz_layers))]
     per_zs = [zs.part_median(i) for i in range(len(zs_layers))]
-    ideal_gz = max(max(per_igz), sum(per_igz) / 2)
-    ideal_zs = max(max(per_zs), sum(per_zs) / 2)
+    ideal_gz = ideal_schedule(per_igz, by["sha_gz"].median)
+    ideal_zs = ideal_schedule(per_zs, by["sha_zs"].median)
     r_igz = igz.median / j1.median
     r_zs = zs.median / by["j1_zs"].median
     r_ideal = ideal_gz / j2.median
@@ -535,12 +589,11 @@ def main():
     L.append("")
     L.append(row("target", "measured", "holds"))
     L.append(row("---", "---", "---"))
-    L.append(row("-j1 gzip >= 0.9x `igzip -dc`", "%.2fx" % r_igz, yes(r_igz >= 0.9)))
-    L.append(row("-j1 zstd >= 0.9x `zstd -dc`", "%.2fx" % r_zs, yes(r_zs >= 0.9)))
-    L.append(row("-j2 >= 0.85x ideal 2-core schedule (gzip)", "%.2fx (%s s vs ideal %s s)" % (
-        r_ideal, fmt_s(j2.median), fmt_s(ideal_gz)), yes(r_ideal >= 0.85)))
-    L.append(row("peak RSS <= 256 MB, full image (%.2f GB)" % (total / 1e9), "%.0f MB" % (peak / MB),
-                 yes(peak <= 256 * MB)))
+    L += target_rows("full.oci gzip", j1, j2, igz, by["sha_gz"], per_igz)
+    L += target_rows("full.oci zstd", by["j1_zs"], by["j2_zs"], zs, by["sha_zs"], per_zs)
+    for x in extra:
+        L += target_rows(x["name"], x["j1"], x["jd"], x["dec"], x["sha"],
+                         [x["dec"].part_median(i) for i in range(len(x["layers"]))])
     if huge:
         hpeak = max(c.rss for c in huge["cases"][:2])
         L.append(row("peak RSS <= 256 MB, %.1f GB image" % (huge["bytes"] / 1e9), "%.0f MB" % (hpeak / MB),
@@ -598,7 +651,7 @@ def main():
     L.append("- stowaway -j1 gzip / `igzip -dc`: **%.2fx**; / `gzip -dc`: **%.2fx**" % (
         r_igz, gz.median / j1.median))
     L.append("- stowaway -j1 zstd / `zstd -dc`: **%.2fx**" % r_zs)
-    L.append("- stowaway -j2 / -j1: gzip %.2fx, zstd %.2fx, docker-save %.2fx" % (
+    L.append("- stowaway default -j / -j1: gzip %.2fx, zstd %.2fx, docker-save %.2fx" % (
         j1.median / j2.median, by["j1_zs"].median / by["j2_zs"].median,
         by["j1_dk"].median / by["j2_dk"].median))
     if "tar_outer" in by:
@@ -618,40 +671,59 @@ def main():
                      len(sl["times"]), sl["renamed"], sl.get("findings", "?"), sl.get("files_flagged", "?")))
     L.append("")
 
+    if extra:
+        L.append("## The other images")
+        L.append("")
+        L.append(row("image", "layers", "uncompressed MB", "compressed MB", "case", "median s",
+                     "CPU s", "MB/s", "peak RSS MB"))
+        L.append(row("---", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:"))
+        for x in extra:
+            for k in ("j1", "jd", "dec", "sha"):
+                c = x[k]
+                L.append(row(x["name"], len(x["layers"]), fmt_mb(x["bytes"]), fmt_mb(x["comp"]),
+                             c.label, fmt_s(c.median), fmt_s(c.cpu), fmt_mb(x["bytes"] / c.median),
+                             fmt_mb(c.rss)))
+        L.append("")
+        L.append("node.oci is full.oci's two node_modules layers alone; java.oci is bench/nested.py's "
+                 "image (every jar of Debian's lib*-java packages, and a fat jar storing them all "
+                 "again), so it holds nested archives that stowaway inflates and the decompressor "
+                 "of the layer does not.")
+        L.append("")
+
     L.append("## What the required checks alone cost")
     L.append("")
-    L.append("Issue 4 asks for the blob's sha256 and the tar's diff_id to be checked while "
-             "streaming, with a fast SHA-256. Inflate plus those two hashes, measured above "
-             "with the same libraries stowaway uses (ISA-L or zstd, OpenSSL), is CPU work no "
-             "scanner that makes the checks can skip; divided by the machine's %d cores it is "
-             "the least wall time such a program can take here, before it parses a tar header "
-             "or scans a byte. Set against the time each target allows:" % NCPU)
+    L.append("Issue 14 requires the blob's digest to be checked while streaming; the diff_id "
+             "(SHA-256 of the tar) only where it is the blob's own digest or with "
+             "--verify-diff-ids, so it is not in this floor. Inflate plus the blob hash, measured "
+             "above with the same libraries stowaway uses (ISA-L or zstd, OpenSSL), is CPU work "
+             "no scanner making that check can skip; divided by the machine's %d cores it is the "
+             "least wall time such a program can take here, before it parses a tar header or "
+             "scans a byte. Set against the time each target allows:" % NCPU)
     L.append("")
-    L.append(row("target", "inflate + hashes, CPU s", "floor on %d cores, s" % NCPU,
+    L.append(row("target", "inflate + blob hash, CPU s", "floor on %d cores, s" % NCPU,
                  "target allows, s", "target / floor", "stowaway, s"))
     L.append(row("---", "---:", "---:", "---:", "---:", "---:"))
-    sha_tar = by["sha_tar"].cpu
     for name, dec, sha, st in (("-j1 gzip, 0.9x `igzip -dc`", igz, by["sha_gz"], j1),
                                ("-j1 zstd, 0.9x `zstd -dc`", zs, by["sha_zs"], by["j1_zs"])):
-        work = dec.cpu + sha.cpu + sha_tar
+        work = dec.cpu + sha.cpu
         allow = dec.median / 0.9
         L.append(row(name, fmt_s(work), fmt_s(work / NCPU), fmt_s(allow),
                      "%.2f" % (allow / (work / NCPU)), fmt_s(st.median)))
-    work = igz.cpu + by["sha_gz"].cpu + sha_tar
-    L.append(row("-j2 gzip, 0.85x ideal schedule", fmt_s(work), fmt_s(work / NCPU),
-                 fmt_s(ideal_gz / 0.85), "%.2f" % (ideal_gz / 0.85 / (work / NCPU)),
+    work = igz.cpu + by["sha_gz"].cpu
+    L.append(row("default -j gzip, 0.75x ideal schedule", fmt_s(work), fmt_s(work / NCPU),
+                 fmt_s(ideal_gz / 0.75), "%.2f" % (ideal_gz / 0.75 / (work / NCPU)),
                  fmt_s(j2.median)))
     L.append("")
     L.append("A target / floor ratio below 1: no program making the required checks can meet "
              "the target on this machine. Above 1, what is left for everything else (tar "
-             "parsing, vectorscan over every byte, PCRE2 around keyword hits, the overlay "
-             "bookkeeping) is the difference.")
+             "parsing, vectorscan over every byte, PCRE2 around keyword hits, nested archives, "
+             "the overlay bookkeeping) is the difference.")
     L.append("")
 
     L.append("## Ideal 2-core schedule")
     L.append("")
-    L.append("Per-layer decompression time (median). Ideal = max(largest layer, total / 2): "
-             "no schedule of whole layers on two cores can beat it.")
+    L.append("Per-layer decompression time (median). Ideal = max(largest layer, (total + blob "
+             "hashing) / cores): no schedule on this machine can beat it.")
     L.append("")
     L.append(row("layer", "uncompressed MB", "gzip MB", "igzip -dc s", "zstd MB", "zstd -dc s"))
     L.append(row("---", "---:", "---:", "---:", "---:", "---:"))
@@ -661,7 +733,7 @@ def main():
     L.append(row("total", "%.1f" % (total / MB), "%.1f" % (sum(x[2] for x in gz_layers) / MB),
                  fmt_s(sum(per_igz)), "%.1f" % (sum(x[2] for x in zs_layers) / MB), fmt_s(sum(per_zs))))
     L.append("")
-    L.append(row("", "ideal s", "stowaway -j2 s", "-j2 vs ideal"))
+    L.append(row("", "ideal s", "stowaway default -j s", "default -j vs ideal"))
     L.append(row("---", "---:", "---:", "---:"))
     L.append(row("gzip (igzip timings)", fmt_s(ideal_gz), fmt_s(j2.median), "**%.2fx**" % r_ideal))
     L.append(row("zstd (zstd -dc timings)", fmt_s(ideal_zs), fmt_s(by["j2_zs"].median),

@@ -204,6 +204,40 @@ START_TEST(test_rules_disable_and_accessors)
 }
 END_TEST
 
+/* The cache directory setter: stored once, used the next time, off
+ * again with NULL; the set and its version do not change. */
+START_TEST(test_rules_cache_dir_stores_then_loads)
+{
+    stw_error err = {0};
+    char *dir = tu_mkdtemp("apicache");
+    stw_rules_options *ro;
+    ck_assert_int_eq(stw_rules_options_create(&ro, &err), STW_OK);
+    ck_assert_int_eq(stw_rules_options_set_cache_dir(ro, "", &err),
+                     STW_ERR_USAGE);
+    ck_assert_int_eq(stw_rules_options_set_cache_dir(ro, dir, &err), STW_OK);
+    stw_rules_cache_use want[] = {STW_RULES_CACHE_STORED,
+                                  STW_RULES_CACHE_LOADED};
+    for (int i = 0; i < 2; i++) {
+        stw_rules *r = NULL;
+        ck_assert_int_eq(stw_rules_create(ro, &r, &err), STW_OK);
+        const char *why = NULL;
+        ck_assert_int_eq(stw_rules_cache_state(r, &why), want[i]);
+        ck_assert_str_eq(why, "");
+        ck_assert_str_eq(stw_rules_version(r), stw_rules_version(rules));
+        ck_assert_uint_eq(stw_rules_count(r), stw_rules_count(rules));
+        stw_rules_destroy(r);
+    }
+    ck_assert_int_eq(stw_rules_options_set_cache_dir(ro, NULL, &err), STW_OK);
+    stw_rules *r = NULL;
+    ck_assert_int_eq(stw_rules_create(ro, &r, &err), STW_OK);
+    ck_assert_int_eq(stw_rules_cache_state(r, NULL), STW_RULES_CACHE_OFF);
+    stw_rules_destroy(r);
+    ck_assert_int_eq(stw_rules_cache_state(rules, NULL), STW_RULES_CACHE_OFF);
+    stw_rules_options_destroy(ro);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_render_every_format_and_reject_unknown)
 {
     stw_store *store;
@@ -398,6 +432,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_cancel_half_way_stops_with_cancelled);
     tcase_add_test(tc, test_options_refuse_bad_values_at_the_setter);
     tcase_add_test(tc, test_rules_disable_and_accessors);
+    tcase_add_test(tc, test_rules_cache_dir_stores_then_loads);
     tcase_add_test(tc, test_render_every_format_and_reject_unknown);
     tcase_add_test(tc, test_records_are_filled_as_far_as_the_caller_s_size);
     tcase_add_test(tc, test_merge_adds_a_file_once);

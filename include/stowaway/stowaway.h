@@ -156,7 +156,7 @@ typedef struct stw_rules stw_rules;
 typedef struct stw_rules_options stw_rules_options;
 
 /* A fresh options object: the built-in rules, no extra files, none
- * disabled. *out transferred (stw_rules_options_destroy). */
+ * disabled, no cache. *out transferred (stw_rules_options_destroy). */
 STW_API stw_status stw_rules_options_create(stw_rules_options **out,
                                             stw_error *err);
 STW_API void stw_rules_options_destroy(stw_rules_options *o);
@@ -171,6 +171,20 @@ STW_API stw_status stw_rules_options_disable(stw_rules_options *o,
                                              stw_error *err);
 /* false: skip the built-in rules (only the added files are loaded). */
 STW_API void stw_rules_options_set_builtin(stw_rules_options *o, bool on);
+/* Caches the compiled prefilter (vectorscan databases, most of the
+ * compile time) between runs under dir (copied; NULL, the default, turns
+ * the cache off: the library never picks a directory itself).
+ * stw_rules_create then creates dir and dir/rules (one level each, mode
+ * 0700) if missing, reads the entry named by a SHA-256 of the rules, the
+ * stowaway and vectorscan versions and the CPU, and writes it (mode 0600,
+ * through a temporary file renamed into place) when it was missing or
+ * unusable, keeping the 8 most recently used entries and deleting older
+ * ones. An entry is checked whole before use; a damaged, foreign or
+ * unreadable one, or an unwritable dir, only costs the compile: the rules
+ * and every result are the same with or without a cache. */
+STW_API stw_status stw_rules_options_set_cache_dir(stw_rules_options *o,
+                                                   const char *dir,
+                                                   stw_error *err);
 
 /* Loads and compiles the rule set. On error names the file, the rule id
  * and the problem ("rules.yaml: rule 'x': regex: missing ) at offset 4").
@@ -185,6 +199,19 @@ STW_API void stw_rules_destroy(stw_rules *r);
  * earlier scan is reused only when scanned with the same version.
  * Borrowed while r lives. */
 STW_API const char *stw_rules_version(const stw_rules *r);
+
+/* Where stw_rules_create got the compiled prefilter from. */
+typedef enum stw_rules_cache_use {
+    STW_RULES_CACHE_OFF = 0, /* no cache directory: compiled */
+    STW_RULES_CACHE_LOADED,  /* read from the cache */
+    STW_RULES_CACHE_STORED,  /* compiled, and written to the cache */
+    STW_RULES_CACHE_FAILED   /* compiled; the cache could not be written */
+} stw_rules_cache_use;
+/* The above for r; *why (why may be NULL) is borrowed while r lives: what
+ * was wrong with the entry found or with writing one (a path and a
+ * reason), or "" when nothing was. */
+STW_API stw_rules_cache_use stw_rules_cache_state(const stw_rules *r,
+                                                  const char **why);
 
 /* The rules in the set, i in [0, stw_rules_count). Strings borrowed while
  * r lives; NULL (or STW_SEV_INFO / STW_KIND_SECRET) when i is out of
@@ -230,6 +257,16 @@ typedef stw_status (*stw_match_fn)(void *ctx, const stw_match *m);
 STW_API stw_status stw_matcher_scan(stw_matcher *m, const char *path,
                                     const void *data, size_t len,
                                     stw_match_fn fn, void *ctx, stw_error *err);
+
+/* Files whose scan left part of their content unchecked because a rule's
+ * regex hit its match limit, one line each naming the file (the path given
+ * to stw_matcher_scan) and the rule, in scan order since the last
+ * stw_matcher_clear_notes: a scan never drops such a window silently, and
+ * neither should its caller. *notes borrowed until the next scan or clear.
+ * Returns the count. */
+STW_API size_t stw_matcher_notes(const stw_matcher *m,
+                                 const char *const **notes);
+STW_API void stw_matcher_clear_notes(stw_matcher *m);
 
 /* A finding reported to a stw_match_fn. Strings borrowed for the call. */
 STW_API const char *stw_match_rule(const stw_match *m);

@@ -50,6 +50,7 @@ static stw_status str_set(char **slot, const char *s, stw_error *err)
 typedef struct rules_box {
     stw_rules_options o; /* first: the public pointer */
     char **files, **disabled;
+    char *cache_dir;
 } rules_box;
 
 stw_status stw_rules_options_create(stw_rules_options **out, stw_error *err)
@@ -66,6 +67,7 @@ void stw_rules_options_destroy(stw_rules_options *o)
         return;
     strv_free(b->files, b->o.n_files);
     strv_free(b->disabled, b->o.n_disabled);
+    free(b->cache_dir);
     free(b);
 }
 
@@ -97,6 +99,21 @@ void stw_rules_options_set_builtin(stw_rules_options *o, bool on)
 {
     if (o)
         o->no_builtin = !on;
+}
+
+stw_status stw_rules_options_set_cache_dir(stw_rules_options *o,
+                                           const char *dir, stw_error *err)
+{
+    rules_box *b = (rules_box *)o;
+    if (!b)
+        return stw_fail(err, STW_ERR_USAGE,
+                        "stw_rules_options_set_cache_dir: no options");
+    if (dir && !*dir)
+        return stw_fail(err, STW_ERR_USAGE,
+                        "stw_rules_options_set_cache_dir: empty directory");
+    stw_status st = str_set(&b->cache_dir, dir, err);
+    b->o.cache_dir = b->cache_dir;
+    return st;
 }
 
 /* ---- scan --------------------------------------------------------------- */

@@ -54,6 +54,7 @@ typedef struct cli_options {
     uint64_t max_git_bytes;
     bool verify_diff_ids; /* --verify-diff-ids */
     bool trust_cache;     /* --trust-cache */
+    bool no_rules_cache;  /* --no-rules-cache */
     bool quiet;
     bool verbose; /* -v: the table lists every finding, folds none */
     bool help;
@@ -155,6 +156,14 @@ void cli_print_error(const stw_error *e);
 /* The database path: --db as given, NULL for --no-db, else the per-user
  * cache file, whose directories are created. *out malloc'd (or NULL). */
 bool cli_resolve_db(const cli_options *o, char **out, stw_error *err);
+
+/* The directory of the per-user cache ($XDG_CACHE_HOME/stowaway, else
+ * ~/.cache/stowaway), its parents created; malloc'd, NULL when there is
+ * none to be had (no HOME, a parent that cannot be made). */
+char *cli_cache_dir(void);
+/* -v: one line on standard error saying where the compiled rules came
+ * from (the rules cache) and, if the cache failed, why. */
+void cli_print_rules_cache(const stw_rules *rules);
 
 /* "stowaway" and argv as one shell-quoted line. Malloc'd; NULL on OOM. */
 char *cli_join_args(int argc, char **argv);

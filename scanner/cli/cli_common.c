@@ -146,6 +146,45 @@ bool cli_resolve_db(const cli_options *o, char **out, stw_error *err)
     return true;
 }
 
+char *cli_cache_dir(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    const char *base, *sub;
+    if (xdg && xdg[0] == '/')
+        base = xdg, sub = "/stowaway";
+    else if (home && home[0] == '/')
+        base = home, sub = "/.cache/stowaway";
+    else
+        return NULL;
+    size_t n = strlen(base) + strlen(sub) + 1;
+    char *path = malloc(n);
+    stw_error ignored;
+    if (path)
+        snprintf(path, n, "%s%s", base, sub);
+    /* The library makes the last component; a cache is optional, so a
+     * parent that cannot be made just means none. */
+    if (path && !make_dirs(path, true, &ignored)) {
+        free(path);
+        path = NULL;
+    }
+    return path;
+}
+
+void cli_print_rules_cache(const stw_rules *rules)
+{
+    const char *why = NULL;
+    stw_rules_cache_use u = stw_rules_cache_state(rules, &why);
+    static const char *const what[] = {
+        [STW_RULES_CACHE_OFF] = "compiled (rules cache off)",
+        [STW_RULES_CACHE_LOADED] = "compiled prefilter loaded from the cache",
+        [STW_RULES_CACHE_STORED] = "compiled, and stored in the cache",
+        [STW_RULES_CACHE_FAILED] = "compiled; not stored in the cache",
+    };
+    fprintf(stderr, "stowaway: rules %s: %s%s%s\n", stw_rules_version(rules),
+            what[u], why && *why ? " - " : "", why ? why : "");
+}
+
 char *cli_join_args(int argc, char **argv)
 {
     size_t n = sizeof("stowaway");

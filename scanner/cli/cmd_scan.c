@@ -77,6 +77,9 @@ const char stw_cli_scan_help[] =
     "      --rules FILE        add the rules of a YAML file (same id\n"
     "                          replaces a built-in rule); repeatable\n"
     "      --disable-rule ID   do not run rule ID; repeatable\n"
+    "      --no-rules-cache    compile the rules' prefilter afresh, without\n"
+    "                          reading or writing the rules cache (default:\n"
+    "                          rules/ in the directory of the default --db)\n"
     "      --ca-cert FILE      remote images: trust this CA (PEM) instead of\n"
     "                          the system store\n"
     "      --show-secrets      print each secret found in full under its\n"
@@ -99,7 +102,8 @@ const char stw_cli_scan_help[] =
     "                          'stowaway db merge' (docs/batch.md)\n"
     "  -v, --verbose           list every finding: stock setuid/setgid\n"
     "                          binaries and published test keys are\n"
-    "                          otherwise one line per layer each\n"
+    "                          otherwise one line per layer each; and say\n"
+    "                          whether the rules came from the rules cache\n"
     "  -q, --quiet             no progress, no summary line, no table when\n"
     "                          nothing is found\n"
     "  -h, --help              show this help\n"
@@ -147,6 +151,7 @@ enum {
     OPT_MAX_GIT_BYTES,
     OPT_VERIFY_DIFF_IDS,
     OPT_TRUST_CACHE,
+    OPT_NO_RULES_CACHE,
 };
 
 /* "os/arch" or "os/arch/variant", each part non-empty. */
@@ -223,6 +228,7 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
         {"max-git-bytes", required_argument, NULL, OPT_MAX_GIT_BYTES},
         {"verify-diff-ids", no_argument, NULL, OPT_VERIFY_DIFF_IDS},
         {"trust-cache", no_argument, NULL, OPT_TRUST_CACHE},
+        {"no-rules-cache", no_argument, NULL, OPT_NO_RULES_CACHE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -348,6 +354,9 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             break;
         case OPT_TRUST_CACHE:
             o->trust_cache = true;
+            break;
+        case OPT_NO_RULES_CACHE:
+            o->no_rules_cache = true;
             break;
         case OPT_MAX_GIT_BYTES:
             if (!parse_count(optarg, UINT64_MAX / 2, &o->max_git_bytes) ||
@@ -540,11 +549,14 @@ static bool scan_base_images(const cli_options *o, const stw_scan_options *so,
     return ok;
 }
 
-/* The rule set of --rules and --disable-rule. */
-static bool make_rules(const cli_options *o, stw_rules **out, stw_error *err)
+/* The rule set of --rules and --disable-rule, through the rules cache in
+ * cache_dir (NULL: none). */
+static bool make_rules(const cli_options *o, const char *cache_dir,
+                       stw_rules **out, stw_error *err)
 {
     stw_rules_options *ro = NULL;
-    bool ok = stw_rules_options_create(&ro, err) == STW_OK;
+    bool ok = stw_rules_options_create(&ro, err) == STW_OK &&
+              stw_rules_options_set_cache_dir(ro, cache_dir, err) == STW_OK;
     for (size_t i = 0; ok && i < o->n_rule_files; i++)
         ok = stw_rules_options_add_file(ro, o->rule_files[i], err) == STW_OK;
     for (size_t i = 0; ok && i < o->n_disabled; i++)
@@ -571,7 +583,7 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     stw_results *res = NULL;
     stw_suppress *sup = NULL;
     stw_scan_options *so = NULL;
-    char *db = NULL, *args = NULL;
+    char *db = NULL, *args = NULL, *rules_cache = NULL;
     cli_batch_refs batch = {0};
     int rc = EXIT_ERROR;
     int64_t scan_id = 0;
@@ -593,11 +605,15 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_progress_destroy(&pr);
         return EXIT_ERROR;
     }
-    if (!make_rules(o, &rules, &err) || !cli_resolve_db(o, &db, &err) ||
+    rules_cache = o->no_rules_cache ? NULL : cli_cache_dir();
+    if (!make_rules(o, rules_cache, &rules, &err) ||
+        !cli_resolve_db(o, &db, &err) ||
         stw_store_open(db, &store, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
     }
+    if (o->verbose && !o->quiet)
+        cli_print_rules_cache(rules);
     args = cli_join_args(argc, argv);
     if (!args) {
         cli_fail(&err, STW_ERR_NOMEM, "out of memory");
@@ -717,6 +733,7 @@ done:
     cli_batch_refs_free(&batch);
     free(db);
     free(args);
+    free(rules_cache);
     return rc;
 }
 

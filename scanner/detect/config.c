@@ -99,22 +99,48 @@ static stw_status redactions_add(stw_config_redactions **red, const char *text,
     return STW_OK;
 }
 
-static stw_status scan_string(stw_matcher *m, config_sink *c, const char *s,
+/* Where notes go: the caller's callback. */
+typedef struct config_notes {
+    stw_config_note_fn fn;
+    void *ctx;
+} config_notes;
+
+/* Scans s; the matcher's note about it, if any, names the path "<config>":
+ * it is passed on naming where in the config instead (c->detail). */
+static stw_status scan_string(stw_matcher *m, config_sink *c,
+                              const config_notes *cn, const char *s,
                               stw_error *err)
 {
+    static const char path[] = "<config>";
     c->n = 0;
-    return stw_matcher_scan_buffer(m, "<config>", s, strlen(s), config_emit, c,
-                                   err);
+    stw_status st =
+        stw_matcher_scan_buffer(m, path, s, strlen(s), config_emit, c, err);
+    const char *const *v;
+    size_t n = stw_matcher_notes(m, &v);
+    for (size_t i = 0; st == STW_OK && cn->fn && i < n; i++) {
+        char msg[768];
+        const char *rest = strncmp(v[i], path, sizeof(path) - 1) == 0
+                               ? v[i] + sizeof(path) - 1
+                               : v[i];
+        snprintf(msg, sizeof(msg), "%s%s", c->detail, rest);
+        if ((st = cn->fn(cn->ctx, msg)) != STW_OK)
+            stw_fail(err, st, "%s", msg);
+    }
+    stw_matcher_clear_notes(m);
+    return st;
 }
 
 stw_status stw_config_scan(stw_matcher *m, const stw_config_strings *c,
                            stw_finding_list *out, stw_config_redactions **red,
+                           stw_config_note_fn note, void *note_ctx,
                            stw_error *err)
 {
     *red = NULL;
     stw_status st = STW_OK;
     char detail[160];
     config_sink cs = {.list = out, .detail = detail};
+    config_notes cn = {note, note_ctx};
+    stw_matcher_clear_notes(m);
     for (size_t i = 0; i < c->n_env && st == STW_OK; i++) {
         const char *s = c->env[i];
         if (!s)
@@ -123,14 +149,14 @@ stw_status stw_config_scan(stw_matcher *m, const stw_config_strings *c,
         const char *eq = strchr(s, '=');
         int n = eq ? (int)(eq - s) : (int)strlen(s);
         snprintf(detail, sizeof(detail), "Env %.*s", n > 100 ? 100 : n, s);
-        st = scan_string(m, &cs, s, err);
+        st = scan_string(m, &cs, &cn, s, err);
     }
     for (size_t i = 0; i < c->n_history && st == STW_OK; i++) {
         const char *s = c->created_by[i];
         if (!s)
             continue;
         snprintf(detail, sizeof(detail), "history entry %zu", i);
-        st = scan_string(m, &cs, s, err);
+        st = scan_string(m, &cs, &cn, s, err);
         if (st == STW_OK && cs.n > 0)
             st = redactions_add(red, s, &cs, err);
     }

@@ -194,6 +194,8 @@ struct stw_rules {
     stw_known_key *known;    /* sorted by sha256 for bsearch */
     size_t n_known;
     char version[17];
+    stw_rules_cache_use cache_use; /* where the prefilter came from */
+    char cache_why[512];           /* stw_rules_cache_state's why */
 };
 
 /* Parses YAML text (len bytes, need not be NUL-terminated) of the file named

@@ -4,8 +4,11 @@
  * candidate windows: literal keywords (caseless) for rules that have them,
  * the regex itself in HS_FLAG_PREFILTER mode for rules that do not. A rule
  * whose regex vectorscan refuses even as a prefilter is run by PCRE2 over
- * the whole chunk (STW_MODE_FULL): slower, never skipped. */
+ * the whole chunk (STW_MODE_FULL): slower, never skipped. The vectorscan
+ * part, most of the compile time, comes from the caller's cache directory
+ * when an entry for these rules is there (rulecache.h). */
 #include "ruleload.h"
+#include "rulecache.h"
 
 #include "common.h"
 #include "embedded.h"
@@ -583,21 +586,42 @@ static stw_status compile_rule(stw_rule *r, stw_error *err)
     }
     if (r->has_window_before)
         r->hit_before = r->window_before;
-    if (r->n_keywords)
-        r->mode = STW_MODE_KEYWORD;
-    else if (hs_accepts_prefilter(r->regex_src))
-        r->mode = STW_MODE_PREFILTER;
-    else
-        r->mode = STW_MODE_FULL;
+    /* Without keywords the regex itself is the prefilter if vectorscan
+     * takes it: decide_modes (or the cache) says, once per set. */
+    r->mode = r->n_keywords ? STW_MODE_KEYWORD : STW_MODE_PREFILTER;
     return STW_OK;
 }
 
-/* Whether rule r feeds the prefilter set for rules with (or without) a
- * path regex. */
+/* Whether rule r's mode is vectorscan's to decide (PREFILTER or FULL). */
+static bool hs_decides(const stw_rule *r)
+{
+    return r->regex_src && r->n_keywords == 0;
+}
+
+/* A rule vectorscan refuses even as a prefilter is run by PCRE2 over
+ * every window (STW_MODE_FULL). One vectorscan compile per such rule: the
+ * costliest part of loading, which the cache saves. */
+static void decide_modes(stw_rules *rs)
+{
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        stw_rule *r = &rs->rules[i];
+        if (hs_decides(r))
+            r->mode = hs_accepts_prefilter(r->regex_src) ? STW_MODE_PREFILTER
+                                                         : STW_MODE_FULL;
+    }
+}
+
+/* Whether rule r, in mode, feeds the prefilter set for rules with (or
+ * without) a path regex. */
+static bool in_set_as(const stw_rule *r, stw_rule_mode mode, bool with_path)
+{
+    return (mode == STW_MODE_KEYWORD || mode == STW_MODE_PREFILTER) &&
+           (r->path_re != NULL) == with_path;
+}
+
 static bool in_set(const stw_rule *r, bool with_path)
 {
-    return (r->mode == STW_MODE_KEYWORD || r->mode == STW_MODE_PREFILTER) &&
-           (r->path_re != NULL) == with_path;
+    return in_set_as(r, r->mode, with_path);
 }
 
 /* The vectorscan pattern id of keyword kw (followed by next, or NULL)
@@ -711,7 +735,7 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
         if (!exprs[id])
             st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     }
-    if (st == STW_OK) {
+    if (st == STW_OK && !pf->db) { /* not from the cache */
         hs_compile_error_t *ce = NULL;
         if (hs_compile_multi((const char *const *)exprs, flags, ids,
                              (unsigned)n_ids, HS_MODE_BLOCK, NULL, &pf->db,
@@ -797,12 +821,11 @@ static bool hs_accepts_path(const char *src)
     return e == HS_SUCCESS;
 }
 
-/* Gives slot ids to the path regexes the matcher evaluates for every file
- * (rule paths, path-only allow rules) and compiles the ones vectorscan
- * accepts into rs->path_db. */
-static stw_status build_path_db(stw_rules *rs, stw_error *err)
+/* The number of path slots build_path_db gives out, slot 0 (none)
+ * included. */
+static size_t count_path_slots(const stw_rules *rs)
 {
-    size_t n = 1; /* slot 0 = none */
+    size_t n = 1;
     for (size_t i = 0; i < rs->n_rules; i++) {
         const stw_rule *r = &rs->rules[i];
         n += r->path_re != NULL;
@@ -811,6 +834,18 @@ static stw_status build_path_db(stw_rules *rs, stw_error *err)
     }
     for (size_t j = 0; j < rs->n_allows; j++)
         n += !rs->allows[j].re && rs->allows[j].path_re;
+    return n;
+}
+
+/* Gives slot ids to the path regexes the matcher evaluates for every file
+ * (rule paths, path-only allow rules) and compiles the ones vectorscan
+ * accepts into rs->path_db. With cached (count_path_slots bytes from the
+ * cache) vectorscan's answers are taken from it and rs->path_db is the
+ * cached database. */
+static stw_status build_path_db(stw_rules *rs, const unsigned char *cached,
+                                stw_error *err)
+{
+    size_t n = count_path_slots(rs);
     if (n == 1)
         return STW_OK;
     const char **exprs = calloc(n, sizeof(*exprs));
@@ -825,7 +860,7 @@ static stw_status build_path_db(stw_rules *rs, stw_error *err)
 #define PATH_SLOT(src, field)                                                  \
     do {                                                                       \
         (field) = slot;                                                        \
-        if (hs_accepts_path(src)) {                                            \
+        if (cached ? !cached[slot] : hs_accepts_path(src)) {                   \
             exprs[k] = (src);                                                  \
             flags[k] = PATH_HS_FLAGS;                                          \
             ids[k++] = slot;                                                   \
@@ -847,7 +882,7 @@ static stw_status build_path_db(stw_rules *rs, stw_error *err)
             PATH_SLOT(rs->allows[j].path_src, rs->allows[j].path_slot);
 #undef PATH_SLOT
     rs->n_path_slots = (uint32_t)n;
-    if (st == STW_OK && k > 0) {
+    if (st == STW_OK && k > 0 && !cached) {
         hs_compile_error_t *ce = NULL;
         if (hs_compile_multi(exprs, flags, ids, (unsigned)k, HS_MODE_BLOCK,
                              NULL, &rs->path_db, &ce) != HS_SUCCESS) {
@@ -861,6 +896,74 @@ static stw_status build_path_db(stw_rules *rs, stw_error *err)
     free(flags);
     free(ids);
     return st;
+}
+
+/* Takes the cached parts p into rs when they fit it: one mode per rule,
+ * vectorscan's to decide only where it decides, one 0/1 byte per path
+ * slot, and a database exactly where the set needs one; the key already
+ * matched, so a misfit means a damaged or forged entry. Returns false,
+ * rs untouched, otherwise. On success p's databases belong to rs. */
+static bool use_cached(stw_rules *rs, stw_hs_parts *p)
+{
+    size_t slots = count_path_slots(rs);
+    if (slots == 1)
+        slots = 0;
+    if (p->n_rules != rs->n_rules || p->n_path_slots != slots)
+        return false;
+    bool content = false, content_path = false, path = false;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const stw_rule *r = &rs->rules[i];
+        stw_rule_mode m = (stw_rule_mode)p->modes[i];
+        if (hs_decides(r) ? m != STW_MODE_PREFILTER && m != STW_MODE_FULL
+                          : m != r->mode)
+            return false;
+        content |= in_set_as(r, m, false);
+        content_path |= in_set_as(r, m, true);
+    }
+    for (size_t k = 0; k < slots; k++) {
+        if (p->path_always[k] > 1 || (k == 0 && p->path_always[k]))
+            return false;
+        path |= k > 0 && !p->path_always[k];
+    }
+    if (content != (p->content != NULL) ||
+        content_path != (p->content_path != NULL) || path != (p->path != NULL))
+        return false;
+    for (size_t i = 0; i < rs->n_rules; i++)
+        rs->rules[i].mode = (stw_rule_mode)p->modes[i];
+    rs->content.db = p->content;
+    rs->content_path.db = p->content_path;
+    rs->path_db = p->path;
+    p->content = p->content_path = p->path = NULL;
+    return true;
+}
+
+/* Writes rs's vectorscan parts as the cache entry for key; a failure is
+ * only recorded (cache_use, cache_why). */
+static void store_cached(stw_rules *rs, const char *dir,
+                         const unsigned char key[STW_RULECACHE_KEY_LEN])
+{
+    stw_hs_parts p = {
+        .modes = malloc(rs->n_rules ? rs->n_rules : 1),
+        .n_rules = rs->n_rules,
+        .path_always = rs->path_always, /* borrowed, like the databases */
+        .n_path_slots = rs->n_path_slots,
+        .content = rs->content.db,
+        .content_path = rs->content_path.db,
+        .path = rs->path_db,
+    };
+    char why[sizeof(rs->cache_why)];
+    bool ok = p.modes != NULL;
+    if (ok) {
+        for (size_t i = 0; i < rs->n_rules; i++)
+            p.modes[i] = (unsigned char)rs->rules[i].mode;
+        ok = stw_rulecache_store(dir, key, &p, why, sizeof(why));
+    } else {
+        snprintf(why, sizeof(why), "%s: out of memory", dir);
+    }
+    free(p.modes);
+    rs->cache_use = ok ? STW_RULES_CACHE_STORED : STW_RULES_CACHE_FAILED;
+    if (!ok) /* else the reason the entry found was unusable, if any */
+        snprintf(rs->cache_why, sizeof(rs->cache_why), "%s", why);
 }
 
 static void hash_str(stw_sha256 *h, const char *s)
@@ -1074,10 +1177,29 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
             rs->max_captures = c;
     }
     st = finish_known(rs, err);
+    /* The vectorscan part, most of the compile time, may come from the
+     * cache; everything else is built from the rules as always. */
+    const char *cache_dir = opt ? opt->cache_dir : NULL;
+    unsigned char key[STW_RULECACHE_KEY_LEN];
+    stw_hs_parts cached = {0};
+    bool hit = false;
+    if (st == STW_OK && cache_dir)
+        st = stw_rulecache_key(rs, key, err);
+    if (st == STW_OK && cache_dir &&
+        stw_rulecache_load(cache_dir, key,
+                           max_compiled + rs->n_rules + count_path_slots(rs),
+                           &cached, rs->cache_why, sizeof(rs->cache_why)) &&
+        !(hit = use_cached(rs, &cached)))
+        snprintf(rs->cache_why, sizeof(rs->cache_why),
+                 "%s/rules: an entry does not fit the rules it is named for",
+                 cache_dir);
+    if (st == STW_OK && !hit)
+        decide_modes(rs);
     if (st == STW_OK)
         st = build_db(rs, err);
     if (st == STW_OK)
-        st = build_path_db(rs, err);
+        st = build_path_db(rs, hit ? cached.path_always : NULL, err);
+    stw_hs_parts_free(&cached);
     if (st == STW_OK)
         st = check_db_size(rs, compiled, max_compiled, err);
     if (st == STW_OK)
@@ -1086,6 +1208,10 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
         stw_rules_destroy(rs);
         return st;
     }
+    if (hit)
+        rs->cache_use = STW_RULES_CACHE_LOADED;
+    else if (cache_dir)
+        store_cached(rs, cache_dir, key);
     *out = rs;
     return STW_OK;
 }
@@ -1126,6 +1252,13 @@ void stw_rules_destroy(stw_rules *r)
 const char *stw_rules_version(const stw_rules *r)
 {
     return r->version;
+}
+
+stw_rules_cache_use stw_rules_cache_state(const stw_rules *r, const char **why)
+{
+    if (why)
+        *why = r->cache_why;
+    return r->cache_use;
 }
 
 size_t stw_rules_count(const stw_rules *r)

@@ -26,6 +26,8 @@ typedef struct stw_rules_options {
      * stw_rules_create fails with STW_ERR_LIMIT naming the rule file. */
     size_t max_rules;
     size_t max_compiled_bytes;
+    /* stw_rules_options_set_cache_dir; borrowed, NULL: no cache */
+    const char *cache_dir;
 } stw_rules_options;
 
 /* Loads and compiles. On error names the file, the rule id and the problem

@@ -42,9 +42,31 @@ stw_status stw_images_build(scan *s, stw_error *err)
     return st;
 }
 
+typedef struct config_note_ctx {
+    scan *s;
+    const char *ref;
+} config_note_ctx;
+
+/* What the config detector left unchecked (a regex at its match limit) is
+ * an error row of this scan, as a layer's notes are: the config is
+ * scanned anew by every scan, so it is not kept with the image. */
+static stw_status config_note(void *ctx, const char *note)
+{
+    config_note_ctx *c = ctx;
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "config of %s: %s",
+             c->ref ? c->ref : "the image", note);
+    stw_error ignored;
+    pthread_mutex_lock(&c->s->lock);
+    stw_store_put_error(c->s->store, c->s->scan_id, c->s->target, msg,
+                        &ignored);
+    pthread_mutex_unlock(&c->s->lock);
+    return STW_OK;
+}
+
 /* Runs the config detector over the Env and history strings of d's config
  * (see config.h for *red). */
-static stw_status scan_config(stw_matcher *m, const stw_image_desc *d,
+static stw_status scan_config(scan *s, stw_matcher *m, const stw_image_desc *d,
                               stw_finding_list *out,
                               stw_config_redactions **red, stw_error *err)
 {
@@ -75,7 +97,8 @@ static stw_status scan_config(stw_matcher *m, const stw_image_desc *d,
         .created_by = v + n_env,
         .n_history = n_hist,
     };
-    stw_status st = stw_config_scan(m, &c, out, red, err);
+    config_note_ctx cn = {s, d->ref};
+    stw_status st = stw_config_scan(m, &c, out, red, config_note, &cn, err);
     free(v);
     json_decref(cfg);
     return st;
@@ -129,7 +152,7 @@ static stw_status put_image(scan *s, stw_matcher *m, const stw_image_desc *d,
     st = image_layers(s, d, ls, err);
     stw_config_redactions *red = NULL;
     if (st == STW_OK && d->config)
-        st = scan_config(m, d, cf, &red, err);
+        st = scan_config(s, m, d, cf, &red, err);
     for (size_t k = 0; k < d->n_layers; k++)
         ls[k].created_by = stw_config_shown(red, ls[k].created_by);
     if (st == STW_OK) {
