@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <hs/hs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +399,80 @@ START_TEST(test_decoded_bytes_bounded_per_file)
 }
 END_TEST
 
+typedef struct gate_scan {
+    const char *text;
+    size_t len;
+    bool hit;
+} gate_scan;
+
+static int on_gate(unsigned int id, unsigned long long from,
+                   unsigned long long to, unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    gate_scan *g = ctx;
+    g->hit |= stw_decode_gate_hit(id, g->text, g->len, (size_t)to);
+    return 0;
+}
+
+/* The matcher asks the gate through its content scan: the expressions
+ * must say yes exactly where the C test does, at the edges of both
+ * shapes too (8 separators or 9, a word after "Secret", 7 base64 bytes
+ * or 8, no closing quote, the end of the text). */
+START_TEST(test_gate_expressions_agree_with_the_c_test)
+{
+    static const char *const texts[] = {
+        "kind: Secret",
+        "kind: Secret\n",
+        "{\"kind\":\"Secret\"}",
+        "kind:\t 'Secret' x",
+        "kind        Secret",
+        "kind         Secret",
+        "xkind: Secret",
+        "kind: Secrets",
+        "kind: Secret_x",
+        "kind: SecretList",
+        "kind: Secret.",
+        "Secret kind",
+        "kind: secret",
+        "type: Secret",
+        "\"auth\": \"dXNlcjpwYXNz\"",
+        "\"auth\" : \"YWJjZGVmZ2g=\"",
+        "\"auth\":\t:\"QUJDREVGR0g\"",
+        "\"auth\": \"YWJjZGVm\"",
+        "\"auth\": \"YWJjZGV\"",
+        "\"auth\": \"abc_defghijk\"",
+        "\"auth\": \"QUJDREVGR0g",
+        "\"auth\": \"QUJDREVGR0g x\"",
+        "\"auth\":\n\"QUJDREVGR0g\"",
+        "'auth': 'QUJDREVGR0g'",
+        "\"author\": \"QUJDREVGR0g\"",
+        "",
+    };
+    hs_database_t *db = NULL;
+    hs_compile_error_t *ce = NULL;
+    unsigned flags[STW_DECODE_GATES] = {0}, ids[STW_DECODE_GATES];
+    for (unsigned i = 0; i < STW_DECODE_GATES; i++)
+        ids[i] = i;
+    ck_assert_int_eq(hs_compile_multi(stw_decode_gate_expr, flags, ids,
+                                      STW_DECODE_GATES, HS_MODE_BLOCK, NULL,
+                                      &db, &ce),
+                     HS_SUCCESS);
+    hs_scratch_t *scratch = NULL;
+    ck_assert_int_eq(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        gate_scan g = {texts[i], strlen(texts[i]), false};
+        ck_assert_int_eq(
+            hs_scan(db, g.text, (unsigned)g.len, 0, scratch, on_gate, &g),
+            HS_SUCCESS);
+        ck_assert_msg(g.hit == stw_decode_worth_trying(g.text, g.len),
+                      "gate disagrees on text %zu", i);
+    }
+    hs_free_scratch(scratch);
+    hs_free_database(db);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("decode");
@@ -415,6 +490,7 @@ static Suite *suite(void)
                    test_secret_value_no_rule_knows_is_still_reported_decoded);
     tcase_add_test(tc, test_private_key_in_json_string_with_escapes);
     tcase_add_test(tc, test_decoded_bytes_bounded_per_file);
+    tcase_add_test(tc, test_gate_expressions_agree_with_the_c_test);
     suite_add_tcase(s, tc);
     return s;
 }

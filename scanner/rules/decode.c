@@ -500,55 +500,73 @@ static bool is_word_char(char c)
            (c >= '0' && c <= '9') || c == '_';
 }
 
-/* "kind" then up to 8 of [ \t"':] then the word "Secret": a Secret's own
- * kind line, in YAML or JSON ("Secret" alone is everywhere in code). */
-static bool has_secret_kind(const char *text, size_t len)
+/* "kind" then up to 8 of [ \t"':] then the word "Secret", which p points
+ * at: a Secret's own kind line, in YAML or JSON ("Secret" alone is
+ * everywhere in code). */
+static bool secret_kind_at(const char *text, const char *end, const char *p)
 {
-    const char *end = text + len;
-    for (const char *p = text; (p = memchr(p, 'S', (size_t)(end - p))); p++) {
-        if ((size_t)(end - p) < 6 || memcmp(p, "Secret", 6) ||
-            (p + 6 < end && is_word_char(p[6])))
-            continue;
-        const char *q = p;
-        for (int k = 0; k < 8 && q > text && strchr(" \t\"':", q[-1]); k++)
-            q--;
-        if (q - text >= 4 && !memcmp(q - 4, "kind", 4))
-            return true;
-    }
-    return false;
+    if ((size_t)(end - p) < 6 || memcmp(p, "Secret", 6) ||
+        (p + 6 < end && is_word_char(p[6])))
+        return false;
+    const char *q = p;
+    for (int k = 0; k < 8 && q > text && strchr(" \t\"':", q[-1]); k++)
+        q--;
+    return q - text >= 4 && !memcmp(q - 4, "kind", 4);
 }
 
-/* A JSON key "auth" whose value is a quoted base64 string of 8 or more
- * characters: a Docker config's credential. */
-static bool has_docker_auth(const char *text, size_t len)
+/* A JSON key "auth", p at its 'h', whose value is a quoted base64 string
+ * of 8 or more characters: a Docker config's credential. */
+static bool docker_auth_at(const char *text, const char *end, const char *p)
 {
-    const char *end = text + len;
-    for (const char *p = text; (p = memchr(p, 'h', (size_t)(end - p))); p++) {
-        if (p - text < 4 || memcmp(p - 4, "\"aut", 4) || p + 1 >= end ||
-            p[1] != '"')
-            continue;
-        const char *q = p + 2;
-        while (q < end && (*q == ' ' || *q == '\t' || *q == ':'))
-            q++;
-        if (q >= end || *q++ != '"')
-            continue;
-        size_t b = 0;
-        while (
-            q + b < end &&
-            (is_word_char(q[b]) || q[b] == '+' || q[b] == '/' || q[b] == '=') &&
-            q[b] != '_')
-            b++;
-        if (b >= 8 && q + b < end && q[b] == '"')
-            return true;
-    }
-    return false;
+    if (p - text < 4 || memcmp(p - 4, "\"aut", 4) || p + 1 >= end ||
+        p[1] != '"')
+        return false;
+    const char *q = p + 2;
+    while (q < end && (*q == ' ' || *q == '\t' || *q == ':'))
+        q++;
+    if (q >= end || *q++ != '"')
+        return false;
+    size_t b = 0;
+    while (q + b < end &&
+           (is_word_char(q[b]) || q[b] == '+' || q[b] == '/' || q[b] == '=') &&
+           q[b] != '_')
+        b++;
+    return b >= 8 && q + b < end && q[b] == '"';
 }
 
-/* Cheap enough for every whole file: one memchr-driven pass each, for
- * the two shapes decoding can do something with. */
+/* One memchr-driven pass each, for the two shapes decoding can do
+ * something with. */
 bool stw_decode_worth_trying(const char *text, size_t len)
 {
-    return has_secret_kind(text, len) || has_docker_auth(text, len);
+    const char *end = text + len;
+    for (const char *p = text; (p = memchr(p, 'S', (size_t)(end - p))); p++)
+        if (secret_kind_at(text, end, p))
+            return true;
+    for (const char *p = text; (p = memchr(p, 'h', (size_t)(end - p))); p++)
+        if (docker_auth_at(text, end, p))
+            return true;
+    return false;
+}
+
+/* Literals, each a place where the test above passes or not: "Secret"
+ * ends where secret_kind_at looks, "auth" with its quotes two bytes
+ * after the 'h' docker_auth_at looks at. Literals keep the content
+ * database a pure literal matcher ("kind" as part of an expression
+ * costs a check at each of its hits, and TypeScript is full of it). */
+const char *const stw_decode_gate_expr[STW_DECODE_GATES] = {
+    "Secret",
+    "\"auth\"",
+};
+
+bool stw_decode_gate_hit(unsigned gate, const char *text, size_t len,
+                         size_t end)
+{
+    if (end > len)
+        return false;
+    if (gate == 0)
+        return end >= 6 && secret_kind_at(text, text + len, text + end - 6);
+    return gate == 1 && end >= 2 &&
+           docker_auth_at(text, text + len, text + end - 2);
 }
 
 stw_status stw_decode_manifests(const char *text, size_t len,

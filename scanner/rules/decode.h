@@ -55,8 +55,17 @@ void stw_decoded_set_clear(stw_decoded_set *s);
 void stw_decoded_set_free(stw_decoded_set *s);
 
 /* Whether text (len bytes) may hold a manifest stw_decode_manifests()
- * reads: a cheap test every scanned file goes through, so that YAML
- * parsing is tried on few. */
+ * reads: a cheap test, so that YAML parsing is tried on few files. */
 bool stw_decode_worth_trying(const char *text, size_t len);
+
+/* The same test as vectorscan expressions (case-sensitive, no flags), so
+ * that it rides on the content scan every file has anyway instead of a
+ * pass of its own: text passes the test exactly when some expression i
+ * reports a match ending at `end` for which stw_decode_gate_hit(i, text,
+ * len, end) holds. Borrowed, static. */
+#define STW_DECODE_GATES 2
+extern const char *const stw_decode_gate_expr[STW_DECODE_GATES];
+bool stw_decode_gate_hit(unsigned gate, const char *text, size_t len,
+                         size_t end);
 
 #endif

@@ -121,6 +121,9 @@ struct stw_matcher {
     unsigned char *claimed;
     size_t claimed_cap;
     const stw_decoded *sub; /* the value being scanned, NULL for the file */
+    /* The content scan of a file seen whole also asks decode.h's gate
+     * (gate_on); gate_hit says it passed. */
+    bool gate_on, gate_hit;
     bool sub_emitted;
     char detail[512]; /* a value's detail and a test-fixture note */
 
@@ -516,6 +519,13 @@ static int on_hit(unsigned int id, unsigned long long from,
     (void)flags;
     stw_matcher *m = ctx;
     const stw_prefilter *pf = m->pf;
+    if (id >= pf->n_ids) {
+        m->gate_hit |=
+            m->gate_on &&
+            stw_decode_gate_hit(id - (unsigned)pf->n_ids, (const char *)m->text,
+                                m->len, (size_t)to);
+        return 0;
+    }
     for (uint32_t k = pf->first[id]; k < pf->first[id + 1]; k++) {
         const stw_pattern *p = &pf->targets[k];
         if (m->rule_on[p->rule] && open_window(m, p, (size_t)to) != 0)
@@ -720,17 +730,35 @@ static int cmp_match(const void *a, const void *b)
     return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
+/* Newlines in p[0, n). Text has one every few dozen bytes, so a memchr()
+ * per line costs a call each; a plain counting loop is vectorised with a
+ * 64-bit counter per lane, a quarter or less of a vector's bytes. Byte
+ * counters, emptied before they can wrap, keep all of them. */
+static uint64_t count_newlines(const unsigned char *p, size_t n)
+{
+    enum { LANES = 32, ROUNDS = 255 };
+    uint64_t c = 0;
+    while (n >= LANES) {
+        size_t k = n / LANES < ROUNDS ? n / LANES : ROUNDS;
+        unsigned char acc[LANES] = {0};
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < LANES; j++)
+                acc[j] += p[i * LANES + j] == '\n';
+        for (size_t j = 0; j < LANES; j++)
+            c += acc[j];
+        p += k * LANES;
+        n -= k * LANES;
+    }
+    for (size_t i = 0; i < n; i++)
+        c += p[i] == '\n';
+    return c;
+}
+
 /* Counts newlines up to buffer position pos (>= nl_pos - base). */
 static void advance_lines(stw_matcher *m, size_t pos)
 {
-    /* A branch-free count the compiler vectorises: text has a newline
-     * every few dozen bytes, so a memchr() per line costs a call each. */
     const unsigned char *p = m->text + (m->nl_pos - m->base);
-    size_t n = (size_t)(m->text + pos - p);
-    uint64_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += p[i] == '\n';
-    m->nl_count += c;
+    m->nl_count += count_newlines(p, (size_t)(m->text + pos - p));
     m->nl_pos = m->base + pos;
 }
 
@@ -1125,18 +1153,36 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
               : m->base + m->len - STW_SCAN_OVERLAP + STW_SCAN_CONTEXT;
     if (m->len == 0)
         return STW_OK;
-    /* A file seen whole, which may hold encoded values: they go first, so
-     * that its own matches on their encoded form know what they held. */
-    if (final && m->base == 0 && !m->sub && !m->global_off &&
-        stw_decode_worth_trying((const char *)m->text, m->len)) {
-        stw_status st = scan_decoded(m, err);
-        if (st != STW_OK)
-            return st;
-    }
+    const stw_prefilter *pf = &rs->content;
+    /* A file seen whole may hold encoded values. Its content scan tells
+     * (the gate); without a content database a pass of its own does. */
+    bool whole = final && m->base == 0 && !m->sub && !m->global_off;
+    m->gate_on = whole && pf->n_gates > 0;
+    m->gate_hit = whole && !m->gate_on &&
+                  stw_decode_worth_trying((const char *)m->text, m->len);
     m->n_touched = 0;
     m->n_found = 0;
     m->scan_failed = false;
-    stw_status st = prefilter(m, &rs->content, err);
+    stw_status st = prefilter(m, pf, err);
+    m->gate_on = false;
+    if (st == STW_OK && m->gate_hit) {
+        /* The encoded values go first, so that the file's own matches on
+         * their encoded form know what they held; their scans reuse the
+         * window lists, so the file's are collected again after. Rare:
+         * only Secrets and Docker configs pass the gate. */
+        for (size_t i = 0; i < m->n_touched; i++) {
+            m->hits[m->touched[i]].n = 0;
+            m->hits[m->touched[i]].unsorted = false;
+        }
+        m->n_touched = 0;
+        st = scan_decoded(m, err);
+        if (st != STW_OK)
+            return st;
+        m->n_touched = 0;
+        m->n_found = 0;
+        m->scan_failed = false;
+        st = prefilter(m, pf, err);
+    }
     if (st == STW_OK && m->path_set_on)
         st = prefilter(m, &rs->content_path, err);
     for (size_t i = 0; st == STW_OK && i < rs->n_full_rules; i++) {

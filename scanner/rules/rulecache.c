@@ -14,6 +14,7 @@
 #include "rulecache.h"
 
 #include "common.h"
+#include "decode.h"
 #include "sha256.h"
 #include "stowaway/version.h"
 
@@ -35,7 +36,8 @@
 #define STW_RULECACHE_STALE_TMP_S 600
 /* Bump when rules.c changes what it gives vectorscan or how the parts are
  * laid out, so older entries stop matching. */
-#define STW_RULECACHE_FORMAT 1u
+/* 2: the content databases end with decode.h's gate patterns. */
+#define STW_RULECACHE_FORMAT 2u
 
 static const char magic[8] = {'S', 'T', 'W', 'R', 'U', 'L', 'E', '\n'};
 #define HDR_LEN      (8 + 4 + 4 + STW_RULECACHE_KEY_LEN + 8 + STW_SHA256_LEN)
@@ -118,6 +120,11 @@ stw_status stw_rulecache_key(const stw_rules *rs,
         hash_allows(h, r->allows, r->n_allows);
     }
     hash_allows(h, rs->allows, rs->n_allows);
+    /* The gates are compiled into the content databases after the rules'
+     * patterns: a change to them must miss too. */
+    hash_u64(h, STW_DECODE_GATES);
+    for (size_t g = 0; g < STW_DECODE_GATES; g++)
+        hash_str(h, stw_decode_gate_expr[g]);
     st = stw_sha256_final_raw(h, key, err);
     stw_sha256_destroy(h);
     return st;

@@ -158,6 +158,10 @@ typedef struct stw_prefilter {
     stw_pattern *targets;
     uint32_t *first; /* n_ids + 1 entries */
     size_t n_ids;
+    /* Pattern ids n_ids .. n_ids + n_gates - 1 are decode.h's gate
+     * expressions (the set every file is scanned with carries them):
+     * they open no window. */
+    size_t n_gates;
 } stw_prefilter;
 
 /* The compiled set (the layout behind the opaque stw_rules). */

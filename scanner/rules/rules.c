@@ -11,6 +11,7 @@
 #include "rulecache.h"
 
 #include "common.h"
+#include "decode.h"
 #include "embedded.h"
 #include "limits.h"
 #include "sha256.h"
@@ -655,8 +656,10 @@ static char *hs_keyword(const char *kw, const char *next)
 }
 
 /* Builds one prefilter set: a pattern per distinct keyword and per
- * prefilter regex, and the targets each opens windows for. */
+ * prefilter regex, and the targets each opens windows for; then the
+ * n_gates expressions of gates, case-sensitive, which open none. */
 static stw_status build_prefilter(stw_rules *rs, bool with_path,
+                                  const char *const *gates, size_t n_gates,
                                   stw_prefilter *pf, stw_error *err)
 {
     size_t n_targets = 0;
@@ -666,7 +669,7 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
             n_targets += r->mode == STW_MODE_KEYWORD ? r->n_keywords : 1;
     }
     if (n_targets == 0)
-        return STW_OK;
+        return STW_OK; /* the matcher runs the gates' own pass instead */
     /* Pattern id: kw[id] and next[id] for a keyword, src[id] for a regex.
      * Each target is collected with its pattern id, then grouped by id. */
     const char **kw = calloc(n_targets, sizeof(*kw));
@@ -677,9 +680,9 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
     uint32_t *at = calloc(n_targets, sizeof(*at)); /* next slot per id */
     pf->targets = calloc(n_targets, sizeof(*pf->targets));
     pf->first = calloc(n_targets + 1, sizeof(*pf->first));
-    char **exprs = calloc(n_targets, sizeof(*exprs));
-    unsigned *flags = calloc(n_targets, sizeof(*flags));
-    unsigned *ids = calloc(n_targets, sizeof(*ids));
+    char **exprs = calloc(n_targets + n_gates, sizeof(*exprs));
+    unsigned *flags = calloc(n_targets + n_gates, sizeof(*flags));
+    unsigned *ids = calloc(n_targets + n_gates, sizeof(*ids));
     stw_status st = STW_OK;
     if (!kw || !next || !src || !of || !t || !at || !pf->targets ||
         !pf->first || !exprs || !flags || !ids) {
@@ -735,11 +738,18 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
         if (!exprs[id])
             st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
     }
+    for (size_t g = 0; st == STW_OK && g < n_gates; g++) {
+        exprs[n_ids + g] = stw_strdup(gates[g]);
+        ids[n_ids + g] = (unsigned)(n_ids + g);
+        if (!exprs[n_ids + g])
+            st = stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    pf->n_gates = n_gates;
     if (st == STW_OK && !pf->db) { /* not from the cache */
         hs_compile_error_t *ce = NULL;
         if (hs_compile_multi((const char *const *)exprs, flags, ids,
-                             (unsigned)n_ids, HS_MODE_BLOCK, NULL, &pf->db,
-                             &ce) != HS_SUCCESS) {
+                             (unsigned)(n_ids + n_gates), HS_MODE_BLOCK, NULL,
+                             &pf->db, &ce) != HS_SUCCESS) {
             const stw_rule *bad = NULL;
             if (ce && ce->expression >= 0 && (size_t)ce->expression < n_ids)
                 bad = &rs->rules[pf->targets[pf->first[ce->expression]].rule];
@@ -751,7 +761,7 @@ static stw_status build_prefilter(stw_rules *rs, bool with_path,
         }
     }
 out:
-    for (size_t i = 0; exprs && i < n_targets; i++)
+    for (size_t i = 0; exprs && i < n_targets + n_gates; i++)
         free(exprs[i]);
     free(exprs);
     free(flags);
@@ -800,9 +810,10 @@ static stw_status build_db(stw_rules *rs, stw_error *err)
             if (path_dependent(&rs->rules[i]))
                 rs->path_rules[k++] = (uint32_t)i;
     }
-    stw_status st = build_prefilter(rs, false, &rs->content, err);
+    stw_status st = build_prefilter(rs, false, stw_decode_gate_expr,
+                                    STW_DECODE_GATES, &rs->content, err);
     if (st == STW_OK)
-        st = build_prefilter(rs, true, &rs->content_path, err);
+        st = build_prefilter(rs, true, NULL, 0, &rs->content_path, err);
     return st;
 }
 
