@@ -1,16 +1,20 @@
 /* test_api.c - the public API (stowaway/stowaway.h) as an embedder uses
  * it, on that header alone: options objects and their checks, scanning a
  * caller's stream whose reader fails or is cancelled half-way, and
- * accessors that stay safe past the end. The installed-library path is
- * tests/install/; this one runs in seconds on every change. */
+ * accessors that stay safe past the end; a store's upkeep (db.h): records
+ * filled only as far as the caller's size says, merging, the by-layer
+ * report. The installed-library path is tests/install/; this one runs in
+ * seconds on every change. */
 #include "stowaway/stowaway.h"
 #include "testutil.h"
 
 #include <check.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEMO STW_SRCDIR "/fixtures/demo/demo.docker.tar"
 
@@ -302,6 +306,153 @@ START_TEST(test_render_every_format_and_reject_unknown)
 }
 END_TEST
 
+/* A store holding one stream scan of the demo image (transferred). */
+static stw_store *demo_store(const char *path)
+{
+    stw_store *store;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open(path, &store, &err), STW_OK);
+    mem_stream m;
+    load_demo(&m);
+    stw_results *res;
+    ck_assert_int_eq(scan_stream(store, &m, NULL, &res, &err), STW_OK);
+    stw_results_destroy(res);
+    free(m.data);
+    return store;
+}
+
+START_TEST(test_records_are_filled_as_far_as_the_caller_s_size)
+{
+    stw_error err = {0};
+    stw_store *store = demo_store(NULL);
+    stw_db_stats full = {.size = sizeof full};
+    ck_assert_int_eq(stw_store_read_stats(store, &full, &err), STW_OK);
+    ck_assert_int_eq(full.scans, 1);
+    ck_assert_int_eq(full.image_refs, 1);
+    ck_assert_int_ge(full.findings, 5);
+    /* A program that knew only the scan count: nothing past it changes. */
+    stw_db_stats older;
+    memset(&older, 0x5a, sizeof older);
+    older.size = offsetof(stw_db_stats, images);
+    ck_assert_int_eq(stw_store_read_stats(store, &older, &err), STW_OK);
+    ck_assert_int_eq(older.scans, 1);
+    ck_assert_uint_eq(older.size, offsetof(stw_db_stats, images));
+    ck_assert_int_eq(older.images, (int64_t)0x5a5a5a5a5a5a5a5aLL);
+    stw_db_stats unset = {0};
+    ck_assert_int_eq(stw_store_read_stats(store, &unset, &err), STW_ERR_USAGE);
+    stw_db_pruned p = {.size = sizeof p};
+    ck_assert_int_eq(stw_store_prune_older(store, 86400, false, &p, &err),
+                     STW_OK);
+    ck_assert_int_eq(p.scans + p.images + p.layers + p.findings, 0);
+    ck_assert_int_eq(stw_store_prune_older(store, -1, false, NULL, &err),
+                     STW_ERR_USAGE);
+    stw_store_close(store);
+}
+END_TEST
+
+START_TEST(test_merge_adds_a_file_once)
+{
+    stw_error err = {0};
+    char *dir = tu_mkdtemp("api-merge");
+    char *path = tu_path(dir, "in.db");
+    stw_store_close(demo_store(path));
+    stw_store *out;
+    ck_assert_int_eq(stw_store_open(NULL, &out, &err), STW_OK);
+    stw_db_merged c = {.size = sizeof c};
+    ck_assert_int_eq(stw_store_merge_file(out, path, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans, 1);
+    ck_assert_int_eq(c.layers, 3);
+    ck_assert_int_eq(c.waiting, 0);
+    ck_assert_int_eq(stw_store_merge_file(out, path, &c, &err), STW_OK);
+    ck_assert_int_eq(c.scans + c.layers + c.findings + c.images, 0);
+    stw_store_close(out);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_leak_report_accessors_stay_safe_past_the_end)
+{
+    stw_error err = {0};
+    stw_store *store = demo_store(NULL);
+    stw_leak_report *lr;
+    ck_assert_int_eq(stw_store_leaks_by_layer(store, "no-such-image:*",
+                                              STW_SEV_INFO, &lr, &err),
+                     STW_OK);
+    ck_assert_uint_eq(stw_leak_report_layer_count(lr), 0);
+    ck_assert_ptr_null(stw_leak_report_layer(lr, 0));
+    stw_leak_report_destroy(lr);
+    ck_assert_int_eq(
+        stw_store_leaks_by_layer(store, NULL, STW_SEV_INFO, &lr, &err), STW_OK);
+    size_t n = stw_leak_report_layer_count(lr);
+    ck_assert_uint_ge(n, 2);
+    const stw_leak_layer *l = stw_leak_report_layer(lr, 0);
+    int64_t sum = 0;
+    for (int sev = 0; sev < STW_SEV_COUNT_; sev++)
+        sum += stw_leak_layer_findings_at(l, (stw_severity)sev);
+    ck_assert_int_eq(sum, stw_leak_layer_findings(l));
+    ck_assert_int_eq(stw_leak_layer_findings_at(l, (stw_severity)99), 0);
+    ck_assert_ptr_null(stw_leak_layer_image(l, stw_leak_layer_image_count(l)));
+    stw_leak_report_destroy(lr);
+    stw_leak_report_destroy(NULL);
+    stw_store_close(store);
+}
+END_TEST
+
+static bool keep_rsa(void *ctx, const stw_results *r,
+                     const stw_result_finding *f)
+{
+    (void)ctx, (void)r;
+    return strcmp(stw_result_finding_rule(f), "rsa-private-key") == 0;
+}
+
+static const char *fake_secret(void *ctx, const char *fingerprint)
+{
+    (void)fingerprint;
+    return ctx;
+}
+
+START_TEST(test_retain_and_the_table_s_secret_lookup)
+{
+    stw_error err = {0};
+    stw_store *store;
+    ck_assert_int_eq(stw_store_open(NULL, &store, &err), STW_OK);
+    mem_stream m;
+    load_demo(&m);
+    stw_results *res;
+    ck_assert_int_eq(scan_stream(store, &m, NULL, &res, &err), STW_OK);
+    size_t n = stw_results_finding_count(res);
+    ck_assert_uint_eq(stw_results_retain(res, keep_rsa, NULL), n - 1);
+    ck_assert_uint_eq(stw_results_finding_count(res), 1);
+    stw_report_options *ro;
+    ck_assert_int_eq(stw_report_options_create(&ro, &err), STW_OK);
+    stw_report_options_set_verbose(ro, true);
+    stw_report_options_set_secret_lookup(ro, fake_secret, "PLAIN-TEXT-42");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ck_assert_int_eq(stw_report_render(res, STW_REPORT_TABLE, ro, out, &err),
+                     STW_OK);
+    fclose(out);
+    ck_assert_ptr_nonnull(strstr(buf, "PLAIN-TEXT-42"));
+    free(buf);
+    /* JSON never shows a secret, whatever the options. */
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    ck_assert_int_eq(stw_report_render(res, STW_REPORT_JSON, ro, out, &err),
+                     STW_OK);
+    fclose(out);
+    ck_assert_ptr_null(strstr(buf, "PLAIN-TEXT-42"));
+    free(buf);
+    stw_report_options_destroy(ro);
+    stw_results_destroy(res);
+    free(m.data);
+    stw_store_close(store);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
@@ -317,6 +468,10 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_rules_disable_and_accessors);
     tcase_add_test(tc, test_rules_cache_dir_stores_then_loads);
     tcase_add_test(tc, test_render_every_format_and_reject_unknown);
+    tcase_add_test(tc, test_records_are_filled_as_far_as_the_caller_s_size);
+    tcase_add_test(tc, test_merge_adds_a_file_once);
+    tcase_add_test(tc, test_leak_report_accessors_stay_safe_past_the_end);
+    tcase_add_test(tc, test_retain_and_the_table_s_secret_lookup);
     suite_add_tcase(s, tc);
     return s;
 }

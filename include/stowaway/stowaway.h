@@ -4,8 +4,10 @@
  * compile a rule set once, open a store (SQLite), scan targets (paths,
  * registry references, or a byte stream you supply) into it, load the
  * results of a scan, walk them with accessor functions, drop what a team
- * has suppressed, and render a report. The `stowaway` command is written on
- * this library; see docs/embedding.md for a complete example.
+ * has suppressed, and render a report; stowaway/db.h and stowaway/batch.h,
+ * included at the end, look after a store and run registry-wide batch
+ * scans. The `stowaway` command is written on these headers alone; see
+ * docs/embedding.md for a complete example.
  *
  *   stw_rules    compiled signatures; immutable once created, so one set is
  *                shared by every scan and thread (yara's compiled rules).
@@ -35,9 +37,11 @@
  * one thread at a time. A scan runs worker threads of its own; callbacks
  * say on which thread they are called.
  *
- * Process-wide side effects, all from scanning, none at load time:
+ * Process-wide side effects, all from scanning (and from listing a
+ * registry, stowaway/batch.h), none at load time:
  *   - A registry reference (host/repo:tag) makes the scan call
- *     curl_global_init(), which libcurl before 7.84 does not make
+ *     curl_global_init(), as stw_registry_list and
+ *     stw_registry_image_created do, which libcurl before 7.84 does not make
  *     thread-safe: a program that scans registries from several threads, or
  *     uses libcurl itself, should call curl_global_init() once first.
  *   - Environment read: DOCKER_CONFIG and HOME (registry credentials in
@@ -219,6 +223,61 @@ STW_API const char *stw_rules_rule_remediation(const stw_rules *r, size_t i);
 STW_API stw_kind stw_rules_rule_kind(const stw_rules *r, size_t i);
 STW_API stw_severity stw_rules_rule_severity(const stw_rules *r, size_t i);
 
+/* The examples written with rule i in its rule file (signatures/README.md),
+ * for self-tests: with match true the strings it must find, else those it
+ * must not; j in [0, n) until NULL. *path (may be NULL) receives the file
+ * path the example is to be scanned as. Borrowed while r lives. */
+STW_API const char *stw_rules_rule_example(const stw_rules *r, size_t i,
+                                           bool match, size_t j,
+                                           const char **path);
+
+/* ---- matching a buffer ---------------------------------------------------
+ * What a scan does to each file, for one buffer you hold: a rule file's
+ * self-test, or content that never was in an image. A matcher is the
+ * per-thread scratch over a shared stw_rules (yara's scanner): create one
+ * per thread, never share it. */
+
+typedef struct stw_matcher stw_matcher;
+/* One finding while it is reported; reached through stw_match_* only. */
+typedef struct stw_finding stw_match;
+
+/* rules borrowed: must outlive the matcher. *out transferred
+ * (stw_matcher_destroy). */
+STW_API stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
+                                      stw_error *err);
+STW_API void stw_matcher_destroy(stw_matcher *m);
+
+/* Called for each finding, on the calling thread; m borrowed for the call.
+ * A status other than STW_OK stops the scan with it. */
+typedef stw_status (*stw_match_fn)(void *ctx, const stw_match *m);
+
+/* Scans data (len bytes, borrowed) as the content of a file at path (the
+ * path inside an image, borrowed; path rules apply to it), calling fn for
+ * every finding, with the redaction, validators and filters of a scan. */
+STW_API stw_status stw_matcher_scan(stw_matcher *m, const char *path,
+                                    const void *data, size_t len,
+                                    stw_match_fn fn, void *ctx, stw_error *err);
+
+/* Files whose scan left part of their content unchecked because a rule's
+ * regex hit its match limit, one line each naming the file (the path given
+ * to stw_matcher_scan) and the rule, in scan order since the last
+ * stw_matcher_clear_notes: a scan never drops such a window silently, and
+ * neither should its caller. *notes borrowed until the next scan or clear.
+ * Returns the count. */
+STW_API size_t stw_matcher_notes(const stw_matcher *m,
+                                 const char *const **notes);
+STW_API void stw_matcher_clear_notes(stw_matcher *m);
+
+/* A finding reported to a stw_match_fn. Strings borrowed for the call. */
+STW_API const char *stw_match_rule(const stw_match *m);
+STW_API stw_kind stw_match_kind(const stw_match *m);
+STW_API stw_severity stw_match_severity(const stw_match *m);
+/* 1-based line, 0 when none; byte offset, -1 when none. */
+STW_API int64_t stw_match_line(const stw_match *m);
+STW_API int64_t stw_match_offset(const stw_match *m);
+/* Redacted, safe to print. */
+STW_API const char *stw_match_excerpt(const stw_match *m);
+
 /* ---- store ------------------------------------------------------------- */
 
 typedef struct stw_store stw_store;
@@ -245,6 +304,13 @@ STW_API stw_status stw_store_end_scan(stw_store *s, int64_t scan_id,
                                       stw_error *err);
 
 /* ---- scanning ---------------------------------------------------------- */
+
+/* Defaults and bounds of the scan options, for a program that offers them
+ * to its users (the `stowaway` command line): archives inside layers are
+ * opened this deep unless stw_scan_options_set_nested says otherwise, and
+ * a registry timeout is at most this many seconds. */
+#define STW_NESTED_DEPTH_DEFAULT   4u
+#define STW_REGISTRY_TIMEOUT_MAX_S 3600
 
 typedef struct stw_scan_options stw_scan_options;
 
@@ -304,8 +370,9 @@ STW_API stw_status stw_scan_options_set_ca_cert(stw_scan_options *o,
 STW_API stw_status stw_scan_options_add_insecure_registry(stw_scan_options *o,
                                                           const char *host,
                                                           stw_error *err);
-/* Registry storage directories: fnmatch globs on repository names and tags
- * (copied; NULL for all). */
+/* Registry storage directories, and the listing of a live registry
+ * (stw_registry_list): fnmatch globs on repository names and tags (copied;
+ * NULL for all). */
 STW_API stw_status stw_scan_options_set_globs(stw_scan_options *o,
                                               const char *repo_glob,
                                               const char *tag_glob,
@@ -495,6 +562,14 @@ STW_API size_t stw_results_count_at_least(const stw_results *r,
                                           stw_severity min,
                                           bool include_hidden);
 
+/* Keeps the findings f of r for which keep(ctx, r, f) returns true, in
+ * their order, and drops the others (images, layers and errors stay;
+ * pointers to findings of r taken before are invalid after). Returns how
+ * many were dropped. keep is called on the calling thread. */
+typedef bool (*stw_keep_fn)(void *ctx, const stw_results *r,
+                            const stw_result_finding *f);
+STW_API size_t stw_results_retain(stw_results *r, stw_keep_fn keep, void *ctx);
+
 /* ---- suppressions: ignore files, baselines, inherited layers ----------- */
 
 typedef struct stw_suppress stw_suppress;
@@ -596,6 +671,20 @@ STW_API void stw_report_options_set_remediation(stw_report_options *o, bool on);
  * texts only. */
 STW_API void stw_report_options_set_rules(stw_report_options *o,
                                           const stw_rules *rules);
+/* Table only: every finding on a line of its own. Without it, stock
+ * setuid/setgid binaries and published test keys - nothing to act on -
+ * fold into one line per layer each. */
+STW_API void stw_report_options_set_verbose(stw_report_options *o, bool on);
+/* Table only: fn(ctx, fingerprint) gives the plaintext secret of a finding
+ * (as a stw_secret_fn collected it), or NULL when not known; the table
+ * prints it under the finding. For a terminal whose user asked to see
+ * secrets, never for a file. Called on the rendering thread; the string
+ * is borrowed until the render returns. fn NULL (the default): a report
+ * never shows a secret. ctx borrowed as rules above. */
+typedef const char *(*stw_secret_lookup_fn)(void *ctx, const char *fingerprint);
+STW_API void stw_report_options_set_secret_lookup(stw_report_options *o,
+                                                  stw_secret_lookup_fn fn,
+                                                  void *ctx);
 
 /* Writes r in format to out (both borrowed; out is flushed, not closed).
  * opt may be NULL (the defaults). The same results always render to the
@@ -611,4 +700,10 @@ STW_API stw_status stw_report_render(const stw_results *r,
 #ifdef __cplusplus
 }
 #endif
+
+/* The rest of the API, in headers of their own so this one stays
+ * readable; including this one is enough. */
+#include "stowaway/batch.h"
+#include "stowaway/db.h"
+
 #endif

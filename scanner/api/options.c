@@ -4,7 +4,9 @@
  * given while the stages keep reading plain borrowed pointers. A box's
  * layout is its first member: the public pointer is the layout's address,
  * which stw_rules_create and stw_scan_target take unchanged. */
+#include "api_internal.h"
 #include "common.h"
+#include "limits.h"
 #include "report.h"
 #include "rules.h"
 #include "scan_options.h"
@@ -120,7 +122,16 @@ typedef struct scan_box {
     stw_scan_options o; /* first: the public pointer */
     char *platform, *ca_cert, *repo_glob, *tag_glob;
     char **insecure;
+    int page_size; /* registry listings only: not the scan's business */
 } scan_box;
+
+/* The public defaults and bounds are the private limits. */
+_Static_assert(STW_NESTED_DEPTH_DEFAULT == STW_NESTED_MAX_DEPTH,
+               "stowaway.h and limits.h disagree on the nesting depth");
+_Static_assert(STW_REGISTRY_TIMEOUT_MAX_S == STW_REGISTRY_MAX_TIMEOUT_S,
+               "stowaway.h and limits.h disagree on the registry timeout");
+_Static_assert(STW_REGISTRY_PAGE_SIZE_MAX == STW_REGISTRY_PAGE_SIZE,
+               "batch.h and limits.h disagree on the page size");
 
 stw_status stw_scan_options_create(stw_scan_options **out, stw_error *err)
 {
@@ -244,6 +255,21 @@ stw_status stw_scan_options_set_shard(stw_scan_options *o, unsigned k,
     return STW_OK;
 }
 
+stw_status stw_scan_options_set_page_size(stw_scan_options *o, int entries,
+                                          stw_error *err)
+{
+    if (entries < 0 || entries > STW_REGISTRY_PAGE_SIZE_MAX)
+        return stw_fail(err, STW_ERR_USAGE, "page size %d: 1 to %d", entries,
+                        STW_REGISTRY_PAGE_SIZE_MAX);
+    ((scan_box *)o)->page_size = entries;
+    return STW_OK;
+}
+
+int stw_api_scan_page_size(const stw_scan_options *o)
+{
+    return o ? ((const scan_box *)o)->page_size : 0;
+}
+
 void stw_scan_options_set_progress(stw_scan_options *o,
                                    stw_layers_planned_fn planned,
                                    stw_layer_done_fn done, void *ctx)
@@ -297,6 +323,18 @@ void stw_report_options_set_remediation(stw_report_options *o, bool on)
 void stw_report_options_set_rules(stw_report_options *o, const stw_rules *rules)
 {
     o->table.rules = rules;
+}
+
+void stw_report_options_set_verbose(stw_report_options *o, bool on)
+{
+    o->table.verbose = on;
+}
+
+void stw_report_options_set_secret_lookup(stw_report_options *o,
+                                          stw_secret_lookup_fn fn, void *ctx)
+{
+    o->table.secret_of = fn;
+    o->table.secret_ctx = ctx;
 }
 
 stw_status stw_report_render(const stw_results *r, stw_report_format format,

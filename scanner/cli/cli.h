@@ -5,15 +5,28 @@
 #ifndef STW_CLI_H
 #define STW_CLI_H
 
-#include "report.h"
-#include "results.h"
-#include "rules.h"
-#include "suppress.h"
+#include "stowaway/stowaway.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_ERROR = 2 };
+
+#define CLI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Fills err (may be NULL) with st and the formatted message; returns st.
+ * The CLI's own errors travel in a stw_error like the library's, so one
+ * printer shows both. */
+stw_status cli_fail(stw_error *err, stw_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* errno's text in buf (strerror is not thread-safe); returns buf. */
+const char *cli_strerror(int errnum, char *buf, size_t len);
+
+/* Findings suppressed, by reason, for the summary line. */
+typedef struct cli_suppress_counts {
+    size_t ignored, baselined, layers;
+} cli_suppress_counts;
 
 /* The ignore file read from the current directory unless --ignore-file. */
 #define CLI_IGNORE_FILE ".stowawayignore"
@@ -185,7 +198,7 @@ int cli_parse_severity(const char *s, stw_severity *out);
  * argument, '?' for an unknown option); returns the exit status. */
 int cli_getopt_error(int c, char **argv);
 
-/* Renders res in o->format to out (stw_report_write()); the table as a
+/* Renders res in o->format to out (stw_report_render()); the table as a
  * person sees it: colour on a terminal, fix lines, --show-secrets, and
  * nothing at all where it would say nothing. */
 stw_status cli_render(const cli_options *o, const stw_rules *rules,
@@ -194,11 +207,11 @@ stw_status cli_render(const cli_options *o, const stw_rules *rules,
 /* The one-line summary on standard error. */
 void cli_print_summary(const cli_options *o, const stw_results *res,
                        uint64_t bytes, double secs,
-                       const stw_suppress_counts *sup);
+                       const cli_suppress_counts *sup);
 
 /* The summary of `report --db`: images read from o->db and the counts. */
 void cli_print_stored_summary(const cli_options *o, const stw_results *res,
-                              const stw_suppress_counts *sup);
+                              const cli_suppress_counts *sup);
 
 /* Where a report goes: standard output, or -o FILE written through a
  * temporary file beside it (tmp, owned) that replaces FILE only once

@@ -3,8 +3,6 @@
  * path, suppression, rendering and the summary. */
 #include "cli.h"
 
-#include "common.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -13,6 +11,26 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+stw_status cli_fail(stw_error *err, stw_status st, const char *fmt, ...)
+{
+    if (!err)
+        return st;
+    err->status = st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *cli_strerror(int errnum, char *buf, size_t len)
+{
+    /* The XSI strerror_r (_POSIX_C_SOURCE) returns an int. */
+    if (strerror_r(errnum, buf, len) != 0)
+        snprintf(buf, len, "error %d", errnum);
+    return buf;
+}
 
 bool cli_options_init(cli_options *o, int argc)
 {
@@ -76,8 +94,8 @@ static bool make_dirs(char *path, bool parent_only, stw_error *err)
         *p = 0;
         if (mkdir(path, 0700) != 0 && errno != EEXIST) {
             char buf[128];
-            stw_fail(err, STW_ERR_IO, "creating %s: %s", path,
-                     stw_strerror(errno, buf, sizeof(buf)));
+            cli_fail(err, STW_ERR_IO, "creating %s: %s", path,
+                     cli_strerror(errno, buf, sizeof(buf)));
             ok = false;
         }
         *p = c;
@@ -94,9 +112,9 @@ bool cli_resolve_db(const cli_options *o, char **out, stw_error *err)
     if (o->no_db)
         return true;
     if (o->db) {
-        *out = stw_strdup(o->db);
+        *out = strdup(o->db);
         if (!*out)
-            stw_fail(err, STW_ERR_NOMEM, "out of memory");
+            cli_fail(err, STW_ERR_NOMEM, "out of memory");
         return *out != NULL;
     }
     /* XDG: a relative XDG_CACHE_HOME is invalid and must be ignored. */
@@ -108,7 +126,7 @@ bool cli_resolve_db(const cli_options *o, char **out, stw_error *err)
     } else if (home && home[0] == '/') {
         base = home, sub = "/.cache/stowaway/stowaway.db";
     } else {
-        stw_fail(err, STW_ERR_USAGE,
+        cli_fail(err, STW_ERR_USAGE,
                  "no cache directory: set HOME or XDG_CACHE_HOME, or use "
                  "--db FILE or --no-db");
         return false;
@@ -116,7 +134,7 @@ bool cli_resolve_db(const cli_options *o, char **out, stw_error *err)
     size_t n = strlen(base) + strlen(sub) + 1;
     char *path = malloc(n);
     if (!path) {
-        stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        cli_fail(err, STW_ERR_NOMEM, "out of memory");
         return false;
     }
     snprintf(path, n, "%s%s", base, sub);
@@ -381,43 +399,69 @@ int cli_getopt_error(int c, char **argv)
     return cli_usage_error("unknown option '%s'", argv[optind - 1]);
 }
 
+/* "FILE: MESSAGE" unless the message already names FILE: a failed write
+ * ("No space left on device") must say which file. */
+static void name_output(stw_error *err, const char *file)
+{
+    if (strncmp(err->msg, file, strlen(file)) == 0)
+        return;
+    char msg[STW_ERROR_MAX];
+    memcpy(msg, err->msg, sizeof msg);
+    size_t fl = strlen(file);
+    if (fl > sizeof err->msg - 3)
+        fl = sizeof err->msg - 3;
+    memcpy(err->msg, file, fl);
+    memcpy(err->msg + fl, ": ", 2);
+    size_t room = sizeof err->msg - fl - 3, ml = strlen(msg);
+    if (ml > room)
+        ml = room;
+    memcpy(err->msg + fl + 2, msg, ml);
+    err->msg[fl + 2 + ml] = 0;
+}
+
 stw_status cli_render(const cli_options *o, const stw_rules *rules,
                       const stw_results *res, FILE *out, stw_error *err)
 {
-    stw_table_options to = {.rules = rules};
+    stw_report_options *ro = NULL;
+    stw_status st = stw_report_options_create(&ro, err);
+    if (st != STW_OK)
+        return st;
+    stw_report_options_set_rules(ro, rules);
     if (o->format == STW_REPORT_TABLE) {
+        size_t n_errors = stw_results_error_count(res);
         /* --quiet: a clean result needs no words, the exit status says
-         * it. */
-        if (o->quiet && res->n_findings == 0 && res->n_errors == 0)
+         * it. Nothing was scanned: the errors are already on standard
+         * error, and a table would only add "no findings in 0 images". */
+        if ((o->quiet && stw_results_finding_count(res) == 0 &&
+             n_errors == 0) ||
+            (stw_results_image_count(res) == 0 && n_errors > 0)) {
+            stw_report_options_destroy(ro);
             return STW_OK;
-        /* Nothing was scanned: the errors are already on standard error,
-         * and a table would only add "no findings in 0 images". */
-        if (res->n_images == 0 && res->n_errors > 0)
-            return STW_OK;
-        to.color = cli_want_color(out);
-        to.remediation = true;
-        to.verbose = o->verbose;
-        if (o->show_secrets && o->secrets) {
-            to.secret_of = cli_secrets_get;
-            to.secret_ctx = o->secrets;
         }
+        stw_report_options_set_color(ro, cli_want_color(out));
+        stw_report_options_set_remediation(ro, true);
+        stw_report_options_set_verbose(ro, o->verbose);
+        if (o->show_secrets && o->secrets)
+            stw_report_options_set_secret_lookup(ro, cli_secrets_get,
+                                                 o->secrets);
     }
-    stw_status st = stw_report_write(res, o->format, &to, out, err);
-    /* "writing report: No space left on device" must say which file. */
+    st = stw_report_render(res, o->format, ro, out, err);
+    stw_report_options_destroy(ro);
     if (st != STW_OK && o->output)
-        stw_error_prefix(err, o->output);
+        name_output(err, o->output);
     return st;
 }
 
 /* ": findings: 1 critical, ...; N hidden...; M suppressed (...)" and the
  * newline: the part of the summary every command shares. */
 static void put_counts(const cli_options *o, const stw_results *res,
-                       const stw_suppress_counts *sup)
+                       const cli_suppress_counts *sup)
 {
     size_t by_sev[STW_SEV_COUNT_] = {0}, hidden = 0;
-    for (size_t i = 0; i < res->n_findings; i++) {
-        by_sev[(unsigned)res->findings[i].severity % STW_SEV_COUNT_]++;
-        hidden += !res->findings[i].visible;
+    for (size_t i = 0; i < stw_results_finding_count(res); i++) {
+        const stw_result_finding *f = stw_results_finding(res, i);
+        by_sev[(unsigned)stw_result_finding_severity(f) % STW_SEV_COUNT_]++;
+        hidden += !stw_result_finding_visible(f);
     }
     fputs(", findings:", stderr);
     for (int s = STW_SEV_COUNT_ - 1; s >= 0; s--)
@@ -447,24 +491,27 @@ static void put_counts(const cli_options *o, const stw_results *res,
 
 void cli_print_summary(const cli_options *o, const stw_results *res,
                        uint64_t bytes, double secs,
-                       const stw_suppress_counts *sup)
+                       const cli_suppress_counts *sup)
 {
-    uint64_t layers = res->layers_scanned + res->layers_cached;
+    uint64_t scanned = stw_results_layers_scanned(res);
+    uint64_t cached = stw_results_layers_cached(res);
+    uint64_t layers = scanned + cached;
+    size_t n_images = stw_results_image_count(res);
     fprintf(stderr,
             "stowaway: %zu image%s, %llu layer%s (%llu scanned, %llu "
             "cached), %.1f MB, %.2f s",
-            res->n_images, res->n_images == 1 ? "" : "s",
-            (unsigned long long)layers, layers == 1 ? "" : "s",
-            (unsigned long long)res->layers_scanned,
-            (unsigned long long)res->layers_cached, (double)bytes / 1e6, secs);
+            n_images, n_images == 1 ? "" : "s", (unsigned long long)layers,
+            layers == 1 ? "" : "s", (unsigned long long)scanned,
+            (unsigned long long)cached, (double)bytes / 1e6, secs);
     put_counts(o, res, sup);
 }
 
 void cli_print_stored_summary(const cli_options *o, const stw_results *res,
-                              const stw_suppress_counts *sup)
+                              const cli_suppress_counts *sup)
 {
+    size_t n_images = stw_results_image_count(res);
     fprintf(stderr, "stowaway: %zu image%s from %s (latest scan of each)",
-            res->n_images, res->n_images == 1 ? "" : "s", o->db);
+            n_images, n_images == 1 ? "" : "s", o->db);
     put_counts(o, res, sup);
 }
 
@@ -473,7 +520,7 @@ static void print_file_error(const char *file, int e)
 {
     char buf[128];
     fprintf(stderr, "stowaway: %s: %s\n", file,
-            stw_strerror(e, buf, sizeof buf));
+            cli_strerror(e, buf, sizeof buf));
 }
 
 /* A temporary file in the directory of path, with the mode path has (or

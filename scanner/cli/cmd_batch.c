@@ -4,9 +4,6 @@
  * recorded, so a run started again continues where it stopped. */
 #include "cmd_batch.h"
 
-#include "batch.h"
-#include "common.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,62 +39,64 @@ const char stw_cli_batch_registry_help[] =
     "Credentials come from $DOCKER_CONFIG/config.json or\n"
     "~/.docker/config.json. See docs/batch.md.\n";
 
-bool cli_batch_registry_refs(const cli_options *o, stw_store *store,
-                             int64_t scan_id, char ***refs, size_t *n)
+bool cli_batch_registry_refs(const cli_options *o, const stw_scan_options *so,
+                             stw_store *store, int64_t scan_id,
+                             cli_batch_refs *out)
 {
     stw_error err = {0};
-    stw_registry_options ro = {
-        .ca_cert = o->ca_cert,
-        .insecure = o->insecure,
-        .n_insecure = o->n_insecure,
-        .page_size = o->page_size,
-        .timeout_s = o->timeout_s,
-    };
-    char **v = NULL;
-    size_t nv = 0;
-    *refs = NULL;
-    *n = 0;
-    if (stw_batch_list_registry(o->targets[0], &ro, o->repo_glob, o->tag_glob,
-                                &v, &nv, &err) != STW_OK) {
+    memset(out, 0, sizeof(*out));
+    if (stw_registry_list(o->targets[0], so, &out->listed, &out->n_listed,
+                          &err) != STW_OK) {
         cli_print_error(&err);
         return false;
     }
-    size_t keep = 0, done = 0, old = 0;
+    size_t nv = out->n_listed;
+    out->refs = calloc(nv ? nv : 1, sizeof(*out->refs));
+    if (!out->refs) {
+        cli_fail(&err, STW_ERR_NOMEM, "out of memory");
+        cli_print_error(&err);
+        cli_batch_refs_free(out);
+        return false;
+    }
+    size_t done = 0, old = 0;
     for (size_t i = 0; i < nv; i++) {
+        const char *ref = out->listed[i];
         bool has = false, found = false;
         int64_t created = 0;
-        if (stw_store_scan_has_ref(store, scan_id, v[i], &has, &err) !=
-            STW_OK) {
+        if (stw_store_scan_has_ref(store, scan_id, ref, &has, &err) != STW_OK) {
             cli_print_error(&err);
-            stw_batch_refs_free(v, nv);
+            cli_batch_refs_free(out);
             return false;
         }
         /* An image whose date cannot be read is scanned: the scan then
          * says what is wrong with it. */
         stw_error ignored = {0};
         if (!has && o->has_since &&
-            stw_batch_image_created(v[i], &ro, o->platform, &created, &found,
-                                    &ignored) == STW_OK &&
+            stw_registry_image_created(ref, so, &created, &found, &ignored) ==
+                STW_OK &&
             found && created < o->since) {
             old++;
-            free(v[i]);
             continue;
         }
         if (has) {
             done++;
-            free(v[i]);
             continue;
         }
-        v[keep++] = v[i];
+        out->refs[out->n++] = out->listed[i];
     }
     if (!o->quiet)
         fprintf(stderr,
                 "stowaway: %s: %zu image%s listed, %zu to scan (%zu already "
                 "in this scan, %zu created before --since)\n",
-                o->targets[0], nv, nv == 1 ? "" : "s", keep, done, old);
-    *refs = v;
-    *n = keep;
+                o->targets[0], nv, nv == 1 ? "" : "s", out->n, done, old);
     return true;
+}
+
+void cli_batch_refs_free(cli_batch_refs *b)
+{
+    stw_registry_refs_free(b->listed, b->n_listed);
+    free(b->refs);
+    memset(b, 0, sizeof(*b));
 }
 
 void cli_batch_shard_summary(const cli_options *o, stw_store *store,

@@ -5,7 +5,6 @@
 #define STW_CLI_CMD_BATCH_H
 
 #include "cli.h"
-#include "store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,13 +12,24 @@
 /* The help text of `batch registry`. */
 extern const char stw_cli_batch_registry_help[];
 
-/* Lists the images of the registry o->targets[0] (--repo, --tag), drops
- * those scan_id already recorded (a resumed run) and, with --since, those
- * whose config says they were created earlier. *refs ("HOST/REPO:TAG",
- * *n of them) is transferred: free with stw_batch_refs_free. Prints the
+/* The images of a registry still to scan: refs[0..n) point into the
+ * listing, which owns them. */
+typedef struct cli_batch_refs {
+    char **listed; /* from stw_registry_list */
+    size_t n_listed;
+    char **refs; /* malloc'd array of borrowed pointers */
+    size_t n;
+} cli_batch_refs;
+
+/* Lists the images of the registry o->targets[0] (--repo, --tag, through
+ * so's registry settings), drops those scan_id already recorded (a
+ * resumed run) and, with --since, those whose config says they were
+ * created earlier, into *out (free with cli_batch_refs_free). Prints the
  * error and returns false on failure. */
-bool cli_batch_registry_refs(const cli_options *o, stw_store *store,
-                             int64_t scan_id, char ***refs, size_t *n);
+bool cli_batch_registry_refs(const cli_options *o, const stw_scan_options *so,
+                             stw_store *store, int64_t scan_id,
+                             cli_batch_refs *out);
+void cli_batch_refs_free(cli_batch_refs *b);
 
 /* The closing line of a shard's run (--shard K/N): what it did and that
  * the report comes from the merged database. */

@@ -5,8 +5,6 @@
 #include "cmd_db.h"
 
 #include "cli.h"
-#include "common.h"
-#include "store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -75,8 +73,8 @@ static bool parse_age(const char *s, int64_t *out)
 static int stats(stw_store *store, const char *path)
 {
     stw_error err = {0};
-    stw_store_stats st;
-    if (stw_store_stats_get(store, &st, &err) != STW_OK) {
+    stw_db_stats st = {.size = sizeof st};
+    if (stw_store_read_stats(store, &st, &err) != STW_OK) {
         cli_print_error(&err);
         return EXIT_ERROR;
     }
@@ -99,8 +97,8 @@ static int stats(stw_store *store, const char *path)
 static int prune(stw_store *store, int64_t age, bool vacuum)
 {
     stw_error err = {0};
-    stw_prune_counts c;
-    if (stw_store_prune(store, age, vacuum, &c, &err) != STW_OK) {
+    stw_db_pruned c = {.size = sizeof c};
+    if (stw_store_prune_older(store, age, vacuum, &c, &err) != STW_OK) {
         cli_print_error(&err);
         return EXIT_ERROR;
     }
@@ -128,7 +126,7 @@ static bool same_file(const char *a, const char *b)
 static void remove_db(const char *path)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t k = 0; k < STW_ARRAY_LEN(suffixes); k++) {
+    for (size_t k = 0; k < CLI_ARRAY_LEN(suffixes); k++) {
         char p[4096];
         if (snprintf(p, sizeof p, "%s%s", path, suffixes[k]) < (int)sizeof p)
             unlink(p);
@@ -177,14 +175,14 @@ static int merge(int argc, char **argv)
     int64_t waiting = 0;
     bool merged = false;
     for (; i < argc; i++) {
-        stw_merge_counts c;
-        if (stw_store_merge(out, argv[i], &c, &err) != STW_OK) {
+        stw_db_merged c = {.size = sizeof c};
+        if (stw_store_merge_file(out, argv[i], &c, &err) != STW_OK) {
             cli_print_error(&err);
             rc = EXIT_ERROR;
             continue;
         }
         merged = true;
-        waiting = c.deferred;
+        waiting = c.waiting;
         if (!quiet)
             printf("merged %s: %lld new scan%s, %lld layer%s, %lld "
                    "finding%s; %lld image%s completed\n",

@@ -6,8 +6,6 @@
 #include "cmd_report.h"
 
 #include "cli.h"
-#include "common.h"
-#include "store.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -119,13 +117,14 @@ static int parse(int argc, char **argv, cli_options *o)
 /* "12 findings (3 critical, 9 high)" for a layer. */
 static void put_layer_counts(const stw_leak_layer *l, FILE *out)
 {
-    fprintf(out, "%lld finding%s (", (long long)l->findings,
-            l->findings == 1 ? "" : "s");
+    int64_t n = stw_leak_layer_findings(l);
+    fprintf(out, "%lld finding%s (", (long long)n, n == 1 ? "" : "s");
     const char *sep = "";
     for (int s = STW_SEV_COUNT_ - 1; s >= 0; s--) {
-        if (!l->by_severity[s])
+        int64_t k = stw_leak_layer_findings_at(l, (stw_severity)s);
+        if (!k)
             continue;
-        fprintf(out, "%s%lld %s", sep, (long long)l->by_severity[s],
+        fprintf(out, "%s%lld %s", sep, (long long)k,
                 stw_severity_str((stw_severity)s));
         sep = ", ";
     }
@@ -134,32 +133,74 @@ static void put_layer_counts(const stw_leak_layer *l, FILE *out)
 
 static void by_layer_table(const stw_leak_report *r, FILE *out)
 {
-    if (!r->n_layers) {
+    size_t n_layers = stw_leak_report_layer_count(r);
+    if (!n_layers) {
         fputs("no layer with findings\n", out);
         return;
     }
-    for (size_t i = 0; i < r->n_layers; i++) {
-        const stw_leak_layer *l = &r->layers[i];
-        fprintf(out, "%s%s\n  ", i ? "\n" : "", l->digest);
+    for (size_t i = 0; i < n_layers; i++) {
+        const stw_leak_layer *l = stw_leak_report_layer(r, i);
+        size_t n_images = stw_leak_layer_image_count(l);
+        int64_t hidden = stw_leak_layer_hidden(l);
+        const char *created_by = stw_leak_layer_created_by(l);
+        fprintf(out, "%s%s\n  ", i ? "\n" : "", stw_leak_layer_digest(l));
         put_layer_counts(l, out);
-        fprintf(out, ", in %zu image%s", l->n_images,
-                l->n_images == 1 ? "" : "s");
-        if (l->hidden)
+        fprintf(out, ", in %zu image%s", n_images, n_images == 1 ? "" : "s");
+        if (hidden)
             fprintf(out, "; hidden by a later layer in %lld case%s",
-                    (long long)l->hidden, l->hidden == 1 ? "" : "s");
+                    (long long)hidden, hidden == 1 ? "" : "s");
         fputc('\n', out);
-        if (l->created_by && *l->created_by)
-            fprintf(out, "  created by: %.100s\n", l->created_by);
-        for (size_t k = 0; k < l->n_images; k++) {
-            const stw_leak_image *im = &l->images[k];
-            const char *state = im->hidden == 0    ? "visible"
-                                : im->visible == 0 ? "hidden"
-                                                   : "partly hidden";
-            fprintf(out, "    %s%s%s  layer %d  %s  (scanned %.19s)\n", im->ref,
-                    *im->platform ? "  " : "", im->platform, im->layer_idx,
-                    state, im->scanned_at);
+        if (*created_by)
+            fprintf(out, "  created by: %.100s\n", created_by);
+        for (size_t k = 0; k < n_images; k++) {
+            const stw_leak_image *im = stw_leak_layer_image(l, k);
+            const char *platform = stw_leak_image_platform(im);
+            const char *state = stw_leak_image_hidden(im) == 0 ? "visible"
+                                : stw_leak_image_visible(im) == 0
+                                    ? "hidden"
+                                    : "partly hidden";
+            fprintf(out, "    %s%s%s  layer %d  %s  (scanned %.19s)\n",
+                    stw_leak_image_ref(im), *platform ? "  " : "", platform,
+                    stw_leak_image_layer(im), state,
+                    stw_leak_image_scanned_at(im));
         }
     }
+}
+
+/* One layer of the --by-layer JSON, or NULL when out of memory. */
+static json_t *by_layer_json_layer(const stw_leak_layer *l)
+{
+    json_t *sev = json_object();
+    for (int s = 0; sev && s < STW_SEV_COUNT_; s++)
+        json_object_set_new(
+            sev, stw_severity_str((stw_severity)s),
+            json_integer(stw_leak_layer_findings_at(l, (stw_severity)s)));
+    json_t *ims = json_array();
+    size_t n_images = stw_leak_layer_image_count(l);
+    for (size_t k = 0; ims && k < n_images; k++) {
+        const stw_leak_image *im = stw_leak_layer_image(l, k);
+        json_array_append_new(
+            ims, json_pack("{s:s, s:s, s:i, s:I, s:I, s:s}", "ref",
+                           stw_leak_image_ref(im), "platform",
+                           stw_leak_image_platform(im), "layer",
+                           stw_leak_image_layer(im), "visible",
+                           (json_int_t)stw_leak_image_visible(im), "hidden",
+                           (json_int_t)stw_leak_image_hidden(im), "scanned_at",
+                           stw_leak_image_scanned_at(im)));
+    }
+    if (!sev || !ims) {
+        json_decref(sev);
+        json_decref(ims);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:I, s:s, s:o, s:I, s:I, s:I, s:o}", "digest",
+                     stw_leak_layer_digest(l), "created_by",
+                     stw_leak_layer_created_by(l), "findings",
+                     (json_int_t)stw_leak_layer_findings(l), "max_severity",
+                     stw_severity_str(stw_leak_layer_max_severity(l)),
+                     "by_severity", sev, "images_count", (json_int_t)n_images,
+                     "visible", (json_int_t)stw_leak_layer_visible(l), "hidden",
+                     (json_int_t)stw_leak_layer_hidden(l), "images", ims);
 }
 
 static stw_status by_layer_json(const stw_leak_report *r, FILE *out,
@@ -168,39 +209,14 @@ static stw_status by_layer_json(const stw_leak_report *r, FILE *out,
     json_t *root = json_pack("{s:i, s:[]}", "schema", 1, "layers");
     json_t *arr = json_object_get(root, "layers");
     bool ok = root != NULL;
-    for (size_t i = 0; ok && i < r->n_layers; i++) {
-        const stw_leak_layer *l = &r->layers[i];
-        json_t *sev = json_object();
-        for (int s = 0; sev && s < STW_SEV_COUNT_; s++)
-            json_object_set_new(sev, stw_severity_str((stw_severity)s),
-                                json_integer(l->by_severity[s]));
-        json_t *ims = json_array();
-        for (size_t k = 0; ims && k < l->n_images; k++) {
-            const stw_leak_image *im = &l->images[k];
-            json_array_append_new(
-                ims, json_pack("{s:s, s:s, s:i, s:I, s:I, s:s}", "ref", im->ref,
-                               "platform", im->platform, "layer", im->layer_idx,
-                               "visible", (json_int_t)im->visible, "hidden",
-                               (json_int_t)im->hidden, "scanned_at",
-                               im->scanned_at));
-        }
-        json_t *o =
-            sev && ims
-                ? json_pack("{s:s, s:s, s:I, s:s, s:o, s:I, s:I, "
-                            "s:I, s:o}",
-                            "digest", l->digest, "created_by",
-                            l->created_by ? l->created_by : "", "findings",
-                            (json_int_t)l->findings, "max_severity",
-                            stw_severity_str(l->max_severity), "by_severity",
-                            sev, "images_count", (json_int_t)l->n_images,
-                            "visible", (json_int_t)l->visible, "hidden",
-                            (json_int_t)l->hidden, "images", ims)
-                : NULL;
+    size_t n_layers = stw_leak_report_layer_count(r);
+    for (size_t i = 0; ok && i < n_layers; i++) {
+        json_t *o = by_layer_json_layer(stw_leak_report_layer(r, i));
         ok = o && json_array_append_new(arr, o) == 0;
     }
     if (!ok || json_dumpf(root, out, JSON_INDENT(2)) != 0) {
         json_decref(root);
-        return stw_fail(err, STW_ERR_NOMEM, "report: cannot build the JSON");
+        return cli_fail(err, STW_ERR_NOMEM, "report: cannot build the JSON");
     }
     fputc('\n', out);
     json_decref(root);
@@ -247,13 +263,14 @@ static int run_by_layer(const cli_options *o)
     }
     co.complete = true;
     if (!o->quiet) {
-        size_t shared = 0;
-        for (size_t i = 0; i < r->n_layers; i++)
-            shared += r->layers[i].n_images > 1;
+        size_t shared = 0, n_layers = stw_leak_report_layer_count(r);
+        for (size_t i = 0; i < n_layers; i++)
+            shared +=
+                stw_leak_layer_image_count(stw_leak_report_layer(r, i)) > 1;
         fprintf(stderr,
                 "stowaway: %zu layer%s with findings in %s, %zu of them in "
                 "more than one image\n",
-                r->n_layers, r->n_layers == 1 ? "" : "s", o->db, shared);
+                n_layers, n_layers == 1 ? "" : "s", o->db, shared);
     }
     rc = EXIT_CLEAN;
 done:
@@ -263,10 +280,11 @@ done:
     return rc;
 }
 
-static bool keep_rule(void *ctx, const stw_results *r, const stw_rfinding *f)
+static bool keep_rule(void *ctx, const stw_results *r,
+                      const stw_result_finding *f)
 {
     (void)r;
-    return strcmp(f->rule ? f->rule : "", (const char *)ctx) == 0;
+    return strcmp(stw_result_finding_rule(f), (const char *)ctx) == 0;
 }
 
 static int run(const cli_options *o)
@@ -276,7 +294,7 @@ static int run(const cli_options *o)
     stw_results *res = NULL;
     stw_rules *rules = NULL;
     stw_suppress *sup = NULL;
-    stw_suppress_counts counts = {0};
+    cli_suppress_counts counts = {0};
     int rc = EXIT_ERROR;
     if (!(store = open_db(o)))
         return EXIT_ERROR;
@@ -296,14 +314,15 @@ static int run(const cli_options *o)
         cli_print_error(&err);
         goto done;
     }
-    if (o->image_glob && res->n_images == 0) {
+    if (o->image_glob && stw_results_image_count(res) == 0) {
         fprintf(stderr, "stowaway: %s: no image matches '%s'\n", o->db,
                 o->image_glob);
         goto done;
     }
     if (o->rule_id)
         stw_results_retain(res, keep_rule, (void *)o->rule_id);
-    stw_suppress_apply(sup, res, &counts);
+    stw_results_suppress(res, sup, &counts.ignored, &counts.baselined,
+                         &counts.layers);
     if (cli_render(o, rules, res, co.f, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;

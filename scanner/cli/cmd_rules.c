@@ -4,8 +4,7 @@
  * quiet on its fp strings in an image too. */
 #include "cmd_rules.h"
 
-#include "matcher.h"
-#include "rules.h"
+#include "stowaway/stowaway.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -34,10 +33,10 @@ typedef struct example_hits {
     size_t n;
 } example_hits;
 
-static stw_status count_hits(void *ctx, const stw_finding *f)
+static stw_status count_hits(void *ctx, const stw_match *m)
 {
     example_hits *h = ctx;
-    if (strcmp(f->rule, h->rule) == 0)
+    if (strcmp(stw_match_rule(m), h->rule) == 0)
         h->n++;
     return STW_OK;
 }
@@ -61,18 +60,18 @@ static int run_tests(const stw_rules *r, FILE *out, FILE *errout)
     }
     size_t n_rules = stw_rules_count(r), failed = 0, examples = 0;
     for (size_t i = 0; i < n_rules; i++) {
-        stw_rule_info info;
-        stw_rules_info(r, i, &info);
+        const char *id = stw_rules_rule_id(r, i);
         size_t counts[2] = {0, 0};
         for (int tp = 1; tp >= 0; tp--) {
             const char *text, *path;
             for (size_t j = 0;
-                 stw_rules_example(r, i, tp, j, &text, &path) == STW_OK; j++) {
-                example_hits h = {info.id, 0};
+                 (text = stw_rules_rule_example(r, i, tp, j, &path)) != NULL;
+                 j++) {
+                example_hits h = {id, 0};
                 examples++;
                 counts[tp]++;
-                if (stw_matcher_scan_buffer(m, path, text, strlen(text),
-                                            count_hits, &h, &err) != STW_OK) {
+                if (stw_matcher_scan(m, path, text, strlen(text), count_hits,
+                                     &h, &err) != STW_OK) {
                     fprintf(errout, "stowaway: %s\n", err.msg);
                     stw_matcher_destroy(m);
                     return RULES_USAGE;
@@ -83,7 +82,7 @@ static int run_tests(const stw_rules *r, FILE *out, FILE *errout)
                 size_t n_notes = stw_matcher_notes(m, &notes);
                 for (size_t k = 0; k < n_notes; k++) {
                     failed++;
-                    fprintf(out, "FAIL %s: %s example %zu: %s\n", info.id,
+                    fprintf(out, "FAIL %s: %s example %zu: %s\n", id,
                             tp ? "tp" : "fp", j + 1, notes[k]);
                 }
                 stw_matcher_clear_notes(m);
@@ -92,8 +91,7 @@ static int run_tests(const stw_rules *r, FILE *out, FILE *errout)
                 if ((tp && h.n == 1) || (!tp && h.n == 0))
                     continue;
                 failed++;
-                fprintf(out,
-                        "FAIL %s: %s example %zu gave %zu findings: ", info.id,
+                fprintf(out, "FAIL %s: %s example %zu gave %zu findings: ", id,
                         tp ? "tp" : "fp", j + 1, h.n);
                 print_example(out, text);
                 fputc('\n', out);
@@ -102,7 +100,7 @@ static int run_tests(const stw_rules *r, FILE *out, FILE *errout)
         if (counts[1] == 0 || counts[0] == 0) {
             failed++;
             fprintf(out, "FAIL %s: needs at least one tp and one fp example\n",
-                    info.id);
+                    id);
         }
     }
     stw_matcher_destroy(m);
@@ -114,13 +112,11 @@ static int run_tests(const stw_rules *r, FILE *out, FILE *errout)
 static void list_rules(const stw_rules *r, FILE *out)
 {
     size_t n = stw_rules_count(r);
-    for (size_t i = 0; i < n; i++) {
-        stw_rule_info info;
-        stw_rules_info(r, i, &info);
-        fprintf(out, "%-44s %-8s %-15s %s\n", info.id,
-                stw_severity_str(info.severity), stw_kind_str(info.kind),
-                info.title);
-    }
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%-44s %-8s %-15s %s\n", stw_rules_rule_id(r, i),
+                stw_severity_str(stw_rules_rule_severity(r, i)),
+                stw_kind_str(stw_rules_rule_kind(r, i)),
+                stw_rules_rule_title(r, i));
     fprintf(out, "%zu rules\n", n);
 }
 
@@ -138,7 +134,8 @@ int stw_cli_rules(int argc, char **argv, FILE *out, FILE *errout)
         return RULES_USAGE;
     }
     const char *files[RULES_MAX_ARGS], *disabled[RULES_MAX_ARGS];
-    stw_rules_options opt = {.files = files, .disabled = disabled};
+    size_t n_files = 0, n_disabled = 0;
+    bool builtin = true;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!test &&
@@ -148,23 +145,23 @@ int stw_cli_rules(int argc, char **argv, FILE *out, FILE *errout)
                 return RULES_USAGE;
             }
             bool is_file = strcmp(a, "--rules") == 0;
-            size_t *n = is_file ? &opt.n_files : &opt.n_disabled;
+            size_t *n = is_file ? &n_files : &n_disabled;
             if (*n == RULES_MAX_ARGS) {
                 fprintf(errout, "stowaway: rules: too many %s options\n", a);
                 return RULES_USAGE;
             }
             (is_file ? files : disabled)[(*n)++] = argv[++i];
         } else if (!test && strcmp(a, "--no-builtin") == 0) {
-            opt.no_builtin = 1;
+            builtin = false;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(rules_help, out);
             return RULES_OK;
         } else if (test && a[0] != '-') {
-            if (opt.n_files == RULES_MAX_ARGS) {
+            if (n_files == RULES_MAX_ARGS) {
                 fprintf(errout, "stowaway: rules: too many files\n");
                 return RULES_USAGE;
             }
-            files[opt.n_files++] = a;
+            files[n_files++] = a;
         } else {
             fprintf(errout, "stowaway: rules: unknown option '%s'\n%s", a,
                     rules_help);
@@ -173,11 +170,22 @@ int stw_cli_rules(int argc, char **argv, FILE *out, FILE *errout)
     }
     /* `test FILE` checks FILE's rules alone: its examples must pass
      * without help from (or interference by) the built-in set. */
-    if (test && opt.n_files)
-        opt.no_builtin = 1;
+    if (test && n_files)
+        builtin = false;
     stw_error err = {0};
+    stw_rules_options *opt = NULL;
     stw_rules *r = NULL;
-    if (stw_rules_create(&opt, &r, &err) != STW_OK) {
+    bool ok = stw_rules_options_create(&opt, &err) == STW_OK;
+    for (size_t i = 0; ok && i < n_files; i++)
+        ok = stw_rules_options_add_file(opt, files[i], &err) == STW_OK;
+    for (size_t i = 0; ok && i < n_disabled; i++)
+        ok = stw_rules_options_disable(opt, disabled[i], &err) == STW_OK;
+    if (ok) {
+        stw_rules_options_set_builtin(opt, builtin);
+        ok = stw_rules_create(opt, &r, &err) == STW_OK;
+    }
+    stw_rules_options_destroy(opt);
+    if (!ok) {
         fprintf(errout, "stowaway: %s\n", err.msg);
         return RULES_USAGE;
     }

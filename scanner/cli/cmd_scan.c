@@ -5,15 +5,9 @@
  * (0 clean, 1 findings at or above --fail-on, 2 usage or input error). */
 #include "cmd_scan.h"
 
-#include "batch.h"
-#include "shard.h"
 #include "cli.h"
 #include "cmd_batch.h"
-#include "common.h"
-#include "limits.h"
 #include "progress.h"
-#include "scan_options.h"
-#include "store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -306,20 +300,20 @@ static int parse_scan(int argc, char **argv, cli_options *o, bool baseline)
             break;
         }
         case OPT_TIMEOUT:
-            if (!parse_long(optarg, 1, STW_REGISTRY_MAX_TIMEOUT_S,
+            if (!parse_long(optarg, 1, STW_REGISTRY_TIMEOUT_MAX_S,
                             &o->timeout_s))
                 return cli_usage_error("bad --timeout '%s' (seconds, 1 to "
                                        "%d)",
-                                       optarg, STW_REGISTRY_MAX_TIMEOUT_S);
+                                       optarg, STW_REGISTRY_TIMEOUT_MAX_S);
             break;
         case OPT_PAGE_SIZE: {
             long n = 0;
             if (!o->batch_registry)
                 return cli_usage_error("%s", "--page-size belongs to 'batch "
                                              "registry'");
-            if (!parse_long(optarg, 1, STW_REGISTRY_PAGE_SIZE, &n))
+            if (!parse_long(optarg, 1, STW_REGISTRY_PAGE_SIZE_MAX, &n))
                 return cli_usage_error("bad --page-size '%s' (1 to %d)", optarg,
-                                       STW_REGISTRY_PAGE_SIZE);
+                                       STW_REGISTRY_PAGE_SIZE_MAX);
             o->page_size = (int)n;
             break;
         }
@@ -435,37 +429,55 @@ static void print_target_error(const char *target, const stw_error *e)
         fprintf(stderr, "stowaway: %s: %s\n", target, m);
 }
 
-/* Scans targets[0..n) into scan_id; returns false if any failed (each
- * already printed and recorded in the store). *db_failed (may be NULL)
- * tells whether one failed on the database itself (a full disk). */
-static bool scan_targets(const cli_options *o, const stw_rules *rules,
-                         stw_store *store, int64_t scan_id, char **targets,
-                         size_t n, cli_progress *pr, bool *db_failed)
+/* The scan options of the command line into *out (transferred: destroy
+ * with stw_scan_options_destroy), with pr's callbacks: also what registry
+ * listings of `batch registry` connect with. Prints the error and returns
+ * false on failure. */
+static bool make_scan_options(const cli_options *o, cli_progress *pr,
+                              stw_scan_options **out)
 {
-    stw_scan_options so = {0};
-    so.platform = o->platform;
-    so.jobs = o->jobs;
-    so.no_nested = o->no_nested;
-    so.max_depth = o->max_depth;
-    so.max_nested_bytes = o->max_nested_bytes;
-    so.max_nested_members = o->max_nested_members;
-    so.no_git_history = o->no_git_history;
-    so.max_git_bytes = o->max_git_bytes;
-    so.verify_diff_ids = o->verify_diff_ids;
-    so.trust_cache = o->trust_cache;
-    so.repo_glob = o->repo_glob;
-    so.ca_cert = o->ca_cert;
-    if (o->show_secrets && o->secrets) {
-        so.on_secret = cli_secrets_add;
-        so.secret_ctx = o->secrets;
+    stw_error err = {0};
+    stw_scan_options *so = NULL;
+    unsigned depth = o->no_nested   ? 0
+                     : o->max_depth ? o->max_depth
+                                    : STW_NESTED_DEPTH_DEFAULT;
+    bool ok = stw_scan_options_create(&so, &err) == STW_OK &&
+              stw_scan_options_set_platform(so, o->platform, &err) == STW_OK &&
+              stw_scan_options_set_globs(so, o->repo_glob, o->tag_glob, &err) ==
+                  STW_OK &&
+              stw_scan_options_set_ca_cert(so, o->ca_cert, &err) == STW_OK &&
+              stw_scan_options_set_shard(so, o->shard_k, o->shard_n, &err) ==
+                  STW_OK &&
+              stw_scan_options_set_page_size(so, o->page_size, &err) == STW_OK;
+    for (size_t i = 0; ok && i < o->n_insecure; i++)
+        ok = stw_scan_options_add_insecure_registry(so, o->insecure[i], &err) ==
+             STW_OK;
+    if (!ok) {
+        cli_print_error(&err);
+        stw_scan_options_destroy(so);
+        return false;
     }
-    so.registry_timeout_s = o->timeout_s;
-    so.insecure_registries = o->insecure;
-    so.n_insecure_registries = o->n_insecure;
-    so.tag_glob = o->tag_glob;
-    so.shard_k = o->shard_k;
-    so.shard_n = o->shard_n;
-    cli_progress_attach(pr, &so);
+    stw_scan_options_set_jobs(so, o->jobs);
+    stw_scan_options_set_nested(so, depth, o->max_nested_bytes,
+                                o->max_nested_members);
+    stw_scan_options_set_git_history(so, !o->no_git_history, o->max_git_bytes);
+    stw_scan_options_set_hashing(so, o->verify_diff_ids, o->trust_cache);
+    stw_scan_options_set_registry_timeout(so, o->timeout_s);
+    if (o->show_secrets && o->secrets)
+        stw_scan_options_set_secret_callback(so, cli_secrets_add, o->secrets);
+    cli_progress_attach(pr, so);
+    *out = so;
+    return true;
+}
+
+/* Scans targets[0..n) into scan_id with so; returns false if any failed
+ * (each already printed and recorded in the store). *db_failed (may be
+ * NULL) tells whether one failed on the database itself (a full disk). */
+static bool scan_targets(const stw_scan_options *so, const stw_rules *rules,
+                         stw_store *store, int64_t scan_id,
+                         char *const *targets, size_t n, cli_progress *pr,
+                         bool *db_failed)
+{
     bool all_ok = true;
     pr->targets = n;
     for (size_t i = 0; i < n; i++) {
@@ -474,13 +486,13 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
         stw_error err = {0};
         stw_status st;
         if (strcmp(t, "-") == 0 && isatty(STDIN_FILENO)) {
-            st = stw_fail(&err, STW_ERR_USAGE,
+            st = cli_fail(&err, STW_ERR_USAGE,
                           "-: standard input is a terminal; pipe an image "
                           "in (docker save IMAGE | stowaway scan -)");
             stw_error ignored = {0};
             stw_store_put_error(store, scan_id, t, err.msg, &ignored);
         } else {
-            st = stw_scan_target(rules, store, scan_id, t, &so, &err);
+            st = stw_scan_target(rules, store, scan_id, t, so, &err);
         }
         cli_progress_clear(pr);
         if (st != STW_OK) {
@@ -495,9 +507,10 @@ static bool scan_targets(const cli_options *o, const stw_rules *rules,
 
 /* Scans each --base-image as a scan of its own and adds its layers (blob
  * digests and diff_ids) and its findings to sup. */
-static bool scan_base_images(const cli_options *o, const stw_rules *rules,
-                             stw_store *store, const char *args,
-                             stw_suppress *sup, cli_progress *pr)
+static bool scan_base_images(const cli_options *o, const stw_scan_options *so,
+                             const stw_rules *rules, stw_store *store,
+                             const char *args, stw_suppress *sup,
+                             cli_progress *pr)
 {
     if (!o->n_base_images)
         return true;
@@ -509,7 +522,7 @@ static bool scan_base_images(const cli_options *o, const stw_rules *rules,
         cli_print_error(&err);
         return false;
     }
-    bool ok = scan_targets(o, rules, store, id, (char **)o->base_images,
+    bool ok = scan_targets(so, rules, store, id, (char *const *)o->base_images,
                            o->n_base_images, pr, NULL);
     /* Read back before the end: a `db prune` in another process may
      * remove a finished scan at once, never a running one. */
@@ -518,14 +531,15 @@ static bool scan_base_images(const cli_options *o, const stw_rules *rules,
         cli_print_error(&err);
         ok = false;
     }
-    for (size_t i = 0; ok && i < res->n_images; i++) {
-        const stw_rimage *im = &res->images[i];
-        for (size_t l = 0; ok && l < im->n_layers; l++) {
-            ok = stw_suppress_add_layer(sup, im->layers[l].digest, &err) ==
-                 STW_OK;
-            if (ok && im->layers[l].diff_id && *im->layers[l].diff_id)
-                ok = stw_suppress_add_layer(sup, im->layers[l].diff_id, &err) ==
-                     STW_OK;
+    for (size_t i = 0; ok && i < stw_results_image_count(res); i++) {
+        const stw_result_image *im = stw_results_image(res, i);
+        for (size_t l = 0; ok && l < stw_result_image_layer_count(im); l++) {
+            const stw_result_layer *ly = stw_result_image_layer(im, l);
+            const char *diff_id = stw_result_layer_diff_id(ly);
+            ok = stw_suppress_add_layer(sup, stw_result_layer_digest(ly),
+                                        &err) == STW_OK;
+            if (ok && *diff_id)
+                ok = stw_suppress_add_layer(sup, diff_id, &err) == STW_OK;
         }
     }
     if (ok && stw_suppress_add_baseline_results(sup, res, &err) != STW_OK)
@@ -533,6 +547,23 @@ static bool scan_base_images(const cli_options *o, const stw_rules *rules,
     if (!ok && err.status)
         cli_print_error(&err);
     stw_results_destroy(res);
+    return ok;
+}
+
+/* The rule set of --rules and --disable-rule, through the rules cache in
+ * cache_dir (NULL: none). */
+static bool make_rules(const cli_options *o, const char *cache_dir,
+                       stw_rules **out, stw_error *err)
+{
+    stw_rules_options *ro = NULL;
+    bool ok = stw_rules_options_create(&ro, err) == STW_OK &&
+              stw_rules_options_set_cache_dir(ro, cache_dir, err) == STW_OK;
+    for (size_t i = 0; ok && i < o->n_rule_files; i++)
+        ok = stw_rules_options_add_file(ro, o->rule_files[i], err) == STW_OK;
+    for (size_t i = 0; ok && i < o->n_disabled; i++)
+        ok = stw_rules_options_disable(ro, o->disabled[i], err) == STW_OK;
+    ok = ok && stw_rules_create(ro, out, err) == STW_OK;
+    stw_rules_options_destroy(ro);
     return ok;
 }
 
@@ -552,12 +583,12 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     stw_store *store = NULL;
     stw_results *res = NULL;
     stw_suppress *sup = NULL;
+    stw_scan_options *so = NULL;
     char *db = NULL, *args = NULL, *rules_cache = NULL;
-    char **batch_refs = NULL;
-    size_t n_batch = 0;
+    cli_batch_refs batch = {0};
     int rc = EXIT_ERROR;
     int64_t scan_id = 0;
-    stw_suppress_counts counts = {0};
+    cli_suppress_counts counts = {0};
     cli_progress pr;
     cli_progress_init(&pr, !o->quiet && isatty(STDERR_FILENO));
     struct timespec t0;
@@ -576,14 +607,7 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         return EXIT_ERROR;
     }
     rules_cache = o->no_rules_cache ? NULL : cli_cache_dir();
-    stw_rules_options ro = {
-        .files = o->rule_files,
-        .n_files = o->n_rule_files,
-        .disabled = o->disabled,
-        .n_disabled = o->n_disabled,
-        .cache_dir = rules_cache,
-    };
-    if (stw_rules_create(&ro, &rules, &err) != STW_OK ||
+    if (!make_rules(o, rules_cache, &rules, &err) ||
         !cli_resolve_db(o, &db, &err) ||
         stw_store_open(db, &store, &err) != STW_OK) {
         cli_print_error(&err);
@@ -593,11 +617,12 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_print_rules_cache(rules);
     args = cli_join_args(argc, argv);
     if (!args) {
-        stw_fail(&err, STW_ERR_NOMEM, "out of memory");
+        cli_fail(&err, STW_ERR_NOMEM, "out of memory");
         cli_print_error(&err);
         goto done;
     }
-    if (!scan_base_images(o, rules, store, args, sup, &pr))
+    if (!make_scan_options(o, &pr, &so) ||
+        !scan_base_images(o, so, rules, store, args, sup, &pr))
         goto done;
     stw_store_set_shard(store, o->shard_k, o->shard_n);
     /* A batch run that was interrupted is continued, not started over. */
@@ -617,17 +642,17 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_print_error(&err);
         goto done;
     }
-    char **targets = o->targets;
+    char *const *targets = o->targets;
     size_t n_targets = o->n_targets;
     if (o->batch_registry &&
-        !cli_batch_registry_refs(o, store, scan_id, &batch_refs, &n_batch))
+        !cli_batch_registry_refs(o, so, store, scan_id, &batch))
         goto done;
     if (o->batch_registry) {
-        targets = batch_refs;
-        n_targets = n_batch;
+        targets = batch.refs;
+        n_targets = batch.n;
     }
     bool db_failed = false;
-    bool all_ok = scan_targets(o, rules, store, scan_id, targets, n_targets,
+    bool all_ok = scan_targets(so, rules, store, scan_id, targets, n_targets,
                                &pr, &db_failed);
     if (stw_store_load_scan(store, scan_id, &res, &err) != STW_OK ||
         stw_store_end_scan(store, scan_id, &err) != STW_OK) {
@@ -645,12 +670,14 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
             goto done;
         }
         co.complete = true;
+        size_t n_findings = stw_results_finding_count(res);
+        size_t n_images = stw_results_image_count(res);
         if (!o->quiet)
             fprintf(stderr,
                     "stowaway: baseline of %zu finding%s in %zu "
                     "image%s\n",
-                    res->n_findings, res->n_findings == 1 ? "" : "s",
-                    res->n_images, res->n_images == 1 ? "" : "s");
+                    n_findings, n_findings == 1 ? "" : "s", n_images,
+                    n_images == 1 ? "" : "s");
         rc = EXIT_CLEAN;
         goto done;
     }
@@ -664,7 +691,8 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     }
     /* The store keeps every finding; what the team chose not to see is
      * left out of the report and of gating only. */
-    stw_suppress_apply(sup, res, &counts);
+    stw_results_suppress(res, sup, &counts.ignored, &counts.baselined,
+                         &counts.layers);
     if (cli_render(o, rules, res, co.f, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
@@ -675,11 +703,12 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
      * is not the table on this terminal does not show it, so say it here:
      * nothing is skipped silently. */
     if (all_ok && (o->format != STW_REPORT_TABLE || co.f != stdout))
-        for (size_t i = 0; i < res->n_errors; i++) {
+        for (size_t i = 0; i < stw_results_error_count(res); i++) {
+            const stw_result_error *e = stw_results_error(res, i);
             fputs("stowaway: warning: ", stderr);
-            put_printable(res->errors[i].target, stderr);
+            put_printable(stw_result_error_target(e), stderr);
             fputs(": ", stderr);
-            put_printable(res->errors[i].message, stderr);
+            put_printable(stw_result_error_message(e), stderr);
             fputc('\n', stderr);
         }
     /* A failed target's one line is the last word on standard error: the
@@ -690,7 +719,7 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         rc = EXIT_ERROR;
     else if (o->exit_zero)
         rc = EXIT_CLEAN;
-    else if (stw_report_count_gating(res, o->fail_on, !o->ignore_hidden) > 0)
+    else if (stw_results_count_at_least(res, o->fail_on, !o->ignore_hidden) > 0)
         rc = EXIT_FINDINGS;
     else
         rc = EXIT_CLEAN;
@@ -700,8 +729,9 @@ done:
     stw_store_close(store);
     stw_rules_destroy(rules);
     stw_suppress_destroy(sup);
+    stw_scan_options_destroy(so);
     cli_progress_destroy(&pr);
-    stw_batch_refs_free(batch_refs, n_batch);
+    cli_batch_refs_free(&batch);
     free(db);
     free(args);
     free(rules_cache);

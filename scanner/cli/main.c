@@ -8,7 +8,6 @@
 #include "cmd_report.h"
 #include "cmd_rules.h"
 #include "cmd_scan.h"
-#include "common.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -81,7 +80,7 @@ static int finish_stdout(int rc)
     if ((fflush(stdout) != 0 || ferror(stdout)) && rc != EXIT_ERROR) {
         char buf[128];
         fprintf(stderr, "stowaway: writing standard output: %s\n",
-                stw_strerror(errno, buf, sizeof(buf)));
+                cli_strerror(errno, buf, sizeof(buf)));
         return EXIT_ERROR;
     }
     return rc;
@@ -98,7 +97,7 @@ static int help(const char *cmd)
         {"db", stw_cli_db_help},
         {"batch", stw_cli_batch_registry_help},
     };
-    for (size_t i = 0; i < STW_ARRAY_LEN(texts); i++)
+    for (size_t i = 0; i < CLI_ARRAY_LEN(texts); i++)
         if (strcmp(cmd, texts[i].name) == 0) {
             fputs(texts[i].text, stdout);
             return EXIT_CLEAN;

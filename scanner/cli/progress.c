@@ -1,6 +1,5 @@
 /* progress.c - the progress bar (progress.h). */
 #include "progress.h"
-#include "scan_options.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -114,9 +113,7 @@ void cli_progress_destroy(cli_progress *p)
 
 void cli_progress_attach(cli_progress *p, stw_scan_options *so)
 {
-    so->on_layer_done = on_done;
-    so->on_layers_planned = on_planned;
-    so->progress_ctx = p;
+    stw_scan_options_set_progress(so, on_planned, on_done, p);
 }
 
 void cli_progress_clear(cli_progress *p)

@@ -3,8 +3,11 @@
  * `pkg-config --cflags --libs stowaway`, nothing else. It scans the demo
  * image twice - by path, and as a byte stream through a read callback, as
  * a program receiving `docker save` output would - and checks what both
- * found; then that a cancelled scan stops with STW_ERR_CANCELLED. Prints
- * one line per failed check and exits 1 if any failed. */
+ * found; then that a cancelled scan stops with STW_ERR_CANCELLED; then
+ * what stowaway/db.h and batch.h say of the store it wrote (statistics,
+ * the by-layer leak report, a prune that removes nothing) and a rule's
+ * self-test through a matcher. Prints one line per failed check and exits
+ * 1 if any failed. */
 #include <stowaway/stowaway.h>
 
 #include <stdio.h>
@@ -126,6 +129,105 @@ static stw_results *scan_once(const stw_rules *rules, stw_store *store,
     return res;
 }
 
+/* Counts the matches of one rule; a stw_match_fn. */
+typedef struct rule_hits {
+    const char *rule;
+    size_t n;
+} rule_hits;
+
+static stw_status count_rule(void *ctx, const stw_match *m)
+{
+    rule_hits *h = ctx;
+    if (!strcmp(stw_match_rule(m), h->rule)) {
+        h->n++;
+        CHECK(stw_match_severity(m) >= STW_SEV_HIGH, "%s severity", h->rule);
+    }
+    return STW_OK;
+}
+
+/* A rule's own examples through a matcher, as `stowaway rules test`
+ * runs them: the first that must match does, the first that must not
+ * does not. */
+static void check_self_test(const stw_rules *rules)
+{
+    stw_error err = {0};
+    stw_matcher *m = NULL;
+    CHECK(stw_matcher_create(rules, &m, &err) == STW_OK, "matcher: %s",
+          err.msg);
+    size_t i = 0, n = stw_rules_count(rules);
+    while (i < n && strcmp(stw_rules_rule_id(rules, i), "aws-access-key-id"))
+        i++;
+    CHECK(i < n, "no aws-access-key-id rule");
+    for (int match = 1; m && i < n && match >= 0; match--) {
+        const char *path = NULL;
+        const char *text = stw_rules_rule_example(rules, i, match, 0, &path);
+        CHECK(text && path, "aws-access-key-id: example %d", match);
+        rule_hits h = {"aws-access-key-id", 0};
+        CHECK(!text || stw_matcher_scan(m, path, text, strlen(text), count_rule,
+                                        &h, &err) == STW_OK,
+              "scan: %s", err.msg);
+        CHECK(h.n == (size_t)match, "example %d: %zu matches", match, h.n);
+    }
+    CHECK(stw_rules_rule_example(rules, i, true, 100000, NULL) == NULL,
+          "an example past the end");
+    stw_matcher_destroy(m);
+}
+
+/* What stowaway/db.h and batch.h tell of the store scan_once() wrote. */
+static void check_admin(stw_store *store)
+{
+    stw_error err = {0};
+    stw_db_stats st = {.size = sizeof st};
+    CHECK(stw_store_read_stats(store, &st, &err) == STW_OK, "stats: %s",
+          err.msg);
+    CHECK(st.scans == 3 && st.image_refs == 1 && st.layers >= 3,
+          "stats: %lld scans, %lld refs, %lld layers", (long long)st.scans,
+          (long long)st.image_refs, (long long)st.layers);
+    int64_t by_sev = 0;
+    for (int s = 0; s < STW_SEV_COUNT_; s++)
+        by_sev += st.by_severity[s];
+    CHECK(st.findings >= 5 && by_sev == st.findings,
+          "stats: %lld findings, %lld by severity", (long long)st.findings,
+          (long long)by_sev);
+    CHECK(st.first_scan[0] && st.last_scan[0], "stats: scan times");
+
+    stw_leak_report *lr = NULL;
+    CHECK(stw_store_leaks_by_layer(store, NULL, STW_SEV_LOW, &lr, &err) ==
+              STW_OK,
+          "by layer: %s", err.msg);
+    size_t n = stw_leak_report_layer_count(lr), hidden = 0;
+    CHECK(n >= 2, "by layer: %zu layers", n);
+    for (size_t i = 0; i < n; i++) {
+        const stw_leak_layer *l = stw_leak_report_layer(lr, i);
+        const stw_leak_image *im = stw_leak_layer_image(l, 0);
+        CHECK(!strncmp(stw_leak_layer_digest(l), "sha256:", 7), "digest");
+        CHECK(stw_leak_layer_image_count(l) == 1 && im &&
+                  !strcmp(stw_leak_image_ref(im), "stowaway/demo:1") &&
+                  stw_leak_image_layer(im) >= 0,
+              "by layer: image of layer %zu: %s", i,
+              im ? stw_leak_image_ref(im) : "none");
+        hidden += stw_leak_layer_hidden(l) > 0;
+    }
+    CHECK(hidden == 1, "by layer: %zu layers with hidden findings", hidden);
+    CHECK(stw_leak_report_layer(lr, n) == NULL, "a layer past the end");
+    stw_leak_report_destroy(lr);
+
+    /* A year: nothing here is that old. */
+    stw_db_pruned p = {.size = sizeof p};
+    CHECK(stw_store_prune_older(store, 365 * 86400, false, &p, &err) ==
+                  STW_OK &&
+              p.scans == 0 && p.layers == 0,
+          "prune: %s", err.msg);
+    unsigned k = 0, sn = 0;
+    CHECK(stw_shard_parse("2/8", &k, &sn, &err) == STW_OK && k == 2 && sn == 8,
+          "shard: %s", err.msg);
+    CHECK(stw_shard_parse("9/8", &k, &sn, &err) == STW_ERR_USAGE, "shard 9/8");
+    int64_t t = 0;
+    CHECK(stw_batch_parse_time("2024-05-01", &t, &err) == STW_OK &&
+              t == 1714521600,
+          "time: %s", err.msg);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -175,7 +277,10 @@ int main(int argc, char **argv)
     stw_status st = stw_scan_target(rules, store, id, argv[1], opt, &err);
     CHECK(st == STW_ERR_CANCELLED, "cancel: %d %s", (int)st, err.msg);
     stw_scan_options_destroy(opt);
+    stw_store_end_scan(store, id, &err);
 
+    check_admin(store);
+    check_self_test(rules);
     stw_store_close(store);
     stw_rules_destroy(rules);
     if (failures)

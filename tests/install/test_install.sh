@@ -19,15 +19,18 @@ cmake --install "$BUILD_DIR" --prefix "$prefix" >"$WORKDIR/install.log"
 pc=$(find "$prefix" -name stowaway.pc)
 [ -n "$pc" ] || { echo "no stowaway.pc installed"; exit 1; }
 libdir=$(cd "$(dirname "$pc")/.." && pwd)
-for f in include/stowaway/stowaway.h include/stowaway/version.h; do
+for h in stowaway.h version.h batch.h db.h; do
+    f=include/stowaway/$h
     [ -f "$prefix/$f" ] || { echo "missing $f"; exit 1; }
 done
 for f in libstowaway.a libstowaway.so cmake/stowaway/stowawayConfig.cmake; do
     [ -e "$libdir/$f" ] || { echo "missing lib/$f"; exit 1; }
 done
 # No private header may be installed or needed.
-if ls "$prefix/include/stowaway" | grep -qv -e '^stowaway\.h$' -e '^version\.h$'; then
-    echo "unexpected headers:"; ls "$prefix/include/stowaway"; exit 1
+extra=$(ls "$prefix/include/stowaway" |
+        grep -vxF -e stowaway.h -e version.h -e batch.h -e db.h || true)
+if [ -n "$extra" ]; then
+    echo "unexpected headers:"; echo "$extra"; exit 1
 fi
 
 export PKG_CONFIG_PATH=$(dirname "$pc")
