@@ -1107,6 +1107,46 @@ START_TEST(test_trivy_ids_name_existing_rules)
 }
 END_TEST
 
+/* A key given twice in a mapping: the last one wins, as for a string
+ * field, and the first list is freed (fuzz_rules found each of these
+ * lists leaked: rules, a rule's and the file's allow-rules,
+ * known-test-keys, trivy-ids). */
+#define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
+START_TEST(test_repeated_list_keys_last_wins)
+{
+    static const char *yaml =
+        "allow-rules:\n  - id: a1\n    path: '^vendor/'\n"
+        "allow-rules:\n  - id: a2\n    path: '^third_party/'\n"
+        "known-test-keys:\n  - sha256: '" Z64 "'\n    source: x\n"
+        "known-test-keys:\n  - sha256: '" Z64 "'\n    source: y\n"
+        "trivy-ids:\n  - {id: t1, reason: r}\n"
+        "trivy-ids:\n  - {id: t2, reason: r}\n"
+        "rules:\n  - id: dropped\n    severity: low\n    regex: 'zzz'\n"
+        "rules:\n"
+        "  - id: kw-token\n    severity: high\n    keywords: [tok_]\n"
+        "    regex: '\\btok_(?<secret>[A-Za-z0-9]{20})\\b'\n"
+        "    secret-group-name: secret\n"
+        "    allow-rules:\n      - id: docs\n        regex: 'DOCS-ONLY'\n"
+        "    allow-rules:\n      - id: tests\n        path: '/testdata/'\n";
+    stw_rules *r;
+    stw_error err = {0};
+    ck_assert_msg(load_user(yaml, &r, &err, NULL) == STW_OK, "%s", err.msg);
+    ck_assert_uint_eq(stw_rules_count(r), 1);
+    ck_assert_ptr_null(stw_rules_find(r, "dropped"));
+    hits h;
+    const char *tok = "k=tok_Ab3dE5gH7jK9mN1pQ3sT # DOCS-ONLY\n";
+    scan(r, "src/x.txt", tok, &h);
+    ck_assert_uint_eq(h.n, 1); /* the first allow-rules is gone */
+    scan(r, "src/testdata/x.txt", tok, &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "third_party/x.txt", tok, &h);
+    ck_assert_uint_eq(h.n, 0);
+    scan(r, "vendor/x.txt", tok, &h);
+    ck_assert_uint_eq(h.n, 1);
+    stw_rules_destroy(r);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -1137,6 +1177,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_rule_file_over_compiled_size_cap_refused);
     tcase_add_test(tc, test_trivy_config_loads_as_trivy_defines_it);
     tcase_add_test(tc, test_trivy_ids_name_existing_rules);
+    tcase_add_test(tc, test_repeated_list_keys_last_wins);
     suite_add_tcase(s, tc);
     return s;
 }

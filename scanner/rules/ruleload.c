@@ -201,6 +201,12 @@ static stw_status parse_allows(loader *ld, const yaml_node_t *n,
         return stw_fail(ld->err, STW_ERR_RULES,
                         "%s: %s: 'allow-rules' must be a list (line %d)",
                         ld->file, where, node_line(n));
+    /* A repeated key: the last one wins, as in scalar_dup. */
+    for (size_t i = 0; i < *count; i++)
+        stw_allow_free(&(*out)[i]);
+    free(*out);
+    *out = NULL;
+    *count = 0;
     size_t k =
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
@@ -529,6 +535,11 @@ static stw_status parse_known(loader *ld, const yaml_node_t *n,
         return stw_fail(ld->err, STW_ERR_RULES,
                         "%s: 'known-test-keys' must be a list (line %d)",
                         ld->file, node_line(n));
+    for (size_t i = 0; i < out->n_known; i++) /* a repeated key */
+        stw_known_key_free(&out->known[i]);
+    free(out->known);
+    out->known = NULL;
+    out->n_known = 0;
     size_t k =
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
@@ -591,6 +602,11 @@ static stw_status parse_trivy_ids(loader *ld, const yaml_node_t *n,
         return stw_fail(ld->err, STW_ERR_RULES,
                         "%s: 'trivy-ids' must be a list (line %d)", ld->file,
                         node_line(n));
+    for (size_t i = 0; i < out->n_trivy; i++) /* a repeated key */
+        stw_trivy_id_free(&out->trivy[i]);
+    free(out->trivy);
+    out->trivy = NULL;
+    out->n_trivy = 0;
     size_t k =
         (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (k == 0)
@@ -667,6 +683,11 @@ static stw_status parse_root(loader *ld, yaml_node_t *root, stw_rulefile *out)
                 return stw_fail(ld->err, STW_ERR_RULES,
                                 "%s: 'rules' must be a list (line %d)",
                                 ld->file, node_line(val));
+            for (size_t i = 0; i < out->n_rules; i++) /* a repeated key */
+                stw_rule_free(&out->rules[i]);
+            free(out->rules);
+            out->rules = NULL;
+            out->n_rules = 0;
             size_t k = (size_t)(val->data.sequence.items.top -
                                 val->data.sequence.items.start);
             if (k == 0)
