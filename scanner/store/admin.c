@@ -111,8 +111,8 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
         /* Archives inside layers are a cache by content: an entry older
          * than the cut-off costs at most one inflate when its jar is met
          * again (their findings go with them, ON DELETE CASCADE). */
-        "DELETE FROM archives WHERE scanned_at < "
-        "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
+        ("DELETE FROM archives WHERE scanned_at < "
+         "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)"),
     };
     int64_t archives = 0;
     int64_t *counts[] = {&c.scans, &c.layers, &c.findings, &archives};
