@@ -2,6 +2,7 @@
  * offset, line, secret hash) however a file is split into feeds: whole,
  * split at every offset, byte by byte, and with keys placed across the
  * STW_SCAN_CHUNK window boundaries of a multi-MiB file. */
+#include "alloc_test.h"
 #include "limits.h"
 #include "matcher.h"
 #include "rules.h"
@@ -547,6 +548,34 @@ START_TEST(test_match_limit_budget_bounded_and_noted)
 }
 END_TEST
 
+/* The note is the only trace of what a limit left unchecked: an
+ * allocation that fails while it is written fails the scan, never leaves
+ * it looking complete. Each allocation of the scan fails in turn. */
+START_TEST(test_match_limit_note_never_lost_to_memory)
+{
+    stw_matcher *m = matcher;
+    char text[256];
+    char *run = run_of('a', 60);
+    snprintf(text, sizeof(text), "T=%sx%s\n", GHP_REAL, run);
+    free(run);
+    unsigned long failed = 1;
+    for (unsigned long n = 1; failed; n++) {
+        hits h = {0};
+        stw_error err = {0};
+        stw_matcher_clear_notes(m);
+        stw_alloc_fail_arm(n, STW_ALLOC_FAIL_ONLY);
+        stw_status st = stw_matcher_scan_buffer(
+            m, "srv/hostile.txt", text, strlen(text), collect, &h, &err);
+        failed = stw_alloc_fail_disarm(NULL);
+        const char *const *notes;
+        size_t n_notes = stw_matcher_notes(m, &notes);
+        ck_assert_msg(st == STW_ERR_NOMEM || (st == STW_OK && n_notes == 1),
+                      "allocation %lu failing: %s with %zu note(s)", n,
+                      stw_status_str(st), n_notes);
+    }
+}
+END_TEST
+
 static Suite *matcher_suite(void)
 {
     Suite *s = suite_create("matcher");
@@ -567,6 +596,7 @@ static Suite *matcher_suite(void)
     tcase_add_test(lim, test_match_limit_secret_after_hostile_text_found);
     tcase_add_test(lim, test_match_limit_undecidable_offset_noted);
     tcase_add_test(lim, test_match_limit_budget_bounded_and_noted);
+    tcase_add_test(lim, test_match_limit_note_never_lost_to_memory);
     suite_add_tcase(s, lim);
     return s;
 }

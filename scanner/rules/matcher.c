@@ -136,7 +136,7 @@ struct stw_matcher {
     size_t lim_starts;               /* per file: start offsets not decided */
     uint32_t lim_rule;               /* the first rule that hit the limit */
     char **notes;                    /* one per file that hit it */
-    size_t n_notes, notes_dropped;
+    size_t n_notes;
 };
 
 #define WINDOW_CAP ((size_t)STW_SCAN_CHUNK + STW_SCAN_OVERLAP)
@@ -181,7 +181,6 @@ void stw_matcher_clear_notes(stw_matcher *m)
     free(m->notes);
     m->notes = NULL;
     m->n_notes = 0;
-    m->notes_dropped = 0;
 }
 
 size_t stw_matcher_notes(const stw_matcher *m, const char *const **notes)
@@ -190,21 +189,20 @@ size_t stw_matcher_notes(const stw_matcher *m, const char *const **notes)
     return m->n_notes;
 }
 
-/* Turns the current file's undecided start offsets into its note. A note
- * that cannot be kept (memory, the cap) is counted: the last note kept
- * says how many were lost, so the report never looks complete when it is
- * not. */
-static void note_file(stw_matcher *m)
+/* Turns the current file's undecided start offsets into its note. Past
+ * STW_MAX_NOTES_PER_LAYER the note is not kept: the layer caps its notes
+ * at the same count and its last line says more were dropped. A note
+ * that cannot be allocated fails the file, so the report never looks
+ * complete when it is not. */
+static stw_status note_file(stw_matcher *m, stw_error *err)
 {
     if (m->lim_starts == 0)
-        return;
+        return STW_OK;
     const stw_rule *r = &m->rules->rules[m->lim_rule];
     size_t n = m->lim_starts;
     m->lim_starts = 0;
-    if (m->n_notes >= STW_MAX_NOTES_PER_LAYER) {
-        m->notes_dropped++;
-        return;
-    }
+    if (m->n_notes >= STW_MAX_NOTES_PER_LAYER)
+        return STW_OK;
     char msg[512];
     snprintf(msg, sizeof(msg),
              "%.300s: rule '%.64s': the regex hit its match limit; matches "
@@ -214,11 +212,10 @@ static void note_file(stw_matcher *m)
     char *c = v ? stw_strdup(msg) : NULL;
     if (v)
         m->notes = v;
-    if (!c) {
-        m->notes_dropped++;
-        return;
-    }
+    if (!c)
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", m->path);
     m->notes[m->n_notes++] = c;
+    return STW_OK;
 }
 
 stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
@@ -1215,7 +1212,8 @@ static stw_status scan_window(stw_matcher *m, bool final, stw_error *err)
     m->accept_lo = accept_hi;
     if (final && !m->sub) {
         m->dec_on = false;
-        note_file(m);
+        if (st == STW_OK)
+            st = note_file(m, err);
     }
     return st;
 }
