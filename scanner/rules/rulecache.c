@@ -190,6 +190,20 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
+/* The payload's checksum into md; false when hashing failed (memory). */
+static bool payload_sum(const unsigned char *p, size_t n,
+                        unsigned char md[STW_SHA256_LEN])
+{
+    stw_error ignored;
+    stw_sha256 *h;
+    if (stw_sha256_create(&h, &ignored) != STW_OK)
+        return false;
+    stw_sha256_update(h, p, n);
+    bool ok = stw_sha256_final_raw(h, md, &ignored) == STW_OK;
+    stw_sha256_destroy(h);
+    return ok;
+}
+
 /* A cursor over the payload: every take is bounds-checked. */
 typedef struct cursor {
     const unsigned char *p;
@@ -311,8 +325,6 @@ bool stw_rulecache_load(const char *dir,
         const unsigned char *sum = len + 8, *payload = buf + HDR_LEN;
         size_t n = (size_t)sb.st_size - HDR_LEN;
         unsigned char md[STW_SHA256_LEN];
-        stw_error ignored;
-        stw_sha256 *h = NULL;
         if (memcmp(buf, magic, sizeof(magic)) != 0 ||
             get_u32(buf + 8) != STW_RULECACHE_FORMAT || get_u32(buf + 12) != 0)
             bad = "not a cache entry of this version";
@@ -320,16 +332,11 @@ bool stw_rulecache_load(const char *dir,
             bad = "key mismatch";
         else if (get_u64(len) != n)
             bad = "length mismatch";
-        else if (stw_sha256_create(&h, &ignored) != STW_OK)
+        else if (!payload_sum(payload, n, md))
             bad = "out of memory";
-        if (h) {
-            stw_sha256_update(h, payload, n);
-            if (stw_sha256_final_raw(h, md, &ignored) != STW_OK ||
-                memcmp(md, sum, sizeof(md)) != 0)
-                bad = "checksum mismatch";
-            stw_sha256_destroy(h);
-        }
-        if (!bad && !parse_payload(payload, n, out))
+        else if (memcmp(md, sum, sizeof(md)) != 0)
+            bad = "checksum mismatch";
+        else if (!parse_payload(payload, n, out))
             bad = "damaged payload";
     }
     free(buf);
@@ -519,10 +526,8 @@ bool stw_rulecache_store(const char *dir,
         return false;
     unsigned char *payload = NULL, hdr[HDR_LEN];
     size_t n = 0;
-    stw_error ignored;
-    stw_sha256 *h = NULL;
     if (!build_payload(p, &payload, &n) ||
-        stw_sha256_create(&h, &ignored) != STW_OK) {
+        !payload_sum(payload, n, hdr + 24 + STW_RULECACHE_KEY_LEN)) {
         free(payload);
         say(why, why_len, rdir, 0, "out of memory, or serialisation failed");
         return false;
@@ -532,13 +537,10 @@ bool stw_rulecache_store(const char *dir,
     put_u32(hdr + 12, 0);
     memcpy(hdr + 16, key, STW_RULECACHE_KEY_LEN);
     put_u64(hdr + 16 + STW_RULECACHE_KEY_LEN, n);
-    stw_sha256_update(h, payload, n);
-    bool ok = stw_sha256_final_raw(h, hdr + 24 + STW_RULECACHE_KEY_LEN,
-                                   &ignored) == STW_OK;
-    stw_sha256_destroy(h);
     snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", rdir);
-    int fd = ok ? mkstemp(tmp) : -1; /* mode 0600 */
+    int fd = mkstemp(tmp); /* mode 0600 */
     int e = errno;
+    bool ok = false;
     if (fd >= 0) {
         ok = write_all(fd, hdr, sizeof(hdr)) && write_all(fd, payload, n);
         e = errno;
@@ -551,8 +553,6 @@ bool stw_rulecache_store(const char *dir,
         }
         if (!ok)
             unlink(tmp);
-    } else {
-        ok = false;
     }
     free(payload);
     if (!ok) {
