@@ -12,10 +12,12 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Every way a rule reaches vectorscan: keywords, a regex as its own
@@ -475,6 +477,38 @@ START_TEST(test_changed_rule_file_gets_its_own_entry_and_old_ones_pruned)
 }
 END_TEST
 
+/* A store also sweeps temporary files a dead writer left (older than
+ * ten minutes), not one a live writer may still be filling, nor a file
+ * whose name this code never writes. */
+START_TEST(test_store_removes_stale_temporary_files_only)
+{
+    ck_assert_int_eq(load_check(cache_dir, NULL), STW_RULES_CACHE_STORED);
+    char *e = entry();
+    char *rdir = tu_path(cache_dir, "rules");
+    char *stale = tu_path(rdir, ".tmp-dead01");
+    char *fresh = tu_path(rdir, ".tmp-live01");
+    char *other = tu_path(rdir, "notes.txt");
+    tu_write_file(stale, "x", 1);
+    tu_write_file(fresh, "x", 1);
+    tu_write_file(other, "x", 1);
+    struct timespec old[2] = {{.tv_sec = time(NULL) - 3600},
+                              {.tv_sec = time(NULL) - 3600}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, stale, old, 0), 0);
+    ck_assert_int_eq(utimensat(AT_FDCWD, other, old, 0), 0);
+    unlink(e); /* the next load stores, and so prunes */
+    ck_assert_int_eq(load_check(cache_dir, NULL), STW_RULES_CACHE_STORED);
+    ck_assert_int_ne(access(stale, F_OK), 0);
+    ck_assert_int_eq(access(fresh, F_OK), 0);
+    ck_assert_int_eq(access(other, F_OK), 0);
+    ck_assert_int_eq(access(e, F_OK), 0);
+    free(other);
+    free(fresh);
+    free(stale);
+    free(rdir);
+    free(e);
+}
+END_TEST
+
 static Suite *rulecache_suite(void)
 {
     Suite *s = suite_create("rulecache");
@@ -492,6 +526,7 @@ static Suite *rulecache_suite(void)
     tcase_add_test(tc, test_unwritable_cache_dir_same_findings);
     tcase_add_test(
         tc, test_changed_rule_file_gets_its_own_entry_and_old_ones_pruned);
+    tcase_add_test(tc, test_store_removes_stale_temporary_files_only);
     suite_add_tcase(s, tc);
     return s;
 }
