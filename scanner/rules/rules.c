@@ -34,7 +34,6 @@ typedef struct rule_vec {
     size_t n_trivy;
     stw_strlist excludes; /* top-level exclude-block regexes */
     size_t max_rules;     /* STW_MAX_RULES unless the options say */
-    size_t max_compiled;  /* STW_MAX_COMPILED_BYTES unless the options say */
 } rule_vec;
 
 static stw_status vec_push(rule_vec *rv, stw_rule *r, stw_error *err)
@@ -1123,9 +1122,9 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
     *out = NULL;
     rule_vec rv = {0};
     rv.max_rules = opt && opt->max_rules ? opt->max_rules : STW_MAX_RULES;
-    rv.max_compiled = opt && opt->max_compiled_bytes ? opt->max_compiled_bytes
-                                                     : STW_MAX_COMPILED_BYTES;
-    size_t max_compiled = rv.max_compiled;
+    size_t max_compiled = opt && opt->max_compiled_bytes
+                              ? opt->max_compiled_bytes
+                              : STW_MAX_COMPILED_BYTES;
     stw_status st = STW_OK;
     if (!opt || !opt->no_builtin) {
         for (const struct stw_embedded *e = stw_embedded_rules;
@@ -1146,7 +1145,7 @@ stw_status stw_rules_create(const stw_rules_options *opt, stw_rules **out,
     for (size_t i = 0; st == STW_OK && i < rv.n; i++) {
         st = compile_rule(&rv.v[i], err);
         if (st == STW_OK)
-            st = count_compiled(&rv.v[i], rv.max_compiled, &compiled, err);
+            st = count_compiled(&rv.v[i], max_compiled, &compiled, err);
     }
     for (size_t i = 0; st == STW_OK && i < rv.n_allows; i++) {
         stw_rule fake = {.file = "(top level)", .id = "allow-rules"};
