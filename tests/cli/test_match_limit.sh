@@ -105,7 +105,7 @@ YAML
 } >"$WORKDIR/bt-examples.yaml"
 run "$WORKDIR/rt.out" "$WORKDIR/rt.err" rules test "$WORKDIR/bt-examples.yaml"
 expect_rc 1 "rules test with a hostile example"
-grep -q "FAIL test-backtrack: fp example 1: <config>\|FAIL test-backtrack: fp example 1: .*rule 'test-backtrack': the regex hit its match limit" \
+grep -q "FAIL test-backtrack: fp example 1: .*rule 'test-backtrack': the regex hit its match limit" \
     "$WORKDIR/rt.out" || { cat "$WORKDIR/rt.out" >&2; fail "rules test does not name the example at the limit"; }
 grep -q '1 failures' "$WORKDIR/rt.out" || fail "want exactly one failure"
 
