@@ -4,6 +4,7 @@
  * consumer slower than the producer (back-pressure); a feeder destroyed
  * mid-file stops cleanly. */
 #include "feeder.h"
+#include "limits.h"
 #include "matcher.h"
 #include "rules.h"
 
@@ -184,6 +185,66 @@ START_TEST(test_feeder_empty_run)
 }
 END_TEST
 
+/* A feeder over a new matcher and finding list (both the caller's). */
+static stw_feeder *start(stw_matcher **m, stw_finding_list **l)
+{
+    stw_error err = {0};
+    ck_assert_int_eq(stw_matcher_create(rules, m, &err), STW_OK);
+    ck_assert_int_eq(stw_finding_list_create(l), STW_OK);
+    stw_feeder *f;
+    ck_assert_int_eq(stw_feeder_create(*m, *l, &f, &err), STW_OK);
+    return f;
+}
+
+/* The matching thread's first failure is what finish reports, with the
+ * matcher's message; after it the thread still drains every slot, so a
+ * producer with more to queue than the slots hold never waits for ever. */
+START_TEST(test_feeder_consumer_failure_is_reported_and_drained)
+{
+    stw_error err = {0};
+    stw_matcher *m;
+    stw_finding_list *l;
+    stw_feeder *f = start(&m, &l);
+    static char block[1 << 20];
+    memset(block, 'x', sizeof(block));
+    /* Data with no file begun: the matcher refuses the first piece. */
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(stw_feeder_data(f, block, sizeof(block)), STW_OK);
+    ck_assert_int_eq(stw_feeder_begin(f, "after", 5), STW_OK);
+    ck_assert_int_eq(stw_feeder_data(f, rsa_key(), 5), STW_OK);
+    ck_assert_int_eq(stw_feeder_end(f), STW_OK);
+    ck_assert_int_eq(stw_feeder_finish(f, &err), STW_ERR_USAGE);
+    ck_assert_str_eq(err.msg, "matcher: feed without begin");
+    stw_feeder_destroy(f);
+    ck_assert_uint_eq(stw_finding_list_count(l), 0);
+    stw_finding_list_destroy(l);
+    stw_matcher_destroy(m);
+}
+END_TEST
+
+START_TEST(test_feeder_path_over_the_chain_bound_is_refused)
+{
+    stw_error err = {0};
+    stw_matcher *m;
+    stw_finding_list *l;
+    stw_feeder *f = start(&m, &l);
+    char *path = malloc(STW_MAX_CHAIN_PATH + 2);
+    ck_assert_ptr_nonnull(path);
+    memset(path, 'p', STW_MAX_CHAIN_PATH + 1);
+    path[STW_MAX_CHAIN_PATH + 1] = 0;
+    ck_assert_int_eq(stw_feeder_begin(f, path, 1), STW_ERR_LIMIT);
+    path[STW_MAX_CHAIN_PATH] = 0; /* at the bound: accepted */
+    ck_assert_int_eq(stw_feeder_begin(f, path, 1), STW_OK);
+    ck_assert_int_eq(stw_feeder_data(f, "x", 1), STW_OK);
+    ck_assert_int_eq(stw_feeder_end(f), STW_OK);
+    ck_assert_int_eq(stw_feeder_finish(f, &err), STW_OK);
+    stw_feeder_destroy(f);
+    free(path);
+    stw_finding_list_destroy(l);
+    stw_matcher_destroy(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("feeder");
@@ -193,6 +254,8 @@ int main(void)
     tcase_add_test(tc, test_feeder_same_findings_as_inline);
     tcase_add_test(tc, test_feeder_destroy_mid_file_stops_cleanly);
     tcase_add_test(tc, test_feeder_empty_run);
+    tcase_add_test(tc, test_feeder_consumer_failure_is_reported_and_drained);
+    tcase_add_test(tc, test_feeder_path_over_the_chain_bound_is_refused);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* GitHub-token-shaped values with a valid checksum (bench/mint.py ghp
  * git-<name>): rule github-pat reports them; they open nothing. */
@@ -533,6 +534,39 @@ START_TEST(test_gitrepo_corrupt_loose_object_is_a_note)
 }
 END_TEST
 
+/* A loose object is checked by inflating its header, "<type> <size>\0",
+ * into a small buffer: one whose header never ends must be refused
+ * without writing past it. */
+START_TEST(test_gitrepo_loose_object_without_header_end_is_a_note)
+{
+    char *added;
+    char *d = deleted_secret_repo("git-nohead", TOK_LOOSE, &added);
+    unsigned char plain[4096], packed[4096];
+    memset(plain, 'a', sizeof(plain));
+    uLongf n = sizeof(packed);
+    ck_assert_int_eq(compress(packed, &n, plain, sizeof(plain)), Z_OK);
+    char *bad = tu_path(d, ".git/objects/00/"
+                           "11111111111111111111111111111111111111");
+    sh(d, "mkdir -p .git/objects/00");
+    FILE *fp = fopen(bad, "wb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(packed, 1, n, fp), n);
+    fclose(fp);
+    history h;
+    stw_gitrepo_stats st;
+    char *gitdir = tu_path(d, ".git");
+    scan_repo(gitdir, d, &h, &st);
+    ck_assert_msg(has_note(&h, "first objects/00/1111"), "no note");
+    expect(only(h.found, TOK_LOOSE), STW_GIT_BLOB, added, "config/deploy.env",
+           true, false);
+    history_free(&h);
+    free(gitdir);
+    free(bad);
+    free(added);
+    free(d);
+}
+END_TEST
+
 START_TEST(test_gitrepo_alternates_are_refused)
 {
     char *d = new_repo("git-alt");
@@ -776,6 +810,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gitrepo_clean_repository_gives_nothing);
     tcase_add_test(tc, test_gitrepo_truncated_pack_is_a_note);
     tcase_add_test(tc, test_gitrepo_corrupt_loose_object_is_a_note);
+    tcase_add_test(tc, test_gitrepo_loose_object_without_header_end_is_a_note);
     tcase_add_test(tc, test_gitrepo_alternates_are_refused);
     tcase_add_test(tc, test_gitrepo_object_cap_is_a_note);
     tcase_add_test(

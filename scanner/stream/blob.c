@@ -60,6 +60,39 @@ typedef struct hasher {
     bool quit;
 } hasher;
 
+/* The hasher and the inflater are each a thread sharing a mutex and a
+ * condition with the blob. Starts fn(arg) with them; false (and nothing
+ * to undo) if any of the three cannot be had. */
+static bool thread_start(pthread_t *tid, pthread_mutex_t *mu,
+                         pthread_cond_t *cv, void *(*fn)(void *), void *arg)
+{
+    if (pthread_mutex_init(mu, NULL) != 0)
+        return false;
+    if (pthread_cond_init(cv, NULL) != 0) {
+        pthread_mutex_destroy(mu);
+        return false;
+    }
+    if (pthread_create(tid, NULL, fn, arg) != 0) {
+        pthread_cond_destroy(cv);
+        pthread_mutex_destroy(mu);
+        return false;
+    }
+    return true;
+}
+
+/* Sets *quit under mu, wakes and joins the thread, then frees mu and cv. */
+static void thread_stop(pthread_t tid, pthread_mutex_t *mu, pthread_cond_t *cv,
+                        bool *quit)
+{
+    pthread_mutex_lock(mu);
+    *quit = true;
+    pthread_cond_broadcast(cv);
+    pthread_mutex_unlock(mu);
+    pthread_join(tid, NULL);
+    pthread_cond_destroy(cv);
+    pthread_mutex_destroy(mu);
+}
+
 static void *hasher_main(void *arg)
 {
     hasher *hs = arg;
@@ -85,18 +118,7 @@ static void *hasher_main(void *arg)
 static bool hasher_start(hasher *hs)
 {
     memset(hs, 0, sizeof(*hs));
-    if (pthread_mutex_init(&hs->mu, NULL) != 0)
-        return false;
-    if (pthread_cond_init(&hs->cv, NULL) != 0) {
-        pthread_mutex_destroy(&hs->mu);
-        return false;
-    }
-    if (pthread_create(&hs->tid, NULL, hasher_main, hs) != 0) {
-        pthread_cond_destroy(&hs->cv);
-        pthread_mutex_destroy(&hs->mu);
-        return false;
-    }
-    return true;
+    return thread_start(&hs->tid, &hs->mu, &hs->cv, hasher_main, hs);
 }
 
 /* Waits until job seq has finished; UINT64_MAX waits for every job. */
@@ -125,13 +147,7 @@ static uint64_t hasher_submit(hasher *hs, stw_sha256 *h, const void *p,
 /* Abandons queued jobs (the current one finishes) and joins the thread. */
 static void hasher_stop(hasher *hs)
 {
-    pthread_mutex_lock(&hs->mu);
-    hs->quit = true;
-    pthread_cond_broadcast(&hs->cv);
-    pthread_mutex_unlock(&hs->mu);
-    pthread_join(hs->tid, NULL);
-    pthread_cond_destroy(&hs->cv);
-    pthread_mutex_destroy(&hs->mu);
+    thread_stop(hs->tid, &hs->mu, &hs->cv, &hs->quit);
 }
 
 /* Where the gzip decoder is between and after members. */
@@ -805,31 +821,16 @@ static void *inflater_main(void *arg)
     return NULL;
 }
 
+/* Without the thread, the caller's thread inflates (inf_on stays false). */
 static void inflater_start(stw_blob *b)
 {
-    if (pthread_mutex_init(&b->inf_mu, NULL) != 0)
-        return;
-    if (pthread_cond_init(&b->inf_cv, NULL) != 0) {
-        pthread_mutex_destroy(&b->inf_mu);
-        return;
-    }
-    if (pthread_create(&b->inf_tid, NULL, inflater_main, b) != 0) {
-        pthread_cond_destroy(&b->inf_cv);
-        pthread_mutex_destroy(&b->inf_mu);
-        return; /* inflate on the caller's thread instead */
-    }
-    b->inf_on = true;
+    b->inf_on =
+        thread_start(&b->inf_tid, &b->inf_mu, &b->inf_cv, inflater_main, b);
 }
 
 static void inflater_stop(stw_blob *b)
 {
-    pthread_mutex_lock(&b->inf_mu);
-    b->inf_quit = true;
-    pthread_cond_broadcast(&b->inf_cv);
-    pthread_mutex_unlock(&b->inf_mu);
-    pthread_join(b->inf_tid, NULL);
-    pthread_cond_destroy(&b->inf_cv);
-    pthread_mutex_destroy(&b->inf_mu);
+    thread_stop(b->inf_tid, &b->inf_mu, &b->inf_cv, &b->inf_quit);
     b->inf_on = false;
 }
 

@@ -11,9 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FEED_SLOTS     16
-#define FEED_SLOT_SIZE (256u << 10)
-#define REC_HEADER     5 /* type byte + 32-bit little-endian length */
+#define FEED_SLOTS 16
+#define REC_HEADER 5 /* type byte + 32-bit little-endian length */
+/* 256 KiB of file data, and room for the largest record: a file's BEGIN
+ * (its size and a path of up to STW_MAX_CHAIN_PATH) in a slot of its own. */
+#define FEED_SLOT_SIZE ((256u << 10) + 64)
+_Static_assert(FEED_SLOT_SIZE >=
+                   REC_HEADER + sizeof(uint64_t) + STW_MAX_CHAIN_PATH,
+               "a BEGIN record must fit in an empty slot");
 
 enum { REC_BEGIN = 1, REC_DATA, REC_END };
 

@@ -358,8 +358,10 @@ static bool loose_ok(const char *path, uint64_t max)
             rc = inflate(&z, Z_NO_FLUSH);
             size_t got = sizeof(out) - z.avail_out;
             for (size_t i = 0; i < got && want == UINT64_MAX; i++) {
-                if (hlen == sizeof(head) - 1)
-                    rc = Z_DATA_ERROR;
+                if (hlen == sizeof(head) - 1) {
+                    rc = Z_DATA_ERROR; /* no header ends this late */
+                    break;
+                }
                 head[hlen++] = (char)out[i];
                 if (!out[i]) {
                     const char *sp = memchr(head, ' ', hlen);

@@ -442,15 +442,18 @@ static stw_status matcher_notes(walk *w)
     return st;
 }
 
-/* Waits for the content thread and moves its findings into the result. */
+/* Waits for the content thread and moves its findings into the result.
+ * The thread's failure keeps its own message (the file it was in). */
 static stw_status join_content(walk *w, stw_error *err)
 {
     stw_status st = stw_feeder_finish(w->feed, err);
+    if (st != STW_OK)
+        return st;
     size_t n = stw_finding_list_count(w->content);
     for (size_t i = 0; st == STW_OK && i < n; i++)
         st = stw_finding_list_add(w->res->findings,
                                   stw_finding_list_get(w->content, i));
-    return st == STW_OK ? st : stw_fail(err, st, "%s", stw_status_str(st));
+    return st == STW_OK ? st : stw_fail(err, st, "out of memory");
 }
 
 stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
