@@ -346,6 +346,13 @@ START_TEST(test_records_are_filled_as_far_as_the_caller_s_size)
     ck_assert_int_eq(p.scans + p.images + p.layers + p.findings, 0);
     ck_assert_int_eq(stw_store_prune_older(store, -1, false, NULL, &err),
                      STW_ERR_USAGE);
+    /* Refused for the record's missing size before anything is removed:
+     * the scan (finished, so age 0 would prune it) is still there. */
+    stw_db_pruned p_unset = {0};
+    ck_assert_int_eq(stw_store_prune_older(store, 0, false, &p_unset, &err),
+                     STW_ERR_USAGE);
+    ck_assert_int_eq(stw_store_read_stats(store, &full, &err), STW_OK);
+    ck_assert_int_eq(full.scans, 1);
     stw_store_close(store);
 }
 END_TEST
@@ -358,7 +365,10 @@ START_TEST(test_merge_adds_a_file_once)
     stw_store_close(demo_store(path));
     stw_store *out;
     ck_assert_int_eq(stw_store_open(NULL, &out, &err), STW_OK);
-    stw_db_merged c = {.size = sizeof c};
+    /* A record without its size is refused before anything is merged. */
+    stw_db_merged c = {0};
+    ck_assert_int_eq(stw_store_merge_file(out, path, &c, &err), STW_ERR_USAGE);
+    c.size = sizeof c;
     ck_assert_int_eq(stw_store_merge_file(out, path, &c, &err), STW_OK);
     ck_assert_int_eq(c.scans, 1);
     ck_assert_int_eq(c.layers, 3);
