@@ -106,69 +106,60 @@ static bool make_dirs(char *path, bool parent_only, stw_error *err)
     return ok;
 }
 
+/* The per-user cache directory, $XDG_CACHE_HOME/stowaway (a relative
+ * XDG_CACHE_HOME is invalid and ignored) else ~/.cache/stowaway, with
+ * "/leaf" after it unless leaf is NULL; the directories above the last
+ * component made. Malloc'd; NULL with err (may be NULL) set on failure. */
+static char *cache_path(const char *leaf, stw_error *err)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    const char *base, *sub;
+    if (xdg && xdg[0] == '/') {
+        base = xdg, sub = "/stowaway";
+    } else if (home && home[0] == '/') {
+        base = home, sub = "/.cache/stowaway";
+    } else {
+        /* The hint is for the database, the one caller that reports it. */
+        cli_fail(err, STW_ERR_USAGE,
+                 "no cache directory: set HOME or XDG_CACHE_HOME, or use "
+                 "--db FILE or --no-db");
+        return NULL;
+    }
+    size_t n = strlen(base) + strlen(sub) + (leaf ? strlen(leaf) + 1 : 0) + 1;
+    char *path = malloc(n);
+    if (!path) {
+        cli_fail(err, STW_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(path, n, "%s%s%s%s", base, sub, leaf ? "/" : "", leaf ? leaf : "");
+    if (!make_dirs(path, true, err)) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 bool cli_resolve_db(const cli_options *o, char **out, stw_error *err)
 {
     *out = NULL;
     if (o->no_db)
         return true;
-    if (o->db) {
-        *out = strdup(o->db);
-        if (!*out)
-            cli_fail(err, STW_ERR_NOMEM, "out of memory");
+    if (!o->db) {
+        *out = cache_path("stowaway.db", err);
         return *out != NULL;
     }
-    /* XDG: a relative XDG_CACHE_HOME is invalid and must be ignored. */
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    const char *base, *sub;
-    if (xdg && xdg[0] == '/') {
-        base = xdg, sub = "/stowaway/stowaway.db";
-    } else if (home && home[0] == '/') {
-        base = home, sub = "/.cache/stowaway/stowaway.db";
-    } else {
-        cli_fail(err, STW_ERR_USAGE,
-                 "no cache directory: set HOME or XDG_CACHE_HOME, or use "
-                 "--db FILE or --no-db");
-        return false;
-    }
-    size_t n = strlen(base) + strlen(sub) + 1;
-    char *path = malloc(n);
-    if (!path) {
+    *out = strdup(o->db);
+    if (!*out)
         cli_fail(err, STW_ERR_NOMEM, "out of memory");
-        return false;
-    }
-    snprintf(path, n, "%s%s", base, sub);
-    if (!make_dirs(path, true, err)) {
-        free(path);
-        return false;
-    }
-    *out = path;
-    return true;
+    return *out != NULL;
 }
 
 char *cli_cache_dir(void)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    const char *base, *sub;
-    if (xdg && xdg[0] == '/')
-        base = xdg, sub = "/stowaway";
-    else if (home && home[0] == '/')
-        base = home, sub = "/.cache/stowaway";
-    else
-        return NULL;
-    size_t n = strlen(base) + strlen(sub) + 1;
-    char *path = malloc(n);
-    stw_error ignored;
-    if (path)
-        snprintf(path, n, "%s%s", base, sub);
     /* The library makes the last component; a cache is optional, so a
      * parent that cannot be made just means none. */
-    if (path && !make_dirs(path, true, &ignored)) {
-        free(path);
-        path = NULL;
-    }
-    return path;
+    return cache_path(NULL, NULL);
 }
 
 void cli_print_rules_cache(const stw_rules *rules)

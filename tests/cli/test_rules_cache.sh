@@ -166,6 +166,21 @@ grep -q 'not stored in the cache' "$WORKDIR/rulesfile.err" ||
     fail "rules/ a file: -v does not say the cache failed"
 rm -f "$RULES_DIR"
 
+note "no HOME and no XDG_CACHE_HOME: no default database, no rules cache"
+(
+    unset HOME XDG_CACHE_HOME
+    run "$WORKDIR/nohome.out" "$WORKDIR/nohome.err" scan "$WORKDIR/clean.tar"
+    expect_rc 2 "no cache directory, default database"
+    one_line_naming "$WORKDIR/nohome.err" "no cache directory" "no HOME"
+    grep -q -- '--no-db' "$WORKDIR/nohome.err" ||
+        fail "no HOME: the error does not point to --db or --no-db"
+    run "$WORKDIR/nohome2.out" "$WORKDIR/nohome2.err" scan -v --no-db \
+        "$WORKDIR/clean.tar"
+    expect_rc 0 "no cache directory, --no-db"
+    grep -q 'rules cache off' "$WORKDIR/nohome2.err" ||
+        fail "no HOME: -v does not say the rules cache is off"
+)
+
 note "a changed rule file gets an entry of its own"
 printf 'nothing\ncust_8f3a91c2d7e4b605\n' >"$WORKDIR/tok.txt"
 python3 - "$WORKDIR/custom.tar" "$WORKDIR/tok.txt" <<'PY'
