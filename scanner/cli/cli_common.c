@@ -155,11 +155,27 @@ bool cli_resolve_db(const cli_options *o, char **out, stw_error *err)
     return *out != NULL;
 }
 
-char *cli_cache_dir(void)
+bool cli_make_rules(const cli_rules_spec *spec, stw_rules **out, stw_error *err)
 {
+    static const cli_rules_spec builtin = {0};
+    if (!spec)
+        spec = &builtin;
     /* The library makes the last component; a cache is optional, so a
      * parent that cannot be made just means none. */
-    return cache_path(NULL, NULL);
+    char *cache_dir = spec->no_cache ? NULL : cache_path(NULL, NULL);
+    stw_rules_options *ro = NULL;
+    bool ok = stw_rules_options_create(&ro, err) == STW_OK &&
+              stw_rules_options_set_cache_dir(ro, cache_dir, err) == STW_OK;
+    for (size_t i = 0; ok && i < spec->n_files; i++)
+        ok = stw_rules_options_add_file(ro, spec->files[i], err) == STW_OK;
+    for (size_t i = 0; ok && i < spec->n_disabled; i++)
+        ok = stw_rules_options_disable(ro, spec->disabled[i], err) == STW_OK;
+    if (ok)
+        stw_rules_options_set_builtin(ro, !spec->no_builtin);
+    ok = ok && stw_rules_create(ro, out, err) == STW_OK;
+    stw_rules_options_destroy(ro);
+    free(cache_dir);
+    return ok;
 }
 
 void cli_print_rules_cache(const stw_rules *rules)
