@@ -414,16 +414,8 @@ static void name_output(stw_error *err, const char *file)
         return;
     char msg[STW_ERROR_MAX];
     memcpy(msg, err->msg, sizeof msg);
-    size_t fl = strlen(file);
-    if (fl > sizeof err->msg - 3)
-        fl = sizeof err->msg - 3;
-    memcpy(err->msg, file, fl);
-    memcpy(err->msg + fl, ": ", 2);
-    size_t room = sizeof err->msg - fl - 3, ml = strlen(msg);
-    if (ml > room)
-        ml = room;
-    memcpy(err->msg + fl + 2, msg, ml);
-    err->msg[fl + 2 + ml] = 0;
+    if (snprintf(err->msg, sizeof err->msg, "%s: %s", file, msg) < 0)
+        memcpy(err->msg, msg, sizeof msg);
 }
 
 stw_status cli_render(const cli_options *o, const stw_rules *rules,
