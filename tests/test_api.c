@@ -194,6 +194,15 @@ START_TEST(test_options_refuse_bad_values_at_the_setter)
                      STW_ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(err.msg, "3/2"));
     ck_assert_int_eq(stw_scan_options_set_shard(opt, 2, 2, &err), STW_OK);
+    ck_assert_int_eq(stw_scan_options_set_page_size(opt, -1, &err),
+                     STW_ERR_USAGE);
+    ck_assert_int_eq(stw_scan_options_set_page_size(
+                         opt, STW_REGISTRY_PAGE_SIZE_MAX + 1, &err),
+                     STW_ERR_USAGE);
+    ck_assert_int_eq(
+        stw_scan_options_set_page_size(opt, STW_REGISTRY_PAGE_SIZE_MAX, &err),
+        STW_OK);
+    ck_assert_int_eq(stw_scan_options_set_page_size(opt, 0, &err), STW_OK);
     ck_assert_int_eq(stw_scan_options_add_insecure_registry(opt, "", &err),
                      STW_ERR_USAGE);
     /* Strings are copied: the caller's buffer may change at once. */
