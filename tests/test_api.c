@@ -420,6 +420,39 @@ START_TEST(test_leak_report_accessors_stay_safe_past_the_end)
 }
 END_TEST
 
+static stw_status count_match(void *ctx, const stw_match *m)
+{
+    ck_assert_ptr_nonnull(stw_match_excerpt(m));
+    ++*(size_t *)ctx;
+    return STW_OK;
+}
+
+START_TEST(test_matcher_scans_a_buffer_and_refuses_null)
+{
+    stw_error err = {0};
+    stw_matcher *m = NULL;
+    ck_assert_int_eq(stw_matcher_create(rules, &m, &err), STW_OK);
+    const char *path = NULL;
+    const char *tp = stw_rules_rule_example(rules, 0, true, 0, &path);
+    ck_assert_ptr_nonnull(tp);
+    size_t hits = 0;
+    ck_assert_int_eq(
+        stw_matcher_scan(m, path, tp, strlen(tp), count_match, &hits, &err),
+        STW_OK);
+    ck_assert_uint_ge(hits, 1);
+    ck_assert_int_eq(
+        stw_matcher_scan(m, path, tp, strlen(tp), NULL, NULL, &err),
+        STW_ERR_USAGE);
+    ck_assert_int_eq(
+        stw_matcher_scan(m, path, NULL, 1, count_match, &hits, &err),
+        STW_ERR_USAGE);
+    ck_assert_ptr_null(
+        stw_rules_rule_example(rules, stw_rules_count(rules), true, 0, NULL));
+    stw_matcher_destroy(m);
+    stw_matcher_destroy(NULL);
+}
+END_TEST
+
 static bool keep_rsa(void *ctx, const stw_results *r,
                      const stw_result_finding *f)
 {
@@ -491,6 +524,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_merge_adds_a_file_once);
     tcase_add_test(tc, test_leak_report_accessors_stay_safe_past_the_end);
     tcase_add_test(tc, test_retain_and_the_table_s_secret_lookup);
+    tcase_add_test(tc, test_matcher_scans_a_buffer_and_refuses_null);
     suite_add_tcase(s, tc);
     return s;
 }
