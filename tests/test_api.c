@@ -194,6 +194,15 @@ START_TEST(test_options_refuse_bad_values_at_the_setter)
                      STW_ERR_USAGE);
     ck_assert_ptr_nonnull(strstr(err.msg, "3/2"));
     ck_assert_int_eq(stw_scan_options_set_shard(opt, 2, 2, &err), STW_OK);
+    ck_assert_int_eq(stw_scan_options_set_page_size(opt, -1, &err),
+                     STW_ERR_USAGE);
+    ck_assert_int_eq(stw_scan_options_set_page_size(
+                         opt, STW_REGISTRY_PAGE_SIZE_MAX + 1, &err),
+                     STW_ERR_USAGE);
+    ck_assert_int_eq(
+        stw_scan_options_set_page_size(opt, STW_REGISTRY_PAGE_SIZE_MAX, &err),
+        STW_OK);
+    ck_assert_int_eq(stw_scan_options_set_page_size(opt, 0, &err), STW_OK);
     ck_assert_int_eq(stw_scan_options_add_insecure_registry(opt, "", &err),
                      STW_ERR_USAGE);
     /* Strings are copied: the caller's buffer may change at once. */
@@ -346,6 +355,13 @@ START_TEST(test_records_are_filled_as_far_as_the_caller_s_size)
     ck_assert_int_eq(p.scans + p.images + p.layers + p.findings, 0);
     ck_assert_int_eq(stw_store_prune_older(store, -1, false, NULL, &err),
                      STW_ERR_USAGE);
+    /* Refused for the record's missing size before anything is removed:
+     * the scan (finished, so age 0 would prune it) is still there. */
+    stw_db_pruned p_unset = {0};
+    ck_assert_int_eq(stw_store_prune_older(store, 0, false, &p_unset, &err),
+                     STW_ERR_USAGE);
+    ck_assert_int_eq(stw_store_read_stats(store, &full, &err), STW_OK);
+    ck_assert_int_eq(full.scans, 1);
     stw_store_close(store);
 }
 END_TEST
@@ -358,7 +374,10 @@ START_TEST(test_merge_adds_a_file_once)
     stw_store_close(demo_store(path));
     stw_store *out;
     ck_assert_int_eq(stw_store_open(NULL, &out, &err), STW_OK);
-    stw_db_merged c = {.size = sizeof c};
+    /* A record without its size is refused before anything is merged. */
+    stw_db_merged c = {0};
+    ck_assert_int_eq(stw_store_merge_file(out, path, &c, &err), STW_ERR_USAGE);
+    c.size = sizeof c;
     ck_assert_int_eq(stw_store_merge_file(out, path, &c, &err), STW_OK);
     ck_assert_int_eq(c.scans, 1);
     ck_assert_int_eq(c.layers, 3);
@@ -398,6 +417,39 @@ START_TEST(test_leak_report_accessors_stay_safe_past_the_end)
     stw_leak_report_destroy(lr);
     stw_leak_report_destroy(NULL);
     stw_store_close(store);
+}
+END_TEST
+
+static stw_status count_match(void *ctx, const stw_match *m)
+{
+    ck_assert_ptr_nonnull(stw_match_excerpt(m));
+    ++*(size_t *)ctx;
+    return STW_OK;
+}
+
+START_TEST(test_matcher_scans_a_buffer_and_refuses_null)
+{
+    stw_error err = {0};
+    stw_matcher *m = NULL;
+    ck_assert_int_eq(stw_matcher_create(rules, &m, &err), STW_OK);
+    const char *path = NULL;
+    const char *tp = stw_rules_rule_example(rules, 0, true, 0, &path);
+    ck_assert_ptr_nonnull(tp);
+    size_t hits = 0;
+    ck_assert_int_eq(
+        stw_matcher_scan(m, path, tp, strlen(tp), count_match, &hits, &err),
+        STW_OK);
+    ck_assert_uint_ge(hits, 1);
+    ck_assert_int_eq(
+        stw_matcher_scan(m, path, tp, strlen(tp), NULL, NULL, &err),
+        STW_ERR_USAGE);
+    ck_assert_int_eq(
+        stw_matcher_scan(m, path, NULL, 1, count_match, &hits, &err),
+        STW_ERR_USAGE);
+    ck_assert_ptr_null(
+        stw_rules_rule_example(rules, stw_rules_count(rules), true, 0, NULL));
+    stw_matcher_destroy(m);
+    stw_matcher_destroy(NULL);
 }
 END_TEST
 
@@ -472,6 +524,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_merge_adds_a_file_once);
     tcase_add_test(tc, test_leak_report_accessors_stay_safe_past_the_end);
     tcase_add_test(tc, test_retain_and_the_table_s_secret_lookup);
+    tcase_add_test(tc, test_matcher_scans_a_buffer_and_refuses_null);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,7 +8,8 @@
  * Records the library fills (stw_db_stats, stw_db_pruned, stw_db_merged)
  * start with a size field the caller sets to sizeof the record it knows:
  * a newer library with a longer record fills only that many bytes, so a
- * program built against this header keeps working. */
+ * program built against this header keeps working. A record passed with
+ * its size unset is STW_ERR_USAGE, before anything is read or changed. */
 #ifndef STOWAWAY_DB_H
 #define STOWAWAY_DB_H
 

@@ -7,20 +7,28 @@
 #include <stddef.h>
 #include <string.h>
 
+/* A record the caller passed (NULL: none wanted) has its size set, at
+ * least to hold its first count. Checked before any work, so that a call
+ * refused for it has changed nothing. */
+static bool record_size_ok(const void *out)
+{
+    size_t size = 0;
+    if (out)
+        memcpy(&size, out, sizeof size);
+    return !out || size >= sizeof(size_t) + sizeof(int64_t);
+}
+
 /* Copies full (full_size bytes, a public record whose first member is its
- * size) into out as far as the caller's out->size reaches, keeping that
- * size: a program built against a shorter record gets what it knows. */
-static stw_status copy_record(void *out, const void *full, size_t full_size,
-                              const char *what, stw_error *err)
+ * size) into out (checked by record_size_ok) as far as the caller's
+ * out->size reaches, keeping that size: a program built against a shorter
+ * record gets what it knows. */
+static void copy_record(void *out, const void *full, size_t full_size)
 {
     size_t size;
     memcpy(&size, out, sizeof size);
-    if (size < sizeof(size_t) + sizeof(int64_t))
-        return stw_fail(err, STW_ERR_USAGE, "%s: size not set", what);
     size_t n = size < full_size ? size : full_size;
     memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t),
            n - sizeof(size_t));
-    return STW_OK;
 }
 
 stw_status stw_store_read_stats(stw_store *s, stw_db_stats *out, stw_error *err)
@@ -29,6 +37,9 @@ stw_status stw_store_read_stats(stw_store *s, stw_db_stats *out, stw_error *err)
     stw_db_stats full = {.size = sizeof full};
     if (!s || !out)
         return stw_fail(err, STW_ERR_USAGE, "stw_store_read_stats: NULL");
+    if (!record_size_ok(out))
+        return stw_fail(err, STW_ERR_USAGE,
+                        "stw_store_read_stats: size not set");
     stw_status rc = stw_store_stats_get(s, &st, err);
     if (rc != STW_OK)
         return rc;
@@ -41,7 +52,8 @@ stw_status stw_store_read_stats(stw_store *s, stw_db_stats *out, stw_error *err)
     full.bytes = st.bytes;
     snprintf(full.first_scan, sizeof full.first_scan, "%s", st.first_scan);
     snprintf(full.last_scan, sizeof full.last_scan, "%s", st.last_scan);
-    return copy_record(out, &full, sizeof full, "stw_store_read_stats", err);
+    copy_record(out, &full, sizeof full);
+    return STW_OK;
 }
 
 stw_status stw_store_prune_older(stw_store *s, int64_t older_than_s,
@@ -52,6 +64,9 @@ stw_status stw_store_prune_older(stw_store *s, int64_t older_than_s,
     if (!s || older_than_s < 0)
         return stw_fail(err, STW_ERR_USAGE, "stw_store_prune_older: %s",
                         s ? "negative age" : "NULL store");
+    if (!record_size_ok(out))
+        return stw_fail(err, STW_ERR_USAGE,
+                        "stw_store_prune_older: size not set");
     stw_status rc = stw_store_prune(s, older_than_s, vacuum, &c, err);
     if (rc != STW_OK || !out)
         return rc;
@@ -60,7 +75,8 @@ stw_status stw_store_prune_older(stw_store *s, int64_t older_than_s,
                           .images = c.images,
                           .layers = c.layers,
                           .findings = c.findings};
-    return copy_record(out, &full, sizeof full, "stw_store_prune_older", err);
+    copy_record(out, &full, sizeof full);
+    return STW_OK;
 }
 
 stw_status stw_store_merge_file(stw_store *s, const char *in_path,
@@ -69,6 +85,9 @@ stw_status stw_store_merge_file(stw_store *s, const char *in_path,
     stw_merge_counts c = {0};
     if (!s || !in_path)
         return stw_fail(err, STW_ERR_USAGE, "stw_store_merge_file: NULL");
+    if (!record_size_ok(out))
+        return stw_fail(err, STW_ERR_USAGE,
+                        "stw_store_merge_file: size not set");
     stw_status rc = stw_store_merge(s, in_path, &c, err);
     if (rc != STW_OK || !out)
         return rc;
@@ -78,7 +97,8 @@ stw_status stw_store_merge_file(stw_store *s, const char *in_path,
                           .findings = c.findings,
                           .images = c.images,
                           .waiting = c.deferred};
-    return copy_record(out, &full, sizeof full, "stw_store_merge_file", err);
+    copy_record(out, &full, sizeof full);
+    return STW_OK;
 }
 
 /* ---- leaking layers ----------------------------------------------------- */

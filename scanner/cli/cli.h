@@ -157,10 +157,22 @@ void cli_print_error(const stw_error *e);
  * cache file, whose directories are created. *out malloc'd (or NULL). */
 bool cli_resolve_db(const cli_options *o, char **out, stw_error *err);
 
-/* The directory of the per-user cache ($XDG_CACHE_HOME/stowaway, else
- * ~/.cache/stowaway), its parents created; malloc'd, NULL when there is
- * none to be had (no HOME, a parent that cannot be made). */
-char *cli_cache_dir(void);
+/* What a command's rule set is made of. */
+typedef struct cli_rules_spec {
+    const char *const *files; /* --rules FILE */
+    size_t n_files;
+    const char *const *disabled; /* --disable-rule ID */
+    size_t n_disabled;
+    bool no_builtin; /* only the files */
+    bool no_cache;   /* --no-rules-cache */
+} cli_rules_spec;
+
+/* Compiles the rule set of spec (NULL: the built-in rules), through the
+ * rules cache in the per-user cache directory unless spec->no_cache or
+ * there is no such directory: every command that compiles rules shares
+ * the cache, so each rule set is compiled once. *out transferred. */
+bool cli_make_rules(const cli_rules_spec *spec, stw_rules **out,
+                    stw_error *err);
 /* -v: one line on standard error saying where the compiled rules came
  * from (the rules cache) and, if the cache failed, why. */
 void cli_print_rules_cache(const stw_rules *rules);

@@ -106,69 +106,76 @@ static bool make_dirs(char *path, bool parent_only, stw_error *err)
     return ok;
 }
 
+/* The per-user cache directory, $XDG_CACHE_HOME/stowaway (a relative
+ * XDG_CACHE_HOME is invalid and ignored) else ~/.cache/stowaway, with
+ * "/leaf" after it unless leaf is NULL; the directories above the last
+ * component made. Malloc'd; NULL with err (may be NULL) set on failure. */
+static char *cache_path(const char *leaf, stw_error *err)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    const char *base, *sub;
+    if (xdg && xdg[0] == '/') {
+        base = xdg, sub = "/stowaway";
+    } else if (home && home[0] == '/') {
+        base = home, sub = "/.cache/stowaway";
+    } else {
+        /* The hint is for the database, the one caller that reports it. */
+        cli_fail(err, STW_ERR_USAGE,
+                 "no cache directory: set HOME or XDG_CACHE_HOME, or use "
+                 "--db FILE or --no-db");
+        return NULL;
+    }
+    size_t n = strlen(base) + strlen(sub) + (leaf ? strlen(leaf) + 1 : 0) + 1;
+    char *path = malloc(n);
+    if (!path) {
+        cli_fail(err, STW_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(path, n, "%s%s%s%s", base, sub, leaf ? "/" : "", leaf ? leaf : "");
+    if (!make_dirs(path, true, err)) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 bool cli_resolve_db(const cli_options *o, char **out, stw_error *err)
 {
     *out = NULL;
     if (o->no_db)
         return true;
-    if (o->db) {
-        *out = strdup(o->db);
-        if (!*out)
-            cli_fail(err, STW_ERR_NOMEM, "out of memory");
+    if (!o->db) {
+        *out = cache_path("stowaway.db", err);
         return *out != NULL;
     }
-    /* XDG: a relative XDG_CACHE_HOME is invalid and must be ignored. */
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    const char *base, *sub;
-    if (xdg && xdg[0] == '/') {
-        base = xdg, sub = "/stowaway/stowaway.db";
-    } else if (home && home[0] == '/') {
-        base = home, sub = "/.cache/stowaway/stowaway.db";
-    } else {
-        cli_fail(err, STW_ERR_USAGE,
-                 "no cache directory: set HOME or XDG_CACHE_HOME, or use "
-                 "--db FILE or --no-db");
-        return false;
-    }
-    size_t n = strlen(base) + strlen(sub) + 1;
-    char *path = malloc(n);
-    if (!path) {
+    *out = strdup(o->db);
+    if (!*out)
         cli_fail(err, STW_ERR_NOMEM, "out of memory");
-        return false;
-    }
-    snprintf(path, n, "%s%s", base, sub);
-    if (!make_dirs(path, true, err)) {
-        free(path);
-        return false;
-    }
-    *out = path;
-    return true;
+    return *out != NULL;
 }
 
-char *cli_cache_dir(void)
+bool cli_make_rules(const cli_rules_spec *spec, stw_rules **out, stw_error *err)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    const char *base, *sub;
-    if (xdg && xdg[0] == '/')
-        base = xdg, sub = "/stowaway";
-    else if (home && home[0] == '/')
-        base = home, sub = "/.cache/stowaway";
-    else
-        return NULL;
-    size_t n = strlen(base) + strlen(sub) + 1;
-    char *path = malloc(n);
-    stw_error ignored;
-    if (path)
-        snprintf(path, n, "%s%s", base, sub);
+    static const cli_rules_spec builtin = {0};
+    if (!spec)
+        spec = &builtin;
     /* The library makes the last component; a cache is optional, so a
      * parent that cannot be made just means none. */
-    if (path && !make_dirs(path, true, &ignored)) {
-        free(path);
-        path = NULL;
-    }
-    return path;
+    char *cache_dir = spec->no_cache ? NULL : cache_path(NULL, NULL);
+    stw_rules_options *ro = NULL;
+    bool ok = stw_rules_options_create(&ro, err) == STW_OK &&
+              stw_rules_options_set_cache_dir(ro, cache_dir, err) == STW_OK;
+    for (size_t i = 0; ok && i < spec->n_files; i++)
+        ok = stw_rules_options_add_file(ro, spec->files[i], err) == STW_OK;
+    for (size_t i = 0; ok && i < spec->n_disabled; i++)
+        ok = stw_rules_options_disable(ro, spec->disabled[i], err) == STW_OK;
+    if (ok)
+        stw_rules_options_set_builtin(ro, !spec->no_builtin);
+    ok = ok && stw_rules_create(ro, out, err) == STW_OK;
+    stw_rules_options_destroy(ro);
+    free(cache_dir);
+    return ok;
 }
 
 void cli_print_rules_cache(const stw_rules *rules)
@@ -407,16 +414,8 @@ static void name_output(stw_error *err, const char *file)
         return;
     char msg[STW_ERROR_MAX];
     memcpy(msg, err->msg, sizeof msg);
-    size_t fl = strlen(file);
-    if (fl > sizeof err->msg - 3)
-        fl = sizeof err->msg - 3;
-    memcpy(err->msg, file, fl);
-    memcpy(err->msg + fl, ": ", 2);
-    size_t room = sizeof err->msg - fl - 3, ml = strlen(msg);
-    if (ml > room)
-        ml = room;
-    memcpy(err->msg + fl + 2, msg, ml);
-    err->msg[fl + 2 + ml] = 0;
+    if (snprintf(err->msg, sizeof err->msg, "%s: %s", file, msg) < 0)
+        memcpy(err->msg, msg, sizeof msg);
 }
 
 stw_status cli_render(const cli_options *o, const stw_rules *rules,

@@ -309,7 +309,7 @@ static int run(const cli_options *o)
         return EXIT_ERROR;
     }
     /* Built-in rules give the table and SARIF their titles and fixes. */
-    if (stw_rules_create(NULL, &rules, &err) != STW_OK ||
+    if (!cli_make_rules(NULL, &rules, &err) ||
         stw_store_load_latest(store, o->image_glob, &res, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;

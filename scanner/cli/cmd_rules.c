@@ -4,7 +4,7 @@
  * quiet on its fp strings in an image too. */
 #include "cmd_rules.h"
 
-#include "stowaway/stowaway.h"
+#include "cli.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -173,19 +173,13 @@ int stw_cli_rules(int argc, char **argv, FILE *out, FILE *errout)
     if (test && n_files)
         builtin = false;
     stw_error err = {0};
-    stw_rules_options *opt = NULL;
     stw_rules *r = NULL;
-    bool ok = stw_rules_options_create(&opt, &err) == STW_OK;
-    for (size_t i = 0; ok && i < n_files; i++)
-        ok = stw_rules_options_add_file(opt, files[i], &err) == STW_OK;
-    for (size_t i = 0; ok && i < n_disabled; i++)
-        ok = stw_rules_options_disable(opt, disabled[i], &err) == STW_OK;
-    if (ok) {
-        stw_rules_options_set_builtin(opt, builtin);
-        ok = stw_rules_create(opt, &r, &err) == STW_OK;
-    }
-    stw_rules_options_destroy(opt);
-    if (!ok) {
+    cli_rules_spec spec = {.files = files,
+                           .n_files = n_files,
+                           .disabled = disabled,
+                           .n_disabled = n_disabled,
+                           .no_builtin = !builtin};
+    if (!cli_make_rules(&spec, &r, &err)) {
         fprintf(errout, "stowaway: %s\n", err.msg);
         return RULES_USAGE;
     }

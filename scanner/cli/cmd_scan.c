@@ -550,23 +550,6 @@ static bool scan_base_images(const cli_options *o, const stw_scan_options *so,
     return ok;
 }
 
-/* The rule set of --rules and --disable-rule, through the rules cache in
- * cache_dir (NULL: none). */
-static bool make_rules(const cli_options *o, const char *cache_dir,
-                       stw_rules **out, stw_error *err)
-{
-    stw_rules_options *ro = NULL;
-    bool ok = stw_rules_options_create(&ro, err) == STW_OK &&
-              stw_rules_options_set_cache_dir(ro, cache_dir, err) == STW_OK;
-    for (size_t i = 0; ok && i < o->n_rule_files; i++)
-        ok = stw_rules_options_add_file(ro, o->rule_files[i], err) == STW_OK;
-    for (size_t i = 0; ok && i < o->n_disabled; i++)
-        ok = stw_rules_options_disable(ro, o->disabled[i], err) == STW_OK;
-    ok = ok && stw_rules_create(ro, out, err) == STW_OK;
-    stw_rules_options_destroy(ro);
-    return ok;
-}
-
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -584,7 +567,7 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
     stw_results *res = NULL;
     stw_suppress *sup = NULL;
     stw_scan_options *so = NULL;
-    char *db = NULL, *args = NULL, *rules_cache = NULL;
+    char *db = NULL, *args = NULL;
     cli_batch_refs batch = {0};
     int rc = EXIT_ERROR;
     int64_t scan_id = 0;
@@ -606,9 +589,12 @@ static int run_scan(const cli_options *o, int argc, char **argv, bool baseline)
         cli_progress_destroy(&pr);
         return EXIT_ERROR;
     }
-    rules_cache = o->no_rules_cache ? NULL : cli_cache_dir();
-    if (!make_rules(o, rules_cache, &rules, &err) ||
-        !cli_resolve_db(o, &db, &err) ||
+    cli_rules_spec spec = {.files = o->rule_files,
+                           .n_files = o->n_rule_files,
+                           .disabled = o->disabled,
+                           .n_disabled = o->n_disabled,
+                           .no_cache = o->no_rules_cache};
+    if (!cli_make_rules(&spec, &rules, &err) || !cli_resolve_db(o, &db, &err) ||
         stw_store_open(db, &store, &err) != STW_OK) {
         cli_print_error(&err);
         goto done;
@@ -734,7 +720,6 @@ done:
     cli_batch_refs_free(&batch);
     free(db);
     free(args);
-    free(rules_cache);
     return rc;
 }
 

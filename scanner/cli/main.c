@@ -63,7 +63,7 @@ static int print_version(void)
 {
     stw_error err = {0};
     stw_rules *rules = NULL;
-    if (stw_rules_create(NULL, &rules, &err) != STW_OK) {
+    if (!cli_make_rules(NULL, &rules, &err)) {
         cli_print_error(&err);
         return EXIT_ERROR;
     }

@@ -15,12 +15,8 @@
 
 #include <stdint.h>
 
-typedef struct stw_matcher stw_matcher;
-
-/* rules borrowed: must outlive the matcher. *out transferred. */
-stw_status stw_matcher_create(const stw_rules *rules, stw_matcher **out,
-                              stw_error *err);
-void stw_matcher_destroy(stw_matcher *m);
+/* stw_matcher_create and stw_matcher_destroy are public
+ * (stowaway/stowaway.h, "matching a buffer"). */
 
 /* Starts a file: path (borrowed until end) is the path inside the image, size
  * its declared size. Path rules are evaluated here; content findings are
@@ -38,14 +34,9 @@ stw_status stw_matcher_scan_buffer(stw_matcher *m, const char *path,
                                    stw_finding_fn fn, void *ctx,
                                    stw_error *err);
 
-/* Files whose scan left start offsets undecided because a rule's regex
- * hit its match limit (STW_REGEX_MATCH_LIMIT) even after the window was
- * narrowed: one line per file, naming it and the rule, in scan order since
- * the last stw_matcher_clear_notes (at most STW_MAX_NOTES_PER_LAYER). The
- * matcher never drops such a window silently; the caller turns these into
- * the report's errors. *notes borrowed until the next scan or clear.
- * Returns the count. */
-size_t stw_matcher_notes(const stw_matcher *m, const char *const **notes);
-void stw_matcher_clear_notes(stw_matcher *m);
+/* stw_matcher_notes and stw_matcher_clear_notes are public too: the files
+ * whose regex hit STW_REGEX_MATCH_LIMIT even after the window was
+ * narrowed, at most STW_MAX_NOTES_PER_LAYER; a layer scan turns them into
+ * the report's errors. */
 
 #endif

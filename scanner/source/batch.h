@@ -11,10 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parses a date "YYYY-MM-DD" (midnight UTC) or an RFC 3339 date-time
- * ("2024-05-01T12:00:00Z", fractions and "+02:00" offsets allowed) into
- * seconds since the epoch. STW_ERR_USAGE for anything else. */
-stw_status stw_batch_parse_time(const char *s, int64_t *out, stw_error *err);
+/* stw_batch_parse_time is public (stowaway/batch.h). */
 
 /* Lists every "HOST/REPO:TAG" of the registry host whose repository and
  * tag match the globs (fnmatch; NULL matches all), sorted, through the

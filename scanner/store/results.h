@@ -83,11 +83,6 @@ typedef struct stw_results {
 
 void stw_results_destroy(stw_results *r);
 
-/* Keeps only the findings of r for which keep(ctx, r, f) is true, in their
- * order, and frees the others. Returns how many were removed. */
-size_t stw_results_retain(stw_results *r,
-                          bool (*keep)(void *ctx, const stw_results *r,
-                                       const stw_rfinding *f),
-                          void *ctx);
+/* stw_results_retain is public (stowaway/stowaway.h). */
 
 #endif

@@ -35,15 +35,8 @@
  * refused with STW_ERR_DB. *out transferred. */
 stw_status stw_store_open(const char *path, stw_store **out, stw_error *err);
 
-/* Opens the existing database at path for reading only (report, db stats):
- * nothing is created, migrated or changed, not even the journal mode, so
- * it works for a user who may only read the file. A missing file is
- * STW_ERR_NOT_FOUND; an empty file, another kind of database, or a schema
- * older or newer than ours is STW_ERR_DB with a message saying so (an older
- * one needs a scan to upgrade it). A writing function called on it fails
- * with STW_ERR_DB and changes nothing. *out transferred. */
-stw_status stw_store_open_readonly(const char *path, stw_store **out,
-                                   stw_error *err);
+/* stw_store_open_readonly (an older schema needs a scan to upgrade it)
+ * and the rest of a store's upkeep are public: stowaway/db.h. */
 void stw_store_close(stw_store *s);
 
 /* Records the start of a scan; *scan_id identifies it. Strings copied.
@@ -150,11 +143,6 @@ stw_status stw_store_put_image(stw_store *s, int64_t scan_id,
                                const stw_finding_list *config_findings,
                                int64_t *image_id, stw_error *err);
 
-/* Records an input error of this scan (target and message copied). */
-stw_status stw_store_put_error(stw_store *s, int64_t scan_id,
-                               const char *target, const char *message,
-                               stw_error *err);
-
 /* Reads back everything of one scan, ordered deterministically. *out
  * transferred to the caller (stw_results_destroy). */
 stw_status stw_store_load_scan(stw_store *s, int64_t scan_id, stw_results **out,
@@ -211,24 +199,11 @@ stw_status stw_store_prune(stw_store *s, int64_t older_than_s, bool vacuum,
  * the merged database holds the same images, findings and visibility as
  * one process scanning everything. */
 
-/* Shard mode: with n > 1, stw_store_put_image records the images this
- * shard k (1..n) owns in deferred_images (layers need not be stored here)
- * with their config findings, and skips the others (*image_id 0). n <= 1
- * turns it off. */
-void stw_store_set_shard(stw_store *s, unsigned k, unsigned n);
-
-/* The most recent scan with exactly these args that never finished (a run
- * killed or interrupted), so that a batch run started again continues it
- * (it becomes the scan this store holds layers for); *found false when
- * there is none. */
-stw_status stw_store_find_unfinished_scan(stw_store *s, const char *args,
-                                          int64_t *scan_id, bool *found,
-                                          stw_error *err);
-
-/* Has scan_id recorded an image with this ref (complete, or deferred by a
- * shard)? */
-stw_status stw_store_scan_has_ref(stw_store *s, int64_t scan_id,
-                                  const char *ref, bool *has, stw_error *err);
+/* Shard mode (stw_store_set_shard, public: stowaway/batch.h, as are
+ * stw_store_find_unfinished_scan and stw_store_scan_has_ref): with n > 1,
+ * stw_store_put_image records the images this shard k (1..n) owns in
+ * deferred_images (layers need not be stored here) with their config
+ * findings, and skips the others (*image_id 0). */
 
 /* What one stw_store_merge() call added. */
 typedef struct stw_merge_counts {
@@ -279,20 +254,12 @@ typedef struct stw_leak_layer {
     size_t n_images;
 } stw_leak_layer;
 
+/* The report stw_store_leaks_by_layer builds and stw_leak_report_destroy
+ * frees (both public: stowaway/db.h, whose accessors read it). */
 typedef struct stw_leak_report {
     stw_leak_layer *layers; /* most-shared first, then most severe, then
                                digest */
     size_t n_layers;
 } stw_leak_report;
-
-/* Lists the layers with findings at or above min_severity in the latest
- * image of every ref and platform (image_glob, fnmatch, NULL for all) and
- * which of those images include each layer: one bad base layer in 400
- * images is one entry with 400 images. *out transferred
- * (stw_leak_report_destroy). */
-stw_status stw_store_leaks_by_layer(stw_store *s, const char *image_glob,
-                                    stw_severity min_severity,
-                                    stw_leak_report **out, stw_error *err);
-void stw_leak_report_destroy(stw_leak_report *r);
 
 #endif

@@ -10,10 +10,8 @@
  * small enough that K and N print in a few digits. */
 #define STW_MAX_SHARDS 65536u
 
-/* Parses "K/N" (1 <= K <= N <= STW_MAX_SHARDS) into *k and *n;
- * STW_ERR_USAGE naming s otherwise. */
-stw_status stw_shard_parse(const char *s, unsigned *k, unsigned *n,
-                           stw_error *err);
+/* stw_shard_parse ("K/N", N at most STW_MAX_SHARDS) is public
+ * (stowaway/batch.h). */
 
 /* The shard, 1..n, that owns digest: for "sha256:<hex>" the first 8 bytes
  * of the hash as a big-endian integer, modulo n, plus one (hashes are

@@ -71,4 +71,20 @@ rc_for "$FX/clean.tar" --fail-on nonsense
 expect_rc 2 "--fail-on nonsense"
 run "$WORKDIR/rc.out" "$WORKDIR/rc.err" no-such-command
 expect_rc 2 "unknown command"
+
+note "an empty value is refused: exit 2, one line naming what is missing"
+# one_empty WHAT ARGS...: stowaway ARGS exits 2 with one line naming WHAT.
+one_empty() {
+    local what=$1
+    shift
+    run "$WORKDIR/rc.out" "$WORKDIR/rc.err" "$@"
+    expect_rc 2 "$*"
+    one_line_naming "$WORKDIR/rc.err" "$what" "$*"
+}
+one_empty "no path" scan --no-db --rules "" "$FX/clean.tar"
+one_empty "no rule id" scan --no-db --disable-rule "" "$FX/clean.tar"
+one_empty "no host" scan --no-db --insecure-registry "" "$FX/clean.tar"
+one_empty "no path" rules list --rules ""
+one_empty "no rule id" rules list --disable-rule ""
+one_empty "no host" batch registry --no-db --insecure-registry "" localhost:1
 echo "PASS $TEST_NAME"

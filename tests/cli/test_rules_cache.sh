@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# test_rules_cache.sh - the compiled rules cache of `stowaway scan`: the
-# first run stores an entry beside the default database, the second uses it
-# (-v says which), and the findings are those of --no-rules-cache; a
-# truncated, altered, symlinked or directory entry and an unusable cache
-# directory change nothing but the time (same findings, exit 0 on a clean
-# image); a changed rule file gets an entry of its own.
+# test_rules_cache.sh - the compiled rules cache of `stowaway scan`, which
+# report, -V and rules share: the first run stores an entry beside the
+# default database, the second uses it (-v says which), and the findings
+# are those of --no-rules-cache; a truncated, altered, symlinked or
+# directory entry and an unusable cache directory change nothing but the
+# time (same findings, exit 0 on a clean image); a changed rule file gets
+# an entry of its own.
 . "$(dirname "$0")/lib.sh"
 DEMO="$SRCDIR/fixtures/demo/demo.docker.tar"
 RULES_DIR="$XDG_CACHE_HOME/stowaway/rules"
@@ -165,6 +166,38 @@ expect_rc 0 "clean image, rules/ a file"
 grep -q 'not stored in the cache' "$WORKDIR/rulesfile.err" ||
     fail "rules/ a file: -v does not say the cache failed"
 rm -f "$RULES_DIR"
+
+note "no HOME and no XDG_CACHE_HOME: no default database, no rules cache"
+(
+    unset HOME XDG_CACHE_HOME
+    run "$WORKDIR/nohome.out" "$WORKDIR/nohome.err" scan "$WORKDIR/clean.tar"
+    expect_rc 2 "no cache directory, default database"
+    one_line_naming "$WORKDIR/nohome.err" "no cache directory" "no HOME"
+    grep -q -- '--no-db' "$WORKDIR/nohome.err" ||
+        fail "no HOME: the error does not point to --db or --no-db"
+    run "$WORKDIR/nohome2.out" "$WORKDIR/nohome2.err" scan -v --no-db \
+        "$WORKDIR/clean.tar"
+    expect_rc 0 "no cache directory, --no-db"
+    grep -q 'rules cache off' "$WORKDIR/nohome2.err" ||
+        fail "no HOME: -v does not say the rules cache is off"
+)
+
+note "report, -V and rules list/test compile through the same cache"
+run "$WORKDIR/r.out" "$WORKDIR/r.err" scan --db "$WORKDIR/r.db" \
+    "$WORKDIR/clean.tar"
+expect_rc 0 "clean image into r.db"
+i=0
+for cmd in "-V" "rules list" "rules test" "report --db $WORKDIR/r.db"; do
+    i=$((i + 1))
+    rm -rf "$RULES_DIR"
+    # shellcheck disable=SC2086 # cmd is words
+    run "$WORKDIR/cmd.out" "$WORKDIR/cmd.err" $cmd
+    expect_rc 0 "$cmd"
+    [ "$(entries)" -eq 1 ] || fail "$cmd: the built-in rules were not cached"
+    scan_both "shared$i" "$WORKDIR/clean.tar"
+    grep -q 'loaded from the cache' "$WORKDIR/shared$i.err" ||
+        fail "$cmd: a scan does not load the entry it stored"
+done
 
 note "a changed rule file gets an entry of its own"
 printf 'nothing\ncust_8f3a91c2d7e4b605\n' >"$WORKDIR/tok.txt"
