@@ -1181,9 +1181,5 @@ int main(void)
     tcase_add_test(tc, test_torture_reports);
     tcase_add_test(tc, test_torture_database);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(s);
 }

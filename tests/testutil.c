@@ -103,6 +103,15 @@ void *tu_archive(const char *format, const tu_file *f, size_t n, size_t *len)
     return buf;
 }
 
+int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 void tu_builtin_matcher(stw_rules **rules, stw_matcher **m)
 {
     stw_error err = {0};

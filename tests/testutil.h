@@ -2,6 +2,7 @@
 #ifndef STW_TESTUTIL_H
 #define STW_TESTUTIL_H
 
+#include <check.h>
 #include <stddef.h>
 
 /* Creates a fresh empty directory under $STW_TMPDIR (or /tmp) named after
@@ -31,6 +32,9 @@ typedef struct tu_file {
  * (owned by the caller) and *len is its length. Aborts the test on
  * failure. */
 void *tu_archive(const char *format, const tu_file *f, size_t n, size_t *len);
+
+/* Runs every test of s, frees it, and returns main's exit status. */
+int tu_run(Suite *s);
 
 struct stw_rules;
 struct stw_matcher;
