@@ -3,6 +3,7 @@
  * the sink under '!/' chain paths, and every bound ends in a note. */
 #include "limits.h"
 #include "nested.h"
+#include "testutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,49 +15,13 @@
 
 /* ---- building archives with libarchive's writers ------------------------ */
 
-typedef struct member {
-    const char *name;
-    const void *data;
-    size_t len;
-} member;
+typedef tu_file member;
 
-/* format: "zip", "zip-stored", "tar", "tar.gz"; *out malloc'd. */
+/* format: as tu_archive; *out malloc'd. */
 static void build(const char *format, const member *m, size_t n,
                   unsigned char **out, size_t *outlen)
 {
-    size_t cap = 1024 * 1024;
-    for (size_t i = 0; i < n; i++)
-        cap += m[i].len * 2 + 1024;
-    unsigned char *buf = malloc(cap);
-    ck_assert_ptr_nonnull(buf);
-    struct archive *a = archive_write_new();
-    if (!strncmp(format, "zip", 3)) {
-        archive_write_set_format_zip(a);
-        if (!strcmp(format, "zip-stored"))
-            archive_write_set_format_option(a, "zip", "compression", "store");
-    } else {
-        archive_write_set_format_pax_restricted(a);
-        if (!strcmp(format, "tar.gz"))
-            archive_write_add_filter_gzip(a);
-    }
-    archive_write_set_bytes_in_last_block(a, 1);
-    size_t used = 0;
-    ck_assert_int_eq(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, m[i].name);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)m[i].len);
-        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
-        ck_assert_int_eq(archive_write_data(a, m[i].data, m[i].len),
-                         (la_ssize_t)m[i].len);
-        archive_entry_free(e);
-    }
-    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    *out = buf;
-    *outlen = used;
+    *out = tu_archive(format, m, n, outlen);
 }
 
 static void gzip_bytes(const void *p, size_t n, unsigned char **out,

@@ -115,32 +115,6 @@ static void tar_file(const member *m, const char *path, member *out)
     out->name = strdup(path);
 }
 
-/* A tar (pax) of n files in memory; *len its length, result malloc'd. */
-static char *make_tar(const member *files, int n, size_t *len)
-{
-    size_t cap = 1 << 20;
-    char *buf = malloc(cap);
-    struct archive *a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    archive_write_set_bytes_in_last_block(a, 1);
-    ck_assert_int_eq(archive_write_open_memory(a, buf, cap, len), ARCHIVE_OK);
-    for (int i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, files[i].name);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_mtime(e, 1700000000, 0);
-        archive_entry_set_size(e, (la_int64_t)files[i].len);
-        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
-        ck_assert_int_eq(archive_write_data(a, files[i].data, files[i].len),
-                         (la_ssize_t)files[i].len);
-        archive_entry_free(e);
-    }
-    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    return buf;
-}
-
 static char *gzip(const char *in, size_t n, size_t *len)
 {
     z_stream z = {0};
@@ -258,11 +232,11 @@ static void make_oci(void)
         "manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
         "\"annotations\":{\"org.opencontainers.image.ref.name\":\"2\"}}]}",
         md, strlen(man));
-    member files[8];
-    int nf = 0;
+    tu_file files[8];
+    size_t nf = 0;
     files[nf++] =
-        (member){"oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30};
-    files[nf++] = (member){"index.json", idx, strlen(idx)};
+        (tu_file){"oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30};
+    files[nf++] = (tu_file){"index.json", idx, strlen(idx)};
     char *p = tu_path(fx.oci_dir, "oci-layout");
     tu_write_file(p, files[0].data, files[0].len);
     free(p);
@@ -270,26 +244,23 @@ static void make_oci(void)
     tu_write_file(p, idx, strlen(idx));
     free(p);
     /* The archive: the same files, blobs read back from the directory. */
-    char *blobs[5];
+    char *blobs[5], rel[5][128];
     const char *dgs[5] = {ld[0], ld[1], ld[2], cd, md};
     for (int i = 0; i < 5; i++) {
-        char rel[128];
-        snprintf(rel, sizeof(rel), "blobs/sha256/%s", dgs[i] + 7);
-        char *bp = tu_path(fx.oci_dir, rel);
+        snprintf(rel[i], sizeof(rel[i]), "blobs/sha256/%s", dgs[i] + 7);
+        char *bp = tu_path(fx.oci_dir, rel[i]);
         files[nf].data = blobs[i] = tu_read_file(bp, &files[nf].len);
-        files[nf].name = blobs[i] == NULL ? NULL : strdup(rel);
+        files[nf].name = rel[i];
         nf++;
         free(bp);
     }
     size_t n;
-    char *tar = make_tar(files, nf, &n);
+    char *tar = tu_archive("tar", files, nf, &n);
     fx.oci_archive = tu_path(fx.dir, "demo.oci.tar");
     tu_write_file(fx.oci_archive, tar, n);
     free(tar);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 5; i++)
         free(blobs[i]);
-        free(files[2 + i].name);
-    }
     free(man);
     free(idx);
     free(cfgtext);
@@ -305,15 +276,15 @@ static void make_layers(void)
     tar_file(l2, "app/.env", &envm);
     tar_file(l2, "app/id_rsa", &keym);
     const member *env = &envm, *key = &keym;
-    member inner[] = {{"conf/.env", env->data, env->len}};
+    tu_file inner[] = {{"conf/.env", env->data, env->len}};
     size_t in, gn;
-    char *itar = make_tar(inner, 1, &in);
+    char *itar = tu_archive("tar", inner, 1, &in);
     char *igz = gzip(itar, in, &gn);
-    member outer[] = {{"app/.env", env->data, env->len},
-                      {"app/id_rsa", key->data, key->len},
-                      {"app/bundle.tar.gz", igz, gn}};
+    tu_file outer[] = {{"app/.env", env->data, env->len},
+                       {"app/id_rsa", key->data, key->len},
+                       {"app/bundle.tar.gz", igz, gn}};
     size_t on, cn;
-    char *otar = make_tar(outer, 3, &on);
+    char *otar = tu_archive("tar", outer, 3, &on);
     char *c = gzip(otar, on, &cn);
     fx.gz_layer = tu_path(fx.dir, "layer.tar.gz");
     tu_write_file(fx.gz_layer, c, cn);
@@ -1210,9 +1181,5 @@ int main(void)
     tcase_add_test(tc, test_torture_reports);
     tcase_add_test(tc, test_torture_database);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(s);
 }

@@ -4,6 +4,8 @@
 #include "matcher.h"
 #include "rules.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -64,6 +66,50 @@ char *tu_path(const char *dir, const char *name)
     ck_assert_ptr_nonnull(p);
     snprintf(p, n, "%s/%s", dir, name);
     return p;
+}
+
+void *tu_archive(const char *format, const tu_file *f, size_t n, size_t *len)
+{
+    size_t cap = 1024 * 1024;
+    for (size_t i = 0; i < n; i++)
+        cap += f[i].len * 2 + 1024;
+    void *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    struct archive *a = archive_write_new();
+    if (!strncmp(format, "zip", 3)) {
+        archive_write_set_format_zip(a);
+        if (!strcmp(format, "zip-stored"))
+            archive_write_set_format_option(a, "zip", "compression", "store");
+    } else {
+        archive_write_set_format_pax_restricted(a);
+        if (!strcmp(format, "tar.gz"))
+            archive_write_add_filter_gzip(a);
+    }
+    archive_write_set_bytes_in_last_block(a, 1);
+    ck_assert_int_eq(archive_write_open_memory(a, buf, cap, len), ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, f[i].name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)f[i].len);
+        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_data(a, f[i].data, f[i].len),
+                         (la_ssize_t)f[i].len);
+        archive_entry_free(e);
+    }
+    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    return buf;
+}
+
+int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 void tu_builtin_matcher(stw_rules **rules, stw_matcher **m)

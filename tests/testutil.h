@@ -2,6 +2,7 @@
 #ifndef STW_TESTUTIL_H
 #define STW_TESTUTIL_H
 
+#include <check.h>
 #include <stddef.h>
 
 /* Creates a fresh empty directory under $STW_TMPDIR (or /tmp) named after
@@ -18,6 +19,22 @@ char *tu_read_file(const char *path, size_t *n);
 
 /* Joins dir and name into a malloc'd path. */
 char *tu_path(const char *dir, const char *name);
+
+/* One regular file (mode 0644) of an archive tu_archive writes; borrowed. */
+typedef struct tu_file {
+    const char *name;
+    const void *data;
+    size_t len;
+} tu_file;
+
+/* The n files, in order, as one archive in memory: format "tar" (pax),
+ * "tar.gz", "zip" (deflated) or "zip-stored". The result is malloc'd
+ * (owned by the caller) and *len is its length. Aborts the test on
+ * failure. */
+void *tu_archive(const char *format, const tu_file *f, size_t n, size_t *len);
+
+/* Runs every test of s, frees it, and returns main's exit status. */
+int tu_run(Suite *s);
 
 struct stw_rules;
 struct stw_matcher;

@@ -9,7 +9,8 @@ the findings involved on stderr) when it does not.
   check_json.py has REPORT COND...      at least one finding matches
   check_json.py none REPORT COND...     no finding matches
   check_json.py count REPORT N COND...  exactly N findings match
-      COND is KEY=VALUE, KEY!=VALUE, KEY~REGEX (search), KEY>=N or KEY<=N.
+      COND is KEY=VALUE, KEY!=VALUE, KEY~REGEX (search), KEY>=N or KEY<=N;
+      KEY is a field of a finding (an unknown one is an error).
       VALUE is read as JSON when it parses (1, false, null), else a string.
       "path" is compared without a trailing "/"; "ref=" matches the
       findings' image ref.
@@ -102,10 +103,21 @@ def parse_value(s):
         return s
 
 
+# What a condition may name: the fields the JSON report gives a finding,
+# and "ref". A misspelt key would match no finding, so a "none" line
+# naming it could never fail.
+COND_KEYS = {"image", "layer", "layer_digest", "path", "kind", "rule",
+             "severity", "line", "offset", "visible", "removed_in_layer",
+             "mode", "uid", "gid", "fingerprint", "secret_sha256", "excerpt",
+             "detail", "validated", "git", "in_history", "ref"}
+
+
 def parse_cond(c):
     m = re.match(r"^([a-z_]+)(!=|>=|<=|=|~)(.*)$", c, re.S)
     if not m:
         die("bad condition %r" % c)
+    if m.group(1) not in COND_KEYS:
+        die("condition %r: a finding has no field %r" % (c, m.group(1)))
     return m.group(1), m.group(2), m.group(3)
 
 

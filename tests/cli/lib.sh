@@ -11,6 +11,8 @@ set -euo pipefail
 # A sanitizer report must not pass for "findings found" (exit 1).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=99"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=98:print_stacktrace=1"
+# The tests' python3 snippets import their shared helpers (tarlib.py).
+export PYTHONPATH="$SRCDIR/tests/cli${PYTHONPATH:+:$PYTHONPATH}"
 # Never let a test read or write a database outside its scratch directory.
 export HOME="$WORKDIR/home"
 export XDG_CACHE_HOME="$WORKDIR/home/.cache"

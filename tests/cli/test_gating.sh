@@ -12,17 +12,9 @@ DEMO="$SRCDIR/fixtures/demo/demo.docker.tar"
 # a visible info finding.
 IMG="$WORKDIR/gate.docker.tar"
 python3 - "$SRCDIR/fixtures/keys/id_rsa.pem" "$IMG" <<'PY'
-import hashlib, io, json, sys, tarfile
+import hashlib, json, sys
+from tarlib import tar_bytes
 key = open(sys.argv[1], "rb").read()
-
-def tar_bytes(members):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w", format=tarfile.GNU_FORMAT) as t:
-        for name, data, mode in members:
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mtime, ti.mode = len(data), 1700000000, mode
-            t.addfile(ti, io.BytesIO(data))
-    return b.getvalue()
 
 layers = [tar_bytes([("srv/deploy_key", key, 0o600),
                      ("opt/ww.txt", b"shared\n", 0o666)]),

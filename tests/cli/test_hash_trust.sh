@@ -16,17 +16,9 @@ mkdir -p "$IMG"
 # but its config claims the diff_id of clean's layer.
 python3 - "$IMG" "$SRCDIR/fixtures/keys/id_rsa.pem" <<'PY'
 import gzip, hashlib, io, json, os, sys, tarfile
+from tarlib import tar_bytes as tar
 out, keyfile = sys.argv[1], sys.argv[2]
 key = open(keyfile, "rb").read()
-
-def tar(files):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w", format=tarfile.USTAR_FORMAT) as t:
-        for name, data in files:
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mtime, ti.mode = len(data), 1700000000, 0o644
-            t.addfile(ti, io.BytesIO(data))
-    return b.getvalue()
 
 def gz(b):
     return gzip.compress(b, mtime=0)

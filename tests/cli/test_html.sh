@@ -14,17 +14,9 @@ cd "$WORKDIR"
 # deleted later, and history lines that try to close tags and run script.
 IMG="$WORKDIR/hostile.docker.tar"
 python3 - "$SRCDIR/fixtures/keys/id_rsa.pem" "$IMG" <<'PY'
-import hashlib, io, json, sys, tarfile
+import hashlib, json, sys
+from tarlib import tar_bytes
 key = open(sys.argv[1], "rb").read()
-
-def tar_bytes(members):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
-        for name, data, mode in members:
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mtime, ti.mode = len(data), 1700000000, mode
-            t.addfile(ti, io.BytesIO(data))
-    return b.getvalue()
 
 evil = 'app/<img src=x onerror="document.title=\'pwned\'">\'&amp;.pem'
 layers = [tar_bytes([(evil, key, 0o600), ("usr/bin/tool", b"\x7fELF", 0o4755)]),

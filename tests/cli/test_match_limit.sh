@@ -22,20 +22,11 @@ YAML
 # A docker save archive: one layer with srv/app.env, a config whose Env
 # holds hostile text too.
 python3 - "$WORKDIR/bt.docker.tar" <<'PY'
-import hashlib, io, json, sys, tarfile
+import hashlib, json, sys
+from tarlib import tar_bytes
 
 RUN = "a" * 60
 TOKEN = "stwbt_9wLLh7UkAIpRVOys4wlnWl2UMmbEa611X0Xj"
-
-
-def tar_bytes(files):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
-        for name, data in files:
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mtime, ti.mode = len(data), 1700000000, 0o644
-            t.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()
 
 
 layer = tar_bytes([("srv/app.env",

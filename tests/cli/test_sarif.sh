@@ -255,17 +255,9 @@ cj eval "$WORKDIR/base.json" 'len(I) >= 2 and len(F) >= 10' ||
 
 note "a secret in the image config: uri image-config"
 python3 - "$SRCDIR/fixtures/keys/id_rsa.pem" "$WORKDIR/cfg.docker.tar" <<'PY'
-import hashlib, io, json, sys, tarfile
+import hashlib, json, sys
+from tarlib import tar_bytes
 key = open(sys.argv[1]).read()
-
-def tar_bytes(members):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w", format=tarfile.GNU_FORMAT) as t:
-        for name, data in members:
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mtime = len(data), 1700000000
-            t.addfile(ti, io.BytesIO(data))
-    return b.getvalue()
 
 layer = tar_bytes([("etc/motd", b"hello\n")])
 diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
