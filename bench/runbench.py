@@ -385,7 +385,7 @@ def main():
         dock_layers = [os.path.join(outer, p) for p in json.load(f)[0]["Layers"]]
 
     def stw_case(key, label, target, jobs):
-        # jobs 0: the default -j (layers at once: one per two cores), which the targets are about
+        # jobs 0: the default -j (layers at once: one per core, at most 16), which the targets are about
         j = ["-j%d" % jobs] if jobs else []
         return Case(key, label, [{"cmd": [stw, "scan", "--no-db"] + j + ["-q", target]}], ok=ok_stw)
 

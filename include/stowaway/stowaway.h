@@ -326,8 +326,8 @@ STW_API void stw_scan_options_destroy(stw_scan_options *o);
 STW_API stw_status stw_scan_options_set_platform(stw_scan_options *o,
                                                  const char *platform,
                                                  stw_error *err);
-/* Layers scanned at once; <= 0 means one per two cores (with a second
- * core, each layer is a pipeline of three threads). */
+/* Layers scanned at once; <= 0 means one per core, at most 16 (with a
+ * second core, each layer is a pipeline of three threads). */
 STW_API void stw_scan_options_set_jobs(stw_scan_options *o, int jobs);
 /* Bounds on what one layer may make us do (0 keeps the default):
  * uncompressed bytes, tar entries, and uncompressed/compressed ratio. A

@@ -359,8 +359,8 @@ int stw_jobs_cores(void)
 
 int stw_jobs_default(void)
 {
-    int n = stw_jobs_cores() / 2;
-    return n > 1 ? n : 1;
+    int n = stw_jobs_cores();
+    return n < STW_JOBS_DEFAULT_MAX ? n : STW_JOBS_DEFAULT_MAX;
 }
 
 /* Largest first, so the longest layer is not the one started last. Every
