@@ -316,6 +316,109 @@ def machine():
 
 # ---- main -----------------------------------------------------------------------
 
+
+# ---- where the CPU goes: one profiled run per image -----------------------------
+
+# What each thread of a scan does (bench/PIPELINE.md); the main thread (the
+# binary's own name) compiles the rules and orchestrates.
+STAGES = {
+    "stw-inflate": "read, blob SHA-256, ISA-L / zstd inflate of the layer",
+    "stw-layer": "tar walk, detectors, files inside files (zlib of jars and inner .gz)",
+    "stw-match": "content matching (vectorscan, PCRE2)",
+    "stw-hash": "SHA-256 of uncompressed blobs, --verify-diff-ids",
+}
+# What each library is there for.
+LIBS = [
+    ("libisal", "ISA-L: inflate of gzip layers"),
+    ("libzstd", "zstd: inflate of zstd layers"),
+    ("libz.", "zlib: inflate inside layers (jars, inner .gz) and of git objects"),
+    ("libhs", "vectorscan: keyword pass over every byte"),
+    ("[JIT]", "PCRE2 JIT code: confirming keyword hits"),
+    ("libpcre2", "PCRE2 library"),
+    ("libcrypto", "OpenSSL: SHA-256 (blob digests, archive cache keys)"),
+    ("libarchive", "libarchive: tar and zip headers"),
+    ("[kernel", "kernel: read(), page faults, thread hand-offs"),
+    ("libc.", "libc: copies between stages, malloc, locale"),
+    ("libsqlite3", "SQLite"),
+]
+
+
+def perf_shares(data, key):
+    """{name: percent} of perf report --sort key."""
+    out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-q",
+                          "--sort", key], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    shares = {}
+    for ln in out.stdout.decode(errors="replace").splitlines():
+        m = re.match(r"^\s*([\d.]+)%\s+(\S.*?)\s*$", ln)
+        if m:
+            shares[m.group(2)] = shares.get(m.group(2), 0.0) + float(m.group(1))
+    return shares
+
+
+def profile(stw, name, target, scratch, ok):
+    """One perf-recorded default -j scan of target: its CPU seconds and the
+    share of each thread and library, or None without perf."""
+    if not shutil.which("perf"):
+        return None
+    data = os.path.join(scratch, "perf.data")
+    before = os.times()
+    p = subprocess.run(["perf", "record", "-F", "999", "-q", "-o", data, "--", stw, "scan",
+                        "--no-db", "-q", target], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    after = os.times()
+    if p.returncode not in ok or not os.path.exists(data):
+        return None
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    res = {"name": name, "cpu": cpu, "comm": perf_shares(data, "comm"), "dso": perf_shares(data, "dso")}
+    os.remove(data)
+    return res
+
+
+def profile_lines(profs, stw):
+    L = ["## Where the CPU goes", ""]
+    L.append("One `perf record -F 999` of `stowaway scan --no-db -q IMAGE` (default -j) per image, "
+             "after the timed runs; each share of the samples times the run's CPU seconds. "
+             "This is the profile behind the targets that do not hold: on two cores a scan "
+             "cannot end before half its CPU time, so where the CPU goes is where the time goes. "
+             "What was tried against each part: bench/PIPELINE.md (threads, queues, the default -j) "
+             "and bench/DETECTION.md (the content engine).")
+    L.append("")
+    main = os.path.basename(stw)[:15]
+    L.append(row("thread (stage)", *[p["name"] + " CPU s" for p in profs]))
+    L.append(row("---", *["---:" for _ in profs]))
+    names = list(STAGES) + [main]
+    for n in names:
+        label = ("`%s`: %s" % (n, STAGES[n]) if n in STAGES else
+                 "main thread: rules, planning; the tar walk of a layer scanned on it (one layer at a time)")
+        cells = ["%.2f" % (p["cpu"] * p["comm"].get(n, 0.0) / 100) for p in profs]
+        if any(float(c) > 0 for c in cells):
+            L.append(row(label, *cells))
+    L.append(row("**total (user + sys)**", *["**%.2f**" % p["cpu"] for p in profs]))
+    L.append("")
+    L.append(row("library", *[p["name"] + " CPU s" for p in profs]))
+    L.append(row("---", *["---:" for _ in profs]))
+    for key, label in LIBS:
+        cells = ["%.2f" % (p["cpu"] * sum(v for k, v in p["dso"].items() if k.startswith(key)) / 100)
+                 for p in profs]
+        L.append(row(label, *cells))
+    L.append(row("stowaway's own code", *["%.2f" % (p["cpu"] * sum(
+        v for k, v in p["dso"].items() if k.startswith(main[:8])) / 100) for p in profs]))
+    L.append("")
+    for p in profs:
+        comm = {n: p["cpu"] * p["comm"].get(n, 0.0) / 100 for n in names}
+        longest = max(comm, key=comm.get)
+        if comm[longest] > p["cpu"] / NCPU:
+            why = "one thread, `%s`, has %.2f CPU-s of it, more than the cores' share, and bounds the scan" % (
+                longest, comm[longest])
+        else:
+            why = "no thread has more than the cores' share (longest: `%s`, %.2f CPU-s): total CPU bounds the scan" % (
+                longest, comm[longest])
+        L.append("- %s: %.2f CPU-s, so at least %.2f s on %d cores; %s." % (
+            p["name"], p["cpu"], max(p["cpu"] / NCPU, comm[longest]), NCPU, why))
+    L.append("")
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -327,7 +430,7 @@ def main():
     ap.add_argument("--secretlint-runs", type=int, default=1)
     ap.add_argument("--secretlint-timeout", type=float, default=3600)
     ap.add_argument("--huge-runs", type=int, default=1)
-    ap.add_argument("--skip", default="", help="comma list of: scaling,rescan,huge,tar")
+    ap.add_argument("--skip", default="", help="comma list of: scaling,rescan,huge,tar,profile")
     ap.add_argument("--note", default="")
     ap.add_argument("--wait-idle", type=float, default=60,
                     help="before each round, wait up to this many seconds for other load to stop")
@@ -431,7 +534,7 @@ def main():
             continue
         ls = oci_layers(path)
         warm([path])
-        x = {"name": name, "layers": ls,
+        x = {"name": name, "layers": ls, "path": path,
              "bytes": sum(uncompressed_size(b, mt) for b, mt, _ in ls),
              "comp": sum(sz for _, _, sz in ls),
              "j1": stw_case("x_j1_" + name, "stowaway -j1, " + name, path, 1),
@@ -539,6 +642,15 @@ def main():
         with open(hrep) as f:
             hfound = [x for x in json.load(f).get("findings", []) if x.get("path", "").startswith("srv/")]
         huge = {"bytes": hbytes, "comp": sum(sz for _, _, sz in hl), "cases": hc, "found": hfound}
+
+    # ---- profiles (after the timings: perf's own overhead stays out of them)
+    profs = []
+    if "profile" not in skip:
+        log(">> profiles")
+        for name, target in [("full.oci", full)] + [(x["name"], x["path"]) for x in extra]:
+            pr = profile(stw, name, target, a.scratch, ok_stw)
+            if pr:
+                profs.append(pr)
 
     finished = datetime.datetime.now(datetime.timezone.utc)
     load_end = loadavg()
@@ -803,6 +915,9 @@ def main():
                  "boundary of part-01.log)." % (", ".join(
                      "%s in %s" % (x.get("rule"), x.get("path")) for x in huge["found"]) or "none"))
         L.append("")
+
+    if profs:
+        L += profile_lines(profs, stw)
 
     L.append("## Machine")
     L.append("")
