@@ -3,9 +3,12 @@
  * credential-helper answers; plus the one-line error of an unreachable
  * registry. The client against a real server is tests/cli/test_registry.sh.
  */
+#include "alloc_test.h"
 #include "registry.h"
+#include "registry_internal.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -351,6 +354,54 @@ START_TEST(test_registry_open_unreachable_is_one_line_error)
 }
 END_TEST
 
+/* An Authorization header that is due but cannot be built is an error of
+ * its own: sent without it, the request would come back 401 and be
+ * reported as "authentication required". No credentials: no header, OK. */
+START_TEST(test_registry_authorization_out_of_memory_is_an_error)
+{
+    stw_registry *r = calloc(1, sizeof(*r));
+    ck_assert_ptr_nonnull(r);
+    snprintf(r->name, sizeof(r->name), "registry.test/app:1");
+    pthread_mutex_init(&r->auth_lock, NULL);
+    char user[] = "u", pass[] = "p";
+    r->user = user;
+    r->pass = pass;
+    r->basic = true;
+    const stw_reg_req reg = {.registry_auth = true};
+    const stw_reg_req tok = {.token_auth = true};
+    const stw_reg_req *reqs[] = {&reg, &tok};
+    for (size_t i = 0; i < 2; i++) {
+        char *h = NULL;
+        stw_error e = {0};
+        ck_assert_int_eq(stw_reg_authorization(r, reqs[i], "scope", &h, &e),
+                         STW_OK);
+        ck_assert_str_eq(h, "Authorization: Basic dTpw"); /* "u:p" */
+        stw_reg_wipe_free(h);
+        /* basic_header makes two allocations: each may fail alone. */
+        for (unsigned long n = 1; n <= 2; n++) {
+            h = NULL;
+            e = (stw_error){0};
+            stw_alloc_fail_arm(n, STW_ALLOC_FAIL_ONLY);
+            stw_status st = stw_reg_authorization(r, reqs[i], "scope", &h, &e);
+            ck_assert_uint_eq(stw_alloc_fail_disarm(NULL), 1);
+            ck_assert_int_eq(st, STW_ERR_NOMEM);
+            ck_assert_ptr_null(h);
+            ck_assert_str_eq(e.msg, "registry.test/app:1: out of memory");
+        }
+    }
+    r->user = r->pass = NULL;
+    char *h = NULL;
+    stw_error e = {0};
+    stw_alloc_fail_arm(1, STW_ALLOC_FAIL_FROM);
+    stw_status st = stw_reg_authorization(r, &reg, "scope", &h, &e);
+    ck_assert_uint_eq(stw_alloc_fail_disarm(NULL), 0);
+    ck_assert_int_eq(st, STW_OK);
+    ck_assert_ptr_null(h);
+    pthread_mutex_destroy(&r->auth_lock);
+    free(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("registry");
@@ -367,6 +418,7 @@ int main(void)
     tcase_add_test(tc, test_registry_config_rejects_malformed);
     tcase_add_test(tc, test_registry_helper_output);
     tcase_add_test(tc, test_registry_open_unreachable_is_one_line_error);
+    tcase_add_test(tc, test_registry_authorization_out_of_memory_is_an_error);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

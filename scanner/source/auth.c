@@ -40,41 +40,48 @@ static char *basic_header(const char *user, const char *pass)
     return h;
 }
 
-/* The Authorization header for a request needing scope, or NULL. Caller
- * frees (stw_reg_wipe_free). */
-static char *auth_header(stw_registry *r, const char *scope)
+/* The Authorization header for a request needing scope, or NULL; *due
+ * says whether one should have been sent (so a NULL is out of memory).
+ * Caller frees (stw_reg_wipe_free). */
+static char *auth_header(stw_registry *r, const char *scope, bool *due)
 {
     char *h = NULL;
     pthread_mutex_lock(&r->auth_lock);
     time_t now = time(NULL);
-    for (size_t i = 0; i < r->n_tokens; i++) {
+    for (size_t i = 0; i < r->n_tokens && !*due; i++) {
         if (strcmp(r->tokens[i].scope, scope) == 0 &&
             r->tokens[i].expires > now) {
+            *due = true;
             size_t n = strlen(r->tokens[i].value) + 32;
             if ((h = stw_malloc(n)))
                 snprintf(h, n, "Authorization: Bearer %s", r->tokens[i].value);
-            break;
         }
     }
-    if (!h && r->basic && r->user && r->pass)
+    if (!*due && r->basic && r->user && r->pass) {
+        *due = true;
         h = basic_header(r->user, r->pass);
+    }
     pthread_mutex_unlock(&r->auth_lock);
     return h;
 }
 
-char *stw_reg_authorization(stw_registry *r, const stw_reg_req *q,
-                            const char *scope)
+stw_status stw_reg_authorization(stw_registry *r, const stw_reg_req *q,
+                                 const char *scope, char **out, stw_error *err)
 {
     char *h = NULL;
-    if (q->registry_auth)
-        h = auth_header(r, scope);
-    else if (q->token_auth) {
+    bool due = false;
+    if (q->registry_auth) {
+        h = auth_header(r, scope, &due);
+    } else if (q->token_auth) {
         pthread_mutex_lock(&r->auth_lock);
-        if (r->user && r->pass)
+        if ((due = r->user && r->pass))
             h = basic_header(r->user, r->pass);
         pthread_mutex_unlock(&r->auth_lock);
     }
-    return h;
+    *out = h;
+    if (due && !h)
+        return stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", r->name);
+    return STW_OK;
 }
 
 void stw_reg_tokens_free(stw_registry *r)

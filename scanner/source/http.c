@@ -384,9 +384,12 @@ stw_status stw_reg_request(stw_registry *r, CURLM *multi, const stw_reg_req *q,
     bool auth_tried = false;
     *out = NULL;
     for (;;) {
-        char *authz = stw_reg_authorization(r, q, scope);
+        char *authz = NULL;
         stw_reg_xfer *x = NULL;
-        stw_status st = xfer_new(r, multi, q, authz, &x, err);
+        stw_status st = stw_reg_authorization(r, q, scope, &authz, err);
+        if (st != STW_OK)
+            return st;
+        st = xfer_new(r, multi, q, authz, &x, err);
         stw_reg_wipe_free(authz);
         if (st == STW_OK)
             st = stw_reg_xfer_run(r, x, q->stream ? STW_REG_STREAM_BUF / 2 : 0,

@@ -173,12 +173,15 @@ bool stw_reg_host_insecure(const stw_registry *r, const char *host, size_t len);
 
 /* ---- auth (auth.c) ------------------------------------------------------- */
 
-/* The Authorization header line q needs for scope, or NULL: the cached
- * token or basic credentials with q->registry_auth, basic credentials for
- * a token endpoint with q->token_auth. Transferred to the caller (free with
+/* The Authorization header line q needs for scope into *out, or NULL when
+ * none is due: the cached token or basic credentials with
+ * q->registry_auth, basic credentials for a token endpoint with
+ * q->token_auth. STW_ERR_NOMEM when one is due but cannot be built: sent
+ * without it, the request would fail as "authentication required", a
+ * wrong reason. *out is transferred to the caller (free with
  * stw_reg_wipe_free). */
-char *stw_reg_authorization(stw_registry *r, const stw_reg_req *q,
-                            const char *scope);
+stw_status stw_reg_authorization(stw_registry *r, const stw_reg_req *q,
+                                 const char *scope, char **out, stw_error *err);
 
 /* Answers a 401 (x, borrowed): learns the challenge, finds credentials,
  * gets a token. scope (scope_n bytes) is updated to the one the server
