@@ -39,6 +39,7 @@ static stw_results *make_results(void)
         for (size_t l = 0; l < im->n_layers; l++) {
             im->layers[l].digest = dup(l == 0 ? "sha256:l0" : "sha256:l1");
             im->layers[l].diff_id = dup(l == 0 ? "sha256:d0" : "sha256:d1");
+            im->layers[l].diff_id_verified = true;
             im->layers[l].media_type = dup("");
             im->layers[l].created_by = dup("COPY . /app");
         }
@@ -295,6 +296,16 @@ START_TEST(test_skip_layer_by_digest_or_diff_id)
     r = standard();
     stw_suppress_apply(s, r, NULL);
     ck_assert_str_eq(survivors(r), "0:usr/bin/su|1:usr/bin/su|");
+    stw_results_destroy(r);
+
+    /* A diff_id only claimed by the config (not computed) matches nothing:
+     * a lying config could otherwise hide any layer behind a base's. */
+    r = standard();
+    r->images[0].layers[1].diff_id_verified = false;
+    stw_suppress_apply(s, r, NULL);
+    ck_assert_str_eq(
+        survivors(r),
+        "0:app/.env|0:app/tests/key.pem|0:usr/bin/su|1:usr/bin/su|");
     stw_results_destroy(r);
     stw_suppress_destroy(s);
 }

@@ -497,7 +497,13 @@ STW_API size_t stw_result_image_layer_count(const stw_result_image *im);
 STW_API const stw_result_layer *
 stw_result_image_layer(const stw_result_image *im, size_t i);
 STW_API const char *stw_result_layer_digest(const stw_result_layer *l);
+/* The diff_id the image's config claims for the layer (the computed one
+ * for an image without a config); may be "". Only a verified one (below)
+ * says anything about the layer's bytes: a config can claim any. */
 STW_API const char *stw_result_layer_diff_id(const stw_result_layer *l);
+/* The diff_id was computed from the layer's bytes and agrees: always for an
+ * uncompressed layer, for a compressed one with verify_diff_ids. */
+STW_API bool stw_result_layer_diff_id_verified(const stw_result_layer *l);
 STW_API const char *stw_result_layer_media_type(const stw_result_layer *l);
 /* The history entry (Dockerfile instruction) that made the layer. */
 STW_API const char *stw_result_layer_created_by(const stw_result_layer *l);
@@ -616,7 +622,10 @@ STW_API stw_status stw_suppress_add_baseline_results(stw_suppress *s,
                                                      const stw_results *r,
                                                      stw_error *err);
 /* Suppresses every finding in the layer with this blob digest or diff_id
- * ("sha256:...", copied): a layer inherited from a base image. */
+ * ("sha256:...", copied): a layer inherited from a base image. A diff_id
+ * matches only a layer whose diff_id was verified (scan with
+ * verify_diff_ids), so a config claiming a base layer's diff_id for other
+ * bytes cannot hide them. */
 STW_API stw_status stw_suppress_add_layer(stw_suppress *s, const char *digest,
                                           stw_error *err);
 /* Why f, a finding of r (all borrowed), is suppressed. */

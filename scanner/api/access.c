@@ -155,6 +155,11 @@ bool stw_result_layer_cached(const stw_result_layer *l)
     return l->cached;
 }
 
+bool stw_result_layer_diff_id_verified(const stw_result_layer *l)
+{
+    return l->diff_id_verified;
+}
+
 size_t stw_results_finding_count(const stw_results *r)
 {
     return r ? r->n_findings : 0;

@@ -55,9 +55,11 @@ const char stw_cli_scan_help[] =
     "      --baseline FILE     report only findings not in FILE (written by\n"
     "                          'stowaway baseline')\n"
     "      --skip-layer DIGEST do not report findings of this layer (blob\n"
-    "                          digest or diff_id); repeatable\n"
+    "                          digest or diff_id); repeatable; turns on\n"
+    "                          --verify-diff-ids\n"
     "      --base-image TARGET scan TARGET too and do not report findings of\n"
-    "                          its layers (an inherited base); repeatable\n"
+    "                          its layers (an inherited base); repeatable;\n"
+    "                          turns on --verify-diff-ids\n"
     "      --platform OS/ARCH  scan only this platform of a multi-platform\n"
     "                          image (e.g. linux/arm64)\n"
     "  -j, --jobs N            layers scanned at once (default: one per\n"
@@ -462,7 +464,11 @@ static bool make_scan_options(const cli_options *o, cli_progress *pr,
     stw_scan_options_set_nested(so, depth, o->max_nested_bytes,
                                 o->max_nested_members);
     stw_scan_options_set_git_history(so, !o->no_git_history, o->max_git_bytes);
-    stw_scan_options_set_hashing(so, o->verify_diff_ids, o->trust_cache);
+    /* Layers named by diff_id (--skip-layer, a --base-image's) match only
+     * verified ones, so those options have every diff_id computed: a
+     * base image pulled compressed still matches its docker-save copy. */
+    bool verify = o->verify_diff_ids || o->n_skip_layers || o->n_base_images;
+    stw_scan_options_set_hashing(so, verify, o->trust_cache);
     stw_scan_options_set_registry_timeout(so, o->timeout_s);
     if (o->show_secrets && o->secrets)
         stw_scan_options_set_secret_callback(so, cli_secrets_add, o->secrets);
@@ -539,7 +545,7 @@ static bool scan_base_images(const cli_options *o, const stw_scan_options *so,
             const char *diff_id = stw_result_layer_diff_id(ly);
             ok = stw_suppress_add_layer(sup, stw_result_layer_digest(ly),
                                         &err) == STW_OK;
-            if (ok && *diff_id)
+            if (ok && *diff_id && stw_result_layer_diff_id_verified(ly))
                 ok = stw_suppress_add_layer(sup, diff_id, &err) == STW_OK;
         }
     }

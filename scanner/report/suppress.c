@@ -507,7 +507,9 @@ stw_suppress_why stw_suppress_match(const stw_suppress *s, const stw_results *r,
     if (s->layers.n) {
         if (strset_has(&s->layers, f->layer_digest))
             return STW_SUPPRESS_LAYER;
+        /* A claimed diff_id is the config's word: only a computed one. */
         if (im && f->layer >= 0 && (size_t)f->layer < im->n_layers &&
+            im->layers[f->layer].diff_id_verified &&
             strset_has(&s->layers, im->layers[f->layer].diff_id))
             return STW_SUPPRESS_LAYER;
     }

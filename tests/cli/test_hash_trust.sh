@@ -202,4 +202,27 @@ cj_all "$WORKDIR/trusted.json" <<'EOF'
 eval all(l["cached"] for l in I[0]["layers"]) \
     # --trust-cache: the stored layers were not reused
 EOF
+
+note "--skip-layer and --base-image match a diff_id only once computed"
+# liar.oci claims clean's layer diff_id for the layer with the key: naming
+# that diff_id must not hide the key. Those options compute the diff_ids,
+# so the lie is a mismatch (exit 2), as with --verify-diff-ids.
+CLEAN_DIFF=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["images"][0]["layers"][0]["diff_id"])' \
+    "$WORKDIR/clean.json")
+for opt in "--skip-layer $CLEAN_DIFF" "--base-image $IMG/clean.docker.tar"; do
+    # shellcheck disable=SC2086
+    run "$WORKDIR/hide.out" "$WORKDIR/hide.err" scan --no-db $opt "$IMG/liar.oci"
+    expect_rc 2 "a layer behind a claimed diff_id ($opt)"
+    grep -q "diff_id mismatch" "$WORKDIR/hide.err" ||
+        { cat "$WORKDIR/hide.err" >&2; fail "$opt: no diff_id mismatch line"; }
+done
+# An honest gzip image is still matched by diff_id against a docker save.
+scan_json based --no-db --base-image "$IMG/clean.docker.tar" "$IMG/honest.oci"
+expect_rc 1 "honest image with a key, clean base"
+cj_all "$WORKDIR/based.json" <<'EOF'
+has path=app/id_rsa layer=0 # the key is not in the base: still reported
+eval all(l["diff_id_verified"] is True for l in I[0]["layers"]) \
+    # --base-image must compute the target's diff_ids
+EOF
 echo "ok"
