@@ -248,15 +248,20 @@ typedef struct member_reader {
     char why[256];
 } member_reader;
 
+static void note_byte_bound(stw_nested *n, uint64_t bytes)
+{
+    note(n,
+         "%s: nested archives: stopped after %llu bytes decompressed "
+         "(limit %llu, --max-nested-bytes); what was read before is "
+         "scanned",
+         n->outer, (unsigned long long)bytes,
+         (unsigned long long)n->lim.max_bytes);
+}
+
 static bool over_budget(stw_nested *n)
 {
     if (n->bytes > n->lim.max_bytes) {
-        note(n,
-             "%s: nested archives: stopped after %llu bytes decompressed "
-             "(limit %llu, --max-nested-bytes); what was read before is "
-             "scanned",
-             n->outer, (unsigned long long)n->bytes,
-             (unsigned long long)n->lim.max_bytes);
+        note_byte_bound(n, n->bytes);
         return true;
     }
     if (n->bytes > STW_RATIO_GRACE &&
@@ -487,12 +492,7 @@ static la_ssize_t gz_read(struct archive *a, void *ctx, const void **buf)
     n->inflated += len;
     if (!n->stopped && n->inflated > n->lim.max_bytes + STW_RATIO_GRACE) {
         n->stopped = true;
-        note(n,
-             "%s: nested archives: stopped after %llu bytes decompressed "
-             "(limit %llu, --max-nested-bytes); what was read before is "
-             "scanned",
-             n->outer, (unsigned long long)n->inflated,
-             (unsigned long long)n->lim.max_bytes);
+        note_byte_bound(n, n->inflated);
     }
     if (n->stopped) {
         archive_set_error(a, EFBIG, "nested byte bound reached");
