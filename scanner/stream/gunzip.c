@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* libarchive's gzip filter hands out 64 KiB blocks: the same size keeps
- * its read-ahead copies as rare as they were, and a small .gz (most of
- * them: npm tarballs, man pages) does not pay for a larger buffer. */
-#define GUNZIP_OUT_SIZE (64u << 10)
+/* Output buffer. libarchive's gzip filter used 64 KiB; 256 KiB halves
+ * what ISA-L spends finishing a buffer through its own (copying) tail and
+ * what libarchive copies for reads across buffers: on the npm-heavy
+ * benchmark image, 9% less CPU for the whole scan against 64 KiB's 2%.
+ * One per gzip stream open at a time, so at most one per nesting level. */
+#define GUNZIP_OUT_SIZE (256u << 10)
 
 enum gu_state {
     GU_MEMBER,  /* inside a member: header, deflate data or trailer */
