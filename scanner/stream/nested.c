@@ -462,8 +462,8 @@ static stw_status member_path(stw_nested *n, struct archive *a,
     return st;
 }
 
-/* A gzip archive's stream as libarchive reads it: inflated by ISA-L (2-3
- * times zlib's speed) from the spool, so libarchive parses the tar or raw
+/* A gzip archive's stream as libarchive reads it: inflated by ISA-L (about
+ * twice zlib's speed) from the spool, so libarchive parses the tar or raw
  * format of the result without a gzip filter. */
 typedef struct gz_source {
     stw_nested *n;
