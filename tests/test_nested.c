@@ -1,6 +1,7 @@
 /* test_nested.c - files inside files: archives written by libarchive's own
  * writers (zip, tar, gzip) are opened by their bytes, their members reach
  * the sink under '!/' chain paths, and every bound ends in a note. */
+#include "gunzip.h"
 #include "limits.h"
 #include "nested.h"
 #include "testutil.h"
@@ -50,6 +51,7 @@ static void gzip_bytes(const void *p, size_t n, unsigned char **out,
 typedef struct rec {
     char files[64][512]; /* paths given to begin, in order */
     size_t content[64];  /* bytes each received */
+    uint64_t fnv[64];    /* and their FNV-1a hash */
     size_t n_files;
     char notes[16][512];
     size_t n_notes;
@@ -83,14 +85,19 @@ static stw_status r_begin(void *ctx, const char *path, uint64_t size,
     rec *r = ctx;
     ck_assert_uint_lt(r->n_files, 64);
     snprintf(r->files[r->n_files], 512, "%s", path);
+    r->fnv[r->n_files] = 14695981039346656037ull;
     r->content[r->n_files++] = 0;
     return STW_OK;
 }
 static stw_status r_data(void *ctx, const void *p, size_t n, stw_error *err)
 {
-    (void)p, (void)err;
+    (void)err;
     rec *r = ctx;
     r->content[r->n_files - 1] += n;
+    for (size_t i = 0; i < n; i++)
+        r->fnv[r->n_files - 1] =
+            (r->fnv[r->n_files - 1] ^ ((const unsigned char *)p)[i]) *
+            1099511628211ull;
     return STW_OK;
 }
 static stw_status r_end(void *ctx, stw_error *err)
@@ -199,6 +206,44 @@ static bool has_note(const rec *r, const char *needle)
         if (strstr(r->notes[i], needle))
             return true;
     return false;
+}
+
+static uint64_t fnv(const void *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+    return h;
+}
+
+/* a then b, malloc'd. */
+static unsigned char *cat(const void *a, size_t al, const void *b, size_t bl,
+                          size_t *len)
+{
+    unsigned char *p = malloc(al + bl + 1);
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, a, al);
+    memcpy(p + al, b, bl);
+    *len = al + bl;
+    return p;
+}
+
+static size_t file_index(const rec *r, const char *path)
+{
+    for (size_t i = 0; i < r->n_files; i++)
+        if (!strcmp(r->files[i], path))
+            return i;
+    ck_abort_msg("%s was not scanned", path);
+    return 0;
+}
+
+/* path was scanned with exactly the n bytes at p. */
+static void expect_content(const rec *r, const char *path, const void *p,
+                           size_t n)
+{
+    size_t i = file_index(r, path);
+    ck_assert_uint_eq(r->content[i], n);
+    ck_assert(r->fnv[i] == fnv(p, n));
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -408,7 +453,8 @@ END_TEST
 
 START_TEST(test_nested_large_archive_spills_to_a_temporary_file)
 {
-    /* Above the in-memory bound, stored (so it stays large). */
+    /* Above the in-memory bound, stored or of noise (so it stays large):
+     * a zip read with seeking, a tar.gz inflated from the file. */
     size_t big = STW_NESTED_MEM_MAX + (1u << 20);
     unsigned char *noise = malloc(big);
     uint32_t x = 2463534242u;
@@ -417,22 +463,29 @@ START_TEST(test_nested_large_archive_spills_to_a_temporary_file)
         noise[i] = (unsigned char)x;
     }
     member m[] = {{"blob.bin", noise, big}, {"conf/app.env", "K=v\n", 4}};
-    unsigned char *z;
-    size_t zl;
-    build("zip-stored", m, 2, &z, &zl);
-    ck_assert_uint_gt(zl, big);
-    rec r = {0};
-    stw_nested *n = make(&r, NULL);
-    scan(n, "big.zip", z, zl, 256 << 10);
-    ck_assert(has_file(&r, "big.zip!/blob.bin"));
-    ck_assert(has_file(&r, "big.zip!/conf/app.env"));
-    ck_assert_uint_eq(r.content[0], big);
-    ck_assert_uint_eq(r.n_notes, 0);
-    /* Hashed partly in memory, then on the way to the file. */
-    ck_assert_uint_eq(r.lookups, 1);
-    expect_key(&r, z, zl);
-    stw_nested_destroy(n);
-    free(z);
+    static const char *const fmt[] = {"zip-stored", "tar.gz"};
+    static const char *const name[] = {"big.zip", "big.tar.gz"};
+    for (size_t k = 0; k < 2; k++) {
+        unsigned char *z;
+        size_t zl;
+        char p1[64], p2[64];
+        build(fmt[k], m, 2, &z, &zl);
+        ck_assert_uint_gt(zl, big);
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, name[k], z, zl, 256 << 10);
+        snprintf(p1, sizeof(p1), "%s!/blob.bin", name[k]);
+        snprintf(p2, sizeof(p2), "%s!/conf/app.env", name[k]);
+        expect_content(&r, p1, noise, big);
+        expect_content(&r, p2, "K=v\n", 4);
+        ck_assert_uint_eq(r.n_notes, 0);
+        ck_assert_uint_eq(r.complete, 1);
+        /* Hashed partly in memory, then on the way to the file. */
+        ck_assert_uint_eq(r.lookups, 1);
+        expect_key(&r, z, zl);
+        stw_nested_destroy(n);
+        free(z);
+    }
     free(noise);
 }
 END_TEST
@@ -507,6 +560,310 @@ START_TEST(test_nested_small_archive_is_never_cached)
 }
 END_TEST
 
+/* ---- gzip inside layer files: ISA-L's stream, libarchive's formats ----- */
+
+START_TEST(test_nested_gzip_tar_plain_and_multi_member_give_their_bytes)
+{
+    const char text[] = "user=deploy\npassword=Xk9mQ2vLp7zR4wTe\n";
+    size_t nl = 200000;
+    char *noise = incompressible(nl);
+    member m[] = {{"etc/app.conf", text, sizeof(text) - 1},
+                  {"etc/noise.bin", noise, nl}};
+    /* The tar itself, and gzip'd whole, and gzip'd as two members that
+     * split it mid-header (as `cat a.gz b.gz` makes one stream). */
+    unsigned char *tar, *tgz, *g1, *g2, *multi;
+    size_t tl, tgl, g1l, g2l, ml;
+    build("tar", m, 2, &tar, &tl);
+    build("tar.gz", m, 2, &tgz, &tgl);
+    gzip_bytes(tar, 700, &g1, &g1l);
+    gzip_bytes(tar + 700, tl - 700, &g2, &g2l);
+    multi = cat(g1, g1l, g2, g2l, &ml);
+    const unsigned char *in[] = {tgz, multi};
+    const size_t inl[] = {tgl, ml};
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t step = 1000; step <= (1 << 20); step *= 1024) {
+            rec r = {0};
+            stw_nested *n = make(&r, NULL);
+            scan(n, "opt/backup.tar.gz", in[k], inl[k], step);
+            ck_assert_uint_eq(r.n_files, 2);
+            expect_content(&r, "opt/backup.tar.gz!/etc/app.conf", text,
+                           sizeof(text) - 1);
+            expect_content(&r, "opt/backup.tar.gz!/etc/noise.bin", noise, nl);
+            ck_assert_uint_eq(r.n_notes, 0);
+            ck_assert_uint_eq(r.scanned, 1);
+            ck_assert_uint_eq(r.complete, 1);
+            stw_nested_destroy(n);
+        }
+    }
+    /* A single stream in two members is one file of both contents. */
+    unsigned char *a, *b, *ab;
+    size_t al, bl, abl;
+    gzip_bytes(text, sizeof(text) - 1, &a, &al);
+    gzip_bytes(noise, 1000, &b, &bl);
+    ab = cat(a, al, b, bl, &abl);
+    unsigned char *want;
+    size_t wl;
+    want = cat(text, sizeof(text) - 1, noise, 1000, &wl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "var/log/app.log.2.gz", ab, abl, 1 << 20);
+    ck_assert_uint_eq(r.n_files, 1);
+    expect_content(&r, "var/log/app.log.2.gz!/app.log.2", want, wl);
+    ck_assert_uint_eq(r.n_notes, 0);
+    stw_nested_destroy(n);
+    free(tar), free(tgz), free(g1), free(g2), free(multi);
+    free(a), free(b), free(ab), free(want), free(noise);
+}
+END_TEST
+
+/* stw_gunzip alone, its input in pieces of one byte: headers, trailers
+ * and the seam between members all fall across pieces. */
+START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
+{
+    const char a[] = "first member\n", b[] = "second member\n";
+    unsigned char *ga, *gb, *two;
+    size_t gal, gbl, twol;
+    gzip_bytes(a, sizeof(a) - 1, &ga, &gal);
+    gzip_bytes(b, sizeof(b) - 1, &gb, &gbl);
+    two = cat(ga, gal, gb, gbl, &twol);
+    /* What follows the last member: nothing, zeros, text, a lone magic
+     * byte, a cut header - all end the stream quietly, as in gzip(1). */
+    static const struct {
+        const char *p;
+        size_t n;
+    } tail[] = {{"", 0},
+                {"\0\0\0\0\0\0\0\0", 8},
+                {"GARBAGE password=x\n", 19},
+                {"\x1f", 1},
+                {"\x1f\x8b\x08\0\0", 5},
+                {"\x1f\x8b\x09\0\0\0\0\0\0\x03junk", 14}};
+    for (size_t t = 0; t < sizeof(tail) / sizeof(tail[0]); t++) {
+        size_t inl;
+        unsigned char *in = cat(two, twol, tail[t].p, tail[t].n, &inl);
+        src sr = {in, inl, 0, 1};
+        stw_gunzip *g;
+        stw_error err = {0};
+        ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err), STW_OK);
+        char out[64];
+        size_t ol = 0;
+        for (;;) {
+            const void *p;
+            size_t l;
+            ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), STW_OK);
+            if (!l)
+                break;
+            ck_assert_uint_le(ol + l, sizeof(out));
+            memcpy(out + ol, p, l);
+            ol += l;
+        }
+        ck_assert_uint_eq(ol, sizeof(a) - 1 + sizeof(b) - 1);
+        ck_assert(!memcmp(out, a, sizeof(a) - 1));
+        ck_assert(!memcmp(out + sizeof(a) - 1, b, sizeof(b) - 1));
+        ck_assert(!stw_gunzip_bad_check(g));
+        stw_gunzip_destroy(g);
+        free(in);
+    }
+    free(ga), free(gb), free(two);
+}
+END_TEST
+
+START_TEST(test_nested_gzip_damaged_is_a_note_and_its_bytes_are_scanned)
+{
+    const char text[] = "line one\napi_key=AIzaSyD-example-value-0123456\n";
+    size_t tl0 = sizeof(text) - 1;
+    unsigned char *g;
+    size_t gl;
+    gzip_bytes(text, tl0, &g, &gl);
+
+    /* A CRC that does not match: what it inflated to is scanned, and the
+     * note says it is damaged (libarchive's filter never checked). */
+    unsigned char *bad = cat(g, gl, "", 0, &gl);
+    bad[gl - 8] ^= 0xff;
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "app.log.gz", bad, gl, 1 << 20);
+    expect_content(&r, "app.log.gz!/app.log", text, tl0);
+    ck_assert(has_note(&r, "app.log.gz: damaged gzip stream: a member's CRC"));
+    stw_nested_destroy(n);
+    free(bad);
+
+    /* Cut before its end, too short to be opened: scanned as the bytes it
+     * is, under its own name, with the reason. */
+    rec c = {0};
+    n = make(&c, NULL);
+    scan(n, "cut.gz", g, gl - 3, 1 << 20);
+    ck_assert_uint_eq(c.n_files, 1);
+    expect_content(&c, "cut.gz", g, gl - 3);
+    ck_assert(has_note(
+        &c, "cut.gz: starts like gzip but cannot be opened (truncated gzip "
+            "stream); scanned as it is"));
+    stw_nested_destroy(n);
+
+    /* Text after the stream ends it quietly: the same file, no note. */
+    size_t tgl;
+    unsigned char *tg = cat(g, gl, "GARBAGE\n", 8, &tgl);
+    rec t = {0};
+    n = make(&t, NULL);
+    scan(n, "app.log.gz", tg, tgl, 1 << 20);
+    ck_assert_uint_eq(t.n_files, 1);
+    expect_content(&t, "app.log.gz!/app.log", text, tl0);
+    ck_assert_uint_eq(t.n_notes, 0);
+    stw_nested_destroy(n);
+    free(tg);
+
+    /* Not gzip after its magic (reserved flags, then no deflate data):
+     * scanned as it is. libarchive's filter refused the header and its raw
+     * reader then nested the file in itself to the depth bound
+     * ("x.gz!/x!/x!/x!/x"). */
+    static const unsigned char fake[] = "\x1f\x8b\x08\xe0\0\0\0\0\0\x03"
+                                        "password=not-deflate-at-all\n";
+    rec f = {0};
+    n = make(&f, NULL);
+    scan(n, "fake.gz", fake, sizeof(fake) - 1, 1 << 20);
+    ck_assert_uint_eq(f.n_files, 1);
+    expect_content(&f, "fake.gz", fake, sizeof(fake) - 1);
+    ck_assert(has_note(&f, "fake.gz: starts like gzip but cannot be opened"));
+    stw_nested_destroy(n);
+    free(g);
+}
+END_TEST
+
+START_TEST(test_nested_gzip_tar_cut_or_damaged_keeps_earlier_members)
+{
+    size_t nl = 200000;
+    char *noise = incompressible(nl);
+    member m[] = {{"etc/first.txt", "first\n", 6},
+                  {"etc/noise.bin", noise, nl}};
+    unsigned char *t;
+    size_t tl;
+    build("tar.gz", m, 2, &t, &tl);
+    /* Cut in the middle: the first member whole, a note for the second. */
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "b.tar.gz", t, tl / 2, 1 << 20);
+    expect_content(&r, "b.tar.gz!/etc/first.txt", "first\n", 6);
+    ck_assert(has_note(&r, "b.tar.gz!/etc/noise.bin: damaged archive member: "
+                           "truncated gzip stream"));
+    ck_assert_uint_eq(r.complete, 0);
+    stw_nested_destroy(n);
+    /* Cut in the gzip trailer, after the tar's end: every member, and the
+     * damage reported rather than cached as a complete archive. */
+    rec e = {0};
+    n = make(&e, NULL);
+    scan(n, "b.tar.gz", t, tl - 4, 1 << 20);
+    expect_content(&e, "b.tar.gz!/etc/noise.bin", noise, nl);
+    ck_assert(has_note(&e, "b.tar.gz: damaged gzip stream after the "
+                           "archive's end (truncated gzip stream)"));
+    ck_assert_uint_eq(e.scanned, 1);
+    ck_assert_uint_eq(e.complete, 0);
+    stw_nested_destroy(n);
+    /* A wrong CRC: the same, as a mismatch. */
+    t[tl - 8] ^= 0xff;
+    rec c = {0};
+    n = make(&c, NULL);
+    scan(n, "b.tar.gz", t, tl, 1 << 20);
+    expect_content(&c, "b.tar.gz!/etc/noise.bin", noise, nl);
+    ck_assert(has_note(&c, "b.tar.gz: damaged gzip stream: a member's CRC"));
+    ck_assert_uint_eq(c.complete, 0);
+    stw_nested_destroy(n);
+    free(t);
+    free(noise);
+}
+END_TEST
+
+/* gzip whose content is gzip again: each stream is a level of the chain
+ * (libarchive's filter chain made it one). */
+START_TEST(test_nested_gzip_in_gzip_is_one_level_each)
+{
+    const char text[] = "token: x\n";
+    unsigned char *g, *gg;
+    size_t gl, ggl;
+    gzip_bytes(text, sizeof(text) - 1, &g, &gl);
+    gzip_bytes(g, gl, &gg, &ggl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "a.txt.gz.gz", gg, ggl, 1 << 20);
+    ck_assert_uint_eq(r.n_files, 1);
+    expect_content(&r, "a.txt.gz.gz!/a.txt.gz!/a.txt", text, sizeof(text) - 1);
+    stw_nested_destroy(n);
+    free(g), free(gg);
+}
+END_TEST
+
+/* 64 MiB and more of zeros as one tar member, in a gzip stream written
+ * in pieces (never whole in memory); name_len > 0 gives the member a name
+ * of that length. */
+static unsigned char *zeros_tgz(size_t mib, size_t name_len, size_t *len)
+{
+    size_t cap = (mib << 10) + (1u << 20);
+    unsigned char *buf = malloc(cap);
+    char *name = malloc(name_len + 8);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_ptr_nonnull(name);
+    memset(name, 'n', name_len);
+    strcpy(name + name_len, "/zeros");
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_add_filter_gzip(a);
+    size_t used = 0;
+    ck_assert_int_eq(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)mib << 20);
+    ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+    static char zero[1 << 20];
+    for (size_t i = 0; i < mib; i++)
+        ck_assert_int_eq(archive_write_data(a, zero, sizeof(zero)),
+                         (la_ssize_t)sizeof(zero));
+    archive_entry_clear(e);
+    archive_entry_set_pathname(e, "after.txt");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, 6);
+    ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+    archive_write_data(a, "after\n", 6);
+    archive_entry_free(e);
+    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    free(name);
+    *len = used;
+    return buf;
+}
+
+START_TEST(test_nested_gzip_bombs_stop_at_the_byte_bound)
+{
+    stw_nested_limits lim = {.max_bytes = 1u << 20};
+    /* A member that inflates past the bound: stopped in it. */
+    size_t tl;
+    unsigned char *t = zeros_tgz(16, 1, &tl);
+    rec r = {0};
+    stw_nested *n = make(&r, &lim);
+    scan(n, "bomb.tar.gz", t, tl, 1 << 20);
+    ck_assert(has_note(&r, "bomb.tar.gz: nested archives: stopped after"));
+    ck_assert(has_note(&r, "--max-nested-bytes"));
+    ck_assert(!has_file(&r, "bomb.tar.gz!/after.txt"));
+    ck_assert_uint_le(r.content[file_index(&r, "bomb.tar.gz!/n/zeros")],
+                      (1u << 20) + (256u << 10));
+    stw_nested_destroy(n);
+    free(t);
+    /* A member skipped for its name (over 64 KiB) is inflated all the
+     * same, to be passed over: bounded too, past the members' own bound
+     * plus STW_RATIO_GRACE (libarchive's filter inflated all of it). */
+    t = zeros_tgz((STW_RATIO_GRACE >> 20) + 16, STW_MAX_ENTRY_PATH + 1, &tl);
+    rec s = {0};
+    n = make(&s, &lim);
+    scan(n, "skip.tar.gz", t, tl, 1 << 20);
+    ck_assert(has_note(&s, "with a name over 64 KiB was skipped"));
+    ck_assert(has_note(&s, "skip.tar.gz: nested archives: stopped after"));
+    ck_assert(!has_file(&s, "skip.tar.gz!/after.txt"));
+    ck_assert_uint_eq(s.complete, 0);
+    stw_nested_destroy(n);
+    free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nested");
@@ -525,6 +882,16 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_large_archive_spills_to_a_temporary_file);
     tcase_add_test(tc, test_nested_spill_failure_names_the_directory);
     tcase_add_test(tc, test_nested_cache_hit_skips_the_archive);
+    tcase_add_test(
+        tc, test_nested_gzip_tar_plain_and_multi_member_give_their_bytes);
+    tcase_add_test(
+        tc, test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream);
+    tcase_add_test(
+        tc, test_nested_gzip_damaged_is_a_note_and_its_bytes_are_scanned);
+    tcase_add_test(tc,
+                   test_nested_gzip_tar_cut_or_damaged_keeps_earlier_members);
+    tcase_add_test(tc, test_nested_gzip_in_gzip_is_one_level_each);
+    tcase_add_test(tc, test_nested_gzip_bombs_stop_at_the_byte_bound);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,6 +2,7 @@
 #include "nested.h"
 
 #include "common.h"
+#include "gunzip.h"
 #include "layer.h"
 #include "limits.h"
 #include "sha256.h"
@@ -136,6 +137,51 @@ static stw_status spool_write(spool *s, const void *p, size_t n, stw_error *err)
     return STW_OK;
 }
 
+/* The spool's bytes from the start, as a stw_read_fn: the memory in one
+ * piece, a file in pieces of SPOOL_READ_CHUNK read into buf. The file's
+ * offset must be 0 (the caller seeks). */
+#define SPOOL_READ_CHUNK (256u << 10)
+
+typedef struct spool_reader {
+    const spool *sp;
+    const char *path; /* for messages, borrowed */
+    unsigned char *buf;
+    bool done;
+} spool_reader;
+
+static stw_status spool_reader_init(spool_reader *r, const spool *sp,
+                                    const char *path, stw_error *err)
+{
+    *r = (spool_reader){.sp = sp, .path = path};
+    if (sp->fd >= 0 && !(r->buf = stw_malloc(SPOOL_READ_CHUNK)))
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    return STW_OK;
+}
+
+static stw_status spool_read(void *ctx, const void **buf, size_t *len,
+                             stw_error *err)
+{
+    spool_reader *r = ctx;
+    *len = 0;
+    if (r->sp->fd < 0) {
+        *buf = r->sp->mem;
+        *len = r->done ? 0 : r->sp->len;
+        r->done = true;
+        return STW_OK;
+    }
+    for (;;) {
+        ssize_t got = read(r->sp->fd, r->buf, SPOOL_READ_CHUNK);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return stw_fail(err, STW_ERR_IO, "%s: temporary file: read failed",
+                            r->path);
+        *buf = r->buf;
+        *len = (size_t)got;
+        return STW_OK;
+    }
+}
+
 /* ---- the walk ----------------------------------------------------------- */
 
 struct stw_nested {
@@ -143,9 +189,10 @@ struct stw_nested {
     stw_nested_limits lim;
     /* Budget of the current outer file. */
     uint64_t outer_size;
-    uint64_t bytes;   /* decompressed out of archives so far */
-    uint64_t members; /* archive members seen so far */
-    bool stopped;     /* a bound was reached: unwind, scan nothing more */
+    uint64_t bytes;    /* decompressed out of archives so far */
+    uint64_t inflated; /* out of gzip streams, members or not */
+    uint64_t members;  /* archive members seen so far */
+    bool stopped;      /* a bound was reached: unwind, scan nothing more */
     const char *outer;
 };
 
@@ -201,15 +248,20 @@ typedef struct member_reader {
     char why[256];
 } member_reader;
 
+static void note_byte_bound(stw_nested *n, uint64_t bytes)
+{
+    note(n,
+         "%s: nested archives: stopped after %llu bytes decompressed "
+         "(limit %llu, --max-nested-bytes); what was read before is "
+         "scanned",
+         n->outer, (unsigned long long)bytes,
+         (unsigned long long)n->lim.max_bytes);
+}
+
 static bool over_budget(stw_nested *n)
 {
     if (n->bytes > n->lim.max_bytes) {
-        note(n,
-             "%s: nested archives: stopped after %llu bytes decompressed "
-             "(limit %llu, --max-nested-bytes); what was read before is "
-             "scanned",
-             n->outer, (unsigned long long)n->bytes,
-             (unsigned long long)n->lim.max_bytes);
+        note_byte_bound(n, n->bytes);
         return true;
     }
     if (n->bytes > STW_RATIO_GRACE &&
@@ -238,6 +290,9 @@ static stw_status member_read(void *ctx, const void **buf, size_t *len,
         return STW_OK;
     }
     if (rc < ARCHIVE_WARN) {
+        /* A bound reached inside gz_read was noted there. */
+        if (r->n->stopped)
+            return STW_OK;
         const char *m = archive_error_string(r->a);
         snprintf(r->why, sizeof(r->why), "%s", m ? m : "unreadable member");
         r->damaged = true;
@@ -318,7 +373,10 @@ static struct archive *reader_for(stw_nest_kind kind)
         archive_read_support_format_tar(a);
         break;
     default:
-        archive_read_support_filter_gzip(a);
+        /* A gzip stream reaches libarchive inflated (gz_read), so gzip is
+         * no filter of its own; the others are. */
+        if (kind != STW_NEST_GZIP)
+            archive_read_support_filter_gzip(a);
         archive_read_support_filter_zstd(a);
         archive_read_support_filter_xz(a);
         archive_read_support_filter_bzip2(a);
@@ -404,6 +462,83 @@ static stw_status member_path(stw_nested *n, struct archive *a,
     return st;
 }
 
+/* A gzip archive's stream as libarchive reads it: inflated by ISA-L (about
+ * twice zlib's speed) from the spool, so libarchive parses the tar or raw
+ * format of the result without a gzip filter. */
+typedef struct gz_source {
+    stw_nested *n;
+    spool_reader in;
+    stw_gunzip *g;
+    char why[STW_ERROR_MAX]; /* the gzip stream's own failure, if any */
+} gz_source;
+
+static la_ssize_t gz_read(struct archive *a, void *ctx, const void **buf)
+{
+    gz_source *s = ctx;
+    stw_nested *n = s->n;
+    size_t len = 0;
+    stw_error e = {0};
+    if (stw_gunzip_read(s->g, buf, &len, &e) != STW_OK) {
+        /* Kept: libarchive may report its own failure instead ("Unrecognized
+         * archive format" when a format's bid read into it). */
+        snprintf(s->why, sizeof(s->why), "%s", e.msg);
+        archive_set_error(a, EILSEQ, "%s", e.msg);
+        return ARCHIVE_FATAL;
+    }
+    /* Members count against the byte bound as they are read; this bounds
+     * what they never see (the data of members that are skipped, tar
+     * headers), which inflates all the same. Past the members' own bound
+     * and then some, so it never fires first for what they do see. */
+    n->inflated += len;
+    if (!n->stopped && n->inflated > n->lim.max_bytes + STW_RATIO_GRACE) {
+        n->stopped = true;
+        note_byte_bound(n, n->inflated);
+    }
+    if (n->stopped) {
+        archive_set_error(a, EFBIG, "nested byte bound reached");
+        return ARCHIVE_FATAL;
+    }
+    return (la_ssize_t)len;
+}
+
+/* Opens the spool with a (reader_for(kind)); gz is set up for a gzip
+ * stream and released by the caller with gz_source_free. Returns
+ * libarchive's status of the open in *rc, or a failure of ours. */
+static stw_status open_spool(struct archive *a, spool *sp, stw_nest_kind kind,
+                             const char *path, gz_source *gz, int *rc,
+                             stw_error *err)
+{
+    if (sp->fd >= 0 && lseek(sp->fd, 0, SEEK_SET) < 0)
+        return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
+                        path);
+    if (kind == STW_NEST_GZIP) {
+        stw_status st = spool_reader_init(&gz->in, sp, path, err);
+        if (st == STW_OK)
+            st = stw_gunzip_create(spool_read, &gz->in, &gz->g, err);
+        if (st != STW_OK)
+            return st;
+        *rc = archive_read_open(a, gz, NULL, gz_read, NULL);
+    } else if (sp->fd >= 0) {
+        *rc = archive_read_open_fd(a, sp->fd, 64u << 10);
+    } else {
+        *rc = archive_read_open_memory(a, sp->mem, sp->len);
+    }
+    return STW_OK;
+}
+
+static void gz_source_free(gz_source *gz)
+{
+    stw_gunzip_destroy(gz->g);
+    free(gz->in.buf);
+}
+
+static stw_status walk_members(stw_nested *n, struct archive *a,
+                               stw_nest_kind kind, const char *path,
+                               unsigned depth, const gz_source *gz,
+                               bool *opened, bool *complete, stw_error *err);
+static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
+                               bool *complete);
+
 /* Walks every member of the spooled archive at path (depth: how many
  * archives deep its members are). *complete turns false when the walk was
  * cut short. */
@@ -414,37 +549,89 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     struct archive *a = reader_for(kind);
     if (!a)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    int rc;
-    if (sp->fd >= 0) {
-        if (lseek(sp->fd, 0, SEEK_SET) < 0) {
-            archive_read_free(a);
-            return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
-                            path);
-        }
-        rc = archive_read_open_fd(a, sp->fd, 64u << 10);
-    } else {
-        rc = archive_read_open_memory(a, sp->mem, sp->len);
-    }
-    stw_status st = STW_OK;
+    gz_source gz = {.n = n};
+    int rc = ARCHIVE_FATAL;
+    stw_status st = open_spool(a, sp, kind, path, &gz, &rc, err);
     *opened = rc == ARCHIVE_OK;
-    if (!*opened) {
-        const char *m = archive_error_string(a);
+    if (st == STW_OK && !*opened && n->stopped) {
+        *opened = true; /* the bound was noted; nothing more is read */
+        *complete = false;
+    } else if (st == STW_OK && !*opened) {
+        const char *m = gz.why[0] ? gz.why : archive_error_string(a);
         st = note(n,
                   "%s: starts like %s but cannot be opened (%s); scanned "
                   "as it is",
                   path, kind_name(kind), m ? m : "unreadable");
-        archive_read_free(a);
-        return st;
+    } else if (st == STW_OK) {
+        st = walk_members(n, a, kind, path, depth, &gz, opened, complete, err);
     }
+    archive_read_free(a);
+    if (st == STW_OK && *opened && gz.g)
+        st = gz_check_end(n, &gz, path, complete);
+    gz_source_free(&gz);
+    return st;
+}
+
+/* A tar ends before its gzip stream does (the stream's trailer, the tar's
+ * padding): what is left is read, up to this much, so a damaged or cut
+ * end is reported rather than cached as a complete archive. More is
+ * bytes after the archive, not worth inflating to look for damage. */
+#define GZ_CHECK_END_MAX (1u << 20)
+
+/* After the walk of a gzip archive: notes a damaged end or a member whose
+ * CRC or length is wrong, and marks the walk incomplete for it. */
+static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
+                               bool *complete)
+{
+    uint64_t left = GZ_CHECK_END_MAX;
+    bool damaged = gz->why[0] != 0; /* already reported by the walk */
+    while (*complete && !damaged && !n->stopped && left) {
+        const void *b;
+        size_t l;
+        stw_error e = {0};
+        if (stw_gunzip_read(gz->g, &b, &l, &e) != STW_OK) {
+            *complete = false;
+            return note(n,
+                        "%s: damaged gzip stream after the archive's end "
+                        "(%s); the members are scanned",
+                        path, e.msg);
+        }
+        if (l == 0)
+            break;
+        n->inflated += l;
+        left -= l < left ? l : left;
+    }
+    if (!stw_gunzip_bad_check(gz->g))
+        return STW_OK;
+    *complete = false;
+    return note(n,
+                "%s: damaged gzip stream: a member's CRC or length does not "
+                "match its content; what it inflated to is scanned",
+                path);
+}
+
+/* walk_archive's loop over the members of the opened archive a (gz: its
+ * gzip stream's, whose failure is the better message). */
+static stw_status walk_members(stw_nested *n, struct archive *a,
+                               stw_nest_kind kind, const char *path,
+                               unsigned depth, const gz_source *gz,
+                               bool *opened, bool *complete, stw_error *err)
+{
+    stw_status st = STW_OK;
     bool raw_format = false, first = true;
     for (;;) {
         struct archive_entry *e;
-        rc = archive_read_next_header(a, &e);
+        int rc = archive_read_next_header(a, &e);
         if (rc == ARCHIVE_EOF)
             break;
+        if (rc < ARCHIVE_WARN && n->stopped) {
+            *complete = false; /* a bound inside gz_read, noted there */
+            break;
+        }
         if (rc < ARCHIVE_WARN) {
             const char *m = archive_error_string(a);
             if (first) {
+                m = gz->why[0] ? gz->why : m;
                 /* Not one member: it is no archive after all, and its
                  * bytes are scanned as they are by the caller. */
                 *opened = false;
@@ -481,7 +668,6 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     }
     if (n->stopped)
         *complete = false;
-    archive_read_free(a);
     return st;
 }
 
@@ -490,38 +676,26 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
 static stw_status spool_as_content(stw_nested *n, spool *sp, const char *path,
                                    stw_error *err)
 {
-    stw_status st = n->sink.begin(n->sink.ctx, path, sp->size, err);
-    if (st != STW_OK)
-        return st;
-    if (sp->fd < 0) {
-        if (sp->len)
-            st = n->sink.data(n->sink.ctx, sp->mem, sp->len, err);
-        return st == STW_OK ? n->sink.end(n->sink.ctx, err) : st;
-    }
-    if (lseek(sp->fd, 0, SEEK_SET) < 0)
+    spool_reader r;
+    stw_status st = STW_OK;
+    if (sp->fd >= 0 && lseek(sp->fd, 0, SEEK_SET) < 0)
         return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
                         path);
-    static const size_t chunk = 256u << 10;
-    unsigned char *buf = stw_malloc(chunk);
-    if (!buf)
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    for (;;) {
-        ssize_t r = read(sp->fd, buf, chunk);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            st = stw_fail(err, STW_ERR_IO, "%s: temporary file: read failed",
-                          path);
+    if ((st = spool_reader_init(&r, sp, path, err)) != STW_OK)
+        return st;
+    st = n->sink.begin(n->sink.ctx, path, sp->size, err);
+    while (st == STW_OK) {
+        const void *b;
+        size_t l;
+        if ((st = spool_read(&r, &b, &l, err)) != STW_OK)
             break;
-        }
-        if (r == 0) {
+        if (l == 0) {
             st = n->sink.end(n->sink.ctx, err);
             break;
         }
-        if ((st = n->sink.data(n->sink.ctx, buf, (size_t)r, err)) != STW_OK)
-            break;
+        st = n->sink.data(n->sink.ctx, b, l, err);
     }
-    free(buf);
+    free(r.buf);
     return st;
 }
 
@@ -701,6 +875,7 @@ stw_status stw_nested_file(stw_nested *n, const char *path, uint64_t size,
     n->outer = path;
     n->outer_size = size;
     n->bytes = 0;
+    n->inflated = 0;
     n->members = 0;
     n->stopped = false;
     return scan_file(n, path, size, 0, false, fn, ctx, err);

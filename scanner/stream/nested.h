@@ -1,7 +1,8 @@
 /* nested.h - files inside files: a layer file whose first bytes say zip
  * (jar, war, whl, apk...), tar, gzip, zstd, xz or bzip2 is opened with
- * libarchive and its members are handed to the same detectors as layer
- * files, to a bounded depth. A member's path is the whole chain joined with
+ * libarchive (a gzip stream inflated by ISA-L first, gunzip.h) and its
+ * members are handed to the same detectors as layer files, to a bounded
+ * depth. A member's path is the whole chain joined with
  * "!/", as Java URLs spell it: "app/app.jar!/BOOT-INF/classes/app.properties".
  *
  * A layer is a stream, but a zip is read from its central directory at the
