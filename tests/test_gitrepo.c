@@ -33,6 +33,13 @@
 #define TOK_AMEND    "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"
 #define TOK_MESSAGE  "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"
 #define TOK_WORKTREE "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"
+#define TOK_HP_KEEP  "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"
+#define TOK_HP_EDIT  "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"
+#define TOK_HP_DEEP  "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"
+#define TOK_HP_BIG   "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"
+#define TOK_HP_FILE  "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"
+#define TOK_HP_DIR   "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"
+#define TOK_HP_GONE  "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"
 
 /* ---- repositories made by git ------------------------------------------- */
 
@@ -454,6 +461,60 @@ START_TEST(test_gitrepo_secret_still_in_worktree_says_so)
 }
 END_TEST
 
+/* Which blobs HEAD still holds, over paths that share directories, differ
+ * in one character, become a directory or leave: each answer as
+ * git_tree_entry_bypath gives it, and HEAD's trees read once per run of
+ * paths under them, not once per blob (a 300-file directory read again
+ * for every blob in it was most of a many-object scan). */
+START_TEST(test_gitrepo_worktree_lookups_share_head_trees)
+{
+    char *d = new_repo("git-headpath");
+    put(d, "a/b/keep.env", "T=" TOK_HP_KEEP "\n");
+    put(d, "a/b2.env", "T=" TOK_HP_EDIT "\n");
+    put(d, "a/bc/d/deep.env", "T=" TOK_HP_DEEP "\n");
+    sh(d, "mkdir big && for i in $(seq -w 0 299); do echo filler $i "
+          ">big/f$i.txt; done");
+    put(d, "big/f0150.env", "T=" TOK_HP_BIG "\n");
+    put(d, "conf", "T=" TOK_HP_FILE "\n");
+    put(d, "gone/old.env", "T=" TOK_HP_GONE "\n");
+    commit_at(d, 10, "everything");
+    char *first = rev(d, "HEAD");
+    put(d, "a/b2.env", "T=edited\n");
+    sh(d, "git rm -q -r gone conf");
+    put(d, "conf/x.env", "T=" TOK_HP_DIR "\n");
+    commit_at(d, 20, "edit, remove, conf becomes a directory");
+    char *second = rev(d, "HEAD");
+    sh(d, "git gc -q");
+    history h;
+    stw_gitrepo_stats st;
+    char *gitdir = tu_path(d, ".git");
+    scan_repo(gitdir, d, &h, &st);
+    expect(only(h.found, TOK_HP_KEEP), STW_GIT_BLOB, first, "a/b/keep.env",
+           true, true);
+    expect(only(h.found, TOK_HP_EDIT), STW_GIT_BLOB, first, "a/b2.env", true,
+           false);
+    expect(only(h.found, TOK_HP_DEEP), STW_GIT_BLOB, first, "a/bc/d/deep.env",
+           true, true);
+    expect(only(h.found, TOK_HP_BIG), STW_GIT_BLOB, first, "big/f0150.env",
+           true, true);
+    expect(only(h.found, TOK_HP_FILE), STW_GIT_BLOB, first, "conf", true,
+           false);
+    expect(only(h.found, TOK_HP_GONE), STW_GIT_BLOB, first, "gone/old.env",
+           true, false);
+    expect(only(h.found, TOK_HP_DIR), STW_GIT_BLOB, second, "conf/x.env", true,
+           true);
+    /* HEAD's root once; then a, a/b, a/bc, a/bc/d and big for the first
+     * commit's sorted run of blobs, a and conf for the second's. A lookup
+     * per blob would read over 600 trees. */
+    ck_assert_uint_le(st.head_trees, 8);
+    history_free(&h);
+    free(gitdir);
+    free(first);
+    free(second);
+    free(d);
+}
+END_TEST
+
 START_TEST(test_gitrepo_clean_repository_gives_nothing)
 {
     /* Real source text: libgit2's own headers, as Debian ships them. */
@@ -807,6 +868,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gitrepo_secret_in_tag_message);
     tcase_add_test(tc, test_gitrepo_bare_clone_has_the_history);
     tcase_add_test(tc, test_gitrepo_secret_still_in_worktree_says_so);
+    tcase_add_test(tc, test_gitrepo_worktree_lookups_share_head_trees);
     tcase_add_test(tc, test_gitrepo_clean_repository_gives_nothing);
     tcase_add_test(tc, test_gitrepo_truncated_pack_is_a_note);
     tcase_add_test(tc, test_gitrepo_corrupt_loose_object_is_a_note);

@@ -181,6 +181,16 @@ struct stw_gitrepo {
     uint64_t tree_entries;
     bool capped_objects, capped_trees, nomem, scanned;
     char path[STW_MAX_PATH + 1];
+    /* HEAD's tree and the trees under it on the way to the last path
+     * looked up there (head_entry): trees[0] is HEAD's, trees[d] the one
+     * head_path[0..end[d]) leads to. A path of STW_MAX_PATH bytes has at
+     * most half as many directories. */
+    struct {
+        git_tree *trees[STW_MAX_PATH / 2 + 2];
+        size_t end[STW_MAX_PATH / 2 + 2];
+        size_t depth;
+    } head;
+    char head_path[STW_MAX_PATH + 1], head_name[STW_MAX_PATH + 1];
 };
 
 static stw_status note(stw_gitrepo *g, const char *fmt, ...)
@@ -999,8 +1009,86 @@ static stw_status scan_message(stw_gitrepo *g, commit *c, stw_error *err)
     return st;
 }
 
-static stw_status scan_blob(stw_gitrepo *g, obj *o, const git_tree *head,
-                            stw_error *err)
+/* HEAD's tree into g->head.trees[0], for whether a blob is still in the
+ * work tree; stays NULL when HEAD names no readable commit. */
+static void head_open(stw_gitrepo *g)
+{
+    git_oid id;
+    g->head.depth = 0;
+    g->head.trees[0] = NULL;
+    if (git_reference_name_to_id(&id, g->repo, "HEAD") < 0)
+        return;
+    obj *o = table_find(&g->t, &id);
+    if (!o || o->commit < 0 || o->type != GIT_OBJECT_COMMIT ||
+        !g->commits[o->commit].parsed)
+        return;
+    if (git_tree_lookup(&g->head.trees[0], g->repo,
+                        &g->commits[o->commit].tree) < 0)
+        g->head.trees[0] = NULL;
+    else
+        g->st.head_trees++;
+}
+
+/* Frees the trees held from level keep + 1 down. */
+static void head_drop(stw_gitrepo *g, size_t keep)
+{
+    for (; g->head.depth > keep; g->head.depth--)
+        git_tree_free(g->head.trees[g->head.depth]);
+}
+
+static void head_close(stw_gitrepo *g)
+{
+    head_drop(g, 0);
+    git_tree_free(g->head.trees[0]);
+    g->head.trees[0] = NULL;
+}
+
+/* The entry git_tree_entry_bypath(HEAD's tree, path) gives - the same walk
+ * by the same rules, so the same answer - or NULL where it gives none;
+ * borrowed until the next call. libgit2 caches no tree over 4 KiB, so
+ * bypath read and parsed a large directory again for every blob under it
+ * (28 of 31 CPU-s on 350k small objects); blobs come sorted by path, so
+ * the trees of the directories shared with the last path are kept. */
+static const git_tree_entry *head_entry(stw_gitrepo *g, const char *path)
+{
+    size_t plen = strlen(path), d = 0;
+    if (!g->head.trees[0] || plen > STW_MAX_PATH)
+        return NULL;
+    /* A level is kept when path goes on below it, as bypath would. */
+    while (d < g->head.depth &&
+           !strncmp(path, g->head_path, g->head.end[d + 1]) &&
+           path[g->head.end[d + 1]])
+        d++;
+    head_drop(g, d);
+    memcpy(g->head_path, path, plen + 1);
+    const git_tree *tree = g->head.trees[d];
+    for (size_t at = g->head.end[d];;) {
+        size_t len = strcspn(path + at, "/");
+        if (!len)
+            return NULL; /* "a//b", "/a": bypath's invalid path */
+        memcpy(g->head_name, path + at, len);
+        g->head_name[len] = 0;
+        const git_tree_entry *e = git_tree_entry_byname(tree, g->head_name);
+        if (!e || !path[at + len])
+            return e;
+        /* Only a tree has more components under it; a trailing slash
+         * names the tree itself. */
+        if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+            return NULL;
+        if (!path[at + len + 1])
+            return e;
+        git_tree *sub;
+        if (git_tree_lookup(&sub, g->repo, git_tree_entry_id(e)) < 0)
+            return NULL;
+        g->st.head_trees++;
+        at += len + 1;
+        g->head.trees[++g->head.depth] = sub;
+        g->head.end[g->head.depth] = at;
+        tree = sub;
+    }
+}
+
+static stw_status scan_blob(stw_gitrepo *g, obj *o, stw_error *err)
 {
     if (too_big(g, o))
         return STW_OK;
@@ -1014,12 +1102,10 @@ static stw_status scan_blob(stw_gitrepo *g, obj *o, const git_tree *head,
                              .reachable = o->flags & OBJ_REACHABLE};
     if (o->commit >= 0)
         hex_of(&g->commits[o->commit].o->id, where.commit);
-    git_tree_entry *e = NULL;
-    if (head && o->path && g->sink.worktree_has &&
-        git_tree_entry_bypath(&e, head, o->path) == 0 &&
+    const git_tree_entry *e;
+    if (o->path && g->sink.worktree_has && (e = head_entry(g, o->path)) &&
         git_oid_equal(git_tree_entry_id(e), &o->id))
         where.in_worktree = g->sink.worktree_has(g->sink.ctx, o->path);
-    git_tree_entry_free(e);
     g->st.blobs++;
     stw_status st = emit(g, &where, git_odb_object_data(data),
                          git_odb_object_size(data), err);
@@ -1046,23 +1132,6 @@ static stw_status scan_tag(stw_gitrepo *g, obj *o, stw_error *err)
     return st;
 }
 
-/* HEAD's tree, for whether a blob is still in the work tree; NULL when
- * HEAD names no readable commit. */
-static git_tree *head_tree(stw_gitrepo *g)
-{
-    git_oid id;
-    if (git_reference_name_to_id(&id, g->repo, "HEAD") < 0)
-        return NULL;
-    obj *o = table_find(&g->t, &id);
-    if (!o || o->commit < 0 || o->type != GIT_OBJECT_COMMIT ||
-        !g->commits[o->commit].parsed)
-        return NULL;
-    git_tree *t = NULL;
-    if (git_tree_lookup(&t, g->repo, &g->commits[o->commit].tree) < 0)
-        return NULL;
-    return t;
-}
-
 static stw_status scan_all(stw_gitrepo *g, stw_error *err)
 {
     size_t n = 0;
@@ -1084,7 +1153,7 @@ static stw_status scan_all(stw_gitrepo *g, stw_error *err)
         }
     }
     stw_sort(u, n, sizeof(*u), cmp_unit);
-    git_tree *head = head_tree(g);
+    head_open(g);
     stw_status st = STW_OK;
     size_t j = 0;
     /* Each commit's message, then the blobs it is the first to hold: what
@@ -1092,16 +1161,16 @@ static stw_status scan_all(stw_gitrepo *g, stw_error *err)
     for (size_t r = 0; st == STW_OK && r < g->n_commits; r++) {
         st = scan_message(g, g->order[r], err);
         for (; st == STW_OK && j < n && u[j].rank == r; j++)
-            st = scan_blob(g, u[j].o, head, err);
+            st = scan_blob(g, u[j].o, err);
     }
     for (; st == STW_OK && j < n; j++)
-        st = scan_blob(g, u[j].o, head, err);
+        st = scan_blob(g, u[j].o, err);
     for (size_t i = 0; st == STW_OK && i < g->t.cap; i++) {
         obj *o = &g->t.slots[i];
         if (live(o, GIT_OBJECT_TAG))
             st = scan_tag(g, o, err);
     }
-    git_tree_free(head);
+    head_close(g);
     free(u);
     return st;
 }

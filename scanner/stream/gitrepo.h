@@ -68,6 +68,8 @@ typedef struct stw_gitrepo_stats {
     uint64_t blobs;       /* blobs scanned */
     uint64_t bytes;       /* bytes of blobs and messages scanned */
     uint64_t skipped;     /* objects skipped: over a bound or unreadable */
+    uint64_t head_trees;  /* trees of HEAD read to tell which blobs the
+                             work tree still holds */
 } stw_gitrepo_stats;
 
 typedef struct stw_gitrepo stw_gitrepo;
