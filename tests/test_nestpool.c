@@ -95,7 +95,6 @@ static unsigned char *make_layer(size_t *len, blobs *b, char *longname)
                        {"conf/id_rsa", key, i % 3 == 0 ? strlen(key) : 0}};
         size_t al;
         ADD(names[i], keep(b, tu_archive("zip", m, 3, &al)), al);
-        free(pad);
         if (i == 10) {
             size_t al2;
             unsigned char *z = tu_archive("zip", m, 3, &al2);
@@ -110,6 +109,7 @@ static unsigned char *make_layer(size_t *len, blobs *b, char *longname)
             longname[STW_MAX_ENTRY_PATH + 10] = 0;
             ADD(longname, "x", 1);
         }
+        free(pad);
     }
     static char mnames[50][32];
     tu_file many[50];
