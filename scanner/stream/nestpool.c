@@ -76,6 +76,7 @@ struct stw_nestpool {
     job *ring;
     size_t cap, inflight, head, next, tail, finished;
     size_t n_after; /* notes waiting in after lists */
+    bool failed;    /* a merge failed: later jobs would not have run */
     worker *w;
     unsigned n_w, started;
 };
@@ -360,6 +361,8 @@ static stw_status merge_head(stw_nestpool *p, bool wait, bool *merged,
     stw_status st = merge(p, j, err);
     job_clear(j);
     p->head++;
+    if (st != STW_OK)
+        p->failed = true;
     return st;
 }
 
@@ -416,7 +419,7 @@ stw_status stw_nestpool_finish(stw_nestpool *p, stw_error *err)
 {
     stw_status st = STW_OK;
     bool merged;
-    while (st == STW_OK && p->head != p->tail)
+    while (st == STW_OK && !p->failed && p->head != p->tail)
         st = merge_head(p, true, &merged, err);
     return st;
 }

@@ -65,8 +65,9 @@ bool stw_nestpool_pending(const stw_nestpool *p);
 stw_status stw_nestpool_note(stw_nestpool *p, const char *msg);
 
 /* Waits for every job and merges them in order. Returns the first
- * failure, as stw_nestpool_submit; the pool is empty afterwards either
- * way. */
+ * failure, as stw_nestpool_submit. Once a failure was returned (here or
+ * by submit) merges nothing more and returns STW_OK: the jobs after a
+ * failed one would not have run in a serial walk. */
 stw_status stw_nestpool_finish(stw_nestpool *p, stw_error *err);
 
 /* Stops the workers (jobs not yet started are dropped, running ones end
