@@ -250,9 +250,12 @@ static stw_status pool_finding(void *ctx, const stw_finding *f)
     return stw_finding_list_add(w->res->findings, f);
 }
 
+/* Past the layer's cap of notes they would only be dropped at the end. */
 static stw_status pool_matcher_note(void *ctx, const char *msg)
 {
     walk *w = ctx;
+    if (w->late.n >= STW_MAX_NOTES_PER_LAYER)
+        return STW_OK;
     return push_str(&w->late.v, &w->late.n, msg);
 }
 
