@@ -94,6 +94,16 @@ static stw_status archive_lookup(void *ctx, const char *sha256,
     return st;
 }
 
+/* Archive files of a layer are walked on one thread per core (at most
+ * STW_NESTED_WORKERS_MAX): like the layers' own pipelines, threads beyond
+ * the cores only take turns while their queues are full, and a layer of
+ * jars left alone at the end has every core it can use. */
+unsigned stw_scan_nested_workers(void)
+{
+    unsigned n = (unsigned)stw_jobs_cores();
+    return n < STW_NESTED_WORKERS_MAX ? n : STW_NESTED_WORKERS_MAX;
+}
+
 /* With a second core every layer is a pipeline: inflate and hashing on
  * one thread (blob.c), the tar walk on the worker, content matching on a
  * third (feeder.c). */
@@ -112,6 +122,8 @@ stw_layer_options stw_scan_layer_opts(scan *s)
         .max_git_bytes = o ? o->max_git_bytes : 0,
         .archive_lookup = archive_lookup,
         .archive_ctx = s,
+        .nested_workers = s->spare_cores ? stw_scan_nested_workers() : 0,
+        .rules = s->rules,
     };
     return lo;
 }

@@ -230,6 +230,9 @@ int stw_jobs_default(void);
 stw_blob_options stw_scan_blob_opts(const scan *s, const char *name,
                                     const char *digest, const char *diff_id);
 
+/* Threads that walk the archive files of one layer (nestpool.h). */
+unsigned stw_scan_nested_workers(void);
+
 /* The layer walker's options; a content thread when cores would idle. */
 stw_layer_options stw_scan_layer_opts(scan *s);
 

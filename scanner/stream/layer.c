@@ -6,6 +6,7 @@
 #include "gitcollect.h"
 #include "limits.h"
 #include "meta.h"
+#include "nestpool.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -36,6 +37,11 @@ char *stw_layer_normalize_path(char *buf)
     return p;
 }
 
+typedef struct strv_late {
+    char **v;
+    size_t n;
+} strv_late;
+
 typedef struct walk {
     stw_matcher *m;
     stw_tar *t;
@@ -44,6 +50,9 @@ typedef struct walk {
     stw_feeder *feed;          /* content thread, or NULL to scan inline */
     stw_finding_list *content; /* the content thread's findings */
     stw_nested *nz;            /* files inside files, or NULL */
+    stw_nestpool *pool;        /* archive files' walkers, once one came */
+    bool pool_failed;          /* none to be had: archives walked here */
+    strv_late late;            /* the workers' matcher notes */
     stw_gitcollect *gc;        /* git repositories, or NULL */
     bool git_copy;             /* the current file is copied to gc */
     const stw_layer_options *lo;
@@ -177,7 +186,8 @@ static stw_status push_str(char ***v, size_t *n, const char *s)
     return STW_OK;
 }
 
-static stw_status nz_note(void *ctx, const char *msg)
+/* Adds a note to the result now. */
+static stw_status add_note(void *ctx, const char *msg)
 {
     walk *w = ctx;
     /* A hostile layer could make a note of every member: past the cap the
@@ -187,6 +197,16 @@ static stw_status nz_note(void *ctx, const char *msg)
     if (w->res->n_notes + 1 == STW_MAX_NOTES_PER_LAYER)
         msg = "more notes about this layer were dropped";
     return push_str(&w->res->notes, &w->res->n_notes, msg);
+}
+
+/* A note of the walk thread: behind the notes of archives handed over
+ * before it, as a serial walk orders them. */
+static stw_status nz_note(void *ctx, const char *msg)
+{
+    walk *w = ctx;
+    if (stw_nestpool_pending(w->pool))
+        return stw_nestpool_note(w->pool, msg);
+    return add_note(w, msg);
 }
 
 static stw_status nz_lookup(void *ctx, const char *sha256, const char *path,
@@ -222,6 +242,77 @@ static stw_status nz_scanned(void *ctx, const char *sha256, const char *path,
     return STW_OK;
 }
 
+/* ---- archive files walked on the pool's threads ------------------------ */
+
+static stw_status pool_finding(void *ctx, const stw_finding *f)
+{
+    walk *w = ctx;
+    return stw_finding_list_add(w->res->findings, f);
+}
+
+/* Past the layer's cap of notes they would only be dropped at the end. */
+static stw_status pool_matcher_note(void *ctx, const char *msg)
+{
+    walk *w = ctx;
+    if (w->late.n >= STW_MAX_NOTES_PER_LAYER)
+        return STW_OK;
+    return push_str(&w->late.v, &w->late.n, msg);
+}
+
+/* The pool starts with the layer's first archive file: most layers have
+ * none, and a worker's matcher is not free. */
+static void pool_start(walk *w)
+{
+    stw_nestpool_options o = {
+        .rules = w->lo->rules,
+        .workers = w->lo->nested_workers,
+        .lim = w->lo->nested,
+        .lookup = w->lo->archive_lookup,
+        .lookup_ctx = w->lo->archive_ctx,
+        .keep_secrets = w->lo->keep_secrets,
+    };
+    stw_nestpool_sink sink = {
+        .ctx = w,
+        .finding = pool_finding,
+        .note = add_note,
+        .scanned = nz_scanned,
+        .matcher_note = pool_matcher_note,
+    };
+    stw_error ignored = {0};
+    if (stw_nestpool_create(&o, &sink, &w->pool, &ignored) != STW_OK)
+        w->pool_failed = true;
+}
+
+/* An archive file of the layer, spooled (a transferred): to a worker, or
+ * walked here when there is none. */
+static stw_status nz_archive(void *ctx, stw_nested_archive *a, stw_error *err)
+{
+    walk *w = ctx;
+    if (!w->pool && !w->pool_failed)
+        pool_start(w);
+    if (w->pool)
+        return stw_nestpool_submit(w->pool, a, err);
+    stw_status st = stw_nested_walk_archive(w->nz, a, err);
+    stw_nested_archive_free(a);
+    return st;
+}
+
+/* Merges every handed-over archive, in order. On the walk's own failure
+ * (st) a job handed over before it failed first in a serial walk, so its
+ * failure is the one reported; a cancelled walk does not wait. */
+static stw_status pool_finish(walk *w, stw_status st, stw_error *err)
+{
+    if (!w->pool || st == STW_ERR_CANCELLED)
+        return st;
+    stw_error jerr = {0};
+    stw_status jst = stw_nestpool_finish(w->pool, &jerr);
+    if (jst == STW_OK)
+        return st;
+    *err = jerr;
+    stw_error_prefix(err, w->name);
+    return jst;
+}
+
 static stw_status nested_create(walk *w, stw_error *err)
 {
     stw_nested_sink sink = {
@@ -235,6 +326,7 @@ static stw_status nested_create(walk *w, stw_error *err)
         .note = nz_note,
         .lookup = nz_lookup,
         .scanned = nz_scanned,
+        .archive = w->lo->nested_workers && w->lo->rules ? nz_archive : NULL,
     };
     return stw_nested_create(&sink, &w->lo->nested, &w->nz, err);
 }
@@ -429,8 +521,20 @@ void stw_layer_result_clear(stw_layer_result *r)
     memset(r, 0, sizeof(*r));
 }
 
+static void late_clear(walk *w)
+{
+    for (size_t i = 0; i < w->late.n; i++)
+        free(w->late.v[i]);
+    free(w->late.v);
+    w->late.v = NULL;
+    w->late.n = 0;
+}
+
 /* Moves the matcher's notes (files a regex's match limit left partly
- * unchecked) into the result's. Called when no other thread uses it. */
+ * unchecked) into the result's, then the archive workers' matchers' (the
+ * one case where the order differs from a serial walk's: these come after
+ * the layer matcher's instead of in file order). Called when no other
+ * thread uses them. */
 static stw_status matcher_notes(walk *w)
 {
     const char *const *v;
@@ -439,6 +543,9 @@ static stw_status matcher_notes(walk *w)
     for (size_t i = 0; st == STW_OK && i < n; i++)
         st = nz_note(w, v[i]);
     stw_matcher_clear_notes(w->m);
+    for (size_t i = 0; st == STW_OK && i < w->late.n; i++)
+        st = nz_note(w, w->late.v[i]);
+    late_clear(w);
     return st;
 }
 
@@ -504,18 +611,20 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         max_entries = STW_MAX_ENTRIES;
     for (struct archive_entry *e = first;; e = NULL) {
         if (!e && (st = stw_tar_next(t, &e, err)) != STW_OK)
-            goto out;
+            break;
         if (!e)
             break;
         if (++res->entries > max_entries) {
             st = stw_fail(err, STW_ERR_LIMIT,
                           "%s: more than %llu entries in one layer", name,
                           (unsigned long long)max_entries);
-            goto out;
+            break;
         }
         if ((st = walk_entry(w, e, err)) != STW_OK)
-            goto out;
+            break;
     }
+    if ((st = pool_finish(w, st, err)) != STW_OK)
+        goto out;
     if (w->feed && (st = join_content(w, err)) != STW_OK) {
         stw_error_prefix(err, name);
         goto out;
@@ -565,6 +674,8 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
     snprintf(res->diff_id, sizeof(res->diff_id), "%s", stw_blob_diff_id(b));
 out:
     if (w) {
+        stw_nestpool_destroy(w->pool); /* drops jobs of a failed walk */
+        late_clear(w);
         stw_feeder_destroy(w->feed); /* stops the thread on a failure */
         stw_finding_list_destroy(w->content);
         stw_artifact_destroy(w->art);

@@ -81,9 +81,16 @@ typedef struct stw_layer_options {
     bool git_off;
     uint64_t max_git_bytes;
     stw_gitrepo_limits git;
-    /* Cache of archive results, or NULL. */
+    /* Cache of archive results, or NULL. With nested_workers it is also
+     * called from those threads, so it must be thread-safe. */
     stw_archive_lookup_fn archive_lookup;
     void *archive_ctx;
+    /* Archive files of the layer walked on up to this many threads of
+     * their own (nestpool.h), each with a matcher over rules (borrowed):
+     * 0, or rules NULL, walks them on the walk thread. The results are the
+     * same either way. */
+    unsigned nested_workers;
+    const stw_rules *rules;
 } stw_layer_options;
 
 /* Frees what a result owns and zeroes it. */

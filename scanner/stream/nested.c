@@ -706,6 +706,81 @@ static stw_status spool_piece(void *octx, const void *p, size_t len,
     return spool_write(octx, p, len, err);
 }
 
+/* The walk of a spooled archive that was not found in the cache: its
+ * members, or its bytes as they are when it opens as no archive, and the
+ * cache record when it is worth one (hex: its hash, NULL when too small). */
+static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
+                               const char *path, unsigned depth,
+                               const char *hex, stw_error *err)
+{
+    bool opened = false, complete = true;
+    stw_status st =
+        walk_archive(n, sp, kind, path, depth + 1, &opened, &complete, err);
+    if (st == STW_OK && !opened)
+        st = spool_as_content(n, sp, path, err);
+    else if (st == STW_OK && hex && n->sink.scanned)
+        st = n->sink.scanned(n->sink.ctx, hex, path, sp->size, complete, err);
+    return st;
+}
+
+/* An archive file of the layer, spooled, with what its walk needs to run
+ * on another stw_nested exactly as it would have run here. */
+struct stw_nested_archive {
+    spool sp;
+    stw_nest_kind kind;
+    char *path;
+    bool cacheable;
+    char hex[65];
+    uint64_t outer_size;
+};
+
+void stw_nested_archive_free(stw_nested_archive *a)
+{
+    if (!a)
+        return;
+    spool_clear(&a->sp);
+    free(a->path);
+    free(a);
+}
+
+/* Moves the spool into an archive for the sink to take; sp is cleared
+ * whatever happens. */
+static stw_status hand_over(stw_nested *n, spool *sp, stw_nest_kind kind,
+                            const char *path, const char *hex, stw_error *err)
+{
+    stw_nested_archive *a = stw_calloc(1, sizeof(*a));
+    char *p = stw_strdup(path);
+    if (!a || !p) {
+        free(a);
+        free(p);
+        spool_clear(sp);
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    }
+    a->sp = *sp;
+    memset(sp, 0, sizeof(*sp));
+    sp->fd = -1;
+    a->kind = kind;
+    a->path = p;
+    a->cacheable = hex != NULL;
+    if (hex)
+        memcpy(a->hex, hex, sizeof(a->hex));
+    a->outer_size = n->outer_size;
+    return n->sink.archive(n->sink.ctx, a, err);
+}
+
+stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
+                                   stw_error *err)
+{
+    n->outer = a->path;
+    n->outer_size = a->outer_size;
+    n->bytes = 0;
+    n->inflated = 0;
+    n->members = 0;
+    n->stopped = false;
+    return walk_spooled(n, &a->sp, a->kind, a->path, 0,
+                        a->cacheable ? a->hex : NULL, err);
+}
+
 static stw_status scan_archive(stw_nested *n, const char *path,
                                stw_nest_kind kind, unsigned depth,
                                const struct head *h, stw_read_fn fn, void *ctx,
@@ -736,16 +811,11 @@ static stw_status scan_archive(stw_nested *n, const char *path,
         spool_clear(&sp);
         return st;
     }
-    if (!hit) {
-        bool opened = false, complete = true;
-        st = walk_archive(n, &sp, kind, path, depth + 1, &opened, &complete,
+    if (!hit && depth == 0 && n->sink.archive)
+        return hand_over(n, &sp, kind, path, cacheable ? hex : NULL, err);
+    if (!hit)
+        st = walk_spooled(n, &sp, kind, path, depth, cacheable ? hex : NULL,
                           err);
-        if (st == STW_OK && !opened)
-            st = spool_as_content(n, &sp, path, err);
-        else if (st == STW_OK && cacheable && n->sink.scanned)
-            st =
-                n->sink.scanned(n->sink.ctx, hex, path, sp.size, complete, err);
-    }
     spool_clear(&sp);
     return st;
 }

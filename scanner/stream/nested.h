@@ -53,6 +53,9 @@ typedef struct stw_nested_limits {
     uint64_t max_members; /* members of all archives in the file */
 } stw_nested_limits;
 
+/* A spooled archive handed to the sink (stw_nested_sink.archive). */
+typedef struct stw_nested_archive stw_nested_archive;
+
 /* Where members go. Every callback returns STW_OK to go on; any other
  * status aborts the scan of the layer with it (out of memory, a refused
  * finding). Paths are borrowed for the call. */
@@ -86,6 +89,13 @@ typedef struct stw_nested_sink {
      * be NULL. */
     stw_status (*scanned)(void *ctx, const char *sha256, const char *path,
                           uint64_t size, bool complete, stw_error *err);
+    /* An archive file of the layer itself (depth 0), spooled and not found
+     * in the cache: a is transferred to the sink, which walks it with
+     * stw_nested_walk_archive - later, on another thread, with another
+     * stw_nested - and frees it. Its walk then makes the calls above on
+     * that stw_nested's sink, none on this one. May be NULL: the archive is
+     * walked at once, here. */
+    stw_status (*archive)(void *ctx, stw_nested_archive *a, stw_error *err);
 } stw_nested_sink;
 
 typedef struct stw_nested stw_nested;
@@ -104,5 +114,14 @@ void stw_nested_destroy(stw_nested *n);
  * returned as is; trouble inside the archive is a note. */
 stw_status stw_nested_file(stw_nested *n, const char *path, uint64_t size,
                            stw_read_fn fn, void *ctx, stw_error *err);
+
+/* Walks a (borrowed) as stw_nested_file would have walked it after its
+ * spool and cache look-up: its own budget of the outer file, notes,
+ * members and the cache record all through n's sink. n must not be inside
+ * another walk. Returns as stw_nested_file. */
+stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
+                                   stw_error *err);
+/* Frees the spool (its temporary file too). Accepts NULL. */
+void stw_nested_archive_free(stw_nested_archive *a);
 
 #endif

@@ -170,6 +170,15 @@
  * layer remembered for the archive cache. */
 #define STW_MAX_NOTES_PER_LAYER    1000u
 #define STW_MAX_ARCHIVES_PER_LAYER 100000u
+/* Threads that walk the archive files of one layer beside its walk thread
+ * (stream/nestpool.c), at most: each holds a matcher and one spool at a
+ * time, and a layer of jars rarely keeps more busy. Archives spooled and
+ * waiting for them, at most: a few spools of STW_NESTED_MEM_MAX each. */
+#define STW_NESTED_WORKERS_MAX 4u
+#define STW_NESTED_QUEUE_EXTRA 2u
+/* Archives walked but not yet merged (a long one ahead of them holds them
+ * back): only their results are kept, a few hundred bytes each. */
+#define STW_NESTED_RESULTS_MAX 256u
 
 /* Git history inside layers (stream/gitcollect.c, stream/gitrepo.c). The
  * files of a layer's .git directories (and bare repositories) are copied

@@ -1,0 +1,423 @@
+/* test_nestpool.c - a layer's archive files walked on worker threads give
+ * what the serial walk gives: the same findings, the same notes in the
+ * same order, the same archive-cache records in the same order, and the
+ * same failure. */
+#include "alloc_test.h"
+#include "common.h"
+#include "layer.h"
+#include "limits.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static stw_rules *rules;
+
+static void setup(void)
+{
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(NULL, &rules, &err) == STW_OK, "%s",
+                  err.msg);
+}
+
+static void teardown(void)
+{
+    stw_rules_destroy(rules);
+}
+
+static const char *rsa_key(void)
+{
+    for (size_t i = 0; i < stw_rules_count(rules); i++) {
+        stw_rule_info info;
+        ck_assert_int_eq(stw_rules_info(rules, i, &info), STW_OK);
+        if (!strcmp(info.id, "rsa-private-key")) {
+            const char *text, *path;
+            ck_assert_int_eq(stw_rules_example(rules, i, 1, 0, &text, &path),
+                             STW_OK);
+            return text;
+        }
+    }
+    ck_abort_msg("no rsa-private-key rule");
+    return NULL;
+}
+
+/* Bytes that deflate does not shrink, so an archive of them is big enough
+ * for the archive cache (or to spill to a temporary file). */
+static char *noise(size_t n, unsigned seed)
+{
+    char *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (char)(seed >> 16);
+    }
+    return p;
+}
+
+/* ---- the layer ---------------------------------------------------------- */
+
+typedef struct blobs {
+    void *p[128];
+    size_t n;
+} blobs;
+
+static const void *keep(blobs *b, void *p)
+{
+    ck_assert_uint_lt(b->n, 128);
+    return b->p[b->n++] = p;
+}
+
+#define ADD(name_, data_, len_)                                                \
+    do {                                                                       \
+        ck_assert_uint_lt(n, cap);                                             \
+        f[n++] = (tu_file){(name_), (data_), (len_)};                          \
+    } while (0)
+
+/* A layer with every kind of archive file: many small jars with a key,
+ * damaged ones, one over the member bound, a jar in a jar, one the cache
+ * knows, one big enough to spill, a git config inside a jar, and entries
+ * between them that make notes on the walk thread. */
+static unsigned char *make_layer(size_t *len, blobs *b, char *longname)
+{
+    enum { cap = 96 };
+    tu_file f[cap];
+    size_t n = 0;
+    const char *key = rsa_key();
+    static char names[40][64];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof(names[i]), "app/lib/lib%02d.jar", i);
+        char *pad = noise(i % 4 == 0 ? 70000 : 100, (unsigned)i);
+        tu_file m[] = {{"META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n", 22},
+                       {"pad.bin", pad, i % 4 == 0 ? 70000u : 100u},
+                       {"conf/id_rsa", key, i % 3 == 0 ? strlen(key) : 0}};
+        size_t al;
+        ADD(names[i], keep(b, tu_archive("zip", m, 3, &al)), al);
+        if (i == 10) {
+            size_t al2;
+            unsigned char *z = tu_archive("zip", m, 3, &al2);
+            ADD("app/lib/cut.jar", z, al2 / 2); /* damaged */
+            keep(b, z);
+            ADD("app/lib/notzip.jar", "PK\x03\x04garbage", 11);
+        }
+        if (i == 10) {
+            /* A name over the bound: a note made on the walk thread while
+             * jars before it are still being walked. */
+            memset(longname, 'n', STW_MAX_ENTRY_PATH + 10);
+            longname[STW_MAX_ENTRY_PATH + 10] = 0;
+            ADD(longname, "x", 1);
+        }
+        free(pad);
+    }
+    static char mnames[50][32];
+    tu_file many[50];
+    for (int i = 0; i < 50; i++) {
+        snprintf(mnames[i], sizeof(mnames[i]), "m/%02d.txt", i);
+        many[i] = (tu_file){mnames[i], i == 45 ? key : "x",
+                            i == 45 ? strlen(key) : 1};
+    }
+    size_t al;
+    ADD("app/many.zip", keep(b, tu_archive("zip", many, 50, &al)), al);
+    /* Big enough for the cache: looked up from the worker. */
+    char *ipad = noise(70000, 5);
+    tu_file inner[] = {{"deep/id_rsa", key, strlen(key)},
+                       {"pad.bin", ipad, 70000}};
+    size_t il;
+    const void *ij = keep(b, tu_archive("zip", inner, 2, &il));
+    free(ipad);
+    char *pad = noise(80000, 7);
+    tu_file outer[] = {{"BOOT-INF/lib/inner.jar", ij, il},
+                       {"pad.bin", pad, 80000}};
+    ADD("app/outer.jar", keep(b, tu_archive("zip-stored", outer, 2, &al)), al);
+    free(pad);
+    char *cpad = noise(90000, 9);
+    tu_file cached[] = {{"pad.bin", cpad, 90000}};
+    ADD("app/cached.jar", keep(b, tu_archive("zip", cached, 1, &al)), al);
+    free(cpad);
+    char *big = noise(STW_NESTED_MEM_MAX + (1u << 20), 11);
+    tu_file spill[] = {{"big.bin", big, STW_NESTED_MEM_MAX + (1u << 20)},
+                       {"k/id_rsa", key, strlen(key)}};
+    ADD("app/big.jar", keep(b, tu_archive("zip-stored", spill, 2, &al)), al);
+    free(big);
+    static const char gitcfg[] =
+        "[remote \"origin\"]\n\turl = https://deploy:hunter2hunter2@"
+        "git.example.com/x.git\n";
+    tu_file git[] = {{"src/.git/config", gitcfg, sizeof(gitcfg) - 1},
+                     {"src/.git/HEAD", "ref: refs/heads/main\n", 21}};
+    ADD("app/src.jar", keep(b, tu_archive("zip", git, 2, &al)), al);
+    ADD("etc/plain.pem", key, strlen(key));
+    return tu_archive("tar", f, n, len);
+}
+
+static void free_blobs(blobs *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->p[i]);
+}
+
+/* ---- scanning it ----------------------------------------------------------
+ */
+
+typedef struct mem {
+    const unsigned char *p;
+    size_t len;
+    bool done;
+} mem;
+
+static stw_status mem_read(void *ctx, const void **buf, size_t *len,
+                           stw_error *err)
+{
+    (void)err;
+    mem *m = ctx;
+    *buf = m->p;
+    *len = m->done ? 0 : m->len;
+    m->done = true;
+    return STW_OK;
+}
+
+/* The cache knows app/cached.jar; an archive named fail.jar anywhere
+ * fails the look-up (a store failure), on whichever thread asks. */
+typedef struct cache {
+    pthread_mutex_t mu;
+    size_t asked;
+    bool fail_inner;
+} cache;
+
+static stw_status lookup(void *ctx, const char *sha256, const char *path,
+                         stw_finding_list *out, bool *hit, stw_error *err)
+{
+    (void)sha256;
+    cache *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    c->asked++;
+    pthread_mutex_unlock(&c->mu);
+    *hit = false;
+    if (c->fail_inner && strstr(path, "!/BOOT-INF/lib/inner.jar"))
+        return stw_fail(err, STW_ERR_DB, "store: disk I/O error");
+    if (strcmp(path, "app/cached.jar") != 0)
+        return STW_OK;
+    *hit = true;
+    stw_finding f = {.path = "app/cached.jar!/remembered.properties",
+                     .kind = STW_KIND_SECRET,
+                     .rule = "remembered",
+                     .severity = STW_SEV_HIGH,
+                     .line = 1,
+                     .offset = 0};
+    return stw_finding_list_add(out, &f);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What must not change, as text: findings sorted (their order is the
+ * list's, not the report's), then notes and cache records in order. */
+static char *summary(const stw_layer_result *r)
+{
+    size_t n = stw_finding_list_count(r->findings);
+    char **v = calloc(n ? n : 1, sizeof(*v));
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++) {
+        const stw_finding *f = stw_finding_list_get(r->findings, i);
+        char line[1024];
+        snprintf(line, sizeof(line), "F %.600s|%s|%d|%lld|%lld|%s|%s\n",
+                 f->path, f->rule, (int)f->kind, (long long)f->line,
+                 (long long)f->offset, f->secret_sha256,
+                 f->detail ? f->detail : "");
+        v[i] = strdup(line);
+        total += strlen(line);
+    }
+    qsort(v, n, sizeof(*v), cmp_str);
+    for (size_t i = 0; i < r->n_notes; i++)
+        total += strlen(r->notes[i]) + 4;
+    total += r->n_archives * 400;
+    char *s = malloc(total);
+    ck_assert_ptr_nonnull(s);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        o += (size_t)sprintf(s + o, "%s", v[i]);
+        free(v[i]);
+    }
+    free(v);
+    for (size_t i = 0; i < r->n_notes; i++)
+        o += (size_t)sprintf(s + o, "N %.*s\n", 200, r->notes[i]);
+    for (size_t i = 0; i < r->n_archives; i++)
+        o += (size_t)sprintf(s + o, "A %s %.300s %llu\n", r->archives[i].sha256,
+                             r->archives[i].path,
+                             (unsigned long long)r->archives[i].size);
+    return s;
+}
+
+/* Scans the layer with workers threads for its archive files (0: on the
+ * walk thread) into *sum, or returns the failure with its message. */
+static stw_status scan(const unsigned char *tar, size_t len, unsigned workers,
+                       bool content_thread, cache *c, char **sum,
+                       stw_error *err)
+{
+    stw_matcher *m;
+    *sum = NULL;
+    stw_status st = stw_matcher_create(rules, &m, err);
+    if (st != STW_OK)
+        return st; /* an allocation failure of the torture test */
+    mem src = {tar, len, false};
+    stw_blob_options bo = {.name = "layer.tar"};
+    stw_layer_options lo = {
+        .content_thread = content_thread,
+        .nested = {.max_members = 40},
+        .git_off = true,
+        .archive_lookup = lookup,
+        .archive_ctx = c,
+        .nested_workers = workers,
+        .rules = rules,
+    };
+    stw_layer_result res;
+    st = stw_layer_scan(m, mem_read, &src, &bo, &lo, &res, err);
+    if (st == STW_OK)
+        *sum = summary(&res);
+    stw_layer_result_clear(&res);
+    stw_matcher_destroy(m);
+    return st;
+}
+
+/* The line of b where it starts to differ from a. */
+static const char *first_diff(const char *a, const char *b)
+{
+    const char *line = b;
+    for (; *a && *a == *b; a++, b++)
+        if (*b == '\n')
+            line = b + 1;
+    return line;
+}
+
+START_TEST(test_layer_of_archives_same_serial_and_parallel)
+{
+    blobs b = {0};
+    char *longname = malloc(STW_MAX_ENTRY_PATH + 16);
+    size_t len;
+    unsigned char *tar = make_layer(&len, &b, longname);
+    cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    stw_error err = {0};
+    char *serial;
+    ck_assert_msg(scan(tar, len, 0, false, &c, &serial, &err) == STW_OK, "%s",
+                  err.msg);
+    /* The layer has what the comparison is about. */
+    ck_assert_ptr_nonnull(strstr(serial, "F app/lib/lib03.jar!/conf/id_rsa"));
+    ck_assert_ptr_nonnull(
+        strstr(serial, "F app/outer.jar!/BOOT-INF/lib/inner.jar!/deep/id_rsa"));
+    ck_assert_ptr_nonnull(strstr(serial, "F app/big.jar!/k/id_rsa"));
+    ck_assert_ptr_nonnull(strstr(serial, "remembered"));
+    ck_assert_ptr_nonnull(strstr(serial, "F app/src.jar!/src/.git|"));
+    ck_assert_ptr_nonnull(strstr(serial, "N app/lib/cut.jar"));
+    ck_assert_ptr_nonnull(strstr(serial, "N app/lib/notzip.jar"));
+    ck_assert_ptr_nonnull(strstr(serial, "--max-nested-members"));
+    ck_assert_ptr_nonnull(strstr(serial, "N an entry with a path of"));
+    ck_assert_ptr_nonnull(strstr(serial, "A "));
+    for (int run = 0; run < 6; run++) {
+        char *par;
+        unsigned workers = 1 + (unsigned)run % 4;
+        ck_assert_msg(scan(tar, len, workers, run % 2, &c, &par, &err) ==
+                          STW_OK,
+                      "%s", err.msg);
+        ck_assert_msg(strcmp(serial, par) == 0,
+                      "run %d (%u workers) differs from serial at: %.300s", run,
+                      workers, first_diff(serial, par));
+        free(par);
+    }
+    free(serial);
+    free(tar);
+    free(longname);
+    free_blobs(&b);
+}
+END_TEST
+
+/* A failure inside a worker (here the archive cache, asked for the jar
+ * inside a jar) fails the layer with the message the serial walk gives. */
+START_TEST(test_failure_in_worker_reported_as_serial)
+{
+    blobs b = {0};
+    char *longname = malloc(STW_MAX_ENTRY_PATH + 16);
+    size_t len;
+    unsigned char *tar = make_layer(&len, &b, longname);
+    cache c = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_inner = true};
+    stw_error serr = {0}, perr = {0};
+    char *sum;
+    stw_status sst = scan(tar, len, 0, true, &c, &sum, &serr);
+    ck_assert_int_eq(sst, STW_ERR_DB);
+    for (int run = 0; run < 4; run++) {
+        memset(&perr, 0, sizeof(perr));
+        ck_assert_int_eq(
+            scan(tar, len, 2 + (unsigned)run % 2, run % 2, &c, &sum, &perr),
+            sst);
+        ck_assert_str_eq(perr.msg, serr.msg);
+    }
+    free(tar);
+    free(longname);
+    free_blobs(&b);
+}
+END_TEST
+
+/* Every allocation failing in turn, workers on: a clean STW_ERR_NOMEM or
+ * the right result, never a crash, a leak or a hang (ASan, the timeout).
+ * The threads make the Nth allocation a different one from run to run, so
+ * what is asserted is the contract, not one outcome. */
+START_TEST(test_allocation_failures_with_workers)
+{
+    blobs b = {0};
+    tu_file jar[] = {{"conf/id_rsa", rsa_key(), strlen(rsa_key())}};
+    tu_file f[6];
+    static const char *const names[] = {"a.jar", "b.jar", "c.jar",
+                                        "d.jar", "e.jar", "f.jar"};
+    for (size_t i = 0; i < 6; i++) {
+        size_t al;
+        f[i] =
+            (tu_file){names[i], keep(&b, tu_archive("zip", jar, 1, &al)), al};
+    }
+    size_t len;
+    unsigned char *tar = tu_archive("tar", f, 6, &len);
+    cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    stw_error err = {0};
+    char *want;
+    ck_assert_int_eq(scan(tar, len, 0, false, &c, &want, &err), STW_OK);
+    unsigned long calls = 0;
+    stw_alloc_fail_arm((unsigned long)-1, STW_ALLOC_FAIL_ONLY);
+    char *got;
+    ck_assert_int_eq(scan(tar, len, 2, true, &c, &got, &err), STW_OK);
+    stw_alloc_fail_disarm(&calls);
+    free(got);
+    for (unsigned long n = 1; n <= calls + 20; n += 1 + n / 64) {
+        memset(&err, 0, sizeof(err));
+        stw_alloc_fail_arm(n, STW_ALLOC_FAIL_ONLY);
+        stw_status st = scan(tar, len, 2, n % 2, &c, &got, &err);
+        stw_alloc_fail_disarm(NULL);
+        ck_assert_msg(st == STW_OK || st == STW_ERR_NOMEM,
+                      "allocation %lu: %d %s", n, st, err.msg);
+        if (st == STW_OK)
+            ck_assert_str_eq(got, want);
+        free(got);
+    }
+    free(want);
+    free(tar);
+    free_blobs(&b);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("nestpool");
+    TCase *t = tcase_create("core");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 600);
+    tcase_add_test(t, test_layer_of_archives_same_serial_and_parallel);
+    tcase_add_test(t, test_failure_in_worker_reported_as_serial);
+    tcase_add_test(t, test_allocation_failures_with_workers);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(suite());
+}
