@@ -9,6 +9,7 @@
 #include "limits.h"
 #include "matcher.h"
 #include "rules.h"
+#include "testutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -514,23 +515,6 @@ static unsigned char *make_tar(const tar_file *f, size_t n, size_t *len)
     return buf;
 }
 
-typedef struct mem {
-    const unsigned char *p;
-    size_t len;
-    bool done;
-} mem;
-
-static stw_status mem_read(void *ctx, const void **buf, size_t *len,
-                           stw_error *err)
-{
-    (void)err;
-    mem *m = ctx;
-    *buf = m->p;
-    *len = m->done ? 0 : m->len;
-    m->done = true;
-    return STW_OK;
-}
-
 /* Scans the files as one layer with the built-in rules into s. */
 static void scan_layer(const tar_file *f, size_t n, sink *s)
 {
@@ -541,10 +525,10 @@ static void scan_layer(const tar_file *f, size_t n, sink *s)
     stw_error err = {0};
     ck_assert_msg(stw_rules_create(NULL, &r, &err) == STW_OK, "%s", err.msg);
     ck_assert_int_eq(stw_matcher_create(r, &m, &err), STW_OK);
-    mem src = {tar, len, false};
+    tu_mem src = {tar, len, false};
     stw_blob_options bo = {.name = "layer.tar"};
     stw_layer_result res;
-    ck_assert_msg(stw_layer_scan(m, mem_read, &src, &bo, 0, &res, &err) ==
+    ck_assert_msg(stw_layer_scan(m, tu_mem_read, &src, &bo, 0, &res, &err) ==
                       STW_OK,
                   "%s", err.msg);
     for (size_t i = 0; i < stw_finding_list_count(res.findings); i++)

@@ -7,6 +7,7 @@
 #include "limits.h"
 #include "matcher.h"
 #include "rules.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -29,18 +30,7 @@ static void teardown(void)
 
 static const char *rsa_key(void)
 {
-    for (size_t i = 0; i < stw_rules_count(rules); i++) {
-        stw_rule_info info;
-        ck_assert_int_eq(stw_rules_info(rules, i, &info), STW_OK);
-        if (!strcmp(info.id, "rsa-private-key")) {
-            const char *text, *path;
-            ck_assert_int_eq(stw_rules_example(rules, i, 1, 0, &text, &path),
-                             STW_OK);
-            return text;
-        }
-    }
-    ck_abort_msg("no rsa-private-key rule");
-    return NULL;
+    return tu_rule_example(rules, "rsa-private-key");
 }
 
 /* A deterministic file set: every 7th file holds the key at a varying

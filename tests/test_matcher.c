@@ -58,18 +58,7 @@ static void teardown(void)
 /* The first tp example of a built-in rule: a real (throwaway) key. */
 static const char *key_of(const char *id)
 {
-    for (size_t i = 0; i < stw_rules_count(rules); i++) {
-        stw_rule_info info;
-        ck_assert_int_eq(stw_rules_info(rules, i, &info), STW_OK);
-        if (strcmp(info.id, id) == 0) {
-            const char *text, *path;
-            ck_assert_int_eq(stw_rules_example(rules, i, 1, 0, &text, &path),
-                             STW_OK);
-            return text;
-        }
-    }
-    ck_abort_msg("no rule %s", id);
-    return NULL;
+    return tu_rule_example(rules, id);
 }
 
 /* Feeds buf in pieces whose sizes cycle through sizes[] (0-terminated). */

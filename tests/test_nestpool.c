@@ -30,18 +30,7 @@ static void teardown(void)
 
 static const char *rsa_key(void)
 {
-    for (size_t i = 0; i < stw_rules_count(rules); i++) {
-        stw_rule_info info;
-        ck_assert_int_eq(stw_rules_info(rules, i, &info), STW_OK);
-        if (!strcmp(info.id, "rsa-private-key")) {
-            const char *text, *path;
-            ck_assert_int_eq(stw_rules_example(rules, i, 1, 0, &text, &path),
-                             STW_OK);
-            return text;
-        }
-    }
-    ck_abort_msg("no rsa-private-key rule");
-    return NULL;
+    return tu_rule_example(rules, "rsa-private-key");
 }
 
 /* Bytes that deflate does not shrink, so an archive of them is big enough
@@ -160,23 +149,6 @@ static void free_blobs(blobs *b)
 /* ---- scanning it ----------------------------------------------------------
  */
 
-typedef struct mem {
-    const unsigned char *p;
-    size_t len;
-    bool done;
-} mem;
-
-static stw_status mem_read(void *ctx, const void **buf, size_t *len,
-                           stw_error *err)
-{
-    (void)err;
-    mem *m = ctx;
-    *buf = m->p;
-    *len = m->done ? 0 : m->len;
-    m->done = true;
-    return STW_OK;
-}
-
 /* The cache knows app/cached.jar; an archive named fail.jar anywhere
  * fails the look-up (a store failure), on whichever thread asks. */
 typedef struct cache {
@@ -262,7 +234,7 @@ static stw_status scan(const unsigned char *tar, size_t len, unsigned workers,
     stw_status st = stw_matcher_create(rules, &m, err);
     if (st != STW_OK)
         return st; /* an allocation failure of the torture test */
-    mem src = {tar, len, false};
+    tu_mem src = {tar, len, false};
     stw_blob_options bo = {.name = "layer.tar"};
     stw_layer_options lo = {
         .content_thread = content_thread,
@@ -274,7 +246,7 @@ static stw_status scan(const unsigned char *tar, size_t len, unsigned workers,
         .rules = rules,
     };
     stw_layer_result res;
-    st = stw_layer_scan(m, mem_read, &src, &bo, &lo, &res, err);
+    st = stw_layer_scan(m, tu_mem_read, &src, &bo, &lo, &res, err);
     if (st == STW_OK)
         *sum = summary(&res);
     stw_layer_result_clear(&res);

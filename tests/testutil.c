@@ -118,3 +118,29 @@ void tu_builtin_matcher(stw_rules **rules, stw_matcher **m)
     ck_assert_msg(stw_rules_create(NULL, rules, &err) == STW_OK, "%s", err.msg);
     ck_assert_msg(stw_matcher_create(*rules, m, &err) == STW_OK, "%s", err.msg);
 }
+
+const char *tu_rule_example(const stw_rules *rules, const char *id)
+{
+    for (size_t i = 0; i < stw_rules_count(rules); i++) {
+        stw_rule_info info;
+        ck_assert_int_eq(stw_rules_info(rules, i, &info), STW_OK);
+        if (strcmp(info.id, id) == 0) {
+            const char *text, *path;
+            ck_assert_int_eq(stw_rules_example(rules, i, 1, 0, &text, &path),
+                             STW_OK);
+            return text;
+        }
+    }
+    ck_abort_msg("no rule %s", id);
+    return NULL;
+}
+
+stw_status tu_mem_read(void *ctx, const void **buf, size_t *len, stw_error *err)
+{
+    (void)err;
+    tu_mem *m = ctx;
+    *buf = m->p;
+    *len = m->done ? 0 : m->len;
+    m->done = true;
+    return STW_OK;
+}

@@ -2,7 +2,10 @@
 #ifndef STW_TESTUTIL_H
 #define STW_TESTUTIL_H
 
+#include "stowaway/stowaway.h"
+
 #include <check.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Creates a fresh empty directory under $STW_TMPDIR (or /tmp) named after
@@ -41,5 +44,19 @@ struct stw_matcher;
 /* The built-in rules and a matcher over them (both transferred: destroy
  * the matcher first); aborts the test on failure. */
 void tu_builtin_matcher(struct stw_rules **rules, struct stw_matcher **m);
+
+/* The first true-positive example of rule id (a real, throwaway secret;
+ * borrowed from rules). Aborts the test when there is no such rule. */
+const char *tu_rule_example(const struct stw_rules *rules, const char *id);
+
+/* A read callback (stw_read_fn, ctx a tu_mem) that hands out p/len as one
+ * piece, then the end. */
+typedef struct tu_mem {
+    const unsigned char *p;
+    size_t len;
+    bool done;
+} tu_mem;
+stw_status tu_mem_read(void *ctx, const void **buf, size_t *len,
+                       stw_error *err);
 
 #endif
