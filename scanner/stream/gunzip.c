@@ -68,12 +68,11 @@ void stw_gunzip_destroy(stw_gunzip *g)
 __attribute__((format(printf, 3, 4))) static void
 gu_fail(stw_gunzip *g, stw_status st, const char *fmt, ...)
 {
-    char msg[STW_ERROR_MAX];
+    g->fail.status = st;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(g->fail.msg, sizeof(g->fail.msg), fmt, ap);
     va_end(ap);
-    stw_fail(&g->fail, st, "%s", msg);
     g->failed = true;
 }
 
