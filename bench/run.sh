@@ -14,7 +14,7 @@
 #   --no-huge             do not measure huge.oci even when it exists
 #   --secretlint-runs N   secretlint runs (default 3: it is slow)
 #   --no-secretlint       skip secretlint
-#   --skip LIST           comma list of blocks to skip: scaling,rescan,tar,huge,profile
+#   --skip LIST           comma list of blocks to skip: scaling,rescan,tar,huge,profile,off
 #   --note TEXT           a line added to the report (e.g. other load on the machine)
 #   --wait-idle S         before each round wait up to S s for other load to stop (default 60)
 #   --out FILE            report file (default bench/RESULTS.md; '-' for stdout only)

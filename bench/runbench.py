@@ -262,6 +262,44 @@ def target_rows(name, j1, jd, dec, sha, per_dec):
     ]
 
 
+def parts_off_lines(by, j1, igz, sha, n_rules):
+    """The -j1 scan of full.oci with detection and opening files turned
+    off, against what the -j1 targets allow."""
+    floor = igz.cpu + sha.cpu
+    allow_wall, allow_cpu = igz.median / 0.9, 1.5 * floor
+    L = ["## With parts turned off", "",
+         "The -j1 scan of full.oci (gzip) again with parts of stowaway turned off: every "
+         "one of the %d rules disabled (`--disable-rule`: no content matching at all), "
+         "no archives inside files and no git history opened (`--max-depth 0 "
+         "--no-git-history`), or both. The -j1 targets allow %s s of wall time (0.9x "
+         "`igzip -dc`) and %s CPU-s (1.5x inflate + blob SHA-256, %s CPU-s)." % (
+             n_rules, fmt_s(allow_wall), fmt_s(allow_cpu), fmt_s(floor)), ""]
+    L.append(row("case", "median s", "CPU s", "vs `igzip -dc`", "CPU / (inflate + blob hash)",
+                 "wall target", "CPU target"))
+    L.append(row("---", "---:", "---:", "---:", "---:", "---", "---"))
+    for c in (j1, by["off_nest"], by["off_rules"], by["off_all"]):
+        L.append(row(c.label, fmt_s(c.median), fmt_s(c.cpu), "%.2fx" % (igz.median / c.median),
+                     "%.2fx" % (c.cpu / floor), yes(c.median <= allow_wall),
+                     yes(c.cpu <= allow_cpu)))
+    L.append("")
+    off = by["off_all"]
+    L.append("- Detection (every rule) costs %s CPU-s with archives and git history opened, %s "
+             "without; opening archives and git history costs %s CPU-s with the rules on." % (
+                 fmt_s(j1.cpu - by["off_rules"].cpu), fmt_s(by["off_nest"].cpu - off.cpu),
+                 fmt_s(j1.cpu - by["off_nest"].cpu)))
+    L.append("- With nothing matched and nothing opened, the scan %s the wall target (%s s) and "
+             "%s the CPU target (%s CPU-s, %s CPU-s left for all detection)." % (
+                 "meets" if off.median <= allow_wall else "already misses", fmt_s(off.median),
+                 "meets" if off.cpu <= allow_cpu else "already misses", fmt_s(off.cpu),
+                 fmt_s(max(0.0, allow_cpu - off.cpu))))
+    L.append("- At -j1 a layer's read, blob SHA-256 and inflate run in series on its one inflate "
+             "thread, and the layers one after another: `igzip -dc` and `openssl dgst` "
+             "together take %s CPU-s, %s the %s s the wall target allows." % (
+                 fmt_s(floor), "above" if floor > allow_wall else "below", fmt_s(allow_wall)))
+    L.append("")
+    return L
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -435,7 +473,7 @@ def main():
     ap.add_argument("--secretlint-runs", type=int, default=1)
     ap.add_argument("--secretlint-timeout", type=float, default=3600)
     ap.add_argument("--huge-runs", type=int, default=1)
-    ap.add_argument("--skip", default="", help="comma list of: scaling,rescan,huge,tar,profile")
+    ap.add_argument("--skip", default="", help="comma list of: scaling,rescan,huge,tar,profile,off")
     ap.add_argument("--note", default="")
     ap.add_argument("--wait-idle", type=float, default=60,
                     help="before each round, wait up to this many seconds for other load to stop")
@@ -497,6 +535,18 @@ def main():
         j = ["-j%d" % jobs] if jobs else []
         return Case(key, label, [{"cmd": [stw, "scan", "--no-db"] + j + ["-q", target]}], ok=ok_stw)
 
+    # The same -j1 scan with parts of it turned off: how much of the time
+    # the targets leave is taken before any detection runs.
+    rule_ids = [ln.split()[0] for ln in subprocess.run(
+        [stw, "rules", "list"], check=True, capture_output=True, text=True).stdout.splitlines()
+        if len(ln.split()) > 2 and ln.split()[1] in ("critical", "high", "medium", "low", "info")]
+    no_rules = [x for r in rule_ids for x in ("--disable-rule", r)]
+    no_depth = ["--max-depth", "0", "--no-git-history"]
+
+    def stw_off(key, label, extra_args):
+        return Case(key, label, [{"cmd": [stw, "scan", "--no-db", "-j1", "-q"] + extra_args + [full]}],
+                    ok=ok_stw)
+
     cases = [
         stw_case("j1_gz", "stowaway -j1, OCI gzip", full, 1),
         stw_case("j2_gz", "stowaway default -j, OCI gzip", full, 0),
@@ -516,6 +566,13 @@ def main():
         Case("sha_tar", "SHA-256 of each layer tar (`openssl dgst`)",
              [{"cmd": ["openssl", "dgst", "-sha256", l]} for l in dock_layers]),
     ]
+    if "off" not in skip:
+        cases += [
+            stw_off("off_nest", "stowaway -j1, OCI gzip, no archives or git history opened", no_depth),
+            stw_off("off_rules", "stowaway -j1, OCI gzip, every rule off", no_rules),
+            stw_off("off_all", "stowaway -j1, OCI gzip, every rule off, nothing opened",
+                    no_rules + no_depth),
+        ]
     if "tar" not in skip:
         cases += [
             Case("tar_outer", "tar -x docker-save tar (to tmpfs)",
@@ -836,6 +893,9 @@ def main():
              "parsing, vectorscan over every byte, PCRE2 around keyword hits, nested archives, "
              "the overlay bookkeeping) is the difference.")
     L.append("")
+
+    if "off_all" in by:
+        L += parts_off_lines(by, j1, igz, by["sha_gz"], len(rule_ids))
 
     L.append("## Ideal 2-core schedule")
     L.append("")
