@@ -616,8 +616,9 @@ START_TEST(test_nested_gzip_tar_plain_and_multi_member_give_their_bytes)
 }
 END_TEST
 
-/* stw_gunzip alone, its input in pieces of one byte: headers, trailers
- * and the seam between members all fall across pieces. */
+/* stw_gunzip alone, its input in pieces of one byte (headers, trailers
+ * and the seam between members all fall across pieces), of a few bytes,
+ * and whole. */
 START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
 {
     const char a[] = "first member\n", b[] = "second member\n";
@@ -627,7 +628,8 @@ START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
     gzip_bytes(b, sizeof(b) - 1, &gb, &gbl);
     two = cat(ga, gal, gb, gbl, &twol);
     /* What follows the last member: nothing, zeros, text, a lone magic
-     * byte, a cut header - all end the stream quietly, as in gzip(1). */
+     * byte, a cut header - all end the stream quietly, as in gzip(1), and
+     * the stream's end is where the second member ends. */
     static const struct {
         const char *p;
         size_t n;
@@ -637,32 +639,54 @@ START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
                 {"\x1f", 1},
                 {"\x1f\x8b\x08\0\0", 5},
                 {"\x1f\x8b\x09\0\0\0\0\0\0\x03junk", 14}};
+    static const size_t steps[] = {1, 5, 1 << 20};
     for (size_t t = 0; t < sizeof(tail) / sizeof(tail[0]); t++) {
-        size_t inl;
-        unsigned char *in = cat(two, twol, tail[t].p, tail[t].n, &inl);
-        src sr = {in, inl, 0, 1};
-        stw_gunzip *g;
-        stw_error err = {0};
-        ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err), STW_OK);
-        char out[64];
-        size_t ol = 0;
-        for (;;) {
-            const void *p;
-            size_t l;
-            ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), STW_OK);
-            if (!l)
-                break;
-            ck_assert_uint_le(ol + l, sizeof(out));
-            memcpy(out + ol, p, l);
-            ol += l;
+        for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+            size_t inl;
+            unsigned char *in = cat(two, twol, tail[t].p, tail[t].n, &inl);
+            src sr = {in, inl, 0, steps[k]};
+            stw_gunzip *g;
+            stw_error err = {0};
+            ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err),
+                             STW_OK);
+            uint64_t end = 0;
+            ck_assert(!stw_gunzip_end(g, &end)); /* not before the end */
+            char out[64];
+            size_t ol = 0;
+            for (;;) {
+                const void *p;
+                size_t l;
+                ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), STW_OK);
+                if (!l)
+                    break;
+                ck_assert_uint_le(ol + l, sizeof(out));
+                memcpy(out + ol, p, l);
+                ol += l;
+            }
+            ck_assert_uint_eq(ol, sizeof(a) - 1 + sizeof(b) - 1);
+            ck_assert(!memcmp(out, a, sizeof(a) - 1));
+            ck_assert(!memcmp(out + sizeof(a) - 1, b, sizeof(b) - 1));
+            ck_assert(!stw_gunzip_bad_check(g));
+            ck_assert(stw_gunzip_end(g, &end));
+            ck_assert_msg(end == twol, "tail %zu, step %zu: end %llu, want %zu",
+                          t, steps[k], (unsigned long long)end, twol);
+            stw_gunzip_destroy(g);
+            free(in);
         }
-        ck_assert_uint_eq(ol, sizeof(a) - 1 + sizeof(b) - 1);
-        ck_assert(!memcmp(out, a, sizeof(a) - 1));
-        ck_assert(!memcmp(out + sizeof(a) - 1, b, sizeof(b) - 1));
-        ck_assert(!stw_gunzip_bad_check(g));
-        stw_gunzip_destroy(g);
-        free(in);
     }
+    /* A stream cut inside its second member has no end to tell. */
+    src sr = {two, twol - 3, 0, 1};
+    stw_gunzip *g;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err), STW_OK);
+    const void *p;
+    size_t l = 1;
+    while (l && stw_gunzip_read(g, &p, &l, &err) == STW_OK)
+        ;
+    ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), STW_ERR_TRUNCATED);
+    uint64_t end = 0;
+    ck_assert(!stw_gunzip_end(g, &end));
+    stw_gunzip_destroy(g);
     free(ga), free(gb), free(two);
 }
 END_TEST
