@@ -25,10 +25,12 @@ static void build(const char *format, const member *m, size_t n,
     *out = tu_archive(format, m, n, outlen);
 }
 
-static void gzip_bytes(const void *p, size_t n, unsigned char **out,
-                       size_t *outlen)
+/* One gzip member of the n bytes at p followed by zero_mib MiB of zeros
+ * (written in pieces, never whole in memory); *out malloc'd. */
+static void gzip_with_zeros(const void *p, size_t n, size_t zero_mib,
+                            unsigned char **out, size_t *outlen)
 {
-    size_t cap = n * 2 + 4096;
+    size_t cap = n * 2 + (zero_mib << 12) + 4096;
     unsigned char *buf = malloc(cap);
     struct archive *a = archive_write_new();
     archive_write_set_format_raw(a);
@@ -39,11 +41,21 @@ static void gzip_bytes(const void *p, size_t n, unsigned char **out,
     archive_entry_set_filetype(e, AE_IFREG);
     ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
     archive_write_data(a, p, n);
+    static const char zero[1 << 20];
+    for (size_t i = 0; i < zero_mib; i++)
+        ck_assert_int_eq(archive_write_data(a, zero, sizeof(zero)),
+                         (la_ssize_t)sizeof(zero));
     archive_entry_free(e);
-    archive_write_close(a);
+    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
     archive_write_free(a);
     *out = buf;
     *outlen = used;
+}
+
+static void gzip_bytes(const void *p, size_t n, unsigned char **out,
+                       size_t *outlen)
+{
+    gzip_with_zeros(p, n, 0, out, outlen);
 }
 
 /* ---- a sink that records ------------------------------------------------ */
@@ -59,6 +71,7 @@ typedef struct rec {
     bool hit_all; /* lookup answers hit */
     size_t lookups, scanned, complete;
     char last_sha[65];
+    char last_complete[512]; /* path of the last archive scanned whole */
 } rec;
 
 static stw_status r_entry(void *ctx, const char *path, bool is_dir, bool is_reg,
@@ -138,10 +151,12 @@ static void expect_key(const rec *r, const void *p, size_t n)
 static stw_status r_scanned(void *ctx, const char *sha, const char *path,
                             uint64_t size, bool complete, stw_error *err)
 {
-    (void)sha, (void)path, (void)size, (void)err;
+    (void)sha, (void)size, (void)err;
     rec *r = ctx;
     r->scanned++;
     r->complete += complete;
+    if (complete)
+        snprintf(r->last_complete, sizeof(r->last_complete), "%s", path);
     return STW_OK;
 }
 
@@ -244,6 +259,15 @@ static void expect_content(const rec *r, const char *path, const void *p,
     size_t i = file_index(r, path);
     ck_assert_uint_eq(r->content[i], n);
     ck_assert(r->fnv[i] == fnv(p, n));
+}
+
+/* path, with exactly the n bytes at p, was all that was scanned, and
+ * nothing was noted. */
+static void expect_only(const rec *r, const char *path, const void *p, size_t n)
+{
+    ck_assert_uint_eq(r->n_files, 1);
+    expect_content(r, path, p, n);
+    ck_assert_uint_eq(r->n_notes, 0);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -607,17 +631,16 @@ START_TEST(test_nested_gzip_tar_plain_and_multi_member_give_their_bytes)
     rec r = {0};
     stw_nested *n = make(&r, NULL);
     scan(n, "var/log/app.log.2.gz", ab, abl, 1 << 20);
-    ck_assert_uint_eq(r.n_files, 1);
-    expect_content(&r, "var/log/app.log.2.gz!/app.log.2", want, wl);
-    ck_assert_uint_eq(r.n_notes, 0);
+    expect_only(&r, "var/log/app.log.2.gz!/app.log.2", want, wl);
     stw_nested_destroy(n);
     free(tar), free(tgz), free(g1), free(g2), free(multi);
     free(a), free(b), free(ab), free(want), free(noise);
 }
 END_TEST
 
-/* stw_gunzip alone, its input in pieces of one byte: headers, trailers
- * and the seam between members all fall across pieces. */
+/* stw_gunzip alone, its input in pieces of one byte (headers, trailers
+ * and the seam between members all fall across pieces), of a few bytes,
+ * and whole. */
 START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
 {
     const char a[] = "first member\n", b[] = "second member\n";
@@ -627,7 +650,8 @@ START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
     gzip_bytes(b, sizeof(b) - 1, &gb, &gbl);
     two = cat(ga, gal, gb, gbl, &twol);
     /* What follows the last member: nothing, zeros, text, a lone magic
-     * byte, a cut header - all end the stream quietly, as in gzip(1). */
+     * byte, a cut header - all end the stream quietly, as in gzip(1), and
+     * the stream's end is where the second member ends. */
     static const struct {
         const char *p;
         size_t n;
@@ -637,32 +661,54 @@ START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
                 {"\x1f", 1},
                 {"\x1f\x8b\x08\0\0", 5},
                 {"\x1f\x8b\x09\0\0\0\0\0\0\x03junk", 14}};
+    static const size_t steps[] = {1, 5, 1 << 20};
     for (size_t t = 0; t < sizeof(tail) / sizeof(tail[0]); t++) {
-        size_t inl;
-        unsigned char *in = cat(two, twol, tail[t].p, tail[t].n, &inl);
-        src sr = {in, inl, 0, 1};
-        stw_gunzip *g;
-        stw_error err = {0};
-        ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err), STW_OK);
-        char out[64];
-        size_t ol = 0;
-        for (;;) {
-            const void *p;
-            size_t l;
-            ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), STW_OK);
-            if (!l)
-                break;
-            ck_assert_uint_le(ol + l, sizeof(out));
-            memcpy(out + ol, p, l);
-            ol += l;
+        for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+            size_t inl;
+            unsigned char *in = cat(two, twol, tail[t].p, tail[t].n, &inl);
+            src sr = {in, inl, 0, steps[k]};
+            stw_gunzip *g;
+            stw_error err = {0};
+            ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err),
+                             STW_OK);
+            uint64_t end = 0;
+            ck_assert(!stw_gunzip_end(g, &end)); /* not before the end */
+            char out[64];
+            size_t ol = 0;
+            for (;;) {
+                const void *p;
+                size_t l;
+                ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), STW_OK);
+                if (!l)
+                    break;
+                ck_assert_uint_le(ol + l, sizeof(out));
+                memcpy(out + ol, p, l);
+                ol += l;
+            }
+            ck_assert_uint_eq(ol, sizeof(a) - 1 + sizeof(b) - 1);
+            ck_assert(!memcmp(out, a, sizeof(a) - 1));
+            ck_assert(!memcmp(out + sizeof(a) - 1, b, sizeof(b) - 1));
+            ck_assert(!stw_gunzip_bad_check(g));
+            ck_assert(stw_gunzip_end(g, &end));
+            ck_assert_msg(end == twol, "tail %zu, step %zu: end %llu, want %zu",
+                          t, steps[k], (unsigned long long)end, twol);
+            stw_gunzip_destroy(g);
+            free(in);
         }
-        ck_assert_uint_eq(ol, sizeof(a) - 1 + sizeof(b) - 1);
-        ck_assert(!memcmp(out, a, sizeof(a) - 1));
-        ck_assert(!memcmp(out + sizeof(a) - 1, b, sizeof(b) - 1));
-        ck_assert(!stw_gunzip_bad_check(g));
-        stw_gunzip_destroy(g);
-        free(in);
     }
+    /* A stream cut inside its second member has no end to tell. */
+    src sr = {two, twol - 3, 0, 1};
+    stw_gunzip *g;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err), STW_OK);
+    const void *p;
+    size_t l = 1;
+    while (l && stw_gunzip_read(g, &p, &l, &err) == STW_OK)
+        ;
+    ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), STW_ERR_TRUNCATED);
+    uint64_t end = 0;
+    ck_assert(!stw_gunzip_end(g, &end));
+    stw_gunzip_destroy(g);
     free(ga), free(gb), free(two);
 }
 END_TEST
@@ -699,15 +745,20 @@ START_TEST(test_nested_gzip_damaged_is_a_note_and_its_bytes_are_scanned)
             "stream); scanned as it is"));
     stw_nested_destroy(n);
 
-    /* Text after the stream ends it quietly: the same file, no note. */
+    /* Text after the stream ends it, and is no member's: the same file,
+     * and the text scanned as it is under the file's own path, with a
+     * note. */
     size_t tgl;
     unsigned char *tg = cat(g, gl, "GARBAGE\n", 8, &tgl);
     rec t = {0};
     n = make(&t, NULL);
     scan(n, "app.log.gz", tg, tgl, 1 << 20);
-    ck_assert_uint_eq(t.n_files, 1);
+    ck_assert_uint_eq(t.n_files, 2);
     expect_content(&t, "app.log.gz!/app.log", text, tl0);
-    ck_assert_uint_eq(t.n_notes, 0);
+    expect_content(&t, "app.log.gz", "GARBAGE\n", 8);
+    ck_assert_uint_eq(t.n_notes, 1);
+    ck_assert_str_eq(t.notes[0], "app.log.gz: 8 bytes after the gzip stream; "
+                                 "scanned as they are");
     stw_nested_destroy(n);
     free(tg);
 
@@ -864,6 +915,209 @@ START_TEST(test_nested_gzip_bombs_stop_at_the_byte_bound)
 }
 END_TEST
 
+/* ---- bytes after a gzip stream ------------------------------------------ */
+
+/* What `cat x.gz key.txt` appends. The sink here records bytes and matches
+ * nothing, so the text only has to be recognisable. */
+static const char tail_key[] = "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+                               "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n"
+                               "-----END OPENSSH PRIVATE KEY-----\n";
+#define TAIL_KEY_LEN (sizeof(tail_key) - 1)
+
+/* The note of n bytes after the stream of the gzip file at path. */
+static void expect_tail_note(const rec *r, const char *path, size_t n)
+{
+    char want[600];
+    snprintf(want, sizeof(want),
+             "%s: %zu bytes after the gzip stream; scanned as they are", path,
+             n);
+    for (size_t i = 0; i < r->n_notes; i++)
+        if (!strcmp(r->notes[i], want))
+            return;
+    ck_abort_msg("no note \"%s\" (%zu notes)", want, r->n_notes);
+}
+
+/* The gzip file at path was scanned as its one member (name: its name
+ * in the chain) holding the n bytes at p, then tail_key after its stream
+ * as the file's own bytes, with the note: nothing else. */
+static void expect_member_and_tail(const rec *r, const char *path,
+                                   const char *name, const void *p, size_t n)
+{
+    char mpath[600];
+    snprintf(mpath, sizeof(mpath), "%s!/%s", path, name);
+    ck_assert_uint_eq(r->n_files, 2);
+    expect_content(r, mpath, p, n);
+    expect_content(r, path, tail_key, TAIL_KEY_LEN);
+    ck_assert_uint_eq(r->n_notes, 1);
+    expect_tail_note(r, path, TAIL_KEY_LEN);
+}
+
+START_TEST(test_nested_gzip_trailer_is_scanned_at_the_file_path)
+{
+    /* cat backup.gz key.txt: big enough to be worth caching. */
+    size_t nl = STW_NESTED_CACHE_MIN + 4096;
+    char *noise = incompressible(nl);
+    unsigned char *g, *in;
+    size_t gl, inl;
+    gzip_bytes(noise, nl, &g, &gl);
+    in = cat(g, gl, tail_key, TAIL_KEY_LEN, &inl);
+    for (size_t step = 1000; step <= (1 << 20); step *= 1024) {
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "srv/backup.gz", in, inl, step);
+        expect_member_and_tail(&r, "srv/backup.gz", "backup", noise, nl);
+        /* Not cached: the cache replays members' findings only. */
+        ck_assert_uint_eq(r.scanned, 1);
+        ck_assert_uint_eq(r.complete, 0);
+        stw_nested_destroy(n);
+    }
+    free(in);
+    /* Zeros after it (tape or block padding): nothing more, no note, and
+     * cached as a complete archive. */
+    static const unsigned char pad[10240];
+    in = cat(g, gl, pad, sizeof(pad), &inl);
+    rec z = {0};
+    stw_nested *n = make(&z, NULL);
+    scan(n, "srv/backup.gz", in, inl, 1 << 20);
+    expect_only(&z, "srv/backup.gz!/backup", noise, nl);
+    ck_assert_uint_eq(z.complete, 1);
+    stw_nested_destroy(n);
+    free(in);
+    /* Zeros and then text: all of it, from the stream's end. */
+    unsigned char *zt;
+    size_t ztl;
+    zt = cat(pad, sizeof(pad), tail_key, TAIL_KEY_LEN, &ztl);
+    in = cat(g, gl, zt, ztl, &inl);
+    rec t = {0};
+    n = make(&t, NULL);
+    scan(n, "srv/backup.gz", in, inl, 1 << 20);
+    expect_content(&t, "srv/backup.gz", zt, ztl);
+    expect_tail_note(&t, "srv/backup.gz", ztl);
+    stw_nested_destroy(n);
+    free(in), free(zt), free(g), free(noise);
+}
+END_TEST
+
+START_TEST(test_nested_gzip_trailer_after_a_tar_single_or_multi_member)
+{
+    const char conf[] = "user=deploy\n";
+    member m[] = {{"etc/app.conf", conf, sizeof(conf) - 1}};
+    unsigned char *tar, *tgz, *g1, *g2, *multi, *padded;
+    size_t tl, tgl, g1l, g2l, ml, pl;
+    build("tar", m, 1, &tar, &tl);
+    build("tar.gz", m, 1, &tgz, &tgl);
+    /* The tar in two members (the seam inside its first header), and the
+     * tar followed inside the stream by 2 MiB of zeros, more than a tar's
+     * end ever leaves: the stream is still read to its end. */
+    gzip_bytes(tar, 300, &g1, &g1l);
+    gzip_bytes(tar + 300, tl - 300, &g2, &g2l);
+    multi = cat(g1, g1l, g2, g2l, &ml);
+    gzip_with_zeros(tar, tl, 2, &padded, &pl);
+    const unsigned char *gz[] = {tgz, multi, padded};
+    const size_t gzl[] = {tgl, ml, pl};
+    for (size_t k = 0; k < 3; k++) {
+        size_t inl;
+        unsigned char *in = cat(gz[k], gzl[k], tail_key, TAIL_KEY_LEN, &inl);
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "var/cache/pkg.tgz", in, inl, 4096);
+        expect_member_and_tail(&r, "var/cache/pkg.tgz", "etc/app.conf", conf,
+                               sizeof(conf) - 1);
+        stw_nested_destroy(n);
+        free(in);
+    }
+    free(tar), free(tgz), free(g1), free(g2), free(multi), free(padded);
+}
+END_TEST
+
+/* A .gz with a trailer as a member of a tar: the trailer is the member's
+ * bytes, under the member's chain path; the outer tar holds it under its
+ * members, so it is cached as usual, and the .gz is not. */
+START_TEST(test_nested_gzip_trailer_at_depth_two)
+{
+    size_t nl = STW_NESTED_CACHE_MIN + 4096;
+    char *noise = incompressible(nl);
+    unsigned char *g, *gz, *tar;
+    size_t gl, gzl, tl;
+    gzip_bytes(noise, nl, &g, &gl);
+    gz = cat(g, gl, tail_key, TAIL_KEY_LEN, &gzl);
+    member m[] = {{"db/backup.gz", gz, gzl}};
+    build("tar", m, 1, &tar, &tl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "opt/dump.tar", tar, tl, 1 << 20);
+    expect_member_and_tail(&r, "opt/dump.tar!/db/backup.gz", "backup", noise,
+                           nl);
+    ck_assert_uint_eq(r.scanned, 2);
+    ck_assert_uint_eq(r.complete, 1);
+    ck_assert_str_eq(r.last_complete, "opt/dump.tar");
+    stw_nested_destroy(n);
+    free(noise), free(g), free(gz), free(tar);
+}
+END_TEST
+
+/* Past the in-memory bound the spool is a temporary file: what follows
+ * the stream is read from it in pieces, from the stream's end; zeros over
+ * more than one piece before the text are looked through. */
+START_TEST(test_nested_gzip_trailer_of_a_spilled_file)
+{
+    size_t nl = STW_NESTED_MEM_MAX + (1u << 20);
+    char *noise = incompressible(nl);
+    unsigned char *g;
+    size_t gl;
+    gzip_bytes(noise, nl, &g, &gl);
+    ck_assert_uint_gt(gl, STW_NESTED_MEM_MAX);
+    size_t zl = 600u << 10;
+    unsigned char *zeros = calloc(1, zl);
+    unsigned char *tail, *in;
+    size_t tl, inl;
+    tail = cat(zeros, zl, tail_key, TAIL_KEY_LEN, &tl);
+    in = cat(g, gl, tail, tl, &inl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "big.gz", in, inl, 256 << 10);
+    expect_content(&r, "big.gz!/big", noise, nl);
+    expect_content(&r, "big.gz", tail, tl);
+    expect_tail_note(&r, "big.gz", tl);
+    ck_assert_uint_eq(r.complete, 0);
+    stw_nested_destroy(n);
+    free(in);
+    /* Zeros alone: nothing. */
+    in = cat(g, gl, zeros, zl, &inl);
+    rec z = {0};
+    n = make(&z, NULL);
+    scan(n, "big.gz", in, inl, 256 << 10);
+    expect_only(&z, "big.gz!/big", noise, nl);
+    ck_assert_uint_eq(z.complete, 1);
+    stw_nested_destroy(n);
+    free(in), free(tail), free(zeros), free(g), free(noise);
+}
+END_TEST
+
+/* A stream that does not end within the byte bound has no known end:
+ * the bound is the note, and nothing after it is scanned. */
+START_TEST(test_nested_gzip_trailer_behind_the_byte_bound)
+{
+    const char conf[] = "user=deploy\n";
+    member m[] = {{"etc/app.conf", conf, sizeof(conf) - 1}};
+    unsigned char *tar, *g, *in;
+    size_t tl, gl, inl;
+    build("tar", m, 1, &tar, &tl);
+    gzip_with_zeros(tar, tl, (STW_RATIO_GRACE >> 20) + 4, &g, &gl);
+    in = cat(g, gl, tail_key, TAIL_KEY_LEN, &inl);
+    stw_nested_limits lim = {.max_bytes = 1u << 20};
+    rec r = {0};
+    stw_nested *n = make(&r, &lim);
+    scan(n, "pkg.tgz", in, inl, 1 << 20);
+    expect_content(&r, "pkg.tgz!/etc/app.conf", conf, sizeof(conf) - 1);
+    ck_assert(has_note(&r, "pkg.tgz: nested archives: stopped after"));
+    ck_assert(!has_note(&r, "after the gzip stream"));
+    ck_assert(!has_file(&r, "pkg.tgz"));
+    stw_nested_destroy(n);
+    free(tar), free(g), free(in);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nested");
@@ -892,6 +1146,12 @@ static Suite *suite(void)
                    test_nested_gzip_tar_cut_or_damaged_keeps_earlier_members);
     tcase_add_test(tc, test_nested_gzip_in_gzip_is_one_level_each);
     tcase_add_test(tc, test_nested_gzip_bombs_stop_at_the_byte_bound);
+    tcase_add_test(tc, test_nested_gzip_trailer_is_scanned_at_the_file_path);
+    tcase_add_test(tc,
+                   test_nested_gzip_trailer_after_a_tar_single_or_multi_member);
+    tcase_add_test(tc, test_nested_gzip_trailer_at_depth_two);
+    tcase_add_test(tc, test_nested_gzip_trailer_of_a_spilled_file);
+    tcase_add_test(tc, test_nested_gzip_trailer_behind_the_byte_bound);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -136,6 +136,26 @@ static unsigned char *make_layer(size_t *len, blobs *b, char *longname)
     tu_file git[] = {{"src/.git/config", gitcfg, sizeof(gitcfg) - 1},
                      {"src/.git/HEAD", "ref: refs/heads/main\n", 21}};
     ADD("app/src.jar", keep(b, tu_archive("zip", git, 2, &al)), al);
+    /* A key after the gzip stream of a .tgz (`cat x.tgz key >x.tgz`), big
+     * enough for the cache; and after that of a .gz inside a zip. */
+    char *tpad = noise(70000, 13);
+    tu_file pkg[] = {{"package/pad.bin", tpad, 70000}};
+    size_t kl = strlen(key);
+    unsigned char *tgz = tu_archive("tar.gz", pkg, 1, &al);
+    unsigned char *tk = realloc(tgz, al + kl);
+    ck_assert_ptr_nonnull(tk);
+    memcpy(tk + al, key, kl);
+    ADD("app/backup.tgz", keep(b, tk), al + kl);
+    free(tpad);
+    static const char logtxt[] = "started\n";
+    tu_file log[] = {{"app.log", logtxt, sizeof(logtxt) - 1}};
+    unsigned char *lg = tu_archive("tar.gz", log, 1, &al);
+    unsigned char *lk = realloc(lg, al + kl);
+    ck_assert_ptr_nonnull(lk);
+    memcpy(lk + al, key, kl);
+    tu_file logs[] = {{"app.log.gz", lk, al + kl}};
+    ADD("app/logs.zip", keep(b, tu_archive("zip", logs, 1, &al)), al);
+    free(lk);
     ADD("etc/plain.pem", key, strlen(key));
     return tu_archive("tar", f, n, len);
 }
@@ -287,6 +307,21 @@ START_TEST(test_layer_of_archives_same_serial_and_parallel)
     ck_assert_ptr_nonnull(strstr(serial, "--max-nested-members"));
     ck_assert_ptr_nonnull(strstr(serial, "N an entry with a path of"));
     ck_assert_ptr_nonnull(strstr(serial, "A "));
+    /* A key after a gzip stream: found at the file's own path, noted, and
+     * the .tgz is not cached (the zip holding the .gz is too small). */
+    char tail_note[200];
+    ck_assert_ptr_nonnull(strstr(serial, "F app/backup.tgz|"));
+    snprintf(tail_note, sizeof(tail_note),
+             "N app/backup.tgz: %zu bytes after the gzip stream; scanned as "
+             "they are\n",
+             strlen(rsa_key()));
+    ck_assert_ptr_nonnull(strstr(serial, tail_note));
+    ck_assert_ptr_null(strstr(serial, " app/backup.tgz "));
+    ck_assert_ptr_nonnull(strstr(serial, "F app/logs.zip!/app.log.gz|"));
+    snprintf(tail_note, sizeof(tail_note),
+             "N app/logs.zip!/app.log.gz: %zu bytes after the gzip stream",
+             strlen(rsa_key()));
+    ck_assert_ptr_nonnull(strstr(serial, tail_note));
     for (int run = 0; run < 6; run++) {
         char *par;
         unsigned workers = 1 + (unsigned)run % 4;

@@ -1,6 +1,7 @@
 /* gunzip.c - a gzip file inside a layer file inflated by ISA-L (gunzip.h):
  * members one after the other into one reused output buffer, CRC32 and
- * length checked, what follows the last member left alone. */
+ * length checked, what follows the last member left to the caller, which
+ * learns where it starts. */
 #include "gunzip.h"
 
 #include "common.h"
@@ -31,6 +32,8 @@ struct stw_gunzip {
     const unsigned char *in; /* unconsumed input, borrowed from fn */
     size_t in_len;
     bool eof;
+    uint64_t in_bytes;  /* input pulled from fn so far */
+    uint64_t end_bytes; /* input up to the end of the last whole member */
     enum gu_state state;
     uint64_t members; /* members begun */
     uint64_t out_bytes;
@@ -96,6 +99,7 @@ static void pull(stw_gunzip *g)
     }
     g->in = p;
     g->in_len = n;
+    g->in_bytes += n;
     g->eof = n == 0;
 }
 
@@ -104,6 +108,15 @@ static void pull(stw_gunzip *g)
 static bool trailing_bytes(const stw_gunzip *g)
 {
     return g->members > 1 && !g->st.wrapper_flag;
+}
+
+/* A member's trailer was read. ISA-L takes no byte past it (what its bit
+ * buffer holds after the last block is the trailer, 64 bits at most), so
+ * the input not yet taken starts right after the member. */
+static void member_ended(stw_gunzip *g)
+{
+    g->end_bytes = g->in_bytes - g->in_len;
+    g->state = GU_BETWEEN;
 }
 
 /* One isal_inflate call on the current input into out[*pos..]. */
@@ -126,7 +139,7 @@ static void step(stw_gunzip *g, size_t *pos)
     if (ret == ISAL_INCORRECT_CHECKSUM) {
         /* The trailer was read: the member ended, its bytes are out. */
         g->bad_check = true;
-        g->state = GU_BETWEEN;
+        member_ended(g);
         return;
     }
     if (ret < 0) {
@@ -142,7 +155,7 @@ static void step(stw_gunzip *g, size_t *pos)
         return;
     }
     if (s->block_state == ISAL_BLOCK_FINISH) {
-        g->state = GU_BETWEEN;
+        member_ended(g);
     } else if (used == 0 && made == 0 && s->block_state == before) {
         /* No progress: at the end of input the member is cut short;
          * before it, a stall would otherwise be a hang. */
@@ -197,4 +210,12 @@ uint64_t stw_gunzip_out_bytes(const stw_gunzip *g)
 bool stw_gunzip_bad_check(const stw_gunzip *g)
 {
     return g->bad_check;
+}
+
+bool stw_gunzip_end(const stw_gunzip *g, uint64_t *in_bytes)
+{
+    if (g->state != GU_DONE || g->failed)
+        return false;
+    *in_bytes = g->end_bytes;
+    return true;
 }

@@ -6,10 +6,13 @@
  * it and rejects anything after its last member, where a gzip file inside
  * a layer is read the way gzip(1) and libarchive read it - bytes after a
  * complete member that do not start another end the stream quietly (tape
- * padding, a tool's trailer). Every member's CRC32 and length are checked,
- * which libarchive's filter does not do; a mismatch does not stop the
- * stream (its bytes are the best guess of the content, and a scanner
- * looks at them) but is remembered for the caller to report. */
+ * padding, a tool's trailer, `cat x.gz notes.txt`). Where the stream
+ * ended in its input is kept (stw_gunzip_end): those bytes are none of
+ * the inflated output, so the caller scans them as they are (nested.c).
+ * Every member's CRC32 and length are checked, which libarchive's filter
+ * does not do; a mismatch does not stop the stream (its bytes are the
+ * best guess of the content, and a scanner looks at them) but is
+ * remembered for the caller to report. */
 #ifndef STW_GUNZIP_H
 #define STW_GUNZIP_H
 
@@ -41,5 +44,12 @@ uint64_t stw_gunzip_out_bytes(const stw_gunzip *g);
 
 /* A member read to its end had a CRC32 or length other than its trailer's. */
 bool stw_gunzip_bad_check(const stw_gunzip *g);
+
+/* Once the stream has ended without an error (stw_gunzip_read gives len 0
+ * from then on): true, with *in_bytes the input bytes up to the end of
+ * its last whole member; the input from there on - nothing, padding, text
+ * - is not part of the stream, including the bytes of a member cut short
+ * or started with a bad header. False before the end and after an error. */
+bool stw_gunzip_end(const stw_gunzip *g, uint64_t *in_bytes);
 
 #endif

@@ -137,23 +137,40 @@ static stw_status spool_write(spool *s, const void *p, size_t n, stw_error *err)
     return STW_OK;
 }
 
-/* The spool's bytes from the start, as a stw_read_fn: the memory in one
- * piece, a file in pieces of SPOOL_READ_CHUNK read into buf. The file's
- * offset must be 0 (the caller seeks). */
+/* The spool's bytes from offset from (at most its size) to its end, as a
+ * stw_read_fn: the memory in one piece, a file in pieces of
+ * SPOOL_READ_CHUNK read into buf (init seeks the file; one reader of a
+ * spool at a time). */
 #define SPOOL_READ_CHUNK (256u << 10)
+
+static stw_status spool_seek(const spool *sp, const char *path, uint64_t off,
+                             stw_error *err)
+{
+    if (sp->fd >= 0 && lseek(sp->fd, (off_t)off, SEEK_SET) < 0)
+        return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
+                        path);
+    return STW_OK;
+}
 
 typedef struct spool_reader {
     const spool *sp;
     const char *path; /* for messages, borrowed */
+    uint64_t from;
     unsigned char *buf;
     bool done;
 } spool_reader;
 
 static stw_status spool_reader_init(spool_reader *r, const spool *sp,
-                                    const char *path, stw_error *err)
+                                    const char *path, uint64_t from,
+                                    stw_error *err)
 {
-    *r = (spool_reader){.sp = sp, .path = path};
-    if (sp->fd >= 0 && !(r->buf = stw_malloc(SPOOL_READ_CHUNK)))
+    *r = (spool_reader){.sp = sp, .path = path, .from = from};
+    if (sp->fd < 0)
+        return STW_OK;
+    stw_status st = spool_seek(sp, path, from, err);
+    if (st != STW_OK)
+        return st;
+    if (!(r->buf = stw_malloc(SPOOL_READ_CHUNK)))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     return STW_OK;
 }
@@ -164,8 +181,8 @@ static stw_status spool_read(void *ctx, const void **buf, size_t *len,
     spool_reader *r = ctx;
     *len = 0;
     if (r->sp->fd < 0) {
-        *buf = r->sp->mem;
-        *len = r->done ? 0 : r->sp->len;
+        *buf = r->sp->mem + r->from;
+        *len = r->done ? 0 : r->sp->len - (size_t)r->from;
         r->done = true;
         return STW_OK;
     }
@@ -472,6 +489,22 @@ typedef struct gz_source {
     char why[STW_ERROR_MAX]; /* the gzip stream's own failure, if any */
 } gz_source;
 
+/* Counts len more bytes out of a gzip stream against the outer file's
+ * budget; true once the walk is stopped. Members count against the byte
+ * bound as they are read; this bounds what they never see (the data of
+ * members that are skipped, tar headers, the stream after the archive's
+ * end), which inflates all the same. Past the members' own bound and then
+ * some, so it never fires first for what they do see. */
+static bool gz_count(stw_nested *n, size_t len)
+{
+    n->inflated += len;
+    if (!n->stopped && n->inflated > n->lim.max_bytes + STW_RATIO_GRACE) {
+        n->stopped = true;
+        note_byte_bound(n, n->inflated);
+    }
+    return n->stopped;
+}
+
 static la_ssize_t gz_read(struct archive *a, void *ctx, const void **buf)
 {
     gz_source *s = ctx;
@@ -485,16 +518,7 @@ static la_ssize_t gz_read(struct archive *a, void *ctx, const void **buf)
         archive_set_error(a, EILSEQ, "%s", e.msg);
         return ARCHIVE_FATAL;
     }
-    /* Members count against the byte bound as they are read; this bounds
-     * what they never see (the data of members that are skipped, tar
-     * headers), which inflates all the same. Past the members' own bound
-     * and then some, so it never fires first for what they do see. */
-    n->inflated += len;
-    if (!n->stopped && n->inflated > n->lim.max_bytes + STW_RATIO_GRACE) {
-        n->stopped = true;
-        note_byte_bound(n, n->inflated);
-    }
-    if (n->stopped) {
+    if (gz_count(n, len)) {
         archive_set_error(a, EFBIG, "nested byte bound reached");
         return ARCHIVE_FATAL;
     }
@@ -508,17 +532,17 @@ static stw_status open_spool(struct archive *a, spool *sp, stw_nest_kind kind,
                              const char *path, gz_source *gz, int *rc,
                              stw_error *err)
 {
-    if (sp->fd >= 0 && lseek(sp->fd, 0, SEEK_SET) < 0)
-        return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
-                        path);
     if (kind == STW_NEST_GZIP) {
-        stw_status st = spool_reader_init(&gz->in, sp, path, err);
+        stw_status st = spool_reader_init(&gz->in, sp, path, 0, err);
         if (st == STW_OK)
             st = stw_gunzip_create(spool_read, &gz->in, &gz->g, err);
         if (st != STW_OK)
             return st;
         *rc = archive_read_open(a, gz, NULL, gz_read, NULL);
     } else if (sp->fd >= 0) {
+        stw_status st = spool_seek(sp, path, 0, err);
+        if (st != STW_OK)
+            return st;
         *rc = archive_read_open_fd(a, sp->fd, 64u << 10);
     } else {
         *rc = archive_read_open_memory(a, sp->mem, sp->len);
@@ -538,6 +562,8 @@ static stw_status walk_members(stw_nested *n, struct archive *a,
                                bool *opened, bool *complete, stw_error *err);
 static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
                                bool *complete);
+static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
+                               uint64_t off, bool *complete, stw_error *err);
 
 /* Walks every member of the spooled archive at path (depth: how many
  * archives deep its members are). *complete turns false when the walk was
@@ -566,30 +592,35 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
         st = walk_members(n, a, kind, path, depth, &gz, opened, complete, err);
     }
     archive_read_free(a);
+    uint64_t end = 0;
     if (st == STW_OK && *opened && gz.g)
         st = gz_check_end(n, &gz, path, complete);
+    /* Where a sound stream ended, what follows it is no member's. */
+    if (st == STW_OK && *opened && gz.g && !n->stopped &&
+        stw_gunzip_end(gz.g, &end) && end < sp->size)
+        st = scan_trailer(n, sp, path, end, complete, err);
     gz_source_free(&gz);
     return st;
 }
 
-/* A tar ends before its gzip stream does (the stream's trailer, the tar's
- * padding): what is left is read, up to this much, so a damaged or cut
- * end is reported rather than cached as a complete archive. More is
- * bytes after the archive, not worth inflating to look for damage. */
-#define GZ_CHECK_END_MAX (1u << 20)
-
-/* After the walk of a gzip archive: notes a damaged end or a member whose
- * CRC or length is wrong, and marks the walk incomplete for it. */
+/* After the walk of a gzip archive: the rest of its stream is read (a tar
+ * ends before it does: the tar's padding, whatever was compressed after
+ * the tar, the stream's trailer), under the byte bound, so that a damaged
+ * or cut end is reported rather than cached as a complete archive, and
+ * where the stream ends in the spool is known. Notes a damaged end or a
+ * member whose CRC or length is wrong, and marks the walk incomplete for
+ * it. */
 static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
                                bool *complete)
 {
-    uint64_t left = GZ_CHECK_END_MAX;
     bool damaged = gz->why[0] != 0; /* already reported by the walk */
-    while (*complete && !damaged && !n->stopped && left) {
+    while (!damaged && !n->stopped) {
         const void *b;
         size_t l;
         stw_error e = {0};
         if (stw_gunzip_read(gz->g, &b, &l, &e) != STW_OK) {
+            if (!*complete) /* the walk's own note says it was cut short */
+                break;
             *complete = false;
             return note(n,
                         "%s: damaged gzip stream after the archive's end "
@@ -598,8 +629,8 @@ static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
         }
         if (l == 0)
             break;
-        n->inflated += l;
-        left -= l < left ? l : left;
+        if (gz_count(n, l))
+            *complete = false;
     }
     if (!stw_gunzip_bad_check(gz->g))
         return STW_OK;
@@ -671,19 +702,17 @@ static stw_status walk_members(stw_nested *n, struct archive *a,
     return st;
 }
 
-/* Streams the spool's bytes to the content sink as one file: for a file
- * that looked like an archive but is none libarchive can open. */
+/* Streams the spool's bytes from off on to the content sink as the file
+ * path: the whole of a file that looked like an archive but is none
+ * libarchive can open, or what follows a gzip stream. */
 static stw_status spool_as_content(stw_nested *n, spool *sp, const char *path,
-                                   stw_error *err)
+                                   uint64_t off, stw_error *err)
 {
     spool_reader r;
-    stw_status st = STW_OK;
-    if (sp->fd >= 0 && lseek(sp->fd, 0, SEEK_SET) < 0)
-        return stw_fail(err, STW_ERR_IO, "%s: temporary file: seek failed",
-                        path);
-    if ((st = spool_reader_init(&r, sp, path, err)) != STW_OK)
+    stw_status st = spool_reader_init(&r, sp, path, off, err);
+    if (st != STW_OK)
         return st;
-    st = n->sink.begin(n->sink.ctx, path, sp->size, err);
+    st = n->sink.begin(n->sink.ctx, path, sp->size - off, err);
     while (st == STW_OK) {
         const void *b;
         size_t l;
@@ -697,6 +726,49 @@ static stw_status spool_as_content(stw_nested *n, spool *sp, const char *path,
     }
     free(r.buf);
     return st;
+}
+
+/* Whether the spool's bytes from off on are all zeros (true for none). */
+static stw_status spool_zeros_from(spool *sp, const char *path, uint64_t off,
+                                   bool *zeros, stw_error *err)
+{
+    spool_reader r;
+    stw_status st = spool_reader_init(&r, sp, path, off, err);
+    *zeros = true;
+    while (st == STW_OK && *zeros) {
+        const void *b;
+        size_t l;
+        if ((st = spool_read(&r, &b, &l, err)) != STW_OK || l == 0)
+            break;
+        const unsigned char *p = b;
+        *zeros = p[0] == 0 && !memcmp(p, p + 1, l - 1);
+    }
+    free(r.buf);
+    return st;
+}
+
+/* The bytes of the spooled gzip file at path from off on, after its
+ * stream: none of the inflated output holds them (`cat x.gz notes.txt`,
+ * a tool's trailer), so they are scanned as they are, under the file's
+ * own path, with a note. Zeros alone are tape or block padding and are
+ * left alone. The archive is then not cached (*complete false): the
+ * archive cache keeps the findings under its members' paths, and these
+ * are at its own path, so a replay would lose them. An archive that holds
+ * this one as a member keeps them under its members and is cached as
+ * usual. */
+static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
+                               uint64_t off, bool *complete, stw_error *err)
+{
+    bool zeros = true;
+    stw_status st = spool_zeros_from(sp, path, off, &zeros, err);
+    if (st != STW_OK || zeros)
+        return st;
+    uint64_t len = sp->size - off;
+    *complete = false;
+    st = note(n, "%s: %llu %s after the gzip stream; scanned as %s", path,
+              (unsigned long long)len, len == 1 ? "byte" : "bytes",
+              len == 1 ? "it is" : "they are");
+    return st == STW_OK ? spool_as_content(n, sp, path, off, err) : st;
 }
 
 /* An archive file: spool, hash, ask the cache, walk. */
@@ -717,7 +789,7 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
     stw_status st =
         walk_archive(n, sp, kind, path, depth + 1, &opened, &complete, err);
     if (st == STW_OK && !opened)
-        st = spool_as_content(n, sp, path, err);
+        st = spool_as_content(n, sp, path, 0, err);
     else if (st == STW_OK && hex && n->sink.scanned)
         st = n->sink.scanned(n->sink.ctx, hex, path, sp->size, complete, err);
     return st;

@@ -13,6 +13,11 @@
  * spool with seeking (its seekable zip reader). The hash keys a cache of
  * archive results, so the same jar in a thousand images is inflated once.
  *
+ * Bytes after the stream of a gzip file, unless all zeros, are in none of
+ * its members: they are scanned as they are under the file's own path,
+ * with a note, and the archive is then not cached (scanned's complete is
+ * false).
+ *
  * Everything an archive controls is bounded per outer file: depth,
  * decompressed bytes, decompression ratio and member count. Reaching a
  * bound, or a malformed inner archive, is a note (what was scanned up to it
@@ -84,9 +89,10 @@ typedef struct stw_nested_sink {
     stw_status (*lookup)(void *ctx, const char *sha256, const char *path,
                          uint64_t size, bool *hit, stw_error *err);
     /* The archive at path (at least STW_NESTED_CACHE_MIN bytes) was
-     * scanned; complete is false when a bound or a
-     * malformed member cut it short (its results must not be reused). May
-     * be NULL. */
+     * scanned; complete is false when a bound or a malformed member cut it
+     * short, or when bytes after its gzip stream were scanned under path
+     * itself (its results must not be reused: a cache keeps those under
+     * path + "!/"). May be NULL. */
     stw_status (*scanned)(void *ctx, const char *sha256, const char *path,
                           uint64_t size, bool complete, stw_error *err);
     /* An archive file of the layer itself (depth 0), spooled and not found

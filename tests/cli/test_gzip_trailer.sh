@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# test_gzip_trailer.sh - bytes after the gzip stream of a gzip file in a
+# layer (`cat app.gz key.pem >backup.gz`) are no member's: they are
+# scanned as they are, at the .gz file's own path, with one note naming
+# the file and their count; zero padding after a stream is left alone. A
+# .gz, a .tgz, a multi-member .gz and a .gz inside a tar (depth 2), made
+# with gzip(1), tar(1) and cat. The .gz with a trailer is never an archive
+# cache record (the cache keeps members' findings only); the tar holding
+# one is, and its replay keeps the trailer's finding.
+. "$(dirname "$0")/lib.sh"
+
+T="$WORKDIR/tree"
+mkdir -p "$T/srv" "$T/var/cache" "$T/opt" "$WORKDIR/w"
+cd "$WORKDIR/w"
+KEY="$SRCDIR/fixtures/keys/ec.pem"
+# A GitHub token with a valid checksum and a Google API key, minted as
+# nested_fixtures.py mints them: the shape of real ones, granting nothing.
+python3 - <<'PY'
+from nested_fixtures import mint
+import random
+with open("token.txt", "w") as f:
+    f.write("GITHUB_TOKEN=%s\n" % mint("ghp", 7))
+with open("b.txt", "w") as f:
+    f.write("maps key=%s\n" % mint("google", 7))
+# 96 KiB that gzip cannot shrink: the .gz is big enough for the cache.
+with open("noise.bin", "wb") as f:
+    f.write(random.Random("stowaway-gz-trailer").randbytes(96 << 10))
+PY
+KEYLEN=$(stat -c %s "$KEY")
+TOKLEN=$(stat -c %s token.txt)
+
+# cat real.gz secret > backup.gz
+gzip -c noise.bin >noise.gz
+cat noise.gz "$KEY" >"$T/srv/backup.gz"
+# tape-style padding: zeros after the stream
+{ cat noise.gz; head -c 10240 /dev/zero; } >"$T/srv/padded.gz"
+# a package tarball with a token after it
+mkdir -p pkg/package
+echo '{"name": "acme", "version": "1.0.0"}' >pkg/package/package.json
+tar -czf pkg.tgz --owner=0 --group=0 -C pkg package
+cat pkg.tgz token.txt >"$T/var/cache/pkg.tgz"
+# two members (the second holding a key of its own), then the token
+echo "started" >a.txt
+gzip -c a.txt >a.gz
+gzip -c b.txt >b.gz
+cat a.gz b.gz token.txt >"$T/srv/multi.gz"
+# depth 2: the .gz with the key after it, inside a tar in the layer
+mkdir -p dump/db
+cp "$T/srv/backup.gz" dump/db/backup.gz
+tar -cf "$T/opt/dump.tar" --owner=0 --group=0 -C dump db
+tar -cf "$WORKDIR/layer.tar" --owner=0 --group=0 -C "$T" .
+
+# noted FILE BYTES: a cj_all line - the report's errors hold the note for
+# BYTES bytes after the gzip stream of FILE.
+noted() {
+    local m="$1: $2 bytes after the gzip stream; scanned as they are"
+    echo "eval any(e[\"message\"].endswith(\"$m\") for e in r[\"errors\"]) \
+# no note for $1"
+}
+
+note "gzip trailer: found at the .gz path, with a note"
+scan_json t --no-db "$WORKDIR/layer.tar"
+expect_rc 1 "findings"
+check_no_plaintext "$WORKDIR/t.json"
+cj_all "$WORKDIR/t.json" <<EOF
+has path=srv/backup.gz kind=private-key # the key after backup.gz's stream
+has path=var/cache/pkg.tgz rule=github-pat # the token after pkg.tgz
+has path=srv/multi.gz rule=github-pat # the token after the two members
+has path='srv/multi.gz!/multi' rule=google-api-key \\
+    # the second member's key (a multi-member stream is one file)
+has path='opt/dump.tar!/db/backup.gz' kind=private-key \\
+    # the key after the stream of a .gz inside a tar
+none path=srv/padded.gz # zero padding after a stream was scanned
+$(noted srv/backup.gz "$KEYLEN")
+$(noted var/cache/pkg.tgz "$TOKLEN")
+$(noted 'opt/dump.tar!/db/backup.gz' "$KEYLEN")
+eval sum("after the gzip stream" in e["message"] for e in r["errors"]) == 4 \\
+    # one note per file with bytes after its stream, none for padded.gz
+eval not any("padded.gz" in e["message"] for e in r["errors"]) \\
+    # zero padding after a stream was noted
+EOF
+grep -q 'srv/backup.gz: [0-9]* bytes after the gzip stream' "$WORKDIR/t.err" ||
+    fail "the note is not on the terminal"
+
+note "gzip trailer: the archive cache"
+DB="$WORKDIR/c.db"
+scan_json c1 --db "$DB" "$WORKDIR/layer.tar"
+# What the cache holds, by the sha256 of each file's bytes.
+cached() {
+    python3 - "$DB" "$1" <<'PY'
+import hashlib, sqlite3, sys
+sha = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
+n = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT count(*) FROM archives WHERE sha256 = ?", (sha,)).fetchone()[0]
+print(n)
+PY
+}
+[ "$(cached "$T/srv/backup.gz")" = 0 ] ||
+    fail "a .gz with bytes after its stream was cached"
+[ "$(cached "$T/srv/padded.gz")" = 1 ] ||
+    fail "a .gz with zero padding after its stream was not cached"
+[ "$(cached "$T/opt/dump.tar")" = 1 ] ||
+    fail "the tar holding a .gz with a trailer was not cached"
+# The same files in a new layer under other names. The tar comes from the
+# cache (nothing is inflated: the byte bound never fires) and keeps the
+# trailer's finding; the .gz is walked again.
+mkdir -p "$WORKDIR/again/srv"
+cp "$T/opt/dump.tar" "$WORKDIR/again/srv/d.tar"
+tar -cf "$WORKDIR/again1.tar" -C "$WORKDIR/again" .
+scan_json c2 --db "$DB" --max-nested-bytes 100 "$WORKDIR/again1.tar"
+cj_all "$WORKDIR/c2.json" <<'EOF'
+has path='srv/d.tar!/db/backup.gz' kind=private-key \
+    # the cached tar's replay lost the trailer's finding
+eval not r["errors"] # the cached tar was read again (the byte bound fired)
+EOF
+rm "$WORKDIR/again/srv/d.tar"
+cp "$T/srv/backup.gz" "$WORKDIR/again/srv/b.gz"
+tar -cf "$WORKDIR/again2.tar" -C "$WORKDIR/again" .
+scan_json c3 --db "$DB" "$WORKDIR/again2.tar"
+cj_all "$WORKDIR/c3.json" <<EOF
+has path=srv/b.gz kind=private-key # the .gz met again lost its trailer
+$(noted srv/b.gz "$KEYLEN")
+EOF
+echo "gzip trailer: ok"
