@@ -672,7 +672,8 @@ START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
             ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err),
                              STW_OK);
             uint64_t end = 0;
-            ck_assert(!stw_gunzip_end(g, &end)); /* not before the end */
+            bool damaged = true;
+            ck_assert(!stw_gunzip_end(g, &end, &damaged)); /* not before */
             char out[64];
             size_t ol = 0;
             for (;;) {
@@ -689,26 +690,51 @@ START_TEST(test_nested_gunzip_one_byte_pieces_and_what_follows_a_stream)
             ck_assert(!memcmp(out, a, sizeof(a) - 1));
             ck_assert(!memcmp(out + sizeof(a) - 1, b, sizeof(b) - 1));
             ck_assert(!stw_gunzip_bad_check(g));
-            ck_assert(stw_gunzip_end(g, &end));
+            ck_assert(stw_gunzip_end(g, &end, &damaged));
+            ck_assert(!damaged);
             ck_assert_msg(end == twol, "tail %zu, step %zu: end %llu, want %zu",
                           t, steps[k], (unsigned long long)end, twol);
             stw_gunzip_destroy(g);
             free(in);
         }
     }
-    /* A stream cut inside its second member has no end to tell. */
-    src sr = {two, twol - 3, 0, 1};
-    stw_gunzip *g;
-    stw_error err = {0};
-    ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err), STW_OK);
-    const void *p;
-    size_t l = 1;
-    while (l && stw_gunzip_read(g, &p, &l, &err) == STW_OK)
-        ;
-    ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), STW_ERR_TRUNCATED);
-    uint64_t end = 0;
-    ck_assert(!stw_gunzip_end(g, &end));
-    stw_gunzip_destroy(g);
+    /* A stream cut inside its second member, or whose second member is
+     * a whole gzip header and then no deflate data: the end is where the
+     * first member ends, and the stream is damaged there. Cut inside the
+     * first member, it has no end to tell. */
+    static const unsigned char fake[] = "\x1f\x8b\x08\0\0\0\0\0\0\x03"
+                                        "password=plain-text-after\n";
+    size_t fakel;
+    unsigned char *withfake = cat(ga, gal, fake, sizeof(fake) - 1, &fakel);
+    static const struct {
+        size_t cut;    /* bytes of the input */
+        bool fake;     /* ga + fake, not two */
+        stw_status st; /* what the read fails with */
+        bool has_end;
+    } dmg[] = {{0, false, STW_ERR_TRUNCATED, true},
+               {0, true, STW_ERR_FORMAT, true},
+               {8, false, STW_ERR_TRUNCATED, false}};
+    for (size_t i = 0; i < sizeof(dmg) / sizeof(dmg[0]); i++) {
+        size_t inl = dmg[i].fake ? fakel : dmg[i].cut ? dmg[i].cut : twol - 3;
+        src sr = {dmg[i].fake ? withfake : two, inl, 0, 1};
+        stw_gunzip *g;
+        stw_error err = {0};
+        ck_assert_int_eq(stw_gunzip_create(src_read, &sr, &g, &err), STW_OK);
+        const void *p;
+        size_t l = 1;
+        while (l && stw_gunzip_read(g, &p, &l, &err) == STW_OK)
+            ;
+        ck_assert_int_eq(stw_gunzip_read(g, &p, &l, &err), dmg[i].st);
+        uint64_t end = 0;
+        bool damaged = false;
+        ck_assert(stw_gunzip_end(g, &end, &damaged) == dmg[i].has_end);
+        if (dmg[i].has_end) {
+            ck_assert(damaged);
+            ck_assert_uint_eq(end, gal);
+        }
+        stw_gunzip_destroy(g);
+    }
+    free(withfake);
     free(ga), free(gb), free(two);
 }
 END_TEST
@@ -998,6 +1024,39 @@ START_TEST(test_nested_gzip_trailer_is_scanned_at_the_file_path)
 }
 END_TEST
 
+/* A whole gzip header and then text, after a good member: the stream
+ * fails there, and the text must not hide behind the damage. */
+START_TEST(test_nested_gzip_text_behind_a_fake_member_is_scanned)
+{
+    /* More than one read of the stream: damage in the first read is a
+     * file that cannot be opened, scanned whole. */
+    size_t tl = 300u << 10;
+    char *text = incompressible(tl);
+    unsigned char *g, *fk, *in;
+    size_t gl, fkl, inl;
+    gzip_bytes(text, tl, &g, &gl);
+    static const unsigned char hdr[] = "\x1f\x8b\x08\0\0\0\0\0\0\x03";
+    fk = cat(hdr, sizeof(hdr) - 1, tail_key, TAIL_KEY_LEN, &fkl);
+    in = cat(g, gl, fk, fkl, &inl);
+    for (size_t step = 1; step <= (1 << 20); step *= 1024) {
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "srv/app.log.gz", in, inl, step);
+        expect_content(&r, "srv/app.log.gz!/app.log", text, tl);
+        expect_content(&r, "srv/app.log.gz", fk, fkl);
+        char want[300];
+        snprintf(want, sizeof(want),
+                 "srv/app.log.gz: %zu bytes after the last whole member of "
+                 "the damaged gzip stream; scanned as they are",
+                 fkl);
+        ck_assert_msg(has_note(&r, want), "no note \"%s\"", want);
+        ck_assert_uint_eq(r.complete, 0);
+        stw_nested_destroy(n);
+    }
+    free(in), free(fk), free(g), free(text);
+}
+END_TEST
+
 START_TEST(test_nested_gzip_trailer_after_a_tar_single_or_multi_member)
 {
     const char conf[] = "user=deploy\n";
@@ -1147,6 +1206,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_gzip_in_gzip_is_one_level_each);
     tcase_add_test(tc, test_nested_gzip_bombs_stop_at_the_byte_bound);
     tcase_add_test(tc, test_nested_gzip_trailer_is_scanned_at_the_file_path);
+    tcase_add_test(tc, test_nested_gzip_text_behind_a_fake_member_is_scanned);
     tcase_add_test(tc,
                    test_nested_gzip_trailer_after_a_tar_single_or_multi_member);
     tcase_add_test(tc, test_nested_gzip_trailer_at_depth_two);

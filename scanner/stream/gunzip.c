@@ -35,7 +35,8 @@ struct stw_gunzip {
     uint64_t in_bytes;  /* input pulled from fn so far */
     uint64_t end_bytes; /* input up to the end of the last whole member */
     enum gu_state state;
-    uint64_t members; /* members begun */
+    uint64_t members;      /* members begun */
+    uint64_t members_done; /* members read to their trailer */
     uint64_t out_bytes;
     bool bad_check;
     bool failed; /* fail holds the error every later call repeats */
@@ -116,6 +117,7 @@ static bool trailing_bytes(const stw_gunzip *g)
 static void member_ended(stw_gunzip *g)
 {
     g->end_bytes = g->in_bytes - g->in_len;
+    g->members_done++;
     g->state = GU_BETWEEN;
 }
 
@@ -212,10 +214,13 @@ bool stw_gunzip_bad_check(const stw_gunzip *g)
     return g->bad_check;
 }
 
-bool stw_gunzip_end(const stw_gunzip *g, uint64_t *in_bytes)
+bool stw_gunzip_end(const stw_gunzip *g, uint64_t *in_bytes, bool *damaged)
 {
-    if (g->state != GU_DONE || g->failed)
+    /* A failure after a whole member: what follows it is no member either
+     * (a gzip header then plain text must not hide the text). */
+    if (g->failed ? g->members_done == 0 : g->state != GU_DONE)
         return false;
     *in_bytes = g->end_bytes;
+    *damaged = g->failed;
     return true;
 }

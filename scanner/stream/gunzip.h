@@ -45,11 +45,13 @@ uint64_t stw_gunzip_out_bytes(const stw_gunzip *g);
 /* A member read to its end had a CRC32 or length other than its trailer's. */
 bool stw_gunzip_bad_check(const stw_gunzip *g);
 
-/* Once the stream has ended without an error (stw_gunzip_read gives len 0
- * from then on): true, with *in_bytes the input bytes up to the end of
- * its last whole member; the input from there on - nothing, padding, text
- * - is not part of the stream, including the bytes of a member cut short
- * or started with a bad header. False before the end and after an error. */
-bool stw_gunzip_end(const stw_gunzip *g, uint64_t *in_bytes);
+/* Once the stream has ended (stw_gunzip_read gives len 0 from then on),
+ * or failed after at least one whole member: true, with *in_bytes the
+ * input bytes up to the end of its last whole member; the input from
+ * there on - nothing, padding, text, a member cut short, damaged or
+ * started with a bad header - is in no member's output; *damaged says
+ * whether the stream failed there. False before the end, and after a
+ * failure inside the first member. */
+bool stw_gunzip_end(const stw_gunzip *g, uint64_t *in_bytes, bool *damaged);
 
 #endif

@@ -563,7 +563,8 @@ static stw_status walk_members(stw_nested *n, struct archive *a,
 static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
                                bool *complete);
 static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
-                               uint64_t off, bool *complete, stw_error *err);
+                               uint64_t off, bool damaged, bool *complete,
+                               stw_error *err);
 
 /* Walks every member of the spooled archive at path (depth: how many
  * archives deep its members are). *complete turns false when the walk was
@@ -593,12 +594,14 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     }
     archive_read_free(a);
     uint64_t end = 0;
+    bool damaged = false;
     if (st == STW_OK && *opened && gz.g)
         st = gz_check_end(n, &gz, path, complete);
-    /* Where a sound stream ended, what follows it is no member's. */
+    /* Where the stream's last whole member ended, what follows it is no
+     * member's, whether the stream ends there or fails after it. */
     if (st == STW_OK && *opened && gz.g && !n->stopped &&
-        stw_gunzip_end(gz.g, &end) && end < sp->size)
-        st = scan_trailer(n, sp, path, end, complete, err);
+        stw_gunzip_end(gz.g, &end, &damaged) && end < sp->size)
+        st = scan_trailer(n, sp, path, end, damaged, complete, err);
     gz_source_free(&gz);
     return st;
 }
@@ -748,16 +751,18 @@ static stw_status spool_zeros_from(spool *sp, const char *path, uint64_t off,
 }
 
 /* The bytes of the spooled gzip file at path from off on, after its
- * stream: none of the inflated output holds them (`cat x.gz notes.txt`,
- * a tool's trailer), so they are scanned as they are, under the file's
- * own path, with a note. Zeros alone are tape or block padding and are
- * left alone. The archive is then not cached (*complete false): the
+ * stream (or, damaged, after its last whole member): none of the inflated
+ * output holds them (`cat x.gz notes.txt`, a tool's trailer, a gzip
+ * header followed by text), so they are scanned as they are, under the
+ * file's own path, with a note. Zeros alone are tape or block padding and
+ * are left alone. The archive is then not cached (*complete false): the
  * archive cache keeps the findings under its members' paths, and these
  * are at its own path, so a replay would lose them. An archive that holds
  * this one as a member keeps them under its members and is cached as
  * usual. */
 static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
-                               uint64_t off, bool *complete, stw_error *err)
+                               uint64_t off, bool damaged, bool *complete,
+                               stw_error *err)
 {
     bool zeros = true;
     stw_status st = spool_zeros_from(sp, path, off, &zeros, err);
@@ -765,8 +770,10 @@ static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
         return st;
     uint64_t len = sp->size - off;
     *complete = false;
-    st = note(n, "%s: %llu %s after the gzip stream; scanned as %s", path,
+    st = note(n, "%s: %llu %s after the %s; scanned as %s", path,
               (unsigned long long)len, len == 1 ? "byte" : "bytes",
+              damaged ? "last whole member of the damaged gzip stream"
+                      : "gzip stream",
               len == 1 ? "it is" : "they are");
     return st == STW_OK ? spool_as_content(n, sp, path, off, err) : st;
 }

@@ -44,6 +44,15 @@ echo "started" >a.txt
 gzip -c a.txt >a.gz
 gzip -c b.txt >b.gz
 cat a.gz b.gz token.txt >"$T/srv/multi.gz"
+# a whole gzip header, no deflate data, then the token: a damaged stream.
+# Damaged within the first read of a small file, it cannot be opened and
+# is scanned whole; after 96 KiB of members, what follows the last whole
+# member is scanned.
+printf '\037\213\010\000\000\000\000\000\000\003' >fakehdr
+cat a.gz fakehdr token.txt >"$T/srv/fake.gz"
+cat noise.gz fakehdr token.txt >"$T/srv/fake-big.gz"
+FAKENOTE="srv/fake-big.gz: $((10 + TOKLEN)) bytes after the last whole"
+FAKENOTE+=" member of the damaged gzip stream; scanned as they are"
 # depth 2: the .gz with the key after it, inside a tar in the layer
 mkdir -p dump/db
 cp "$T/srv/backup.gz" dump/db/backup.gz
@@ -71,6 +80,12 @@ has path='srv/multi.gz!/multi' rule=google-api-key \\
 has path='opt/dump.tar!/db/backup.gz' kind=private-key \\
     # the key after the stream of a .gz inside a tar
 none path=srv/padded.gz # zero padding after a stream was scanned
+has path=srv/fake.gz rule=github-pat \\
+    # the token behind a gzip header with no deflate data after it
+has path=srv/fake-big.gz rule=github-pat \\
+    # the token behind a gzip header after 96 KiB of a good member
+eval any(e["message"].endswith("$FAKENOTE") for e in r["errors"]) \\
+    # no note for the damaged stream's tail
 $(noted srv/backup.gz "$KEYLEN")
 $(noted var/cache/pkg.tgz "$TOKLEN")
 $(noted 'opt/dump.tar!/db/backup.gz' "$KEYLEN")
