@@ -360,11 +360,11 @@ def machine():
 # What each thread of a scan does (bench/PIPELINE.md); the main thread (the
 # binary's own name) compiles the rules and orchestrates.
 STAGES = {
-    "stw-inflate": "read, blob SHA-256, ISA-L / zstd inflate of the layer",
+    "stw-inflate": "read, ISA-L / zstd inflate of the layer",
     "stw-layer": "tar walk, detectors, spooling the archives inside files",
     "stw-nested": "archives inside files, on worker threads: libarchive, zip members' zlib, their matching",
     "stw-match": "content matching (vectorscan, PCRE2)",
-    "stw-hash": "SHA-256 of uncompressed blobs, --verify-diff-ids",
+    "stw-hash": "SHA-256 of the blobs (and the tars with --verify-diff-ids)",
 }
 # What each library is there for.
 LIBS = [

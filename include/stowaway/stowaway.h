@@ -327,7 +327,7 @@ STW_API stw_status stw_scan_options_set_platform(stw_scan_options *o,
                                                  const char *platform,
                                                  stw_error *err);
 /* Layers scanned at once; <= 0 means one per core, at most 16 (with a
- * second core, each layer is a pipeline of three threads). */
+ * second core, each layer is a pipeline of four threads). */
 STW_API void stw_scan_options_set_jobs(stw_scan_options *o, int jobs);
 /* Bounds on what one layer may make us do (0 keeps the default):
  * uncompressed bytes, tar entries, and uncompressed/compressed ratio. A

@@ -64,7 +64,7 @@ const char stw_cli_scan_help[] =
     "                          image (e.g. linux/arm64)\n"
     "  -j, --jobs N            layers scanned at once (default: one per\n"
     "                          core, at most 16; each layer uses up to\n"
-    "                          three threads)\n"
+    "                          four threads)\n"
     "      --max-depth N       open archives in layers (jar, zip, tar.gz...)\n"
     "                          up to N deep (default 4, 0 = off)\n"
     "      --max-nested-bytes N  stop opening archives inside one file\n"

@@ -481,10 +481,12 @@ static stw_status blob_start(stw_blob *b, stw_error *err)
         if (!b->bufs)
             return blob_fail(b, err, STW_ERR_NOMEM, "out of memory");
         b->out = b->bufs;
-        /* With an inflater thread, raw pieces are hashed there, between
-         * inflate calls; a hasher then only pays for the diff_id. */
-        if (!b->want_inflater || b->hash_out)
-            b->hs_on = hasher_start(&b->hs);
+        /* Raw pieces are hashed on the hasher even beside an inflater
+         * thread: hashed between inflate calls, they made one layer's read,
+         * hash and inflate a single thread's work, the critical path of a
+         * layer scanned alone (-j1 on full.oci 2.57 -> 2.38 s, zstd 2.24
+         * -> 2.16 s on two cores, the same CPU). */
+        b->hs_on = hasher_start(&b->hs);
     }
     if (b->comp == STW_COMP_GZIP) {
         b->gz = stw_malloc(sizeof(*b->gz));

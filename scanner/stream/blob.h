@@ -39,10 +39,11 @@ typedef struct stw_blob_options {
      * diff_id is computed (uncompressed, or hash_output) */
     const char *diff_id;
     bool hash_output; /* compute the diff_id of a compressed blob too */
-    /* Read, hash and decompress a compressed blob on a thread of its own,
-     * a few buffers ahead of the caller, so whatever consumes the output
-     * (the tar walk) overlaps inflate. The read callback then runs on that
-     * thread, never on two threads at once. */
+    /* Read and decompress a compressed blob on a thread of its own, a few
+     * buffers ahead of the caller, so whatever consumes the output (the
+     * tar walk) overlaps inflate; the raw pieces are hashed on another
+     * (as always for a compressed blob). The read callback then runs on
+     * that thread, never on two threads at once. */
     bool inflate_thread;
     uint64_t max_out; /* 0 = STW_MAX_LAYER_BYTES */
     double max_ratio; /* 0 = STW_MAX_RATIO */
