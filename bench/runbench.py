@@ -292,10 +292,11 @@ def parts_off_lines(by, j1, igz, sha, n_rules):
                  "meets" if off.median <= allow_wall else "already misses", fmt_s(off.median),
                  "meets" if off.cpu <= allow_cpu else "already misses", fmt_s(off.cpu),
                  fmt_s(max(0.0, allow_cpu - off.cpu))))
-    L.append("- At -j1 a layer's read, blob SHA-256 and inflate run in series on its one inflate "
-             "thread, and the layers one after another: `igzip -dc` and `openssl dgst` "
-             "together take %s CPU-s, %s the %s s the wall target allows." % (
-                 fmt_s(floor), "above" if floor > allow_wall else "below", fmt_s(allow_wall)))
+    L.append("- On %d cores a scan cannot end before its CPU time / %d: the wall target's %s s "
+             "leave room for %s CPU-s, and the whole -j1 scan takes %s, so no schedule of it "
+             "%s." % (NCPU, NCPU, fmt_s(allow_wall), fmt_s(NCPU * allow_wall), fmt_s(j1.cpu),
+                      "can meet the wall target" if j1.cpu > NCPU * allow_wall
+                      else "is ruled out by CPU alone"))
     L.append("")
     return L
 
