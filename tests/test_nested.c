@@ -1090,8 +1090,9 @@ START_TEST(test_nested_gzip_trailer_after_a_tar_single_or_multi_member)
 END_TEST
 
 /* A .gz with a trailer as a member of a tar: the trailer is the member's
- * bytes, under the member's chain path; the outer tar holds it under its
- * members, so it is cached as usual, and the .gz is not. */
+ * bytes, under the member's chain path. Neither is cached: a cache record
+ * replays findings but not notes, and the tar's walk made one (the
+ * trailer's), which would be lost the next time the tar is met. */
 START_TEST(test_nested_gzip_trailer_at_depth_two)
 {
     size_t nl = STW_NESTED_CACHE_MIN + 4096;
@@ -1108,9 +1109,22 @@ START_TEST(test_nested_gzip_trailer_at_depth_two)
     expect_member_and_tail(&r, "opt/dump.tar!/db/backup.gz", "backup", noise,
                            nl);
     ck_assert_uint_eq(r.scanned, 2);
-    ck_assert_uint_eq(r.complete, 1);
-    ck_assert_str_eq(r.last_complete, "opt/dump.tar");
+    ck_assert_uint_eq(r.complete, 0);
     stw_nested_destroy(n);
+    /* The same tar with a clean .gz inside: both cached. */
+    unsigned char *clean;
+    size_t cl;
+    member mc[] = {{"db/backup.gz", g, gl}};
+    build("tar", mc, 1, &clean, &cl);
+    rec c = {0};
+    n = make(&c, NULL);
+    scan(n, "opt/dump.tar", clean, cl, 1 << 20);
+    ck_assert_uint_eq(c.n_notes, 0);
+    ck_assert_uint_eq(c.scanned, 2);
+    ck_assert_uint_eq(c.complete, 2);
+    ck_assert_str_eq(c.last_complete, "opt/dump.tar");
+    stw_nested_destroy(n);
+    free(clean);
     free(noise), free(g), free(gz), free(tar);
 }
 END_TEST

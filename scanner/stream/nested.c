@@ -211,6 +211,8 @@ struct stw_nested {
     uint64_t members;  /* archive members seen so far */
     bool stopped;      /* a bound was reached: unwind, scan nothing more */
     const char *outer;
+    uint64_t noted; /* notes made, ever: an archive whose walk made one is
+                       not cached (walk_spooled) */
 };
 
 stw_status stw_nested_create(const stw_nested_sink *sink,
@@ -250,6 +252,7 @@ static stw_status note(stw_nested *n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    n->noted++;
     return n->sink.note ? n->sink.note(n->sink.ctx, msg) : STW_OK;
 }
 
@@ -793,8 +796,14 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
                                const char *hex, stw_error *err)
 {
     bool opened = false, complete = true;
+    uint64_t noted = n->noted;
     stw_status st =
         walk_archive(n, sp, kind, path, depth + 1, &opened, &complete, err);
+    /* A cache record replays findings, not notes: an archive with a note
+     * anywhere inside it (an inner archive damaged, bytes after a stream)
+     * is walked again each time, so its notes are never lost. */
+    if (n->noted != noted)
+        complete = false;
     if (st == STW_OK && !opened)
         st = spool_as_content(n, sp, path, 0, err);
     else if (st == STW_OK && hex && n->sink.scanned)
