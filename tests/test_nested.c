@@ -978,6 +978,20 @@ static void expect_member_and_tail(const rec *r, const char *path,
     expect_tail_note(r, path, TAIL_KEY_LEN);
 }
 
+/* The archive of len bytes at p, scanned as path, gives its one member
+ * (mpath: n bytes at content) and nothing else, and is cached whole. */
+static void expect_one_member_cached(const char *path, const void *p,
+                                     size_t len, const char *mpath,
+                                     const void *content, size_t n)
+{
+    rec z = {0};
+    stw_nested *nz = make(&z, NULL);
+    scan(nz, path, p, len, 1 << 20);
+    expect_only(&z, mpath, content, n);
+    ck_assert_uint_eq(z.complete, 1);
+    stw_nested_destroy(nz);
+}
+
 START_TEST(test_nested_gzip_trailer_is_scanned_at_the_file_path)
 {
     /* cat backup.gz key.txt: big enough to be worth caching. */
@@ -1002,12 +1016,8 @@ START_TEST(test_nested_gzip_trailer_is_scanned_at_the_file_path)
      * cached as a complete archive. */
     static const unsigned char pad[10240];
     in = cat(g, gl, pad, sizeof(pad), &inl);
-    rec z = {0};
-    stw_nested *n = make(&z, NULL);
-    scan(n, "srv/backup.gz", in, inl, 1 << 20);
-    expect_only(&z, "srv/backup.gz!/backup", noise, nl);
-    ck_assert_uint_eq(z.complete, 1);
-    stw_nested_destroy(n);
+    expect_one_member_cached("srv/backup.gz", in, inl, "srv/backup.gz!/backup",
+                             noise, nl);
     free(in);
     /* Zeros and then text: all of it, from the stream's end. */
     unsigned char *zt;
@@ -1015,12 +1025,53 @@ START_TEST(test_nested_gzip_trailer_is_scanned_at_the_file_path)
     zt = cat(pad, sizeof(pad), tail_key, TAIL_KEY_LEN, &ztl);
     in = cat(g, gl, zt, ztl, &inl);
     rec t = {0};
-    n = make(&t, NULL);
+    stw_nested *n = make(&t, NULL);
     scan(n, "srv/backup.gz", in, inl, 1 << 20);
     expect_content(&t, "srv/backup.gz", zt, ztl);
     expect_tail_note(&t, "srv/backup.gz", ztl);
     stw_nested_destroy(n);
     free(in), free(zt), free(g), free(noise);
+}
+END_TEST
+
+/* `cat backup.tar notes.txt`: a tar reader stops at the end-of-archive
+ * blocks, so what follows them is scanned as it is, from their end (the
+ * record's zero padding included), under the tar's own path; a tar whose
+ * padding is all that follows is left alone and cached. */
+START_TEST(test_nested_bytes_after_a_tar_are_scanned)
+{
+    size_t nl = STW_NESTED_CACHE_MIN + 4096;
+    char *noise = incompressible(nl);
+    member m[] = {{"db/dump.bin", noise, nl}};
+    unsigned char *tar, *in;
+    size_t tl, inl;
+    build("tar", m, 1, &tar, &tl);
+    /* The end-of-archive blocks end 1024 bytes after the last member's
+     * data, rounded up to a block. */
+    size_t end = 512 + (nl + 511) / 512 * 512 + 1024;
+    ck_assert_uint_le(end, tl);
+    in = cat(tar, tl, tail_key, TAIL_KEY_LEN, &inl);
+    for (size_t step = 1000; step <= (1 << 20); step *= 1024) {
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "srv/backup.tar", in, inl, step);
+        ck_assert_uint_eq(r.n_files, 2);
+        expect_content(&r, "srv/backup.tar!/db/dump.bin", noise, nl);
+        expect_content(&r, "srv/backup.tar", in + end, inl - end);
+        char want[300];
+        snprintf(want, sizeof(want),
+                 "srv/backup.tar: %zu bytes after the end of the tar archive; "
+                 "scanned as they are",
+                 inl - end);
+        ck_assert_uint_eq(r.n_notes, 1);
+        ck_assert_str_eq(r.notes[0], want);
+        ck_assert_uint_eq(r.scanned, 1);
+        ck_assert_uint_eq(r.complete, 0);
+        stw_nested_destroy(n);
+    }
+    expect_one_member_cached("srv/backup.tar", tar, tl,
+                             "srv/backup.tar!/db/dump.bin", noise, nl);
+    free(in), free(tar), free(noise);
 }
 END_TEST
 
@@ -1221,6 +1272,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_gzip_bombs_stop_at_the_byte_bound);
     tcase_add_test(tc, test_nested_gzip_trailer_is_scanned_at_the_file_path);
     tcase_add_test(tc, test_nested_gzip_text_behind_a_fake_member_is_scanned);
+    tcase_add_test(tc, test_nested_bytes_after_a_tar_are_scanned);
     tcase_add_test(tc,
                    test_nested_gzip_trailer_after_a_tar_single_or_multi_member);
     tcase_add_test(tc, test_nested_gzip_trailer_at_depth_two);

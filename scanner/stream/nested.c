@@ -566,7 +566,7 @@ static stw_status walk_members(stw_nested *n, struct archive *a,
 static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
                                bool *complete);
 static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
-                               uint64_t off, bool damaged, bool *complete,
+                               uint64_t off, const char *what, bool *complete,
                                stw_error *err);
 
 /* Walks every member of the spooled archive at path (depth: how many
@@ -595,7 +595,15 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     } else if (st == STW_OK) {
         st = walk_members(n, a, kind, path, depth, &gz, opened, complete, err);
     }
+    /* A tar read to its end-of-archive blocks: where they end. */
+    int64_t tar_end = -1;
+    if (st == STW_OK && *opened && *complete && !n->stopped &&
+        kind == STW_NEST_TAR)
+        tar_end = archive_filter_bytes(a, 0);
     archive_read_free(a);
+    if (tar_end >= 0 && (uint64_t)tar_end < sp->size)
+        st = scan_trailer(n, sp, path, (uint64_t)tar_end,
+                          "end of the tar archive", complete, err);
     uint64_t end = 0;
     bool damaged = false;
     if (st == STW_OK && *opened && gz.g)
@@ -604,7 +612,11 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
      * member's, whether the stream ends there or fails after it. */
     if (st == STW_OK && *opened && gz.g && !n->stopped &&
         stw_gunzip_end(gz.g, &end, &damaged) && end < sp->size)
-        st = scan_trailer(n, sp, path, end, damaged, complete, err);
+        st = scan_trailer(n, sp, path, end,
+                          damaged ? "last whole member of the damaged gzip "
+                                    "stream"
+                                  : "gzip stream",
+                          complete, err);
     gz_source_free(&gz);
     return st;
 }
@@ -753,18 +765,19 @@ static stw_status spool_zeros_from(spool *sp, const char *path, uint64_t off,
     return st;
 }
 
-/* The bytes of the spooled gzip file at path from off on, after its
- * stream (or, damaged, after its last whole member): none of the inflated
- * output holds them (`cat x.gz notes.txt`, a tool's trailer, a gzip
- * header followed by text), so they are scanned as they are, under the
- * file's own path, with a note. Zeros alone are tape or block padding and
- * are left alone. The archive is then not cached (*complete false): the
+/* The bytes of the spooled archive at path from off on, after its end
+ * (what: the gzip stream's, or its last whole member's when damaged; a
+ * tar's end-of-archive blocks): no member holds them (`cat x.gz
+ * notes.txt`, `cat x.tar notes.txt`, a tool's trailer, a gzip header
+ * followed by text), so they are scanned as they are, under the file's
+ * own path, with a note. Zeros alone are tape or block padding and are
+ * left alone. The archive is then not cached (*complete false): the
  * archive cache keeps the findings under its members' paths, and these
  * are at its own path, so a replay would lose them. An archive that holds
  * this one as a member keeps them under its members and is cached as
  * usual. */
 static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
-                               uint64_t off, bool damaged, bool *complete,
+                               uint64_t off, const char *what, bool *complete,
                                stw_error *err)
 {
     bool zeros = true;
@@ -774,9 +787,7 @@ static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
     uint64_t len = sp->size - off;
     *complete = false;
     st = note(n, "%s: %llu %s after the %s; scanned as %s", path,
-              (unsigned long long)len, len == 1 ? "byte" : "bytes",
-              damaged ? "last whole member of the damaged gzip stream"
-                      : "gzip stream",
+              (unsigned long long)len, len == 1 ? "byte" : "bytes", what,
               len == 1 ? "it is" : "they are");
     return st == STW_OK ? spool_as_content(n, sp, path, off, err) : st;
 }
