@@ -497,10 +497,10 @@ static stw_status scan_histories(walk *w, stw_error *err)
         st = stw_gitrepo_create(dir, w->git_root, &w->lo->git, &g, &gerr);
         if (st == STW_OK)
             st = stw_gitrepo_scan(g, &sink, NULL, err);
-        else if (st != STW_ERR_NOMEM)
-            st = nz_note(w, gerr.msg);
-        else
+        else if (st == STW_ERR_NOMEM)
             *err = gerr;
+        else if ((st = nz_note(w, gerr.msg)) != STW_OK)
+            stw_fail(err, st, "out of memory"); /* keeping the note */
         stw_gitrepo_destroy(g);
     }
     return st;
