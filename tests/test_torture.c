@@ -1,12 +1,13 @@
 /* test_torture.c - allocation torture: a dozen scenarios through the real
- * code (every image format, a registry's index and manifest documents,
- * rules, suppressions, the database and reports), each replayed with the
- * Nth library allocation failing (alloc_test.h) for N = 1, 2, ... until a
- * run makes fewer than N allocations. Every run must end in STW_ERR_NOMEM
- * with a message, or in success with exactly what an untouched run gives;
- * a database must hold no image but whole ones; ASan and LeakSanitizer
- * watch for crashes and leaks. Both failure modes run: from N on (cleanup
- * paths) and N alone (recovery paths).
+ * code (every image format, a layer's git history, a registry's index and
+ * manifest documents, rules, suppressions, the database and reports), each
+ * replayed with the Nth library allocation failing (alloc_test.h) for
+ * N = 1, 2, ... until a run makes fewer than N allocations. Every run must
+ * end in STW_ERR_NOMEM with a message, or in success with exactly what an
+ * untouched run gives; a database must hold no image but whole ones; a
+ * history's temporary copy must be gone; ASan and LeakSanitizer watch for
+ * crashes and leaks. Both failure modes run: from N on (cleanup paths) and
+ * N alone (recovery paths).
  *
  * N is dense up to TORTURE_DENSE (every image scenario, whole), then
  * steps by about 1/TORTURE_STRIDE of itself (the built-in rules, some
@@ -18,12 +19,14 @@
 #include "alloc_test.h"
 #include "sha256.h"
 #include "image.h"
+#include "results.h"
 #include "stowaway/stowaway.h"
 #include "testutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <check.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,7 @@ typedef struct member {
 typedef struct fixtures {
     char *dir;
     char *docker_tar, *oci_dir, *oci_archive, *gz_layer, *zst_layer;
+    char *git_layer, *git_tmp;
     char *rules_yaml, *ignore, *baseline;
     char *demo;
     size_t demo_len;
@@ -378,6 +382,69 @@ static stw_status doc_fetch(void *ctx, const char *name, const char **data,
     return STW_ERR_NOT_FOUND;
 }
 
+/* GitHub-token-shaped values with a valid checksum (bench/mint.py ghp
+ * git-<name>, as test_gitrepo's): rule github-pat reports them; they open
+ * nothing. */
+#define TOK_GIT_OLD  "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"
+#define TOK_GIT_HEAD "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"
+
+/* Runs a shell command in dir with a fixed identity and no user config
+ * (git and tar, as test_gitrepo does). */
+static void sh(const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sh(const char *dir, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char body[2048];
+    vsnprintf(body, sizeof(body), fmt, ap);
+    va_end(ap);
+    char *cmd =
+        print("cd '%s' && export HOME='%s' GIT_CONFIG_NOSYSTEM=1 "
+              "GIT_AUTHOR_NAME=Dev GIT_AUTHOR_EMAIL=dev@example.invalid "
+              "GIT_COMMITTER_NAME=Dev GIT_COMMITTER_EMAIL=dev@example.invalid "
+              "&& (%s) >/dev/null 2>&1",
+              dir, fx.dir, body);
+    ck_assert_msg(system(cmd) == 0, "failed: %s", body);
+    free(cmd);
+}
+
+/* A commit of everything in the work tree at a given second, so "oldest"
+ * is not left to the clock. */
+static void commit_at(const char *dir, int t, const char *msg)
+{
+    sh(dir,
+       "git add -A && GIT_AUTHOR_DATE='@%d +0000' "
+       "GIT_COMMITTER_DATE='@%d +0000' git commit -q -m '%s'",
+       1600000000 + t, 1600000000 + t, msg);
+}
+
+/* A layer holding srv/app with its .git: a token committed, packed by gc,
+ * then deleted (history only), and a second one still at HEAD (loose
+ * objects, and in the work tree); and a .git file that points elsewhere. */
+static void make_git_layer(void)
+{
+    char *src = tu_path(fx.dir, "gitsrc");
+    char *app = tu_path(src, "srv/app");
+    ck_assert_int_eq(mkdir(src, 0755), 0);
+    sh(src, "mkdir -p srv/app && cd srv/app && git init -q -b main . && "
+            "git config gc.auto 0");
+    sh(app, "echo 'token = " TOK_GIT_OLD "' >config.env && echo app >README");
+    commit_at(app, 0, "start");
+    sh(app, "git gc -q && git rm -q config.env && "
+            "echo 'token = " TOK_GIT_HEAD "' >settings");
+    commit_at(app, 100, "move the token");
+    /* A worktree's "gitdir:" pointer: a note while the layer is read. */
+    sh(src, "mkdir srv/wt && echo 'gitdir: /elsewhere' >srv/wt/.git");
+    fx.git_layer = tu_path(fx.dir, "git.layer.tar");
+    sh(src, "tar -cf '%s' srv", fx.git_layer);
+    sh(fx.dir, "rm -rf gitsrc");
+    free(app);
+    free(src);
+    fx.git_tmp = tu_path(fx.dir, "gittmp");
+    ck_assert_int_eq(mkdir(fx.git_tmp, 0700), 0);
+}
+
 static void write_text(char **path, const char *name, const char *text)
 {
     *path = tu_path(fx.dir, name);
@@ -392,6 +459,7 @@ static void make_fixtures(void)
     make_oci();
     make_layers();
     make_docs();
+    make_git_layer();
     write_text(&fx.rules_yaml, "rules.yaml",
                "version: 1\n"
                "allow-rules:\n"
@@ -572,6 +640,10 @@ static char *image_sig(const stw_results *r, size_t im)
                 stw_result_finding_visible(x),
                 stw_result_finding_fingerprint(x),
                 stw_result_finding_excerpt(x));
+        if (x->git_source != STW_GIT_NONE) /* where in a history it is */
+            fprintf(f, "{git %d %s %s %d %d}", (int)x->git_source,
+                    x->git_commit, x->git_path, x->git_reachable,
+                    x->git_in_worktree);
     }
     fclose(f);
     return buf;
@@ -726,6 +798,50 @@ SCAN_SCENARIO(test_torture_gzip_layer, 3, "gzip-layer", fx.gz_layer,
 SCAN_SCENARIO(test_torture_zstd_layer, 4, "zstd-layer", fx.zst_layer,
               "app/bundle.tar.gz!/conf/.env")
 SCAN_SCENARIO(test_torture_stream, 5, "stream", NULL, "<config> github-pat")
+
+/* A layer with a repository's history: the private copy of the .git
+ * (under TMPDIR) must be gone after every run, whatever failed. */
+static void git_check(void *ctx, stw_status st, bool touched)
+{
+    scan_check(ctx, st, touched);
+    DIR *d = opendir(fx.git_tmp);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        ck_assert_msg(!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."),
+                      "git-history: allocation %d failing (%s) left %s in "
+                      "TMPDIR",
+                      cur_n, mode_name(cur_mode), e->d_name);
+    closedir(d);
+}
+
+static void git_setup(void **out)
+{
+    scan_setup(out, fx.git_layer);
+}
+
+START_TEST(test_torture_git_history)
+{
+    scan_slot = 6;
+    char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", fx.git_tmp, 1);
+    scenario s = {"git-history", git_setup, scan_body, git_check,
+                  scan_teardown};
+    torture(&s);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    /* The token deleted at HEAD, found in the packed first commit, and
+     * the note about the pointer. */
+    ck_assert_msg(
+        !scan_ref[6] || (strstr(scan_ref[6], "srv/app/.git github-pat") &&
+                         strstr(scan_ref[6], "config.env 1 0}") &&
+                         strstr(scan_ref[6], "srv/wt/.git: a file")),
+        "git-history: no history finding or note in\n%s", scan_ref[6]);
+}
+END_TEST
 
 /* ---- a registry's documents --------------------------------------------- */
 
@@ -1174,6 +1290,7 @@ int main(void)
     tcase_add_test(tc, test_torture_gzip_layer);
     tcase_add_test(tc, test_torture_zstd_layer);
     tcase_add_test(tc, test_torture_stream);
+    tcase_add_test(tc, test_torture_git_history);
     tcase_add_test(tc, test_torture_registry_documents);
     tcase_add_test(tc, test_torture_rules_file);
     tcase_add_test(tc, test_torture_rules_builtin);
