@@ -1,20 +1,20 @@
 /* test_torture.c - allocation torture: a dozen scenarios through the real
  * code (every image format, a layer's git history, a registry's index and
- * manifest documents, rules, suppressions, the database and reports), each
- * replayed with the Nth library allocation failing (alloc_test.h) for
- * N = 1, 2, ... until a run makes fewer than N allocations. Every run must
- * end in STW_ERR_NOMEM with a message, or in success with exactly what an
- * untouched run gives; a database must hold no image but whole ones; a
- * history's temporary copy must be gone; ASan and LeakSanitizer watch for
- * crashes and leaks. Both failure modes run: from N on (cleanup paths) and
- * N alone (recovery paths).
+ * manifest documents, rules, suppressions, the database, a batch continued
+ * after a kill and reports), each replayed with the Nth library allocation
+ * failing (alloc_test.h) for N = 1, 2, ... until a run makes fewer than N
+ * allocations. Every run must end in STW_ERR_NOMEM with a message, or in
+ * success with exactly what an untouched run gives; a database must hold
+ * no image but whole ones; a history's temporary copy must be gone; ASan
+ * and LeakSanitizer watch for crashes and leaks. Both failure modes run:
+ * from N on (cleanup paths) and N alone (recovery paths).
  *
  * N is dense up to TORTURE_DENSE (every image scenario, whole), then
  * steps by about 1/TORTURE_STRIDE of itself (the built-in rules, some
- * 6800 allocations); the database scenario, whose runs wait for fsyncs,
- * goes sparse after 64 allocations, in steps of N/8; STW_TORTURE_FULL=1 in the
- * environment tries every N. A failing case is replayed alone with
- * STW_TORTURE_ONLY=<scenario>, STW_TORTURE_N=<n> and
+ * 6800 allocations); the database and batch scenarios, whose runs wait
+ * for fsyncs, go sparse after 64 allocations, in steps of N/8;
+ * STW_TORTURE_FULL=1 in the environment tries every N. A failing case is
+ * replayed alone with STW_TORTURE_ONLY=<scenario>, STW_TORTURE_N=<n> and
  * STW_TORTURE_MODE=from|only. */
 #include "alloc_test.h"
 #include "sha256.h"
@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -720,6 +721,38 @@ static stw_status scan_body(void *ctx, stw_error *err)
 
 /* Whatever a run stored: on success exactly the reference; after a failure
  * only whole images, each as the reference has it. */
+/* What a run left in a store, r, against *ref (the untouched run's, which
+ * the first call sets): on success exactly the reference; after a failure
+ * only whole images, each as the reference has it. Results run longer than
+ * check's messages: both sides go to stderr. */
+static void compare_stored(const stw_results *r, stw_status st, bool touched,
+                           char **ref, const char *name)
+{
+    char *sig = results_sig(r);
+    if (!*ref) {
+        ck_assert(!touched && st == STW_OK);
+        *ref = sig;
+        return;
+    }
+    if (st == STW_OK && strcmp(sig, *ref)) {
+        fprintf(stderr, "succeeded with:\n%s\nexpected:\n%s\n", sig, *ref);
+        ck_abort_msg("%s: allocation %d failing (%s) succeeded with results "
+                     "that differ (above)",
+                     name, cur_n, mode_name(cur_mode));
+    }
+    for (size_t i = 0; i < stw_results_image_count(r); i++) {
+        char *is = image_sig(r, i);
+        if (!strstr(*ref, is)) {
+            fprintf(stderr, "stored:\n%s\nexpected one of:\n%s\n", is, *ref);
+            ck_abort_msg("%s: allocation %d failing (%s) stored a partial "
+                         "image (above)",
+                         name, cur_n, mode_name(cur_mode));
+        }
+        free(is);
+    }
+    free(sig);
+}
+
 static void check_stored(stw_store *store, int64_t id, stw_status st,
                          bool touched, char **ref, const char *name)
 {
@@ -728,29 +761,7 @@ static void check_stored(stw_store *store, int64_t id, stw_status st,
     ck_assert_int_eq(stw_store_end_scan(store, id, &err), STW_OK);
     ck_assert_msg(stw_store_load_scan(store, id, &r, &err) == STW_OK, "%s",
                   err.msg);
-    char *sig = results_sig(r);
-    if (!*ref) {
-        ck_assert(!touched);
-        *ref = sig;
-        stw_results_destroy(r);
-        return;
-    }
-    if (st == STW_OK) {
-        ck_assert_msg(!strcmp(sig, *ref),
-                      "%s: allocation %d failing (%s) succeeded with "
-                      "results that differ:\n%s\nexpected:\n%s",
-                      name, cur_n, mode_name(cur_mode), sig, *ref);
-    } else {
-        for (size_t i = 0; i < stw_results_image_count(r); i++) {
-            char *is = image_sig(r, i);
-            ck_assert_msg(strstr(*ref, is) != NULL,
-                          "%s: allocation %d failing (%s) stored a partial "
-                          "image:\n%s\nexpected one of:\n%s",
-                          name, cur_n, mode_name(cur_mode), is, *ref);
-            free(is);
-        }
-    }
-    free(sig);
+    compare_stored(r, st, touched, ref, name);
     stw_results_destroy(r);
 }
 
@@ -1225,26 +1236,7 @@ static void db_check(void *ctx, stw_status st, bool touched)
                       cur_n, mode_name(cur_mode), err.msg);
         stw_results *r;
         ck_assert_int_eq(stw_store_load_latest(s, NULL, &r, &err), STW_OK);
-        char *sig = results_sig(r);
-        if (!db_ref) {
-            ck_assert(!touched && st == STW_OK);
-            db_ref = sig;
-        } else {
-            if (st == STW_OK)
-                ck_assert_msg(!strcmp(sig, db_ref),
-                              "database: allocation %d failing (%s) "
-                              "succeeded with:\n%s\nexpected:\n%s",
-                              cur_n, mode_name(cur_mode), sig, db_ref);
-            for (size_t i = 0; i < stw_results_image_count(r); i++) {
-                char *is = image_sig(r, i);
-                ck_assert_msg(strstr(db_ref, is) != NULL,
-                              "database: allocation %d failing (%s) stored a "
-                              "partial image:\n%s",
-                              cur_n, mode_name(cur_mode), is);
-                free(is);
-            }
-            free(sig);
-        }
+        compare_stored(r, st, touched, &db_ref, "database");
         stw_results_destroy(r);
         stw_store_close(s);
     } else {
@@ -1259,6 +1251,167 @@ START_TEST(test_torture_database)
 {
     scenario s = {"database", db_setup, db_body, db_check, NULL, 64, 8};
     torture(&s);
+}
+END_TEST
+
+/* A batch: the CLI's `batch registry` loop over two targets that share a
+ * layer (the demo as a docker archive, and as an OCI layout whose first
+ * layer is the same plain tar), into one database file. The run starts
+ * from a database a killed run left: the scan begun with the batch's args
+ * never ended and holds the docker archive's image already. Under the
+ * hook: open, find the unfinished scan, skip what it recorded, scan the
+ * OCI layout (its first layer reused from the store, not read), read back,
+ * end, close; then the file must hold only whole images, and on success
+ * exactly the untouched run's. */
+#define BATCH_ARGS "batch registry demo --db torture.sqlite"
+
+typedef struct batch_ctx {
+    char *path;
+    size_t scanned, skipped; /* targets */
+} batch_ctx;
+
+static char *batch_start;  /* the database the killed run left */
+static int64_t batch_scan; /* its unfinished scan */
+static char *batch_ref;
+static int batch_runs;
+static struct {
+    const char *path;
+    char *ref; /* the image's ref as the store keeps it */
+} batch_targets[2];
+
+static void batch_setup(void **out)
+{
+    batch_ctx *c = calloc(1, sizeof(*c));
+    char name[64];
+    snprintf(name, sizeof(name), "batch%d.sqlite", batch_runs++);
+    c->path = tu_path(fx.dir, name);
+    size_t n;
+    char *db = tu_read_file(batch_start, &n);
+    tu_write_file(c->path, db, n);
+    free(db);
+    *out = c;
+}
+
+static stw_status batch_body(void *ctx, stw_error *err)
+{
+    batch_ctx *c = ctx;
+    stw_store *s;
+    int64_t id;
+    bool resumed = false;
+    stw_results *r = NULL;
+    stw_status st = stw_store_open(c->path, &s, err);
+    if (st != STW_OK)
+        return st;
+    st = stw_store_find_unfinished_scan(s, BATCH_ARGS, &id, &resumed, err);
+    if (st == STW_OK && !resumed)
+        st = stw_store_begin_scan(s, "t", stw_rules_version(builtin),
+                                  BATCH_ARGS, &id, err);
+    stw_scan_options *o = NULL;
+    if (st == STW_OK && (st = stw_scan_options_create(&o, err)) == STW_OK)
+        stw_scan_options_set_jobs(o, 1);
+    for (size_t i = 0; st == STW_OK && i < 2; i++) {
+        bool has;
+        st = stw_store_scan_has_ref(s, id, batch_targets[i].ref, &has, err);
+        if (st == STW_OK && has)
+            c->skipped++;
+        else if (st == STW_OK) {
+            c->scanned++;
+            st = stw_scan_target(builtin, s, id, batch_targets[i].path, o, err);
+        }
+    }
+    stw_scan_options_destroy(o);
+    if (st == STW_OK && (st = stw_store_load_scan(s, id, &r, err)) == STW_OK)
+        st = stw_store_end_scan(s, id, err);
+    stw_results_destroy(r);
+    stw_store_close(s);
+    return st;
+}
+
+static void batch_check(void *ctx, stw_status st, bool touched)
+{
+    batch_ctx *c = ctx;
+    stw_store *s;
+    stw_error err = {0};
+    ck_assert_msg(stw_store_open(c->path, &s, &err) == STW_OK,
+                  "batch: allocation %d failing (%s) left a file that does "
+                  "not open: %s",
+                  cur_n, mode_name(cur_mode), err.msg);
+    stw_results *r;
+    ck_assert_int_eq(stw_store_load_scan(s, batch_scan, &r, &err), STW_OK);
+    if (!batch_ref) {
+        /* The batch continued the killed run and reused the shared layer. */
+        ck_assert_uint_eq(c->skipped, 1);
+        ck_assert_uint_eq(c->scanned, 1);
+        ck_assert_uint_eq(stw_results_image_count(r), 2);
+        size_t reused = 0;
+        for (size_t i = 0; i < 2; i++) {
+            const stw_result_image *im = stw_results_image(r, i);
+            for (size_t l = 0; l < stw_result_image_layer_count(im); l++)
+                reused +=
+                    stw_result_layer_cached(stw_result_image_layer(im, l));
+        }
+        /* The shared layer is one of the scan's 5 and read once. */
+        ck_assert_uint_eq(reused, 1);
+        ck_assert_uint_eq(stw_results_layers_scanned(r), 5);
+    }
+    compare_stored(r, st, touched, &batch_ref, "batch");
+    stw_results_destroy(r);
+    stw_store_close(s);
+    remove(c->path);
+    free(c->path);
+    free(c);
+}
+
+/* The database of a batch killed after its first target, and the refs the
+ * store gives the targets' images (each scanned alone, untouched). */
+static void batch_fixture(void)
+{
+    batch_targets[0].path = fx.docker_tar;
+    batch_targets[1].path = fx.oci_dir;
+    for (int i = 0; i < 2; i++) {
+        stw_store *s;
+        stw_error err = {0};
+        int64_t id;
+        stw_results *r;
+        ck_assert_int_eq(stw_store_open(NULL, &s, &err), STW_OK);
+        ck_assert_int_eq(stw_store_begin_scan(s, "t",
+                                              stw_rules_version(builtin), "t",
+                                              &id, &err),
+                         STW_OK);
+        ck_assert_int_eq(
+            stw_scan_target(builtin, s, id, batch_targets[i].path, NULL, &err),
+            STW_OK);
+        ck_assert_int_eq(stw_store_load_scan(s, id, &r, &err), STW_OK);
+        ck_assert_uint_eq(stw_results_image_count(r), 1);
+        batch_targets[i].ref =
+            strdup(stw_result_image_ref(stw_results_image(r, 0)));
+        stw_results_destroy(r);
+        stw_store_close(s);
+    }
+    batch_start = tu_path(fx.dir, "batch-killed.sqlite");
+    stw_store *s;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open(batch_start, &s, &err), STW_OK);
+    ck_assert_int_eq(stw_store_begin_scan(s, "t", stw_rules_version(builtin),
+                                          BATCH_ARGS, &batch_scan, &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_scan_target(builtin, s, batch_scan,
+                                     batch_targets[0].path, NULL, &err),
+                     STW_OK);
+    stw_store_close(s);
+    /* Closed, the database is the one file each run copies. */
+    char *wal = print("%s-wal", batch_start);
+    ck_assert_int_ne(access(wal, F_OK), 0);
+    free(wal);
+}
+
+START_TEST(test_torture_batch)
+{
+    batch_fixture();
+    scenario s = {"batch", batch_setup, batch_body, batch_check, NULL, 64, 8};
+    torture(&s);
+    for (int i = 0; i < 2; i++)
+        free(batch_targets[i].ref);
 }
 END_TEST
 
@@ -1297,6 +1450,7 @@ int main(void)
     tcase_add_test(tc, test_torture_suppressions);
     tcase_add_test(tc, test_torture_reports);
     tcase_add_test(tc, test_torture_database);
+    tcase_add_test(tc, test_torture_batch);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
