@@ -1,4 +1,4 @@
-/* test_torture.c - allocation torture: a dozen scenarios through the real
+/* test_torture.c - allocation torture: fifteen scenarios through the real
  * code (every image format, a layer's git history, a registry's index and
  * manifest documents, rules, suppressions, the database, a batch continued
  * after a kill and reports), each replayed with the Nth library allocation
