@@ -355,7 +355,10 @@ static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
                  "an entry with a path of %zu bytes was skipped (longer than "
                  "%u bytes)",
                  rlen, STW_MAX_ENTRY_PATH);
-        return nz_note(w, msg);
+        stw_status st = nz_note(w, msg);
+        if (st != STW_OK)
+            stw_fail(err, st, "%s: out of memory", w->name);
+        return st;
     }
     if (rlen + 1 > w->path_cap) {
         char *p = stw_realloc(w->path, rlen + 1);
