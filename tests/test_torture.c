@@ -19,6 +19,7 @@
 #include "alloc_test.h"
 #include "sha256.h"
 #include "image.h"
+#include "limits.h"
 #include "results.h"
 #include "stowaway/stowaway.h"
 #include "testutil.h"
@@ -439,6 +440,21 @@ static void make_git_layer(void)
     sh(src, "mkdir srv/wt && echo 'gitdir: /elsewhere' >srv/wt/.git");
     fx.git_layer = tu_path(fx.dir, "git.layer.tar");
     sh(src, "tar -cf '%s' srv", fx.git_layer);
+    /* And an entry whose path is too long to be named: another note. */
+    char *name = malloc(STW_MAX_ENTRY_PATH + 16);
+    memset(name, 'a', STW_MAX_ENTRY_PATH + 15);
+    memcpy(name, "srv/", 4);
+    name[STW_MAX_ENTRY_PATH + 15] = 0;
+    tu_file lf = {name, "x", 1};
+    size_t ln;
+    char *lt = tu_archive("tar", &lf, 1, &ln);
+    char *long_tar = tu_path(fx.dir, "long.tar");
+    tu_write_file(long_tar, lt, ln);
+    sh(fx.dir, "tar -Af '%s' '%s' && rm '%s'", fx.git_layer, long_tar,
+       long_tar);
+    free(long_tar);
+    free(lt);
+    free(name);
     sh(fx.dir, "rm -rf gitsrc");
     free(app);
     free(src);
@@ -849,7 +865,8 @@ START_TEST(test_torture_git_history)
     ck_assert_msg(
         !scan_ref[6] || (strstr(scan_ref[6], "srv/app/.git github-pat") &&
                          strstr(scan_ref[6], "config.env 1 0}") &&
-                         strstr(scan_ref[6], "srv/wt/.git: a file")),
+                         strstr(scan_ref[6], "srv/wt/.git: a file") &&
+                         strstr(scan_ref[6], "bytes was skipped (longer than")),
         "git-history: no history finding or note in\n%s", scan_ref[6]);
 }
 END_TEST
