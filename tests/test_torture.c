@@ -423,7 +423,8 @@ static void commit_at(const char *dir, int t, const char *msg)
 
 /* A layer holding srv/app with its .git: a token committed, packed by gc,
  * then deleted (history only), and a second one still at HEAD (loose
- * objects, and in the work tree); and a .git file that points elsewhere. */
+ * objects, and in the work tree); a .git file that points elsewhere and
+ * an entry with a path too long to name, each a note. */
 static void make_git_layer(void)
 {
     char *src = tu_path(fx.dir, "gitsrc");
