@@ -1,35 +1,40 @@
-/* test_torture.c - allocation torture: a dozen scenarios through the real
- * code (every image format, a registry's index and manifest documents,
- * rules, suppressions, the database and reports), each replayed with the
- * Nth library allocation failing (alloc_test.h) for N = 1, 2, ... until a
- * run makes fewer than N allocations. Every run must end in STW_ERR_NOMEM
- * with a message, or in success with exactly what an untouched run gives;
- * a database must hold no image but whole ones; ASan and LeakSanitizer
- * watch for crashes and leaks. Both failure modes run: from N on (cleanup
- * paths) and N alone (recovery paths).
+/* test_torture.c - allocation torture: fifteen scenarios through the real
+ * code (every image format, a layer's git history, a registry's index and
+ * manifest documents, rules, suppressions, the database, a batch continued
+ * after a kill and reports), each replayed with the Nth library allocation
+ * failing (alloc_test.h) for N = 1, 2, ... until a run makes fewer than N
+ * allocations. Every run must end in STW_ERR_NOMEM with a message, or in
+ * success with exactly what an untouched run gives; a database must hold
+ * no image but whole ones; a history's temporary copy must be gone; ASan
+ * and LeakSanitizer watch for crashes and leaks. Both failure modes run:
+ * from N on (cleanup paths) and N alone (recovery paths).
  *
  * N is dense up to TORTURE_DENSE (every image scenario, whole), then
  * steps by about 1/TORTURE_STRIDE of itself (the built-in rules, some
- * 6800 allocations); the database scenario, whose runs wait for fsyncs,
- * goes sparse after 64 allocations, in steps of N/8; STW_TORTURE_FULL=1 in the
- * environment tries every N. A failing case is replayed alone with
- * STW_TORTURE_ONLY=<scenario>, STW_TORTURE_N=<n> and
+ * 6800 allocations); the database and batch scenarios, whose runs wait
+ * for fsyncs, go sparse after 64 allocations, in steps of N/8;
+ * STW_TORTURE_FULL=1 in the environment tries every N. A failing case is
+ * replayed alone with STW_TORTURE_ONLY=<scenario>, STW_TORTURE_N=<n> and
  * STW_TORTURE_MODE=from|only. */
 #include "alloc_test.h"
 #include "sha256.h"
 #include "image.h"
+#include "limits.h"
+#include "results.h"
 #include "stowaway/stowaway.h"
 #include "testutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <check.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -47,6 +52,7 @@ typedef struct member {
 typedef struct fixtures {
     char *dir;
     char *docker_tar, *oci_dir, *oci_archive, *gz_layer, *zst_layer;
+    char *git_layer, *git_tmp;
     char *rules_yaml, *ignore, *baseline;
     char *demo;
     size_t demo_len;
@@ -378,6 +384,85 @@ static stw_status doc_fetch(void *ctx, const char *name, const char **data,
     return STW_ERR_NOT_FOUND;
 }
 
+/* GitHub-token-shaped values with a valid checksum (bench/mint.py ghp
+ * git-<name>, as test_gitrepo's): rule github-pat reports them; they open
+ * nothing. */
+#define TOK_GIT_OLD  "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"
+#define TOK_GIT_HEAD "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"
+
+/* Runs a shell command in dir with a fixed identity and no user config
+ * (git and tar, as test_gitrepo does). */
+static void sh(const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sh(const char *dir, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char body[2048];
+    vsnprintf(body, sizeof(body), fmt, ap);
+    va_end(ap);
+    char *cmd =
+        print("cd '%s' && export HOME='%s' GIT_CONFIG_NOSYSTEM=1 "
+              "GIT_AUTHOR_NAME=Dev GIT_AUTHOR_EMAIL=dev@example.invalid "
+              "GIT_COMMITTER_NAME=Dev GIT_COMMITTER_EMAIL=dev@example.invalid "
+              "&& (%s) >/dev/null 2>&1",
+              dir, fx.dir, body);
+    ck_assert_msg(system(cmd) == 0, "failed: %s", body);
+    free(cmd);
+}
+
+/* A commit of everything in the work tree at a given second, so "oldest"
+ * is not left to the clock. */
+static void commit_at(const char *dir, int t, const char *msg)
+{
+    sh(dir,
+       "git add -A && GIT_AUTHOR_DATE='@%d +0000' "
+       "GIT_COMMITTER_DATE='@%d +0000' git commit -q -m '%s'",
+       1600000000 + t, 1600000000 + t, msg);
+}
+
+/* A layer holding srv/app with its .git: a token committed, packed by gc,
+ * then deleted (history only), and a second one still at HEAD (loose
+ * objects, and in the work tree); a .git file that points elsewhere and
+ * an entry with a path too long to name, each a note. */
+static void make_git_layer(void)
+{
+    char *src = tu_path(fx.dir, "gitsrc");
+    char *app = tu_path(src, "srv/app");
+    ck_assert_int_eq(mkdir(src, 0755), 0);
+    sh(src, "mkdir -p srv/app && cd srv/app && git init -q -b main . && "
+            "git config gc.auto 0");
+    sh(app, "echo 'token = " TOK_GIT_OLD "' >config.env && echo app >README");
+    commit_at(app, 0, "start");
+    sh(app, "git gc -q && git rm -q config.env && "
+            "echo 'token = " TOK_GIT_HEAD "' >settings");
+    commit_at(app, 100, "move the token");
+    /* A worktree's "gitdir:" pointer: a note while the layer is read. */
+    sh(src, "mkdir srv/wt && echo 'gitdir: /elsewhere' >srv/wt/.git");
+    fx.git_layer = tu_path(fx.dir, "git.layer.tar");
+    sh(src, "tar -cf '%s' srv", fx.git_layer);
+    /* And an entry whose path is too long to be named: another note. */
+    char *name = malloc(STW_MAX_ENTRY_PATH + 16);
+    memset(name, 'a', STW_MAX_ENTRY_PATH + 15);
+    memcpy(name, "srv/", 4);
+    name[STW_MAX_ENTRY_PATH + 15] = 0;
+    tu_file lf = {name, "x", 1};
+    size_t ln;
+    char *lt = tu_archive("tar", &lf, 1, &ln);
+    char *long_tar = tu_path(fx.dir, "long.tar");
+    tu_write_file(long_tar, lt, ln);
+    sh(fx.dir, "tar -Af '%s' '%s' && rm '%s'", fx.git_layer, long_tar,
+       long_tar);
+    free(long_tar);
+    free(lt);
+    free(name);
+    sh(fx.dir, "rm -rf gitsrc");
+    free(app);
+    free(src);
+    fx.git_tmp = tu_path(fx.dir, "gittmp");
+    ck_assert_int_eq(mkdir(fx.git_tmp, 0700), 0);
+}
+
 static void write_text(char **path, const char *name, const char *text)
 {
     *path = tu_path(fx.dir, name);
@@ -392,6 +477,7 @@ static void make_fixtures(void)
     make_oci();
     make_layers();
     make_docs();
+    make_git_layer();
     write_text(&fx.rules_yaml, "rules.yaml",
                "version: 1\n"
                "allow-rules:\n"
@@ -572,6 +658,10 @@ static char *image_sig(const stw_results *r, size_t im)
                 stw_result_finding_visible(x),
                 stw_result_finding_fingerprint(x),
                 stw_result_finding_excerpt(x));
+        if (x->git_source != STW_GIT_NONE) /* where in a history it is */
+            fprintf(f, "{git %d %s %s %d %d}", (int)x->git_source,
+                    x->git_commit, x->git_path, x->git_reachable,
+                    x->git_in_worktree);
     }
     fclose(f);
     return buf;
@@ -648,6 +738,38 @@ static stw_status scan_body(void *ctx, stw_error *err)
 
 /* Whatever a run stored: on success exactly the reference; after a failure
  * only whole images, each as the reference has it. */
+/* What a run left in a store, r, against *ref (the untouched run's, which
+ * the first call sets): on success exactly the reference; after a failure
+ * only whole images, each as the reference has it. Results run longer than
+ * check's messages: both sides go to stderr. */
+static void compare_stored(const stw_results *r, stw_status st, bool touched,
+                           char **ref, const char *name)
+{
+    char *sig = results_sig(r);
+    if (!*ref) {
+        ck_assert(!touched && st == STW_OK);
+        *ref = sig;
+        return;
+    }
+    if (st == STW_OK && strcmp(sig, *ref)) {
+        fprintf(stderr, "succeeded with:\n%s\nexpected:\n%s\n", sig, *ref);
+        ck_abort_msg("%s: allocation %d failing (%s) succeeded with results "
+                     "that differ (above)",
+                     name, cur_n, mode_name(cur_mode));
+    }
+    for (size_t i = 0; i < stw_results_image_count(r); i++) {
+        char *is = image_sig(r, i);
+        if (!strstr(*ref, is)) {
+            fprintf(stderr, "stored:\n%s\nexpected one of:\n%s\n", is, *ref);
+            ck_abort_msg("%s: allocation %d failing (%s) stored a partial "
+                         "image (above)",
+                         name, cur_n, mode_name(cur_mode));
+        }
+        free(is);
+    }
+    free(sig);
+}
+
 static void check_stored(stw_store *store, int64_t id, stw_status st,
                          bool touched, char **ref, const char *name)
 {
@@ -656,29 +778,7 @@ static void check_stored(stw_store *store, int64_t id, stw_status st,
     ck_assert_int_eq(stw_store_end_scan(store, id, &err), STW_OK);
     ck_assert_msg(stw_store_load_scan(store, id, &r, &err) == STW_OK, "%s",
                   err.msg);
-    char *sig = results_sig(r);
-    if (!*ref) {
-        ck_assert(!touched);
-        *ref = sig;
-        stw_results_destroy(r);
-        return;
-    }
-    if (st == STW_OK) {
-        ck_assert_msg(!strcmp(sig, *ref),
-                      "%s: allocation %d failing (%s) succeeded with "
-                      "results that differ:\n%s\nexpected:\n%s",
-                      name, cur_n, mode_name(cur_mode), sig, *ref);
-    } else {
-        for (size_t i = 0; i < stw_results_image_count(r); i++) {
-            char *is = image_sig(r, i);
-            ck_assert_msg(strstr(*ref, is) != NULL,
-                          "%s: allocation %d failing (%s) stored a partial "
-                          "image:\n%s\nexpected one of:\n%s",
-                          name, cur_n, mode_name(cur_mode), is, *ref);
-            free(is);
-        }
-    }
-    free(sig);
+    compare_stored(r, st, touched, ref, name);
     stw_results_destroy(r);
 }
 
@@ -726,6 +826,51 @@ SCAN_SCENARIO(test_torture_gzip_layer, 3, "gzip-layer", fx.gz_layer,
 SCAN_SCENARIO(test_torture_zstd_layer, 4, "zstd-layer", fx.zst_layer,
               "app/bundle.tar.gz!/conf/.env")
 SCAN_SCENARIO(test_torture_stream, 5, "stream", NULL, "<config> github-pat")
+
+/* A layer with a repository's history: the private copy of the .git
+ * (under TMPDIR) must be gone after every run, whatever failed. */
+static void git_check(void *ctx, stw_status st, bool touched)
+{
+    scan_check(ctx, st, touched);
+    DIR *d = opendir(fx.git_tmp);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        ck_assert_msg(!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."),
+                      "git-history: allocation %d failing (%s) left %s in "
+                      "TMPDIR",
+                      cur_n, mode_name(cur_mode), e->d_name);
+    closedir(d);
+}
+
+static void git_setup(void **out)
+{
+    scan_setup(out, fx.git_layer);
+}
+
+START_TEST(test_torture_git_history)
+{
+    scan_slot = 6;
+    char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", fx.git_tmp, 1);
+    scenario s = {"git-history", git_setup, scan_body, git_check,
+                  scan_teardown};
+    torture(&s);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    /* The token deleted at HEAD, found in the packed first commit, and
+     * the note about the pointer. */
+    ck_assert_msg(
+        !scan_ref[6] || (strstr(scan_ref[6], "srv/app/.git github-pat") &&
+                         strstr(scan_ref[6], "config.env 1 0}") &&
+                         strstr(scan_ref[6], "srv/wt/.git: a file") &&
+                         strstr(scan_ref[6], "bytes was skipped (longer than")),
+        "git-history: no history finding or note in\n%s", scan_ref[6]);
+}
+END_TEST
 
 /* ---- a registry's documents --------------------------------------------- */
 
@@ -1109,26 +1254,7 @@ static void db_check(void *ctx, stw_status st, bool touched)
                       cur_n, mode_name(cur_mode), err.msg);
         stw_results *r;
         ck_assert_int_eq(stw_store_load_latest(s, NULL, &r, &err), STW_OK);
-        char *sig = results_sig(r);
-        if (!db_ref) {
-            ck_assert(!touched && st == STW_OK);
-            db_ref = sig;
-        } else {
-            if (st == STW_OK)
-                ck_assert_msg(!strcmp(sig, db_ref),
-                              "database: allocation %d failing (%s) "
-                              "succeeded with:\n%s\nexpected:\n%s",
-                              cur_n, mode_name(cur_mode), sig, db_ref);
-            for (size_t i = 0; i < stw_results_image_count(r); i++) {
-                char *is = image_sig(r, i);
-                ck_assert_msg(strstr(db_ref, is) != NULL,
-                              "database: allocation %d failing (%s) stored a "
-                              "partial image:\n%s",
-                              cur_n, mode_name(cur_mode), is);
-                free(is);
-            }
-            free(sig);
-        }
+        compare_stored(r, st, touched, &db_ref, "database");
         stw_results_destroy(r);
         stw_store_close(s);
     } else {
@@ -1143,6 +1269,167 @@ START_TEST(test_torture_database)
 {
     scenario s = {"database", db_setup, db_body, db_check, NULL, 64, 8};
     torture(&s);
+}
+END_TEST
+
+/* A batch: the CLI's `batch registry` loop over two targets that share a
+ * layer (the demo as a docker archive, and as an OCI layout whose first
+ * layer is the same plain tar), into one database file. The run starts
+ * from a database a killed run left: the scan begun with the batch's args
+ * never ended and holds the docker archive's image already. Under the
+ * hook: open, find the unfinished scan, skip what it recorded, scan the
+ * OCI layout (its first layer reused from the store, not read), read back,
+ * end, close; then the file must hold only whole images, and on success
+ * exactly the untouched run's. */
+#define BATCH_ARGS "batch registry demo --db torture.sqlite"
+
+typedef struct batch_ctx {
+    char *path;
+    size_t scanned, skipped; /* targets */
+} batch_ctx;
+
+static char *batch_start;  /* the database the killed run left */
+static int64_t batch_scan; /* its unfinished scan */
+static char *batch_ref;
+static int batch_runs;
+static struct {
+    const char *path;
+    char *ref; /* the image's ref as the store keeps it */
+} batch_targets[2];
+
+static void batch_setup(void **out)
+{
+    batch_ctx *c = calloc(1, sizeof(*c));
+    char name[64];
+    snprintf(name, sizeof(name), "batch%d.sqlite", batch_runs++);
+    c->path = tu_path(fx.dir, name);
+    size_t n;
+    char *db = tu_read_file(batch_start, &n);
+    tu_write_file(c->path, db, n);
+    free(db);
+    *out = c;
+}
+
+static stw_status batch_body(void *ctx, stw_error *err)
+{
+    batch_ctx *c = ctx;
+    stw_store *s;
+    int64_t id;
+    bool resumed = false;
+    stw_results *r = NULL;
+    stw_status st = stw_store_open(c->path, &s, err);
+    if (st != STW_OK)
+        return st;
+    st = stw_store_find_unfinished_scan(s, BATCH_ARGS, &id, &resumed, err);
+    if (st == STW_OK && !resumed)
+        st = stw_store_begin_scan(s, "t", stw_rules_version(builtin),
+                                  BATCH_ARGS, &id, err);
+    stw_scan_options *o = NULL;
+    if (st == STW_OK && (st = stw_scan_options_create(&o, err)) == STW_OK)
+        stw_scan_options_set_jobs(o, 1);
+    for (size_t i = 0; st == STW_OK && i < 2; i++) {
+        bool has;
+        st = stw_store_scan_has_ref(s, id, batch_targets[i].ref, &has, err);
+        if (st == STW_OK && has)
+            c->skipped++;
+        else if (st == STW_OK) {
+            c->scanned++;
+            st = stw_scan_target(builtin, s, id, batch_targets[i].path, o, err);
+        }
+    }
+    stw_scan_options_destroy(o);
+    if (st == STW_OK && (st = stw_store_load_scan(s, id, &r, err)) == STW_OK)
+        st = stw_store_end_scan(s, id, err);
+    stw_results_destroy(r);
+    stw_store_close(s);
+    return st;
+}
+
+static void batch_check(void *ctx, stw_status st, bool touched)
+{
+    batch_ctx *c = ctx;
+    stw_store *s;
+    stw_error err = {0};
+    ck_assert_msg(stw_store_open(c->path, &s, &err) == STW_OK,
+                  "batch: allocation %d failing (%s) left a file that does "
+                  "not open: %s",
+                  cur_n, mode_name(cur_mode), err.msg);
+    stw_results *r;
+    ck_assert_int_eq(stw_store_load_scan(s, batch_scan, &r, &err), STW_OK);
+    if (!batch_ref) {
+        /* The batch continued the killed run and reused the shared layer. */
+        ck_assert_uint_eq(c->skipped, 1);
+        ck_assert_uint_eq(c->scanned, 1);
+        ck_assert_uint_eq(stw_results_image_count(r), 2);
+        size_t reused = 0;
+        for (size_t i = 0; i < 2; i++) {
+            const stw_result_image *im = stw_results_image(r, i);
+            for (size_t l = 0; l < stw_result_image_layer_count(im); l++)
+                reused +=
+                    stw_result_layer_cached(stw_result_image_layer(im, l));
+        }
+        /* The shared layer is one of the scan's 5 and read once. */
+        ck_assert_uint_eq(reused, 1);
+        ck_assert_uint_eq(stw_results_layers_scanned(r), 5);
+    }
+    compare_stored(r, st, touched, &batch_ref, "batch");
+    stw_results_destroy(r);
+    stw_store_close(s);
+    remove(c->path);
+    free(c->path);
+    free(c);
+}
+
+/* The database of a batch killed after its first target, and the refs the
+ * store gives the targets' images (each scanned alone, untouched). */
+static void batch_fixture(void)
+{
+    batch_targets[0].path = fx.docker_tar;
+    batch_targets[1].path = fx.oci_dir;
+    for (int i = 0; i < 2; i++) {
+        stw_store *s;
+        stw_error err = {0};
+        int64_t id;
+        stw_results *r;
+        ck_assert_int_eq(stw_store_open(NULL, &s, &err), STW_OK);
+        ck_assert_int_eq(stw_store_begin_scan(s, "t",
+                                              stw_rules_version(builtin), "t",
+                                              &id, &err),
+                         STW_OK);
+        ck_assert_int_eq(
+            stw_scan_target(builtin, s, id, batch_targets[i].path, NULL, &err),
+            STW_OK);
+        ck_assert_int_eq(stw_store_load_scan(s, id, &r, &err), STW_OK);
+        ck_assert_uint_eq(stw_results_image_count(r), 1);
+        batch_targets[i].ref =
+            strdup(stw_result_image_ref(stw_results_image(r, 0)));
+        stw_results_destroy(r);
+        stw_store_close(s);
+    }
+    batch_start = tu_path(fx.dir, "batch-killed.sqlite");
+    stw_store *s;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_store_open(batch_start, &s, &err), STW_OK);
+    ck_assert_int_eq(stw_store_begin_scan(s, "t", stw_rules_version(builtin),
+                                          BATCH_ARGS, &batch_scan, &err),
+                     STW_OK);
+    ck_assert_int_eq(stw_scan_target(builtin, s, batch_scan,
+                                     batch_targets[0].path, NULL, &err),
+                     STW_OK);
+    stw_store_close(s);
+    /* Closed, the database is the one file each run copies. */
+    char *wal = print("%s-wal", batch_start);
+    ck_assert_int_ne(access(wal, F_OK), 0);
+    free(wal);
+}
+
+START_TEST(test_torture_batch)
+{
+    batch_fixture();
+    scenario s = {"batch", batch_setup, batch_body, batch_check, NULL, 64, 8};
+    torture(&s);
+    for (int i = 0; i < 2; i++)
+        free(batch_targets[i].ref);
 }
 END_TEST
 
@@ -1174,12 +1461,14 @@ int main(void)
     tcase_add_test(tc, test_torture_gzip_layer);
     tcase_add_test(tc, test_torture_zstd_layer);
     tcase_add_test(tc, test_torture_stream);
+    tcase_add_test(tc, test_torture_git_history);
     tcase_add_test(tc, test_torture_registry_documents);
     tcase_add_test(tc, test_torture_rules_file);
     tcase_add_test(tc, test_torture_rules_builtin);
     tcase_add_test(tc, test_torture_suppressions);
     tcase_add_test(tc, test_torture_reports);
     tcase_add_test(tc, test_torture_database);
+    tcase_add_test(tc, test_torture_batch);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

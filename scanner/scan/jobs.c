@@ -281,7 +281,10 @@ static stw_status run_registry_job(scan *s, stw_matcher *m, layer_job *j,
 /* A stored layer of a local file: used if the blob's bytes still hash to
  * the digest it is stored under. Otherwise (changed, missing, unreadable)
  * false, and the job is scanned as if nothing were stored, so it fails, or
- * not, exactly as it would without a store. */
+ * not, exactly as it would without a store. Running out of memory says
+ * nothing about the blob: the job fails with it (true, j->st set), as a
+ * scan would, instead of storing the layer again over the record that
+ * other images of the scan already show. */
 static bool use_checked_hit(scan *s, layer_job *j, const char *label)
 {
     stw_status st = s->dir ? run_file_job(s, NULL, j, label)
@@ -290,6 +293,11 @@ static bool use_checked_hit(scan *s, layer_job *j, const char *label)
         st = stw_jobs_settle_cached(s, j, cache_key(j), true, &j->err);
     if (st == STW_OK)
         return true;
+    if (st == STW_ERR_NOMEM) {
+        j->st = st;
+        j->done = true;
+        return true;
+    }
     j->err = (stw_error){0};
     j->got_diff_id[0] = 0;
     return false;

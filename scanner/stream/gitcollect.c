@@ -83,10 +83,12 @@ void stw_gitcollect_destroy(stw_gitcollect *c)
     free(c);
 }
 
-static stw_status say(stw_gitcollect *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Hands a note to the layer. Its note function has no error of its own:
+ * its failure (out of memory keeping the note) is described in err here. */
+static stw_status say(stw_gitcollect *c, stw_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static stw_status say(stw_gitcollect *c, const char *fmt, ...)
+static stw_status say(stw_gitcollect *c, stw_error *err, const char *fmt, ...)
 {
     if (!c->note)
         return STW_OK;
@@ -95,7 +97,12 @@ static stw_status say(stw_gitcollect *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return c->note(c->ctx, msg);
+    stw_status st = c->note(c->ctx, msg);
+    if (st != STW_OK)
+        stw_fail(err, st, "%s",
+                 st == STW_ERR_NOMEM ? "out of memory"
+                                     : "a note could not be kept");
+    return st;
 }
 
 /* ---- which entries are history ------------------------------------------ */
@@ -232,7 +239,7 @@ static stw_status find_repo(stw_gitcollect *c, const char *path,
         if (c->capped)
             return STW_OK;
         c->capped = true;
-        return say(c,
+        return say(c, err,
                    "%.*s: git history: more than %u repositories in one "
                    "layer; this one and later ones are not read",
                    (int)root_len, path, STW_GIT_MAX_REPOS);
@@ -287,7 +294,7 @@ stw_status stw_gitcollect_entry(stw_gitcollect *c, const char *path,
         return STW_OK;
     if (!bare && !*rel) {
         if (is_reg)
-            return say(c,
+            return say(c, err,
                        "%s: a file, not a directory: a submodule's or a "
                        "worktree's \"gitdir:\" pointer; the history it "
                        "names is elsewhere and not read",
@@ -389,12 +396,12 @@ stw_status stw_gitcollect_finish(stw_gitcollect *c, stw_error *err)
         repo r = c->repos[i];
         stw_status st = STW_OK;
         if (r.over_cap)
-            st = say(c,
+            st = say(c, err,
                      "%s: git history over %llu bytes (--max-git-bytes); "
                      "scanned what fits",
                      r.root, (unsigned long long)c->max_bytes);
         if (st == STW_OK && r.skipped)
-            st = say(c,
+            st = say(c, err,
                      "%s: %llu repository files not copied for its history "
                      "(a ref over %u bytes, or an unusable name); the rest "
                      "is read",

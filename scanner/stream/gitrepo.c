@@ -193,10 +193,12 @@ struct stw_gitrepo {
     char head_path[STW_MAX_PATH + 1], head_name[STW_MAX_PATH + 1];
 };
 
-static stw_status note(stw_gitrepo *g, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Hands a note to the sink. The sink's note has no error of its own: its
+ * failure (out of memory keeping the note) is described in err here. */
+static stw_status note(stw_gitrepo *g, stw_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static stw_status note(stw_gitrepo *g, const char *fmt, ...)
+static stw_status note(stw_gitrepo *g, stw_error *err, const char *fmt, ...)
 {
     if (!g->sink.note)
         return STW_OK;
@@ -208,7 +210,12 @@ static stw_status note(stw_gitrepo *g, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg + k, sizeof(msg) - (size_t)k, fmt, ap);
     va_end(ap);
-    return g->sink.note(g->sink.ctx, msg);
+    stw_status st = g->sink.note(g->sink.ctx, msg);
+    if (st != STW_OK)
+        stw_fail(err, st, "%s: git history: %s", g->name,
+                 st == STW_ERR_NOMEM ? "out of memory"
+                                     : "a note could not be kept");
+    return st;
 }
 
 /* libgit2's last message, with the directory read (perhaps a temporary
@@ -275,16 +282,18 @@ static bool read_tail(const char *path, off_t from_end, unsigned char out[20])
  * libgit2's readers then follow that loop for ever. The indexer resolves
  * deltas from their bases up and computes every object id from content,
  * so a loop, a delta without a base or a lying index ends in an error
- * here, and the pack is then left out. Returns true when the pack is
- * usable; *why says otherwise. */
-static bool reindex_pack(const char *dir, const char *pack, char *why,
-                         size_t whylen)
+ * here, and the pack is then left out. *usable is true when the pack
+ * is; *why says otherwise. Fails only when memory does (STW_ERR_NOMEM): a
+ * pack is never left out for that. */
+static stw_status reindex_pack(const char *dir, const char *pack, bool *usable,
+                               char *why, size_t whylen, stw_error *err)
 {
+    *usable = false;
     char out[STW_MAX_PATH + 96];
     snprintf(out, sizeof(out), "%s/reindex", dir);
     if (mkdir(out, 0700) != 0) {
         snprintf(why, whylen, "cannot make a scratch directory");
-        return false;
+        return STW_OK;
     }
     git_indexer *ix = NULL;
     git_indexer_options io = GIT_INDEXER_OPTIONS_INIT;
@@ -293,6 +302,7 @@ static bool reindex_pack(const char *dir, const char *pack, char *why,
     int rc = fd < 0 ? -1 : git_indexer_new(&ix, out, 0600, NULL, &io);
     static const size_t chunk = 256u << 10;
     char *buf = rc == 0 ? stw_malloc(chunk) : NULL;
+    bool nomem = rc == 0 && !buf;
     for (ssize_t n; rc == 0;) {
         if (!buf || (n = read(fd, buf, chunk)) < 0) {
             rc = -1;
@@ -308,7 +318,7 @@ static bool reindex_pack(const char *dir, const char *pack, char *why,
     if (fd >= 0)
         close(fd);
     bool ok = rc == 0;
-    if (!ok) {
+    if (!ok && !nomem) {
         const git_error *e = git_error_last();
         snprintf(why, whylen, "%s",
                  e && e->message ? e->message : "unreadable");
@@ -333,7 +343,10 @@ static bool reindex_pack(const char *dir, const char *pack, char *why,
         closedir(d);
     rmdir(out);
     git_indexer_free(ix);
-    return ok;
+    if (nomem)
+        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
+    *usable = ok;
+    return STW_OK;
 }
 
 /* True when the loose object file at path inflates (with zlib, the
@@ -420,7 +433,7 @@ static size_t check_loose(stw_gitrepo *g, char *first, size_t n)
     return bad;
 }
 
-static stw_status check_packs(stw_gitrepo *g)
+static stw_status check_packs(stw_gitrepo *g, stw_error *err)
 {
     char dir[STW_MAX_PATH + 64];
     snprintf(dir, sizeof(dir), "%s/objects/pack", g->dir);
@@ -441,12 +454,13 @@ static stw_status check_packs(stw_gitrepo *g)
                  e->d_name);
         unsigned char want[20], have[20];
         if (!read_tail(idx, 40, want))
-            st = note(g, "objects/pack/%s: unreadable pack index", e->d_name);
+            st = note(g, err, "objects/pack/%s: unreadable pack index",
+                      e->d_name);
         else if (!read_tail(pack, 20, have))
-            st = note(g, "objects/pack/%.*s.pack: missing or unreadable",
+            st = note(g, err, "objects/pack/%.*s.pack: missing or unreadable",
                       (int)(l - 4), e->d_name);
         else if (memcmp(want, have, 20))
-            st = note(g,
+            st = note(g, err,
                       "objects/pack/%.*s.pack: truncated or damaged (its "
                       "checksum is not the one its index names)",
                       (int)(l - 4), e->d_name);
@@ -456,7 +470,7 @@ static stw_status check_packs(stw_gitrepo *g)
             /* Unindexed, its index could not be trusted: left out. */
             unlink(idx);
             unlink(pack);
-            st = note(g, "objects/pack/%s: more than %d packs; not read",
+            st = note(g, err, "objects/pack/%s: more than %d packs; not read",
                       e->d_name, STW_GIT_MAX_PACKS);
         }
     }
@@ -464,8 +478,10 @@ static stw_status check_packs(stw_gitrepo *g)
     /* Indexed after the directory walk: the indexer writes into it. */
     for (size_t i = 0; st == STW_OK && i < n_packs; i++) {
         char why[256];
-        if (!reindex_pack(dir, packs[i], why, sizeof(why)))
-            st = note(g,
+        bool usable;
+        st = reindex_pack(dir, packs[i], &usable, why, sizeof(why), err);
+        if (st == STW_OK && !usable)
+            st = note(g, err,
                       "objects/pack/%s: not a usable pack (%s); its "
                       "objects are not read",
                       strrchr(packs[i], '/') + 1, why);
@@ -583,12 +599,12 @@ static int on_object(const git_oid *id, void *payload)
 
 static stw_status collect(stw_gitrepo *g, stw_error *err)
 {
-    stw_status st = check_packs(g);
+    stw_status st = check_packs(g, err);
     char first[96];
     size_t bad_loose = st == STW_OK ? check_loose(g, first, sizeof(first)) : 0;
     if (st == STW_OK && bad_loose)
         st =
-            note(g,
+            note(g, err,
                  "%zu loose objects unreadable (damaged, or over %llu "
                  "bytes), first %s; not read",
                  bad_loose, (unsigned long long)g->lim.max_object_bytes, first);
@@ -599,7 +615,8 @@ static stw_status collect(stw_gitrepo *g, stw_error *err)
     if (open_repo(g) < 0) {
         char why[STW_ERROR_MAX / 2];
         git_message(g, why, sizeof(why));
-        return note(g, "not readable after its packs were checked: %s", why);
+        return note(g, err, "not readable after its packs were checked: %s",
+                    why);
     }
     int rc = git_odb_foreach(g->odb, on_object, g);
     if (g->nomem)
@@ -607,13 +624,13 @@ static stw_status collect(stw_gitrepo *g, stw_error *err)
     if (rc < 0 && rc != GIT_EUSER) {
         char why[STW_ERROR_MAX / 2];
         git_message(g, why, sizeof(why));
-        st = note(g,
+        st = note(g, err,
                   "the object database is partly unreadable (%s); the "
                   "objects listed before are read",
                   why);
     }
     if (st == STW_OK && g->capped_objects)
-        st = note(g, "more than %llu objects; the first %llu are read",
+        st = note(g, err, "more than %llu objects; the first %llu are read",
                   (unsigned long long)g->lim.max_objects,
                   (unsigned long long)g->lim.max_objects);
     g->st.objects = g->t.n;
@@ -883,7 +900,7 @@ static stw_status walk_tree(stw_gitrepo *g, const git_oid *id, size_t plen,
     for (size_t i = 0; st == STW_OK && i < n; i++) {
         if (++g->tree_entries > g->lim.max_tree_entries) {
             g->capped_trees = true;
-            st = note(g,
+            st = note(g, err,
                       "more than %llu tree entries; blobs not named by "
                       "then are reported without their commit",
                       (unsigned long long)g->lim.max_tree_entries);
@@ -1200,18 +1217,19 @@ stw_status stw_gitrepo_scan(stw_gitrepo *g, const stw_gitrepo_sink *sink,
     if (st == STW_OK)
         st = scan_all(g, err);
     if (st == STW_OK && g->n_bad)
-        st = note(g,
+        st = note(g, err,
                   "%llu objects unreadable (a damaged pack or loose "
                   "object?), first %s",
                   (unsigned long long)g->n_bad, g->first_bad);
     if (st == STW_OK && g->n_big)
-        st = note(g, "%llu objects over %llu bytes not read",
+        st = note(g, err, "%llu objects over %llu bytes not read",
                   (unsigned long long)g->n_big,
                   (unsigned long long)g->lim.max_object_bytes);
     if (st == STW_OK && g->n_budget)
-        st = note(g, "%llu objects not scanned after %llu bytes of history",
-                  (unsigned long long)g->n_budget,
-                  (unsigned long long)g->lim.max_scan_bytes);
+        st =
+            note(g, err, "%llu objects not scanned after %llu bytes of history",
+                 (unsigned long long)g->n_budget,
+                 (unsigned long long)g->lim.max_scan_bytes);
     if (stats)
         *stats = g->st;
     return st;

@@ -355,7 +355,10 @@ static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
                  "an entry with a path of %zu bytes was skipped (longer than "
                  "%u bytes)",
                  rlen, STW_MAX_ENTRY_PATH);
-        return nz_note(w, msg);
+        stw_status st = nz_note(w, msg);
+        if (st != STW_OK)
+            stw_fail(err, st, "%s: out of memory", w->name);
+        return st;
     }
     if (rlen + 1 > w->path_cap) {
         char *p = stw_realloc(w->path, rlen + 1);
@@ -497,10 +500,10 @@ static stw_status scan_histories(walk *w, stw_error *err)
         st = stw_gitrepo_create(dir, w->git_root, &w->lo->git, &g, &gerr);
         if (st == STW_OK)
             st = stw_gitrepo_scan(g, &sink, NULL, err);
-        else if (st != STW_ERR_NOMEM)
-            st = nz_note(w, gerr.msg);
-        else
+        else if (st == STW_ERR_NOMEM)
             *err = gerr;
+        else if ((st = nz_note(w, gerr.msg)) != STW_OK)
+            stw_fail(err, st, "out of memory"); /* keeping the note */
         stw_gitrepo_destroy(g);
     }
     return st;
