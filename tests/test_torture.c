@@ -272,8 +272,11 @@ static void make_oci(void)
     free(cfgtext);
 }
 
-/* A layer with the demo's .env and key, and a gzip'd tar holding the .env
- * again (files inside files), stored alone as .tar.gz and as .tar.zst. */
+/* A layer with the demo's .env and key, a gzip'd tar holding the .env
+ * again (files inside files), the same with the .env appended after its
+ * gzip stream (a note and a finding at the file's own path) and a file
+ * that starts like gzip but is none (a note), stored alone as .tar.gz and
+ * as .tar.zst. */
 static void make_layers(void)
 {
     const member *l2 = demo_member("f250165c0a057365a857aa5e124328144d1c149c9d5"
@@ -286,11 +289,18 @@ static void make_layers(void)
     size_t in, gn;
     char *itar = tu_archive("tar", inner, 1, &in);
     char *igz = gzip(itar, in, &gn);
+    size_t tn = gn + env->len;
+    char *tail = malloc(tn);
+    memcpy(tail, igz, gn);
+    memcpy(tail + gn, env->data, env->len);
+    static const char notgz[] = "\x1f\x8b\x08\0\0\0\0\0\0\x03no deflate";
     tu_file outer[] = {{"app/.env", env->data, env->len},
                        {"app/id_rsa", key->data, key->len},
-                       {"app/bundle.tar.gz", igz, gn}};
+                       {"app/bundle.tar.gz", igz, gn},
+                       {"app/tail.tar.gz", tail, tn},
+                       {"app/not.gz", notgz, sizeof(notgz) - 1}};
     size_t on, cn;
-    char *otar = tu_archive("tar", outer, 3, &on);
+    char *otar = tu_archive("tar", outer, 5, &on);
     char *c = gzip(otar, on, &cn);
     fx.gz_layer = tu_path(fx.dir, "layer.tar.gz");
     tu_write_file(fx.gz_layer, c, cn);
@@ -300,6 +310,7 @@ static void make_layers(void)
     tu_write_file(fx.zst_layer, c, cn);
     free(c);
     free(otar);
+    free(tail);
     free(igz);
     free(itar);
     free(envm.name);
@@ -824,7 +835,7 @@ SCAN_SCENARIO(test_torture_oci_archive, 2, "oci-archive", fx.oci_archive,
 SCAN_SCENARIO(test_torture_gzip_layer, 3, "gzip-layer", fx.gz_layer,
               "app/bundle.tar.gz!/conf/.env")
 SCAN_SCENARIO(test_torture_zstd_layer, 4, "zstd-layer", fx.zst_layer,
-              "app/bundle.tar.gz!/conf/.env")
+              "app/tail.tar.gz: ")
 SCAN_SCENARIO(test_torture_stream, 5, "stream", NULL, "<config> github-pat")
 
 /* A layer with a repository's history: the private copy of the .git

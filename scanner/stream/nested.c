@@ -867,6 +867,16 @@ static stw_status hand_over(stw_nested *n, spool *sp, stw_nest_kind kind,
     return n->sink.archive(n->sink.ctx, a, err);
 }
 
+/* A note the sink could not keep (out of memory) fails the walk without a
+ * message of its own: note() has no error to write into. */
+static stw_status described(stw_status st, const char *path, stw_error *err)
+{
+    if (st != STW_OK && err && !err->msg[0])
+        stw_fail(err, st, "%s: %s", path,
+                 st == STW_ERR_NOMEM ? "out of memory" : stw_status_str(st));
+    return st;
+}
+
 stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
                                    stw_error *err)
 {
@@ -876,8 +886,9 @@ stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
     n->inflated = 0;
     n->members = 0;
     n->stopped = false;
-    return walk_spooled(n, &a->sp, a->kind, a->path, 0,
-                        a->cacheable ? a->hex : NULL, err);
+    return described(walk_spooled(n, &a->sp, a->kind, a->path, 0,
+                                  a->cacheable ? a->hex : NULL, err),
+                     a->path, err);
 }
 
 static stw_status scan_archive(stw_nested *n, const char *path,
@@ -1047,5 +1058,6 @@ stw_status stw_nested_file(stw_nested *n, const char *path, uint64_t size,
     n->inflated = 0;
     n->members = 0;
     n->stopped = false;
-    return scan_file(n, path, size, 0, false, fn, ctx, err);
+    return described(scan_file(n, path, size, 0, false, fn, ctx, err), path,
+                     err);
 }
