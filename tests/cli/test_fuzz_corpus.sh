@@ -3,7 +3,7 @@
 # reached code no earlier input had), replayed through the CLI under the
 # sanitizers of this build: about 350 whole targets from fuzz_scan (docker save
 # and OCI archives bent every way, among them the one that once passed a
-# NULL array to qsort()) and about 520 layer blobs from fuzz_layer (gzip, zstd
+# NULL array to qsort()) and about 840 layer blobs from fuzz_layer (gzip, zstd
 # and tar cut, corrupted and spliced). Every one must end in a result or in
 # one error line naming it: exit 0, 1 or 2, never a sanitizer report, a
 # signal or a stray line.
