@@ -14,23 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static stw_rules *rules;
-
-static void setup(void)
-{
-    stw_error err = {0};
-    ck_assert_msg(stw_rules_create(NULL, &rules, &err) == STW_OK, "%s",
-                  err.msg);
-}
-
-static void teardown(void)
-{
-    stw_rules_destroy(rules);
-}
-
 static const char *rsa_key(void)
 {
-    return tu_rule_example(rules, "rsa-private-key");
+    return tu_rule_example(tu_rules, "rsa-private-key");
 }
 
 /* A deterministic file set: every 7th file holds the key at a varying
@@ -89,8 +75,8 @@ START_TEST(test_feeder_same_findings_as_inline)
 {
     stw_error err = {0};
     stw_matcher *m1, *m2;
-    ck_assert_int_eq(stw_matcher_create(rules, &m1, &err), STW_OK);
-    ck_assert_int_eq(stw_matcher_create(rules, &m2, &err), STW_OK);
+    ck_assert_int_eq(stw_matcher_create(tu_rules, &m1, &err), STW_OK);
+    ck_assert_int_eq(stw_matcher_create(tu_rules, &m2, &err), STW_OK);
     stw_finding_list *inl, *thr;
     ck_assert_int_eq(stw_finding_list_create(&inl), STW_OK);
     ck_assert_int_eq(stw_finding_list_create(&thr), STW_OK);
@@ -135,7 +121,7 @@ START_TEST(test_feeder_destroy_mid_file_stops_cleanly)
 {
     stw_error err = {0};
     stw_matcher *m;
-    ck_assert_int_eq(stw_matcher_create(rules, &m, &err), STW_OK);
+    ck_assert_int_eq(stw_matcher_create(tu_rules, &m, &err), STW_OK);
     stw_finding_list *l;
     ck_assert_int_eq(stw_finding_list_create(&l), STW_OK);
     stw_feeder *f;
@@ -162,7 +148,7 @@ START_TEST(test_feeder_empty_run)
 {
     stw_error err = {0};
     stw_matcher *m;
-    ck_assert_int_eq(stw_matcher_create(rules, &m, &err), STW_OK);
+    ck_assert_int_eq(stw_matcher_create(tu_rules, &m, &err), STW_OK);
     stw_finding_list *l;
     ck_assert_int_eq(stw_finding_list_create(&l), STW_OK);
     stw_feeder *f;
@@ -179,7 +165,7 @@ END_TEST
 static stw_feeder *start(stw_matcher **m, stw_finding_list **l)
 {
     stw_error err = {0};
-    ck_assert_int_eq(stw_matcher_create(rules, m, &err), STW_OK);
+    ck_assert_int_eq(stw_matcher_create(tu_rules, m, &err), STW_OK);
     ck_assert_int_eq(stw_finding_list_create(l), STW_OK);
     stw_feeder *f;
     ck_assert_int_eq(stw_feeder_create(*m, *l, &f, &err), STW_OK);
@@ -239,7 +225,7 @@ int main(void)
 {
     Suite *su = suite_create("feeder");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tu_rules_setup, tu_rules_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_feeder_same_findings_as_inline);
     tcase_add_test(tc, test_feeder_destroy_mid_file_stops_cleanly);

@@ -14,23 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static stw_rules *rules;
-
-static void setup(void)
-{
-    stw_error err = {0};
-    ck_assert_msg(stw_rules_create(NULL, &rules, &err) == STW_OK, "%s",
-                  err.msg);
-}
-
-static void teardown(void)
-{
-    stw_rules_destroy(rules);
-}
-
 static const char *rsa_key(void)
 {
-    return tu_rule_example(rules, "rsa-private-key");
+    return tu_rule_example(tu_rules, "rsa-private-key");
 }
 
 /* Bytes that deflate does not shrink, so an archive of them is big enough
@@ -251,7 +237,7 @@ static stw_status scan(const unsigned char *tar, size_t len, unsigned workers,
 {
     stw_matcher *m;
     *sum = NULL;
-    stw_status st = stw_matcher_create(rules, &m, err);
+    stw_status st = stw_matcher_create(tu_rules, &m, err);
     if (st != STW_OK)
         return st; /* an allocation failure of the torture test */
     tu_mem src = {tar, len, false};
@@ -263,7 +249,7 @@ static stw_status scan(const unsigned char *tar, size_t len, unsigned workers,
         .archive_lookup = lookup,
         .archive_ctx = c,
         .nested_workers = workers,
-        .rules = rules,
+        .rules = tu_rules,
     };
     stw_layer_result res;
     st = stw_layer_scan(m, tu_mem_read, &src, &bo, &lo, &res, err);
@@ -415,7 +401,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("nestpool");
     TCase *t = tcase_create("core");
-    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_checked_fixture(t, tu_rules_setup, tu_rules_teardown);
     tcase_set_timeout(t, 600);
     tcase_add_test(t, test_layer_of_archives_same_serial_and_parallel);
     tcase_add_test(t, test_failure_in_worker_reported_as_serial);

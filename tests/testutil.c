@@ -112,6 +112,21 @@ int tu_run(Suite *s)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+stw_rules *tu_rules;
+
+void tu_rules_setup(void)
+{
+    stw_error err = {0};
+    ck_assert_msg(stw_rules_create(NULL, &tu_rules, &err) == STW_OK, "%s",
+                  err.msg);
+}
+
+void tu_rules_teardown(void)
+{
+    stw_rules_destroy(tu_rules);
+    tu_rules = NULL;
+}
+
 void tu_builtin_matcher(stw_rules **rules, stw_matcher **m)
 {
     stw_error err = {0};

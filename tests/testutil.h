@@ -49,6 +49,12 @@ void tu_builtin_matcher(struct stw_rules **rules, struct stw_matcher **m);
  * borrowed from rules). Aborts the test when there is no such rule. */
 const char *tu_rule_example(const struct stw_rules *rules, const char *id);
 
+/* A checked fixture of the built-in rules: tu_rules holds them between
+ * tu_rules_setup and tu_rules_teardown. */
+extern struct stw_rules *tu_rules;
+void tu_rules_setup(void);
+void tu_rules_teardown(void);
+
 /* A read callback (stw_read_fn, ctx a tu_mem) that hands out p/len as one
  * piece, then the end. */
 typedef struct tu_mem {
