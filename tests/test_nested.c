@@ -68,7 +68,12 @@ typedef struct rec {
     char notes[16][512];
     size_t n_notes;
     size_t entries;
-    bool hit_all; /* lookup answers hit */
+    uint64_t looked;        /* entries under a .github/: judged by their path */
+    bool hit_all;           /* lookup answers hit */
+    const char *hit_path;   /* or only for this path */
+    stw_nested_cost charge; /* and charges this */
+    const char *watch;      /* the archive whose room and cost are kept */
+    stw_nested_cost room, cost;
     size_t lookups, scanned, complete;
     char last_sha[65];
     char last_complete[512]; /* path of the last archive scanned whole */
@@ -77,8 +82,10 @@ typedef struct rec {
 static stw_status r_entry(void *ctx, const char *path, bool is_dir, bool is_reg,
                           uint64_t size, bool *want_raw)
 {
-    (void)path, (void)is_dir, (void)is_reg, (void)size;
-    ((rec *)ctx)->entries++;
+    (void)is_dir, (void)is_reg, (void)size;
+    rec *r = ctx;
+    r->entries++;
+    r->looked += strstr(path, "/.github/") != NULL;
     *want_raw = false;
     return STW_OK;
 }
@@ -126,13 +133,18 @@ static stw_status r_note(void *ctx, const char *msg)
     return STW_OK;
 }
 static stw_status r_lookup(void *ctx, const char *sha, const char *path,
-                           uint64_t size, bool *hit, stw_error *err)
+                           uint64_t size, const stw_nested_cost *room,
+                           stw_nested_cost *charge, bool *hit, stw_error *err)
 {
-    (void)path, (void)size, (void)err;
+    (void)size, (void)err;
     rec *r = ctx;
     r->lookups++;
     snprintf(r->last_sha, sizeof(r->last_sha), "%s", sha);
-    *hit = r->hit_all;
+    if (r->watch && !strcmp(path, r->watch))
+        r->room = *room;
+    *hit = r->hit_all || (r->hit_path && !strcmp(path, r->hit_path));
+    if (*hit)
+        *charge = r->charge;
     return STW_OK;
 }
 /* The cache key the archive was last looked up by is the sha256 of its
@@ -149,15 +161,23 @@ static void expect_key(const rec *r, const void *p, size_t n)
 }
 
 static stw_status r_scanned(void *ctx, const char *sha, const char *path,
-                            uint64_t size, bool complete, stw_error *err)
+                            uint64_t size, const stw_nested_cost *cost,
+                            bool complete, stw_error *err)
 {
     (void)sha, (void)size, (void)err;
     rec *r = ctx;
     r->scanned++;
+    if (r->watch && !strcmp(path, r->watch))
+        r->cost = *cost;
     r->complete += complete;
     if (complete)
         snprintf(r->last_complete, sizeof(r->last_complete), "%s", path);
     return STW_OK;
+}
+
+static uint64_t r_looked(void *ctx)
+{
+    return ((rec *)ctx)->looked;
 }
 
 static stw_nested *make(rec *r, const stw_nested_limits *lim)
@@ -166,6 +186,7 @@ static stw_nested *make(rec *r, const stw_nested_limits *lim)
                          .entry = r_entry,
                          .raw_data = r_raw_data,
                          .raw_end = r_raw_end,
+                         .looked = r_looked,
                          .begin = r_begin,
                          .data = r_data,
                          .end = r_end,
@@ -563,6 +584,88 @@ START_TEST(test_nested_cache_hit_skips_the_archive)
     expect_key(&r, z, zl);
     stw_nested_destroy(n);
     free(z);
+}
+END_TEST
+
+/* What a walk used of the outer file's budget goes with its cache record,
+ * and what is left goes with the look-up: a result replayed by the scan's
+ * memo (stw_archmemo) fits in it and is charged to it. */
+START_TEST(test_nested_cost_of_a_walk_and_room_at_a_lookup)
+{
+    size_t big = STW_NESTED_CACHE_MIN + 4096;
+    char *junk = incompressible(big);
+    member im[] = {{"x.properties", "a=b\n", 4}, {"x.bin", junk, big}};
+    unsigned char *in;
+    size_t il;
+    build("zip", im, 2, &in, &il);
+    free(junk);
+    member om[] = {{"lib/in.jar", in, il}, {"after.txt", "z", 1}};
+    unsigned char *z;
+    size_t zl;
+    build("zip-stored", om, 2, &z, &zl);
+    rec r = {.watch = "o.zip!/lib/in.jar"};
+    stw_nested_limits lim = {.max_bytes = 10u << 20, .max_members = 10};
+    stw_nested *n = make(&r, &lim);
+    scan(n, "o.zip", z, zl, 1 << 20);
+    ck_assert(has_file(&r, "o.zip!/lib/in.jar!/x.properties"));
+    /* Its member was read out of o.zip before the look-up. */
+    ck_assert_uint_eq(r.room.bytes, (10u << 20) - il);
+    ck_assert_uint_eq(r.room.members, 9);
+    ck_assert_uint_eq(r.cost.bytes, 4 + big);
+    ck_assert_uint_eq(r.cost.members, 2);
+    ck_assert_uint_eq(r.cost.inflated, 0);
+    stw_nested_destroy(n);
+
+    /* A replay charged 8 members: the bound of 10 then falls on the
+     * second file after it, as if the jar had been walked. */
+    member cm[] = {{"lib/in.jar", in, il},
+                   {"a.txt", "1", 1},
+                   {"b.txt", "2", 1},
+                   {"c.txt", "3", 1}};
+    unsigned char *c;
+    size_t cl;
+    build("zip-stored", cm, 4, &c, &cl);
+    rec h = {.hit_path = "c.zip!/lib/in.jar", .charge = {.members = 8}};
+    n = make(&h, &lim);
+    scan(n, "c.zip", c, cl, 1 << 20);
+    ck_assert(!has_file(&h, "c.zip!/lib/in.jar!/x.properties"));
+    ck_assert(has_file(&h, "c.zip!/a.txt"));
+    ck_assert(!has_file(&h, "c.zip!/b.txt"));
+    ck_assert(has_note(&h, "more than 10 members"));
+    stw_nested_destroy(n);
+    free(c);
+    free(z);
+    free(in);
+}
+END_TEST
+
+/* An archive whose members the sink judged by the path around them (its
+ * looked count rose) is no cache record: replayed at another path, its
+ * artifact findings would be the first path's. */
+START_TEST(test_nested_archive_judged_by_its_path_is_not_cached)
+{
+    size_t big = STW_NESTED_CACHE_MIN + 4096;
+    char *junk = incompressible(big);
+    member gm[] = {{".github/workflows/ci.yml", "on: push\n", 9},
+                   {"x.bin", junk, big}};
+    member pm[] = {{"x.properties", "a=b\n", 4}, {"x.bin", junk, big}};
+    unsigned char *g, *p;
+    size_t gl, pl;
+    build("zip", gm, 2, &g, &gl);
+    build("zip", pm, 2, &p, &pl);
+    free(junk);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "app/gh.jar", g, gl, 1 << 20);
+    ck_assert_uint_eq(r.scanned, 1);
+    ck_assert_uint_eq(r.complete, 0);
+    scan(n, "app/plain.jar", p, pl, 1 << 20);
+    ck_assert_uint_eq(r.scanned, 2);
+    ck_assert_uint_eq(r.complete, 1);
+    ck_assert_str_eq(r.last_complete, "app/plain.jar");
+    stw_nested_destroy(n);
+    free(g);
+    free(p);
 }
 END_TEST
 
@@ -1249,6 +1352,8 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_nested_sniff_by_bytes_not_name);
     tcase_add_test(tc, test_nested_zip_members_get_chain_paths);
+    tcase_add_test(tc, test_nested_cost_of_a_walk_and_room_at_a_lookup);
+    tcase_add_test(tc, test_nested_archive_judged_by_its_path_is_not_cached);
     tcase_add_test(tc, test_nested_small_archive_is_never_cached);
     tcase_add_test(tc, test_nested_head_split_in_one_byte_pieces);
     tcase_add_test(tc, test_nested_single_gzip_stream_is_its_content);

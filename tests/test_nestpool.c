@@ -232,8 +232,8 @@ static char *summary(const stw_layer_result *r)
 /* Scans the layer with workers threads for its archive files (0: on the
  * walk thread) into *sum, or returns the failure with its message. */
 static stw_status scan(const unsigned char *tar, size_t len, unsigned workers,
-                       bool content_thread, cache *c, char **sum,
-                       stw_error *err)
+                       bool content_thread, cache *c, stw_archmemo *memo,
+                       char **sum, stw_error *err)
 {
     stw_matcher *m;
     *sum = NULL;
@@ -248,6 +248,7 @@ static stw_status scan(const unsigned char *tar, size_t len, unsigned workers,
         .git_off = true,
         .archive_lookup = lookup,
         .archive_ctx = c,
+        .archive_memo = memo,
         .nested_workers = workers,
         .rules = tu_rules,
     };
@@ -279,8 +280,8 @@ START_TEST(test_layer_of_archives_same_serial_and_parallel)
     cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
     stw_error err = {0};
     char *serial;
-    ck_assert_msg(scan(tar, len, 0, false, &c, &serial, &err) == STW_OK, "%s",
-                  err.msg);
+    ck_assert_msg(scan(tar, len, 0, false, &c, NULL, &serial, &err) == STW_OK,
+                  "%s", err.msg);
     /* The layer has what the comparison is about. */
     ck_assert_ptr_nonnull(strstr(serial, "F app/lib/lib03.jar!/conf/id_rsa"));
     ck_assert_ptr_nonnull(
@@ -311,7 +312,7 @@ START_TEST(test_layer_of_archives_same_serial_and_parallel)
     for (int run = 0; run < 6; run++) {
         char *par;
         unsigned workers = 1 + (unsigned)run % 4;
-        ck_assert_msg(scan(tar, len, workers, run % 2, &c, &par, &err) ==
+        ck_assert_msg(scan(tar, len, workers, run % 2, &c, NULL, &par, &err) ==
                           STW_OK,
                       "%s", err.msg);
         ck_assert_msg(strcmp(serial, par) == 0,
@@ -337,13 +338,13 @@ START_TEST(test_failure_in_worker_reported_as_serial)
     cache c = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_inner = true};
     stw_error serr = {0}, perr = {0};
     char *sum;
-    stw_status sst = scan(tar, len, 0, true, &c, &sum, &serr);
+    stw_status sst = scan(tar, len, 0, true, &c, NULL, &sum, &serr);
     ck_assert_int_eq(sst, STW_ERR_DB);
     for (int run = 0; run < 4; run++) {
         memset(&perr, 0, sizeof(perr));
-        ck_assert_int_eq(
-            scan(tar, len, 2 + (unsigned)run % 2, run % 2, &c, &sum, &perr),
-            sst);
+        ck_assert_int_eq(scan(tar, len, 2 + (unsigned)run % 2, run % 2, &c,
+                              NULL, &sum, &perr),
+                         sst);
         ck_assert_str_eq(perr.msg, serr.msg);
     }
     free(tar);
@@ -373,23 +374,168 @@ START_TEST(test_allocation_failures_with_workers)
     cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
     stw_error err = {0};
     char *want;
-    ck_assert_int_eq(scan(tar, len, 0, false, &c, &want, &err), STW_OK);
+    ck_assert_int_eq(scan(tar, len, 0, false, &c, NULL, &want, &err), STW_OK);
     unsigned long calls = 0;
     stw_alloc_fail_arm((unsigned long)-1, STW_ALLOC_FAIL_ONLY);
     char *got;
-    ck_assert_int_eq(scan(tar, len, 2, true, &c, &got, &err), STW_OK);
+    ck_assert_int_eq(scan(tar, len, 2, true, &c, NULL, &got, &err), STW_OK);
     stw_alloc_fail_disarm(&calls);
     free(got);
     for (unsigned long n = 1; n <= calls + 20; n += 1 + n / 64) {
         memset(&err, 0, sizeof(err));
         stw_alloc_fail_arm(n, STW_ALLOC_FAIL_ONLY);
-        stw_status st = scan(tar, len, 2, n % 2, &c, &got, &err);
+        stw_status st = scan(tar, len, 2, n % 2, &c, NULL, &got, &err);
         stw_alloc_fail_disarm(NULL);
         ck_assert_msg(st == STW_OK || st == STW_ERR_NOMEM,
                       "allocation %lu: %d %s", n, st, err.msg);
         if (st == STW_OK)
             ck_assert_str_eq(got, want);
         free(got);
+    }
+    free(want);
+    free(tar);
+    free_blobs(&b);
+}
+END_TEST
+
+/* ---- the scan's memo of archives -------------------------------------- */
+
+/* The same jar loose, copied, in a fat jar and under a third-party tree;
+ * a jar whose .github/ is judged by the path around it; a jar holding a
+ * damaged archive (a note). */
+static unsigned char *make_dup_layer(size_t *len, blobs *b)
+{
+    const char *key = rsa_key();
+    char *pad = noise(70000, 21);
+    tu_file am[] = {{"conf/id_rsa", key, strlen(key)}, {"pad.bin", pad, 70000}};
+    size_t al;
+    const void *a = keep(b, tu_archive("zip", am, 2, &al));
+    free(pad);
+    pad = noise(70000, 23);
+    tu_file gm[] = {{".github/workflows/ci.yml", "on: push\n", 9},
+                    {"pad.bin", pad, 70000},
+                    {"k/id_rsa", key, strlen(key)}};
+    size_t gl;
+    const void *g = keep(b, tu_archive("zip", gm, 3, &gl));
+    free(pad);
+    pad = noise(70000, 25);
+    tu_file cm[] = {{"cut.zip", a, al / 2}, {"pad.bin", pad, 70000}};
+    size_t cl;
+    const void *c = keep(b, tu_archive("zip-stored", cm, 2, &cl));
+    free(pad);
+    tu_file fm[] = {{"BOOT-INF/lib/a.jar", a, al},
+                    {"BOOT-INF/lib/gh.jar", g, gl},
+                    {"BOOT-INF/lib/dup.jar", a, al}};
+    size_t fl;
+    const void *fat = keep(b, tu_archive("zip-stored", fm, 3, &fl));
+    tu_file f[] = {{"app/fat.jar", fat, fl}, {"app/a.jar", a, al},
+                   {"app/copy.jar", a, al},  {"usr/share/java/gh.jar", g, gl},
+                   {"app/gh.jar", g, gl},    {"usr/share/java/a.jar", a, al},
+                   {"app/cut.jar", c, cl},   {"app/cut2.jar", c, cl}};
+    return tu_archive("tar", f, 8, len);
+}
+
+/* The summary without the archive records: a replayed archive is not
+ * recorded again (its first walk's record is the one kept). */
+static void drop_records(char *s)
+{
+    char *a = strstr(s, "A ");
+    while (a && a != s && a[-1] != '\n')
+        a = strstr(a + 1, "A ");
+    if (a)
+        *a = 0;
+}
+
+START_TEST(test_memo_replays_what_a_walk_gives)
+{
+    blobs b = {0};
+    size_t len;
+    unsigned char *tar = make_dup_layer(&len, &b);
+    cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    stw_error err = {0};
+    char *serial;
+    ck_assert_msg(scan(tar, len, 0, false, &c, NULL, &serial, &err) == STW_OK,
+                  "%s", err.msg);
+    /* Only a.jar is a record of the database's archive cache: gh.jar's
+     * .github/ is judged by its path, fat.jar holds gh.jar, the cut jars
+     * made notes. */
+    ck_assert_ptr_nonnull(strstr(serial, " app/a.jar "));
+    ck_assert_ptr_null(strstr(serial, "gh.jar "));
+    ck_assert_ptr_null(strstr(serial, "fat.jar "));
+    ck_assert_ptr_null(strstr(serial, "cut.jar "));
+    drop_records(serial);
+    ck_assert_ptr_nonnull(strstr(serial, "F app/copy.jar!/conf/id_rsa|"));
+    ck_assert_ptr_nonnull(
+        strstr(serial, "F app/fat.jar!/BOOT-INF/lib/dup.jar!/conf/id_rsa|"));
+    ck_assert_ptr_nonnull(strstr(serial, "F app/gh.jar!/.github|"));
+    ck_assert_ptr_nonnull(
+        strstr(serial, "F app/fat.jar!/BOOT-INF/lib/gh.jar!/.github|"));
+    ck_assert_ptr_null(strstr(serial, "F usr/share/java/gh.jar!/.github|"));
+    ck_assert_ptr_nonnull(strstr(serial, "N app/cut2.jar!/cut.zip"));
+    for (int run = 0; run < 8; run++) {
+        unsigned workers = 1 + (unsigned)run % 4;
+        stw_archmemo *memo;
+        ck_assert_int_eq(stw_archmemo_create(&memo), STW_OK);
+        char *par;
+        ck_assert_msg(scan(tar, len, workers, run % 2, &c, memo, &par, &err) ==
+                          STW_OK,
+                      "%s", err.msg);
+        drop_records(par);
+        ck_assert_msg(strcmp(serial, par) == 0,
+                      "run %d (%u workers) differs from serial at: %.300s", run,
+                      workers, first_diff(serial, par));
+        /* Only a.jar is the same wherever it lies: gh.jar's .github/ is
+         * judged by the path, fat.jar holds gh.jar, the cut jars made a
+         * note. One worker walks in order: each later a.jar is a replay. */
+        ck_assert_uint_eq(stw_archmemo_count(memo), 1);
+        if (workers == 1)
+            ck_assert_uint_eq(stw_archmemo_hits(memo), 4);
+        free(par);
+        stw_archmemo_destroy(memo);
+    }
+    free(serial);
+    free(tar);
+    free_blobs(&b);
+}
+END_TEST
+
+/* Every allocation failing in turn with the memo on: a clean
+ * STW_ERR_NOMEM or the same findings (a result the memo could not keep,
+ * or a claim it could not record, only costs a walk). */
+START_TEST(test_memo_allocation_failures)
+{
+    blobs b = {0};
+    size_t len;
+    unsigned char *tar = make_dup_layer(&len, &b);
+    cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    stw_error err = {0};
+    char *want, *got;
+    ck_assert_int_eq(scan(tar, len, 0, false, &c, NULL, &want, &err), STW_OK);
+    drop_records(want);
+    unsigned long calls = 0;
+    stw_archmemo *memo;
+    ck_assert_int_eq(stw_archmemo_create(&memo), STW_OK);
+    stw_alloc_fail_arm((unsigned long)-1, STW_ALLOC_FAIL_ONLY);
+    ck_assert_int_eq(scan(tar, len, 2, true, &c, memo, &got, &err), STW_OK);
+    stw_alloc_fail_disarm(&calls);
+    stw_archmemo_destroy(memo);
+    free(got);
+    for (unsigned long n = 1; n <= calls + 20; n += 1 + n / 32) {
+        memset(&err, 0, sizeof(err));
+        ck_assert_int_eq(stw_archmemo_create(&memo), STW_OK);
+        stw_alloc_fail_arm(n, STW_ALLOC_FAIL_ONLY);
+        stw_status st = scan(tar, len, 1 + n % 2, n % 2, &c, memo, &got, &err);
+        stw_alloc_fail_disarm(NULL);
+        ck_assert_msg(st == STW_OK || st == STW_ERR_NOMEM,
+                      "allocation %lu: %d %s", n, st, err.msg);
+        if (st == STW_OK) {
+            drop_records(got);
+            ck_assert_msg(strcmp(want, got) == 0,
+                          "allocation %lu differs at: %.300s", n,
+                          first_diff(want, got));
+        }
+        free(got);
+        stw_archmemo_destroy(memo);
     }
     free(want);
     free(tar);
@@ -406,6 +552,8 @@ static Suite *suite(void)
     tcase_add_test(t, test_layer_of_archives_same_serial_and_parallel);
     tcase_add_test(t, test_failure_in_worker_reported_as_serial);
     tcase_add_test(t, test_allocation_failures_with_workers);
+    tcase_add_test(t, test_memo_replays_what_a_walk_gives);
+    tcase_add_test(t, test_memo_allocation_failures);
     suite_add_tcase(s, t);
     return s;
 }

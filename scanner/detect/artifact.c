@@ -115,6 +115,7 @@ struct stw_artifact {
     unsigned char *buf; /* STW_MAX_ARTIFACT_READ bytes */
     size_t len;
     char *overflow_last; /* last directory reported past the cap */
+    uint64_t looked;     /* stw_artifact_looked */
 };
 
 void stw_artifact_destroy(stw_artifact *a)
@@ -360,8 +361,10 @@ stw_status stw_artifact_entry(stw_artifact *a, const char *path, bool is_dir,
     if (st != STW_OK)
         return st;
     size_t plen = strlen(path);
-    if (plen > STW_MAX_PATH)
+    if (plen > STW_MAX_PATH) {
+        a->looked++; /* not looked at here, but at a shorter path */
         return STW_OK;
+    }
     /* The outermost artifact directory wins: app/.git/modules/x/.git is
      * part of app/.git. A component only counts as a directory when
      * something lies below it or the entry itself is a directory (a
@@ -377,6 +380,7 @@ stw_status stw_artifact_entry(stw_artifact *a, const char *path, bool is_dir,
                 memcmp(c, dir_kinds[t].name, k) != 0)
                 continue;
             size_t dlen = (size_t)(c - path) + k;
+            a->looked++;
             bool third = third_party(path, (size_t)(c - path));
             if (third && t != DIR_GIT && t != DIR_SVN && t != DIR_HG)
                 return STW_OK; /* packages' CI/editor metadata: noise */
@@ -404,6 +408,10 @@ stw_status stw_artifact_entry(stw_artifact *a, const char *path, bool is_dir,
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     size_t dirlen = (size_t)(base - path);
+    file_type ft = key_store_type(base);
+    if (ft != FILE_NONE || strcmp(base, ".gitlab-ci.yml") == 0 ||
+        strcmp(base, ".dockerignore") == 0 || is_dockerfile(base))
+        a->looked++;
     bool third = third_party(path, dirlen);
     if (!third) {
         if (strcmp(base, ".gitlab-ci.yml") == 0)
@@ -419,7 +427,6 @@ stw_status stw_artifact_entry(stw_artifact *a, const char *path, bool is_dir,
                              "build recipe copied into the image; add it to "
                              ".dockerignore");
     }
-    file_type ft = key_store_type(base);
     if (ft == FILE_NONE || size == 0 ||
         has_prefix(path, trust_store_prefixes,
                    STW_ARRAY_LEN(trust_store_prefixes)))
@@ -794,4 +801,9 @@ stw_status stw_artifact_finish(stw_artifact *a)
     for (size_t i = 0; st == STW_OK && i < a->n_recs; i++)
         st = emit_rec(a, &a->recs[i]);
     return st;
+}
+
+uint64_t stw_artifact_looked(const stw_artifact *a)
+{
+    return a->looked;
 }

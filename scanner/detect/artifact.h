@@ -55,6 +55,14 @@ stw_status stw_artifact_end_file(stw_artifact *a);
  * the sink's status. */
 stw_status stw_artifact_finish(stw_artifact *a);
 
+/* Entries so far whose path made the detector look - an artifact
+ * directory in it, a CI file, a Dockerfile, a key store's name - whatever
+ * the rest of the path then decided (third-party trees, trust stores). The
+ * members of an archive that add none give no finding of this detector
+ * wherever the archive lies, so its results can be reused at another path
+ * (stream/archmemo.h). */
+uint64_t stw_artifact_looked(const stw_artifact *a);
+
 /* Copies url into out (size cap, always NUL-terminated) with the password
  * of its userinfo (or a token standing as the user name) replaced by
  * "****": "https://deploy:****@git.example.com/acme/app.git". Sets

@@ -122,6 +122,7 @@ stw_layer_options stw_scan_layer_opts(scan *s)
         .max_git_bytes = o ? o->max_git_bytes : 0,
         .archive_lookup = archive_lookup,
         .archive_ctx = s,
+        .archive_memo = s->memo,
         .nested_workers = s->spare_cores ? stw_scan_nested_workers() : 0,
         .rules = s->rules,
     };

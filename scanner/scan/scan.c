@@ -148,6 +148,7 @@ static void scan_free(scan *s)
     stw_image_list_clear(&s->images);
     free(s->dir);
     stw_registry_close(s->reg);
+    stw_archmemo_destroy(s->memo);
     pthread_mutex_destroy(&s->lock);
 }
 
@@ -172,6 +173,8 @@ static stw_status scan_run(const stw_rules *rules, stw_store *store,
         .caller_reader = in->fn != NULL,
     };
     pthread_mutex_init(&s.lock, NULL);
+    if (stw_archmemo_create(&s.memo) != STW_OK)
+        s.memo = NULL; /* a walk more for each archive met again */
     snprintf(s.cache_version, sizeof(s.cache_version), "%s+d%s",
              stw_rules_version(rules), STW_DETECTORS_VERSION);
     /* Both sets are labelled by the target: "<target>: too many members". */

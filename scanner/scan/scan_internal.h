@@ -87,6 +87,9 @@ typedef struct scan {
      * rules version and the layer walker's detectors version. */
     char cache_version[96];
     size_t next_job;
+    /* Archives walked in this scan, for the same bytes met again before
+     * their layer is stored; NULL when it could not be had. */
+    stw_archmemo *memo;
 } scan;
 
 /* ---- scan.c ------------------------------------------------------------- */

@@ -201,6 +201,11 @@ static stw_status add_note(void *ctx, const char *msg)
 
 /* A note of the walk thread: behind the notes of archives handed over
  * before it, as a serial walk orders them. */
+static uint64_t nz_looked(void *ctx)
+{
+    return stw_artifact_looked(((walk *)ctx)->art);
+}
+
 static stw_status nz_note(void *ctx, const char *msg)
 {
     walk *w = ctx;
@@ -210,19 +215,24 @@ static stw_status nz_note(void *ctx, const char *msg)
 }
 
 static stw_status nz_lookup(void *ctx, const char *sha256, const char *path,
-                            uint64_t size, bool *hit, stw_error *err)
+                            uint64_t size, const stw_nested_cost *room,
+                            stw_nested_cost *charge, bool *hit, stw_error *err)
 {
     walk *w = ctx;
     *hit = false;
     (void)size; /* nested.c asks only about archives worth caching */
-    if (!w->lo->archive_lookup)
-        return STW_OK;
+    stw_status st = STW_OK;
+    if (w->lo->archive_memo)
+        st = stw_archmemo_get(w->lo->archive_memo, sha256, path, room, charge,
+                              w->res->findings, hit, err);
+    if (st != STW_OK || *hit || !w->lo->archive_lookup)
+        return st;
     return w->lo->archive_lookup(w->lo->archive_ctx, sha256, path,
                                  w->res->findings, hit, err);
 }
 
-static stw_status nz_scanned(void *ctx, const char *sha256, const char *path,
-                             uint64_t size, bool complete, stw_error *err)
+static stw_status add_archive(void *ctx, const char *sha256, const char *path,
+                              uint64_t size, bool complete, stw_error *err)
 {
     walk *w = ctx;
     stw_layer_result *r = w->res;
@@ -240,6 +250,16 @@ static stw_status nz_scanned(void *ctx, const char *sha256, const char *path,
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     r->n_archives++;
     return STW_OK;
+}
+
+/* The walk thread's archives are not added to the memo: their members'
+ * findings come back from the content thread later. */
+static stw_status nz_scanned(void *ctx, const char *sha256, const char *path,
+                             uint64_t size, const stw_nested_cost *cost,
+                             bool complete, stw_error *err)
+{
+    (void)cost;
+    return add_archive(ctx, sha256, path, size, complete, err);
 }
 
 /* ---- archive files walked on the pool's threads ------------------------ */
@@ -269,13 +289,14 @@ static void pool_start(walk *w)
         .lim = w->lo->nested,
         .lookup = w->lo->archive_lookup,
         .lookup_ctx = w->lo->archive_ctx,
+        .memo = w->lo->archive_memo,
         .keep_secrets = w->lo->keep_secrets,
     };
     stw_nestpool_sink sink = {
         .ctx = w,
         .finding = pool_finding,
         .note = add_note,
-        .scanned = nz_scanned,
+        .scanned = add_archive,
         .matcher_note = pool_matcher_note,
     };
     stw_error ignored = {0};
@@ -320,6 +341,7 @@ static stw_status nested_create(walk *w, stw_error *err)
         .entry = nz_entry,
         .raw_data = nz_raw_data,
         .raw_end = nz_raw_end,
+        .looked = nz_looked,
         .begin = nz_begin,
         .data = nz_data,
         .end = nz_end,

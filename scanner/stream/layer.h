@@ -5,6 +5,7 @@
 #ifndef STW_LAYER_H
 #define STW_LAYER_H
 
+#include "archmemo.h"
 #include "blob.h"
 #include "finding.h"
 #include "gitrepo.h"
@@ -49,7 +50,7 @@ typedef struct stw_layer_result {
  * the pathset encoding). A stored layer is reused only when both this and
  * the rules version match, so a change to a detector in code, not only to
  * a rule file, rescans. Bump it with any such change. */
-#define STW_DETECTORS_VERSION "6"
+#define STW_DETECTORS_VERSION "7"
 
 /* Looks an archive up in a cache of archive results by the hex sha256 of
  * its bytes: on a hit sets *hit and adds its findings to out with their
@@ -85,6 +86,10 @@ typedef struct stw_layer_options {
      * called from those threads, so it must be thread-safe. */
     stw_archive_lookup_fn archive_lookup;
     void *archive_ctx;
+    /* Results of the archives walked in this scan (borrowed, shared by
+     * every layer of the scan), asked before archive_lookup; archives
+     * walked on nested_workers are added to it. May be NULL. */
+    stw_archmemo *archive_memo;
     /* Archive files of the layer walked on up to this many threads of
      * their own (nestpool.h), each with a matcher over rules (borrowed):
      * 0, or rules NULL, walks them on the walk thread. The results are the

@@ -295,6 +295,32 @@ static bool over_budget(stw_nested *n)
     return false;
 }
 
+/* What can still be read before over_budget, gz_count or the member
+ * count stops the walk: a result replayed within it reaches no bound, as
+ * its walk would not have. */
+static stw_nested_cost budget_left(const stw_nested *n)
+{
+    stw_nested_cost c = {0};
+    uint64_t cap = n->lim.max_bytes;
+    double by_ratio = n->lim.max_ratio * (double)(n->outer_size + 1);
+    /* Below 2^53 a whole number converts exactly, so bytes up to its
+     * floor pass over_budget's ratio test. */
+    uint64_t ratio_cap =
+        by_ratio < 9007199254740992.0 ? (uint64_t)by_ratio : UINT64_MAX;
+    if (ratio_cap < STW_RATIO_GRACE)
+        ratio_cap = STW_RATIO_GRACE;
+    if (ratio_cap < cap)
+        cap = ratio_cap;
+    if (n->bytes < cap)
+        c.bytes = cap - n->bytes;
+    uint64_t icap = n->lim.max_bytes + STW_RATIO_GRACE;
+    if (n->inflated < icap)
+        c.inflated = icap - n->inflated;
+    if (n->members < n->lim.max_members)
+        c.members = n->lim.max_members - n->members;
+    return c;
+}
+
 static stw_status member_read(void *ctx, const void **buf, size_t *len,
                               stw_error *err)
 {
@@ -808,6 +834,8 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
 {
     bool opened = false, complete = true;
     uint64_t noted = n->noted;
+    uint64_t looked = n->sink.looked ? n->sink.looked(n->sink.ctx) : 0;
+    stw_nested_cost before = {n->bytes, n->inflated, n->members};
     stw_status st =
         walk_archive(n, sp, kind, path, depth + 1, &opened, &complete, err);
     /* A cache record replays findings, not notes: an archive with a note
@@ -815,10 +843,20 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
      * is walked again each time, so its notes are never lost. */
     if (n->noted != noted)
         complete = false;
+    /* Nor is one whose members the artifact detector judged by the path
+     * around them: usr/share/java/x.jar!/.github/ is a third-party tree's
+     * metadata, app/x.jar!/.github/ a finding. */
+    if (n->sink.looked && n->sink.looked(n->sink.ctx) != looked)
+        complete = false;
     if (st == STW_OK && !opened)
         st = spool_as_content(n, sp, path, 0, err);
-    else if (st == STW_OK && hex && n->sink.scanned)
-        st = n->sink.scanned(n->sink.ctx, hex, path, sp->size, complete, err);
+    else if (st == STW_OK && hex && n->sink.scanned) {
+        stw_nested_cost used = {n->bytes - before.bytes,
+                                n->inflated - before.inflated,
+                                n->members - before.members};
+        st = n->sink.scanned(n->sink.ctx, hex, path, sp->size, &used, complete,
+                             err);
+    }
     return st;
 }
 
@@ -832,6 +870,11 @@ struct stw_nested_archive {
     char hex[65];
     uint64_t outer_size;
 };
+
+const char *stw_nested_archive_path(const stw_nested_archive *a)
+{
+    return a->path;
+}
 
 void stw_nested_archive_free(stw_nested_archive *a)
 {
@@ -886,6 +929,16 @@ stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
     n->inflated = 0;
     n->members = 0;
     n->stopped = false;
+    /* Asked again: the walk thread asked without waiting, and another
+     * walker may have walked the same bytes since, or be walking them. */
+    if (a->cacheable && n->sink.lookup) {
+        bool hit = false;
+        stw_nested_cost room = budget_left(n), charge = {0};
+        stw_status st = n->sink.lookup(n->sink.ctx, a->hex, a->path, a->sp.size,
+                                       &room, &charge, &hit, err);
+        if (st != STW_OK || hit)
+            return described(st, a->path, err);
+    }
     return described(walk_spooled(n, &a->sp, a->kind, a->path, 0,
                                   a->cacheable ? a->hex : NULL, err),
                      a->path, err);
@@ -915,11 +968,17 @@ static stw_status scan_archive(stw_nested *n, const char *path,
     if (cacheable)
         stw_hex(md, sizeof(md), hex);
     bool hit = false;
+    stw_nested_cost room = budget_left(n), charge = {0};
     if (cacheable && n->sink.lookup &&
-        (st = n->sink.lookup(n->sink.ctx, hex, path, sp.size, &hit, err)) !=
-            STW_OK) {
+        (st = n->sink.lookup(n->sink.ctx, hex, path, sp.size, &room, &charge,
+                             &hit, err)) != STW_OK) {
         spool_clear(&sp);
         return st;
+    }
+    if (hit) { /* within room: no bound is reached */
+        n->bytes += charge.bytes;
+        n->inflated += charge.inflated;
+        n->members += charge.members;
     }
     if (!hit && depth == 0 && n->sink.archive)
         return hand_over(n, &sp, kind, path, cacheable ? hex : NULL, err);

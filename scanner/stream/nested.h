@@ -58,6 +58,14 @@ typedef struct stw_nested_limits {
     uint64_t max_members; /* members of all archives in the file */
 } stw_nested_limits;
 
+/* Of an outer file's budget (stw_nested_limits): what the walk of one
+ * archive inside it used, or what is left. */
+typedef struct stw_nested_cost {
+    uint64_t bytes;    /* decompressed out of archive members */
+    uint64_t inflated; /* out of gzip streams, members or not */
+    uint64_t members;  /* archive members */
+} stw_nested_cost;
+
 /* A spooled archive handed to the sink (stw_nested_sink.archive). */
 typedef struct stw_nested_archive stw_nested_archive;
 
@@ -73,6 +81,12 @@ typedef struct stw_nested_sink {
                         uint64_t size, bool *want_raw);
     void (*raw_data)(void *ctx, const void *p, size_t n);
     stw_status (*raw_end)(void *ctx);
+    /* A count the sink raises whenever a member's path makes entry judge
+     * it by the path around the archive (stw_artifact_looked: a third-party
+     * tree, a trust store). An archive whose walk raised it is not
+     * complete: its results hold where it lies, not elsewhere. May be
+     * NULL. */
+    uint64_t (*looked)(void *ctx);
     /* The content of a file that is not opened as an archive (any depth):
      * the content matcher. */
     stw_status (*begin)(void *ctx, const char *path, uint64_t size,
@@ -84,17 +98,25 @@ typedef struct stw_nested_sink {
     /* Only for archives of at least STW_NESTED_CACHE_MIN bytes (smaller
      * ones are not hashed). The archive at path whose bytes hash to
      * sha256 (64 hex) is about to be opened: *hit set to true means the sink
-     * already has its results (from a cache) and the archive is not opened. May
-     * be NULL. */
+     * already has its results (from a cache) and the archive is not opened.
+     * room is what the outer file's budget has left. A sink that knows
+     * what the archive's walk used (a result of this scan) answers only
+     * when that fits in room, and sets *charge to it: the budget then runs
+     * out where a walk would have run it out. *charge starts at zeroes.
+     * May be NULL. */
     stw_status (*lookup)(void *ctx, const char *sha256, const char *path,
-                         uint64_t size, bool *hit, stw_error *err);
+                         uint64_t size, const stw_nested_cost *room,
+                         stw_nested_cost *charge, bool *hit, stw_error *err);
     /* The archive at path (at least STW_NESTED_CACHE_MIN bytes) was
-     * scanned; complete is false when a bound or a malformed member cut it
-     * short, or when bytes after its gzip stream were scanned under path
-     * itself (its results must not be reused: a cache keeps those under
-     * path + "!/"). May be NULL. */
+     * scanned, using cost of the outer file's budget; complete is false
+     * when a bound or a malformed member cut it short, when its walk made
+     * a note anywhere inside it, when it raised looked, or when bytes
+     * after its gzip stream were scanned under path itself (its results
+     * must not be reused: a cache keeps those under path + "!/"). May be
+     * NULL. */
     stw_status (*scanned)(void *ctx, const char *sha256, const char *path,
-                          uint64_t size, bool complete, stw_error *err);
+                          uint64_t size, const stw_nested_cost *cost,
+                          bool complete, stw_error *err);
     /* An archive file of the layer itself (depth 0), spooled and not found
      * in the cache: a is transferred to the sink, which walks it with
      * stw_nested_walk_archive - later, on another thread, with another
@@ -127,6 +149,9 @@ stw_status stw_nested_file(stw_nested *n, const char *path, uint64_t size,
  * another walk. Returns as stw_nested_file. */
 stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
                                    stw_error *err);
+/* Its path in the layer (borrowed from a). */
+const char *stw_nested_archive_path(const stw_nested_archive *a);
+
 /* Frees the spool (its temporary file too). Accepts NULL. */
 void stw_nested_archive_free(stw_nested_archive *a);
 

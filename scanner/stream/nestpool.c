@@ -52,12 +52,24 @@ typedef struct job {
     bool done;
 } job;
 
+/* Where the walk of an archive of the job began (a miss of w_lookup): the
+ * findings and the matcher's notes since then are its own when it ends
+ * (w_scanned). */
+typedef struct opened {
+    char *path;
+    char sha256[65];
+    bool claimed; /* in the memo, for this worker */
+    size_t findings, mnotes;
+} opened;
+
 typedef struct worker {
     struct stw_nestpool *p;
     pthread_t tid;
     stw_matcher *m;
     stw_nested *nz;
     job *cur;
+    opened *open; /* innermost last */
+    size_t n_open, cap_open;
 } worker;
 
 struct stw_nestpool {
@@ -111,6 +123,12 @@ static void w_raw_data(void *ctx, const void *p, size_t n)
     stw_artifact_feed(w->cur->art, p, n);
 }
 
+static uint64_t w_looked(void *ctx)
+{
+    worker *w = ctx;
+    return stw_artifact_looked(w->cur->art);
+}
+
 static stw_status w_raw_end(void *ctx)
 {
     worker *w = ctx;
@@ -146,22 +164,110 @@ static stw_status w_note(void *ctx, const char *msg)
     return strv_push(&w->cur->notes, msg);
 }
 
+static void open_pop(worker *w)
+{
+    opened *o = &w->open[--w->n_open];
+    if (o->claimed)
+        stw_archmemo_release(w->p->o.memo, w, o->sha256);
+    free(o->path);
+}
+
+/* Drops the walks that ended without w_scanned (no archive after all):
+ * what is left open are path and its ancestors. */
+static void open_unwind(worker *w, const char *path)
+{
+    while (w->n_open) {
+        const char *p = w->open[w->n_open - 1].path;
+        size_t n = strlen(p);
+        if (strncmp(path, p, n) == 0 &&
+            (!path[n] || strncmp(path + n, "!/", 2) == 0))
+            break;
+        open_pop(w);
+    }
+}
+
+/* The archive at path is about to be walked here. Losing track of it
+ * only costs the memo a record; its claim is then given back at once. */
+static void open_push(worker *w, const char *sha256, const char *path,
+                      bool claimed)
+{
+    open_unwind(w, path);
+    const char *const *notes;
+    opened o = {.path = stw_strdup(path),
+                .claimed = claimed,
+                .findings = stw_finding_list_count(w->cur->findings),
+                .mnotes = stw_matcher_notes(w->m, &notes)};
+    memcpy(o.sha256, sha256, sizeof(o.sha256));
+    if (o.path && w->n_open == w->cap_open) {
+        size_t cap = w->cap_open ? w->cap_open * 2 : 8;
+        opened *v = stw_realloc(w->open, cap * sizeof(*v));
+        if (v) {
+            w->open = v;
+            w->cap_open = cap;
+        }
+    }
+    if (o.path && w->n_open < w->cap_open) {
+        w->open[w->n_open++] = o;
+        return;
+    }
+    free(o.path);
+    if (claimed)
+        stw_archmemo_release(w->p->o.memo, w, sha256);
+}
+
+/* The memo first (waiting while another worker walks the same bytes),
+ * then the database; a miss is walked here and claimed in the memo. */
 static stw_status w_lookup(void *ctx, const char *sha256, const char *path,
-                           uint64_t size, bool *hit, stw_error *err)
+                           uint64_t size, const stw_nested_cost *room,
+                           stw_nested_cost *charge, bool *hit, stw_error *err)
 {
     worker *w = ctx;
     *hit = false;
     (void)size;
-    if (!w->p->o.lookup)
-        return STW_OK;
-    return w->p->o.lookup(w->p->o.lookup_ctx, sha256, path, w->cur->findings,
-                          hit, err);
+    bool claimed = false;
+    stw_status st = STW_OK;
+    if (w->p->o.memo)
+        st = stw_archmemo_get_or_claim(w->p->o.memo, w, sha256, path, room,
+                                       charge, w->cur->findings, hit, &claimed,
+                                       err);
+    if (st == STW_OK && !*hit && w->p->o.lookup)
+        st = w->p->o.lookup(w->p->o.lookup_ctx, sha256, path, w->cur->findings,
+                            hit, err);
+    if (st == STW_OK && !*hit && w->p->o.memo)
+        open_push(w, sha256, path, claimed);
+    else if (claimed)
+        stw_archmemo_release(w->p->o.memo, w, sha256);
+    return st;
+}
+
+/* An archive of this job walked whole (complete: nothing in it judged by
+ * the path around it either) goes to the memo unless the job's list left
+ * something out or the matcher made a note inside it (a record replays
+ * findings only). Its claim is given back whether it is kept or not. */
+static void remember(worker *w, const char *path, const stw_nested_cost *cost)
+{
+    open_unwind(w, path);
+    if (!w->n_open || strcmp(w->open[w->n_open - 1].path, path) != 0)
+        return; /* its start was not kept */
+    opened *o = &w->open[w->n_open - 1];
+    const char *const *notes;
+    if (!stw_finding_list_dropped(w->cur->findings) &&
+        stw_matcher_notes(w->m, &notes) == o->mnotes) {
+        stw_archmemo_put_claimed(w->p->o.memo, o->claimed ? w : NULL, o->sha256,
+                                 path, cost, w->cur->findings, o->findings);
+        o->claimed = false; /* given back by put */
+    }
+    open_pop(w);
 }
 
 static stw_status w_scanned(void *ctx, const char *sha256, const char *path,
-                            uint64_t size, bool complete, stw_error *err)
+                            uint64_t size, const stw_nested_cost *cost,
+                            bool complete, stw_error *err)
 {
-    job *j = ((worker *)ctx)->cur;
+    worker *w = ctx;
+    job *j = w->cur;
+    if (complete && w->p->o.memo)
+        remember(w, path, cost);
     if (!complete || j->n_arcs >= STW_MAX_ARCHIVES_PER_LAYER)
         return STW_OK;
     stw_layer_archive *v = stw_realloc(j->arcs, (j->n_arcs + 1) * sizeof(*v));
@@ -196,6 +302,8 @@ static void run_job(worker *w, job *j)
 {
     w->cur = j;
     j->st = stw_nested_walk_archive(w->nz, j->a, &j->err);
+    while (w->n_open)
+        open_pop(w);
     if (j->st == STW_OK && (j->st = stw_artifact_finish(j->art)) != STW_OK)
         stw_fail(&j->err, j->st, "artifact detector failed");
     if (j->st == STW_OK &&
@@ -238,6 +346,7 @@ static stw_status worker_init(stw_nestpool *p, worker *w, stw_error *err)
         .entry = w_entry,
         .raw_data = w_raw_data,
         .raw_end = w_raw_end,
+        .looked = w_looked,
         .begin = w_begin,
         .data = w_data,
         .end = w_end,
@@ -437,6 +546,7 @@ void stw_nestpool_destroy(stw_nestpool *p)
     for (unsigned i = 0; i < p->n_w; i++) {
         stw_nested_destroy(p->w[i].nz);
         stw_matcher_destroy(p->w[i].m);
+        free(p->w[i].open);
     }
     for (size_t i = p->head; p->ring && i != p->tail; i++)
         job_clear(&p->ring[i % p->cap]);

@@ -14,6 +14,7 @@
 #ifndef STW_NESTPOOL_H
 #define STW_NESTPOOL_H
 
+#include "archmemo.h"
 #include "layer.h"
 #include "nested.h"
 
@@ -28,6 +29,10 @@ typedef struct stw_nestpool_options {
      * NULL. */
     stw_archive_lookup_fn lookup;
     void *lookup_ctx;
+    /* Results of archives walked in this scan (borrowed, shared), asked
+     * before lookup; the workers add the archives they walk whole. May be
+     * NULL. */
+    stw_archmemo *memo;
     bool keep_secrets; /* as stw_layer_options */
 } stw_nestpool_options;
 

@@ -176,6 +176,11 @@
  * waiting for them, at most: a few spools of STW_NESTED_MEM_MAX each. */
 #define STW_NESTED_WORKERS_MAX 4u
 #define STW_NESTED_QUEUE_EXTRA 2u
+/* Results of archives walked in one scan kept in memory for the same
+ * archive met again (stream/archmemo.c): a few hundred bytes per finding,
+ * so at most some tens of MB; past either bound nothing more is kept. */
+#define STW_ARCHMEMO_MAX_ARCHIVES 100000u
+#define STW_ARCHMEMO_MAX_FINDINGS 100000u
 /* Archives walked but not yet merged (a long one ahead of them holds them
  * back): only their results are kept, a few hundred bytes each. */
 #define STW_NESTED_RESULTS_MAX 256u

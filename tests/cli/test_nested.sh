@@ -145,6 +145,32 @@ has path='srv/orders.jar!/BOOT-INF/lib/payments-client.jar!/client.properties' \
 eval not r["errors"] # a cached archive was inflated again (the byte bound fired)
 EOF
 
+note "nested: the same jar loose, copied and in a fat jar, in one layer"
+# Walked once and replayed from the scan's memory for the others (the
+# database keeps a layer's archives only when the layer ends); what each
+# copy reports must be what its own walk would report.
+mkdir -p "$N/dup/srv/a" "$N/dup/srv/b" "$N/dupfat/BOOT-INF/lib"
+cp "$N/tree/app/app.jar" "$N/dup/srv/a/orders.jar"
+cp "$N/tree/app/app.jar" "$N/dup/srv/b/orders-copy.jar"
+cp "$N/tree/app/app.jar" "$N/dupfat/BOOT-INF/lib/orders.jar"
+(cd "$N/dupfat" && zip -q0r "$N/dup/srv/fat.jar" BOOT-INF) || fail "zip"
+tar -cf "$N/dup.tar" -C "$N/dup" .
+for j in 1 4; do
+    scan_json "dup$j" --no-db -j "$j" "$N/dup.tar"
+    cj_all "$WORKDIR/dup$j.json" <<'EOF'
+has path='srv/a/orders.jar!/BOOT-INF/lib/payments-client.jar!/client.properties' \
+    rule=stripe-secret-key # first copy
+has path='srv/b/orders-copy.jar!/BOOT-INF/lib/payments-client.jar!/client.properties' \
+    rule=stripe-secret-key # second copy
+has path='srv/fat.jar!/BOOT-INF/lib/orders.jar!/BOOT-INF/lib/payments-client.jar!/client.properties' \
+    rule=stripe-secret-key # copy in a fat jar
+eval len({(f["rule"], f["line"], f["excerpt"], f["path"].split("orders", 1)[1].split("!/", 1)[1]) \
+    for f in r["findings"]}) * 3 == len(r["findings"]) \
+    # the copies report different findings
+eval not r["errors"] # copies of a jar gave errors
+EOF
+done
+
 note "nested: Debian's jars and wheels give no false alarm"
 if ls /usr/share/java/*.jar >/dev/null 2>&1 &&
     ls /usr/share/python-wheels/*.whl >/dev/null 2>&1; then
