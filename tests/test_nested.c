@@ -67,6 +67,7 @@ typedef struct rec {
     size_t n_files;
     char notes[16][512];
     size_t n_notes;
+    const char *fail_note; /* a note holding this cannot be kept */
     size_t entries;
     uint64_t looked;        /* entries under a .github/: judged by their path */
     bool hit_all;           /* lookup answers hit */
@@ -128,6 +129,8 @@ static stw_status r_end(void *ctx, stw_error *err)
 static stw_status r_note(void *ctx, const char *msg)
 {
     rec *r = ctx;
+    if (r->fail_note && strstr(msg, r->fail_note))
+        return STW_ERR_NOMEM;
     if (r->n_notes < 16)
         snprintf(r->notes[r->n_notes++], 512, "%s", msg);
     return STW_OK;
@@ -446,6 +449,41 @@ START_TEST(test_nested_byte_bound_is_a_note_and_keeps_earlier_members)
     ck_assert_uint_eq(r.complete, 0); /* never cached as complete */
     stw_nested_destroy(n);
     free(z);
+}
+END_TEST
+
+/* A bound's note the sink cannot keep (out of memory): the walk stops
+ * there as for any bound, and the failure is the file's when the walk
+ * ends, with a message - not a report that never says the bound fell. */
+START_TEST(test_nested_bound_note_that_cannot_be_kept_fails_the_file)
+{
+    static char big[64 << 10];
+    memset(big, 'a', sizeof(big));
+    member m[] = {{"first.txt", "early\n", 6}, {"big.txt", big, sizeof(big)}};
+    unsigned char *z;
+    size_t zl;
+    build("zip", m, 2, &z, &zl);
+    rec r = {.fail_note = "--max-nested-bytes"};
+    stw_nested_limits lim = {.max_bytes = 1000};
+    stw_nested *n = make(&r, &lim);
+    src s = {z, zl, 0, 1 << 20};
+    stw_error err = {0};
+    ck_assert_int_eq(stw_nested_file(n, "a.zip", zl, src_read, &s, &err),
+                     STW_ERR_NOMEM);
+    ck_assert_str_eq(err.msg, "a.zip: out of memory");
+    /* The next file starts clean. */
+    member ok[] = {{"x.txt", "x\n", 2}};
+    unsigned char *o;
+    size_t ol;
+    build("zip", ok, 1, &o, &ol);
+    src s2 = {o, ol, 0, 1 << 20};
+    memset(&err, 0, sizeof(err));
+    ck_assert_int_eq(stw_nested_file(n, "b.zip", ol, src_read, &s2, &err),
+                     STW_OK);
+    ck_assert(has_file(&r, "b.zip!/x.txt"));
+    stw_nested_destroy(n);
+    free(z);
+    free(o);
 }
 END_TEST
 
@@ -1360,6 +1398,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_zip_in_zip_and_depth_bound);
     tcase_add_test(tc,
                    test_nested_byte_bound_is_a_note_and_keeps_earlier_members);
+    tcase_add_test(tc,
+                   test_nested_bound_note_that_cannot_be_kept_fails_the_file);
     tcase_add_test(tc, test_nested_member_bound);
     tcase_add_test(tc, test_nested_damaged_and_fake_archives);
     tcase_add_test(tc, test_nested_large_archive_spills_to_a_temporary_file);

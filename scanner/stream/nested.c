@@ -213,6 +213,10 @@ struct stw_nested {
     const char *outer;
     uint64_t noted; /* notes made, ever: an archive whose walk made one is
                        not cached (walk_spooled) */
+    /* The first note the sink could not keep in this outer file: where a
+     * bound's note is made the walk only stops, so the failure is
+     * returned when the walk ends rather than lost. */
+    stw_status note_failed;
 };
 
 stw_status stw_nested_create(const stw_nested_sink *sink,
@@ -253,7 +257,10 @@ static stw_status note(stw_nested *n, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     n->noted++;
-    return n->sink.note ? n->sink.note(n->sink.ctx, msg) : STW_OK;
+    stw_status st = n->sink.note ? n->sink.note(n->sink.ctx, msg) : STW_OK;
+    if (st != STW_OK && n->note_failed == STW_OK)
+        n->note_failed = st;
+    return st;
 }
 
 /* Reading the current member of an archive, as a stw_read_fn: every byte
@@ -911,9 +918,13 @@ static stw_status hand_over(stw_nested *n, spool *sp, stw_nest_kind kind,
 }
 
 /* A note the sink could not keep (out of memory) fails the walk without a
- * message of its own: note() has no error to write into. */
-static stw_status described(stw_status st, const char *path, stw_error *err)
+ * message of its own: note() has no error to write into. One whose
+ * failure the walk could only stop at (a bound's) fails it here. */
+static stw_status described(stw_nested *n, stw_status st, const char *path,
+                            stw_error *err)
 {
+    if (st == STW_OK)
+        st = n->note_failed;
     if (st != STW_OK && err && !err->msg[0])
         stw_fail(err, st, "%s: %s", path,
                  st == STW_ERR_NOMEM ? "out of memory" : stw_status_str(st));
@@ -929,6 +940,7 @@ stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
     n->inflated = 0;
     n->members = 0;
     n->stopped = false;
+    n->note_failed = STW_OK;
     /* Asked again: the walk thread asked without waiting, and another
      * walker may have walked the same bytes since, or be walking them. */
     if (a->cacheable && n->sink.lookup) {
@@ -937,9 +949,10 @@ stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
         stw_status st = n->sink.lookup(n->sink.ctx, a->hex, a->path, a->sp.size,
                                        &room, &charge, &hit, err);
         if (st != STW_OK || hit)
-            return described(st, a->path, err);
+            return described(n, st, a->path, err);
     }
-    return described(walk_spooled(n, &a->sp, a->kind, a->path, 0,
+    return described(n,
+                     walk_spooled(n, &a->sp, a->kind, a->path, 0,
                                   a->cacheable ? a->hex : NULL, err),
                      a->path, err);
 }
@@ -1117,6 +1130,7 @@ stw_status stw_nested_file(stw_nested *n, const char *path, uint64_t size,
     n->inflated = 0;
     n->members = 0;
     n->stopped = false;
-    return described(scan_file(n, path, size, 0, false, fn, ctx, err), path,
+    n->note_failed = STW_OK;
+    return described(n, scan_file(n, path, size, 0, false, fn, ctx, err), path,
                      err);
 }
