@@ -1249,6 +1249,61 @@ START_TEST(test_nested_gzip_text_behind_a_fake_member_is_scanned)
 }
 END_TEST
 
+/* Bytes a gzip stream inflates to after the end of the tar inside it
+ * (`cat x.tar key.pem | gzip`) are in no member: scanned at the file's
+ * own path with a note, in one stream or two members, and in pieces of
+ * one byte; zeros alone there are padding. */
+START_TEST(test_nested_bytes_after_a_tar_inside_its_gzip_stream)
+{
+    const char conf[] = "user=deploy\n";
+    member m[] = {{"etc/app.conf", conf, sizeof(conf) - 1}};
+    unsigned char *tar;
+    size_t tl;
+    build("tar", m, 1, &tar, &tl);
+    size_t wl;
+    unsigned char *with = cat(tar, tl, tail_key, TAIL_KEY_LEN, &wl);
+    unsigned char *one, *g1, *g2, *two;
+    size_t onel, g1l, g2l, twol;
+    gzip_bytes(with, wl, &one, &onel);
+    gzip_bytes(tar, tl, &g1, &g1l);
+    gzip_bytes(tail_key, TAIL_KEY_LEN, &g2, &g2l);
+    two = cat(g1, g1l, g2, g2l, &twol);
+    const unsigned char *gz[] = {one, two, one};
+    const size_t gzl[] = {onel, twol, onel};
+    const size_t step[] = {4096, 4096, 1};
+    char note[300];
+    snprintf(note, sizeof(note),
+             "srv/backup.tgz: %zu bytes after the end of the tar archive in "
+             "its gzip stream; scanned as they are",
+             TAIL_KEY_LEN);
+    for (size_t k = 0; k < 3; k++) {
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "srv/backup.tgz", gz[k], gzl[k], step[k]);
+        ck_assert_uint_eq(r.n_files, 2);
+        expect_content(&r, "srv/backup.tgz!/etc/app.conf", conf,
+                       sizeof(conf) - 1);
+        expect_content(&r, "srv/backup.tgz", tail_key, TAIL_KEY_LEN);
+        ck_assert_uint_eq(r.n_notes, 1);
+        ck_assert_str_eq(r.notes[0], note);
+        ck_assert_uint_eq(r.complete, 0);
+        stw_nested_destroy(n);
+    }
+    /* A tar and 2 MiB of zeros in the stream: padding, nothing to say. */
+    unsigned char *padded;
+    size_t pl;
+    gzip_with_zeros(tar, tl, 2, &padded, &pl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "srv/backup.tgz", padded, pl, 4096);
+    ck_assert_uint_eq(r.n_files, 1);
+    ck_assert_uint_eq(r.n_notes, 0);
+    stw_nested_destroy(n);
+    free(tar), free(with), free(one), free(g1), free(g2), free(two);
+    free(padded);
+}
+END_TEST
+
 START_TEST(test_nested_gzip_trailer_after_a_tar_single_or_multi_member)
 {
     const char conf[] = "user=deploy\n";
@@ -1420,6 +1475,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_bytes_after_a_tar_are_scanned);
     tcase_add_test(tc,
                    test_nested_gzip_trailer_after_a_tar_single_or_multi_member);
+    tcase_add_test(tc, test_nested_bytes_after_a_tar_inside_its_gzip_stream);
     tcase_add_test(tc, test_nested_gzip_trailer_at_depth_two);
     tcase_add_test(tc, test_nested_gzip_trailer_of_a_spilled_file);
     tcase_add_test(tc, test_nested_gzip_trailer_behind_the_byte_bound);

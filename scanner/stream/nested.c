@@ -523,7 +523,22 @@ typedef struct gz_source {
     spool_reader in;
     stw_gunzip *g;
     char why[STW_ERROR_MAX]; /* the gzip stream's own failure, if any */
+    uint64_t out;            /* bytes the stream inflated to so far */
+    uint64_t nonzero_end;    /* just past the last of them that is not 0 */
 } gz_source;
+
+/* Notes where the inflated bytes stop being zeros: what a tar inside the
+ * stream leaves after its end is padding when it is zeros alone. */
+static void gz_seen(gz_source *s, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    size_t i = len;
+    while (i > 0 && p[i - 1] == 0)
+        i--;
+    if (i)
+        s->nonzero_end = s->out + i;
+    s->out += len;
+}
 
 /* Counts len more bytes out of a gzip stream against the outer file's
  * budget; true once the walk is stopped. Members count against the byte
@@ -554,6 +569,7 @@ static la_ssize_t gz_read(struct archive *a, void *ctx, const void **buf)
         archive_set_error(a, EILSEQ, "%s", e.msg);
         return ARCHIVE_FATAL;
     }
+    gz_seen(s, *buf, len);
     if (gz_count(n, len)) {
         archive_set_error(a, EFBIG, "nested byte bound reached");
         return ARCHIVE_FATAL;
@@ -601,6 +617,9 @@ static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
 static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
                                uint64_t off, const char *what, bool *complete,
                                stw_error *err);
+static stw_status scan_gz_tail(stw_nested *n, spool *sp, const char *path,
+                               uint64_t from, uint64_t len, bool *complete,
+                               stw_error *err);
 
 /* Walks every member of the spooled archive at path (depth: how many
  * archives deep its members are). *complete turns false when the walk was
@@ -628,19 +647,29 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     } else if (st == STW_OK) {
         st = walk_members(n, a, kind, path, depth, &gz, opened, complete, err);
     }
-    /* A tar read to its end-of-archive blocks: where they end. */
+    /* A tar read to its end-of-archive blocks: where they end, in the
+     * spool or in what its gzip stream inflates to. */
     int64_t tar_end = -1;
+    bool in_gz =
+        kind == STW_NEST_GZIP &&
+        (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
     if (st == STW_OK && *opened && *complete && !n->stopped &&
-        kind == STW_NEST_TAR)
+        (kind == STW_NEST_TAR || in_gz))
         tar_end = archive_filter_bytes(a, 0);
     archive_read_free(a);
-    if (tar_end >= 0 && (uint64_t)tar_end < sp->size)
+    if (!in_gz && tar_end >= 0 && (uint64_t)tar_end < sp->size)
         st = scan_trailer(n, sp, path, (uint64_t)tar_end,
                           "end of the tar archive", complete, err);
     uint64_t end = 0;
     bool damaged = false;
     if (st == STW_OK && *opened && gz.g)
         st = gz_check_end(n, &gz, path, complete);
+    /* What the stream inflates to after the tar's end is no member's
+     * either (`cat x.tar key.pem | gzip`), unless it is zeros. */
+    if (st == STW_OK && in_gz && tar_end >= 0 && !n->stopped &&
+        gz.nonzero_end > (uint64_t)tar_end)
+        st = scan_gz_tail(n, sp, path, (uint64_t)tar_end,
+                          gz.out - (uint64_t)tar_end, complete, err);
     /* Where the stream's last whole member ended, what follows it is no
      * member's, whether the stream ends there or fails after it. */
     if (st == STW_OK && *opened && gz.g && !n->stopped &&
@@ -680,6 +709,7 @@ static stw_status gz_check_end(stw_nested *n, gz_source *gz, const char *path,
         }
         if (l == 0)
             break;
+        gz_seen(gz, b, l);
         if (gz_count(n, l))
             *complete = false;
     }
@@ -823,6 +853,53 @@ static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
               (unsigned long long)len, len == 1 ? "byte" : "bytes", what,
               len == 1 ? "it is" : "they are");
     return st == STW_OK ? spool_as_content(n, sp, path, off, err) : st;
+}
+
+/* The bytes the gzip stream of the spool at path inflates to from offset
+ * from on (len of them): the end of the tar inside it is known only once
+ * the stream was read past it, so the stream is inflated again, as rarely
+ * as a crafted file makes it. Its damage, if any, was noted already: the
+ * bytes before it are scanned. Not cached, as scan_trailer. */
+static stw_status scan_gz_tail(stw_nested *n, spool *sp, const char *path,
+                               uint64_t from, uint64_t len, bool *complete,
+                               stw_error *err)
+{
+    *complete = false;
+    stw_status st =
+        note(n,
+             "%s: %llu %s after the end of the tar archive in its "
+             "gzip stream; scanned as %s",
+             path, (unsigned long long)len, len == 1 ? "byte" : "bytes",
+             len == 1 ? "it is" : "they are");
+    spool_reader r = {0};
+    stw_gunzip *g = NULL;
+    if (st == STW_OK)
+        st = spool_reader_init(&r, sp, path, 0, err);
+    if (st == STW_OK)
+        st = stw_gunzip_create(spool_read, &r, &g, err);
+    if (st == STW_OK)
+        st = n->sink.begin(n->sink.ctx, path, len, err);
+    for (uint64_t pos = 0; st == STW_OK;) {
+        const void *b;
+        size_t l = 0;
+        stw_error e = {0};
+        if (stw_gunzip_read(g, &b, &l, &e) != STW_OK || l == 0 ||
+            pos >= from + len) {
+            st = n->sink.end(n->sink.ctx, err);
+            break;
+        }
+        if (pos + l > from) {
+            size_t skip = from > pos ? (size_t)(from - pos) : 0;
+            size_t take = l - skip;
+            if (pos + l > from + len)
+                take -= (size_t)(pos + l - from - len);
+            st = n->sink.data(n->sink.ctx, (const char *)b + skip, take, err);
+        }
+        pos += l;
+    }
+    stw_gunzip_destroy(g);
+    free(r.buf);
+    return st;
 }
 
 /* An archive file: spool, hash, ask the cache, walk. */

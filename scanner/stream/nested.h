@@ -13,10 +13,11 @@
  * spool with seeking (its seekable zip reader). The hash keys a cache of
  * archive results, so the same jar in a thousand images is inflated once.
  *
- * Bytes after the stream of a gzip file, unless all zeros, are in none of
- * its members: they are scanned as they are under the file's own path,
- * with a note, and the archive is then not cached (scanned's complete is
- * false).
+ * Bytes after the stream of a gzip file, after a tar's end-of-archive
+ * blocks, or after them in what a .tgz's stream inflates to, unless all
+ * zeros, are in none of its members: they are scanned as they are under
+ * the file's own path, with a note, and the archive is then not cached
+ * (scanned's complete is false).
  *
  * Everything an archive controls is bounded per outer file: depth,
  * decompressed bytes, decompression ratio and member count. Reaching a

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_gzip_trailer.sh - bytes after the gzip stream of a gzip file in a
 # layer (`cat app.gz key.pem >backup.gz`), or after the end of a tar
-# (`cat app.tar key.pem`), are no member's: they are
-# scanned as they are, at the file's own path, with one note naming
+# (`cat app.tar key.pem`, also inside a gzip stream), are no member's:
+# they are scanned as they are, at the file's own path, with one note naming
 # the file and their count; zero padding after a stream is left alone. A
 # .gz, a .tgz, a multi-member .gz and a .gz inside a tar (depth 2), made
 # with gzip(1), tar(1) and cat. The .gz with a trailer is never an archive
@@ -60,6 +60,10 @@ tar -cf a.tar --owner=0 --group=0 a.txt
 cat a.tar "$KEY" >"$T/srv/plain.tar"
 TARNOTE="srv/plain.tar: $(($(stat -c %s a.tar) - 2048 + KEYLEN)) bytes after"
 TARNOTE+=" the end of the tar archive; scanned as they are"
+# `cat a.tar key.pem | gzip`: after the tar's end inside the gzip stream
+cat a.tar "$KEY" | gzip -c >"$T/srv/inside.tgz"
+TGZNOTE="srv/inside.tgz: $(($(stat -c %s a.tar) - 2048 + KEYLEN)) bytes after"
+TGZNOTE+=" the end of the tar archive in its gzip stream; scanned as they are"
 # depth 2: the .gz with the key after it, inside a tar in the layer
 mkdir -p dump/db
 cp "$T/srv/backup.gz" dump/db/backup.gz
@@ -92,6 +96,10 @@ has path=srv/fake.gz rule=github-pat \\
 has path=srv/plain.tar kind=private-key # the key after the tar's end
 eval any(e["message"].endswith("$TARNOTE") for e in r["errors"]) \\
     # no note for the bytes after the tar's end
+has path=srv/inside.tgz kind=private-key \\
+    # the key after the tar's end inside the gzip stream
+eval any(e["message"].endswith("$TGZNOTE") for e in r["errors"]) \\
+    # no note for the bytes after the tar's end in the gzip stream
 has path=srv/fake-big.gz rule=github-pat \\
     # the token behind a gzip header after 96 KiB of a good member
 eval any(e["message"].endswith("$FAKENOTE") for e in r["errors"]) \\
