@@ -62,7 +62,7 @@ static stw_finding_list *walk_of_a(size_t *first)
 START_TEST(test_replay_under_new_path)
 {
     stw_archmemo *m;
-    ck_assert_int_eq(stw_archmemo_create(&m), STW_OK);
+    ck_assert_int_eq(stw_archmemo_create(false, &m), STW_OK);
     size_t first;
     stw_finding_list *walk = walk_of_a(&first);
     stw_nested_cost cost = {1000, 0, 3};
@@ -109,12 +109,42 @@ START_TEST(test_replay_under_new_path)
 }
 END_TEST
 
+/* For --show-secrets the memo keeps the plaintext too: a replay gives
+ * what a walk would have given, not a finding whose secret is missing. */
+START_TEST(test_secrets_kept_when_asked)
+{
+    stw_archmemo *m;
+    ck_assert_int_eq(stw_archmemo_create(true, &m), STW_OK);
+    stw_finding_list *walk = list();
+    stw_finding_list_keep_secrets(walk);
+    add(walk, "a.jar!/conf/id_rsa", "rsa-private-key", 1);
+    stw_nested_cost cost = {0};
+    ck_assert(stw_archmemo_put(m, SHA_A, "a.jar", &cost, walk, 0));
+    stw_finding_list_destroy(walk);
+    stw_finding_list *out = list();
+    stw_finding_list_keep_secrets(out);
+    stw_nested_cost charge;
+    bool hit = false;
+    stw_error err = {0};
+    ck_assert_int_eq(stw_archmemo_get(m, SHA_A, "b.jar", &big_room, &charge,
+                                      out, &hit, &err),
+                     STW_OK);
+    ck_assert(hit);
+    const stw_finding *f = stw_finding_list_get(out, 0);
+    ck_assert_str_eq(f->path, "b.jar!/conf/id_rsa");
+    ck_assert_uint_eq(f->secret_n, 6);
+    ck_assert_mem_eq(f->secret, "s3cr3t", 6);
+    stw_finding_list_destroy(out);
+    stw_archmemo_destroy(m);
+}
+END_TEST
+
 /* A replay would have to reach a bound its walk reaches: refused, so the
  * archive is walked and the bound noted where it falls. */
 START_TEST(test_refused_beyond_room)
 {
     stw_archmemo *m;
-    ck_assert_int_eq(stw_archmemo_create(&m), STW_OK);
+    ck_assert_int_eq(stw_archmemo_create(false, &m), STW_OK);
     size_t first;
     stw_finding_list *walk = walk_of_a(&first);
     stw_nested_cost cost = {1000, 500, 3};
@@ -150,7 +180,7 @@ END_TEST
 START_TEST(test_findings_bound)
 {
     stw_archmemo *m;
-    ck_assert_int_eq(stw_archmemo_create(&m), STW_OK);
+    ck_assert_int_eq(stw_archmemo_create(false, &m), STW_OK);
     stw_finding_list *l = list();
     size_t half = STW_ARCHMEMO_MAX_FINDINGS / 2 + 1;
     for (size_t i = 0; i < half; i++)
@@ -204,7 +234,7 @@ static void *waiter(void *arg)
 START_TEST(test_second_walker_waits_for_the_first)
 {
     stw_archmemo *m;
-    ck_assert_int_eq(stw_archmemo_create(&m), STW_OK);
+    ck_assert_int_eq(stw_archmemo_create(false, &m), STW_OK);
     int me;
     stw_finding_list *out = list();
     stw_nested_cost charge;
@@ -288,7 +318,7 @@ static void *cross(void *arg)
 START_TEST(test_no_wait_for_ever)
 {
     stw_archmemo *m;
-    ck_assert_int_eq(stw_archmemo_create(&m), STW_OK);
+    ck_assert_int_eq(stw_archmemo_create(false, &m), STW_OK);
     int me;
     stw_finding_list *out = list();
     stw_nested_cost charge;
@@ -338,7 +368,7 @@ START_TEST(test_allocation_failures)
     for (unsigned long n = 1; n < 200; n++) {
         stw_alloc_fail_arm(n, STW_ALLOC_FAIL_ONLY);
         stw_archmemo *m = NULL;
-        if (stw_archmemo_create(&m) != STW_OK) {
+        if (stw_archmemo_create(false, &m) != STW_OK) {
             stw_alloc_fail_disarm(NULL);
             continue;
         }
@@ -372,6 +402,7 @@ static Suite *suite(void)
     TCase *t = tcase_create("core");
     tcase_set_timeout(t, 120);
     tcase_add_test(t, test_replay_under_new_path);
+    tcase_add_test(t, test_secrets_kept_when_asked);
     tcase_add_test(t, test_refused_beyond_room);
     tcase_add_test(t, test_findings_bound);
     tcase_add_test(t, test_second_walker_waits_for_the_first);

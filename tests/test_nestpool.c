@@ -475,7 +475,7 @@ START_TEST(test_memo_replays_what_a_walk_gives)
     for (int run = 0; run < 8; run++) {
         unsigned workers = 1 + (unsigned)run % 4;
         stw_archmemo *memo;
-        ck_assert_int_eq(stw_archmemo_create(&memo), STW_OK);
+        ck_assert_int_eq(stw_archmemo_create(false, &memo), STW_OK);
         char *par;
         ck_assert_msg(scan(tar, len, workers, run % 2, &c, memo, &par, &err) ==
                           STW_OK,
@@ -514,7 +514,7 @@ START_TEST(test_memo_allocation_failures)
     drop_records(want);
     unsigned long calls = 0;
     stw_archmemo *memo;
-    ck_assert_int_eq(stw_archmemo_create(&memo), STW_OK);
+    ck_assert_int_eq(stw_archmemo_create(false, &memo), STW_OK);
     stw_alloc_fail_arm((unsigned long)-1, STW_ALLOC_FAIL_ONLY);
     ck_assert_int_eq(scan(tar, len, 2, true, &c, memo, &got, &err), STW_OK);
     stw_alloc_fail_disarm(&calls);
@@ -522,7 +522,7 @@ START_TEST(test_memo_allocation_failures)
     free(got);
     for (unsigned long n = 1; n <= calls + 20; n += 1 + n / 32) {
         memset(&err, 0, sizeof(err));
-        ck_assert_int_eq(stw_archmemo_create(&memo), STW_OK);
+        ck_assert_int_eq(stw_archmemo_create(false, &memo), STW_OK);
         stw_alloc_fail_arm(n, STW_ALLOC_FAIL_ONLY);
         stw_status st = scan(tar, len, 1 + n % 2, n % 2, &c, memo, &got, &err);
         stw_alloc_fail_disarm(NULL);

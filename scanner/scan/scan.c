@@ -173,7 +173,7 @@ static stw_status scan_run(const stw_rules *rules, stw_store *store,
         .caller_reader = in->fn != NULL,
     };
     pthread_mutex_init(&s.lock, NULL);
-    if (stw_archmemo_create(&s.memo) != STW_OK)
+    if (stw_archmemo_create(opt && opt->on_secret, &s.memo) != STW_OK)
         s.memo = NULL; /* a walk more for each archive met again */
     snprintf(s.cache_version, sizeof(s.cache_version), "%s+d%s",
              stw_rules_version(rules), STW_DETECTORS_VERSION);

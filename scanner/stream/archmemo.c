@@ -36,13 +36,15 @@ struct stw_archmemo {
     result **slots;
     size_t n_slots, n, n_findings;
     uint64_t hits;
+    bool keep_secrets;
 };
 
-stw_status stw_archmemo_create(stw_archmemo **out)
+stw_status stw_archmemo_create(bool keep_secrets, stw_archmemo **out)
 {
     *out = stw_calloc(1, sizeof(**out));
     if (!*out)
         return STW_ERR_NOMEM;
+    (*out)->keep_secrets = keep_secrets;
     pthread_mutex_init(&(*out)->mu, NULL);
     pthread_cond_init(&(*out)->ended, NULL);
     return STW_OK;
@@ -180,7 +182,7 @@ static bool grow(stw_archmemo *m)
 }
 
 /* Finding f of the walk, under prefix (plen bytes, "!/" included), as the
- * database keeps it (store/archives.c). */
+ * database keeps it (store/archives.c), and its secret if to keeps them. */
 static stw_status keep(stw_finding_list *to, const stw_finding *f, size_t plen)
 {
     stw_finding c = {.path = f->path + plen,
@@ -193,6 +195,8 @@ static stw_status keep(stw_finding_list *to, const stw_finding *f, size_t plen)
                      .validated = f->validated,
                      .generic = f->generic,
                      .detail = f->detail,
+                     .secret = f->secret,
+                     .secret_n = f->secret_n,
                      .secret_offset = -1};
     memcpy(c.secret_sha256, f->secret_sha256, sizeof(c.secret_sha256));
     memcpy(c.excerpt, f->excerpt, sizeof(c.excerpt));
@@ -203,12 +207,14 @@ static stw_status keep(stw_finding_list *to, const stw_finding *f, size_t plen)
  * of memory, or more than are left to keep: *n_out set to the count). */
 static stw_finding_list *copy_under(const char *path,
                                     const stw_finding_list *from, size_t first,
-                                    size_t left, size_t *n_out)
+                                    size_t left, bool secrets, size_t *n_out)
 {
     size_t plen = strlen(path), total = stw_finding_list_count(from);
     stw_finding_list *l = NULL;
     if (stw_finding_list_create(&l) != STW_OK)
         return NULL;
+    if (secrets)
+        stw_finding_list_keep_secrets(l);
     *n_out = 0;
     for (size_t i = first; i < total; i++) {
         const stw_finding *f = stw_finding_list_get(from, i);
@@ -259,7 +265,8 @@ static bool put(stw_archmemo *m, const char *sha256, const char *path,
         return false;
     result *r = stw_calloc(1, sizeof(*r));
     size_t n = 0;
-    if (!r || !(r->findings = copy_under(path, from, first, left, &n))) {
+    if (!r || !(r->findings =
+                    copy_under(path, from, first, left, m->keep_secrets, &n))) {
         free(r);
         return false;
     }

@@ -6,10 +6,11 @@
  *
  * A result is what the database's archive cache would replay: the findings
  * under the archive's path, without it, with the fields the database keeps
- * (stw_store_archive_findings). It also keeps what the walk used of the
- * outer file's budget (stw_nested_cost), so that a replay charges it and
- * is refused where the walk would have reached a bound: with or without
- * the memo, and whichever thread got there first, a scan reports the same.
+ * (stw_store_archive_findings), and their secrets when asked for. It also keeps
+ * what the walk used of the outer file's budget (stw_nested_cost), so that a
+ * replay charges it and is refused where the walk would have reached a bound:
+ * with or without the memo, and whichever thread got there first, a scan
+ * reports the same.
  *
  * Shared by every thread of a scan: put and get lock; a result, once in,
  * is immutable until destroy. A walker that would walk an archive another
@@ -29,7 +30,10 @@
 
 typedef struct stw_archmemo stw_archmemo;
 
-stw_status stw_archmemo_create(stw_archmemo **out);
+/* keep_secrets: results keep the plaintext of their secrets too, and
+ * replays give it back, for --show-secrets (a walk would have given it;
+ * the database never keeps it). Wiped on destroy. */
+stw_status stw_archmemo_create(bool keep_secrets, stw_archmemo **out);
 /* Accepts NULL. */
 void stw_archmemo_destroy(stw_archmemo *m);
 

@@ -37,4 +37,20 @@ for fmt in json sarif html; do
 done
 run "$WORKDIR/x" "$WORKDIR/err" scan --no-db --show-secrets -o "$WORKDIR/out.txt" "$DEMO"
 [ "$RC" = 2 ] || fail "--show-secrets -o FILE: exit $RC, want 2"
+
+# The same jar twice in one layer: the second is a replay of the first's
+# walk (the scan's memory of archives), and still shows its secret.
+mkdir -p "$WORKDIR/jar/app" "$WORKDIR/jarsrc/conf"
+cp "$SRCDIR/fixtures/keys/ec.pem" "$WORKDIR/jarsrc/conf/id_ec"
+head -c 100000 /dev/urandom >"$WORKDIR/jarsrc/pad.bin" # past 64 KiB: cached
+python3 -c 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2])' \
+    "$WORKDIR/jar/app/a" "$WORKDIR/jarsrc"
+mv "$WORKDIR/jar/app/a.zip" "$WORKDIR/jar/app/a.jar"
+cp "$WORKDIR/jar/app/a.jar" "$WORKDIR/jar/app/b.jar"
+tar -cf "$WORKDIR/jar.tar" -C "$WORKDIR/jar" .
+run "$WORKDIR/jar.txt" "$WORKDIR/err" scan --no-db --show-secrets "$WORKDIR/jar.tar"
+[ "$RC" = 1 ] || fail "jar: exit $RC: $(cat "$WORKDIR/err")"
+[ "$(grep -c '^ *secret: MHcC' "$WORKDIR/jar.txt")" = 2 ] ||
+    fail "a jar met twice in one layer did not show both secrets"
+grep -q "not shown" "$WORKDIR/jar.txt" && fail "--no-db said a secret was not shown"
 echo "PASS [$TEST_NAME]"
