@@ -463,6 +463,16 @@ def profile_lines(profs, stw):
     return L
 
 
+def previous_igzip(path):
+    """The median of `igzip -dc` of full.oci in the report at path, or None:
+    this host's speed varies by the hour (a fixed decompressor's time is
+    the reference)."""
+    if not path or path == "-" or not os.path.exists(path):
+        return None
+    m = re.search(r"^\| igzip -dc, each gzip layer \| ([0-9.]+) \|", open(path).read(), re.M)
+    return float(m.group(1)) if m else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -751,6 +761,14 @@ def main():
              "(from /proc/stat, less the measured command's own CPU time)%s" % (
                  100 * other, "" if other < 0.05 else ": wall times are inflated, the CPU-time "
                  "columns less so"))
+    prev = previous_igzip(a.out)
+    if prev:
+        d = igz.median / prev - 1
+        L.append("- Host speed: `igzip -dc` of full.oci took %s s, %.0f%% %s than in the report "
+                 "this one replaces (%s s)%s" % (
+                     fmt_s(igz.median), abs(100 * d), "slower" if d > 0 else "faster",
+                     fmt_s(prev), ": the host itself changed speed, so compare ratios across "
+                     "these runs, not seconds" if abs(d) > 0.05 else ""))
     if a.note:
         L.append("- Note: " + a.note)
     L.append("- Image: full.oci, %d layers, %.2f GB uncompressed, %.2f GB gzip, %.2f GB zstd" % (
