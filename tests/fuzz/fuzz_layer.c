@@ -56,8 +56,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const size_t pieces[] = {1, 7, 512, 4096, 65536, 1u << 20};
     mem_reader r = {data + 1, size - 1, pieces[(data[0] & 0x7f) % 6]};
     stw_blob_options bo = {.name = "fuzz", .max_out = 64u << 20};
+    /* Bit 0x40: archive files on two worker threads, with the scan's
+     * memory of walked archives between them (nestpool.c, archmemo.c). */
+    bool workers = (data[0] & 0x40) != 0;
+    stw_archmemo *memo = NULL;
+    if (workers && stw_archmemo_create(false, &memo) != STW_OK)
+        abort();
     stw_layer_options lo = {.max_entries = 100000,
-                            .content_thread = (data[0] & 0x80) != 0};
+                            .content_thread = (data[0] & 0x80) != 0,
+                            .nested_workers = workers ? 2 : 0,
+                            .rules = rules,
+                            .archive_memo = memo};
     stw_error err = {0};
     stw_matcher *m = NULL;
     if (stw_matcher_create(rules, &m, &err) != STW_OK)
@@ -70,5 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     stw_layer_result_clear(&res);
     stw_matcher_destroy(m);
+    stw_archmemo_destroy(memo);
     return 0;
 }
