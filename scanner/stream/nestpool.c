@@ -240,18 +240,20 @@ static stw_status w_lookup(void *ctx, const char *sha256, const char *path,
     return st;
 }
 
-/* An archive of this job walked whole (complete: nothing in it judged by
- * the path around it either) goes to the memo unless the job's list left
- * something out or the matcher made a note inside it (a record replays
- * findings only). Its claim is given back whether it is kept or not. */
-static void remember(worker *w, const char *path, const stw_nested_cost *cost)
+/* The walk of the archive at path ended. Walked whole (complete: nothing
+ * in it judged by the path around it either), it goes to the memo unless
+ * the job's list left something out or the matcher made a note inside it
+ * (a record replays findings only). Its claim is given back now, kept or
+ * not, so no other worker waits for it longer than its walk. */
+static void remember(worker *w, const char *path, bool complete,
+                     const stw_nested_cost *cost)
 {
     open_unwind(w, path);
     if (!w->n_open || strcmp(w->open[w->n_open - 1].path, path) != 0)
         return; /* its start was not kept */
     opened *o = &w->open[w->n_open - 1];
     const char *const *notes;
-    if (!stw_finding_list_dropped(w->cur->findings) &&
+    if (complete && !stw_finding_list_dropped(w->cur->findings) &&
         stw_matcher_notes(w->m, &notes) == o->mnotes) {
         stw_archmemo_put_claimed(w->p->o.memo, o->claimed ? w : NULL, o->sha256,
                                  path, cost, w->cur->findings, o->findings);
@@ -266,8 +268,8 @@ static stw_status w_scanned(void *ctx, const char *sha256, const char *path,
 {
     worker *w = ctx;
     job *j = w->cur;
-    if (complete && w->p->o.memo)
-        remember(w, path, cost);
+    if (w->p->o.memo)
+        remember(w, path, complete, cost);
     if (!complete || j->n_arcs >= STW_MAX_ARCHIVES_PER_LAYER)
         return STW_OK;
     stw_layer_archive *v = stw_realloc(j->arcs, (j->n_arcs + 1) * sizeof(*v));
