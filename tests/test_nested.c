@@ -58,6 +58,28 @@ static void gzip_bytes(const void *p, size_t n, unsigned char **out,
     gzip_with_zeros(p, n, 0, out, outlen);
 }
 
+/* One zstd frame of the n bytes at p, by libarchive's raw writer. */
+static void zstd_bytes(const void *p, size_t n, unsigned char **out,
+                       size_t *outlen)
+{
+    size_t cap = n + n / 8 + 4096;
+    unsigned char *buf = malloc(cap);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_raw(a);
+    archive_write_add_filter_zstd(a);
+    size_t used = 0;
+    ck_assert_int_eq(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_filetype(e, AE_IFREG);
+    ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+    ck_assert_int_eq(archive_write_data(a, p, n), (la_ssize_t)n);
+    archive_entry_free(e);
+    ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    *out = buf;
+    *outlen = used;
+}
+
 /* ---- a sink that records ------------------------------------------------ */
 
 typedef struct rec {
@@ -1304,6 +1326,66 @@ START_TEST(test_nested_bytes_after_a_tar_inside_its_gzip_stream)
 }
 END_TEST
 
+/* Bytes after a zstd stream's last whole frame (`cat x.zst key.pem`): a
+ * single stream, two frames, a tar in a frame, and one spilled to a
+ * temporary file (its frames walked through a mapping) are scanned at the
+ * file's own path with a note; zeros after the frames are padding. */
+START_TEST(test_nested_bytes_after_a_zstd_stream)
+{
+    const char text[] = "user=deploy\nhost=db\n";
+    const char conf[] = "password=hunter2hunter2\n";
+    member m[] = {{"etc/app.conf", conf, sizeof(conf) - 1}};
+    unsigned char *z1, *z2, *two, *tzst;
+    size_t z1l, z2l, twol, tzl;
+    zstd_bytes(text, sizeof(text) - 1, &z1, &z1l);
+    zstd_bytes(conf, sizeof(conf) - 1, &z2, &z2l);
+    two = cat(z1, z1l, z2, z2l, &twol);
+    build("tar.zst", m, 1, &tzst, &tzl);
+    size_t big = STW_NESTED_MEM_MAX + 4096;
+    char *junk = incompressible(big);
+    unsigned char *zbig;
+    size_t zbl;
+    zstd_bytes(junk, big, &zbig, &zbl);
+    free(junk);
+    const unsigned char *zs[] = {z1, two, tzst, zbig};
+    const size_t zl[] = {z1l, twol, tzl, zbl};
+    const char *member_of[] = {"srv/x.zst!/x", "srv/x.zst!/x",
+                               "srv/x.zst!/etc/app.conf", "srv/x.zst!/x"};
+    char note[200];
+    snprintf(note, sizeof(note),
+             "srv/x.zst: %zu bytes after the zstd stream; scanned as they "
+             "are",
+             TAIL_KEY_LEN);
+    for (size_t k = 0; k < 4; k++) {
+        size_t inl;
+        unsigned char *in = cat(zs[k], zl[k], tail_key, TAIL_KEY_LEN, &inl);
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "srv/x.zst", in, inl, 65536);
+        ck_assert_msg(has_file(&r, member_of[k]), "case %zu: no %s", k,
+                      member_of[k]);
+        expect_content(&r, "srv/x.zst", tail_key, TAIL_KEY_LEN);
+        ck_assert_uint_eq(r.n_notes, 1);
+        ck_assert_str_eq(r.notes[0], note);
+        ck_assert_uint_eq(r.complete, 0);
+        stw_nested_destroy(n);
+        free(in);
+    }
+    /* The tar in a frame, then zeros: padding, nothing to say. */
+    static const unsigned char zeros[4096];
+    size_t pl;
+    unsigned char *padded = cat(tzst, tzl, zeros, sizeof(zeros), &pl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "srv/x.zst", padded, pl, 65536);
+    ck_assert(has_file(&r, "srv/x.zst!/etc/app.conf"));
+    ck_assert(!has_note(&r, "after the zstd stream"));
+    stw_nested_destroy(n);
+    free(padded);
+    free(z1), free(z2), free(two), free(tzst), free(zbig);
+}
+END_TEST
+
 START_TEST(test_nested_gzip_trailer_after_a_tar_single_or_multi_member)
 {
     const char conf[] = "user=deploy\n";
@@ -1476,6 +1558,7 @@ static Suite *suite(void)
     tcase_add_test(tc,
                    test_nested_gzip_trailer_after_a_tar_single_or_multi_member);
     tcase_add_test(tc, test_nested_bytes_after_a_tar_inside_its_gzip_stream);
+    tcase_add_test(tc, test_nested_bytes_after_a_zstd_stream);
     tcase_add_test(tc, test_nested_gzip_trailer_at_depth_two);
     tcase_add_test(tc, test_nested_gzip_trailer_of_a_spilled_file);
     tcase_add_test(tc, test_nested_gzip_trailer_behind_the_byte_bound);

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
+#include <zstd.h>
 
 stw_nest_kind stw_nested_sniff(const void *p, size_t n)
 {
@@ -155,7 +157,8 @@ static stw_status spool_seek(const spool *sp, const char *path, uint64_t off,
 typedef struct spool_reader {
     const spool *sp;
     const char *path; /* for messages, borrowed */
-    uint64_t from;
+    uint64_t from;    /* where the next read starts */
+    uint64_t end;     /* where reading stops: the spool's end, or less */
     unsigned char *buf;
     bool done;
 } spool_reader;
@@ -164,7 +167,10 @@ static stw_status spool_reader_init(spool_reader *r, const spool *sp,
                                     const char *path, uint64_t from,
                                     stw_error *err)
 {
-    *r = (spool_reader){.sp = sp, .path = path, .from = from};
+    *r = (spool_reader){.sp = sp,
+                        .path = path,
+                        .from = from,
+                        .end = sp->fd < 0 ? sp->len : sp->size};
     if (sp->fd < 0)
         return STW_OK;
     stw_status st = spool_seek(sp, path, from, err);
@@ -182,12 +188,17 @@ static stw_status spool_read(void *ctx, const void **buf, size_t *len,
     *len = 0;
     if (r->sp->fd < 0) {
         *buf = r->sp->mem + r->from;
-        *len = r->done ? 0 : r->sp->len - (size_t)r->from;
+        *len = r->done || r->from >= r->end ? 0 : (size_t)(r->end - r->from);
         r->done = true;
         return STW_OK;
     }
+    if (r->from >= r->end)
+        return STW_OK;
+    size_t want = SPOOL_READ_CHUNK;
+    if (r->end - r->from < want)
+        want = (size_t)(r->end - r->from);
     for (;;) {
-        ssize_t got = read(r->sp->fd, r->buf, SPOOL_READ_CHUNK);
+        ssize_t got = read(r->sp->fd, r->buf, want);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
@@ -195,6 +206,7 @@ static stw_status spool_read(void *ctx, const void **buf, size_t *len,
                             r->path);
         *buf = r->buf;
         *len = (size_t)got;
+        r->from += (uint64_t)got;
         return STW_OK;
     }
 }
@@ -577,14 +589,33 @@ static la_ssize_t gz_read(struct archive *a, void *ctx, const void **buf)
     return (la_ssize_t)len;
 }
 
-/* Opens the spool with a (reader_for(kind)); gz is set up for a gzip
- * stream and released by the caller with gz_source_free. Returns
- * libarchive's status of the open in *rc, or a failure of ours. */
-static stw_status open_spool(struct archive *a, spool *sp, stw_nest_kind kind,
-                             const char *path, gz_source *gz, int *rc,
-                             stw_error *err)
+/* The spool's first bytes up to a reader's end, for libarchive. */
+static la_ssize_t limited_read(struct archive *a, void *ctx, const void **buf)
 {
-    if (kind == STW_NEST_GZIP) {
+    size_t len = 0;
+    stw_error e = {0};
+    if (spool_read(ctx, buf, &len, &e) != STW_OK) {
+        archive_set_error(a, EIO, "%s", e.msg);
+        return ARCHIVE_FATAL;
+    }
+    return (la_ssize_t)len;
+}
+
+/* Opens the spool with a (reader_for(kind)), its first limit bytes only;
+ * gz is set up for a gzip stream, or for the limit, and released by the
+ * caller with gz_source_free. Returns libarchive's status of the open in
+ * *rc, or a failure of ours. */
+static stw_status open_spool(struct archive *a, spool *sp, stw_nest_kind kind,
+                             const char *path, uint64_t limit, gz_source *gz,
+                             int *rc, stw_error *err)
+{
+    if (kind != STW_NEST_GZIP && limit < sp->size) {
+        stw_status st = spool_reader_init(&gz->in, sp, path, 0, err);
+        if (st != STW_OK)
+            return st;
+        gz->in.end = limit;
+        *rc = archive_read_open(a, &gz->in, NULL, limited_read, NULL);
+    } else if (kind == STW_NEST_GZIP) {
         stw_status st = spool_reader_init(&gz->in, sp, path, 0, err);
         if (st == STW_OK)
             st = stw_gunzip_create(spool_read, &gz->in, &gz->g, err);
@@ -620,6 +651,8 @@ static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
 static stw_status scan_gz_tail(stw_nested *n, spool *sp, const char *path,
                                uint64_t from, uint64_t len, bool *complete,
                                stw_error *err);
+static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
+                           stw_error *err);
 
 /* Walks every member of the spooled archive at path (depth: how many
  * archives deep its members are). *complete turns false when the walk was
@@ -633,7 +666,15 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     gz_source gz = {.n = n};
     int rc = ARCHIVE_FATAL;
-    stw_status st = open_spool(a, sp, kind, path, &gz, &rc, err);
+    /* A zstd stream ends after its last whole frame, as zstd(1) reads it:
+     * libarchive gets those bytes alone, and what follows is a trailer. */
+    uint64_t zend = 0;
+    stw_status st =
+        kind == STW_NEST_ZSTD ? zstd_end(sp, path, &zend, err) : STW_OK;
+    bool ztail = zend > 0 && zend < sp->size;
+    if (st == STW_OK)
+        st = open_spool(a, sp, kind, path, ztail ? zend : sp->size, &gz, &rc,
+                        err);
     *opened = rc == ARCHIVE_OK;
     if (st == STW_OK && !*opened && n->stopped) {
         *opened = true; /* the bound was noted; nothing more is read */
@@ -660,6 +701,9 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     if (!in_gz && tar_end >= 0 && (uint64_t)tar_end < sp->size)
         st = scan_trailer(n, sp, path, (uint64_t)tar_end,
                           "end of the tar archive", complete, err);
+    /* After a zstd stream's last whole frame (`cat x.zst key.pem`). */
+    if (st == STW_OK && *opened && ztail && !n->stopped)
+        st = scan_trailer(n, sp, path, zend, "zstd stream", complete, err);
     uint64_t end = 0;
     bool damaged = false;
     if (st == STW_OK && *opened && gz.g)
@@ -807,6 +851,42 @@ static stw_status spool_as_content(stw_nested *n, spool *sp, const char *path,
     }
     free(r.buf);
     return st;
+}
+
+/* Where the zstd stream that starts the spool ends: after its last whole
+ * frame (skippable ones too), as zstd(1) reads concatenated frames.
+ * libarchive's filter does not say, and reads no further than the tar in
+ * it needs. Frames are walked by their headers and block headers
+ * (ZSTD_findFrameCompressedSize), nothing is decompressed; a spool on disk
+ * (our own unlinked file) is mapped for it, touching a page per block. */
+static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
+                           stw_error *err)
+{
+    const unsigned char *p = sp->mem;
+    size_t len = sp->len;
+    void *map = NULL;
+    *end = 0;
+    if (sp->fd >= 0) {
+        if (sp->size > SIZE_MAX)
+            return STW_OK;
+        len = (size_t)sp->size;
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, sp->fd, 0);
+        if (map == MAP_FAILED)
+            return stw_fail(err, STW_ERR_IO,
+                            "%s: temporary file: cannot map it", path);
+        p = map;
+    }
+    size_t off = 0;
+    while (off < len) {
+        size_t n = ZSTD_findFrameCompressedSize(p + off, len - off);
+        if (ZSTD_isError(n) || n == 0)
+            break;
+        off += n;
+    }
+    if (map)
+        munmap(map, len);
+    *end = off;
+    return STW_OK;
 }
 
 /* Whether the spool's bytes from off on are all zeros (true for none). */
