@@ -543,6 +543,59 @@ START_TEST(test_memo_allocation_failures)
 }
 END_TEST
 
+/* Threads refused from the Nth on (a container's pids limit): the content
+ * thread, the blob's hasher and the archive workers each give way to the
+ * walk thread, and the layer's findings are those of a serial walk. */
+START_TEST(test_threads_refused_degrade_to_serial)
+{
+    blobs b = {0};
+    size_t len;
+    unsigned char *tar = make_dup_layer(&len, &b);
+    cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    stw_error err = {0};
+    char *want;
+    ck_assert_int_eq(scan(tar, len, 0, false, &c, NULL, &want, &err), STW_OK);
+    drop_records(want);
+    unsigned long refused_any = 0;
+    for (unsigned long n = 1; n <= 6; n++) {
+        stw_archmemo *memo;
+        ck_assert_int_eq(stw_archmemo_create(false, &memo), STW_OK);
+        stw_matcher *m;
+        ck_assert_int_eq(stw_matcher_create(tu_rules, &m, &err), STW_OK);
+        tu_mem src = {tar, len, false};
+        stw_blob_options bo = {.name = "layer.tar", .inflate_thread = true};
+        stw_layer_options lo = {.content_thread = true,
+                                .nested = {.max_members = 40},
+                                .git_off = true,
+                                .archive_lookup = lookup,
+                                .archive_ctx = &c,
+                                .archive_memo = memo,
+                                .nested_workers = 2,
+                                .rules = tu_rules};
+        stw_layer_result res;
+        stw_thread_fail_arm(n);
+        stw_status st =
+            stw_layer_scan(m, tu_mem_read, &src, &bo, &lo, &res, &err);
+        unsigned long refused = stw_thread_fail_arm(0);
+        refused_any += refused;
+        ck_assert_msg(st == STW_OK, "threads refused from %lu: %s", n, err.msg);
+        char *got = summary(&res);
+        drop_records(got);
+        ck_assert_msg(strcmp(want, got) == 0,
+                      "threads refused from %lu: differs at %.300s", n,
+                      first_diff(want, got));
+        free(got);
+        stw_layer_result_clear(&res);
+        stw_matcher_destroy(m);
+        stw_archmemo_destroy(memo);
+    }
+    ck_assert_uint_gt(refused_any, 0);
+    free(want);
+    free(tar);
+    free_blobs(&b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nestpool");
@@ -554,6 +607,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_allocation_failures_with_workers);
     tcase_add_test(t, test_memo_replays_what_a_walk_gives);
     tcase_add_test(t, test_memo_allocation_failures);
+    tcase_add_test(t, test_threads_refused_degrade_to_serial);
     suite_add_tcase(s, t);
     return s;
 }

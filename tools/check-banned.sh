@@ -13,6 +13,9 @@
 # through scanner/util/alloc.h, so the allocation torture test
 # (tests/test_torture.c) sees every allocation:
 #   malloc calloc realloc strdup strndup reallocarray      use stw_malloc...
+#   pthread_create                                         use
+#                                                          stw_thread_create
+#                                                          (refusable too)
 # A justified use stays when its line carries the marker
 #   /* banned-ok: WHY */
 # The unit tests (tests/*.c) are not checked: they run on our own fixed
@@ -32,7 +35,7 @@ done < <(git ls-files -z -- 'include/*.h' 'scanner/*.c' 'scanner/*.h' \
 # followed by "(".
 hits=$(grep -nHE "(^|[^A-Za-z0-9_])($banned)[[:space:]]*\\(" "${files[@]}" |
        grep -v 'banned-ok:' || true)
-alloc='malloc|calloc|realloc|strdup|strndup|reallocarray'
+alloc='malloc|calloc|realloc|strdup|strndup|reallocarray|pthread_create'
 lib=()
 for f in "${files[@]}"; do
     case "$f" in scanner/cli/*) ;; scanner/*) lib+=("$f") ;; esac

@@ -390,7 +390,7 @@ void stw_jobs_run(scan *s)
     pthread_t *t = stw_calloc((size_t)n, sizeof(*t));
     int started = 0;
     for (; t && started < n; started++)
-        if (pthread_create(&t[started], NULL, worker_thread, s) != 0)
+        if (!stw_thread_create(&t[started], worker_thread, s))
             break;
     if (started == 0)
         worker(s); /* no threads to be had: do it here */

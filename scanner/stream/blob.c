@@ -72,7 +72,7 @@ static bool thread_start(pthread_t *tid, pthread_mutex_t *mu,
         pthread_mutex_destroy(mu);
         return false;
     }
-    if (pthread_create(tid, NULL, fn, arg) != 0) {
+    if (!stw_thread_create(tid, fn, arg)) {
         pthread_cond_destroy(cv);
         pthread_mutex_destroy(mu);
         return false;

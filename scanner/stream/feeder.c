@@ -175,9 +175,9 @@ stw_status stw_feeder_create(stw_matcher *m, stw_finding_list *out,
     pthread_cond_init(&f->ready, NULL);
     pthread_cond_init(&f->freed, NULL);
     f->sync_init = true;
-    if (pthread_create(&f->tid, NULL, consumer_main, f) != 0) {
+    if (!stw_thread_create(&f->tid, consumer_main, f)) {
         stw_feeder_destroy(f);
-        return stw_fail(err, STW_ERR_NOMEM, "cannot start a scanning thread");
+        return stw_fail(err, STW_ERR_IO, "cannot start a scanning thread");
     }
     f->running = true;
     *fp = f;

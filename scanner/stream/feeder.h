@@ -19,7 +19,8 @@ typedef struct stw_feeder stw_feeder;
 
 /* Starts the consumer thread. m is used only by that thread until
  * stw_feeder_finish returns; findings are added to out (also only by that
- * thread until then). Both borrowed. */
+ * thread until then). Both borrowed. STW_ERR_NOMEM, or STW_ERR_IO when no
+ * thread could be had: the caller can match on its own thread instead. */
 stw_status stw_feeder_create(stw_matcher *m, stw_finding_list *out,
                              stw_feeder **f, stw_error *err);
 

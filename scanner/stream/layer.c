@@ -627,7 +627,14 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         }
         if (lo->keep_secrets)
             stw_finding_list_keep_secrets(w->content);
-        if (stw_feeder_create(m, w->content, &w->feed, err) != STW_OK) {
+        st = stw_feeder_create(m, w->content, &w->feed, err);
+        if (st == STW_ERR_IO) {
+            /* No thread to be had (a pids limit): match on this one. */
+            stw_finding_list_destroy(w->content);
+            w->content = NULL;
+            memset(err, 0, sizeof(*err));
+            st = STW_OK;
+        } else if (st != STW_OK) {
             st = stw_fail(err, STW_ERR_NOMEM, "%s: out of memory", name);
             goto out;
         }

@@ -395,8 +395,8 @@ stw_status stw_nestpool_create(const stw_nestpool_options *o,
     for (; st == STW_OK && p->n_w < n; p->n_w++)
         st = worker_init(p, &p->w[p->n_w], err);
     for (; st == STW_OK && p->started < p->n_w; p->started++)
-        if (pthread_create(&p->w[p->started].tid, NULL, worker_main,
-                           &p->w[p->started]) != 0)
+        if (!stw_thread_create(&p->w[p->started].tid, worker_main,
+                               &p->w[p->started]))
             break;
     if (st == STW_OK && p->started == 0)
         st = stw_fail(err, STW_ERR_IO, "cannot start a thread");

@@ -78,3 +78,28 @@ char *stw_strndup(const char *s, size_t n)
     }
     return p;
 }
+
+/* Thread creation, counted apart from allocations: 0 unarmed. */
+static atomic_ulong thread_fail_at;
+static atomic_ulong thread_calls;
+static atomic_ulong thread_failed;
+
+unsigned long stw_thread_fail_arm(unsigned long n)
+{
+    unsigned long refused = atomic_load(&thread_failed);
+    atomic_store(&thread_calls, 0);
+    atomic_store(&thread_failed, 0);
+    atomic_store(&thread_fail_at, n);
+    return refused;
+}
+
+bool stw_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+    unsigned long at =
+        atomic_load_explicit(&thread_fail_at, memory_order_relaxed);
+    if (at && atomic_fetch_add(&thread_calls, 1) + 1 >= at) {
+        atomic_fetch_add(&thread_failed, 1);
+        return false;
+    }
+    return pthread_create(tid, NULL, fn, arg) == 0; /* banned-ok: wrapper */
+}

@@ -8,6 +8,8 @@
 #ifndef STW_ALLOC_H
 #define STW_ALLOC_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 void *stw_malloc(size_t n);
@@ -21,5 +23,11 @@ char *stw_strdup(const char *s);
 /* The first at most n bytes of s, NUL-terminated. Result transferred to
  * caller. */
 char *stw_strndup(const char *s, size_t n);
+
+/* pthread_create with default attributes, counted by the same hook: a
+ * thread is a resource a process can be refused (a container's pids
+ * limit), and each caller has a way to go on without it. false when no
+ * thread was started. */
+bool stw_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 #endif

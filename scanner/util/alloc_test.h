@@ -32,4 +32,9 @@ void stw_alloc_fail_arm(unsigned long n, stw_alloc_fail_mode mode);
  * scenario made fewer than n allocations, so it ran untouched). */
 unsigned long stw_alloc_fail_disarm(unsigned long *calls);
 
+/* Makes stw_thread_create fail from its nth call on (n >= 1; 0 disarms),
+ * as a pids limit does once reached, counting from 0 again. Returns the
+ * threads it refused since the last arming when disarming with 0. */
+unsigned long stw_thread_fail_arm(unsigned long n);
+
 #endif
