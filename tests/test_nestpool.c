@@ -403,7 +403,7 @@ END_TEST
 /* The same jar loose, copied, in a fat jar and under a third-party tree;
  * a jar whose .github/ is judged by the path around it; a jar holding a
  * damaged archive (a note). */
-static unsigned char *make_dup_layer(size_t *len, blobs *b)
+static unsigned char *make_dup_layer(size_t *len, blobs *b, const char *format)
 {
     const char *key = rsa_key();
     char *pad = noise(70000, 21);
@@ -432,7 +432,7 @@ static unsigned char *make_dup_layer(size_t *len, blobs *b)
                    {"app/copy.jar", a, al},  {"usr/share/java/gh.jar", g, gl},
                    {"app/gh.jar", g, gl},    {"usr/share/java/a.jar", a, al},
                    {"app/cut.jar", c, cl},   {"app/cut2.jar", c, cl}};
-    return tu_archive("tar", f, 8, len);
+    return tu_archive(format, f, 8, len);
 }
 
 /* The summary without the archive records: a replayed archive is not
@@ -450,7 +450,7 @@ START_TEST(test_memo_replays_what_a_walk_gives)
 {
     blobs b = {0};
     size_t len;
-    unsigned char *tar = make_dup_layer(&len, &b);
+    unsigned char *tar = make_dup_layer(&len, &b, "tar");
     cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
     stw_error err = {0};
     char *serial;
@@ -506,7 +506,7 @@ START_TEST(test_memo_allocation_failures)
 {
     blobs b = {0};
     size_t len;
-    unsigned char *tar = make_dup_layer(&len, &b);
+    unsigned char *tar = make_dup_layer(&len, &b, "tar");
     cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
     stw_error err = {0};
     char *want, *got;
@@ -550,19 +550,26 @@ START_TEST(test_threads_refused_degrade_to_serial)
 {
     blobs b = {0};
     size_t len;
-    unsigned char *tar = make_dup_layer(&len, &b);
+    unsigned char *tar = make_dup_layer(&len, &b, "tar");
+    size_t gzlen;
+    unsigned char *tgz = make_dup_layer(&gzlen, &b, "tar.gz");
     cache c = {.mu = PTHREAD_MUTEX_INITIALIZER};
     stw_error err = {0};
     char *want;
     ck_assert_int_eq(scan(tar, len, 0, false, &c, NULL, &want, &err), STW_OK);
     drop_records(want);
     unsigned long refused_any = 0;
-    for (unsigned long n = 1; n <= 6; n++) {
+    /* The plain tar starts the blob's hasher; the gzip one its inflater
+     * and hasher. */
+    for (unsigned long k = 0; k < 14; k++) {
+        unsigned long n = 1 + k % 7;
+        const unsigned char *in = k < 7 ? tar : tgz;
+        size_t inlen = k < 7 ? len : gzlen;
         stw_archmemo *memo;
         ck_assert_int_eq(stw_archmemo_create(false, &memo), STW_OK);
         stw_matcher *m;
         ck_assert_int_eq(stw_matcher_create(tu_rules, &m, &err), STW_OK);
-        tu_mem src = {tar, len, false};
+        tu_mem src = {in, inlen, false};
         stw_blob_options bo = {.name = "layer.tar", .inflate_thread = true};
         stw_layer_options lo = {.content_thread = true,
                                 .nested = {.max_members = 40},
@@ -592,6 +599,7 @@ START_TEST(test_threads_refused_degrade_to_serial)
     ck_assert_uint_gt(refused_any, 0);
     free(want);
     free(tar);
+    free(tgz);
     free_blobs(&b);
 }
 END_TEST
