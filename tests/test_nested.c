@@ -58,15 +58,21 @@ static void gzip_bytes(const void *p, size_t n, unsigned char **out,
     gzip_with_zeros(p, n, 0, out, outlen);
 }
 
-/* One zstd frame of the n bytes at p, by libarchive's raw writer. */
-static void zstd_bytes(const void *p, size_t n, unsigned char **out,
-                       size_t *outlen)
+/* One zstd frame (or xz stream, xz true) of the n bytes at p, by
+ * libarchive's raw writer. */
+static void packed_bytes(bool xz, const void *p, size_t n, unsigned char **out,
+                         size_t *outlen)
 {
     size_t cap = n + n / 8 + 4096;
     unsigned char *buf = malloc(cap);
     struct archive *a = archive_write_new();
     archive_write_set_format_raw(a);
-    archive_write_add_filter_zstd(a);
+    if (xz) {
+        archive_write_add_filter_xz(a);
+        archive_write_set_filter_option(a, "xz", "compression-level", "0");
+    } else {
+        archive_write_add_filter_zstd(a);
+    }
     size_t used = 0;
     ck_assert_int_eq(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
     struct archive_entry *e = archive_entry_new();
@@ -1326,6 +1332,18 @@ START_TEST(test_nested_bytes_after_a_tar_inside_its_gzip_stream)
 }
 END_TEST
 
+static void zstd_bytes(const void *p, size_t n, unsigned char **out,
+                       size_t *outlen)
+{
+    packed_bytes(false, p, n, out, outlen);
+}
+
+static void xz_bytes(const void *p, size_t n, unsigned char **out,
+                     size_t *outlen)
+{
+    packed_bytes(true, p, n, out, outlen);
+}
+
 /* Bytes after a zstd stream's last whole frame (`cat x.zst key.pem`): a
  * single stream, two frames, a tar in a frame, and one spilled to a
  * temporary file (its frames walked through a mapping) are scanned at the
@@ -1383,6 +1401,67 @@ START_TEST(test_nested_bytes_after_a_zstd_stream)
     stw_nested_destroy(n);
     free(padded);
     free(z1), free(z2), free(two), free(tzst), free(zbig);
+}
+END_TEST
+
+/* The same after an xz stream (`cat x.tar.xz key.pem`), which libarchive
+ * could not even open: one stream, two streams, a tar, a spilled file;
+ * stream padding (zeros in fours) and a file that is xz to its end are
+ * no trailer. */
+START_TEST(test_nested_bytes_after_an_xz_stream)
+{
+    const char text[] = "user=deploy\nhost=db\n";
+    const char conf[] = "password=hunter2hunter2\n";
+    member m[] = {{"etc/app.conf", conf, sizeof(conf) - 1}};
+    unsigned char *x1, *x2, *two, *txz;
+    size_t x1l, x2l, twol, txl;
+    xz_bytes(text, sizeof(text) - 1, &x1, &x1l);
+    xz_bytes(conf, sizeof(conf) - 1, &x2, &x2l);
+    two = cat(x1, x1l, x2, x2l, &twol);
+    build("tar.xz", m, 1, &txz, &txl);
+    size_t big = STW_NESTED_MEM_MAX + 4096;
+    char *junk = incompressible(big);
+    unsigned char *xbig;
+    size_t xbl;
+    xz_bytes(junk, big, &xbig, &xbl);
+    free(junk);
+    const unsigned char *xs[] = {x1, two, txz, xbig};
+    const size_t xl[] = {x1l, twol, txl, xbl};
+    const char *member_of[] = {"srv/x.xz!/x", "srv/x.xz!/x",
+                               "srv/x.xz!/etc/app.conf", "srv/x.xz!/x"};
+    char note[200];
+    snprintf(note, sizeof(note),
+             "srv/x.xz: %zu bytes after the xz stream; scanned as they are",
+             TAIL_KEY_LEN);
+    for (size_t k = 0; k < 4; k++) {
+        size_t inl;
+        unsigned char *in = cat(xs[k], xl[k], tail_key, TAIL_KEY_LEN, &inl);
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "srv/x.xz", in, inl, 65536);
+        ck_assert_msg(has_file(&r, member_of[k]), "case %zu: no %s", k,
+                      member_of[k]);
+        expect_content(&r, "srv/x.xz", tail_key, TAIL_KEY_LEN);
+        ck_assert_uint_eq(r.n_notes, 1);
+        ck_assert_str_eq(r.notes[0], note);
+        ck_assert_uint_eq(r.complete, 0);
+        stw_nested_destroy(n);
+        free(in);
+    }
+    static const unsigned char zeros[4096];
+    for (size_t k = 0; k < 2; k++) {
+        size_t pl;
+        unsigned char *padded = k ? cat(txz, txl, zeros, sizeof(zeros), &pl)
+                                  : cat(txz, txl, "", 0, &pl);
+        rec r = {0};
+        stw_nested *n = make(&r, NULL);
+        scan(n, "srv/x.xz", padded, pl, 65536);
+        ck_assert(has_file(&r, "srv/x.xz!/etc/app.conf"));
+        ck_assert_uint_eq(r.n_notes, 0);
+        stw_nested_destroy(n);
+        free(padded);
+    }
+    free(x1), free(x2), free(two), free(txz), free(xbig);
 }
 END_TEST
 
@@ -1559,6 +1638,7 @@ static Suite *suite(void)
                    test_nested_gzip_trailer_after_a_tar_single_or_multi_member);
     tcase_add_test(tc, test_nested_bytes_after_a_tar_inside_its_gzip_stream);
     tcase_add_test(tc, test_nested_bytes_after_a_zstd_stream);
+    tcase_add_test(tc, test_nested_bytes_after_an_xz_stream);
     tcase_add_test(tc, test_nested_gzip_trailer_at_depth_two);
     tcase_add_test(tc, test_nested_gzip_trailer_of_a_spilled_file);
     tcase_add_test(tc, test_nested_gzip_trailer_behind_the_byte_bound);

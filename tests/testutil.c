@@ -86,6 +86,8 @@ void *tu_archive(const char *format, const tu_file *f, size_t n, size_t *len)
             archive_write_add_filter_gzip(a);
         if (!strcmp(format, "tar.zst"))
             archive_write_add_filter_zstd(a);
+        if (!strcmp(format, "tar.xz"))
+            archive_write_add_filter_xz(a);
     }
     archive_write_set_bytes_in_last_block(a, 1);
     ck_assert_int_eq(archive_write_open_memory(a, buf, cap, len), ARCHIVE_OK);

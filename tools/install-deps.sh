@@ -5,7 +5,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 # Build: compiler, cmake, pkg-config and the libraries (see README).
 BUILD="build-essential cmake pkg-config libarchive-dev libpcre2-dev
-  libzstd-dev libsqlite3-dev libjansson-dev libyaml-dev libvectorscan-dev
+  libzstd-dev liblzma-dev libsqlite3-dev libjansson-dev libyaml-dev libvectorscan-dev
   libisal-dev libssl-dev libcurl4-openssl-dev libgit2-dev zlib1g-dev check"
 # Tests: the Check framework, real image tools (umoci, skopeo), the CLIs the
 # fixture generator and tests use (gzip, zstd, sqlite3, python3, openssl),

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <lzma.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -653,6 +654,8 @@ static stw_status scan_gz_tail(stw_nested *n, spool *sp, const char *path,
                                stw_error *err);
 static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
                            stw_error *err);
+static stw_status xz_end(const spool *sp, const char *path, uint64_t *end,
+                         stw_error *err);
 
 /* Walks every member of the spooled archive at path (depth: how many
  * archives deep its members are). *complete turns false when the walk was
@@ -666,11 +669,13 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     gz_source gz = {.n = n};
     int rc = ARCHIVE_FATAL;
-    /* A zstd stream ends after its last whole frame, as zstd(1) reads it:
-     * libarchive gets those bytes alone, and what follows is a trailer. */
+    /* A zstd stream ends after its last whole frame, an xz one after its
+     * last stream and padding, as zstd(1) and xz(1) read them: libarchive
+     * gets those bytes alone, and what follows is a trailer. */
     uint64_t zend = 0;
-    stw_status st =
-        kind == STW_NEST_ZSTD ? zstd_end(sp, path, &zend, err) : STW_OK;
+    stw_status st = kind == STW_NEST_ZSTD ? zstd_end(sp, path, &zend, err)
+                    : kind == STW_NEST_XZ ? xz_end(sp, path, &zend, err)
+                                          : STW_OK;
     bool ztail = zend > 0 && zend < sp->size;
     if (st == STW_OK)
         st = open_spool(a, sp, kind, path, ztail ? zend : sp->size, &gz, &rc,
@@ -701,9 +706,12 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     if (!in_gz && tar_end >= 0 && (uint64_t)tar_end < sp->size)
         st = scan_trailer(n, sp, path, (uint64_t)tar_end,
                           "end of the tar archive", complete, err);
-    /* After a zstd stream's last whole frame (`cat x.zst key.pem`). */
+    /* After a zstd stream's last whole frame or an xz stream's end (`cat
+     * x.tar.zst key.pem`). */
     if (st == STW_OK && *opened && ztail && !n->stopped)
-        st = scan_trailer(n, sp, path, zend, "zstd stream", complete, err);
+        st = scan_trailer(n, sp, path, zend,
+                          kind == STW_NEST_ZSTD ? "zstd stream" : "xz stream",
+                          complete, err);
     uint64_t end = 0;
     bool damaged = false;
     if (st == STW_OK && *opened && gz.g)
@@ -886,6 +894,76 @@ static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
     if (map)
         munmap(map, len);
     *end = off;
+    return STW_OK;
+}
+
+/* Stream padding of an xz file: zero bytes in groups of four. */
+static size_t xz_padding(const unsigned char *p, size_t len)
+{
+    size_t n = 0;
+    while (n + 4 <= len && !p[n] && !p[n + 1] && !p[n + 2] && !p[n + 3])
+        n += 4;
+    return n;
+}
+
+/* Where the xz stream at the spool's start ends, as xz(1) reads it: each
+ * stream is decoded (its output thrown away) to where its footer ends,
+ * then padding and another stream may follow. Only for a spool whose last
+ * bytes are no stream footer (lzma_stream_footer_decode), so a file that
+ * is xz to its end is never decoded twice. *end stays 0 when the first
+ * stream cannot be read to its end: libarchive then says what it says. */
+static stw_status xz_end(const spool *sp, const char *path, uint64_t *end,
+                         stw_error *err)
+{
+    const unsigned char *p = sp->mem;
+    size_t len = sp->len;
+    void *map = NULL;
+    *end = 0;
+    if (sp->fd >= 0) {
+        if (sp->size > SIZE_MAX)
+            return STW_OK;
+        len = (size_t)sp->size;
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, sp->fd, 0);
+        if (map == MAP_FAILED)
+            return stw_fail(err, STW_ERR_IO,
+                            "%s: temporary file: cannot map it", path);
+        p = map;
+    }
+    size_t tail = len;
+    while (tail >= 4 && !p[tail - 1] && !p[tail - 2] && !p[tail - 3] &&
+           !p[tail - 4])
+        tail -= 4;
+    lzma_stream_flags flags;
+    bool footer = tail >= LZMA_STREAM_HEADER_SIZE &&
+                  lzma_stream_footer_decode(
+                      &flags, p + tail - LZMA_STREAM_HEADER_SIZE) == LZMA_OK;
+    static const unsigned char magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0};
+    size_t off = 0;
+    unsigned char *sink = footer ? NULL : stw_malloc(64u << 10);
+    while (sink && off + sizeof(magic) <= len &&
+           !memcmp(p + off, magic, sizeof(magic))) {
+        lzma_stream z = LZMA_STREAM_INIT;
+        if (lzma_stream_decoder(&z, UINT64_MAX, 0) != LZMA_OK)
+            break;
+        z.next_in = p + off;
+        z.avail_in = len - off;
+        lzma_ret rc = LZMA_OK;
+        while (rc == LZMA_OK) {
+            z.next_out = sink;
+            z.avail_out = 64u << 10;
+            rc = lzma_code(&z, LZMA_FINISH);
+        }
+        size_t used = (size_t)z.total_in;
+        lzma_end(&z);
+        if (rc != LZMA_STREAM_END)
+            break;
+        off += used;
+        off += xz_padding(p + off, len - off);
+        *end = off;
+    }
+    free(sink);
+    if (map)
+        munmap(map, len);
     return STW_OK;
 }
 

@@ -13,8 +13,9 @@
  * spool with seeking (its seekable zip reader). The hash keys a cache of
  * archive results, so the same jar in a thousand images is inflated once.
  *
- * Bytes after the stream of a gzip file or the last frame of a zstd one
- * (the archive then reads only up to there), after a tar's end-of-archive
+ * Bytes after the stream of a gzip file, the last frame of a zstd one or
+ * the stream of an xz one (the archive then reads only up to there), after
+ * a tar's end-of-archive
  * blocks, or after them in what a .tgz's stream inflates to, unless all
  * zeros, are in none of its members: they are scanned as they are under
  * the file's own path, with a note, and the archive is then not cached

@@ -2,7 +2,7 @@
 # test_gzip_trailer.sh - bytes after the gzip stream of a gzip file in a
 # layer (`cat app.gz key.pem >backup.gz`), or after the end of a tar
 # (`cat app.tar key.pem`, also inside a gzip stream), or after a zstd
-# stream's last frame (`cat x.tar.zst key.pem`), are no member's:
+# or xz stream (`cat x.tar.zst key.pem`), are no member's:
 # they are scanned as they are, at the file's own path, with one note naming
 # the file and their count; zero padding after a stream is left alone. A
 # .gz, a .tgz, a multi-member .gz and a .gz inside a tar (depth 2), made
@@ -66,6 +66,9 @@ TARNOTE+=" the end of the tar archive; scanned as they are"
 tar -cf tok.tar --owner=0 --group=0 token.txt
 zstd -q -c tok.tar >tok.tar.zst
 cat tok.tar.zst "$KEY" >"$T/srv/backup.tar.zst"
+# the same after an xz stream (made by Python's lzma: no xz(1) needed)
+python3 -c 'import lzma, sys; sys.stdout.buffer.write(lzma.compress(open("tok.tar", "rb").read()))' >tok.tar.xz
+cat tok.tar.xz "$KEY" >"$T/srv/backup.tar.xz"
 # `cat a.tar key.pem | gzip`: after the tar's end inside the gzip stream
 cat a.tar "$KEY" | gzip -c >"$T/srv/inside.tgz"
 TGZNOTE="srv/inside.tgz: $(($(stat -c %s a.tar) - 2048 + KEYLEN)) bytes after"
@@ -108,6 +111,12 @@ has path='srv/backup.tar.zst!/token.txt' rule=github-pat \\
     # the tar before a trailer in a zstd stream was not walked
 eval any(e["message"].endswith("srv/backup.tar.zst: $KEYLEN bytes after the zstd stream; scanned as they are") for e in r["errors"]) \\
     # no note for the bytes after the zstd stream
+has path=srv/backup.tar.xz kind=private-key \\
+    # the key after the xz stream
+has path='srv/backup.tar.xz!/token.txt' rule=github-pat \\
+    # the tar before a trailer in an xz stream was not walked
+eval any(e["message"].endswith("srv/backup.tar.xz: $KEYLEN bytes after the xz stream; scanned as they are") for e in r["errors"]) \\
+    # no note for the bytes after the xz stream
 has path=srv/inside.tgz kind=private-key \\
     # the key after the tar's end inside the gzip stream
 eval any(e["message"].endswith("$TGZNOTE") for e in r["errors"]) \\
