@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- building archives with libarchive's writers ------------------------ */
 
@@ -1465,6 +1466,39 @@ START_TEST(test_nested_bytes_after_an_xz_stream)
 }
 END_TEST
 
+/* An xz bomb with a byte appended (many streams of 64 MiB of one letter;
+ * zeros alone would sniff as an empty tar): finding where its streams end
+ * stops at the outer file's byte budget, so the file costs what the bound
+ * allows, not the 128 GB it holds. */
+START_TEST(test_nested_xz_end_stops_at_the_byte_bound)
+{
+    size_t zl = 64u << 20;
+    char *same = malloc(zl);
+    memset(same, 'A', zl);
+    unsigned char *one;
+    size_t onel;
+    xz_bytes(same, zl, &one, &onel);
+    free(same);
+    size_t copies = 2000, bl = onel * copies + 1;
+    unsigned char *bomb = malloc(bl);
+    for (size_t i = 0; i < copies; i++)
+        memcpy(bomb + i * onel, one, onel);
+    bomb[bl - 1] = 'x';
+    free(one);
+    rec r = {0};
+    stw_nested_limits lim = {.max_bytes = 1u << 20};
+    stw_nested *n = make(&r, &lim);
+    clock_t t0 = clock();
+    scan(n, "srv/bomb.xz", bomb, bl, 1 << 20);
+    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    /* Unbounded, its 128 GB of zeros take minutes to decode. */
+    ck_assert_msg(cpu < 10.0, "%.1f CPU-s", cpu);
+    ck_assert(has_note(&r, "--max-nested-bytes"));
+    stw_nested_destroy(n);
+    free(bomb);
+}
+END_TEST
+
 START_TEST(test_nested_gzip_trailer_after_a_tar_single_or_multi_member)
 {
     const char conf[] = "user=deploy\n";
@@ -1639,6 +1673,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_bytes_after_a_tar_inside_its_gzip_stream);
     tcase_add_test(tc, test_nested_bytes_after_a_zstd_stream);
     tcase_add_test(tc, test_nested_bytes_after_an_xz_stream);
+    tcase_add_test(tc, test_nested_xz_end_stops_at_the_byte_bound);
     tcase_add_test(tc, test_nested_gzip_trailer_at_depth_two);
     tcase_add_test(tc, test_nested_gzip_trailer_of_a_spilled_file);
     tcase_add_test(tc, test_nested_gzip_trailer_behind_the_byte_bound);

@@ -654,8 +654,8 @@ static stw_status scan_gz_tail(stw_nested *n, spool *sp, const char *path,
                                stw_error *err);
 static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
                            stw_error *err);
-static stw_status xz_end(const spool *sp, const char *path, uint64_t *end,
-                         stw_error *err);
+static stw_status xz_end(const spool *sp, const char *path, uint64_t max_out,
+                         uint64_t *end, stw_error *err);
 
 /* Walks every member of the spooled archive at path (depth: how many
  * archives deep its members are). *complete turns false when the walk was
@@ -674,8 +674,9 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
      * gets those bytes alone, and what follows is a trailer. */
     uint64_t zend = 0;
     stw_status st = kind == STW_NEST_ZSTD ? zstd_end(sp, path, &zend, err)
-                    : kind == STW_NEST_XZ ? xz_end(sp, path, &zend, err)
-                                          : STW_OK;
+                    : kind == STW_NEST_XZ
+                        ? xz_end(sp, path, budget_left(n).bytes, &zend, err)
+                        : STW_OK;
     bool ztail = zend > 0 && zend < sp->size;
     if (st == STW_OK)
         st = open_spool(a, sp, kind, path, ztail ? zend : sp->size, &gz, &rc,
@@ -910,10 +911,12 @@ static size_t xz_padding(const unsigned char *p, size_t len)
  * stream is decoded (its output thrown away) to where its footer ends,
  * then padding and another stream may follow. Only for a spool whose last
  * bytes are no stream footer (lzma_stream_footer_decode), so a file that
- * is xz to its end is never decoded twice. *end stays 0 when the first
- * stream cannot be read to its end: libarchive then says what it says. */
-static stw_status xz_end(const spool *sp, const char *path, uint64_t *end,
-                         stw_error *err)
+ * is xz to its end is never decoded twice; and never past max_out bytes
+ * of output, what the outer file's budget has left (a bomb with a byte
+ * appended). *end stays 0 when the first stream cannot be read to its end
+ * within that: libarchive then says what it says, under the same bound. */
+static stw_status xz_end(const spool *sp, const char *path, uint64_t max_out,
+                         uint64_t *end, stw_error *err)
 {
     const unsigned char *p = sp->mem;
     size_t len = sp->len;
@@ -948,15 +951,19 @@ static stw_status xz_end(const spool *sp, const char *path, uint64_t *end,
         z.next_in = p + off;
         z.avail_in = len - off;
         lzma_ret rc = LZMA_OK;
-        while (rc == LZMA_OK) {
+        while (rc == LZMA_OK && z.total_out <= max_out) {
             z.next_out = sink;
             z.avail_out = 64u << 10;
             rc = lzma_code(&z, LZMA_FINISH);
         }
         size_t used = (size_t)z.total_in;
+        bool over = z.total_out > max_out;
+        max_out -= over ? max_out : z.total_out;
         lzma_end(&z);
+        if (over)
+            *end = 0; /* not known within the budget */
         if (rc != LZMA_STREAM_END)
-            break;
+            break; /* a damaged stream: the trailer starts before it */
         off += used;
         off += xz_padding(p + off, len - off);
         *end = off;
