@@ -862,6 +862,37 @@ static stw_status spool_as_content(stw_nested *n, spool *sp, const char *path,
     return st;
 }
 
+/* The spool's bytes in memory: its buffer, or its file (our own unlinked
+ * one, so nobody cuts it short under the mapping) mapped read-only. *p is
+ * NULL for a file too large to map; spool_unview(*map, *len) after. */
+static stw_status spool_view(const spool *sp, const char *path,
+                             const unsigned char **p, size_t *len, void **map,
+                             stw_error *err)
+{
+    *p = sp->mem;
+    *len = sp->len;
+    *map = NULL;
+    if (sp->fd < 0)
+        return STW_OK;
+    *p = NULL;
+    if (sp->size == 0 || sp->size > SIZE_MAX)
+        return STW_OK;
+    *len = (size_t)sp->size;
+    void *m = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, sp->fd, 0);
+    if (m == MAP_FAILED)
+        return stw_fail(err, STW_ERR_IO, "%s: temporary file: cannot map it",
+                        path);
+    *p = m;
+    *map = m;
+    return STW_OK;
+}
+
+static void spool_unview(void *map, size_t len)
+{
+    if (map)
+        munmap(map, len);
+}
+
 /* Where the zstd stream that starts the spool ends: after its last whole
  * frame (skippable ones too), as zstd(1) reads concatenated frames.
  * libarchive's filter does not say, and reads no further than the tar in
@@ -871,20 +902,13 @@ static stw_status spool_as_content(stw_nested *n, spool *sp, const char *path,
 static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
                            stw_error *err)
 {
-    const unsigned char *p = sp->mem;
-    size_t len = sp->len;
-    void *map = NULL;
+    const unsigned char *p;
+    size_t len;
+    void *map;
     *end = 0;
-    if (sp->fd >= 0) {
-        if (sp->size > SIZE_MAX)
-            return STW_OK;
-        len = (size_t)sp->size;
-        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, sp->fd, 0);
-        if (map == MAP_FAILED)
-            return stw_fail(err, STW_ERR_IO,
-                            "%s: temporary file: cannot map it", path);
-        p = map;
-    }
+    stw_status st = spool_view(sp, path, &p, &len, &map, err);
+    if (st != STW_OK || !p)
+        return st;
     size_t off = 0;
     while (off < len) {
         size_t n = ZSTD_findFrameCompressedSize(p + off, len - off);
@@ -892,8 +916,7 @@ static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
             break;
         off += n;
     }
-    if (map)
-        munmap(map, len);
+    spool_unview(map, len);
     *end = off;
     return STW_OK;
 }
@@ -918,20 +941,13 @@ static size_t xz_padding(const unsigned char *p, size_t len)
 static stw_status xz_end(const spool *sp, const char *path, uint64_t max_out,
                          uint64_t *end, stw_error *err)
 {
-    const unsigned char *p = sp->mem;
-    size_t len = sp->len;
-    void *map = NULL;
+    const unsigned char *p;
+    size_t len;
+    void *map;
     *end = 0;
-    if (sp->fd >= 0) {
-        if (sp->size > SIZE_MAX)
-            return STW_OK;
-        len = (size_t)sp->size;
-        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, sp->fd, 0);
-        if (map == MAP_FAILED)
-            return stw_fail(err, STW_ERR_IO,
-                            "%s: temporary file: cannot map it", path);
-        p = map;
-    }
+    stw_status st = spool_view(sp, path, &p, &len, &map, err);
+    if (st != STW_OK || !p)
+        return st;
     size_t tail = len;
     while (tail >= 4 && !p[tail - 1] && !p[tail - 2] && !p[tail - 3] &&
            !p[tail - 4])
@@ -969,8 +985,7 @@ static stw_status xz_end(const spool *sp, const char *path, uint64_t max_out,
         *end = off;
     }
     free(sink);
-    if (map)
-        munmap(map, len);
+    spool_unview(map, len);
     return STW_OK;
 }
 
