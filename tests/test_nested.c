@@ -1499,6 +1499,46 @@ START_TEST(test_nested_xz_end_stops_at_the_byte_bound)
 }
 END_TEST
 
+/* A compressed file whose content starts with zero blocks (an ISO image,
+ * a disk image) is no tar, though libarchive's tar reader takes it for an
+ * empty one: its content is one raw member, scanned whole - the key after
+ * 4 KiB of zeros, or after one zero block and then text. */
+START_TEST(test_nested_zero_led_stream_is_one_raw_member)
+{
+    size_t kl = TAIL_KEY_LEN;
+    unsigned char *img = calloc(1, 4096 + kl);
+    memcpy(img + 4096, tail_key, kl);
+    unsigned char *one = calloc(1, 512 + 5 + kl);
+    memcpy(one + 512, "boot\n", 5);
+    memcpy(one + 517, tail_key, kl);
+    const unsigned char *raw[] = {img, one};
+    const size_t rawl[] = {4096 + kl, 517 + kl};
+    for (size_t k = 0; k < 2; k++) {
+        unsigned char *pk[3];
+        size_t pl[3];
+        gzip_bytes(raw[k], rawl[k], &pk[0], &pl[0]);
+        zstd_bytes(raw[k], rawl[k], &pk[1], &pl[1]);
+        xz_bytes(raw[k], rawl[k], &pk[2], &pl[2]);
+        static const char *const paths[] = {"srv/d.img.gz", "srv/d.img.zst",
+                                            "srv/d.img.xz"};
+        static const char *const members[] = {"srv/d.img.gz!/d.img",
+                                              "srv/d.img.zst!/d.img",
+                                              "srv/d.img.xz!/d.img"};
+        for (size_t f = 0; f < 3; f++) {
+            rec r = {0};
+            stw_nested *n = make(&r, NULL);
+            scan(n, paths[f], pk[f], pl[f], 65536);
+            expect_content(&r, members[f], raw[k], rawl[k]);
+            ck_assert_uint_eq(r.n_notes, 0);
+            stw_nested_destroy(n);
+            free(pk[f]);
+        }
+    }
+    free(img);
+    free(one);
+}
+END_TEST
+
 START_TEST(test_nested_gzip_trailer_after_a_tar_single_or_multi_member)
 {
     const char conf[] = "user=deploy\n";
@@ -1674,6 +1714,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_bytes_after_a_zstd_stream);
     tcase_add_test(tc, test_nested_bytes_after_an_xz_stream);
     tcase_add_test(tc, test_nested_xz_end_stops_at_the_byte_bound);
+    tcase_add_test(tc, test_nested_zero_led_stream_is_one_raw_member);
     tcase_add_test(tc, test_nested_gzip_trailer_at_depth_two);
     tcase_add_test(tc, test_nested_gzip_trailer_of_a_spilled_file);
     tcase_add_test(tc, test_nested_gzip_trailer_behind_the_byte_bound);

@@ -230,6 +230,11 @@ struct stw_nested {
      * bound's note is made the walk only stops, so the failure is
      * returned when the walk ends rather than lost. */
     stw_status note_failed;
+    /* A compressed stream that libarchive's tar reader took for a tar but
+     * that gave no member (it starts with zero blocks: an ISO or disk
+     * image) is walked again as one raw member: raw_only asks the next
+     * walk_archive for that, tar_gave_nothing says a walk needs it. */
+    bool raw_only, tar_gave_nothing;
 };
 
 stw_status stw_nested_create(const stw_nested_sink *sink,
@@ -426,7 +431,7 @@ static const char *kind_name(stw_nest_kind kind)
     }
 }
 
-static struct archive *reader_for(stw_nest_kind kind)
+static struct archive *reader_for(stw_nest_kind kind, bool raw_only)
 {
     struct archive *a = archive_read_new();
     if (!a)
@@ -446,7 +451,8 @@ static struct archive *reader_for(stw_nest_kind kind)
         archive_read_support_filter_zstd(a);
         archive_read_support_filter_xz(a);
         archive_read_support_filter_bzip2(a);
-        archive_read_support_format_tar(a);
+        if (!raw_only)
+            archive_read_support_format_tar(a);
         archive_read_support_format_raw(a);
         break;
     }
@@ -538,6 +544,7 @@ typedef struct gz_source {
     char why[STW_ERROR_MAX]; /* the gzip stream's own failure, if any */
     uint64_t out;            /* bytes the stream inflated to so far */
     uint64_t nonzero_end;    /* just past the last of them that is not 0 */
+    bool raw_only;           /* the walk reads one raw member, no tar */
 } gz_source;
 
 /* Notes where the inflated bytes stop being zeros: what a tar inside the
@@ -640,6 +647,13 @@ static void gz_source_free(gz_source *gz)
     free(gz->in.buf);
 }
 
+/* Whether a reads a compressed stream of the layer file as a tar. */
+static bool tar_in_stream(struct archive *a, stw_nest_kind kind)
+{
+    return kind != STW_NEST_ZIP && kind != STW_NEST_TAR &&
+           (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+}
+
 static stw_status walk_members(stw_nested *n, struct archive *a,
                                stw_nest_kind kind, const char *path,
                                unsigned depth, const gz_source *gz,
@@ -664,10 +678,13 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
                                const char *path, unsigned depth, bool *opened,
                                bool *complete, stw_error *err)
 {
-    struct archive *a = reader_for(kind);
+    bool raw_only = n->raw_only; /* for this walk, not those inside it */
+    n->raw_only = false;
+    uint64_t members = n->members;
+    struct archive *a = reader_for(kind, raw_only);
     if (!a)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    gz_source gz = {.n = n};
+    gz_source gz = {.n = n, .raw_only = raw_only};
     int rc = ARCHIVE_FATAL;
     /* A zstd stream ends after its last whole frame, an xz one after its
      * last stream and padding, as zstd(1) and xz(1) read them: libarchive
@@ -693,6 +710,14 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
                   path, kind_name(kind), m ? m : "unreadable");
     } else if (st == STW_OK) {
         st = walk_members(n, a, kind, path, depth, &gz, opened, complete, err);
+    }
+    if (st == STW_OK && *opened && !raw_only && !n->stopped &&
+        n->members == members && tar_in_stream(a, kind))
+        n->tar_gave_nothing = true;
+    if (n->tar_gave_nothing) { /* the caller walks it again, raw */
+        archive_read_free(a);
+        gz_source_free(&gz);
+        return st;
     }
     /* A tar read to its end-of-archive blocks: where they end, in the
      * spool or in what its gzip stream inflates to. */
@@ -795,6 +820,10 @@ static stw_status walk_members(stw_nested *n, struct archive *a,
         }
         if (rc < ARCHIVE_WARN) {
             const char *m = archive_error_string(a);
+            if (first && tar_in_stream(a, kind) && !gz->raw_only) {
+                n->tar_gave_nothing = true; /* walked again, raw */
+                break;
+            }
             if (first) {
                 m = gz->why[0] ? gz->why : m;
                 /* Not one member: it is no archive after all, and its
@@ -1100,8 +1129,22 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
     uint64_t noted = n->noted;
     uint64_t looked = n->sink.looked ? n->sink.looked(n->sink.ctx) : 0;
     stw_nested_cost before = {n->bytes, n->inflated, n->members};
+    n->tar_gave_nothing = false;
     stw_status st =
         walk_archive(n, sp, kind, path, depth + 1, &opened, &complete, err);
+    if (st == STW_OK && n->tar_gave_nothing) {
+        /* Not a tar after all: its content is one raw member, read and
+         * counted once. */
+        n->tar_gave_nothing = false;
+        n->bytes = before.bytes;
+        n->inflated = before.inflated;
+        n->members = before.members;
+        n->raw_only = true;
+        opened = false;
+        complete = true;
+        st =
+            walk_archive(n, sp, kind, path, depth + 1, &opened, &complete, err);
+    }
     /* A cache record replays findings, not notes: an archive with a note
      * anywhere inside it (an inner archive damaged, bytes after a stream)
      * is walked again each time, so its notes are never lost. */
