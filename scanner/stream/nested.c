@@ -666,10 +666,9 @@ static stw_status scan_trailer(stw_nested *n, spool *sp, const char *path,
 static stw_status scan_gz_tail(stw_nested *n, spool *sp, const char *path,
                                uint64_t from, uint64_t len, bool *complete,
                                stw_error *err);
-static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
-                           stw_error *err);
-static stw_status xz_end(const spool *sp, const char *path, uint64_t max_out,
-                         uint64_t *end, stw_error *err);
+static stw_status stream_end(const stw_nested *n, const spool *sp,
+                             stw_nest_kind kind, const char *path,
+                             uint64_t *end, stw_error *err);
 
 /* Walks every member of the spooled archive at path (depth: how many
  * archives deep its members are). *complete turns false when the walk was
@@ -690,10 +689,7 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
      * last stream and padding, as zstd(1) and xz(1) read them: libarchive
      * gets those bytes alone, and what follows is a trailer. */
     uint64_t zend = 0;
-    stw_status st = kind == STW_NEST_ZSTD ? zstd_end(sp, path, &zend, err)
-                    : kind == STW_NEST_XZ
-                        ? xz_end(sp, path, budget_left(n).bytes, &zend, err)
-                        : STW_OK;
+    stw_status st = stream_end(n, sp, kind, path, &zend, err);
     bool ztail = zend > 0 && zend < sp->size;
     if (st == STW_OK)
         st = open_spool(a, sp, kind, path, ztail ? zend : sp->size, &gz, &rc,
@@ -722,9 +718,7 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     /* A tar read to its end-of-archive blocks: where they end, in the
      * spool or in what its gzip stream inflates to. */
     int64_t tar_end = -1;
-    bool in_gz =
-        kind == STW_NEST_GZIP &&
-        (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+    bool in_gz = kind == STW_NEST_GZIP && tar_in_stream(a, kind);
     if (st == STW_OK && *opened && *complete && !n->stopped &&
         (kind == STW_NEST_TAR || in_gz))
         tar_end = archive_filter_bytes(a, 0);
@@ -922,22 +916,13 @@ static void spool_unview(void *map, size_t len)
         munmap(map, len);
 }
 
-/* Where the zstd stream that starts the spool ends: after its last whole
- * frame (skippable ones too), as zstd(1) reads concatenated frames.
- * libarchive's filter does not say, and reads no further than the tar in
- * it needs. Frames are walked by their headers and block headers
- * (ZSTD_findFrameCompressedSize), nothing is decompressed; a spool on disk
- * (our own unlinked file) is mapped for it, touching a page per block. */
-static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
-                           stw_error *err)
+/* Where the zstd stream at p ends: after its last whole frame (skippable
+ * ones too), as zstd(1) reads concatenated frames. libarchive's filter
+ * does not say, and reads no further than the tar in it needs. Frames are
+ * walked by their headers and block headers (ZSTD_findFrameCompressedSize):
+ * nothing is decompressed, a page per block is touched. */
+static uint64_t zstd_frames_end(const unsigned char *p, size_t len)
 {
-    const unsigned char *p;
-    size_t len;
-    void *map;
-    *end = 0;
-    stw_status st = spool_view(sp, path, &p, &len, &map, err);
-    if (st != STW_OK || !p)
-        return st;
     size_t off = 0;
     while (off < len) {
         size_t n = ZSTD_findFrameCompressedSize(p + off, len - off);
@@ -945,9 +930,7 @@ static stw_status zstd_end(const spool *sp, const char *path, uint64_t *end,
             break;
         off += n;
     }
-    spool_unview(map, len);
-    *end = off;
-    return STW_OK;
+    return off;
 }
 
 /* Stream padding of an xz file: zero bytes in groups of four. */
@@ -959,24 +942,18 @@ static size_t xz_padding(const unsigned char *p, size_t len)
     return n;
 }
 
-/* Where the xz stream at the spool's start ends, as xz(1) reads it: each
+/* Where the xz stream at p ends, as xz(1) reads it: each
  * stream is decoded (its output thrown away) to where its footer ends,
- * then padding and another stream may follow. Only for a spool whose last
+ * then padding and another stream may follow. Only for bytes whose last
  * bytes are no stream footer (lzma_stream_footer_decode), so a file that
  * is xz to its end is never decoded twice; and never past max_out bytes
  * of output, what the outer file's budget has left (a bomb with a byte
- * appended). *end stays 0 when the first stream cannot be read to its end
- * within that: libarchive then says what it says, under the same bound. */
-static stw_status xz_end(const spool *sp, const char *path, uint64_t max_out,
-                         uint64_t *end, stw_error *err)
+ * appended). 0 when the first stream cannot be read to its end within
+ * that: libarchive then says what it says, under the same bound. */
+static uint64_t xz_streams_end(const unsigned char *p, size_t len,
+                               uint64_t max_out)
 {
-    const unsigned char *p;
-    size_t len;
-    void *map;
-    *end = 0;
-    stw_status st = spool_view(sp, path, &p, &len, &map, err);
-    if (st != STW_OK || !p)
-        return st;
+    uint64_t end = 0;
     size_t tail = len;
     while (tail >= 4 && !p[tail - 1] && !p[tail - 2] && !p[tail - 3] &&
            !p[tail - 4])
@@ -1006,14 +983,34 @@ static stw_status xz_end(const spool *sp, const char *path, uint64_t max_out,
         max_out -= over ? max_out : z.total_out;
         lzma_end(&z);
         if (over)
-            *end = 0; /* not known within the budget */
+            end = 0; /* not known within the budget */
         if (rc != LZMA_STREAM_END)
             break; /* a damaged stream: the trailer starts before it */
         off += used;
         off += xz_padding(p + off, len - off);
-        *end = off;
+        end = off;
     }
     free(sink);
+    return end;
+}
+
+/* Where the zstd or xz stream that starts the spool ends (0: unknown, or
+ * another kind), through one view of the spool. */
+static stw_status stream_end(const stw_nested *n, const spool *sp,
+                             stw_nest_kind kind, const char *path,
+                             uint64_t *end, stw_error *err)
+{
+    const unsigned char *p = NULL;
+    size_t len = 0;
+    void *map = NULL;
+    *end = 0;
+    if (kind != STW_NEST_ZSTD && kind != STW_NEST_XZ)
+        return STW_OK;
+    stw_status st = spool_view(sp, path, &p, &len, &map, err);
+    if (st != STW_OK || !p)
+        return st;
+    *end = kind == STW_NEST_ZSTD ? zstd_frames_end(p, len)
+                                 : xz_streams_end(p, len, budget_left(n).bytes);
     spool_unview(map, len);
     return STW_OK;
 }
