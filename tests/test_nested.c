@@ -1345,124 +1345,83 @@ static void xz_bytes(const void *p, size_t n, unsigned char **out,
     packed_bytes(true, p, n, out, outlen);
 }
 
-/* Bytes after a zstd stream's last whole frame (`cat x.zst key.pem`): a
- * single stream, two frames, a tar in a frame, and one spilled to a
- * temporary file (its frames walked through a mapping) are scanned at the
- * file's own path with a note; zeros after the frames are padding. */
-START_TEST(test_nested_bytes_after_a_zstd_stream)
+/* Bytes after a zstd stream's last whole frame or an xz stream (`cat
+ * x.tar.zst key.pem`; libarchive could not even open such an xz file): a
+ * single stream, two, a tar in one, and one spilled to a temporary file
+ * (walked through a mapping) are scanned at the file's own path with a
+ * note; a file that is the stream to its end, or has zeros after it
+ * (padding), has none. */
+static void stream_trailer_cases(bool xz)
 {
+    void (*pack)(const void *, size_t, unsigned char **, size_t *) =
+        xz ? xz_bytes : zstd_bytes;
+    const char *path = xz ? "srv/x.xz" : "srv/x.zst";
     const char text[] = "user=deploy\nhost=db\n";
     const char conf[] = "password=hunter2hunter2\n";
     member m[] = {{"etc/app.conf", conf, sizeof(conf) - 1}};
-    unsigned char *z1, *z2, *two, *tzst;
-    size_t z1l, z2l, twol, tzl;
-    zstd_bytes(text, sizeof(text) - 1, &z1, &z1l);
-    zstd_bytes(conf, sizeof(conf) - 1, &z2, &z2l);
-    two = cat(z1, z1l, z2, z2l, &twol);
-    build("tar.zst", m, 1, &tzst, &tzl);
+    unsigned char *s1, *s2, *two, *tar;
+    size_t s1l, s2l, twol, tl;
+    pack(text, sizeof(text) - 1, &s1, &s1l);
+    pack(conf, sizeof(conf) - 1, &s2, &s2l);
+    two = cat(s1, s1l, s2, s2l, &twol);
+    build(xz ? "tar.xz" : "tar.zst", m, 1, &tar, &tl);
     size_t big = STW_NESTED_MEM_MAX + 4096;
     char *junk = incompressible(big);
-    unsigned char *zbig;
-    size_t zbl;
-    zstd_bytes(junk, big, &zbig, &zbl);
+    unsigned char *sbig;
+    size_t sbl;
+    pack(junk, big, &sbig, &sbl);
     free(junk);
-    const unsigned char *zs[] = {z1, two, tzst, zbig};
-    const size_t zl[] = {z1l, twol, tzl, zbl};
-    const char *member_of[] = {"srv/x.zst!/x", "srv/x.zst!/x",
-                               "srv/x.zst!/etc/app.conf", "srv/x.zst!/x"};
+    const unsigned char *ss[] = {s1, two, tar, sbig};
+    const size_t sl[] = {s1l, twol, tl, sbl};
+    const char *inner[] = {"x", "x", "etc/app.conf", "x"};
     char note[200];
     snprintf(note, sizeof(note),
-             "srv/x.zst: %zu bytes after the zstd stream; scanned as they "
-             "are",
-             TAIL_KEY_LEN);
+             "%s: %zu bytes after the %s stream; scanned "
+             "as they are",
+             path, TAIL_KEY_LEN, xz ? "xz" : "zstd");
     for (size_t k = 0; k < 4; k++) {
         size_t inl;
-        unsigned char *in = cat(zs[k], zl[k], tail_key, TAIL_KEY_LEN, &inl);
+        unsigned char *in = cat(ss[k], sl[k], tail_key, TAIL_KEY_LEN, &inl);
+        char member_of[64];
+        snprintf(member_of, sizeof(member_of), "%s!/%s", path, inner[k]);
         rec r = {0};
         stw_nested *n = make(&r, NULL);
-        scan(n, "srv/x.zst", in, inl, 65536);
-        ck_assert_msg(has_file(&r, member_of[k]), "case %zu: no %s", k,
-                      member_of[k]);
-        expect_content(&r, "srv/x.zst", tail_key, TAIL_KEY_LEN);
+        scan(n, path, in, inl, 65536);
+        ck_assert_msg(has_file(&r, member_of), "case %zu: no %s", k, member_of);
+        expect_content(&r, path, tail_key, TAIL_KEY_LEN);
         ck_assert_uint_eq(r.n_notes, 1);
         ck_assert_str_eq(r.notes[0], note);
         ck_assert_uint_eq(r.complete, 0);
         stw_nested_destroy(n);
         free(in);
     }
-    /* The tar in a frame, then zeros: padding, nothing to say. */
-    static const unsigned char zeros[4096];
-    size_t pl;
-    unsigned char *padded = cat(tzst, tzl, zeros, sizeof(zeros), &pl);
-    rec r = {0};
-    stw_nested *n = make(&r, NULL);
-    scan(n, "srv/x.zst", padded, pl, 65536);
-    ck_assert(has_file(&r, "srv/x.zst!/etc/app.conf"));
-    ck_assert(!has_note(&r, "after the zstd stream"));
-    stw_nested_destroy(n);
-    free(padded);
-    free(z1), free(z2), free(two), free(tzst), free(zbig);
-}
-END_TEST
-
-/* The same after an xz stream (`cat x.tar.xz key.pem`), which libarchive
- * could not even open: one stream, two streams, a tar, a spilled file;
- * stream padding (zeros in fours) and a file that is xz to its end are
- * no trailer. */
-START_TEST(test_nested_bytes_after_an_xz_stream)
-{
-    const char text[] = "user=deploy\nhost=db\n";
-    const char conf[] = "password=hunter2hunter2\n";
-    member m[] = {{"etc/app.conf", conf, sizeof(conf) - 1}};
-    unsigned char *x1, *x2, *two, *txz;
-    size_t x1l, x2l, twol, txl;
-    xz_bytes(text, sizeof(text) - 1, &x1, &x1l);
-    xz_bytes(conf, sizeof(conf) - 1, &x2, &x2l);
-    two = cat(x1, x1l, x2, x2l, &twol);
-    build("tar.xz", m, 1, &txz, &txl);
-    size_t big = STW_NESTED_MEM_MAX + 4096;
-    char *junk = incompressible(big);
-    unsigned char *xbig;
-    size_t xbl;
-    xz_bytes(junk, big, &xbig, &xbl);
-    free(junk);
-    const unsigned char *xs[] = {x1, two, txz, xbig};
-    const size_t xl[] = {x1l, twol, txl, xbl};
-    const char *member_of[] = {"srv/x.xz!/x", "srv/x.xz!/x",
-                               "srv/x.xz!/etc/app.conf", "srv/x.xz!/x"};
-    char note[200];
-    snprintf(note, sizeof(note),
-             "srv/x.xz: %zu bytes after the xz stream; scanned as they are",
-             TAIL_KEY_LEN);
-    for (size_t k = 0; k < 4; k++) {
-        size_t inl;
-        unsigned char *in = cat(xs[k], xl[k], tail_key, TAIL_KEY_LEN, &inl);
-        rec r = {0};
-        stw_nested *n = make(&r, NULL);
-        scan(n, "srv/x.xz", in, inl, 65536);
-        ck_assert_msg(has_file(&r, member_of[k]), "case %zu: no %s", k,
-                      member_of[k]);
-        expect_content(&r, "srv/x.xz", tail_key, TAIL_KEY_LEN);
-        ck_assert_uint_eq(r.n_notes, 1);
-        ck_assert_str_eq(r.notes[0], note);
-        ck_assert_uint_eq(r.complete, 0);
-        stw_nested_destroy(n);
-        free(in);
-    }
+    char tar_member[64];
+    snprintf(tar_member, sizeof(tar_member), "%s!/etc/app.conf", path);
     static const unsigned char zeros[4096];
     for (size_t k = 0; k < 2; k++) {
         size_t pl;
-        unsigned char *padded = k ? cat(txz, txl, zeros, sizeof(zeros), &pl)
-                                  : cat(txz, txl, "", 0, &pl);
+        unsigned char *padded = k ? cat(tar, tl, zeros, sizeof(zeros), &pl)
+                                  : cat(tar, tl, "", 0, &pl);
         rec r = {0};
         stw_nested *n = make(&r, NULL);
-        scan(n, "srv/x.xz", padded, pl, 65536);
-        ck_assert(has_file(&r, "srv/x.xz!/etc/app.conf"));
+        scan(n, path, padded, pl, 65536);
+        ck_assert(has_file(&r, tar_member));
         ck_assert_uint_eq(r.n_notes, 0);
         stw_nested_destroy(n);
         free(padded);
     }
-    free(x1), free(x2), free(two), free(txz), free(xbig);
+    free(s1), free(s2), free(two), free(tar), free(sbig);
+}
+
+START_TEST(test_nested_bytes_after_a_zstd_stream)
+{
+    stream_trailer_cases(false);
+}
+END_TEST
+
+START_TEST(test_nested_bytes_after_an_xz_stream)
+{
+    stream_trailer_cases(true);
 }
 END_TEST
 
