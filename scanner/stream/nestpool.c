@@ -230,7 +230,10 @@ static stw_status w_lookup(void *ctx, const char *sha256, const char *path,
         st = stw_archmemo_get_or_claim(w->p->o.memo, w, sha256, path, room,
                                        charge, w->cur->findings, hit, &claimed,
                                        err);
-    if (st == STW_OK && !*hit && w->p->o.lookup)
+    /* The job's own archive was asked of the database by the walk thread
+     * already; only the memo can have learnt it since. */
+    bool asked = strcmp(path, stw_nested_archive_path(w->cur->a)) == 0;
+    if (st == STW_OK && !*hit && !asked && w->p->o.lookup)
         st = w->p->o.lookup(w->p->o.lookup_ctx, sha256, path, w->cur->findings,
                             hit, err);
     if (st == STW_OK && !*hit && w->p->o.memo)
