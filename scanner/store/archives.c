@@ -91,16 +91,49 @@ static stw_status put_archive(stw_store *s, const char *rules_version,
     return st;
 }
 
+static int by_path(const void *a, const void *b)
+{
+    const stw_archive_record *x = *(const stw_archive_record *const *)a;
+    const stw_archive_record *y = *(const stw_archive_record *const *)b;
+    return strcmp(x->path, y->path);
+}
+
+/* An archive's findings are told apart from the rest of the layer's by
+ * path alone, so a path the layer holds twice (a tar may: the later entry
+ * wins on extraction, the earlier still ships) would give each copy the
+ * findings of both, and a later image holding one copy would be told of
+ * secrets it does not have. Such archives are not kept; they are walked
+ * again when met. */
+static stw_status put_archives(stw_store *s, const stw_layer_record *layer,
+                               const stw_finding_list *findings, stw_error *err)
+{
+    size_t n = layer->n_archives;
+    if (!n)
+        return STW_OK;
+    const stw_archive_record **v = stw_calloc(n, sizeof(*v));
+    if (!v)
+        return stw_store_nomem(s, err);
+    for (size_t i = 0; i < n; i++)
+        v[i] = &layer->archives[i];
+    qsort(v, n, sizeof(*v), by_path);
+    stw_status st = STW_OK;
+    for (size_t i = 0; !st && i < n; i++) {
+        bool twice = (i > 0 && !strcmp(v[i]->path, v[i - 1]->path)) ||
+                     (i + 1 < n && !strcmp(v[i]->path, v[i + 1]->path));
+        if (!twice)
+            st = put_archive(s, layer->rules_version, v[i], findings, err);
+    }
+    free(v);
+    return st;
+}
+
 stw_status stw_store_put_layer_extras_tx(stw_store *s,
                                          const stw_layer_record *layer,
                                          const stw_finding_list *findings,
                                          stw_error *err)
 {
     stw_status st = put_notes(s, layer, err);
-    for (size_t i = 0; !st && i < layer->n_archives; i++)
-        st = put_archive(s, layer->rules_version, &layer->archives[i], findings,
-                         err);
-    return st;
+    return st ? st : put_archives(s, layer, findings, err);
 }
 
 /* One row of archive_findings into out, its path under prefix. */

@@ -81,7 +81,9 @@ typedef struct stw_layer_record {
     size_t n_notes;
     /* Archives inside the layer scanned whole: their findings (those whose
      * path starts with the archive's path + "!/") are also kept under the
-     * archive's sha256, for stw_store_archive_findings. May be NULL/0. */
+     * archive's sha256, for stw_store_archive_findings; not an archive
+     * whose path the layer holds twice, as its findings could not be told
+     * from the other copy's. May be NULL/0. */
     const struct stw_archive_record *archives;
     size_t n_archives;
 } stw_layer_record;

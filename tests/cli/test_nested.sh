@@ -145,6 +145,42 @@ has path='srv/orders.jar!/BOOT-INF/lib/payments-client.jar!/client.properties' \
 eval not r["errors"] # a cached archive was inflated again (the byte bound fired)
 EOF
 
+note "nested: the archive cache - one path twice in a layer"
+# A tar may hold a path twice (the later entry wins on extraction; the
+# earlier still ships). Each copy's findings are its own: a later layer
+# holding only the first jar must not be told of the second jar's secret.
+python3 - "$N" <<'EOF' || fail "twice fixture"
+import io, random, sys, zipfile, nested_fixtures as nf, tarlib
+def jar(tok, seed):
+    b = io.BytesIO()
+    pad = random.Random(seed).randbytes(80 << 10)  # over the cache's minimum
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config/app.properties", "github.token=%s\n" % tok)
+        z.writestr("lib/blob.bin", pad, zipfile.ZIP_STORED)
+    return b.getvalue()
+a, b = jar(nf.mint("ghp", 1), 1), jar(nf.mint("ghp", 2), 2)
+d = sys.argv[1]
+open(d + "/twice.tar", "wb").write(
+    tarlib.tar_bytes([("srv/app.jar", a), ("srv/app.jar", b)]))
+open(d + "/one.tar", "wb").write(tarlib.tar_bytes([("opt/first.jar", a)]))
+EOF
+DB="$WORKDIR/twice.db"
+scan_json tw1 --db "$DB" "$N/twice.tar"
+scan_json tw2 --no-db "$N/one.tar"
+scan_json tw3 --db "$DB" "$N/one.tar"
+cj_all "$WORKDIR/tw1.json" <<'EOF'
+eval len({f["secret_sha256"] for f in r["findings"] \
+    if f["path"] == "srv/app.jar!/config/app.properties"}) == 2 \
+    # both copies' tokens
+report tw2.json
+count 1 rule=github-pat
+norm tw2.norm --fingerprints
+report tw3.json
+norm tw3.norm --fingerprints
+EOF
+norm_diff "$WORKDIR/tw2.norm" "$WORKDIR/tw3.norm" \
+    "a jar from the cache after a layer held its path twice"
+
 note "nested: the same jar loose, copied and in a fat jar, in one layer"
 # Walked once and replayed from the scan's memory for the others (the
 # database keeps a layer's archives only when the layer ends); what each
