@@ -168,6 +168,10 @@ START_TEST(test_placeholders_are_recognised)
         "\"username:password\"",
         "REDACTED",
         "****************",
+        "eyJ2IjoiMSIsInMiOjEsImMiOi...", /* elided in documentation */
+        "-anonymous@",                   /* the anonymous FTP password */
+        "mynewpassword",
+        "secure_password",
     };
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
         ck_assert_msg(ph(yes[i]), "'%s' should be a placeholder", yes[i]);
@@ -189,6 +193,8 @@ START_TEST(test_real_looking_values_are_not_placeholders)
         "12345678-ABCD-ABCD-ABCD-1234567890AB",
         "k9Xabc1Rq",
         "Fak3RegistryPassw0rd!",
+        "q8Jf2Kx...Zp9LmN3vT7wRb5YcH1g", /* dots inside, not at the end */
+        "Newton-Sec8re!",
     };
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
         ck_assert_msg(!ph(no[i]), "'%s' should not be a placeholder", no[i]);
@@ -229,11 +235,39 @@ START_TEST(test_fixture_values_and_paths)
 }
 END_TEST
 
+static bool echo(const char *key, const char *val)
+{
+    return stw_is_name_echo(key, strlen(key), val, strlen(val));
+}
+
+START_TEST(test_a_value_that_spells_its_name)
+{
+    ck_assert(echo("MYSQL_NATIVE_PASSWORD", "MYSQL_NATIVE_PASSWORD"));
+    ck_assert(echo("sasl_scram512_auth", "saslScram512Auth"));
+    ck_assert(echo("oauth2Credential", "Oauth2Credential"));
+    ck_assert(
+        echo("exports.SOCKS5_NO_ACCEPTABLE_AUTH", "SOCKS5_NO_ACCEPTABLE_AUTH"));
+    ck_assert(echo("api.secret", "api-secret"));
+    ck_assert(!echo("API_KEY", "KEY"));              /* part of the name */
+    ck_assert(!echo("db_password", "db_password1")); /* more than it */
+    ck_assert(!echo("secret", "Tq8Zr2Vn6Yx1Wp4Ks9Lm3Hd7F"));
+    ck_assert(!echo("a.b.auth", "b.auth")); /* neither whole nor last */
+    ck_assert(!echo("pwd", "pwd"));         /* under 4 characters */
+    ck_assert(!echo("", "secret"));
+    /* Longer than a name can be compared: never an echo. */
+    char big[300];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    ck_assert(!echo(big, big));
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
     Suite *s = suite_create("validate");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_lookup_known_none_and_unknown);
+    tcase_add_test(tc, test_a_value_that_spells_its_name);
     tcase_add_test(tc, test_github_checksum_accepts_valid_and_drops_wrong);
     tcase_add_test(tc, test_npm_checksum);
     tcase_add_test(tc, test_jwt_header_must_name_alg);

@@ -856,8 +856,29 @@ static const char *secret_of(stw_matcher *m, const match *x, size_t *n)
     return sec;
 }
 
+static bool name_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '$' ||
+           c == '-';
+}
+
+/* Whether generic match x assigns a name its own spelling: the key is the
+ * run of name characters the match starts with (a generic rule's match
+ * starts at its key). */
+static bool echoes_key(const stw_matcher *m, const match *x)
+{
+    const char *t = (const char *)m->text;
+    size_t e = x->start;
+    while (e < x->sec_lo && name_char((unsigned char)t[e]))
+        e++;
+    return stw_is_name_echo(t + x->start, e - x->start, t + x->sec_lo,
+                            x->sec_hi - x->sec_lo);
+}
+
 /* Runs the filters on one match, in the order signatures/README.md gives:
- * placeholder, entropy, allow rules, validator. Sets x->keep. */
+ * placeholder, name echo (generic rules), entropy, allow rules, validator.
+ * Sets x->keep. */
 static void judge(stw_matcher *m, match *x)
 {
     const stw_rule *r = &m->rules->rules[x->rule];
@@ -872,6 +893,8 @@ static void judge(stw_matcher *m, match *x)
     }
     if (stw_is_placeholder(sec, n) ||
         (body != sec && stw_is_placeholder(body, bn)))
+        return;
+    if (r->generic && echoes_key(m, x))
         return;
     if (r->entropy > 0 && stw_entropy(body, bn) < r->entropy)
         return;

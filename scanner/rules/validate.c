@@ -403,6 +403,7 @@ static const char *const filler_words[] = {
     "bar",         "baz",      "qux",      "xxx",     "abc",     "my",
     "me",          "the",      "pass",     "pwd",     "nil",     "tbd",
     "username",    "user",     "name",     "login",   "xx",      "x",
+    "secure",      "new",
 };
 
 static bool only_filler(const unsigned char *v, size_t k)
@@ -452,12 +453,15 @@ bool stw_is_placeholder(const char *s, size_t n)
         "your-",     "yourtoken",  "yourkey",   "yourapi",  "placeholder",
         "redacted",  "replace_me", "replaceme", "_here",    "-here",
         "insert_",   "insert-",    "$(",        "#####",    "....",
-        "put_your",
+        "put_your",  "anonymous@",
     };
     for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
         if (contains_ci(s, n, needles[i]))
             return true;
     }
+    /* Documentation elides a value it shows in part: "eyJ2IjoiMSIs...". */
+    if (n > 3 && memcmp(s + n - 3, "...", 3) == 0)
+        return true;
     /* Whole-value templates: <token>, %VAR%, $VAR, [PASSWORD]. */
     unsigned char a = (unsigned char)s[0], z = (unsigned char)s[n - 1];
     if ((a == '<' && z == '>') || (a == '%' && z == '%' && n > 2) ||
@@ -573,6 +577,52 @@ bool stw_is_fixture_path(const char *path)
                 return true;
         }
         p = e + 1;
+    }
+    return false;
+}
+
+/* ---- a value that spells its own name ---------------------------------- */
+
+/* The letters and digits of [s, s + n), lower-cased, into out (at most
+ * cap); false when there are more. */
+static bool fold_name(const char *s, size_t n, char *out, size_t cap,
+                      size_t *len)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            continue;
+        if (k == cap)
+            return false;
+        out[k++] = (char)c;
+    }
+    *len = k;
+    return true;
+}
+
+bool stw_is_name_echo(const char *key, size_t kn, const char *val, size_t vn)
+{
+    char v[128], a[128];
+    size_t vl, al;
+    if (!fold_name(val, vn, v, sizeof(v), &vl) || vl < 4)
+        return false;
+    /* The whole key, then its last member ("exports.X_AUTH" -> "X_AUTH"). */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            if (!memchr(key, '.', kn))
+                break;
+            const char *last = key + kn;
+            while (last > key && last[-1] != '.')
+                last--;
+            kn = (size_t)(key + kn - last);
+            key = last;
+        }
+        if (fold_name(key, kn, a, sizeof(a), &al) && al == vl &&
+            memcmp(a, v, vl) == 0)
+            return true;
     }
     return false;
 }

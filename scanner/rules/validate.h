@@ -57,4 +57,12 @@ bool stw_is_fixture_value(const char *s, size_t n);
  * tree: test, tests, testdata, fixtures, __tests__, ... (any case). */
 bool stw_is_fixture_path(const char *path);
 
+/* True if the value is the name it is assigned to, spelt again: letters
+ * and digits compared without case, against the whole key or its last
+ * dotted member ("MYSQL_NATIVE_PASSWORD = \"MYSQL_NATIVE_PASSWORD\"",
+ * "sasl_scram512_auth=\"saslScram512Auth\"", "exports.X_AUTH = X_AUTH"):
+ * an enumeration or a property table of code, never a secret. Values of
+ * fewer than 4 such characters never are. Both borrowed. */
+bool stw_is_name_echo(const char *key, size_t kn, const char *val, size_t vn);
+
 #endif

@@ -50,7 +50,7 @@ typedef struct stw_layer_result {
  * the pathset encoding). A stored layer is reused only when both this and
  * the rules version match, so a change to a detector in code, not only to
  * a rule file, rescans. Bump it with any such change. */
-#define STW_DETECTORS_VERSION "11"
+#define STW_DETECTORS_VERSION "12"
 
 /* Looks an archive up in a cache of archive results by the hex sha256 of
  * its bytes: on a hit sets *hit and adds its findings to out with their
