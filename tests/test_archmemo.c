@@ -147,13 +147,16 @@ START_TEST(test_refused_beyond_room)
     ck_assert_int_eq(stw_archmemo_create(false, &m), STW_OK);
     size_t first;
     stw_finding_list *walk = walk_of_a(&first);
-    stw_nested_cost cost = {1000, 500, 3};
+    stw_nested_cost cost = {1000, 500, 3, 2};
     ck_assert(
         stw_archmemo_put(m, SHA_A, "usr/share/java/a.jar", &cost, walk, first));
-    stw_nested_cost rooms[] = {{999, 500, 3}, {1000, 499, 3}, {1000, 500, 2}};
+    stw_nested_cost rooms[] = {{999, 500, 3, 2},
+                               {1000, 499, 3, 2},
+                               {1000, 500, 2, 2},
+                               {1000, 500, 3, 1}}; /* fewer levels left */
     stw_finding_list *out = list();
     stw_error err = {0};
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         stw_nested_cost charge = {0};
         bool hit = true;
         ck_assert_int_eq(stw_archmemo_get(m, SHA_A, "b.jar", &rooms[i], &charge,
@@ -163,7 +166,7 @@ START_TEST(test_refused_beyond_room)
         ck_assert_uint_eq(charge.bytes, 0);
     }
     ck_assert_uint_eq(stw_finding_list_count(out), 0);
-    stw_nested_cost exact = {1000, 500, 3}, charge = {0};
+    stw_nested_cost exact = {1000, 500, 3, 2}, charge = {0};
     bool hit = false;
     ck_assert_int_eq(
         stw_archmemo_get(m, SHA_A, "b.jar", &exact, &charge, out, &hit, &err),
@@ -171,6 +174,35 @@ START_TEST(test_refused_beyond_room)
     ck_assert(hit);
     stw_finding_list_destroy(out);
     stw_finding_list_destroy(walk);
+    stw_archmemo_destroy(m);
+}
+END_TEST
+
+/* Memory is bounded in bytes too: a few findings whose member paths are
+ * as long as an archive may make them are not kept past
+ * STW_ARCHMEMO_MAX_BYTES (the count bound alone would keep 100000 of
+ * them, gigabytes). */
+START_TEST(test_bytes_bound)
+{
+    stw_archmemo *m;
+    ck_assert_int_eq(stw_archmemo_create(false, &m), STW_OK);
+    stw_finding_list *l = list();
+    size_t plen = 60000;
+    char *p = malloc(plen + 1);
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "a.jar!/", 7);
+    memset(p + 7, 'd', plen - 7);
+    p[plen] = 0;
+    size_t n = STW_ARCHMEMO_MAX_BYTES / plen + 2;
+    for (size_t i = 0; i < n; i++) {
+        p[plen - 1] = (char)('a' + i % 26);
+        add(l, p, "rsa-private-key", (int64_t)i);
+    }
+    stw_nested_cost cost = {0};
+    ck_assert(!stw_archmemo_put(m, SHA_A, "a.jar", &cost, l, 0));
+    ck_assert_uint_eq(stw_archmemo_count(m), 0);
+    free(p);
+    stw_finding_list_destroy(l);
     stw_archmemo_destroy(m);
 }
 END_TEST
@@ -405,6 +437,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_secrets_kept_when_asked);
     tcase_add_test(t, test_refused_beyond_room);
     tcase_add_test(t, test_findings_bound);
+    tcase_add_test(t, test_bytes_bound);
     tcase_add_test(t, test_second_walker_waits_for_the_first);
     tcase_add_test(t, test_no_wait_for_ever);
     tcase_add_test(t, test_allocation_failures);

@@ -457,6 +457,51 @@ START_TEST(test_nested_zip_in_zip_and_depth_bound)
 }
 END_TEST
 
+/* The same jar walked at depth 0 and inside another archive: a walk that
+ * left an archive inside it unopened for --max-depth is no cache record
+ * (walked less deep it would have been opened), and a record says how
+ * many levels it opened, a look-up how many are left. */
+START_TEST(test_nested_depth_cut_is_not_complete)
+{
+    size_t big = STW_NESTED_CACHE_MIN + 4096;
+    char *junk = incompressible(big);
+    member ym[] = {{"conf/app.properties", "a=b\n", 4}};
+    unsigned char *y, *x, *w;
+    size_t yl, xl, wl;
+    build("zip", ym, 1, &y, &yl);
+    member xm[] = {{"lib/y.zip", y, yl}, {"pad.bin", junk, big}};
+    build("zip", xm, 2, &x, &xl);
+    member wm[] = {{"BOOT-INF/x.jar", x, xl}};
+    build("zip-stored", wm, 1, &w, &wl);
+    free(junk);
+    stw_nested_limits lim = {.max_depth = 2};
+
+    /* x.jar at depth 0: y.zip opened, x.jar complete, one level used. */
+    rec r0 = {.watch = "opt/x.jar"};
+    stw_nested *n = make(&r0, &lim);
+    scan(n, "opt/x.jar", x, xl, 1 << 20);
+    ck_assert(has_file(&r0, "opt/x.jar!/lib/y.zip!/conf/app.properties"));
+    ck_assert_uint_eq(r0.complete, 1);
+    ck_assert_uint_eq(r0.room.levels, 1);
+    ck_assert_uint_eq(r0.cost.levels, 1);
+    stw_nested_destroy(n);
+
+    /* Inside w.zip: y.zip is at the depth bound and not opened, so x.jar's
+     * result holds at this depth only, and the record made at depth 0
+     * (one level) does not fit where no level is left. */
+    rec r1 = {.watch = "opt/w.zip!/BOOT-INF/x.jar"};
+    n = make(&r1, &lim);
+    scan(n, "opt/w.zip", w, wl, 1 << 20);
+    ck_assert(has_file(&r1, "opt/w.zip!/BOOT-INF/x.jar!/lib/y.zip"));
+    ck_assert_uint_eq(r1.room.levels, 0);
+    ck_assert_uint_eq(r1.complete, 0);
+    stw_nested_destroy(n);
+    free(y);
+    free(x);
+    free(w);
+}
+END_TEST
+
 START_TEST(test_nested_byte_bound_is_a_note_and_keeps_earlier_members)
 {
     static char big[64 << 10];
@@ -1149,16 +1194,18 @@ static void expect_member_and_tail(const rec *r, const char *path,
 }
 
 /* The archive of len bytes at p, scanned as path, gives its one member
- * (mpath: n bytes at content) and nothing else, and is cached whole. */
-static void expect_one_member_cached(const char *path, const void *p,
-                                     size_t len, const char *mpath,
-                                     const void *content, size_t n)
+ * (mpath: n bytes at content) and nothing else, and is cached whole when
+ * cached (a single compressed stream never is: its member is named after
+ * its path). */
+static void expect_one_member(const char *path, const void *p, size_t len,
+                              const char *mpath, const void *content, size_t n,
+                              unsigned cached)
 {
     rec z = {0};
     stw_nested *nz = make(&z, NULL);
     scan(nz, path, p, len, 1 << 20);
     expect_only(&z, mpath, content, n);
-    ck_assert_uint_eq(z.complete, 1);
+    ck_assert_uint_eq(z.complete, cached);
     stw_nested_destroy(nz);
 }
 
@@ -1182,12 +1229,12 @@ START_TEST(test_nested_gzip_trailer_is_scanned_at_the_file_path)
         stw_nested_destroy(n);
     }
     free(in);
-    /* Zeros after it (tape or block padding): nothing more, no note, and
-     * cached as a complete archive. */
+    /* Zeros after it (tape or block padding): nothing more, no note (and
+     * not cached, as no single stream is). */
     static const unsigned char pad[10240];
     in = cat(g, gl, pad, sizeof(pad), &inl);
-    expect_one_member_cached("srv/backup.gz", in, inl, "srv/backup.gz!/backup",
-                             noise, nl);
+    expect_one_member("srv/backup.gz", in, inl, "srv/backup.gz!/backup", noise,
+                      nl, 0);
     free(in);
     /* Zeros and then text: all of it, from the stream's end. */
     unsigned char *zt;
@@ -1239,8 +1286,8 @@ START_TEST(test_nested_bytes_after_a_tar_are_scanned)
         ck_assert_uint_eq(r.complete, 0);
         stw_nested_destroy(n);
     }
-    expect_one_member_cached("srv/backup.tar", tar, tl,
-                             "srv/backup.tar!/db/dump.bin", noise, nl);
+    expect_one_member("srv/backup.tar", tar, tl, "srv/backup.tar!/db/dump.bin",
+                      noise, nl, 1);
     free(in), free(tar), free(noise);
 }
 END_TEST
@@ -1552,7 +1599,8 @@ START_TEST(test_nested_gzip_trailer_at_depth_two)
     ck_assert_uint_eq(r.scanned, 2);
     ck_assert_uint_eq(r.complete, 0);
     stw_nested_destroy(n);
-    /* The same tar with a clean .gz inside: both cached. */
+    /* The same tar with a clean .gz inside: the tar cached (a single
+     * stream never is: its member is named after its path). */
     unsigned char *clean;
     size_t cl;
     member mc[] = {{"db/backup.gz", g, gl}};
@@ -1562,7 +1610,7 @@ START_TEST(test_nested_gzip_trailer_at_depth_two)
     scan(n, "opt/dump.tar", clean, cl, 1 << 20);
     ck_assert_uint_eq(c.n_notes, 0);
     ck_assert_uint_eq(c.scanned, 2);
-    ck_assert_uint_eq(c.complete, 2);
+    ck_assert_uint_eq(c.complete, 1);
     ck_assert_str_eq(c.last_complete, "opt/dump.tar");
     stw_nested_destroy(n);
     free(clean);
@@ -1602,7 +1650,7 @@ START_TEST(test_nested_gzip_trailer_of_a_spilled_file)
     n = make(&z, NULL);
     scan(n, "big.gz", in, inl, 256 << 10);
     expect_only(&z, "big.gz!/big", noise, nl);
-    ck_assert_uint_eq(z.complete, 1);
+    ck_assert_uint_eq(z.complete, 0); /* a single stream */
     stw_nested_destroy(n);
     free(in), free(tail), free(zeros), free(g), free(noise);
 }
@@ -1645,6 +1693,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_head_split_in_one_byte_pieces);
     tcase_add_test(tc, test_nested_single_gzip_stream_is_its_content);
     tcase_add_test(tc, test_nested_zip_in_zip_and_depth_bound);
+    tcase_add_test(tc, test_nested_depth_cut_is_not_complete);
     tcase_add_test(tc,
                    test_nested_byte_bound_is_a_note_and_keeps_earlier_members);
     tcase_add_test(tc,

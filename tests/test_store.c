@@ -886,8 +886,11 @@ START_TEST(test_archive_findings_reused_under_a_new_path_and_notes_replayed)
     stw_finding_list *out = NULL;
     ck_assert_int_eq(stw_finding_list_create(&out), STW_OK);
     bool hit = false;
-    ck_assert_int_eq(stw_store_archive_findings(
-                         s, "ab12", RULES, "srv/orders.jar", out, &hit, &err),
+    stw_archive_cost room = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX},
+                     charge = {0};
+    ck_assert_int_eq(stw_store_archive_findings(s, "ab12", RULES,
+                                                "srv/orders.jar", &room,
+                                                &charge, out, &hit, &err),
                      STW_OK);
     ck_assert(hit);
     ck_assert_uint_eq(stw_finding_list_count(out), 2);
@@ -901,12 +904,13 @@ START_TEST(test_archive_findings_reused_under_a_new_path_and_notes_replayed)
                      "srv/orders.jar!/lib/c.jar!/c.properties");
     /* other rules, or other bytes: unknown */
     ck_assert_int_eq(stw_store_archive_findings(s, "ab12", "other-rules", "x",
-                                                out, &hit, &err),
+                                                &room, &charge, out, &hit,
+                                                &err),
                      STW_OK);
     ck_assert(!hit);
-    ck_assert_int_eq(
-        stw_store_archive_findings(s, "cd34", RULES, "x", out, &hit, &err),
-        STW_OK);
+    ck_assert_int_eq(stw_store_archive_findings(s, "cd34", RULES, "x", &room,
+                                                &charge, out, &hit, &err),
+                     STW_OK);
     ck_assert(!hit);
     ck_assert_uint_eq(stw_finding_list_count(out), 2);
     stw_finding_list_destroy(out);
@@ -932,10 +936,12 @@ START_TEST(test_prune_drops_old_archive_results_only)
     char *db = tu_path(dir, "s.db");
     stw_store *s = open_store(db);
     stw_finding fs[] = {make_finding("a.jar!/x.properties", "generic-password",
+                                     1, "hunter2hunter2"),
+                        make_finding("b.jar!/x.properties", "generic-password",
                                      1, "hunter2hunter2")};
-    stw_finding_list *l = list_of(fs, 1);
+    stw_finding_list *l = list_of(fs, 2);
     stw_archive_record ar[] = {{.sha256 = "old1", .path = "a.jar", .size = 1},
-                               {.sha256 = "new1", .path = "a.jar", .size = 1}};
+                               {.sha256 = "new1", .path = "b.jar", .size = 1}};
     stw_layer_record rec = {.digest = "sha256:l1",
                             .rules_version = RULES,
                             .archives = ar,

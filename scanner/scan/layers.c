@@ -33,9 +33,12 @@ stw_status stw_scan_store_layer(scan *s, const stw_layer_result *r,
     if (r->n_archives && !(ar = stw_calloc(r->n_archives, sizeof(*ar))))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < r->n_archives; i++)
-        ar[i] = (stw_archive_record){.sha256 = r->archives[i].sha256,
-                                     .path = r->archives[i].path,
-                                     .size = (int64_t)r->archives[i].size};
+        ar[i] = (stw_archive_record){
+            .sha256 = r->archives[i].sha256,
+            .path = r->archives[i].path,
+            .size = (int64_t)r->archives[i].size,
+            .cost = {r->archives[i].cost.bytes, r->archives[i].cost.inflated,
+                     r->archives[i].cost.members, r->archives[i].cost.levels}};
     stw_layer_record rec = {
         .digest = r->digest,
         .diff_id = r->diff_id,
@@ -83,14 +86,20 @@ stw_blob_options stw_scan_blob_opts(const scan *s, const char *name,
 /* The archive cache, asked from a layer's walking thread: the store is
  * shared by the workers, so under the scan's lock. */
 static stw_status archive_lookup(void *ctx, const char *sha256,
-                                 const char *path, stw_finding_list *out,
+                                 const char *path, const stw_nested_cost *room,
+                                 stw_nested_cost *charge, stw_finding_list *out,
                                  bool *hit, stw_error *err)
 {
     scan *s = ctx;
+    stw_archive_cost r = {room->bytes, room->inflated, room->members,
+                          room->levels},
+                     c = {0};
     pthread_mutex_lock(&s->lock);
     stw_status st = stw_store_archive_findings(
-        s->store, sha256, s->cache_version, path, out, hit, err);
+        s->store, sha256, s->cache_version, path, &r, &c, out, hit, err);
     pthread_mutex_unlock(&s->lock);
+    if (st == STW_OK && *hit)
+        *charge = (stw_nested_cost){c.bytes, c.inflated, c.members, c.levels};
     return st;
 }
 

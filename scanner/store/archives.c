@@ -47,14 +47,18 @@ static stw_status put_archive(stw_store *s, const char *rules_version,
     stw_status st = stw_sql_prepare(
         s,
         "INSERT OR IGNORE INTO archives (sha256, rules_version, size, "
-        "scanned_at) VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', "
-        "'now'))",
+        "scanned_at, bytes, inflated, members, levels) VALUES (?1, ?2, ?3, "
+        "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?4, ?5, ?6, ?7)",
         &q, err, "store archive %.64s", a->sha256);
     if (st)
         return st;
     stw_sql_bind_text(q, 1, a->sha256);
     stw_sql_bind_text(q, 2, rules_version);
     stw_sql_bind_int64(q, 3, a->size);
+    stw_sql_bind_int64(q, 4, (int64_t)a->cost.bytes);
+    stw_sql_bind_int64(q, 5, (int64_t)a->cost.inflated);
+    stw_sql_bind_int64(q, 6, (int64_t)a->cost.members);
+    stw_sql_bind_int64(q, 7, (int64_t)a->cost.levels);
     if ((st = stw_sql_finish(s, q, err, "store archive")) != STW_OK ||
         sqlite3_changes(s->db) == 0)
         return st;
@@ -175,15 +179,17 @@ static stw_status add_row(stw_store *s, sqlite3_stmt *q, const char *prefix,
     return st == STW_OK ? STW_OK : stw_store_nomem(s, err);
 }
 
-stw_status stw_store_archive_findings(stw_store *s, const char *sha256,
-                                      const char *rules_version,
-                                      const char *prefix, stw_finding_list *out,
-                                      bool *hit, stw_error *err)
+stw_status stw_store_archive_findings(
+    stw_store *s, const char *sha256, const char *rules_version,
+    const char *prefix, const stw_archive_cost *room, stw_archive_cost *charge,
+    stw_finding_list *out, bool *hit, stw_error *err)
 {
     *hit = false;
     sqlite3_stmt *q = NULL;
     stw_status st = stw_sql_prepare(
-        s, "SELECT 1 FROM archives WHERE sha256 = ?1 AND rules_version = ?2",
+        s,
+        "SELECT bytes, inflated, members, levels FROM archives WHERE "
+        "sha256 = ?1 AND rules_version = ?2",
         &q, err, "look up archive");
     if (st)
         return st;
@@ -191,9 +197,22 @@ stw_status stw_store_archive_findings(stw_store *s, const char *sha256,
     stw_sql_bind_text(q, 2, rules_version);
     bool row = false;
     st = stw_sql_step(s, q, &row, err, "look up archive %.64s", sha256);
+    stw_archive_cost c = {0};
+    if (!st && row) {
+        c.bytes = (uint64_t)sqlite3_column_int64(q, 0);
+        c.inflated = (uint64_t)sqlite3_column_int64(q, 1);
+        c.members = (uint64_t)sqlite3_column_int64(q, 2);
+        c.levels = (uint64_t)sqlite3_column_int64(q, 3);
+    }
     sqlite3_finalize(q);
     if (st || !row)
         return st;
+    /* Replayed only where its walk would have reached no bound and no
+     * --max-depth cut, as the scan's memo does: else it is walked. */
+    if (c.bytes > room->bytes || c.inflated > room->inflated ||
+        c.members > room->members || c.levels > room->levels)
+        return STW_OK;
+    *charge = c;
     st = stw_sql_prepare(
         s,
         "SELECT path, is_dir, kind, rule, severity, line, \"offset\", "

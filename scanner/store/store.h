@@ -88,10 +88,17 @@ typedef struct stw_layer_record {
     size_t n_archives;
 } stw_layer_record;
 
+/* What the walk of an archive used of its outer file's budget, and how
+ * many archives deep below it it met archives (stw_nested_cost). */
+typedef struct stw_archive_cost {
+    uint64_t bytes, inflated, members, levels;
+} stw_archive_cost;
+
 typedef struct stw_archive_record {
     const char *sha256; /* 64 hex digits of the archive file's bytes */
     const char *path;   /* where it is in the layer ("app/app.jar") */
     int64_t size;
+    stw_archive_cost cost; /* what its walk used */
 } stw_archive_record;
 
 /* Stores a scanned layer and its findings in one transaction, replacing
@@ -102,12 +109,15 @@ stw_status stw_store_put_layer(stw_store *s, const stw_layer_record *layer,
 
 /* Files inside files: the findings of an archive seen before (in any layer
  * of any image) whose bytes hash to sha256, scanned with rules_version:
- * each is added to out with its path under prefix + "!/". *hit is false
- * (and out untouched) when the archive is unknown. All borrowed. */
-stw_status stw_store_archive_findings(stw_store *s, const char *sha256,
-                                      const char *rules_version,
-                                      const char *prefix, stw_finding_list *out,
-                                      bool *hit, stw_error *err);
+ * each is added to out with its path under prefix + "!/", and *charge
+ * set to its cost. *hit is false (and out untouched) when the archive is
+ * unknown, or when its cost does not fit in room (each field at most
+ * room's): a walk there would have reached a bound or --max-depth. All
+ * borrowed. */
+stw_status stw_store_archive_findings(
+    stw_store *s, const char *sha256, const char *rules_version,
+    const char *prefix, const stw_archive_cost *room, stw_archive_cost *charge,
+    stw_finding_list *out, bool *hit, stw_error *err);
 
 /* Records the stored notes of layer digest as errors of scan_id (target
  * copied), one per note, prefixed with the layer's short digest: a layer

@@ -12,6 +12,7 @@
 
 typedef struct result {
     char sha256[65];
+    size_t bytes; /* what its findings hold */
     stw_nested_cost cost;
     stw_finding_list *findings; /* paths relative to the archive */
 } result;
@@ -35,6 +36,7 @@ struct stw_archmemo {
      * it after the lock is let go. */
     result **slots;
     size_t n_slots, n, n_findings;
+    size_t n_bytes; /* of the strings the results hold (results_bytes) */
     uint64_t hits;
     bool keep_secrets;
 };
@@ -203,11 +205,25 @@ static stw_status keep(stw_finding_list *to, const stw_finding *f, size_t plen)
     return stw_finding_list_add(to, &c);
 }
 
+/* What a kept finding costs in memory: its record and its strings (a
+ * member's path alone may be STW_MAX_ENTRY_PATH long, a key's plaintext
+ * a few KB). */
+static size_t finding_bytes(const stw_finding *f, size_t plen, bool secrets)
+{
+    return sizeof(*f) + strlen(f->path) - plen + 1 +
+           (f->rule ? strlen(f->rule) + 1 : 0) +
+           (f->detail ? strlen(f->detail) + 1 : 0) +
+           (secrets ? f->secret_n + 1 : 0);
+}
+
 /* A copy of the findings of from[first..] under path + "!/", or NULL (out
- * of memory, or more than are left to keep: *n_out set to the count). */
+ * of memory, or more than are left to keep, in count or in bytes: *n_out
+ * and *bytes_out set to what they hold). */
 static stw_finding_list *copy_under(const char *path,
                                     const stw_finding_list *from, size_t first,
-                                    size_t left, bool secrets, size_t *n_out)
+                                    size_t left, size_t left_bytes,
+                                    bool secrets, size_t *n_out,
+                                    size_t *bytes_out)
 {
     size_t plen = strlen(path), total = stw_finding_list_count(from);
     stw_finding_list *l = NULL;
@@ -216,12 +232,15 @@ static stw_finding_list *copy_under(const char *path,
     if (secrets)
         stw_finding_list_keep_secrets(l);
     *n_out = 0;
+    *bytes_out = 0;
     for (size_t i = first; i < total; i++) {
         const stw_finding *f = stw_finding_list_get(from, i);
         if (strncmp(f->path, path, plen) != 0 ||
             strncmp(f->path + plen, "!/", 2) != 0)
             continue;
-        if (++*n_out > left || keep(l, f, plen + 2) != STW_OK) {
+        *bytes_out += finding_bytes(f, plen + 2, secrets);
+        if (++*n_out > left || *bytes_out > left_bytes ||
+            keep(l, f, plen + 2) != STW_OK) {
             stw_finding_list_destroy(l);
             return NULL;
         }
@@ -259,14 +278,15 @@ static bool put(stw_archmemo *m, const char *sha256, const char *path,
 {
     pthread_mutex_lock(&m->mu);
     size_t left = STW_ARCHMEMO_MAX_FINDINGS - m->n_findings;
+    size_t left_bytes = STW_ARCHMEMO_MAX_BYTES - m->n_bytes;
     bool full = m->n >= STW_ARCHMEMO_MAX_ARCHIVES;
     pthread_mutex_unlock(&m->mu);
     if (full)
         return false;
     result *r = stw_calloc(1, sizeof(*r));
     size_t n = 0;
-    if (!r || !(r->findings =
-                    copy_under(path, from, first, left, m->keep_secrets, &n))) {
+    if (!r || !(r->findings = copy_under(path, from, first, left, left_bytes,
+                                         m->keep_secrets, &n, &r->bytes))) {
         free(r);
         return false;
     }
@@ -276,12 +296,14 @@ static bool put(stw_archmemo *m, const char *sha256, const char *path,
     pthread_mutex_lock(&m->mu);
     if (m->n < STW_ARCHMEMO_MAX_ARCHIVES &&
         n <= STW_ARCHMEMO_MAX_FINDINGS - m->n_findings &&
+        r->bytes <= STW_ARCHMEMO_MAX_BYTES - m->n_bytes &&
         ((m->n + 1) * 2 <= m->n_slots || grow(m))) {
         size_t s = slot_of(m, sha256);
         if (!m->slots[s]) {
             m->slots[s] = r;
             m->n++;
             m->n_findings += n;
+            m->n_bytes += r->bytes;
             kept = true;
         }
     }
@@ -294,7 +316,7 @@ static bool put(stw_archmemo *m, const char *sha256, const char *path,
 static bool fits(const stw_nested_cost *c, const stw_nested_cost *room)
 {
     return c->bytes <= room->bytes && c->inflated <= room->inflated &&
-           c->members <= room->members;
+           c->members <= room->members && c->levels <= room->levels;
 }
 
 static const result *find_locked(stw_archmemo *m, const char *sha256)

@@ -227,12 +227,13 @@ static stw_status nz_lookup(void *ctx, const char *sha256, const char *path,
                               w->res->findings, hit, err);
     if (st != STW_OK || *hit || !w->lo->archive_lookup)
         return st;
-    return w->lo->archive_lookup(w->lo->archive_ctx, sha256, path,
+    return w->lo->archive_lookup(w->lo->archive_ctx, sha256, path, room, charge,
                                  w->res->findings, hit, err);
 }
 
 static stw_status add_archive(void *ctx, const char *sha256, const char *path,
-                              uint64_t size, bool complete, stw_error *err)
+                              uint64_t size, const stw_nested_cost *cost,
+                              bool complete, stw_error *err)
 {
     walk *w = ctx;
     stw_layer_result *r = w->res;
@@ -246,6 +247,7 @@ static stw_status add_archive(void *ctx, const char *sha256, const char *path,
     stw_layer_archive *a = &v[r->n_archives];
     memcpy(a->sha256, sha256, 65);
     a->size = size;
+    a->cost = *cost;
     if (!(a->path = stw_strdup(path)))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     r->n_archives++;
@@ -258,8 +260,7 @@ static stw_status nz_scanned(void *ctx, const char *sha256, const char *path,
                              uint64_t size, const stw_nested_cost *cost,
                              bool complete, stw_error *err)
 {
-    (void)cost;
-    return add_archive(ctx, sha256, path, size, complete, err);
+    return add_archive(ctx, sha256, path, size, cost, complete, err);
 }
 
 /* ---- archive files walked on the pool's threads ------------------------ */

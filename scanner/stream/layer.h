@@ -26,6 +26,7 @@ typedef struct stw_layer_archive {
     char sha256[65]; /* hex sha256 of the archive file's bytes */
     char *path;      /* its path in the layer ("app/app.jar"), owned */
     uint64_t size;
+    stw_nested_cost cost; /* what its walk used (stw_nested_cost) */
 } stw_layer_archive;
 
 typedef struct stw_layer_result {
@@ -50,13 +51,17 @@ typedef struct stw_layer_result {
  * the pathset encoding). A stored layer is reused only when both this and
  * the rules version match, so a change to a detector in code, not only to
  * a rule file, rescans. Bump it with any such change. */
-#define STW_DETECTORS_VERSION "12"
+#define STW_DETECTORS_VERSION "13"
 
 /* Looks an archive up in a cache of archive results by the hex sha256 of
- * its bytes: on a hit sets *hit and adds its findings to out with their
- * paths under path + "!/" (path borrowed). Runs on the walking thread. */
+ * its bytes: on a hit whose cost fits in room (each field at most room's,
+ * as stw_archmemo_get) sets *hit, *charge to its cost, and adds its
+ * findings to out with their paths under path + "!/" (path borrowed).
+ * Runs on the walking thread. */
 typedef stw_status (*stw_archive_lookup_fn)(void *ctx, const char *sha256,
                                             const char *path,
+                                            const stw_nested_cost *room,
+                                            stw_nested_cost *charge,
                                             stw_finding_list *out, bool *hit,
                                             stw_error *err);
 

@@ -6,6 +6,7 @@
 #include "layer.h"
 #include "limits.h"
 #include "sha256.h"
+#include "validate.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -223,6 +224,12 @@ struct stw_nested {
     uint64_t inflated; /* out of gzip streams, members or not */
     uint64_t members;  /* archive members seen so far */
     bool stopped;      /* a bound was reached: unwind, scan nothing more */
+    /* The deepest archive opened (or replayed, with the levels of its
+     * result) in the current walk_spooled, and the archives left unopened
+     * for --max-depth, ever: either makes a walk's result depend on the
+     * depth it was walked at. */
+    unsigned deepest;
+    uint64_t depth_cut;
     const char *outer;
     uint64_t noted; /* notes made, ever: an archive whose walk made one is
                        not cached (walk_spooled) */
@@ -343,6 +350,16 @@ static stw_nested_cost budget_left(const stw_nested *n)
         c.inflated = icap - n->inflated;
     if (n->members < n->lim.max_members)
         c.members = n->lim.max_members - n->members;
+    return c;
+}
+
+/* budget_left for the archive at depth: and how many levels below it
+ * --max-depth lets open (a member at depth + k is opened when depth + k <
+ * max_depth). */
+static stw_nested_cost room_at(const stw_nested *n, unsigned depth)
+{
+    stw_nested_cost c = budget_left(n);
+    c.levels = n->lim.max_depth > depth + 1 ? n->lim.max_depth - 1 - depth : 0;
     return c;
 }
 
@@ -838,6 +855,13 @@ static stw_status walk_members(stw_nested *n, struct archive *a,
         }
         first = false;
         raw_format = archive_format(a) == ARCHIVE_FORMAT_RAW;
+        /* A single compressed stream's one member is named after the
+         * archive's own path (stream_name: "one.env.gz" -> "one.env"), so
+         * its findings are not a function of its bytes alone: a record
+         * replayed for the same bytes at "two.gz" would name "one.env"
+         * (and path rules would have judged the wrong name). */
+        if (raw_format)
+            *complete = false;
         if (++n->members > n->lim.max_members) {
             n->stopped = true;
             st = note(n,
@@ -1125,7 +1149,10 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
     bool opened = false, complete = true;
     uint64_t noted = n->noted;
     uint64_t looked = n->sink.looked ? n->sink.looked(n->sink.ctx) : 0;
-    stw_nested_cost before = {n->bytes, n->inflated, n->members};
+    stw_nested_cost before = {n->bytes, n->inflated, n->members, 0};
+    unsigned deepest = n->deepest;
+    uint64_t cut = n->depth_cut;
+    n->deepest = depth;
     n->tar_gave_nothing = false;
     stw_status st =
         walk_archive(n, sp, kind, path, depth + 1, &opened, &complete, err);
@@ -1152,12 +1179,19 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
      * metadata, app/x.jar!/.github/ a finding. */
     if (n->sink.looked && n->sink.looked(n->sink.ctx) != looked)
         complete = false;
+    /* Nor is one with an archive inside left unopened for --max-depth:
+     * walked less deep, it would have been opened. */
+    if (n->depth_cut != cut)
+        complete = false;
+    unsigned levels = n->deepest - depth;
+    if (n->deepest < deepest)
+        n->deepest = deepest;
     if (st == STW_OK && !opened)
         st = spool_as_content(n, sp, path, 0, err);
     else if (st == STW_OK && hex && n->sink.scanned) {
         stw_nested_cost used = {n->bytes - before.bytes,
                                 n->inflated - before.inflated,
-                                n->members - before.members};
+                                n->members - before.members, levels};
         st = n->sink.scanned(n->sink.ctx, hex, path, sp->size, &used, complete,
                              err);
     }
@@ -1238,11 +1272,12 @@ stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
     n->members = 0;
     n->stopped = false;
     n->note_failed = STW_OK;
+    n->deepest = 0;
     /* Asked again: the walk thread asked without waiting, and another
      * walker may have walked the same bytes since, or be walking them. */
     if (a->cacheable && n->sink.lookup) {
         bool hit = false;
-        stw_nested_cost room = budget_left(n), charge = {0};
+        stw_nested_cost room = room_at(n, 0), charge = {0};
         stw_status st = n->sink.lookup(n->sink.ctx, a->hex, a->path, a->sp.size,
                                        &room, &charge, &hit, err);
         if (st != STW_OK || hit)
@@ -1265,7 +1300,12 @@ static stw_status scan_archive(stw_nested *n, const char *path,
         st = drain(h, fn, ctx, spool_piece, &sp, err);
     unsigned char md[STW_SHA256_LEN];
     char hex[65] = "";
-    bool cacheable = sp.size >= STW_NESTED_CACHE_MIN;
+    /* An archive under a test tree is never cached or replayed: the
+     * matcher lowers generic findings there by the whole path, the part
+     * around the archive included, so its results hold at its path only
+     * (tests/x.jar and app/x.jar may hold the same bytes). */
+    bool cacheable =
+        sp.size >= STW_NESTED_CACHE_MIN && !stw_is_fixture_path(path);
     if (st == STW_OK && cacheable) {
         if (sp.fd < 0)
             stw_sha256_update(sp.sha, sp.mem, sp.len);
@@ -1278,7 +1318,7 @@ static stw_status scan_archive(stw_nested *n, const char *path,
     if (cacheable)
         stw_hex(md, sizeof(md), hex);
     bool hit = false;
-    stw_nested_cost room = budget_left(n), charge = {0};
+    stw_nested_cost room = room_at(n, depth), charge = {0};
     if (cacheable && n->sink.lookup &&
         (st = n->sink.lookup(n->sink.ctx, hex, path, sp.size, &room, &charge,
                              &hit, err)) != STW_OK) {
@@ -1289,6 +1329,8 @@ static stw_status scan_archive(stw_nested *n, const char *path,
         n->bytes += charge.bytes;
         n->inflated += charge.inflated;
         n->members += charge.members;
+        if (n->deepest < depth + charge.levels)
+            n->deepest = depth + (unsigned)charge.levels;
     }
     if (!hit && depth == 0 && n->sink.archive)
         return hand_over(n, &sp, kind, path, cacheable ? hex : NULL, err);
@@ -1409,6 +1451,9 @@ static stw_status scan_file(stw_nested *n, const char *path, uint64_t size,
         /* A file the artifact detector reads (a .git/config, a key store's
          * header) is taken as it is: those are never archives worth
          * opening, and the detector wants the bytes in order. */
+        if (kind != STW_NEST_NONE && !want_raw && !n->stopped &&
+            depth >= n->lim.max_depth)
+            n->depth_cut++;
         if (kind == STW_NEST_NONE || want_raw || n->stopped ||
             depth >= n->lim.max_depth)
             st = pass_through(n, path, size, want_raw, h, fn, ctx, err);
@@ -1428,6 +1473,7 @@ stw_status stw_nested_file(stw_nested *n, const char *path, uint64_t size,
     n->members = 0;
     n->stopped = false;
     n->note_failed = STW_OK;
+    n->deepest = 0;
     return described(n, scan_file(n, path, size, 0, false, fn, ctx, err), path,
                      err);
 }

@@ -67,6 +67,11 @@ typedef struct stw_nested_cost {
     uint64_t bytes;    /* decompressed out of archive members */
     uint64_t inflated; /* out of gzip streams, members or not */
     uint64_t members;  /* archive members */
+    /* Archive levels below the archive: what its walk opened inside it (0:
+     * no archive in it), or how many --max-depth still lets open. A walk
+     * that met an archive it could not open for the depth is not complete
+     * (nested_sink.scanned): its results hold at that depth only. */
+    uint64_t levels;
 } stw_nested_cost;
 
 /* A spooled archive handed to the sink (stw_nested_sink.archive). */

@@ -234,8 +234,8 @@ static stw_status w_lookup(void *ctx, const char *sha256, const char *path,
      * already; only the memo can have learnt it since. */
     bool asked = strcmp(path, stw_nested_archive_path(w->cur->a)) == 0;
     if (st == STW_OK && !*hit && !asked && w->p->o.lookup)
-        st = w->p->o.lookup(w->p->o.lookup_ctx, sha256, path, w->cur->findings,
-                            hit, err);
+        st = w->p->o.lookup(w->p->o.lookup_ctx, sha256, path, room, charge,
+                            w->cur->findings, hit, err);
     if (st == STW_OK && !*hit && w->p->o.memo)
         open_push(w, sha256, path, claimed);
     else if (claimed)
@@ -282,6 +282,7 @@ static stw_status w_scanned(void *ctx, const char *sha256, const char *path,
     stw_layer_archive *a = &v[j->n_arcs];
     memcpy(a->sha256, sha256, sizeof(a->sha256));
     a->size = size;
+    a->cost = *cost;
     if (!(a->path = stw_strdup(path)))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     j->n_arcs++;
@@ -448,7 +449,7 @@ static stw_status merge(stw_nestpool *p, job *j, stw_error *err)
         return stw_fail(err, st, "out of memory");
     for (size_t i = 0; st == STW_OK && i < j->n_arcs; i++)
         st = s->scanned(s->ctx, j->arcs[i].sha256, j->arcs[i].path,
-                        j->arcs[i].size, true, err);
+                        j->arcs[i].size, &j->arcs[i].cost, true, err);
     if (st != STW_OK)
         return st;
     for (size_t i = 0; st == STW_OK && i < j->mnotes.n; i++)

@@ -43,7 +43,8 @@ typedef struct stw_nestpool_sink {
     stw_status (*finding)(void *ctx, const stw_finding *f);
     stw_status (*note)(void *ctx, const char *msg);
     stw_status (*scanned)(void *ctx, const char *sha256, const char *path,
-                          uint64_t size, bool complete, stw_error *err);
+                          uint64_t size, const stw_nested_cost *cost,
+                          bool complete, stw_error *err);
     /* A note of a worker's matcher (a regex's match limit). */
     stw_status (*matcher_note)(void *ctx, const char *msg);
 } stw_nestpool_sink;

@@ -181,6 +181,9 @@
  * so at most some tens of MB; past either bound nothing more is kept. */
 #define STW_ARCHMEMO_MAX_ARCHIVES 100000u
 #define STW_ARCHMEMO_MAX_FINDINGS 100000u
+/* And the bytes those findings hold: a crafted archive's member paths may
+ * be STW_MAX_ENTRY_PATH long each, so the count alone bounds nothing. */
+#define STW_ARCHMEMO_MAX_BYTES (64u << 20)
 /* Archives walked but not yet merged (a long one ahead of them holds them
  * back): only their results are kept, a few hundred bytes each. */
 #define STW_NESTED_RESULTS_MAX 256u
