@@ -225,10 +225,13 @@ static char *summary(const stw_layer_result *r)
     free(v);
     for (size_t i = 0; i < r->n_notes; i++)
         o += (size_t)sprintf(s + o, "N %.*s\n", 200, r->notes[i]);
+    /* The records (an archive only named as a holder of its path is
+     * none). */
     for (size_t i = 0; i < r->n_archives; i++)
-        o += (size_t)sprintf(s + o, "A %s %.300s %llu\n", r->archives[i].sha256,
-                             r->archives[i].path,
-                             (unsigned long long)r->archives[i].size);
+        if (!r->archives[i].not_kept)
+            o += (size_t)sprintf(s + o, "A %s %.300s %llu\n",
+                                 r->archives[i].sha256, r->archives[i].path,
+                                 (unsigned long long)r->archives[i].size);
     return s;
 }
 

@@ -38,7 +38,8 @@ stw_status stw_scan_store_layer(scan *s, const stw_layer_result *r,
             .path = r->archives[i].path,
             .size = (int64_t)r->archives[i].size,
             .cost = {r->archives[i].cost.bytes, r->archives[i].cost.inflated,
-                     r->archives[i].cost.members, r->archives[i].cost.levels}};
+                     r->archives[i].cost.members, r->archives[i].cost.levels},
+            .not_kept = r->archives[i].not_kept};
     stw_layer_record rec = {
         .digest = r->digest,
         .diff_id = r->diff_id,

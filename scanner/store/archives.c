@@ -107,7 +107,9 @@ static int by_path(const void *a, const void *b)
  * wins on extraction, the earlier still ships) would give each copy the
  * findings of both, and a later image holding one copy would be told of
  * secrets it does not have. Such archives are not kept; they are walked
- * again when met. */
+ * again when met. The other holder need not be kept itself: a copy too
+ * small to cache or cut short, one replayed from a cache, or an entry
+ * named "app.jar!/x" (not_kept records). */
 static stw_status put_archives(stw_store *s, const stw_layer_record *layer,
                                const stw_finding_list *findings, stw_error *err)
 {
@@ -124,7 +126,7 @@ static stw_status put_archives(stw_store *s, const stw_layer_record *layer,
     for (size_t i = 0; !st && i < n; i++) {
         bool twice = (i > 0 && !strcmp(v[i]->path, v[i - 1]->path)) ||
                      (i + 1 < n && !strcmp(v[i]->path, v[i + 1]->path));
-        if (!twice)
+        if (!twice && !v[i]->not_kept)
             st = put_archive(s, layer->rules_version, v[i], findings, err);
     }
     free(v);

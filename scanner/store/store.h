@@ -99,6 +99,9 @@ typedef struct stw_archive_record {
     const char *path;   /* where it is in the layer ("app/app.jar") */
     int64_t size;
     stw_archive_cost cost; /* what its walk used */
+    /* Only another holder of path (stw_layer_archive.not_kept): not
+     * kept, and keeps an archive at the same path out too. */
+    bool not_kept;
 } stw_archive_record;
 
 /* Stores a scanned layer and its findings in one transaction, replacing

@@ -214,21 +214,28 @@ static stw_status nz_note(void *ctx, const char *msg)
     return add_note(w, msg);
 }
 
+static stw_status add_archive(void *ctx, const char *sha256, const char *path,
+                              uint64_t size, const stw_nested_cost *cost,
+                              bool complete, stw_error *err);
+
 static stw_status nz_lookup(void *ctx, const char *sha256, const char *path,
                             uint64_t size, const stw_nested_cost *room,
                             stw_nested_cost *charge, bool *hit, stw_error *err)
 {
     walk *w = ctx;
     *hit = false;
-    (void)size; /* nested.c asks only about archives worth caching */
     stw_status st = STW_OK;
     if (w->lo->archive_memo)
         st = stw_archmemo_get(w->lo->archive_memo, sha256, path, room, charge,
                               w->res->findings, hit, err);
-    if (st != STW_OK || *hit || !w->lo->archive_lookup)
-        return st;
-    return w->lo->archive_lookup(w->lo->archive_ctx, sha256, path, room, charge,
-                                 w->res->findings, hit, err);
+    if (st == STW_OK && !*hit && w->lo->archive_lookup)
+        st = w->lo->archive_lookup(w->lo->archive_ctx, sha256, path, room,
+                                   charge, w->res->findings, hit, err);
+    /* A replay puts findings under path + "!/" like a walk: it holds the
+     * path as much as a walked copy does. */
+    if (st == STW_OK && *hit)
+        st = add_archive(w, NULL, path, size, NULL, false, err);
+    return st;
 }
 
 static stw_status add_archive(void *ctx, const char *sha256, const char *path,
@@ -237,17 +244,25 @@ static stw_status add_archive(void *ctx, const char *sha256, const char *path,
 {
     walk *w = ctx;
     stw_layer_result *r = w->res;
-    if (!complete || r->n_archives >= STW_MAX_ARCHIVES_PER_LAYER)
+    if (r->n_archives >= STW_MAX_ARCHIVES_PER_LAYER) {
+        /* Past the cap a holder of a kept path could go unseen. */
+        for (size_t i = 0; i < r->n_archives; i++)
+            r->archives[i].not_kept = true;
         return STW_OK;
+    }
     stw_layer_archive *v =
         stw_realloc(r->archives, (r->n_archives + 1) * sizeof(*v));
     if (!v)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     r->archives = v;
     stw_layer_archive *a = &v[r->n_archives];
-    memcpy(a->sha256, sha256, 65);
+    if (sha256)
+        memcpy(a->sha256, sha256, 65);
+    else
+        a->sha256[0] = 0;
     a->size = size;
-    a->cost = *cost;
+    a->cost = cost ? *cost : (stw_nested_cost){0};
+    a->not_kept = !complete || !sha256;
     if (!(a->path = stw_strdup(path)))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     r->n_archives++;
@@ -394,6 +409,16 @@ static stw_status walk_entry(walk *w, struct archive_entry *e, stw_error *err)
     char *path = stw_layer_normalize_path(w->path);
     if (!*path)
         return STW_OK;
+    /* A name holding "!/" puts what is found in it where the findings of
+     * an archive at the part before would be: that archive is not kept. */
+    for (const char *b = strstr(path, "!/"); b; b = strstr(b + 2, "!/")) {
+        char *pre = stw_strndup(path, (size_t)(b - path));
+        stw_status ast = pre ? add_archive(w, NULL, pre, 0, NULL, false, err)
+                             : stw_fail(err, STW_ERR_NOMEM, "out of memory");
+        free(pre);
+        if (ast != STW_OK)
+            return ast;
+    }
     uint32_t type = archive_entry_filetype(e);
     bool hardlink = archive_entry_hardlink(e) != NULL;
     stw_status st =

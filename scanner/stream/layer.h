@@ -27,6 +27,12 @@ typedef struct stw_layer_archive {
     char *path;      /* its path in the layer ("app/app.jar"), owned */
     uint64_t size;
     stw_nested_cost cost; /* what its walk used (stw_nested_cost) */
+    /* Not to be kept: only another holder of the path (a copy too small
+     * to cache, cut short, replayed from a cache, or an entry whose own
+     * name holds "!/"), whose findings lie under path + "!/" too, so an
+     * archive at the same path is not kept either (stw_store). sha256 is
+     * then "" when unknown. */
+    bool not_kept;
 } stw_layer_archive;
 
 typedef struct stw_layer_result {

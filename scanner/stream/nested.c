@@ -531,6 +531,20 @@ static stw_status member_path(stw_nested *n, struct archive *a,
     memcpy(path, apath, alen);
     memcpy(path + alen, "!/", 2);
     memcpy(path + alen + 2, rel, rlen + 1);
+    /* A member whose own name holds "!/" puts its findings where those of
+     * an archive at the part before would be: that one is not kept. */
+    stw_status hst = STW_OK;
+    for (char *b = strstr(path + alen + 2, "!/");
+         hst == STW_OK && b && n->sink.scanned; b = strstr(b + 2, "!/")) {
+        stw_nested_cost none = {0};
+        *b = 0;
+        hst = n->sink.scanned(n->sink.ctx, NULL, path, 0, &none, false, err);
+        *b = '!';
+    }
+    if (hst != STW_OK) {
+        free(path);
+        return hst;
+    }
     unsigned type = raw_format ? AE_IFREG : archive_entry_filetype(e);
     int64_t dsize = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
     uint64_t size = dsize > 0 ? (uint64_t)dsize : 0;
@@ -1188,12 +1202,13 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
         n->deepest = deepest;
     if (st == STW_OK && !opened)
         st = spool_as_content(n, sp, path, 0, err);
-    else if (st == STW_OK && hex && n->sink.scanned) {
+    else if (st == STW_OK && n->sink.scanned) {
+        /* Too small to cache (hex NULL), it still holds its path. */
         stw_nested_cost used = {n->bytes - before.bytes,
                                 n->inflated - before.inflated,
                                 n->members - before.members, levels};
-        st = n->sink.scanned(n->sink.ctx, hex, path, sp->size, &used, complete,
-                             err);
+        st = n->sink.scanned(n->sink.ctx, hex, path, sp->size, &used,
+                             complete && hex, err);
     }
     return st;
 }

@@ -115,8 +115,12 @@ typedef struct stw_nested_sink {
     stw_status (*lookup)(void *ctx, const char *sha256, const char *path,
                          uint64_t size, const stw_nested_cost *room,
                          stw_nested_cost *charge, bool *hit, stw_error *err);
-    /* The archive at path (at least STW_NESTED_CACHE_MIN bytes) was
-     * scanned, using cost of the outer file's budget; complete is false
+    /* The archive at path was scanned, using cost of the outer file's
+     * budget; sha256 is NULL when it is smaller than STW_NESTED_CACHE_MIN
+     * (then complete is false), and path alone is given (sha256 NULL,
+     * cost zero) for the part before "!/" of a member whose own name
+     * holds one, which puts findings where that archive's would be;
+     * complete is false
      * when a bound or a malformed member cut it short, when its walk made
      * a note anywhere inside it, when it raised looked, or when bytes
      * after its gzip stream were scanned under path itself (its results

@@ -215,6 +215,10 @@ static void open_push(worker *w, const char *sha256, const char *path,
         stw_archmemo_release(w->p->o.memo, w, sha256);
 }
 
+static stw_status w_scanned(void *ctx, const char *sha256, const char *path,
+                            uint64_t size, const stw_nested_cost *cost,
+                            bool complete, stw_error *err);
+
 /* The memo first (waiting while another worker walks the same bytes),
  * then the database; a miss is walked here and claimed in the memo. */
 static stw_status w_lookup(void *ctx, const char *sha256, const char *path,
@@ -223,7 +227,6 @@ static stw_status w_lookup(void *ctx, const char *sha256, const char *path,
 {
     worker *w = ctx;
     *hit = false;
-    (void)size;
     bool claimed = false;
     stw_status st = STW_OK;
     if (w->p->o.memo)
@@ -240,6 +243,9 @@ static stw_status w_lookup(void *ctx, const char *sha256, const char *path,
         open_push(w, sha256, path, claimed);
     else if (claimed)
         stw_archmemo_release(w->p->o.memo, w, sha256);
+    /* A replay holds the path as a walked copy does. */
+    if (st == STW_OK && *hit)
+        st = w_scanned(w, NULL, path, size, NULL, false, err);
     return st;
 }
 
@@ -271,18 +277,25 @@ static stw_status w_scanned(void *ctx, const char *sha256, const char *path,
 {
     worker *w = ctx;
     job *j = w->cur;
-    if (w->p->o.memo)
+    if (w->p->o.memo && sha256)
         remember(w, path, complete, cost);
-    if (!complete || j->n_arcs >= STW_MAX_ARCHIVES_PER_LAYER)
+    if (j->n_arcs >= STW_MAX_ARCHIVES_PER_LAYER) {
+        for (size_t i = 0; i < j->n_arcs; i++)
+            j->arcs[i].not_kept = true;
         return STW_OK;
+    }
     stw_layer_archive *v = stw_realloc(j->arcs, (j->n_arcs + 1) * sizeof(*v));
     if (!v)
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     j->arcs = v;
     stw_layer_archive *a = &v[j->n_arcs];
-    memcpy(a->sha256, sha256, sizeof(a->sha256));
+    if (sha256)
+        memcpy(a->sha256, sha256, sizeof(a->sha256));
+    else
+        a->sha256[0] = 0;
     a->size = size;
-    a->cost = *cost;
+    a->cost = cost ? *cost : (stw_nested_cost){0};
+    a->not_kept = !complete || !sha256;
     if (!(a->path = stw_strdup(path)))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
     j->n_arcs++;
@@ -448,8 +461,9 @@ static stw_status merge(stw_nestpool *p, job *j, stw_error *err)
     if (st != STW_OK)
         return stw_fail(err, st, "out of memory");
     for (size_t i = 0; st == STW_OK && i < j->n_arcs; i++)
-        st = s->scanned(s->ctx, j->arcs[i].sha256, j->arcs[i].path,
-                        j->arcs[i].size, &j->arcs[i].cost, true, err);
+        st = s->scanned(s->ctx, j->arcs[i].sha256[0] ? j->arcs[i].sha256 : NULL,
+                        j->arcs[i].path, j->arcs[i].size, &j->arcs[i].cost,
+                        !j->arcs[i].not_kept, err);
     if (st != STW_OK)
         return st;
     for (size_t i = 0; st == STW_OK && i < j->mnotes.n; i++)

@@ -187,12 +187,32 @@ def single_stream():
 
 @case
 def same_path():
-    """A layer holding one path twice: each copy's findings are its own."""
+    """Findings under "app/x.jar!/" that are not the jar's: a second copy
+    of the path (big or too small to cache), an entry named
+    "app/x.jar!/..." or under a directory "app/x.jar!", a member named
+    "inner.jar!/..." beside inner.jar. A later layer holding only the clean
+    jar must not be told of them."""
     x = zipb([("config/readme.txt", b"nothing\n")], pad="D")
     y = zipb([("config/app.properties", props(tok("ghp", 61)))], pad="E")
-    a = write("twice-a.tar", tarb([("app/x.jar", x), ("app/x.jar", y)]))
-    b = write("twice-b.tar", tarb([("opt/x.jar", x)]))
-    return both_orders("twice", [a, b])
+    small = zipb([("config/app.properties", props(tok("ghp", 62)))])
+    env = b"GITHUB_TOKEN=%s\n" % tok("ghp", 63).encode()
+    clean = write("twice-clean.tar", tarb([("opt/x.jar", x)]))
+    holders = [
+        ("twice", [("app/x.jar", x), ("app/x.jar", y)]),
+        ("small", [("app/x.jar", small), ("app/x.jar", x)]),
+        ("bang", [("app/x.jar", x), ("app/x.jar!/config/app.env", env)]),
+        ("bangdir", [("app/x.jar", x), ("app/x.jar!/.env", env)]),
+        ("member", [("app/outer.zip",
+                     zipb([("inner.jar", x, True), ("inner.jar!/a.env", env)],
+                          pad="F"))]),
+    ]
+    cases = []
+    for name, members in holders:
+        a = write("%s-a.tar" % name, tarb(members))
+        cases += both_orders(name, [a, clean])
+    inner_clean = write("member-clean.tar", tarb([("srv/inner.jar", x)]))
+    return cases + [("member-x", [(os.path.join(WORK, "member-a.tar"), []),
+                                  (inner_clean, [])])]
 
 
 def main():
