@@ -734,6 +734,26 @@ START_TEST(test_generic_finding_in_test_context_is_info)
     ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
     scan(r, "src/app/test", random, &h);
     ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    /* A tree of examples is one too, and a documentation file shows
+     * examples: info, each with its reason; a file merely named so, or a
+     * source file beside them, stays medium. */
+    scan(r, "site-packages/awscli/examples/iam/create.rst", random, &h);
+    x = only_hit(&h, "generic-password");
+    ck_assert_int_eq(x->sev, STW_SEV_INFO);
+    ck_assert_msg(strstr(x->detail, "examples") != NULL, "%s", x->detail);
+    scan(r, "app/node_modules/pkg/README.md", random, &h);
+    x = only_hit(&h, "generic-password");
+    ck_assert_int_eq(x->sev, STW_SEV_INFO);
+    ck_assert_msg(strstr(x->detail, "documentation") != NULL, "%s", x->detail);
+    scan(r, "docs/setup.RST", random, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
+    scan(r, "app/examples", random, &h); /* a file */
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    scan(r, "app/config.md.py", random, &h);
+    ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_MEDIUM);
+    /* A token of a known format in documentation is still a token. */
+    scan(r, "app/README.md", "API_TOKEN = \"" GHP_OK "\"\n", &h);
+    ck_assert_int_eq(only_hit(&h, "github-pat")->sev, STW_SEV_HIGH);
     /* A token of a known format in a test directory is still a token. */
     scan(r, "src/tests/fixtures/env.py", "API_TOKEN = \"" GHP_OK "\"\n", &h);
     x = only_hit(&h, "github-pat");

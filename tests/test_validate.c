@@ -232,6 +232,16 @@ START_TEST(test_fixture_values_and_paths)
     ck_assert(!stw_is_fixture_path("src/latest/app.py"));
     ck_assert(!stw_is_fixture_path("src/contests/app.py"));
     ck_assert(!stw_is_fixture_path(""));
+    ck_assert(stw_is_fixture_path("awscli/examples/ec2/run.rst"));
+    ck_assert(stw_is_fixture_path("src/Example/app.py"));
+    ck_assert(!stw_is_fixture_path("src/counterexamples/app.py"));
+    ck_assert(stw_is_doc_file("README.md"));
+    ck_assert(stw_is_doc_file("pkg/docs/guide.Markdown"));
+    ck_assert(stw_is_doc_file("a/b.rst"));
+    ck_assert(stw_is_doc_file("x.adoc"));
+    ck_assert(!stw_is_doc_file("md"));
+    ck_assert(!stw_is_doc_file(".md/config.py"));
+    ck_assert(!stw_is_doc_file("a.md.py"));
 }
 END_TEST
 

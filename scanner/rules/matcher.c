@@ -94,8 +94,9 @@ struct stw_matcher {
     stw_finding_fn fn;
     void *ctx;
     bool active;
-    bool fixture_path; /* the path is under a test tree: generic findings
-                          there are info */
+    /* Why generic findings of this file are info by its path (a test or
+     * examples tree, a documentation file), or NULL. */
+    const char *path_note;
     stw_status failed; /* sticky: a failed file accepts no more feeds */
 
     unsigned char *rule_on;  /* per rule: applies to the current path */
@@ -357,7 +358,13 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->active = true;
     m->probes_left = STW_REGEX_RETRY_PROBES;
     m->lim_starts = 0;
-    m->fixture_path = stw_is_fixture_path(m->path);
+    m->path_note =
+        stw_is_fixture_path(m->path)
+            ? "test fixture: the path is in a test or examples directory"
+        : stw_is_doc_file(m->path)
+            ? "documentation: the file is documentation (an example there "
+              "is no deployed secret)"
+            : NULL;
     const stw_rules *rs = m->rules;
     size_t plen = strlen(m->rpath);
     if (plen + 2 > m->spath_cap) {
@@ -998,8 +1005,8 @@ static stw_status report_spot(stw_matcher *m, const stw_rule *r, const spot *p,
      * format, keep their severity in a test tree too. */
     if (r->generic && !f.validated && !k) {
         const char *note = NULL;
-        if (m->fixture_path)
-            note = "test fixture: the path is in a test directory";
+        if (m->path_note)
+            note = m->path_note;
         else if (stw_is_fixture_value(p->sec, p->n))
             note = "test fixture: the value is made of test words";
         if (note) {

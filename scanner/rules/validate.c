@@ -563,8 +563,9 @@ bool stw_is_fixture_value(const char *s, size_t n)
 bool stw_is_fixture_path(const char *path)
 {
     static const char *const dirs[] = {
-        "test",     "tests",   "testdata",  "test-data",    "test_data",
-        "fixtures", "fixture", "__tests__", "__fixtures__", "__mocks__",
+        "test",         "tests",     "testdata", "test-data",
+        "test_data",    "fixtures",  "fixture",  "__tests__",
+        "__fixtures__", "__mocks__", "examples", "example",
     };
     const char *p = path;
     while (*p) {
@@ -577,6 +578,21 @@ bool stw_is_fixture_path(const char *path)
                 return true;
         }
         p = e + 1;
+    }
+    return false;
+}
+
+bool stw_is_doc_file(const char *path)
+{
+    static const char *const exts[] = {".md", ".markdown", ".rst", ".adoc",
+                                       ".asciidoc"};
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        size_t k = strlen(exts[i]);
+        if (n > k && strcasecmp(name + n - k, exts[i]) == 0)
+            return true;
     }
     return false;
 }

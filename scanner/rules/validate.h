@@ -54,8 +54,14 @@ bool stw_is_placeholder(const char *s, size_t n);
 bool stw_is_fixture_value(const char *s, size_t n);
 
 /* True if a component of the path (borrowed, NUL-terminated) names a test
- * tree: test, tests, testdata, fixtures, __tests__, ... (any case). */
+ * tree or a tree of examples: test, tests, testdata, fixtures, __tests__,
+ * examples, ... (any case). */
 bool stw_is_fixture_path(const char *path);
+
+/* True if the file the path names (its last component; borrowed,
+ * NUL-terminated) is documentation by its extension: .md, .markdown,
+ * .rst, .adoc, .asciidoc (any case). */
+bool stw_is_doc_file(const char *path);
 
 /* True if the value is the name it is assigned to, spelt again: letters
  * and digits compared without case, against the whole key or its last
