@@ -720,7 +720,7 @@ START_TEST(test_generic_finding_in_test_context_is_info)
     /* The words alone are enough... */
     scan(r, "src/app/db.py", words, &h);
     ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
-    scan(r, "src/app/db.py", "password = \"TestSourcePassword\"\n", &h);
+    scan(r, "src/app/db.py", "password = \"TestSourcePassword1\"\n", &h);
     ck_assert_int_eq(only_hit(&h, "generic-password")->sev, STW_SEV_INFO);
     /* ...and so is the directory. */
     scan(r, "srv/testdata/db.py", random, &h);

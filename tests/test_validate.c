@@ -121,6 +121,14 @@ START_TEST(test_base64_decodes_cleanly)
     ck_assert_int_eq(run("base64", "YWRtaW46c!Fzc3dvcmQ="), STW_VALID_NO);
     ck_assert_int_eq(run("base64", "YWRtaW46cGFzc3dvcmQ=x"), STW_VALID_NO);
     ck_assert_int_eq(run("base64", "abcde"), STW_VALID_NO); /* 5 % 4 == 1 */
+    /* Basic credentials: printable "user:password" inside. */
+    ck_assert_int_eq(run("basic-credentials", "YWRtaW46cGFzc3dvcmQ="),
+                     STW_VALID_UNKNOWN);
+    ck_assert_int_eq(run("basic-credentials", "parsing"), STW_VALID_NO);
+    ck_assert_int_eq(run("basic-credentials", "cGFzc3dvcmQ="), /* no ':' */
+                     STW_VALID_NO);
+    ck_assert_int_eq(run("basic-credentials", "AAE6AAAA"), /* binary */
+                     STW_VALID_NO);
 }
 END_TEST
 
@@ -172,6 +180,8 @@ START_TEST(test_placeholders_are_recognised)
         "-anonymous@",                   /* the anonymous FTP password */
         "mynewpassword",
         "secure_password",
+        "@projectversion@", /* an Ant/Maven filter token */
+        "passwd\\",         /* "user:passwd\@host" in a C comment */
     };
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
         ck_assert_msg(ph(yes[i]), "'%s' should be a placeholder", yes[i]);
@@ -242,6 +252,10 @@ START_TEST(test_fixture_values_and_paths)
     ck_assert(!stw_is_doc_file("md"));
     ck_assert(!stw_is_doc_file(".md/config.py"));
     ck_assert(!stw_is_doc_file("a.md.py"));
+    ck_assert(stw_is_doc_tree("usr/share/doc/binutils/test-summary-amd64.gz"));
+    ck_assert(stw_is_doc_tree("usr/share/man/man5/containers-auth.json.5.gz"));
+    ck_assert(!stw_is_doc_tree("usr/share/java/x.jar"));
+    ck_assert(!stw_is_doc_tree("app/usr/share/doc/x"));
 }
 END_TEST
 
@@ -258,8 +272,12 @@ START_TEST(test_a_value_that_spells_its_name)
     ck_assert(
         echo("exports.SOCKS5_NO_ACCEPTABLE_AUTH", "SOCKS5_NO_ACCEPTABLE_AUTH"));
     ck_assert(echo("api.secret", "api-secret"));
-    ck_assert(!echo("API_KEY", "KEY"));              /* part of the name */
-    ck_assert(!echo("db_password", "db_password1")); /* more than it */
+    ck_assert(!echo("API_KEY", "KEY"));                 /* part of the name */
+    ck_assert(echo("pub.finish_pass", "finish_pass1")); /* starts with it */
+    ck_assert(echo("Passwd1", "Passwd1+#0"));
+    ck_assert(!echo("pwd", "pwd_x9Lm2")); /* a name too short to tell */
+    ck_assert(!echo("db_password", "xdb_password1"));
+    ck_assert(!echo("termToken", "term-token-gPFEGk7CF4wS901w")); /* issuer's */
     ck_assert(!echo("secret", "Tq8Zr2Vn6Yx1Wp4Ks9Lm3Hd7F"));
     ck_assert(!echo("a.b.auth", "b.auth")); /* neither whole nor last */
     ck_assert(!echo("pwd", "pwd"));         /* under 4 characters */

@@ -361,7 +361,7 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->path_note =
         stw_is_fixture_path(m->path)
             ? "test fixture: the path is in a test or examples directory"
-        : stw_is_doc_file(m->path)
+        : stw_is_doc_tree(m->path) || stw_is_doc_file(m->path)
             ? "documentation: the file is documentation (an example there "
               "is no deployed secret)"
             : NULL;

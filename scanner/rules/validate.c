@@ -265,6 +265,24 @@ static stw_validity validate_base64(const char *s, size_t n)
     return STW_VALID_NO;
 }
 
+/* HTTP Basic credentials: base64 of "user:password" (RFC 7617), so the
+ * bytes decode to printable text holding a colon ("Basic parsing" in a
+ * changelog decodes to neither). */
+static stw_validity validate_basic_credentials(const char *s, size_t n)
+{
+    unsigned char d[192];
+    size_t k;
+    if (n < 4 || !b64_decode(s, n, false, d, sizeof(d), &k) || k < 3)
+        return STW_VALID_NO;
+    bool colon = false;
+    for (size_t i = 0; i < k; i++) {
+        if (d[i] < 0x20 || d[i] == 0x7f)
+            return STW_VALID_NO;
+        colon |= d[i] == ':';
+    }
+    return colon ? STW_VALID_UNKNOWN : STW_VALID_NO;
+}
+
 /* checksum: a NO from the validator proves the string is no token of the
  * issuer's (see stw_validator_is_checksum). */
 static const struct {
@@ -280,6 +298,7 @@ static const struct {
     {"base64-jwt", validate_b64_jwt, false},
     {"aws-key-id", validate_aws_key_id, false},
     {"base64", validate_base64, false},
+    {"basic-credentials", validate_basic_credentials, false},
 };
 
 bool stw_validator_lookup(const char *name, stw_validator_fn *fn)
@@ -338,7 +357,7 @@ static bool is_sep(unsigned char c)
 {
     return c == '-' || c == '_' || c == '.' || c == ':' || c == ' ' ||
            c == '/' || c == '+' || c == '=' || c == '"' || c == '\'' ||
-           c == '`';
+           c == '`' || c == '\\';
 }
 
 /* Successor in a "typed along the keyboard row" sense: 0-9 then a-z (or
@@ -465,7 +484,7 @@ bool stw_is_placeholder(const char *s, size_t n)
     /* Whole-value templates: <token>, %VAR%, $VAR, [PASSWORD]. */
     unsigned char a = (unsigned char)s[0], z = (unsigned char)s[n - 1];
     if ((a == '<' && z == '>') || (a == '%' && z == '%' && n > 2) ||
-        (a == '[' && z == ']'))
+        (a == '@' && z == '@' && n > 2) || (a == '[' && z == ']'))
         return true;
     if (a == '$' && n > 1) {
         size_t i = 1;
@@ -582,6 +601,18 @@ bool stw_is_fixture_path(const char *path)
     return false;
 }
 
+bool stw_is_doc_tree(const char *path)
+{
+    static const char *const trees[] = {"usr/share/doc/", "usr/share/man/",
+                                        "usr/share/info/",
+                                        "usr/share/gtk-doc/"};
+    for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+        if (strncmp(path, trees[i], strlen(trees[i])) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool stw_is_doc_file(const char *path)
 {
     static const char *const exts[] = {".md", ".markdown", ".rst", ".adoc",
@@ -636,8 +667,13 @@ bool stw_is_name_echo(const char *key, size_t kn, const char *val, size_t vn)
             kn = (size_t)(key + kn - last);
             key = last;
         }
-        if (fold_name(key, kn, a, sizeof(a), &al) && al == vl &&
-            memcmp(a, v, vl) == 0)
+        /* The name itself, or the name and a short tail (finish_pass :=
+         * finish_pass1): never with a short name, nor a long tail, which
+         * may be a token its issuer prefixes with its own name
+         * ("term-token-gPFEGk7CF4wS901w"). */
+        if (fold_name(key, kn, a, sizeof(a), &al) &&
+            ((al == vl && memcmp(a, v, vl) == 0) ||
+             (al >= 6 && al < vl && vl - al <= 6 && memcmp(a, v, al) == 0)))
             return true;
     }
     return false;

@@ -58,6 +58,11 @@ bool stw_is_fixture_value(const char *s, size_t n);
  * examples, ... (any case). */
 bool stw_is_fixture_path(const char *path);
 
+/* True if the path (borrowed, NUL-terminated, relative to the layer's
+ * root) lies in the distribution's documentation: usr/share/doc,
+ * usr/share/man, usr/share/info, usr/share/gtk-doc. */
+bool stw_is_doc_tree(const char *path);
+
 /* True if the file the path names (its last component; borrowed,
  * NUL-terminated) is documentation by its extension: .md, .markdown,
  * .rst, .adoc, .asciidoc (any case). */
@@ -67,8 +72,10 @@ bool stw_is_doc_file(const char *path);
  * and digits compared without case, against the whole key or its last
  * dotted member ("MYSQL_NATIVE_PASSWORD = \"MYSQL_NATIVE_PASSWORD\"",
  * "sasl_scram512_auth=\"saslScram512Auth\"", "exports.X_AUTH = X_AUTH"):
- * an enumeration or a property table of code, never a secret. Values of
- * fewer than 4 such characters never are. Both borrowed. */
+ * an enumeration or a property table of code, never a secret; so is a
+ * value that is a name of 6 such characters or more and a tail of at most
+ * 6 ("finish_pass := finish_pass1"). Values of fewer than 4 such characters
+ * never are. Both borrowed. */
 bool stw_is_name_echo(const char *key, size_t kn, const char *val, size_t vn);
 
 #endif
