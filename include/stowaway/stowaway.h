@@ -47,6 +47,12 @@
  *   - Environment read: DOCKER_CONFIG and HOME (registry credentials in
  *     config.json), TMPDIR (where large archives inside layers are spooled;
  *     /tmp when unset). Nothing else: no locale, no signal handlers.
+ *   - The locale is the caller's: libarchive converts the names of archive
+ *     members to the process's LC_CTYPE, so in the "C" locale a zip member
+ *     whose name is flagged UTF-8 and is not ASCII (a jar's, always) has
+ *     no readable name and is skipped, with a note. The stowaway command
+ *     sets LC_CTYPE to C.UTF-8 before anything else; a program using the
+ *     library should run in a UTF-8 LC_CTYPE too.
  *   - Credential helpers: for a registry whose config.json names one, the
  *     scan spawns `docker-credential-<name> get` (posix_spawnp, the PATH
  *     and environment of the process) and reads its answer from a pipe.

@@ -10,6 +10,7 @@
 #include "cmd_scan.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -150,5 +151,11 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Character type only, and a UTF-8 one whatever the environment says:
+     * libarchive converts member names to it, and in the "C" locale a
+     * jar's non-ASCII names (flagged UTF-8) convert to nothing, so their
+     * content went unscanned. Messages, numbers and collation stay "C". */
+    if (!setlocale(LC_CTYPE, "C.UTF-8"))
+        setlocale(LC_CTYPE, "C.utf8");
     return finish_stdout(dispatch(argc, argv));
 }

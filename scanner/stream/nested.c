@@ -224,6 +224,10 @@ struct stw_nested {
     uint64_t inflated; /* out of gzip streams, members or not */
     uint64_t members;  /* archive members seen so far */
     bool stopped;      /* a bound was reached: unwind, scan nothing more */
+    /* Members skipped for want of a readable name in the current outer
+     * file: one note for all of them when its walk ends (a zip of 160
+     * such names is one line, not 160). */
+    uint64_t unnamed;
     /* The deepest archive opened (or replayed, with the levels of its
      * result) in the current walk_spooled, and the archives left unopened
      * for --max-depth, ever: either makes a walk's result depend on the
@@ -491,10 +495,14 @@ static stw_status scan_member(stw_nested *n, struct archive *a,
     const char *raw = archive_entry_pathname(e);
     if (!raw && !raw_format)
         raw = archive_entry_pathname_utf8(e);
-    if (!raw_format && (!raw || strlen(raw) > STW_MAX_ENTRY_PATH))
-        return note(n, "%.300s: a member %s was skipped", apath,
-                    raw ? "with a name over 64 KiB"
-                        : "without a readable name");
+    if (!raw_format && !raw) {
+        n->unnamed++;
+        n->noted++; /* as a note would: the archive is no cache record */
+        return STW_OK;
+    }
+    if (!raw_format && strlen(raw) > STW_MAX_ENTRY_PATH)
+        return note(n, "%.300s: a member with a name over 64 KiB was skipped",
+                    apath);
     size_t cap = raw_format ? strlen(apath) + 1 : strlen(raw) + 1;
     char *name = stw_malloc(cap);
     if (!name)
@@ -729,6 +737,11 @@ static stw_status walk_archive(stw_nested *n, spool *sp, stw_nest_kind kind,
     if (st == STW_OK && !*opened && n->stopped) {
         *opened = true; /* the bound was noted; nothing more is read */
         *complete = false;
+    } else if (st == STW_OK && !*opened && kind == STW_NEST_GZIP && gz.g &&
+               !gz.why[0] && gz.out == 0) {
+        /* A whole gzip stream of nothing (an empty man page, an empty
+         * log rotated): no archive, no content, nothing to say. */
+        *opened = true;
     } else if (st == STW_OK && !*opened) {
         const char *m = gz.why[0] ? gz.why : archive_error_string(a);
         st = note(n,
@@ -1269,6 +1282,14 @@ static stw_status hand_over(stw_nested *n, spool *sp, stw_nest_kind kind,
 static stw_status described(stw_nested *n, stw_status st, const char *path,
                             stw_error *err)
 {
+    if (st == STW_OK && n->unnamed)
+        note(n,
+             "%s: %llu %s of archives in it without a readable name %s "
+             "skipped",
+             path, (unsigned long long)n->unnamed,
+             n->unnamed == 1 ? "member" : "members",
+             n->unnamed == 1 ? "was" : "were");
+    n->unnamed = 0;
     if (st == STW_OK)
         st = n->note_failed;
     if (st != STW_OK && err && !err->msg[0])
@@ -1288,6 +1309,7 @@ stw_status stw_nested_walk_archive(stw_nested *n, stw_nested_archive *a,
     n->stopped = false;
     n->note_failed = STW_OK;
     n->deepest = 0;
+    n->unnamed = 0;
     /* Asked again: the walk thread asked without waiting, and another
      * walker may have walked the same bytes since, or be walking them. */
     if (a->cacheable && n->sink.lookup) {
@@ -1490,6 +1512,7 @@ stw_status stw_nested_file(stw_nested *n, const char *path, uint64_t size,
     n->stopped = false;
     n->note_failed = STW_OK;
     n->deepest = 0;
+    n->unnamed = 0;
     return described(n, scan_file(n, path, size, 0, false, fn, ctx, err), path,
                      err);
 }

@@ -201,6 +201,23 @@ EOF
 norm_diff "$WORKDIR/tw2.norm" "$WORKDIR/tw3.norm" \
     "a jar from the cache after a layer held its path twice"
 
+note "nested: a jar member whose name is not ASCII"
+# jar(1) and Java flag such names UTF-8; in the "C" locale libarchive
+# could not convert them and the member went unread.
+python3 - "$N" <<'EOF' || fail "utf-8 names fixture"
+import io, sys, zipfile, nested_fixtures as nf, tarlib
+b = io.BytesIO()
+with zipfile.ZipFile(b, "w") as z:
+    z.writestr("config/verm\u00f6gen.env", "GITHUB_TOKEN=%s\n" % nf.mint("ghp", 9))
+open(sys.argv[1] + "/utf8.tar", "wb").write(
+    tarlib.tar_bytes([("app/app.jar", b.getvalue())]))
+EOF
+scan_json utf8 --no-db "$N/utf8.tar"
+cj_all "$WORKDIR/utf8.json" <<'EOF'
+count 1 rule=github-pat # the member with a non-ASCII name was not read
+eval not r["errors"] # a note about the name
+EOF
+
 note "nested: the same jar loose, copied and in a fat jar, in one layer"
 # Walked once and replayed from the scan's memory for the others (the
 # database keeps a layer's archives only when the layer ends); what each
