@@ -159,6 +159,39 @@ typedef struct scan_input {
     void *ctx;
 } scan_input;
 
+/* What of the options changes what a layer's scan finds, for the cache
+ * key: files inside files and git history, their bounds. "" with the
+ * defaults, so a database of default scans keeps its layers; otherwise a
+ * layer scanned with --max-depth 0 or --no-git-history is not answered
+ * from the cache to a scan that would open more, nor the reverse. The
+ * per-layer bounds (entries, bytes, ratio) fail a layer, which is then
+ * not stored at all. */
+static void options_key(const stw_scan_options *o, char *out, size_t n)
+{
+    unsigned depth = STW_NESTED_MAX_DEPTH;
+    unsigned long long bytes = STW_NESTED_MAX_BYTES,
+                       members = STW_NESTED_MAX_MEMBERS,
+                       git = STW_MAX_GIT_BYTES;
+    if (o && o->max_depth)
+        depth = o->max_depth;
+    if (o && o->no_nested)
+        depth = 0;
+    if (o && o->max_nested_bytes)
+        bytes = o->max_nested_bytes;
+    if (o && o->max_nested_members)
+        members = o->max_nested_members;
+    if (o && o->max_git_bytes)
+        git = o->max_git_bytes;
+    if (o && o->no_git_history)
+        git = 0;
+    if (depth == STW_NESTED_MAX_DEPTH && bytes == STW_NESTED_MAX_BYTES &&
+        members == STW_NESTED_MAX_MEMBERS && git == STW_MAX_GIT_BYTES) {
+        out[0] = 0;
+        return;
+    }
+    snprintf(out, n, "+o%u.%llu.%llu.%llu", depth, bytes, members, git);
+}
+
 static stw_status scan_run(const stw_rules *rules, stw_store *store,
                            int64_t scan_id, const char *target,
                            const scan_input *in, const stw_scan_options *opt,
@@ -175,8 +208,10 @@ static stw_status scan_run(const stw_rules *rules, stw_store *store,
     pthread_mutex_init(&s.lock, NULL);
     if (stw_archmemo_create(opt && opt->on_secret, &s.memo) != STW_OK)
         s.memo = NULL; /* a walk more for each archive met again */
-    snprintf(s.cache_version, sizeof(s.cache_version), "%s+d%s",
-             stw_rules_version(rules), STW_DETECTORS_VERSION);
+    char ok[64];
+    options_key(opt, ok, sizeof(ok));
+    snprintf(s.cache_version, sizeof(s.cache_version), "%s+d%s%s",
+             stw_rules_version(rules), STW_DETECTORS_VERSION, ok);
     /* Both sets are labelled by the target: "<target>: too many members". */
     stw_status st = stw_docset_create(STW_MAX_MEMBERS, target, &s.docs, err);
     if (st == STW_OK)

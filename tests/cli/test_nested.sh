@@ -131,6 +131,25 @@ eval not any("overlap.zip" in e["message"] for e in r["errors"]) \
     # bombs: overlap.zip inflated more than once
 EOF
 
+note "nested: a layer scanned with --max-depth 0 is no answer for a default scan"
+# The cache key holds the options that change what a layer's scan finds
+# (depth, bounds, git history), so the database never answers a default
+# scan with a layer whose archives were left closed.
+DB0="$WORKDIR/depth0.db"
+scan_json d0 --db "$DB0" --max-depth 0 "$N/img"
+scan_json d1 --db "$DB0" "$N/img"
+cj_all "$WORKDIR/d1.json" <<'EOF'
+eval not any(l["cached"] for i in r["images"] for l in i["layers"]) \
+    # a layer of a --max-depth 0 scan answered a default one
+norm d1.norm
+EOF
+norm_diff "$WORKDIR/img.norm" "$WORKDIR/d1.norm" "--max-depth 0 then default, from one database"
+scan_json d2 --db "$DB0" "$N/img"
+cj_all "$WORKDIR/d2.json" <<'EOF'
+eval all(l["cached"] for i in r["images"] for l in i["layers"]) \
+    # the same options again: answered from the cache
+EOF
+
 note "nested: the archive cache - a known jar is not inflated again"
 DB="$WORKDIR/n.db"
 scan_json c1 --db "$DB" "$N/img"
