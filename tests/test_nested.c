@@ -867,6 +867,66 @@ START_TEST(test_nested_empty_gzip_is_quiet)
 }
 END_TEST
 
+/* A Debian package (ar: debian-binary, control.tar.gz, data.tar.xz), a
+ * cpio (newc) archive and a 7-Zip one are opened like the others, to the
+ * file inside the package's data.tar.xz; an ar archive that is no .deb
+ * (a static library of object files) is scanned whole. */
+START_TEST(test_nested_deb_cpio_7z)
+{
+    static const char conf[] = "db_password = \"Xq7vN2pL9sK4mT8w\"\n";
+    member dm[] = {{"etc/acme/app.conf", conf, sizeof(conf) - 1}};
+    unsigned char *data, *ctl, *deb;
+    size_t datal, ctll, debl;
+    build("tar.xz", dm, 1, &data, &datal);
+    member cm[] = {{"./control", "Package: acme\n", 14}};
+    build("tar.gz", cm, 1, &ctl, &ctll);
+    member pm[] = {{"debian-binary", "2.0\n", 4},
+                   {"control.tar.gz", ctl, ctll},
+                   {"data.tar.xz", data, datal}};
+    build("ar", pm, 3, &deb, &debl);
+    rec r = {0};
+    stw_nested *n = make(&r, NULL);
+    scan(n, "var/cache/apt/archives/acme.deb", deb, debl, 1 << 20);
+    ck_assert(has_file(
+        &r, "var/cache/apt/archives/acme.deb!/data.tar.xz!/etc/acme/app.conf"));
+    ck_assert(has_file(&r, "var/cache/apt/archives/acme.deb!/control.tar.gz!/"
+                           "control"));
+    ck_assert_uint_eq(r.n_notes, 0);
+    stw_nested_destroy(n);
+
+    static const char *const formats[] = {"cpio", "7z"};
+    for (size_t i = 0; i < 2; i++) {
+        unsigned char *x;
+        size_t xl;
+        build(formats[i], dm, 1, &x, &xl);
+        char path[64], member_path[128];
+        snprintf(path, sizeof(path), "srv/backup.%s", formats[i]);
+        snprintf(member_path, sizeof(member_path), "%s!/etc/acme/app.conf",
+                 path);
+        rec c = {0};
+        n = make(&c, NULL);
+        scan(n, path, x, xl, 1 << 20);
+        ck_assert_msg(has_file(&c, member_path), "%s not opened", formats[i]);
+        ck_assert_uint_eq(c.n_notes, 0);
+        stw_nested_destroy(n);
+        free(x);
+    }
+
+    /* A static library: ar, but no debian-binary first. */
+    member lm[] = {{"crt.o", conf, sizeof(conf) - 1}};
+    unsigned char *lib;
+    size_t libl;
+    build("ar", lm, 1, &lib, &libl);
+    rec l = {0};
+    n = make(&l, NULL);
+    scan(n, "usr/lib/libacme.a", lib, libl, 1 << 20);
+    ck_assert(has_file(&l, "usr/lib/libacme.a"));
+    ck_assert(!has_file(&l, "usr/lib/libacme.a!/crt.o"));
+    stw_nested_destroy(n);
+    free(lib), free(deb), free(ctl), free(data);
+}
+END_TEST
+
 START_TEST(test_nested_small_archive_is_never_cached)
 {
     member m[] = {{"x.properties", "a=b\n", 4}};
@@ -1782,6 +1842,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_nested_single_gzip_stream_is_its_content);
     tcase_add_test(tc, test_nested_zip_in_zip_and_depth_bound);
     tcase_add_test(tc, test_nested_unreadable_names_one_note);
+    tcase_add_test(tc, test_nested_deb_cpio_7z);
     tcase_add_test(tc, test_nested_empty_gzip_is_quiet);
     tcase_add_test(tc, test_nested_depth_cut_is_not_complete);
     tcase_add_test(tc,

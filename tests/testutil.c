@@ -80,6 +80,12 @@ void *tu_archive(const char *format, const tu_file *f, size_t n, size_t *len)
         archive_write_set_format_zip(a);
         if (!strcmp(format, "zip-stored"))
             archive_write_set_format_option(a, "zip", "compression", "store");
+    } else if (!strcmp(format, "ar")) {
+        archive_write_set_format_ar_svr4(a);
+    } else if (!strcmp(format, "cpio")) {
+        archive_write_set_format_cpio_newc(a);
+    } else if (!strcmp(format, "7z")) {
+        archive_write_set_format_7zip(a);
     } else {
         archive_write_set_format_pax_restricted(a);
         if (!strcmp(format, "tar.gz"))

@@ -31,7 +31,8 @@ typedef struct tu_file {
 } tu_file;
 
 /* The n files, in order, as one archive in memory: format "tar" (pax),
- * "tar.gz", "tar.zst", "tar.xz", "zip" (deflated) or "zip-stored". The result
+ * "tar.gz", "tar.zst", "tar.xz", "zip" (deflated), "zip-stored", "ar"
+ * (System V, as in a .deb), "cpio" (newc) or "7z". The result
  * is malloc'd (owned by the caller) and *len is its length. Aborts the test on
  * failure. */
 void *tu_archive(const char *format, const tu_file *f, size_t n, size_t *len);

@@ -43,6 +43,15 @@ stw_nest_kind stw_nested_sniff(const void *p, size_t n)
     if (n >= 263 && !memcmp(b + 257, "ustar", 5) &&
         (b[262] == 0 || b[262] == ' '))
         return STW_NEST_TAR;
+    /* A .deb, not any ar archive: a static library's members are object
+     * files, scanned as well whole. */
+    if (n >= 21 && !memcmp(b, "!<arch>\ndebian-binary", 21))
+        return STW_NEST_DEB;
+    if (n >= 6 && (!memcmp(b, "070701", 6) || !memcmp(b, "070702", 6) ||
+                   !memcmp(b, "070707", 6)))
+        return STW_NEST_CPIO;
+    if (n >= 6 && !memcmp(b, "7z\xbc\xaf\x27\x1c", 6))
+        return STW_NEST_7Z;
     return STW_NEST_NONE;
 }
 
@@ -447,6 +456,12 @@ static const char *kind_name(stw_nest_kind kind)
         return "xz";
     case STW_NEST_BZIP2:
         return "bzip2";
+    case STW_NEST_DEB:
+        return "a Debian package";
+    case STW_NEST_CPIO:
+        return "a cpio archive";
+    case STW_NEST_7Z:
+        return "a 7-Zip archive";
     default:
         return "an archive";
     }
@@ -463,6 +478,15 @@ static struct archive *reader_for(stw_nest_kind kind, bool raw_only)
         break;
     case STW_NEST_TAR:
         archive_read_support_format_tar(a);
+        break;
+    case STW_NEST_DEB:
+        archive_read_support_format_ar(a);
+        break;
+    case STW_NEST_CPIO:
+        archive_read_support_format_cpio(a);
+        break;
+    case STW_NEST_7Z:
+        archive_read_support_format_7zip(a);
         break;
     default:
         /* A gzip stream reaches libarchive inflated (gz_read), so gzip is

@@ -237,6 +237,24 @@ count 1 rule=github-pat # the member with a non-ASCII name was not read
 eval not r["errors"] # a note about the name
 EOF
 
+note "nested: a Debian package left in the apt cache"
+# dpkg-deb builds it (ar: debian-binary, control.tar.*, data.tar.xz); the
+# file inside data.tar.xz is found at its path through both.
+mkdir -p "$N/debpkg/pkg/DEBIAN" "$N/debpkg/pkg/etc/acme" "$N/debpkg/layer/var/cache/apt/archives"
+printf 'Package: acme-agent\nVersion: 1.0\nArchitecture: all\nMaintainer: ops <ops@example.net>\nDescription: agent\n' \
+    >"$N/debpkg/pkg/DEBIAN/control"
+python3 -c 'import nested_fixtures as nf; print("GITHUB_TOKEN=" + nf.mint("ghp", 11))' \
+    >"$N/debpkg/pkg/etc/acme/agent.env" || fail "token"
+q dpkg-deb --root-owner-group --build "$N/debpkg/pkg" \
+    "$N/debpkg/layer/var/cache/apt/archives/acme-agent_1.0_all.deb"
+tar -cf "$N/debpkg.tar" -C "$N/debpkg/layer" .
+scan_json debpkg --no-db "$N/debpkg.tar"
+cj_all "$WORKDIR/debpkg.json" <<'EOF'
+has path='var/cache/apt/archives/acme-agent_1.0_all.deb!/data.tar.xz!/etc/acme/agent.env' \
+    rule=github-pat # the token inside the .deb's data.tar.xz
+eval not r["errors"] # the .deb gave a note
+EOF
+
 note "nested: the same jar loose, copied and in a fat jar, in one layer"
 # Walked once and replayed from the scan's memory for the others (the
 # database keeps a layer's archives only when the layer ends); what each
