@@ -867,8 +867,8 @@ START_TEST(test_nested_empty_gzip_is_quiet)
 }
 END_TEST
 
-/* A Debian package (ar: debian-binary, control.tar.gz, data.tar.xz), a
- * cpio (newc) archive and a 7-Zip one are opened like the others, to the
+/* A Debian package (ar: debian-binary, control.tar.gz, data.tar.xz) and a
+ * 7-Zip archive are opened like the others (a cpio archive is not), to the
  * file inside the package's data.tar.xz; an ar archive that is no .deb
  * (a static library of object files) is scanned whole. */
 START_TEST(test_nested_deb_cpio_7z)
@@ -894,7 +894,7 @@ START_TEST(test_nested_deb_cpio_7z)
     ck_assert_uint_eq(r.n_notes, 0);
     stw_nested_destroy(n);
 
-    static const char *const formats[] = {"cpio", "7z"};
+    static const char *const formats[] = {"7z", "cpio"};
     for (size_t i = 0; i < 2; i++) {
         unsigned char *x;
         size_t xl;
@@ -906,7 +906,10 @@ START_TEST(test_nested_deb_cpio_7z)
         rec c = {0};
         n = make(&c, NULL);
         scan(n, path, x, xl, 1 << 20);
-        ck_assert_msg(has_file(&c, member_path), "%s not opened", formats[i]);
+        /* cpio is not opened: libarchive's reader allocates what a newc
+         * header's name size says (fuzzing found 2.5 GB from a 2 KB
+         * file), so it stays content. */
+        ck_assert_msg(has_file(&c, member_path) == (i == 0), "%s", formats[i]);
         ck_assert_uint_eq(c.n_notes, 0);
         stw_nested_destroy(n);
         free(x);

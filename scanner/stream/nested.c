@@ -47,9 +47,6 @@ stw_nest_kind stw_nested_sniff(const void *p, size_t n)
      * files, scanned as well whole. */
     if (n >= 21 && !memcmp(b, "!<arch>\ndebian-binary", 21))
         return STW_NEST_DEB;
-    if (n >= 6 && (!memcmp(b, "070701", 6) || !memcmp(b, "070702", 6) ||
-                   !memcmp(b, "070707", 6)))
-        return STW_NEST_CPIO;
     if (n >= 6 && !memcmp(b, "7z\xbc\xaf\x27\x1c", 6))
         return STW_NEST_7Z;
     return STW_NEST_NONE;
@@ -458,8 +455,6 @@ static const char *kind_name(stw_nest_kind kind)
         return "bzip2";
     case STW_NEST_DEB:
         return "a Debian package";
-    case STW_NEST_CPIO:
-        return "a cpio archive";
     case STW_NEST_7Z:
         return "a 7-Zip archive";
     default:
@@ -481,9 +476,6 @@ static struct archive *reader_for(stw_nest_kind kind, bool raw_only)
         break;
     case STW_NEST_DEB:
         archive_read_support_format_ar(a);
-        break;
-    case STW_NEST_CPIO:
-        archive_read_support_format_cpio(a);
         break;
     case STW_NEST_7Z:
         archive_read_support_format_7zip(a);

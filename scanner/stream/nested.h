@@ -1,6 +1,6 @@
 /* nested.h - files inside files: a layer file whose first bytes say zip
  * (jar, war, whl, apk...), tar, gzip, zstd, xz, bzip2, a Debian package
- * (ar), cpio (newc, odc) or 7-Zip is opened with
+ * (ar) or 7-Zip is opened with
  * libarchive (a gzip stream inflated by ISA-L first, gunzip.h) and its
  * members are handed to the same detectors as layer files, to a bounded
  * depth. A member's path is the whole chain joined with
@@ -44,7 +44,6 @@ typedef enum stw_nest_kind {
     STW_NEST_XZ,
     STW_NEST_BZIP2,
     STW_NEST_DEB, /* an ar archive whose first member is debian-binary */
-    STW_NEST_CPIO,
     STW_NEST_7Z
 } stw_nest_kind;
 
