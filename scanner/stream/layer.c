@@ -58,7 +58,10 @@ typedef struct walk {
     const stw_layer_options *lo;
     const char *name;
     uint64_t unnamed; /* entries skipped for want of a readable name */
-    char *path;       /* the current entry's path, grown as needed */
+    /* A matcher (the layer's or a worker's) made a note: a regex hit its
+     * match limit somewhere in the layer. */
+    bool matcher_noted;
+    char *path; /* the current entry's path, grown as needed */
     size_t path_cap;
     /* The history being scanned: the repository's path in the layer, where
      * the current blob or message is, the path the matcher sees
@@ -290,6 +293,7 @@ static stw_status pool_finding(void *ctx, const stw_finding *f)
 static stw_status pool_matcher_note(void *ctx, const char *msg)
 {
     walk *w = ctx;
+    w->matcher_noted = true;
     if (w->late.n >= STW_MAX_NOTES_PER_LAYER)
         return STW_OK;
     return push_str(&w->late.v, &w->late.n, msg);
@@ -590,6 +594,7 @@ static stw_status matcher_notes(walk *w)
 {
     const char *const *v;
     size_t n = stw_matcher_notes(w->m, &v);
+    w->matcher_noted |= n > 0;
     stw_status st = STW_OK;
     for (size_t i = 0; st == STW_OK && i < n; i++)
         st = nz_note(w, v[i]);
@@ -713,6 +718,14 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
         stw_fail(err, st, "%s: out of memory", name);
         goto out;
     }
+    /* A record replays findings, not the matcher's notes, and a note
+     * cannot be tied to the archive it came from once the content thread
+     * has matched it: a layer with any keeps none of its archives, so the
+     * note comes back whenever they are met (rare: a regex at its match
+     * limit). */
+    if (w->matcher_noted)
+        for (size_t i = 0; i < res->n_archives; i++)
+            res->archives[i].not_kept = true;
     if ((st = stw_finding_list_dedupe_secrets(res->findings)) != STW_OK ||
         (st = stw_finding_list_fold_history(res->findings)) != STW_OK) {
         stw_fail(err, st, "%s: out of memory", name);
