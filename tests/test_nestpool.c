@@ -214,7 +214,7 @@ static char *summary(const stw_layer_result *r)
     qsort(v, n, sizeof(*v), cmp_str);
     for (size_t i = 0; i < r->n_notes; i++)
         total += strlen(r->notes[i]) + 4;
-    total += r->n_archives * 400;
+    total += r->archives.n * 400;
     char *s = malloc(total);
     ck_assert_ptr_nonnull(s);
     size_t o = 0;
@@ -227,11 +227,11 @@ static char *summary(const stw_layer_result *r)
         o += (size_t)sprintf(s + o, "N %.*s\n", 200, r->notes[i]);
     /* The records (an archive only named as a holder of its path is
      * none). */
-    for (size_t i = 0; i < r->n_archives; i++)
-        if (!r->archives[i].not_kept)
+    for (size_t i = 0; i < r->archives.n; i++)
+        if (!r->archives.v[i].not_kept)
             o += (size_t)sprintf(s + o, "A %s %.300s %llu\n",
-                                 r->archives[i].sha256, r->archives[i].path,
-                                 (unsigned long long)r->archives[i].size);
+                                 r->archives.v[i].sha256, r->archives.v[i].path,
+                                 (unsigned long long)r->archives.v[i].size);
     return s;
 }
 

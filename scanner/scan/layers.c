@@ -30,16 +30,17 @@ stw_status stw_scan_store_layer(scan *s, const stw_layer_result *r,
     size_t pslen;
     stw_pathset_finish(r->pathset, &ps, &pslen);
     stw_archive_record *ar = NULL;
-    if (r->n_archives && !(ar = stw_calloc(r->n_archives, sizeof(*ar))))
+    const stw_layer_archives *la = &r->archives;
+    if (la->n && !(ar = stw_calloc(la->n, sizeof(*ar))))
         return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < r->n_archives; i++)
+    for (size_t i = 0; i < la->n; i++)
         ar[i] = (stw_archive_record){
-            .sha256 = r->archives[i].sha256,
-            .path = r->archives[i].path,
-            .size = (int64_t)r->archives[i].size,
-            .cost = {r->archives[i].cost.bytes, r->archives[i].cost.inflated,
-                     r->archives[i].cost.members, r->archives[i].cost.levels},
-            .not_kept = r->archives[i].not_kept};
+            .sha256 = la->v[i].sha256,
+            .path = la->v[i].path,
+            .size = (int64_t)la->v[i].size,
+            .cost = {la->v[i].cost.bytes, la->v[i].cost.inflated,
+                     la->v[i].cost.members, la->v[i].cost.levels},
+            .not_kept = la->v[i].not_kept};
     stw_layer_record rec = {
         .digest = r->digest,
         .diff_id = r->diff_id,
@@ -53,7 +54,7 @@ stw_status stw_scan_store_layer(scan *s, const stw_layer_result *r,
         .notes = (const char *const *)r->notes,
         .n_notes = r->n_notes,
         .archives = ar,
-        .n_archives = r->n_archives,
+        .n_archives = la->n,
     };
     pthread_mutex_lock(&s->lock);
     stw_status st = stw_store_put_layer(s->store, &rec, r->findings, err);

@@ -241,35 +241,56 @@ static stw_status nz_lookup(void *ctx, const char *sha256, const char *path,
     return st;
 }
 
-static stw_status add_archive(void *ctx, const char *sha256, const char *path,
-                              uint64_t size, const stw_nested_cost *cost,
-                              bool complete, stw_error *err)
+stw_status stw_layer_archives_add(stw_layer_archives *l, const char *sha256,
+                                  const char *path, uint64_t size,
+                                  const stw_nested_cost *cost, bool complete)
 {
-    walk *w = ctx;
-    stw_layer_result *r = w->res;
-    if (r->n_archives >= STW_MAX_ARCHIVES_PER_LAYER) {
-        /* Past the cap a holder of a kept path could go unseen. */
-        for (size_t i = 0; i < r->n_archives; i++)
-            r->archives[i].not_kept = true;
+    if (l->full)
+        return STW_OK;
+    if (l->n >= STW_MAX_ARCHIVES_PER_LAYER) {
+        for (size_t i = 0; i < l->n; i++)
+            l->v[i].not_kept = true;
+        l->full = true;
         return STW_OK;
     }
-    stw_layer_archive *v =
-        stw_realloc(r->archives, (r->n_archives + 1) * sizeof(*v));
-    if (!v)
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    r->archives = v;
-    stw_layer_archive *a = &v[r->n_archives];
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        stw_layer_archive *v = stw_realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return STW_ERR_NOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    stw_layer_archive *a = &l->v[l->n];
     if (sha256)
-        memcpy(a->sha256, sha256, 65);
+        memcpy(a->sha256, sha256, sizeof(a->sha256));
     else
         a->sha256[0] = 0;
     a->size = size;
     a->cost = cost ? *cost : (stw_nested_cost){0};
     a->not_kept = !complete || !sha256;
     if (!(a->path = stw_strdup(path)))
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    r->n_archives++;
+        return STW_ERR_NOMEM;
+    l->n++;
     return STW_OK;
+}
+
+void stw_layer_archives_clear(stw_layer_archives *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].path);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static stw_status add_archive(void *ctx, const char *sha256, const char *path,
+                              uint64_t size, const stw_nested_cost *cost,
+                              bool complete, stw_error *err)
+{
+    walk *w = ctx;
+    stw_status st = stw_layer_archives_add(&w->res->archives, sha256, path,
+                                           size, cost, complete);
+    return st ? stw_fail(err, st, "out of memory") : STW_OK;
 }
 
 /* The walk thread's archives are not added to the memo: their members'
@@ -568,9 +589,7 @@ void stw_layer_result_clear(stw_layer_result *r)
     for (size_t i = 0; i < r->n_notes; i++)
         free(r->notes[i]);
     free(r->notes);
-    for (size_t i = 0; i < r->n_archives; i++)
-        free(r->archives[i].path);
-    free(r->archives);
+    stw_layer_archives_clear(&r->archives);
     stw_finding_list_destroy(r->findings);
     stw_pathset_destroy(r->pathset);
     memset(r, 0, sizeof(*r));
@@ -724,8 +743,8 @@ stw_status stw_layer_walk(stw_matcher *m, stw_tar *t,
      * note comes back whenever they are met (rare: a regex at its match
      * limit). */
     if (w->matcher_noted)
-        for (size_t i = 0; i < res->n_archives; i++)
-            res->archives[i].not_kept = true;
+        for (size_t i = 0; i < res->archives.n; i++)
+            res->archives.v[i].not_kept = true;
     if ((st = stw_finding_list_dedupe_secrets(res->findings)) != STW_OK ||
         (st = stw_finding_list_fold_history(res->findings)) != STW_OK) {
         stw_fail(err, st, "%s: out of memory", name);

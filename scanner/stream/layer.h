@@ -35,6 +35,25 @@ typedef struct stw_layer_archive {
     bool not_kept;
 } stw_layer_archive;
 
+/* The archive records of a layer (or of one archive worker's job). */
+typedef struct stw_layer_archives {
+    stw_layer_archive *v; /* owned */
+    size_t n, cap;
+    /* More than STW_MAX_ARCHIVES_PER_LAYER were offered: a holder of a
+     * kept path could have gone unrecorded, so none is kept. */
+    bool full;
+} stw_layer_archives;
+
+/* Records the archive at path (copied): sha256 NULL for a holder of the
+ * path that is no record itself (a replay, a name holding "!/"), cost NULL
+ * for none; complete false makes it not_kept. STW_ERR_NOMEM only. */
+stw_status stw_layer_archives_add(stw_layer_archives *l, const char *sha256,
+                                  const char *path, uint64_t size,
+                                  const stw_nested_cost *cost, bool complete);
+
+/* Frees the records and empties l. */
+void stw_layer_archives_clear(stw_layer_archives *l);
+
 typedef struct stw_layer_result {
     stw_finding_list *findings; /* transferred to the caller */
     stw_pathset *pathset;       /* transferred to the caller, finished */
@@ -43,8 +62,7 @@ typedef struct stw_layer_result {
      * file and the reason. Owned; freed by stw_layer_result_clear. */
     char **notes;
     size_t n_notes;
-    stw_layer_archive *archives; /* owned, as notes */
-    size_t n_archives;
+    stw_layer_archives archives; /* owned, as notes */
     uint64_t entries;
     uint64_t raw_bytes; /* blob bytes */
     uint64_t tar_bytes; /* uncompressed bytes */

@@ -44,8 +44,7 @@ typedef struct job {
     stw_finding_list *findings; /* content, artifacts, cache hits inside */
     stw_artifact *art;          /* a directory inside is inside this job */
     strv notes, mnotes;
-    stw_layer_archive *arcs;
-    size_t n_arcs;
+    stw_layer_archives arcs;
     strv after; /* the walk thread's notes made after this job's hand-over */
     stw_status st;
     stw_error err;
@@ -101,9 +100,7 @@ static void job_clear(job *j)
     strv_free(&j->notes);
     strv_free(&j->mnotes);
     strv_free(&j->after);
-    for (size_t i = 0; i < j->n_arcs; i++)
-        free(j->arcs[i].path);
-    free(j->arcs);
+    stw_layer_archives_clear(&j->arcs);
     memset(j, 0, sizeof(*j));
 }
 
@@ -279,27 +276,9 @@ static stw_status w_scanned(void *ctx, const char *sha256, const char *path,
     job *j = w->cur;
     if (w->p->o.memo && sha256)
         remember(w, path, complete, cost);
-    if (j->n_arcs >= STW_MAX_ARCHIVES_PER_LAYER) {
-        for (size_t i = 0; i < j->n_arcs; i++)
-            j->arcs[i].not_kept = true;
-        return STW_OK;
-    }
-    stw_layer_archive *v = stw_realloc(j->arcs, (j->n_arcs + 1) * sizeof(*v));
-    if (!v)
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    j->arcs = v;
-    stw_layer_archive *a = &v[j->n_arcs];
-    if (sha256)
-        memcpy(a->sha256, sha256, sizeof(a->sha256));
-    else
-        a->sha256[0] = 0;
-    a->size = size;
-    a->cost = cost ? *cost : (stw_nested_cost){0};
-    a->not_kept = !complete || !sha256;
-    if (!(a->path = stw_strdup(path)))
-        return stw_fail(err, STW_ERR_NOMEM, "out of memory");
-    j->n_arcs++;
-    return STW_OK;
+    stw_status st =
+        stw_layer_archives_add(&j->arcs, sha256, path, size, cost, complete);
+    return st ? stw_fail(err, st, "out of memory") : STW_OK;
 }
 
 /* ---- the workers ------------------------------------------------------ */
@@ -460,10 +439,11 @@ static stw_status merge(stw_nestpool *p, job *j, stw_error *err)
         st = s->note(s->ctx, j->notes.v[i]);
     if (st != STW_OK)
         return stw_fail(err, st, "out of memory");
-    for (size_t i = 0; st == STW_OK && i < j->n_arcs; i++)
-        st = s->scanned(s->ctx, j->arcs[i].sha256[0] ? j->arcs[i].sha256 : NULL,
-                        j->arcs[i].path, j->arcs[i].size, &j->arcs[i].cost,
-                        !j->arcs[i].not_kept, err);
+    for (size_t i = 0; st == STW_OK && i < j->arcs.n; i++) {
+        const stw_layer_archive *a = &j->arcs.v[i];
+        st = s->scanned(s->ctx, a->sha256[0] ? a->sha256 : NULL, a->path,
+                        a->size, &a->cost, !a->not_kept, err);
+    }
     if (st != STW_OK)
         return st;
     for (size_t i = 0; st == STW_OK && i < j->mnotes.n; i++)
