@@ -846,7 +846,27 @@ START_TEST(test_nested_unreadable_names_one_note)
     ck_assert_uint_eq(u.n_files, 4);
     ck_assert_uint_eq(u.n_notes, 0);
     stw_nested_destroy(n);
+
+    /* Big enough for the cache, written in a UTF-8 locale (its name
+     * flagged UTF-8), walked in "C": a member skipped for its name makes
+     * the archive no record, as a note would. */
+    size_t big = STW_NESTED_CACHE_MIN + 4096;
+    char *junk = incompressible(big);
+    member bm[] = {{"verm\xc3\xb6gen.txt", "x\n", 2}, {"pad.bin", junk, big}};
+    unsigned char *z;
+    size_t zl;
+    build("zip-stored", bm, 2, &z, &zl);
     setlocale(LC_CTYPE, "C");
+    rec b = {.watch = "lib/big.jar"};
+    n = make(&b, NULL);
+    scan(n, "lib/big.jar", z, zl, 1 << 20);
+    ck_assert(has_file(&b, "lib/big.jar!/pad.bin"));
+    ck_assert(has_note(&b, "1 member of archives in it without a readable"));
+    ck_assert_uint_eq(b.scanned, 1);
+    ck_assert_uint_eq(b.complete, 0);
+    stw_nested_destroy(n);
+    free(z);
+    free(junk);
 }
 END_TEST
 

@@ -512,8 +512,7 @@ static stw_status scan_member(stw_nested *n, struct archive *a,
     if (!raw && !raw_format)
         raw = archive_entry_pathname_utf8(e);
     if (!raw_format && !raw) {
-        n->unnamed++;
-        n->noted++; /* as a note would: the archive is no cache record */
+        n->unnamed++; /* noted once the outer file ends (described) */
         return STW_OK;
     }
     if (!raw_format && strlen(raw) > STW_MAX_ENTRY_PATH)
@@ -1190,7 +1189,7 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
                                const char *hex, stw_error *err)
 {
     bool opened = false, complete = true;
-    uint64_t noted = n->noted;
+    uint64_t noted = n->noted, unnamed = n->unnamed;
     uint64_t looked = n->sink.looked ? n->sink.looked(n->sink.ctx) : 0;
     stw_nested_cost before = {n->bytes, n->inflated, n->members, 0};
     unsigned deepest = n->deepest;
@@ -1215,7 +1214,7 @@ static stw_status walk_spooled(stw_nested *n, spool *sp, stw_nest_kind kind,
     /* A cache record replays findings, not notes: an archive with a note
      * anywhere inside it (an inner archive damaged, bytes after a stream)
      * is walked again each time, so its notes are never lost. */
-    if (n->noted != noted)
+    if (n->noted != noted || n->unnamed != unnamed)
         complete = false;
     /* Nor is one whose members the artifact detector judged by the path
      * around them: usr/share/java/x.jar!/.github/ is a third-party tree's
