@@ -219,16 +219,9 @@ def same_path():
 def match_limit():
     """A regex at its match limit inside a jar is a note: a record replays
     findings, not notes, so the jar met again must bring the note back.
-    The rule of test_match_limit.sh (its second branch keeps PCRE2 from
-    failing fast for want of a 'b')."""
-    rules = write("bt.yaml", b"""rules:
-  - id: test-backtrack
-    title: backtracking test rule
-    category: vcs
-    severity: high
-    keywords: ['tok=', 'stwbt_']
-    regex: 'tok=(?:a|aa)+b|stwbt_[A-Za-z0-9]{36}(?:x(?:a|aa)+b)?'
-""")
+    The rule is test_match_limit.sh's, backtrack-rule.yaml."""
+    rules = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "backtrack-rule.yaml")
     x = zipb([("conf/app.env", b"x tok=" + b"a" * 60 + b"\n")], pad="L")
     a = write("limit-a.tar", tarb([("app/a.jar", x)]))
     b = write("limit-b.tar", tarb([("srv/b.jar", x)]))

@@ -8,17 +8,7 @@
 # and `stowaway rules test` fails a rule whose own example hits the limit.
 . "$(dirname "$0")/lib.sh"
 
-# (a|aa)+ splits a run of n a's in fib(n) ways before the missing "b"
-# fails it: 60 a's are far past STW_REGEX_MATCH_LIMIT.
-cat >"$WORKDIR/bt.yaml" <<'YAML'
-rules:
-  - id: test-backtrack
-    title: backtracking test rule
-    category: vcs
-    severity: high
-    keywords: ['tok=', 'stwbt_']
-    regex: 'tok=(?:a|aa)+b|stwbt_[A-Za-z0-9]{36}(?:x(?:a|aa)+b)?'
-YAML
+cp "$SRCDIR/tests/cli/backtrack-rule.yaml" "$WORKDIR/bt.yaml"
 # A docker save archive: one layer with srv/app.env, a config whose Env
 # holds hostile text too.
 python3 - "$WORKDIR/bt.docker.tar" <<'PY'
