@@ -358,13 +358,9 @@ stw_status stw_matcher_begin(stw_matcher *m, const char *path, uint64_t size,
     m->active = true;
     m->probes_left = STW_REGEX_RETRY_PROBES;
     m->lim_starts = 0;
-    m->path_note =
-        stw_is_fixture_path(m->path)
-            ? "test fixture: the path is in a test or examples directory"
-        : stw_is_doc_tree(m->path) || stw_is_doc_file(m->path)
-            ? "documentation: the file is documentation (an example there "
-              "is no deployed secret)"
-            : NULL;
+    m->path_note = stw_tree_note(m->path);
+    if (!m->path_note)
+        m->path_note = stw_file_note(m->path);
     const stw_rules *rs = m->rules;
     size_t plen = strlen(m->rpath);
     if (plen + 2 > m->spath_cap) {

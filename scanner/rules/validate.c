@@ -628,6 +628,22 @@ bool stw_is_doc_file(const char *path)
     return false;
 }
 
+static const char doc_note[] =
+    "documentation: the file is documentation (an example there is no "
+    "deployed secret)";
+
+const char *stw_tree_note(const char *path)
+{
+    if (stw_is_fixture_path(path))
+        return "test fixture: the path is in a test or examples directory";
+    return stw_is_doc_tree(path) ? doc_note : NULL;
+}
+
+const char *stw_file_note(const char *path)
+{
+    return stw_is_doc_file(path) ? doc_note : NULL;
+}
+
 /* ---- a value that spells its own name ---------------------------------- */
 
 /* The letters and digits of [s, s + n), lower-cased, into out (at most

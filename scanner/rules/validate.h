@@ -68,6 +68,16 @@ bool stw_is_doc_tree(const char *path);
  * .rst, .adoc, .asciidoc (any case). */
 bool stw_is_doc_file(const char *path);
 
+/* Why a generic finding in the file at path (borrowed) is info by the
+ * directories the path runs through - a test or examples tree, the
+ * distribution's documentation - or NULL. Such a judgement depends on the
+ * path around an archive, so an archive there is never cached. */
+const char *stw_tree_note(const char *path);
+
+/* The same by the file's own name (a documentation extension), or NULL:
+ * the same wherever the file lies. */
+const char *stw_file_note(const char *path);
+
 /* True if the value is the name it is assigned to, spelt again: letters
  * and digits compared without case, against the whole key or its last
  * dotted member ("MYSQL_NATIVE_PASSWORD = \"MYSQL_NATIVE_PASSWORD\"",

@@ -1352,13 +1352,12 @@ static stw_status scan_archive(stw_nested *n, const char *path,
         st = drain(h, fn, ctx, spool_piece, &sp, err);
     unsigned char md[STW_SHA256_LEN];
     char hex[65] = "";
-    /* An archive under a test, examples or documentation tree is never
-     * cached or replayed: the
-     * matcher lowers generic findings there by the whole path, the part
-     * around the archive included, so its results hold at its path only
-     * (tests/x.jar and app/x.jar may hold the same bytes). */
-    bool cacheable = sp.size >= STW_NESTED_CACHE_MIN &&
-                     !stw_is_fixture_path(path) && !stw_is_doc_tree(path);
+    /* An archive under a tree that lowers generic findings (a test tree,
+     * documentation) is never cached or replayed: the matcher judges by the
+     * whole path, the part around the archive included, so its results
+     * hold at its path only (tests/x.jar and app/x.jar may hold the same
+     * bytes). */
+    bool cacheable = sp.size >= STW_NESTED_CACHE_MIN && !stw_tree_note(path);
     if (st == STW_OK && cacheable) {
         if (sp.fd < 0)
             stw_sha256_update(sp.sha, sp.mem, sp.len);

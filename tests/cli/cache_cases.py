@@ -163,13 +163,15 @@ def bounds():
 
 @case
 def test_tree():
-    """Generic findings under a test tree are lowered to info: a jar there
-    is never a record for the same jar elsewhere, nor the reverse."""
+    """Generic findings under a test tree or the distribution's
+    documentation are lowered to info: a jar there is never a record for
+    the same jar elsewhere, nor the reverse."""
     pw = b"spring.datasource.password=Xk9mQ2vLp7zR4wTe\n"
     x = zipb([("BOOT-INF/classes/application.properties", pw)], pad="T")
     a = write("tree-a.tar", tarb([("srv/test/x.jar", x)]))
     b = write("tree-b.tar", tarb([("app/x.jar", x)]))
-    return both_orders("tree", [a, b])
+    c = write("tree-c.tar", tarb([("usr/share/doc/acme/x.jar", x)]))
+    return both_orders("tree", [a, b]) + both_orders("doc", [c, b])
 
 
 @case
