@@ -275,8 +275,8 @@ static void make_oci(void)
 /* A layer with the demo's .env and key, a gzip'd tar holding the .env
  * again (files inside files), the same with the .env appended after its
  * gzip stream (a note and a finding at the file's own path) and a file
- * that starts like gzip but is none (a note), stored alone as .tar.gz and
- * as .tar.zst. */
+ * that starts like gzip but is none (a note), and an entry named after a
+ * member of the bundle, stored alone as .tar.gz and as .tar.zst. */
 static void make_layers(void)
 {
     const member *l2 = demo_member("f250165c0a057365a857aa5e124328144d1c149c9d5"
@@ -298,9 +298,12 @@ static void make_layers(void)
                        {"app/id_rsa", key->data, key->len},
                        {"app/bundle.tar.gz", igz, gn},
                        {"app/tail.tar.gz", tail, tn},
-                       {"app/not.gz", notgz, sizeof(notgz) - 1}};
+                       {"app/not.gz", notgz, sizeof(notgz) - 1},
+                       /* a name holding "!/": a holder of the bundle's
+                        * path, recorded as such (layer.c) */
+                       {"app/bundle.tar.gz!/conf/x.env", env->data, env->len}};
     size_t on, cn;
-    char *otar = tu_archive("tar", outer, 5, &on);
+    char *otar = tu_archive("tar", outer, 6, &on);
     char *c = gzip(otar, on, &cn);
     fx.gz_layer = tu_path(fx.dir, "layer.tar.gz");
     tu_write_file(fx.gz_layer, c, cn);
